@@ -1,0 +1,24 @@
+"""LSTM Lab's core: corpora, models, exact gate tracing, training, sampling and the run store.
+
+Everything the app shows is computed here; this package never imports Streamlit, so the command
+line (``python -m lstm_core``), the tests and the benchmark use exactly what the pages use.
+
+    run = lstm_core.load_run(path)            # .model, .vocab, .config, .metrics
+    tr = lstm_core.trace(run.model, run.vocab, text)
+    text = lstm_core.sample(run.model, run.vocab, prime, length, temperature=0.8)
+"""
+
+from .corpus import Corpus, CorpusError, Vocab, decode_upload, load_corpus
+from .model import CharLSTM, ModelConfig
+from .runs import PRETRAINED_DIR, Run, RunError, RunStore, export_zip, load_run
+from .sampling import SampledChar, next_char_distribution, sample, sample_stream
+from .trace import GATES, QUANTITIES, STATES, Intervention, Trace, replay_lstm, trace
+from .training import PRESETS, CharTraining, TrainConfig, TrainingDiverged, preset_config
+
+__all__ = [
+    "Corpus", "CorpusError", "Vocab", "decode_upload", "load_corpus", "CharLSTM", "ModelConfig",
+    "PRETRAINED_DIR", "Run", "RunError", "RunStore", "export_zip", "load_run", "SampledChar",
+    "next_char_distribution", "sample", "sample_stream", "GATES", "QUANTITIES", "STATES", "Intervention",
+    "Trace", "replay_lstm", "trace", "PRESETS", "CharTraining", "TrainConfig", "TrainingDiverged",
+    "preset_config",
+]

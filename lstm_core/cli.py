@@ -1,0 +1,159 @@
+"""Command line: everything the app does, scriptable (``python -m lstm_core --help``).
+
+    python -m lstm_core train --preset seed|seed-exact|default [...] --out DIR
+    python -m lstm_core sample --run DIR --prime TEXT --temperature X --length N
+    python -m lstm_core trace --run DIR --text TEXT --out FILE.npz
+    python -m lstm_core pretrain            # rebuilds the shipped model in data/pretrained/moliere
+    python -m lstm_core bench [--quick]
+    python -m lstm_core train-tagger / train-classifier [--max-seconds S]
+
+Bad input prints a clear message and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .background import configure_torch_threads
+from .corpus import CorpusError
+from .runs import PRETRAINED_DIR, RunError, RunStore, load_run
+from .sampling import sample
+from .trace import QUANTITIES, trace
+from .training import PRESETS, CharTraining, TrainingDiverged, preset_config
+
+PRETRAIN_PRESET = "default"
+PRETRAIN_SECONDS = 240.0
+
+
+def train_command(args) -> int:
+    overrides = {k: v for k, v in {
+        "hidden_size": args.hidden, "num_layers": args.layers, "seq_len": args.seq_len,
+        "batch_size": args.batch_size, "lr": args.lr, "epochs": args.epochs, "max_seconds": args.max_seconds,
+        "seed": args.seed, "corpus": args.corpus, "device": args.device}.items() if v is not None}
+    if args.epochs is not None and args.max_seconds is None:
+        overrides["max_seconds"] = None
+    config = preset_config(args.preset, **overrides)
+    store = RunStore(args.out)
+    training = CharTraining(config, store=store, name=args.name or args.preset)
+    print(f"training {training.corpus.describe()}; run folder {training.run_dir}", flush=True)
+
+    def report(row, loss):
+        print(f"step {row['step']:6d}  {row['seconds']:7.1f}s  train {row['train_loss']:.3f}  "
+              f"valid {loss:.3f}  {row['chars_per_sec']:,.0f} chars/s", flush=True)
+
+    valid = training.run_to_end(on_eval=report)
+    train_loss = float(np.mean([r["train_loss"] for r in training.rows[-training.steps_per_epoch:]]))
+    print(f"final train_loss={train_loss:.4f} valid_loss={valid:.4f} seconds={training.train_seconds:.1f}")
+    print(f"run saved in {training.run_dir}")
+    return 0
+
+
+def sample_command(args) -> int:
+    run = load_run(args.run)
+    print(args.prime + sample(run.model, run.vocab, args.prime, args.length, args.temperature,
+                              args.top_k, args.top_p, args.seed))
+    return 0
+
+
+def trace_command(args) -> int:
+    run = load_run(args.run)
+    tr = trace(run.model, run.vocab, args.text)
+    for unknown, used in tr.replacements.items():
+        print(f"note: {unknown!r} is not in the vocabulary; traced as {used!r}", file=sys.stderr)
+    np.savez_compressed(args.out, chars=np.array(tr.chars), probs=tr.probs,
+                        **{name: tr[name] for name in QUANTITIES})
+    print(f"traced {len(tr.chars)} characters through {tr.hidden_state.shape[0]} layer(s) of "
+          f"{tr.hidden_state.shape[2]} units into {args.out}")
+    return 0
+
+
+def pretrain_command(args) -> int:
+    """Rebuild the shipped pretrained model with the project's own trainer."""
+    config = preset_config(PRETRAIN_PRESET, max_seconds=args.max_seconds, eval_every_seconds=20.0)
+    staging = Path(args.out) if args.out else PRETRAINED_DIR.parent / ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    training = CharTraining(config, store=RunStore(staging), name="Pretrained Molière model")
+    valid = training.run_to_end(on_eval=lambda row, loss: print(f"{row['seconds']:6.1f}s valid {loss:.3f}", flush=True))
+    if args.out:
+        print(f"valid_loss={valid:.4f}; run in {training.run_dir}")
+        return 0
+    shutil.rmtree(PRETRAINED_DIR, ignore_errors=True)
+    shutil.move(str(training.run_dir), PRETRAINED_DIR)
+    shutil.rmtree(staging, ignore_errors=True)
+    print(f"valid_loss={valid:.4f}; shipped model rebuilt in {PRETRAINED_DIR}")
+    return 0
+
+
+def bench_command(args) -> int:
+    from .bench import run_bench
+
+    return run_bench(quick=args.quick)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m lstm_core", description="LSTM Lab from the command line.")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a character model and save it as a run")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="default")
+    p.add_argument("--hidden", type=int)
+    p.add_argument("--layers", type=int)
+    p.add_argument("--seq-len", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--epochs", type=float)
+    p.add_argument("--max-seconds", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--corpus", help="full, seed, or the path of a UTF-8 text file")
+    p.add_argument("--device", choices=["cpu", "cuda", "auto"])
+    p.add_argument("--name")
+    p.add_argument("--out", required=True, help="run store folder")
+    p.set_defaults(func=train_command)
+
+    p = sub.add_parser("sample", help="generate text from a run")
+    p.add_argument("--run", required=True)
+    p.add_argument("--prime", default="\n")
+    p.add_argument("--temperature", type=float, default=0.8)
+    p.add_argument("--length", type=int, default=500)
+    p.add_argument("--top-k", type=int)
+    p.add_argument("--top-p", type=float)
+    p.add_argument("--seed", type=int)
+    p.set_defaults(func=sample_command)
+
+    p = sub.add_parser("trace", help="record every gate and state of a run on a text")
+    p.add_argument("--run", required=True)
+    p.add_argument("--text", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=trace_command)
+
+    p = sub.add_parser("pretrain", help="rebuild the shipped pretrained Molière model")
+    p.add_argument("--max-seconds", type=float, default=PRETRAIN_SECONDS)
+    p.add_argument("--out", help="store the run here instead of replacing the shipped model")
+    p.set_defaults(func=pretrain_command)
+
+    p = sub.add_parser("bench", help="benchmark against the seed notebook's loop")
+    p.add_argument("--quick", action="store_true")
+    p.set_defaults(func=bench_command)
+
+    try:
+        from .tasks.cli import add_task_commands
+    except ImportError:
+        pass
+    else:
+        add_task_commands(sub)
+    return top
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    configure_torch_threads()
+    try:
+        return args.func(args)
+    except (CorpusError, RunError, ValueError, TrainingDiverged, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,281 @@
+"""The run store: every training is a folder on disk, indexed in SQLite.
+
+A run folder holds
+    config.json         what was trained, how, and on which vocabulary (plain JSON)
+    model.safetensors   the weights (safetensors: plain tensors, nothing is ever unpickled)
+    metrics.csv         one row per training step (and the validation losses)
+    samples.json        text sampled from the model as it trained (optional)
+
+Loading validates everything: a corrupt, foreign or hostile file is refused with
+:class:`RunError`, whose message says what is wrong. Runs are exported and imported as zip files
+holding exactly those files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import sqlite3
+import threading
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors_bytes
+from safetensors.torch import save_file
+
+from .corpus import Vocab
+from .model import CharLSTM, ModelConfig
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+METRICS_FILE = "metrics.csv"
+SAMPLES_FILE = "samples.json"
+RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE, SAMPLES_FILE)
+FORMAT = "lstm-lab-run/1"
+MAX_IMPORT_BYTES = 200_000_000
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PRETRAINED_DIR = REPO_ROOT / "data" / "pretrained" / "moliere"
+
+
+class RunError(ValueError):
+    """A run that cannot be loaded or stored; the message says why, for the user."""
+
+
+@dataclass
+class Run:
+    """A loaded run: the model ready for inference, its vocabulary, settings and metrics."""
+
+    path: Path
+    model: torch.nn.Module
+    vocab: Vocab | None
+    config: dict
+    metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def name(self) -> str:
+        return self.config.get("name") or self.path.name
+
+
+def save_weights(model: torch.nn.Module, path: Path) -> None:
+    """Write the model's tensors atomically (a reader never sees half a file)."""
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tmp = path.with_suffix(".tmp")
+    save_file(tensors, str(tmp))
+    tmp.replace(path)
+
+
+def write_json(path: Path, data) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_config(path: Path) -> dict:
+    try:
+        config = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunError(f"{path.name} has no {CONFIG_FILE}: it is not an LSTM Lab run.") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RunError(f"{CONFIG_FILE} of {path.name} is not valid JSON ({err}).") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise RunError(f"{path.name} is not an LSTM Lab run (its {CONFIG_FILE} lacks format {FORMAT!r}).")
+    return config
+
+
+def build_model(config: dict) -> torch.nn.Module:
+    """The untrained model a run's config describes (character models, or a task's model)."""
+    kind = config.get("kind", "char")
+    if kind == "char":
+        return CharLSTM(ModelConfig(**config["model"]))
+    from . import tasks  # task models (tagger, classifier) register their builders there
+
+    return tasks.build_model(config)
+
+
+def load_run(path, map_location: str = "cpu") -> Run:
+    """Load and validate a run folder; refuse anything that is not exactly what we wrote."""
+    path = Path(path)
+    if not path.is_dir():
+        raise RunError(f"No run folder at {path}.")
+    config = read_config(path)
+    try:
+        model = build_model(config)
+    except (KeyError, TypeError, ValueError) as err:
+        raise RunError(f"The settings in {path.name}/{CONFIG_FILE} are not usable: {err}") from None
+    weights = path / WEIGHTS_FILE
+    if not weights.is_file():
+        raise RunError(f"{path.name} has no saved weights yet ({WEIGHTS_FILE} is missing).")
+    model.load_state_dict(read_weights(weights.read_bytes(), model, path.name))
+    model.to(map_location).eval()
+    vocab = Vocab(config["vocab"]) if "vocab" in config else None
+    return Run(path, model, vocab, config, read_metrics(path))
+
+
+def read_weights(data: bytes, model: torch.nn.Module, label: str) -> dict:
+    """Parse safetensors bytes and check every tensor's name and shape against ``model``."""
+    try:
+        tensors = load_safetensors_bytes(data)
+    except (SafetensorError, ValueError, RuntimeError, Exception) as err:  # noqa: BLE001 - any parse failure
+        raise RunError(f"The weights of {label} are corrupt or not a safetensors file ({type(err).__name__}).") from None
+    expected = {k: v.shape for k, v in model.state_dict().items()}
+    if set(tensors) != set(expected):
+        missing = sorted(set(expected) - set(tensors))[:3]
+        extra = sorted(set(tensors) - set(expected))[:3]
+        raise RunError(f"The weights of {label} do not match its settings (missing {missing}, unexpected {extra}).")
+    for key, shape in expected.items():
+        if tensors[key].shape != shape:
+            raise RunError(f"The weights of {label} do not match its settings: {key} is "
+                           f"{tuple(tensors[key].shape)}, expected {tuple(shape)}.")
+        if not torch.isfinite(tensors[key]).all():
+            raise RunError(f"The weights of {label} contain NaN or infinite values ({key}).")
+    return tensors
+
+
+def read_metrics(path: Path) -> pd.DataFrame:
+    file = path / METRICS_FILE
+    if not file.is_file() or file.stat().st_size == 0:
+        return pd.DataFrame()
+    try:
+        return pd.read_csv(file)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError):
+        return pd.DataFrame()
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "run"
+
+
+class RunStore:
+    """All runs under one folder, indexed in ``index.sqlite`` (rebuilt from the folders if lost)."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db_path = self.root / "index.sqlite"
+        with self._connect() as db:
+            db.execute("""CREATE TABLE IF NOT EXISTS runs (
+                id TEXT PRIMARY KEY, name TEXT, kind TEXT, status TEXT, created REAL, updated REAL,
+                seconds REAL, steps INTEGER, train_loss REAL, best_valid_loss REAL, summary TEXT)""")
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self._db_path, timeout=10)
+
+    def create(self, name: str, config: dict) -> Path:
+        """A new, empty run folder with its config written; returns its path."""
+        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{slugify(name)}-{uuid.uuid4().hex[:4]}"
+        path = self.root / run_id
+        path.mkdir()
+        config = {**config, "format": FORMAT, "name": name, "id": run_id, "created": time.time()}
+        write_json(path / CONFIG_FILE, config)
+        self.update(path, status="created")
+        return path
+
+    def update(self, path: Path, status: str | None = None, metrics: pd.DataFrame | None = None) -> None:
+        """Refresh the index row of a run from its folder (and the given metrics)."""
+        config = read_config(path)
+        row = {"id": path.name, "name": config.get("name", path.name), "kind": config.get("kind", "char"),
+               "status": status or config.get("status", "saved"), "created": config.get("created", 0.0),
+               "updated": time.time(), "seconds": None, "steps": None, "train_loss": None,
+               "best_valid_loss": None, "summary": config.get("summary", "")}
+        if metrics is not None and len(metrics):
+            row["seconds"] = float(metrics["seconds"].iloc[-1]) if "seconds" in metrics else None
+            row["steps"] = int(metrics["step"].iloc[-1]) if "step" in metrics else None
+            if "train_loss" in metrics:
+                row["train_loss"] = float(metrics["train_loss"].tail(20).mean())
+            if "valid_loss" in metrics and metrics["valid_loss"].notna().any():
+                row["best_valid_loss"] = float(metrics["valid_loss"].min())
+        with self._lock, self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO runs VALUES (:id, :name, :kind, :status, :created, :updated,"
+                       " :seconds, :steps, :train_loss, :best_valid_loss, :summary)", row)
+
+    def list(self) -> pd.DataFrame:
+        """Every run, newest first, with its headline figures; folders not yet indexed are added."""
+        with self._connect() as db:
+            known = {r[0] for r in db.execute("SELECT id FROM runs")}
+        for folder in self.root.iterdir():
+            if folder.is_dir() and folder.name not in known and (folder / CONFIG_FILE).is_file():
+                try:
+                    self.update(folder, metrics=read_metrics(folder))
+                except RunError:
+                    continue
+        with self._connect() as db:
+            frame = pd.read_sql_query("SELECT * FROM runs ORDER BY created DESC", db)
+        present = frame["id"].map(lambda run_id: (self.root / run_id).is_dir())
+        return frame[present].reset_index(drop=True)
+
+    def path(self, run_id: str) -> Path:
+        path = (self.root / run_id).resolve()
+        if path.parent != self.root.resolve() or not path.is_dir():
+            raise RunError(f"No run {run_id!r} in the store.")
+        return path
+
+    def rename(self, run_id: str, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise RunError("A run's name cannot be empty.")
+        path = self.path(run_id)
+        config = read_config(path)
+        config["name"] = name[:80]
+        write_json(path / CONFIG_FILE, config)
+        self.update(path, status=config.get("status"), metrics=read_metrics(path))
+
+    def delete(self, run_id: str) -> None:
+        path = self.path(run_id)
+        shutil.rmtree(path)
+        with self._lock, self._connect() as db:
+            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+    def import_zip(self, data: bytes) -> Path:
+        """Add a run from an exported zip, after validating every file in it."""
+        if not data:
+            raise RunError("The uploaded file is empty.")
+        if len(data) > MAX_IMPORT_BYTES:
+            raise RunError(f"The uploaded file is larger than {MAX_IMPORT_BYTES // 1_000_000} MB.")
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+            names = archive.namelist()
+        except (zipfile.BadZipFile, OSError):
+            raise RunError("The uploaded file is not a zip exported from LSTM Lab's Runs page.") from None
+        unexpected = [n for n in names if n not in RUN_FILES]
+        if unexpected or CONFIG_FILE not in names or WEIGHTS_FILE not in names:
+            raise RunError(f"The zip must hold {CONFIG_FILE} and {WEIGHTS_FILE} (and optionally "
+                           f"{METRICS_FILE}, {SAMPLES_FILE}) at its top level; found {names[:6]}.")
+        if sum(info.file_size for info in archive.infolist()) > MAX_IMPORT_BYTES:
+            raise RunError("The zip unpacks to more than the size limit.")
+        staging = self.root / f".import-{uuid.uuid4().hex}"
+        staging.mkdir()
+        try:
+            for name in names:
+                (staging / name).write_bytes(archive.read(name))
+            config = read_config(staging)
+            load_run(staging)  # validates settings and weights; raises RunError otherwise
+            name = config.get("name", "imported")
+            path = self.create(f"{name} (imported)", {k: v for k, v in config.items()
+                                                      if k not in ("id", "created", "name")})
+            for name in names:
+                if name != CONFIG_FILE:
+                    shutil.copy(staging / name, path / name)
+            self.update(path, status="imported", metrics=read_metrics(path))
+            return path
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def export_zip(path) -> bytes:
+    """A run folder as a zip (the files :meth:`RunStore.import_zip` accepts)."""
+    path = Path(path)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in RUN_FILES:
+            if (path / name).is_file():
+                archive.write(path / name, name)
+    return buffer.getvalue()
