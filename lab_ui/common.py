@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 import lstm_core
 from lstm_core.background import configure_torch_threads
@@ -29,6 +30,13 @@ def page_setup(title: str, icon: str = "🧠") -> None:
     """Page config and the shared sidebar; call first on every page."""
     st.set_page_config(page_title=f"{title} · LSTM Lab", page_icon=icon, layout="wide")
     configure_torch_threads()
+    with st.sidebar:
+        try:
+            for script, _path, label in PAGES:
+                st.page_link(script, label=label)
+        except StreamlitPageNotFoundError:
+            pass  # a page run on its own (AppTest.from_file) knows no other pages
+        st.divider()
 
 
 @st.cache_resource

@@ -26,8 +26,8 @@ from .sampling import sample
 from .trace import QUANTITIES, trace
 from .training import PRESETS, CharTraining, TrainingDiverged, preset_config
 
-PRETRAIN_PRESET = "default"
-PRETRAIN_SECONDS = 240.0
+PRETRAIN_PRESET = "bigger"
+PRETRAIN_SECONDS = 300.0
 
 
 def train_command(args) -> int:
@@ -74,7 +74,7 @@ def trace_command(args) -> int:
 
 def pretrain_command(args) -> int:
     """Rebuild the shipped pretrained model with the project's own trainer."""
-    config = preset_config(PRETRAIN_PRESET, max_seconds=args.max_seconds, eval_every_seconds=20.0)
+    config = preset_config(args.preset, max_seconds=args.max_seconds, eval_every_seconds=20.0, device=args.device)
     staging = Path(args.out) if args.out else PRETRAINED_DIR.parent / ".staging"
     shutil.rmtree(staging, ignore_errors=True)
     training = CharTraining(config, store=RunStore(staging), name="Pretrained Molière model")
@@ -132,7 +132,9 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=trace_command)
 
     p = sub.add_parser("pretrain", help="rebuild the shipped pretrained Molière model")
+    p.add_argument("--preset", choices=sorted(PRESETS), default=PRETRAIN_PRESET)
     p.add_argument("--max-seconds", type=float, default=PRETRAIN_SECONDS)
+    p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="auto")
     p.add_argument("--out", help="store the run here instead of replacing the shipped model")
     p.set_defaults(func=pretrain_command)
 

@@ -209,7 +209,7 @@ class RunStore:
                     continue
         with self._connect() as db:
             frame = pd.read_sql_query("SELECT * FROM runs ORDER BY created DESC", db)
-        present = frame["id"].map(lambda run_id: (self.root / run_id).is_dir())
+        present = frame["id"].map(lambda run_id: (self.root / run_id).is_dir()).astype(bool)
         return frame[present].reset_index(drop=True)
 
     def path(self, run_id: str) -> Path:

@@ -39,14 +39,14 @@ class TrainConfig:
     """Everything that defines a character-model training (model settings included)."""
 
     corpus: str = "full"  # "full", "seed", or a path to a UTF-8 text
-    hidden_size: int = 512
+    hidden_size: int = 192
     num_layers: int = 1
     embedding_dim: int | None = 64
     dropout: float = 0.0
     forget_bias: float | None = 1.0
-    seq_len: int = 100
-    batch_size: int = 64
-    lr: float = 4e-3
+    seq_len: int = 50
+    batch_size: int = 16
+    lr: float = 2e-2
     weight_decay: float = 0.01
     grad_clip: float | None = 1.0
     schedule: str = "cosine"  # "cosine" decays to 10% over the budget; "constant" keeps the rate
@@ -101,8 +101,9 @@ class Preset:
 
 
 PRESETS = {p.name: p for p in [
-    Preset("default", "Fast defaults for the full corpus: one 512-unit layer, 64 parallel streams of 100 "
-           "characters, AdamW at 4e-3 decaying over one minute. Readable French in about ten seconds.",
+    Preset("default", "Fast defaults for the full corpus: one 192-unit layer, 16 parallel streams of 50 "
+           "characters, AdamW at 2e-2 decaying over one minute. Many small, bold steps beat few large ones "
+           "on a CPU: it passes the seed notebook's one-minute loss in a few seconds.",
            {}),
     Preset("seed-exact", "The seed notebook's own loop: batch 1, 100-character windows, hidden 128, AdamW 1e-3, "
            "20 epochs on the first 100,000 characters. Expect train 1.10 and test 1.51 nats per character.",
@@ -113,9 +114,10 @@ PRESETS = {p.name: p for p in [
            "in a fraction of the notebook's time.",
            dict(corpus="seed", hidden_size=128, embedding_dim=None, seq_len=100, batch_size=16, lr=3e-3,
                 dropout=0.0, max_seconds=20.0, eval_chars=10_000, eval_every_seconds=1.0)),
-    Preset("bigger", "Two layers of 512 units with dropout: slower per step, better in the end; give it "
+    Preset("bigger", "Two layers of 256 units with dropout: slower per step, better in the end; give it "
            "several minutes.",
-           dict(hidden_size=512, num_layers=2, dropout=0.1, lr=2e-3, max_seconds=300.0, eval_every_seconds=10.0)),
+           dict(hidden_size=256, num_layers=2, dropout=0.1, batch_size=32, seq_len=64, lr=1e-2,
+                max_seconds=300.0, eval_every_seconds=10.0)),
     Preset("forget-bias-0", "Instructive: the forget gate starts half-closed (bias 0), so the cell forgets "
            "quickly at first and learning is slower than with bias 1.",
            dict(forget_bias=0.0, max_seconds=30.0)),
@@ -124,7 +126,7 @@ PRESETS = {p.name: p for p in [
            dict(lr=0.5, grad_clip=None, warmup_steps=0, schedule="constant", max_seconds=30.0)),
     Preset("seq-len-5", "Instructive: 5-character windows. The gradient never reaches further back than 5 "
            "characters, so the model cannot learn long words or line structure well.",
-           dict(seq_len=5, batch_size=256, max_seconds=30.0)),
+           dict(seq_len=5, batch_size=160, max_seconds=30.0)),
 ]}
 
 
@@ -192,6 +194,10 @@ class CharTraining:
         self.train_ids = torch.tensor(self.vocab.encode(self.corpus.train_text), dtype=torch.long)
         self.valid_ids = torch.tensor(self.vocab.encode(self.corpus.valid_text), dtype=torch.long)
         self.steps_per_epoch = steps_per_epoch(len(self.train_ids), config.batch_size, config.seq_len)
+        if (len(self.train_ids) - config.seq_len) // config.batch_size < config.seq_len:  # refuse before saving a run
+            raise ValueError(f"the training text ({len(self.train_ids):,} characters) is too short for "
+                             f"{config.batch_size} streams of {config.seq_len} characters; lower the batch size "
+                             "or the sequence length")
         self.base_lr = config.lr
         self.step_count = 0
         self.epoch = 0

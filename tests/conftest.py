@@ -27,6 +27,14 @@ def isolated_run_store(tmp_path_factory, monkeypatch):
     return root
 
 
+@pytest.fixture(autouse=True)
+def fresh_run_store_cache():
+    """The app caches its run store per process; each test must see its own isolated store."""
+    from lab_ui.common import run_store
+
+    run_store.clear()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,0 +1,129 @@
+"""``python -m lstm_core bench``: the project's speed against the seed notebook's own loop, in one run.
+
+Everything is measured in the same process, one after the other, so the ratios compare like with
+like on whatever machine runs it:
+
+1. the seed's loop (batch 1, 100-character windows, hidden 128, AdamW 1e-3) for 60 s on the full
+   corpus: its throughput and the validation loss it reaches (the bar is 1.63 nats/char);
+2. the seed's model trained by the batched trainer: throughput ratio;
+3. the ``default`` preset given budgets of 6 and 12 s: the validation loss each reaches;
+4. the ``default`` preset given 60 s: the validation loss it reaches (target 1.40);
+5. an exact gate trace of 1,000 characters through a 2-layer, 256-unit model (target < 50 ms);
+6. sampling speed in characters per second.
+
+``--quick`` shortens every budget so the whole bench takes under a minute. Validation losses are
+measured on the whole validation split (168,729 characters) with :func:`~lstm_core.training.evaluate_loss`.
+"""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+
+import torch
+
+from .corpus import load_corpus
+from .model import CharLSTM, ModelConfig
+from .sampling import sample
+from .seed_loop import seed_loop
+from .trace import trace
+from .training import CharTraining, evaluate_loss, preset_config
+
+SEED_BAR = 1.63  # validation loss that 60 s of the seed's loop reaches on the full corpus
+REQUIRED_SECONDS, TARGET_SECONDS, TARGET_60S_LOSS, TARGET_TRACE_MS = 12.0, 6.0, 1.40, 50.0
+
+
+def trained_loss(preset: str, seconds: float, corpus, **overrides) -> tuple[float, float, CharTraining]:
+    """Train ``preset`` for a budget of ``seconds``; returns (full validation loss, chars/s, training)."""
+    config = preset_config(preset, max_seconds=seconds, eval_every_seconds=1e9, preview_every_seconds=1e9,
+                           **overrides)
+    training = CharTraining(config, corpus=corpus)
+    while not training.finished():
+        training.step()
+    chars = sum(config.batch_size * config.seq_len for _ in training.rows)
+    return evaluate_loss(training.model, training.valid_ids), chars / training.train_seconds, training
+
+
+def time_trace(chars: int = 1000, repeats: int = 15) -> float:
+    """Median milliseconds to trace ``chars`` characters through a 2-layer, 256-unit model."""
+    corpus = load_corpus("seed")
+    torch.manual_seed(0)
+    model = CharLSTM(ModelConfig(len(corpus.vocab), hidden_size=256, num_layers=2, embedding_dim=64)).eval()
+    text = corpus.valid_text[:chars]
+    trace(model, corpus.vocab, text)  # warm up
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        trace(model, corpus.vocab, text)
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def sampling_speed(model, vocab, length: int = 2000) -> float:
+    started = time.perf_counter()
+    sample(model, vocab, "\n", length, temperature=0.8, seed=0)
+    return length / (time.perf_counter() - started)
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def run_bench(quick: bool = False) -> int:
+    scale = 0.25 if quick else 1.0
+    seed_seconds, default_long = 60.0 * scale, 60.0 * scale
+    budgets = [6.0 * scale, 12.0 * scale]
+    print(f"LSTM Lab bench{' (quick: every budget x0.25, bars scaled alike)' if quick else ''}: "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
+    corpus = load_corpus("full")
+    train_ids = torch.tensor(corpus.vocab.encode(corpus.train_text), dtype=torch.long)
+    valid_ids = torch.tensor(corpus.vocab.encode(corpus.valid_text), dtype=torch.long)
+
+    # 1. the seed notebook's loop, as written
+    seed_model, seed = seed_loop(train_ids, valid_ids, len(corpus.vocab), max_seconds=seed_seconds, epochs=100)
+    seed_rate = seed["chars"] / seed["seconds"]
+    seed_valid = evaluate_loss(_as_char_model(seed_model, corpus), valid_ids)
+    print(f"seed loop: {seed['seconds']:.0f} s, {seed_rate:,.0f} chars/s, validation loss {seed_valid:.3f} "
+          f"(bar {SEED_BAR})")
+
+    # 2. the seed's model through the batched trainer
+    _, batched_rate, _ = trained_loss("seed", 10.0 * scale, corpus, batch_size=64)
+    print(f"seed model, batched trainer (batch 64): {batched_rate:,.0f} chars/s = "
+          f"{batched_rate / seed_rate:.1f}x the seed loop")
+
+    # 3-4. the default preset on the full corpus
+    reached = None
+    for budget in budgets:
+        loss, rate, _ = trained_loss("default", budget, corpus)
+        print(f"default preset, {budget:.0f} s budget: validation loss {loss:.3f} ({rate:,.0f} chars/s)")
+        if reached is None and loss <= SEED_BAR:
+            reached = budget
+    required, target = REQUIRED_SECONDS * scale, TARGET_SECONDS * scale
+    if reached is None:
+        print(f"time to validation loss {SEED_BAR}: more than {budgets[-1]:.0f} s; required <= {required:.0f} s: NOT met")
+    else:
+        print(f"time to validation loss {SEED_BAR}: <= {reached:.0f} s = {seed_seconds / reached:.0f}x faster than "
+              f"the seed loop; required <= {required:.0f} s: {verdict(reached <= required)}; "
+              f"target {target:.0f} s: {verdict(reached <= target)}")
+    long_loss, _, long_training = trained_loss("default", default_long, corpus)
+    print(f"default preset, {default_long:.0f} s: validation loss {long_loss:.3f} vs the seed loop's "
+          f"{seed_valid:.3f} in the same time; target {TARGET_60S_LOSS}: {verdict(long_loss <= TARGET_60S_LOSS)}")
+
+    # 5-6. tracing and sampling
+    trace_ms = time_trace()
+    print(f"trace of 1,000 characters, 2 layers x 256 units: {trace_ms:.1f} ms (median); target < "
+          f"{TARGET_TRACE_MS:.0f} ms: {verdict(trace_ms < TARGET_TRACE_MS)}")
+    rate = sampling_speed(long_training.model.eval(), corpus.vocab)
+    print(f"sampling: {rate:,.0f} chars/s with the {long_training.config.hidden_size}-unit default model")
+    return 0
+
+
+def _as_char_model(seed_model, corpus) -> CharLSTM:
+    """The seed's model re-housed in :class:`CharLSTM` (same weights) so one evaluation serves both."""
+    hidden = seed_model.hidden_size
+    model = CharLSTM(ModelConfig(len(corpus.vocab), hidden_size=hidden, num_layers=1, embedding_dim=None))
+    model.embedding.load_state_dict(seed_model.embedding.state_dict())
+    model.lstm.load_state_dict(seed_model.lstm.state_dict())
+    model.head.load_state_dict(seed_model.fc.state_dict())
+    return model.eval()
