@@ -76,6 +76,7 @@ class TrainConfig:
             check_range("epochs", self.epochs, 0.01, 1000)
         if self.schedule not in ("cosine", "constant"):
             raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
+        self.model_config(vocab_size=1)  # the model settings are checked here too, before any data is read
 
     def model_config(self, vocab_size: int) -> ModelConfig:
         return ModelConfig(vocab_size, self.hidden_size, self.num_layers, self.embedding_dim,

@@ -10,13 +10,17 @@ import time
 import urllib.request
 from pathlib import Path
 
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads; see lstm_core/__init__.py
+
 import pytest
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
-torch.set_num_threads(1)  # tests share two cores with each other and with the app server
+from lstm_core.background import configure_torch_threads  # noqa: E402
+
+configure_torch_threads(1)  # tests share two cores with each other and with the app server
 
 
 @pytest.fixture(autouse=True)

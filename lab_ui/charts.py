@@ -1,0 +1,124 @@
+"""Plotly figures of training metrics, shared by the live-training panel and the Runs page.
+
+Every builder takes metric frames as :class:`lstm_core.CharTraining` (and the task trainings) write
+them: one row per step with ``step`` and ``seconds``, and whichever of ``train_loss``,
+``valid_loss``, ``train_bpc``, ``valid_bpc``, ``valid_accuracy``, ``chars_per_sec`` /
+``items_per_sec``, ``grad_norm`` and ``lr`` the training reports. Validation columns are NaN
+between evaluations. Long runs are thinned to a few hundred points by averaging neighbouring steps,
+so that a chart redrawn twice a second stays cheap for the server and the browser. Figures are
+plain plotly dicts (``{"data": [...], "layout": {...}}``): building plotly's figure objects costs three
+times more than drawing the chart, which matters when it happens twice a second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+MAX_POINTS = 300
+X_AXES = {"step": "Step", "seconds": "Training seconds"}
+LOSS_UNITS = {"nats": ("loss", "Loss (nats per character)"), "bits": ("bpc", "Loss (bits per character)")}
+SIGNALS = [  # (column, title)
+    ("chars_per_sec", "Throughput (characters/s)"),
+    ("items_per_sec", "Throughput (items/s)"),
+    ("grad_norm", "Gradient norm (before clipping)"),
+    ("lr", "Learning rate"),
+]
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
+
+
+def thin(frame: pd.DataFrame, columns: list[str], x: str, max_points: int = MAX_POINTS) -> pd.DataFrame:
+    """At most ``max_points`` rows: consecutive steps averaged together (x is the bucket's last value)."""
+    columns = [c for c in columns if c in frame]
+    if len(frame) <= max_points:
+        return frame[[x, *columns]]
+    bucket = np.arange(len(frame)) * max_points // len(frame)
+    grouped = frame[[x, *columns]].groupby(bucket)
+    thinned = grouped[columns].mean()
+    thinned[x] = grouped[x].last()
+    return thinned
+
+
+def evaluations(frame: pd.DataFrame, column: str, x: str) -> pd.DataFrame:
+    """The rows where ``column`` (a validation metric) was measured."""
+    if column not in frame:
+        return frame.iloc[0:0]
+    return frame.loc[frame[column].notna(), [x, column]]
+
+
+def _layout(x: str, y_title: str, height: int) -> dict:
+    return dict(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified", uirevision="keep",
+                legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+                xaxis=dict(title=dict(text=X_AXES.get(x, x))), yaxis=dict(title=dict(text=y_title)))
+
+
+def _line(x, y, name: str, colour: str, **extra) -> dict:
+    """One scatter trace as a plain dict (plotly's figure objects cost more than the chart itself)."""
+    return dict(type="scatter", x=np.asarray(x), y=np.asarray(y), name=name, mode=extra.pop("mode", "lines"),
+                line=dict(color=colour, width=extra.pop("width", 1.5), dash=extra.pop("dash", None)), **extra)
+
+
+def loss_figure(runs: dict[str, pd.DataFrame], x: str = "step", unit: str = "nats", height: int = 360) -> dict:
+    """Training (thin line) and validation (markers) loss of one or several runs against steps or seconds."""
+    suffix, y_title = LOSS_UNITS[unit]
+    traces = []
+    for index, (label, frame) in enumerate(runs.items()):
+        if frame is None or frame.empty or x not in frame:
+            continue
+        several = len(runs) > 1
+        prefix = f"{label} · " if several else ""
+        train_colour = PALETTE[index % len(PALETTE)] if several else PALETTE[0]
+        valid_colour = train_colour if several else PALETTE[1]
+        train, valid = f"train_{suffix}", f"valid_{suffix}"
+        if train in frame:
+            thinned = thin(frame, [train], x)
+            traces.append(_line(thinned[x], thinned[train], f"{prefix}train", train_colour, opacity=0.75))
+        measured = evaluations(frame, valid, x)
+        if len(measured):
+            traces.append(_line(measured[x], measured[valid], f"{prefix}validation", valid_colour, width=2.5,
+                                mode="lines+markers", dash="dot" if several else None, marker=dict(size=6)))
+    return dict(data=traces, layout=_layout(x, y_title, height))
+
+
+def accuracy_figure(runs: dict[str, pd.DataFrame], x: str = "step", height: int = 300) -> dict:
+    """Training and validation accuracy (columns ``train_accuracy`` / ``valid_accuracy``), as fractions."""
+    traces = []
+    for index, (label, frame) in enumerate(runs.items()):
+        prefix = f"{label} · " if len(runs) > 1 else ""
+        if "train_accuracy" in frame:
+            thinned = thin(frame, ["train_accuracy"], x)
+            traces.append(_line(thinned[x], thinned["train_accuracy"], f"{prefix}train",
+                                PALETTE[(2 * index) % len(PALETTE)]))
+        measured = evaluations(frame, "valid_accuracy", x)
+        if len(measured):
+            traces.append(_line(measured[x], measured["valid_accuracy"], f"{prefix}validation",
+                                PALETTE[(2 * index + 1) % len(PALETTE)], mode="lines+markers", width=2.5))
+    layout = _layout(x, "Accuracy", height)
+    layout["yaxis"]["tickformat"] = ".0%"
+    return dict(data=traces, layout=layout)
+
+
+def has_accuracy(frame: pd.DataFrame) -> bool:
+    return any(c in frame and frame[c].notna().any() for c in ("train_accuracy", "valid_accuracy"))
+
+
+def signals_figure(frame: pd.DataFrame, x: str = "step", height: int = 360) -> dict | None:
+    """Throughput, gradient norm and learning rate, one small panel each (those the frame has)."""
+    present = [(column, title) for column, title in SIGNALS if column in frame and frame[column].notna().any()]
+    if not present or frame.empty:
+        return None
+    thinned = thin(frame, [column for column, _ in present], x)
+    gap, count = 0.12, len(present)
+    size = (1 - gap * (count - 1)) / count
+    layout = dict(height=height, margin=dict(l=10, r=10, t=30, b=10), uirevision="keep", showlegend=False,
+                  xaxis=dict(title=dict(text=X_AXES.get(x, x)), anchor="y" if count == 1 else f"y{count}"),
+                  annotations=[])
+    traces = []
+    for index, (column, title) in enumerate(present):
+        top = 1 - index * (size + gap)
+        axis = "" if index == 0 else str(index + 1)
+        layout[f"yaxis{axis}"] = dict(domain=[max(0.0, top - size), min(1.0, top)], anchor="x")
+        layout["annotations"].append(dict(text=title, x=0.5, y=top, xref="paper", yref="paper", showarrow=False,
+                                          xanchor="center", yanchor="bottom", font=dict(size=12)))
+        traces.append(_line(thinned[x], thinned[column], title, PALETTE[(index + 2) % len(PALETTE)], yaxis=f"y{axis}"))
+    return dict(data=traces, layout=layout)

@@ -1,0 +1,312 @@
+"""Live training in a page: one background trainer per browser session, its controls and its live panel.
+
+Any page that trains something uses the same four calls (the Train, Tagger and Sentiment pages do)::
+
+    from lab_ui.live_training import live_adjustments, live_panel, session_trainer, training_controls
+
+    def make_training():                 # builds the training object; a ValueError is shown to the user
+        return lstm_core.CharTraining(config, store=run_store())
+
+    training_controls("char", make_training)   # Start / Pause / Resume / Stop / Reset buttons
+    live_adjustments("char")                    # learning rate (and preview temperature) while it runs
+    live_panel("char")                          # status, progress + ETA, figures, charts, samples
+    trainer = session_trainer("char")           # the BackgroundTrainer, or None
+
+``slot`` names the training within a session ("char", "tagger", "sentiment"); each browser session
+has its own trainers. ``set_session_trainer(slot, trainer)`` installs a trainer built elsewhere and
+``clear_session_trainer(slot)`` forgets one (stopping it first). The training object is any object
+:class:`lstm_core.background.BackgroundTrainer` drives; the panel plots whichever metric columns its rows
+have (train/valid loss and bits per character, valid_accuracy, chars_per_sec or items_per_sec,
+grad_norm, lr) and shows its preview samples when it makes some.
+
+The panel polls the trainer's snapshot in a fragment that reruns every half second while the training
+is queued or running (the training thread never calls Streamlit). Trainers live in a session-scoped
+resource cache: navigating between pages keeps them, and when the browser tab closes the session's
+trainers are paused, so a closed tab stops using the CPU; every run is on disk through the run store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from lab_ui.charts import accuracy_figure, has_accuracy, loss_figure, signals_figure
+from lstm_core.background import MAX_CONCURRENT, BackgroundTrainer, Snapshot
+
+POLL_SECONDS = 0.5
+LN2 = 0.6931471805599453
+STATUS_LABELS = {
+    "idle": "Ready.", "queued": "Queued", "running": "Training", "paused": "Paused", "finished": "Finished",
+    "stopped": "Stopped", "diverged": "Diverged", "failed": "Failed",
+}
+
+
+@dataclass
+class LiveSlot:
+    """A session's trainer and the metric rows the page has already fetched from it."""
+
+    trainer: BackgroundTrainer
+    rows: list = field(default_factory=list)
+    settled: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows[:-1]: never written again
+    settled_count: int = 0
+
+    def frame(self, snapshot: Snapshot) -> pd.DataFrame:
+        """All metric rows so far; only the newest row is re-read (an evaluation may still fill it)."""
+        self.rows.extend(snapshot.metrics)
+        if not self.rows:
+            return pd.DataFrame()
+        done = len(self.rows) - 1
+        if done > self.settled_count:
+            fresh = pd.DataFrame([dict(row) for row in self.rows[self.settled_count:done]])
+            self.settled = fresh if self.settled.empty else pd.concat([self.settled, fresh], ignore_index=True)
+            self.settled_count = done
+        newest = pd.DataFrame([dict(self.rows[-1])])
+        return newest if self.settled.empty else pd.concat([self.settled, newest], ignore_index=True)
+
+
+def _pause_released(slots: dict) -> None:
+    """The tab closed: pause its trainings (the thread saves the run as paused and ends)."""
+    for live in list(slots.values()):
+        live.trainer.pause(wait=False)
+
+
+@st.cache_resource(scope="session", on_release=_pause_released, show_spinner=False)
+def _session_slots() -> dict[str, LiveSlot]:
+    return {}
+
+
+def session_trainer(slot: str) -> BackgroundTrainer | None:
+    """This browser session's trainer for ``slot``, or None."""
+    live = _session_slots().get(slot)
+    return live.trainer if live else None
+
+
+def set_session_trainer(slot: str, trainer: BackgroundTrainer) -> None:
+    """Install ``trainer`` in ``slot``; a previous trainer there is stopped (and saved) first."""
+    clear_session_trainer(slot)
+    _session_slots()[slot] = LiveSlot(trainer)
+
+
+def clear_session_trainer(slot: str) -> None:
+    """Forget the trainer in ``slot``, stopping it first if it has not ended (its run stays on disk)."""
+    live = _session_slots().pop(slot, None)
+    if live is not None and live.trainer.snapshot(since=1 << 62).status in ("queued", "running", "paused"):
+        live.trainer.stop(wait=True)
+
+
+def active_run_ids() -> set[str]:
+    """Run ids (folder names) that this session is training right now, in any slot."""
+    ids = set()
+    for live in list(_session_slots().values()):
+        snapshot = live.trainer.snapshot(since=1 << 62)
+        if snapshot.active and snapshot.run_dir:
+            ids.add(Path(snapshot.run_dir).name)
+    return ids
+
+
+def _status(trainer: BackgroundTrainer | None) -> str:
+    return trainer.snapshot(since=1 << 62).status if trainer else "none"
+
+
+def _error_key(slot: str) -> str:
+    return f"live_training_error_{slot}"
+
+
+def _start(slot: str, make_training: Callable[[], object]) -> None:
+    try:
+        training = make_training()
+    except ValueError as err:  # CorpusError, RunError and the settings' range checks are ValueErrors
+        st.session_state[_error_key(slot)] = str(err)
+        return
+    trainer = BackgroundTrainer(training)
+    set_session_trainer(slot, trainer)
+    trainer.start()
+
+
+def start_training(slot: str, make_training: Callable[[], object]) -> bool:
+    """Build a training and start it in ``slot`` now (e.g. from a link's autostart); False on bad settings."""
+    _start(slot, make_training)
+    return _error_key(slot) not in st.session_state
+
+
+def _act(slot: str, action: str) -> None:
+    trainer = session_trainer(slot)
+    if trainer is None:
+        return
+    if action == "pause":
+        trainer.pause(wait=True)
+    elif action == "resume":
+        trainer.resume()
+    elif action == "stop":
+        trainer.stop(wait=True)
+    elif action == "reset":
+        clear_session_trainer(slot)
+
+
+def training_controls(slot: str, make_training: Callable[[], object], start_label: str = "Start training") -> None:
+    """Start, pause, resume, stop and reset buttons for ``slot``; a refused start shows its reason."""
+    status = _status(session_trainer(slot))
+    running = status in ("queued", "running")
+    columns = st.columns(5)
+    columns[0].button(start_label, type="primary", disabled=running or status == "paused", key=f"{slot}_start",
+                      on_click=_start, args=(slot, make_training), width="stretch")
+    columns[1].button("Pause", disabled=not running, key=f"{slot}_pause", on_click=_act, args=(slot, "pause"),
+                      width="stretch")
+    columns[2].button("Resume", disabled=status != "paused", key=f"{slot}_resume", on_click=_act,
+                      args=(slot, "resume"), width="stretch")
+    columns[3].button("Stop and save", disabled=not (running or status == "paused"), key=f"{slot}_stop",
+                      on_click=_act, args=(slot, "stop"), width="stretch")
+    columns[4].button("Reset", disabled=status == "none", key=f"{slot}_reset", on_click=_act, args=(slot, "reset"),
+                      help="Forget this training here (a run that started is kept on the Runs page).",
+                      width="stretch")
+    error = st.session_state.pop(_error_key(slot), None)
+    if error:
+        st.error(f"Cannot start: {error}")
+
+
+def _apply_lr(slot: str) -> None:
+    trainer = session_trainer(slot)
+    if trainer is not None:
+        trainer.set_lr(st.session_state[f"{slot}_live_lr"])
+
+
+def _apply_temperature(slot: str) -> None:
+    trainer = session_trainer(slot)
+    if trainer is not None:
+        trainer.set_preview_temperature(st.session_state[f"{slot}_live_temperature"])
+
+
+def live_adjustments(slot: str) -> None:
+    """While a training exists: change its learning rate, and its preview temperature if it samples."""
+    trainer = session_trainer(slot)
+    if trainer is None or _status(trainer) not in ("queued", "running", "paused"):
+        return
+    training = trainer.training
+    left, right = st.columns(2)
+    left.number_input("Learning rate (applies at the next step)", min_value=1e-6, max_value=10.0,
+                      value=float(training.base_lr), format="%.5f", step=float(training.base_lr) / 2,
+                      key=f"{slot}_live_lr", on_change=_apply_lr, args=(slot,))
+    if hasattr(training, "preview_temperature"):
+        right.slider("Preview temperature", 0.1, 2.0, float(training.preview_temperature), 0.05,
+                     key=f"{slot}_live_temperature", on_change=_apply_temperature, args=(slot,))
+
+
+def _eta(snapshot: Snapshot) -> str:
+    if snapshot.progress <= 0 or snapshot.progress >= 1:
+        return ""
+    remaining = snapshot.seconds * (1 - snapshot.progress) / snapshot.progress
+    return f" · about {remaining:,.0f} s left" if remaining >= 1 else " · under a second left"
+
+
+def _status_line(snapshot: Snapshot) -> None:
+    label = STATUS_LABELS.get(snapshot.status, snapshot.status)
+    text = f"**{label}.** {snapshot.message}" if label.rstrip(".") not in snapshot.message else snapshot.message
+    if snapshot.status == "queued":
+        where = f"number {snapshot.queue_position} in the queue" if snapshot.queue_position else "in the queue"
+        st.info(f"{MAX_CONCURRENT} trainings are already running on this server; yours is {where} and "
+                "starts as soon as one of them ends.")
+    elif snapshot.status in ("diverged", "failed"):
+        st.error(text)
+    elif snapshot.status == "finished":
+        st.success(text)
+    elif snapshot.status in ("paused", "stopped"):
+        st.warning(text)
+    else:
+        st.info(text)
+
+
+def _latest(frame: pd.DataFrame, column: str) -> float | None:
+    if column not in frame:
+        return None
+    values = frame[column].dropna()
+    return float(values.iloc[-1]) if len(values) else None
+
+
+def _figures(frame: pd.DataFrame, snapshot: Snapshot) -> None:
+    """The headline numbers, four to a row: losses in nats and bits, speed, gradient norm, rate."""
+    train = float(frame["train_loss"].tail(20).mean()) if "train_loss" in frame else None
+    valid = _latest(frame, "valid_loss")
+    speed_column = "chars_per_sec" if "chars_per_sec" in frame else "items_per_sec"
+    speed = frame[speed_column].tail(20).median() if speed_column in frame else None
+    figures = [("Step", f"{snapshot.step:,}"), ("Training time", f"{snapshot.seconds:,.1f} s")]
+    if speed is not None:
+        figures.append(("Throughput", f"{speed:,.0f} {'chars' if speed_column == 'chars_per_sec' else 'items'}/s"))
+    grad = _latest(frame, "grad_norm")
+    if grad is not None:
+        figures.append(("Gradient norm", f"{grad:.3g}"))
+    for label, value, bits in (("Train loss", train, "train_bpc"), ("Validation loss", valid, "valid_bpc")):
+        if value is not None:
+            figures.append((f"{label} (nats)", f"{value:.3f}"))
+            if bits in frame:
+                figures.append((f"{label} (bits/char)", f"{value / LN2:.3f}"))
+    accuracy = _latest(frame, "valid_accuracy")
+    if accuracy is not None:
+        figures.append(("Validation accuracy", f"{accuracy:.1%}"))
+    lr = _latest(frame, "lr")
+    if lr is not None:
+        figures.append(("Learning rate", f"{lr:.2e}"))
+    for start in range(0, len(figures), 4):
+        for column, (label, value) in zip(st.columns(4), figures[start:start + 4]):
+            column.metric(label, value)
+
+
+def _samples(snapshot: Snapshot) -> None:
+    if not snapshot.samples:
+        return
+    latest = snapshot.samples[-1]
+    st.markdown(f"**Sample from the model at step {latest['step']:,}** (changes as it learns)")
+    st.code(latest["text"], language=None, wrap_lines=True)
+    if len(snapshot.samples) > 1:
+        with st.expander(f"Earlier samples ({len(snapshot.samples) - 1})"):
+            for earlier in reversed(snapshot.samples[:-1]):
+                st.caption(f"Step {earlier['step']:,} · {earlier['seconds']:.0f} s")
+                st.code(earlier["text"], language=None, wrap_lines=True)
+
+
+def _panel_body(slot: str, polling: bool) -> None:
+    live = _session_slots().get(slot)
+    if live is None:
+        return
+    snapshot = live.trainer.snapshot(since=len(live.rows))
+    if polling and not snapshot.active:
+        st.rerun()  # the training ended or paused: redraw the whole page so the buttons follow
+    frame = live.frame(snapshot)
+    _status_line(snapshot)
+    st.progress(snapshot.progress, text=f"{snapshot.progress:.0%} of the budget{_eta(snapshot)}")
+    if frame.empty:
+        st.caption("Waiting for the first training step...")
+        return
+    _figures(frame, snapshot)
+    x = st.session_state.get(f"{slot}_x_axis", "step")
+    unit = st.session_state.get(f"{slot}_unit", "nats")
+    left, right = st.columns([3, 2])
+    left.plotly_chart(loss_figure({"run": frame}, x=x, unit=unit), key=f"{slot}_loss_chart",
+                      config={"displayModeBar": False})
+    signals = signals_figure(frame, x=x)
+    if signals is not None:
+        right.plotly_chart(signals, key=f"{slot}_signals_chart", config={"displayModeBar": False})
+    if has_accuracy(frame):
+        st.plotly_chart(accuracy_figure({"run": frame}, x=x), key=f"{slot}_accuracy_chart")
+    _samples(snapshot)
+    if snapshot.run_dir:
+        st.caption(f"Saved as it trains: run `{Path(snapshot.run_dir).name}` (see the Runs page).")
+
+
+def live_panel(slot: str) -> None:
+    """The live view of ``slot``'s training: redrawn every half second while it is queued or running."""
+    trainer = session_trainer(slot)
+    if trainer is None:
+        st.caption("No training in this session yet.")
+        return
+    left, right = st.columns(2)
+    left.radio("x axis", ["step", "seconds"], horizontal=True, key=f"{slot}_x_axis",
+               format_func={"step": "Steps", "seconds": "Seconds"}.get)
+    right.radio("Loss unit", ["nats", "bits"], horizontal=True, key=f"{slot}_unit",
+                format_func={"nats": "Nats per character", "bits": "Bits per character"}.get)
+    polling = _status(trainer) in ("queued", "running")
+    body = st.fragment(run_every=POLL_SECONDS if polling else None, key=f"{slot}_live_panel")(_panel_body)
+    body(slot, polling)

@@ -1,0 +1,130 @@
+"""Train page: pick a corpus, a preset and the settings, then watch a character LSTM learn live.
+
+The training runs in a background thread (lab_ui.live_training); every run is saved through the run
+store as it goes. ``?preset=default&autostart=1&seconds=30`` starts a training once, on arrival.
+"""
+
+import streamlit as st
+
+import lstm_core
+from lab_ui import page_setup, query_value, run_store, set_query
+from lab_ui.live_training import (live_adjustments, live_panel, session_trainer, start_training,
+                                     training_controls)
+
+page_setup("Train")
+SLOT = "char"
+CORPORA = {"full": "Full Molière corpus", "seed": "The seed's first 100,000 characters", "upload": "Upload a text"}
+
+st.title("Train a character model")
+preset_names = list(lstm_core.PRESETS)
+wanted = query_value("preset", st.session_state.get("train_last_preset", "default"))
+if wanted not in lstm_core.PRESETS:
+    st.warning(f"There is no preset {wanted!r}; showing 'default' instead.")
+    wanted = "default"
+preset = st.selectbox("Preset", preset_names, index=preset_names.index(wanted), key="train_preset",
+                      on_change=lambda: set_query(seconds=None, corpus=None))  # a new preset brings its own
+set_query(preset=preset)
+st.session_state["train_last_preset"] = preset
+st.caption(lstm_core.PRESETS[preset].commentary)
+if preset == "seed-exact":
+    st.info("Here the notebook's setup (batch 1, 100-character windows, hidden 128, AdamW 1e-3, no clipping, "
+            "20 epochs of the 100k slice) runs through the app's trainer, so you can watch it live. "
+            "The notebook's literal loop is `lstm_core/seed_loop.py`; both train the same model on the same data.")
+defaults = lstm_core.preset_config(preset)
+seconds_in_link = query_value("seconds", None, float)
+key = lambda name: f"train:{preset}:{name}"  # noqa: E731 - each preset keeps its own widget values
+memory = st.session_state.setdefault("train_settings_memory", {})  # Streamlit drops widget state on other pages
+initial = lambda name, default: memory.get(key(name), default)  # noqa: E731
+
+with st.expander("Settings", expanded=session_trainer(SLOT) is None):
+    data_col, model_col, optim_col = st.columns(3)
+    with data_col:
+        corpus_choice = query_value("corpus", initial("corpus", defaults.corpus))
+        corpus_choice = st.radio("Corpus", list(CORPORA), format_func=CORPORA.get, key=key("corpus"),
+                                 index=list(CORPORA).index(corpus_choice) if corpus_choice in CORPORA else 0)
+        set_query(corpus=corpus_choice)
+        if corpus_choice == "upload":
+            st.file_uploader("UTF-8 text file (up to 20 MB)", type=["txt", "md", "csv", "text"],
+                             key="train_upload", max_upload_size=20)
+        by_time = st.radio("Budget", ["time", "epochs"], horizontal=True, key=key("budget"),
+                           index=int(initial("budget", "time" if seconds_in_link or defaults.max_seconds else "epochs")
+                                     == "epochs"),
+                           format_func={"time": "Time", "epochs": "Epochs"}.get) == "time"
+        if by_time:
+            st.number_input("Seconds of training", 1.0, 24 * 3600.0,
+                            float(seconds_in_link or initial("seconds", defaults.max_seconds or 60.0)), 5.0,
+                            key=key("seconds"))
+            budget = st.session_state[key("seconds")]
+            set_query(seconds=None if budget == defaults.max_seconds else f"{budget:g}")
+        else:
+            st.number_input("Epochs", 0.01, 1000.0, float(initial("epochs", defaults.epochs or 1.0)), 1.0,
+                            key=key("epochs"))
+        st.number_input("Random seed", 0, 2**31 - 1, initial("seed", defaults.seed), key=key("seed"))
+    with model_col:
+        st.number_input("Hidden size (units per layer)", 1, 1024, initial("hidden_size", defaults.hidden_size),
+                        key=key("hidden_size"))
+        st.number_input("Layers", 1, 4, initial("num_layers", defaults.num_layers), key=key("num_layers"))
+        st.slider("Dropout", 0.0, 0.9, float(initial("dropout", defaults.dropout)), 0.05, key=key("dropout"))
+        if st.checkbox("Set the forget-gate bias", initial("set_forget_bias", defaults.forget_bias is not None),
+                       key=key("set_forget_bias"),
+                       help="Off keeps PyTorch's initialisation (as in the seed notebook)."):
+            st.number_input("Forget-gate bias", -5.0, 5.0, float(initial("forget_bias", defaults.forget_bias or 0.0)),
+                            0.5, key=key("forget_bias"))
+    with optim_col:
+        st.number_input("Sequence length (characters per window)", 2, 2000, initial("seq_len", defaults.seq_len),
+                        key=key("seq_len"))
+        st.number_input("Batch size (parallel streams)", 1, 1024, initial("batch_size", defaults.batch_size),
+                        key=key("batch_size"))
+        st.number_input("Learning rate", 1e-6, 10.0, float(initial("lr", defaults.lr)), 1e-4, format="%.2e",
+                        key=key("lr"))
+        if st.checkbox("Clip the gradient norm", initial("clip", defaults.grad_clip is not None), key=key("clip")):
+            st.number_input("Gradient clip (max norm)", 1e-3, 1e3,
+                            float(initial("grad_clip", defaults.grad_clip or 1.0)), 0.5, key=key("grad_clip"))
+memory.update({name: value for name, value in st.session_state.items() if str(name).startswith("train:")})
+
+
+def chosen_settings() -> dict:
+    """The settings on screen, read from the session (callbacks run before the widgets redraw)."""
+    value = lambda name, default=None: st.session_state.get(key(name), default)  # noqa: E731
+    by_epochs = value("budget", "time") == "epochs"
+    return dict(
+        corpus=value("corpus", "full"), hidden_size=int(value("hidden_size")), num_layers=int(value("num_layers")),
+        dropout=float(value("dropout")), seq_len=int(value("seq_len")), batch_size=int(value("batch_size")),
+        lr=float(value("lr")), seed=int(value("seed")),
+        forget_bias=float(value("forget_bias", 1.0)) if value("set_forget_bias") else None,
+        grad_clip=float(value("grad_clip", 1.0)) if value("clip") else None,
+        max_seconds=None if by_epochs else float(value("seconds")),
+        epochs=float(value("epochs")) if by_epochs else None)
+
+
+def make_training() -> lstm_core.CharTraining:
+    """A training of the settings on screen, saved through the run store; ValueErrors are shown."""
+    settings = chosen_settings()
+    corpus = None
+    if settings["corpus"] == "upload":
+        upload = st.session_state.get("train_upload")
+        if upload is None:
+            raise ValueError("choose a text file to upload first, or pick the bundled corpus.")
+        corpus = lstm_core.Corpus.from_text(lstm_core.decode_upload(upload.getvalue()), name=upload.name)
+        settings["corpus"] = f"upload:{upload.name}"
+    config = lstm_core.preset_config(preset, **settings)
+    name = f"{preset} · {settings['corpus']} · h{config.hidden_size}x{config.num_layers}"
+    return lstm_core.CharTraining(config, corpus=corpus, store=run_store(), name=name)
+
+
+if corpus_choice == "upload" and st.session_state.get("train_upload") is not None:
+    try:
+        text = lstm_core.decode_upload(st.session_state["train_upload"].getvalue())
+        st.caption(lstm_core.Corpus.from_text(text, name=st.session_state["train_upload"].name).describe())
+    except lstm_core.CorpusError as err:
+        st.error(f"This file cannot be used: {err}")
+
+if query_value("autostart") == "1":
+    set_query(autostart=None)  # start once: a rerun or a copied link does not start it again
+    if not st.session_state.get("train_autostarted"):
+        st.session_state["train_autostarted"] = True
+        start_training(SLOT, make_training)
+
+training_controls(SLOT, make_training)
+live_adjustments(SLOT)
+live_panel(SLOT)

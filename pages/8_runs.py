@@ -1,0 +1,108 @@
+"""Runs page: every saved training with its settings and losses; overlay curves; rename, delete, export, import."""
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+import lstm_core
+from lab_ui import page_setup, query_value, run_store, set_query
+from lab_ui.charts import accuracy_figure, has_accuracy, loss_figure
+from lab_ui.live_training import active_run_ids
+from lstm_core.runs import read_config, read_metrics
+
+page_setup("Runs")
+SETTINGS = [("corpus", "corpus"), ("hidden_size", "hidden"), ("num_layers", "layers"), ("seq_len", "seq"),
+            ("batch_size", "batch"), ("lr", "lr"), ("dropout", "dropout"), ("forget_bias", "forget bias"),
+            ("max_seconds", "budget s"), ("epochs", "epochs")]
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def run_details(path: str, stamp: float) -> tuple[str, float | None, pd.DataFrame]:
+    """(settings in a line, last validation loss, metrics) of a run, re-read when its files change."""
+    folder = Path(path)
+    try:
+        train = read_config(folder).get("train", {})
+    except lstm_core.RunError:
+        train = {}
+    settings = ", ".join(f"{label} {train[name]:g}" if isinstance(train[name], float) else f"{label} {train[name]}"
+                         for name, label in SETTINGS if train.get(name) is not None)
+    metrics = read_metrics(folder)
+    valid = metrics["valid_loss"].dropna() if "valid_loss" in metrics else pd.Series(dtype=float)
+    return settings, (float(valid.iloc[-1]) if len(valid) else None), metrics
+
+
+def details(run_id: str):
+    folder = run_store().root / run_id
+    stamps = [(folder / name).stat().st_mtime for name in ("config.json", "metrics.csv") if (folder / name).exists()]
+    return run_details(str(folder), max(stamps, default=0.0))
+
+
+st.title("Runs")
+runs = run_store().list()
+if runs.empty:
+    st.info("No runs yet. Every training started on the Train, Tagger or Sentiment page is saved here as it goes; "
+            "you can also import a run exported from another LSTM Lab below.")
+else:
+    table = runs.assign(settings=[details(r)[0] for r in runs["id"]],
+                        final_valid_loss=[details(r)[1] for r in runs["id"]],
+                        created=pd.to_datetime(runs["created"], unit="s").dt.strftime("%Y-%m-%d %H:%M"))
+    st.dataframe(table[["name", "kind", "status", "settings", "steps", "seconds", "train_loss", "final_valid_loss",
+                        "best_valid_loss", "created"]], hide_index=True, width="stretch", column_config={
+        "seconds": st.column_config.NumberColumn("duration (s)", format="%.1f"),
+        "train_loss": st.column_config.NumberColumn("final train loss", format="%.3f"),
+        "final_valid_loss": st.column_config.NumberColumn("final valid loss", format="%.3f"),
+        "best_valid_loss": st.column_config.NumberColumn("best valid loss", format="%.3f")})
+
+    labels = dict(zip(runs["id"], runs["name"] + " · " + runs["id"].str[:15]))
+    st.subheader("Compare loss curves")
+    wanted = [r for r in (query_value("compare", "") or "").split(",") if r in labels] or list(labels)[:3]
+    chosen = st.multiselect("Runs to overlay", list(labels), default=wanted, format_func=labels.get, key="compare_runs")
+    set_query(compare=",".join(chosen) or None)
+    left, right = st.columns(2)
+    x = left.radio("x axis", ["step", "seconds"], horizontal=True,
+                   format_func={"step": "Steps", "seconds": "Seconds"}.get)
+    unit = right.radio("Loss unit", ["nats", "bits"], horizontal=True,
+                       format_func={"nats": "Nats", "bits": "Bits (per character)"}.get)
+    frames = {labels[r]: details(r)[2] for r in chosen}
+    empty = [name for name, frame in frames.items() if frame.empty]
+    if empty:
+        st.caption(f"No metrics recorded yet for: {', '.join(empty)}.")
+    if any(not frame.empty for frame in frames.values()):
+        st.plotly_chart(loss_figure(frames, x=x, unit=unit, height=420), key="compare_loss")
+        if any(has_accuracy(frame) for frame in frames.values()):
+            st.plotly_chart(accuracy_figure(frames, x=x), key="compare_accuracy")
+
+    st.subheader("Manage a run")
+    run_id = st.selectbox("Run", list(labels), format_func=labels.get, key="manage_run")
+    rename_col, download_col = st.columns([3, 1])
+    with rename_col.form("rename", border=False):
+        new_name = st.text_input("Name", value=runs.set_index("id").loc[run_id, "name"], max_chars=80)
+        if st.form_submit_button("Rename"):
+            try:
+                run_store().rename(run_id, new_name)
+                st.rerun()
+            except lstm_core.RunError as err:
+                st.error(str(err))
+    download_col.download_button("Download checkpoint (.zip)", lambda: lstm_core.export_zip(run_store().path(run_id)),
+                                 file_name=f"{run_id}.zip", mime="application/zip", key="download_run")
+    confirm = st.checkbox(f"Yes, delete “{labels[run_id]}” and its checkpoint for good", key=f"confirm_{run_id}")
+    if st.button("Delete run", disabled=not confirm, type="primary" if confirm else "secondary"):
+        if run_id in active_run_ids():
+            st.error("This run is still training in this tab: stop it on its page first.")
+        else:
+            run_store().delete(run_id)
+            set_query(compare=",".join(r for r in chosen if r != run_id) or None)
+            st.rerun()
+
+st.subheader("Import a run")
+upload = st.file_uploader("A run exported from LSTM Lab (.zip)", type=["zip"], key="import_run")
+if upload is not None and st.button("Import"):
+    try:
+        path = run_store().import_zip(upload.getvalue())
+        st.session_state["imported_run"] = path.name
+        st.rerun()
+    except lstm_core.RunError as err:
+        st.error(f"This file was not imported: {err}")
+if "imported_run" in st.session_state:
+    st.success(f"Imported as {st.session_state.pop('imported_run')}; it is listed above.")

@@ -1,0 +1,132 @@
+"""BackgroundTrainer: pause and resume keep the step count, stop saves the run, a diverging loss
+stops the training with its explanation, and the server-wide cap queues a third trainer."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+import lstm_core
+from lstm_core.background import MAX_CONCURRENT, BackgroundTrainer
+
+
+def tiny_training(store, **overrides):
+    settings = dict(corpus="seed", hidden_size=8, embedding_dim=8, seq_len=20, batch_size=8, max_seconds=30.0,
+                    eval_every_seconds=0.2, eval_chars=2_000, preview_every_seconds=0.3, warmup_steps=0)
+    return lstm_core.CharTraining(lstm_core.TrainConfig(**{**settings, **overrides}), store=store)
+
+
+def wait_until(condition, timeout: float = 30.0, what: str = "the condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def store(tmp_path):
+    return lstm_core.RunStore(tmp_path / "runs")
+
+
+@pytest.fixture
+def trainers():
+    """Trainers made by a test; every one is stopped afterwards so that no slot stays taken."""
+    made: list[BackgroundTrainer] = []
+    yield made
+    for trainer in made:
+        trainer.stop(wait=True)
+
+
+def test_pause_and_resume_keep_the_step_count(store, trainers):
+    trainer = BackgroundTrainer(tiny_training(store))
+    trainers.append(trainer)
+    trainer.start()
+    wait_until(lambda: trainer.snapshot().step >= 20, what="20 steps")
+    trainer.pause(wait=True)
+    paused = trainer.snapshot()
+    assert paused.status == "paused"
+    time.sleep(0.3)
+    assert trainer.snapshot().step == paused.step, "a paused trainer must not take steps"
+    assert len(paused.metrics) == paused.step, "every step has its metrics row"
+    row = store.list().iloc[0]
+    assert row["status"] == "paused" and row["steps"] == paused.step
+
+    trainer.resume()
+    wait_until(lambda: trainer.snapshot().step >= paused.step + 20, what="20 more steps")
+    resumed = trainer.snapshot()
+    steps = [r["step"] for r in resumed.metrics]
+    assert steps == list(range(1, len(steps) + 1)), "steps continue where the pause left them, without gaps"
+    assert resumed.seconds > paused.seconds
+
+
+def test_stop_saves_a_finished_run(store, trainers):
+    training = tiny_training(store)
+    trainer = BackgroundTrainer(training)
+    trainers.append(trainer)
+    trainer.start()
+    wait_until(lambda: trainer.snapshot().step >= 30, what="30 steps")
+    trainer.stop(wait=True)
+    snapshot = trainer.snapshot()
+    assert snapshot.status == "stopped"
+    assert "saved" in snapshot.message
+    row = store.list().iloc[0]
+    assert row["status"] == "stopped"
+    assert row["steps"] == snapshot.step
+    assert math.isfinite(row["best_valid_loss"])
+    run = lstm_core.load_run(snapshot.run_dir)
+    assert len(run.metrics) == snapshot.step
+    # the final evaluation reads the whole validation split and lands on the last row
+    assert run.metrics["valid_loss"].iloc[-1] == pytest.approx(
+        lstm_core.training.evaluate_loss(run.model, training.valid_ids), rel=1e-4)
+    trainer.start()
+    assert trainer.snapshot().status == "stopped", "a stopped training does not start again"
+
+
+def test_a_budget_runs_to_its_end_with_samples(store, trainers):
+    trainer = BackgroundTrainer(tiny_training(store, max_seconds=1.0))
+    trainers.append(trainer)
+    trainer.start()
+    wait_until(lambda: not trainer.snapshot().active, what="the end of a 1-second budget")
+    snapshot = trainer.snapshot()
+    assert snapshot.status == "finished", snapshot.message
+    assert snapshot.progress == 1.0
+    assert snapshot.samples and all(len(s["text"]) == 200 for s in snapshot.samples)
+    assert store.list().iloc[0]["status"] == "finished"
+
+
+def test_divergence_stops_with_the_explanation(store, trainers):
+    training = tiny_training(store, hidden_size=64, embedding_dim=64, lr=10.0, grad_clip=None,
+                             schedule="constant", batch_size=16)
+    trainer = BackgroundTrainer(training)
+    trainers.append(trainer)
+    trainer.start()
+    wait_until(lambda: not trainer.snapshot().active, what="the divergence")
+    snapshot = trainer.snapshot()
+    assert snapshot.status == "diverged", snapshot.message
+    assert snapshot.message.startswith("Training diverged at step")
+    assert "Lower the learning rate" in snapshot.message
+    assert store.list().iloc[0]["status"] == "diverged"
+
+
+def test_the_cap_queues_a_third_trainer_and_reports_its_place(store, trainers):
+    assert MAX_CONCURRENT == 2
+    for _ in range(3):
+        trainers.append(BackgroundTrainer(tiny_training(store, max_seconds=60.0)))
+    first, second, third = trainers
+    first.start()
+    wait_until(lambda: first.snapshot().status == "running", what="the first trainer to run")
+    second.start()
+    wait_until(lambda: second.snapshot().status == "running", what="the second trainer to run")
+    third.start()
+    time.sleep(0.5)
+    waiting = third.snapshot()
+    assert waiting.status == "queued"
+    assert waiting.queue_position == 1
+    assert waiting.step == 0
+    first.stop(wait=True)
+    wait_until(lambda: third.snapshot().status == "running", what="the queued trainer to take the free slot")
+    assert third.snapshot().queue_position is None

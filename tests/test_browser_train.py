@@ -1,0 +1,94 @@
+"""In a real browser: the Train page's live chart moves on its own, pause holds the run, and a visit
+to the Runs page and back finds the run and its charts intact."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import wait_for_app
+
+SCREENS = Path("/work/notes/screens")
+
+
+def metric(page, label: str) -> str | None:
+    for card in page.locator("[data-testid=stMetric]").all():
+        if card.locator("[data-testid=stMetricLabel]").inner_text().strip() == label:
+            return card.locator("[data-testid=stMetricValue]").inner_text().strip()
+    return None
+
+
+def loss_chart_paths(page) -> str:
+    """The drawn lines of the loss chart (the first Plotly chart on the page)."""
+    chart = page.locator("[data-testid=stPlotlyChart]").first
+    return "|".join(path.get_attribute("d") or "" for path in chart.locator("g.scatterlayer path.js-line").all())
+
+
+def sidebar_link(page, label: str):
+    """The sidebar's link to a page (a click keeps the browser session, unlike opening a URL)."""
+    return page.locator("[data-testid=stSidebar] a").filter(
+        has_text=re.compile(rf"^\s*{label}\s*$", re.IGNORECASE)).first
+
+
+def set_number(page, label: str, value) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    wait_for_app(page)
+
+
+def save_screen(page, tmp_path, name: str) -> None:
+    shot = tmp_path / f"{name}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, SCREENS / f"{name}.png")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_live_chart_moves_alone_and_the_run_survives_navigation(app_server, page, tmp_path):
+    page.set_viewport_size({"width": 1400, "height": 2000})
+    page.goto(f"{app_server}/train?preset=seed&seconds=60")
+    wait_for_app(page)
+    set_number(page, "Hidden size (units per layer)", 32)
+    set_number(page, "Batch size (parallel streams)", 8)
+    page.get_by_role("button", name="Start training").click()
+    page.wait_for_selector("[data-testid=stPlotlyChart] g.scatterlayer path.js-line", timeout=60_000)
+
+    seen = [loss_chart_paths(page)]
+    deadline = time.monotonic() + 60
+    while len(set(seen)) < 3 and time.monotonic() < deadline:  # no clicks: only the polling fragment redraws
+        time.sleep(0.5)
+        seen.append(loss_chart_paths(page))
+    assert len(set(seen)) >= 3, "the loss chart should change at least twice without any interaction"
+    save_screen(page, tmp_path, "browser-train-live")
+
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_text("Paused. Resume continues from the same step.").wait_for(timeout=30_000)
+    wait_for_app(page)
+    paused_step = metric(page, "Step")
+    assert paused_step and int(paused_step.replace(",", "")) > 0
+    paused_chart = loss_chart_paths(page)
+
+    sidebar_link(page, "Runs").click()
+    page.get_by_role("heading", name="Runs").wait_for(timeout=30_000)
+    wait_for_app(page)
+    assert page.get_by_text("seed · seed · h32x1").first.is_visible(), "the run is saved as it trains"
+
+    sidebar_link(page, "Train").click()
+    page.get_by_role("heading", name="Train a character model").wait_for(timeout=30_000)
+    wait_for_app(page)
+    page.get_by_text("Paused. Resume continues from the same step.").wait_for(timeout=30_000)
+    assert metric(page, "Step") == paused_step, "the paused run comes back exactly where it was"
+    assert loss_chart_paths(page) == paused_chart
+    assert page.get_by_role("button", name="Resume").is_enabled()
+    assert "preset=seed" in page.url, "the view's settings come back with it"
+    page.get_by_text("Settings").first.click()
+    assert page.get_by_label("Hidden size (units per layer)", exact=True).input_value() == "32"
+    save_screen(page, tmp_path, "browser-train-after-navigation")
+    page.get_by_role("button", name="Stop and save").click()
+    page.get_by_text("the run is saved").first.wait_for(timeout=30_000)

@@ -1,0 +1,112 @@
+"""The command line (``python -m lstm_core``): train, sample and trace a tiny run, and refuse bad input clearly."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lstm_core import QUANTITIES, cli, load_run, sample
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def lstm_core_cli(*args, timeout=60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lstm_core", *map(str, args)], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """One tiny training through the command line, shared by the tests below."""
+    store = tmp_path_factory.mktemp("cli-runs")
+    done = lstm_core_cli("train", "--corpus", "seed", "--hidden", 16, "--max-seconds", 2, "--seed", 3,
+                         "--name", "cli tiny", "--out", store)
+    assert done.returncode == 0, done.stderr
+    return store, done
+
+
+def test_train_saves_a_run(trained_run):
+    store, done = trained_run
+    assert "seed: 90,000 training and 10,000 validation characters" in done.stdout
+    final = re.search(r"final train_loss=([\d.]+) valid_loss=([\d.]+) seconds=([\d.]+)", done.stdout)
+    assert final, done.stdout
+    valid = float(final.group(2))
+    saved = Path(re.search(r"run saved in (.+)", done.stdout).group(1).strip())
+    assert saved.parent == store
+    run = load_run(saved)
+    assert run.name == "cli tiny" and run.model.lstm.hidden_size == 16
+    assert run.config["train"]["corpus"] == "seed" and run.config["train"]["seed"] == 3
+    assert run.metrics["valid_loss"].dropna().iloc[-1] == pytest.approx(valid, abs=1e-4)
+    assert valid < np.log(len(run.vocab))  # it learned something in two seconds
+
+
+def test_sample_continues_the_prime(trained_run):
+    run_dir = next(p for p in trained_run[0].iterdir() if p.is_dir())
+    done = lstm_core_cli("sample", "--run", run_dir, "--prime", "ALCESTE", "--length", 80, "--temperature", 0.7,
+                         "--seed", 5)
+    assert done.returncode == 0, done.stderr
+    run = load_run(run_dir)
+    expected = sample(run.model, run.vocab, "ALCESTE", 80, temperature=0.7, seed=5)  # what the app would write
+    assert done.stdout == "ALCESTE" + expected + "\n"
+    assert len(expected) == 80 and set(expected) <= set(run.vocab.chars)
+
+
+def test_trace_writes_every_gate_and_state(trained_run, tmp_path):
+    run_dir = next(p for p in trained_run[0].iterdir() if p.is_dir())
+    out = tmp_path / "trace.npz"
+    done = lstm_core_cli("trace", "--run", run_dir, "--text", "Le Misanthrope, señor\n", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert "traced 22 characters through 1 layer(s) of 16 units" in done.stdout
+    assert "'ñ' is not in the vocabulary; traced as 'n'" in done.stderr
+    data = np.load(out)
+    assert set(data.files) == {"chars", "probs", *QUANTITIES}
+    assert "".join(data["chars"]) == "Le Misanthrope, senor\n"
+    for name in QUANTITIES:
+        assert data[name].shape == (1, 22, 16), name
+    assert np.all((data["forget_gate"] > 0) & (data["forget_gate"] < 1))
+    assert np.allclose(data["hidden_state"], data["output_gate"] * np.tanh(data["cell_state"]), atol=1e-6)
+    assert data["probs"].shape == (22, len(load_run(run_dir).vocab))
+    assert np.allclose(data["probs"].sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_unknown_run_folder_exits_2_from_the_shell():
+    done = lstm_core_cli("sample", "--run", "no/such/run")
+    assert done.returncode == 2
+    assert done.stderr == "error: No run folder at no/such/run.\n" and done.stdout == ""
+
+
+@pytest.mark.parametrize("args,message", [
+    (("trace", "--run", "no/such/run", "--text", "a", "--out", "{tmp}/t.npz"), "error: No run folder"),
+    (("sample", "--run", "data/pretrained/moliere", "--temperature", -1, "--length", 5),
+     "error: Temperature must be 0 (greedy) or positive, got -1.0."),
+    (("sample", "--run", "data/pretrained/moliere", "--length", 10**6), "error: Length must be between"),
+    (("sample", "--run", "{tmp}", "--length", 5), "has no config.json: it is not an LSTM Lab run"),
+    (("train", "--corpus", "seed", "--hidden", 0, "--out", "{tmp}"), "error: hidden size must be between 1 and 1024, got 0"),
+    (("train", "--corpus", "{tmp}/empty.txt", "--hidden", 16, "--out", "{tmp}"), "error: The file is empty."),
+    (("train", "--corpus", "{tmp}/missing.txt", "--out", "{tmp}"), "error: No corpus named"),
+    (("train", "--corpus", "seed", "--lr", 50, "--out", "{tmp}"), "error: learning rate must be between"),
+])
+def test_bad_input_returns_2_with_a_clear_message(args, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+    monkeypatch.setattr(cli, "configure_torch_threads", lambda: None)  # keep the test process on one thread
+    (tmp_path / "empty.txt").write_bytes(b"")
+    assert cli.main([str(a).replace("{tmp}", str(tmp_path)) for a in args]) == 2
+    out, err = capsys.readouterr()
+    assert message in err and err.startswith("error: ") and out == ""
+    assert not [p for p in tmp_path.iterdir() if p.is_dir()]  # no run folder was left behind
+
+
+def test_malformed_argument_exits_2(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["train", "--hidden", "big", "--out", "unused"])
+    assert exited.value.code == 2
+    assert "argument --hidden: invalid int value: 'big'" in capsys.readouterr().err
+
+
+def test_bench_help():
+    done = lstm_core_cli("bench", "--help")
+    assert done.returncode == 0
+    assert "usage: python -m lstm_core bench" in done.stdout and "--quick" in done.stdout

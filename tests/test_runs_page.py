@@ -1,0 +1,130 @@
+"""The Runs page lists saved runs with their settings and losses, overlays their curves, renames,
+deletes after confirmation, and imports a checkpoint zip (refusing a corrupt one)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import lstm_core
+from lab_ui.common import run_store
+
+PAGE = "../pages/8_runs.py"
+
+
+def finished_run(store, name: str, hidden: int) -> str:
+    config = lstm_core.TrainConfig(corpus="seed", hidden_size=hidden, embedding_dim=8, seq_len=20, batch_size=8,
+                                   max_seconds=None, epochs=0.05, eval_every_seconds=1e9, eval_chars=2_000,
+                                   preview_every_seconds=1e9, seed=hidden)
+    training = lstm_core.CharTraining(config, store=store, name=name)
+    training.run_to_end()
+    return training.run_dir.name
+
+
+@pytest.fixture(autouse=True)
+def store(isolated_run_store):
+    run_store.clear()  # the app caches its store for the process; each test has its own folder
+    return lstm_core.RunStore(isolated_run_store)
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory):
+    """Two short trainings, made once for the module and copied into each test's store."""
+    root = tmp_path_factory.mktemp("trained-runs")
+    store = lstm_core.RunStore(root)
+    return root, [finished_run(store, "small one", 8), finished_run(store, "larger one", 16)]
+
+
+@pytest.fixture
+def two_runs(store, trained_runs):
+    root, ids = trained_runs
+    shutil.copytree(root, store.root, dirs_exist_ok=True)  # the folders and the index with their status
+    return ids
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_an_empty_store_says_how_runs_appear():
+    at = open_page()
+    assert "No runs yet" in at.info[0].value
+    assert not at.get("plotly_chart")
+
+
+def test_lists_runs_with_settings_and_losses(store, two_runs):
+    at = open_page()
+    table = at.dataframe[0].value
+    assert set(table["name"]) == {"small one", "larger one"}
+    assert all(table["status"] == "finished")
+    row = table.set_index("name").loc["larger one"]
+    assert "hidden 16" in row["settings"] and "corpus seed" in row["settings"]
+    metrics = lstm_core.load_run(store.path(two_runs[1])).metrics
+    assert row["final_valid_loss"] == pytest.approx(metrics["valid_loss"].dropna().iloc[-1])
+    assert row["steps"] == len(metrics)
+    assert row["seconds"] == pytest.approx(metrics["seconds"].iloc[-1])
+
+
+def test_overlays_the_loss_curves_of_the_chosen_runs(two_runs):
+    at = open_page()
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    names = {trace["name"] for trace in _figure(charts[0])["data"]}
+    assert any(n.startswith("small one") for n in names) and any(n.startswith("larger one") for n in names)
+    at.multiselect(key="compare_runs").set_value([two_runs[0]]).run()
+    assert at.query_params["compare"] in (two_runs[0], [two_runs[0]])
+    names = {trace["name"] for trace in _figure(at.get("plotly_chart")[0])["data"]}
+    assert names == {"train", "validation"}, "a single run is drawn without run prefixes"
+
+
+def _figure(chart) -> dict:
+    import json
+
+    return json.loads(chart.proto.spec)
+
+
+def test_rename_and_delete_after_confirmation(store, two_runs):
+    at = open_page()
+    at.selectbox(key="manage_run").set_value(two_runs[0]).run()
+    at.text_input[0].set_value("renamed run")
+    at.button[0].click().run()  # the form's Rename button
+    assert "renamed run" in set(store.list()["name"])
+
+    delete = next(b for b in at.button if b.label == "Delete run")
+    assert delete.disabled, "deleting needs the confirmation box first"
+    at.selectbox(key="manage_run").set_value(two_runs[0]).run()
+    at.checkbox(key=f"confirm_{two_runs[0]}").check().run()
+    next(b for b in at.button if b.label == "Delete run").click().run()
+    assert list(store.list()["id"]) == [two_runs[1]]
+    assert not at.exception
+
+
+def test_import_through_the_page_accepts_an_export_and_refuses_a_corrupt_zip(store, two_runs):
+    exported = lstm_core.export_zip(store.path(two_runs[0]))
+    at = open_page()
+    at.file_uploader(key="import_run").set_value(("run.zip", exported, "application/zip")).run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Imported as" in at.success[0].value
+    assert sum(store.list()["status"] == "imported") == 1
+    assert "small one (imported)" in set(at.dataframe[0].value["name"])
+
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as archive:
+        with zipfile.ZipFile(io.BytesIO(exported)) as original:
+            archive.writestr("config.json", original.read("config.json"))
+        archive.writestr("model.safetensors", b"not weights at all")
+    for bad in (broken.getvalue(), b"plain text, not a zip"):
+        at.file_uploader(key="import_run").set_value(("bad.zip", bad, "application/zip")).run()
+        next(b for b in at.button if b.label == "Import").click().run()
+        assert not at.exception
+        assert at.error[0].value.startswith("This file was not imported:")
+    assert "corrupt" in at.error[0].value or "not a zip" in at.error[0].value
+    assert len(store.list()) == 3, "a refused import leaves nothing behind"

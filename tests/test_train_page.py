@@ -1,0 +1,153 @@
+"""The Train page: a tiny training starts, its figures grow across reruns, pause and resume keep the
+step count, stop saves a run, bad settings and bad uploads are refused, and a link autostarts once.
+
+AppTest cannot tick ``run_every`` fragments, so the tests sleep and rerun the page instead.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+import warnings
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import lstm_core
+from lab_ui.common import run_store
+from lstm_core.background import BackgroundTrainer
+
+PAGE = "../pages/1_train.py"
+
+
+@pytest.fixture(autouse=True)
+def store(isolated_run_store):
+    run_store.clear()  # the app caches its store for the process; each test has its own folder
+    yield lstm_core.RunStore(isolated_run_store)
+    with warnings.catch_warnings():  # scanning every object touches deprecated torch attributes
+        warnings.simplefilter("ignore")
+        leftovers = [o for o in gc.get_objects() if isinstance(o, BackgroundTrainer)]
+    for trainer in leftovers:
+        trainer.stop(wait=True)  # free the server-wide training slots for the next test
+    # AppTests of one process share a session id, hence the session's trainers: forget them
+    AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()
+
+
+def open_page(**query) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def tiny_settings(at: AppTest, seconds: float = 20.0, **values) -> None:
+    """The 'seed' preset on the seed corpus, shrunk to a model that takes thousands of steps a second."""
+    at.selectbox(key="train_preset").set_value("seed").run()
+    settings = {**dict(hidden_size=8, batch_size=8, seq_len=20, seconds=seconds), **values}
+    for name, value in settings.items():
+        at.number_input(key=f"train:seed:{name}").set_value(value)
+    at.run()
+
+
+def figure(at: AppTest, label: str) -> str | None:
+    return next((m.value for m in at.metric if m.label == label), None)
+
+
+def step(at: AppTest) -> int:
+    return int(figure(at, "Step").replace(",", ""))
+
+
+def click(at: AppTest, key: str) -> None:
+    at.button(key=key).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def rerun_until(at: AppTest, condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+        if condition():
+            return
+    pytest.fail("the page never showed the expected state")
+
+
+def test_live_training_grows_pauses_resumes_and_stops_into_a_saved_run(store):
+    at = open_page()
+    assert at.query_params["preset"] in ("default", ["default"])
+    tiny_settings(at)
+    assert at.query_params["preset"] in ("seed", ["seed"])
+    assert at.button(key="char_pause").disabled
+    click(at, "char_start")
+    rerun_until(at, lambda: figure(at, "Step") is not None and step(at) > 0)
+    first = step(at)
+    rerun_until(at, lambda: step(at) > first and figure(at, "Validation loss (nats)") is not None)
+    nats, bits = float(figure(at, "Validation loss (nats)")), float(figure(at, "Validation loss (bits/char)"))
+    assert bits == pytest.approx(nats / math.log(2), abs=2e-3)
+    assert len(at.get("plotly_chart")) == 2, "the loss chart and the throughput / gradient / rate panels"
+    assert not at.button(key="char_pause").disabled
+
+    click(at, "char_pause")
+    paused = step(at)
+    assert any("Paused" in w.value for w in at.warning)
+    time.sleep(0.5)
+    at.run()
+    assert step(at) == paused, "a paused training takes no steps"
+    assert store.list().iloc[0]["status"] == "paused"
+
+    click(at, "char_resume")
+    rerun_until(at, lambda: step(at) > paused)
+    click(at, "char_stop")
+    stopped = step(at)
+    assert any("the run is saved" in w.value for w in at.warning)
+    row = store.list().iloc[0]
+    assert row["status"] == "stopped" and row["steps"] == stopped
+    assert row["name"].startswith("seed · seed · h8x1")
+    assert lstm_core.load_run(store.path(row["id"])).model.config.hidden_size == 8
+
+
+def test_bad_settings_are_refused_with_a_message(store):
+    at = open_page()
+    tiny_settings(at, batch_size=1024, seq_len=2000)
+    click(at, "char_start")
+    assert at.error[0].value.startswith("Cannot start:")
+    assert "too short" in at.error[0].value
+    assert store.list().empty, "a refused start leaves no run behind"
+    assert figure(at, "Step") is None
+
+
+def test_a_binary_upload_is_refused(store):
+    at = open_page(corpus="upload")
+    at.file_uploader(key="train_upload").set_value(("notes.txt", b"\x00\x01binary\x00" * 200, "text/plain")).run()
+    assert "binary" in at.error[0].value
+    click(at, "char_start")
+    assert any(e.value.startswith("Cannot start:") for e in at.error)
+    assert store.list().empty
+
+
+def test_an_uploaded_text_trains(store):
+    text = ("Le petit chat dort sur le mur. " * 200).encode("utf-8")
+    at = open_page(corpus="upload")
+    tiny_settings(at)
+    at.radio(key="train:seed:corpus").set_value("upload").run()
+    at.file_uploader(key="train_upload").set_value(("chat.txt", text, "text/plain")).run()
+    assert "chat.txt" in at.caption[1].value or any("chat.txt" in c.value for c in at.caption)
+    click(at, "char_start")
+    rerun_until(at, lambda: figure(at, "Step") is not None and step(at) > 0)
+    click(at, "char_stop")
+    config = lstm_core.load_run(store.path(store.list().iloc[0]["id"])).config
+    assert config["train"]["corpus"] == "upload:chat.txt"
+    assert "".join(config["vocab"]) == "".join(sorted(set(text.decode())))
+
+
+def test_a_link_autostarts_once(store):
+    at = open_page(preset="seed", autostart="1", seconds="20")
+    assert "autostart" not in at.query_params
+    assert at.number_input(key="train:seed:seconds").value == 20.0
+    rerun_until(at, lambda: figure(at, "Step") is not None)
+    at.run()
+    assert len(store.list()) == 1, "rerunning the page does not start a second training"
+    click(at, "char_stop")
