@@ -111,10 +111,11 @@ PRESETS = {p.name: p for p in [
            dict(corpus="seed", hidden_size=128, embedding_dim=None, forget_bias=None, seq_len=100, batch_size=1,
                 lr=1e-3, grad_clip=None, schedule="constant", warmup_steps=0, max_seconds=None, epochs=20,
                 random_offset=True, eval_every_seconds=5.0, eval_chars=10_000)),
-    Preset("seed", "The seed's data and model, trained by the batched trainer: the same 1.51 test loss "
-           "in a fraction of the notebook's time.",
-           dict(corpus="seed", hidden_size=128, embedding_dim=None, seq_len=100, batch_size=16, lr=3e-3,
-                dropout=0.0, max_seconds=20.0, eval_chars=10_000, eval_every_seconds=1.0)),
+    Preset("seed", "The seed's data and model (hidden 128), trained by the batched trainer: 8 parallel "
+           "streams of 50 characters and dropout 0.3 against the overfitting a 90,000-character text invites. "
+           "It beats the notebook's 1.51 test loss in well under the notebook's time.",
+           dict(corpus="seed", hidden_size=128, embedding_dim=None, seq_len=50, batch_size=8, lr=5e-3,
+                dropout=0.3, max_seconds=40.0, eval_chars=10_000, eval_every_seconds=1.0)),
     Preset("bigger", "Two layers of 256 units with dropout: slower per step, better in the end; give it "
            "several minutes.",
            dict(hidden_size=256, num_layers=2, dropout=0.1, batch_size=32, seq_len=64, lr=1e-2,
