@@ -18,14 +18,14 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .corpus import Corpus, CorpusError, Vocab, decode_upload, load_corpus
 from .model import CharLSTM, ModelConfig
 from .runs import PRETRAINED_DIR, Run, RunError, RunStore, export_zip, load_run
-from .sampling import SampledChar, next_char_distribution, sample, sample_stream
+from .sampling import SampledChar, next_char_distribution, one_thread, sample, sample_stream, sample_with_interventions
 from .trace import GATES, QUANTITIES, STATES, Intervention, Trace, replay_lstm, trace
 from .training import PRESETS, CharTraining, TrainConfig, TrainingDiverged, preset_config
 
 __all__ = [
     "Corpus", "CorpusError", "Vocab", "decode_upload", "load_corpus", "CharLSTM", "ModelConfig",
     "PRETRAINED_DIR", "Run", "RunError", "RunStore", "export_zip", "load_run", "SampledChar",
-    "next_char_distribution", "sample", "sample_stream", "GATES", "QUANTITIES", "STATES", "Intervention",
+    "next_char_distribution", "one_thread", "sample", "sample_stream", "sample_with_interventions", "GATES", "QUANTITIES", "STATES", "Intervention",
     "Trace", "replay_lstm", "trace", "PRESETS", "CharTraining", "TrainConfig", "TrainingDiverged",
     "preset_config",
 ]

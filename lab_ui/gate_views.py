@@ -1,0 +1,206 @@
+"""Views of gates and states, shared by the Gates & states, Generate, Tagger and Sentiment pages.
+
+Every view takes tokens (characters, or words at word level) and numbers the model computed:
+
+    heatmap(values, tokens, units, quantity)       plotly figure: time on x labelled by the tokens
+    painted_text(tokens, values, quantity)          HTML: each token's background coloured by a value
+    saturation_scatter(frame)                       plotly: share of steps < 0.1 vs > 0.9 per unit
+    cell_update_diagram(parts)                      plotly: kept + written = c_t, h_t = o·tanh(c_t)
+    probability_bars(frame, columns)                plotly: grouped bars of distributions
+    probability_text(chars, probs)                  HTML: generated text coloured by probability
+    line_over_tokens(values, tokens, name)          plotly: one value per token (surprisal, entropy)
+
+Heatmaps keep one label per column (x is categorical, "12 · a"), never per-cell custom data, so a
+500-step × 512-unit map stays about the size of its numbers.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import plotly.graph_objects as go
+
+from lstm_core.analysis import show_char
+
+SEQUENTIAL = ("input_gate", "forget_gate", "output_gate")  # values in [0, 1]
+LABELS = {"input_gate": "input gate i", "forget_gate": "forget gate f", "cell_candidate": "cell candidate g",
+          "output_gate": "output gate o", "cell_state": "cell state c", "hidden_state": "hidden state h"}
+MAX_TICKS = 160
+PLAIN = {"displayModeBar": False}  # st.plotly_chart config for small charts: no toolbar, less to draw
+
+
+show_token = show_char  # a visible form of tokens that print as nothing (newline, space, tab)
+
+
+def value_range(quantity: str, values: np.ndarray) -> tuple[float, float]:
+    """Colour range: [0, 1] for the sigmoid gates, symmetric around 0 for the others."""
+    if quantity in SEQUENTIAL:
+        return 0.0, 1.0
+    if quantity in ("cell_candidate", "hidden_state"):
+        return -1.0, 1.0
+    reach = float(np.max(np.abs(values))) if np.size(values) else 1.0
+    return -max(reach, 1e-6), max(reach, 1e-6)
+
+
+def token_axis(tokens, first_step: int = 0) -> tuple[list[str], list[str], list[str]]:
+    """Categorical x values ("t · token", unique), and the tick values/texts to show (at most MAX_TICKS)."""
+    categories = [f"{first_step + t} · {show_token(tok)}" for t, tok in enumerate(tokens)]
+    every = max(1, int(np.ceil(len(tokens) / MAX_TICKS)))
+    shown = range(0, len(tokens), every)
+    return categories, [categories[t] for t in shown], [show_token(tokens[t]) for t in shown]
+
+
+def heatmap(values: np.ndarray, tokens, units, quantity: str, title: str | None = None,
+            height: int | None = None, first_step: int = 0) -> go.Figure:
+    """``values`` (units shown, time) as a heatmap; rows labelled by unit index, columns by token.
+
+    ``first_step`` numbers the columns when the tokens are a window of a longer text.
+    """
+    values = np.asarray(values, np.float32)
+    categories, tick_values, tick_texts = token_axis(tokens, first_step)
+    low, high = value_range(quantity, values)
+    rows = [f"unit {u}" for u in units]
+    figure = go.Figure(go.Heatmap(
+        z=np.round(values, 3), x=categories, y=rows, zmin=low, zmax=high,
+        colorscale="Viridis" if quantity in SEQUENTIAL else "RdBu_r",
+        colorbar={"thickness": 10, "len": 0.9},
+        hovertemplate="step %{x}<br>%{y}<br>value %{z:.3f}<extra>" + LABELS.get(quantity, quantity) + "</extra>"))
+    figure.update_xaxes(type="category", tickmode="array", tickvals=tick_values, ticktext=tick_texts,
+                        tickangle=0, tickfont={"size": 10, "family": "monospace"})
+    figure.update_yaxes(type="category", autorange="reversed", tickfont={"size": 9})
+    figure.update_layout(title=title or LABELS.get(quantity, quantity), margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                         height=height or int(min(900, max(180, 60 + 9 * len(rows)))))
+    return figure
+
+
+def _background(value: float, low: float, high: float, sequential: bool) -> str:
+    """An rgba background: green intensity for [0, 1] gates, red (+) / blue (−) otherwise."""
+    if not np.isfinite(value):
+        return "transparent"
+    if sequential:
+        share = float(np.clip((value - low) / (high - low), 0, 1))
+        return f"rgba(34,139,34,{share:.2f})"
+    reach = max(abs(low), abs(high))
+    share = float(np.clip(value / reach, -1, 1))
+    return f"rgba(214,39,40,{share:.2f})" if share >= 0 else f"rgba(31,119,180,{-share:.2f})"
+
+
+def painted_text(tokens, values, quantity: str = "hidden_state", separator: str = "",
+                 colour_range: tuple[float, float] | None = None, max_height: int = 360, first_step: int = 0) -> str:
+    """HTML of the tokens, each on a background coloured by its value (Karpathy's view).
+
+    Hovering a token shows its step and value. Newlines break the line (shown as ↵); a long text
+    scrolls inside ``max_height`` pixels. ``first_step`` numbers the tokens of a window of a longer text.
+    """
+    values = np.asarray(values, np.float64)
+    low, high = colour_range or value_range(quantity, values)
+    sequential = quantity in SEQUENTIAL
+    spans = []
+    for t, (token, value) in enumerate(zip(tokens, values)):
+        shown = "↵" if token == "\n" else html.escape(token)
+        spans.append(f'<span title="step {first_step + t}: {value:.3f}" style="background:{_background(value, low, high, sequential)};'
+                     f'padding:1px 0">{shown}</span>' + ("<br>" if token == "\n" else ""))
+    return ('<div style="font-family:monospace;font-size:14px;line-height:1.7;white-space:pre-wrap;'
+            f'word-break:break-all;max-height:{max_height}px;overflow-y:auto">{separator.join(spans)}</div>')
+
+
+def probability_text(chars, probs, prime: str = "") -> str:
+    """HTML of generated text, each character's background redder the less likely it was drawn.
+
+    The ``prime`` (what the model read first) is shown before it in grey.
+    """
+    spans = [f'<span style="color:#888">{html.escape(prime)}</span>'] if prime else []
+    for ch, p in zip(chars, probs):
+        shown = "↵" if ch == "\n" else html.escape(ch)
+        unlikely = 1.0 - float(p)
+        spans.append(f'<span title="p = {p:.3f}" style="background:rgba(214,39,40,{0.75 * unlikely:.2f})">{shown}</span>'
+                     + ("<br>" if ch == "\n" else ""))
+    return ('<div style="font-family:monospace;font-size:14px;line-height:1.7;white-space:pre-wrap">'
+            + "".join(spans) + "</div>")
+
+
+def saturation_scatter(frame, title: str = "Gate saturation") -> go.Figure:
+    """One point per unit and gate: share of steps below 0.1 (x) against above 0.9 (y)."""
+    figure = go.Figure()
+    for gate, part in frame.groupby("gate", sort=False):
+        figure.add_trace(go.Scatter(
+            x=part["left_saturated"], y=part["right_saturated"], mode="markers", name=LABELS.get(gate, gate),
+            text=[f"unit {u}" for u in part["unit"]], marker={"size": 6, "opacity": 0.7},
+            hovertemplate="%{text}<br>below 0.1: %{x:.0%}<br>above 0.9: %{y:.0%}"))
+    figure.add_trace(go.Scatter(x=[0, 1], y=[1, 0], mode="lines", line={"dash": "dot", "color": "grey"},
+                                hoverinfo="skip", showlegend=False))
+    figure.update_layout(title=title, xaxis_title="share of steps below 0.1 (left-saturated)",
+                         yaxis_title="share of steps above 0.9 (right-saturated)", height=380,
+                         xaxis_range=[-0.02, 1.02], yaxis_range=[-0.02, 1.02],
+                         margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return figure
+
+
+def cell_update_diagram(parts: dict, title: str = "") -> go.Figure:
+    """One unit's update at one step, from :meth:`lstm_core.Trace.cell_update`'s numbers, as a small diagram.
+
+    Boxes carry each value; arrows show what feeds what: kept = f·c(t−1), written = i·g,
+    c(t) = kept + written, h(t) = o·tanh c(t).
+    """
+    boxes = {  # name: (x, y, label, value, colour)
+        "c_prev": (0, 3, "c(t−1)", parts["c_prev"], "#f0f2f6"), "f": (0, 2, "forget f", parts["f"], "#f0f2f6"),
+        "i": (0, 1, "input i", parts["i"], "#f0f2f6"), "g": (0, 0, "candidate g", parts["g"], "#f0f2f6"),
+        "kept": (1, 2.5, "kept = f·c(t−1)", parts["kept"], "#e3f2e1"),
+        "written": (1, 0.5, "written = i·g", parts["written"], "#fbe9e7"),
+        "c": (2, 1.5, "c(t) = kept + written", parts["c"], "#fff3cd"), "o": (2, 0, "output o", parts["o"], "#f0f2f6"),
+        "tanh_c": (3, 1.5, "tanh c(t)", parts["tanh_c"], "#f0f2f6"),
+        "h": (3, 0, "h(t) = o·tanh c(t)", parts["h"], "#e1ecf8"),
+    }
+    wires = [("c_prev", "kept"), ("f", "kept"), ("i", "written"), ("g", "written"), ("kept", "c"),
+             ("written", "c"), ("c", "tanh_c"), ("tanh_c", "h"), ("o", "h")]
+    figure = go.Figure()
+    half_w, half_h = 0.36, 0.3
+    for tail, head in wires:
+        (x0, y0), (x1, y1) = boxes[tail][:2], boxes[head][:2]
+        if x0 == x1:  # straight down
+            start, end = (x0, y0 - half_h), (x1, y1 + half_h)
+        else:
+            start, end = (x0 + half_w, y0), (x1 - half_w, y1)
+        figure.add_annotation(x=end[0], y=end[1], ax=start[0], ay=start[1], xref="x", yref="y", axref="x",
+                              ayref="y", showarrow=True, arrowhead=2, arrowwidth=1.5, arrowcolor="#666", text="")
+    for name, (x, y, label, value, colour) in boxes.items():
+        figure.add_shape(type="rect", x0=x - half_w, x1=x + half_w, y0=y - half_h, y1=y + half_h,
+                         fillcolor=colour, line={"color": "#555"}, layer="below")
+        figure.add_annotation(x=x, y=y, text=f"{html.escape(label)}<br><b>{value:+.4f}</b>", showarrow=False,
+                              font={"size": 12}, name=name)
+    figure.update_xaxes(visible=False, range=[-0.45, 3.45])
+    figure.update_yaxes(visible=False, range=[-0.4, 3.4])
+    figure.update_layout(title=title, height=320, margin={"l": 0, "r": 0, "t": 30 if title else 0, "b": 0},
+                         plot_bgcolor="white", dragmode=False)
+    return figure
+
+
+def probability_bars(frame, columns, labels=None, title: str = "") -> go.Figure:
+    """Grouped bars: one group per ``frame["character"]``, one bar per column of ``frame``."""
+    figure = go.Figure()
+    for column in columns:
+        figure.add_trace(go.Bar(x=frame["character"], y=frame[column], name=(labels or {}).get(column, column),
+                                hovertemplate="%{x}: %{y:.3f}"))
+    figure.update_layout(barmode="group", title=title, yaxis_title="probability", height=300,
+                         xaxis={"type": "category", "tickfont": {"family": "monospace"}},
+                         margin={"l": 10, "r": 10, "t": 60, "b": 10},
+                         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"})
+    return figure
+
+
+def line_over_tokens(values, tokens, name: str, hover_text=None, height: int = 220, first_step: int = 0,
+                     **lines) -> go.Figure:
+    """One value per token (surprisal, entropy...), x labelled by the tokens like the heatmaps."""
+    categories, tick_values, tick_texts = token_axis(tokens, first_step)
+    figure = go.Figure(go.Scatter(x=categories, y=values, mode="lines+markers", name=name, marker={"size": 3},
+                                  text=hover_text, hovertemplate="step %{x}<br>" + name + " %{y:.2f}"
+                                  + ("<br>%{text}" if hover_text is not None else "") + "<extra></extra>"))
+    for label, extra in lines.items():
+        figure.add_trace(go.Scatter(x=categories, y=extra, mode="lines", name=label.replace("_", " "),
+                                    hovertemplate="%{y:.2f}"))
+    figure.update_xaxes(type="category", tickmode="array", tickvals=tick_values, ticktext=tick_texts,
+                        tickangle=0, tickfont={"size": 10, "family": "monospace"})
+    figure.update_layout(yaxis_title=name, height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                         showlegend=bool(lines))
+    return figure

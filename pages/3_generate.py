@@ -1,0 +1,96 @@
+"""Generate: Molière-style text from a character model, streamed as it is sampled, every draw shown."""
+
+import numpy as np
+import streamlit as st
+
+import lstm_core
+from lab_ui import gate_views as views
+from lab_ui import cached_run, page_setup, query_value, selected_run, set_query
+from lstm_core import analysis
+from lstm_core.sampling import one_thread
+
+page_setup("Generate")
+
+
+def number(name, default, low, high, cast=int):
+    """A number from the link, brought into [low, high]."""
+    return min(max(query_value(name, default, cast), low), high)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def written_at(run_id: str, weights_stamp: float, prime: str, length: int, temperature: float, options: tuple) -> str:
+    """A continuation at one temperature, kept so that moving the main slider does not redo the others."""
+    top_k, top_p, seed = options
+    run = cached_run(run_id)
+    with one_thread():
+        return lstm_core.sample(run.model, run.vocab, prime, length, temperature, top_k, top_p, seed)
+
+
+st.title("Generate")
+run_id, run = selected_run()
+model, vocab = run.model, run.vocab
+
+prime = st.text_area("Prime text (the model reads it first)", query_value("prime", "HARPAGON.\n\n")[:2000], max_chars=2000)
+c1, c2, c3, c4, c5 = st.columns(5)
+temperature = c1.slider("Temperature (0 = greedy)", 0.0, 2.0, number("temperature", 0.8, 0.0, 2.0, float), 0.05,
+                        key="temperature")
+top_k = c2.number_input("Top-k (0 = off)", 0, len(vocab), number("top_k", 0, 0, len(vocab)))
+top_p = c3.slider("Top-p (1 = off)", 0.05, 1.0, number("top_p", 1.0, 0.05, 1.0, float), 0.05)
+length = c4.slider("Length", 10, 2000, number("length", 400, 10, 2000), 10)
+seed = c5.number_input("Seed", 0, 1_000_000, number("seed", 0, 0, 1_000_000))
+set_query(prime=prime, temperature=temperature, top_k=top_k, top_p=top_p, length=length, seed=seed)
+if vocab.unknown(prime):
+    st.info("Characters the model does not know were replaced by their closest known form: "
+            + ", ".join(f"{unknown!r} → {used!r}" for unknown, used in vocab.clean(prime)[1].items()))
+options = {"temperature": temperature, "top_k": top_k or None, "top_p": top_p if top_p < 1 else None, "seed": seed}
+
+settings = (run_id, str(run.path), prime, length, tuple(options.values()))
+if st.session_state.get("generate_settings") != settings:
+    box, steps = st.empty(), []
+    try:
+        with one_thread():  # one character at a time: one thread is fastest
+            for step in lstm_core.sample_stream(model, vocab, prime, length, **options):
+                steps.append(step)
+                if len(steps) % 20 == 0:  # stream: show the text as it is written
+                    box.code(prime + "".join(s.char for s in steps), language=None, wrap_lines=True)
+    except ValueError as err:
+        st.error(f"These settings cannot be used: {err}")
+        st.stop()
+    box.empty()
+    st.session_state["generate_settings"], st.session_state["generate_steps"] = settings, steps
+steps = st.session_state["generate_steps"]
+if not steps:
+    st.stop()
+chars = [s.char for s in steps]
+drawn = np.array([s.prob for s in steps])
+
+st.subheader("The text, each character coloured by the probability it was drawn with")
+st.caption(f"White: the draw was certain; red: it was unlikely. Mean probability of the drawn characters "
+           f"{drawn.mean():.2f}; {np.mean(drawn < 0.1):.0%} of them had less than 0.1.")
+st.html(views.probability_text(chars, drawn, prime))
+with st.expander("Plain text"):
+    st.code(prime + "".join(chars), language=None, wrap_lines=True)
+
+raw_entropy = analysis.entropy_bits(np.stack([s.raw_probs for s in steps]))
+sampled_entropy = analysis.entropy_bits(np.stack([s.probs for s in steps]))
+st.subheader("Entropy along the text (bits)")
+st.plotly_chart(views.line_over_tokens(raw_entropy, chars, "model entropy (bits)",
+                                       after_temperature_and_filters=sampled_entropy), key="entropy",
+                config=views.PLAIN)
+
+st.subheader("The distribution at one step, before and after temperature and top-k / top-p")
+at = st.slider("Step", 0, len(steps) - 1, number("step", 0, 0, len(steps) - 1))
+set_query(step=at)
+bars = analysis.distribution_frame(steps[at].raw_probs, steps[at].probs, vocab.chars)
+st.plotly_chart(views.probability_bars(bars, ["model", "sampled_from"],
+                                       {"model": "model (temperature 1)", "sampled_from": "after temperature, top-k, top-p"},
+                                       f"Step {at}: drew {views.show_token(chars[at])!r} with p = {drawn[at]:.3f}"),
+                key="distribution", config=views.PLAIN)
+
+st.subheader("Several temperatures, same prime and seed")
+temperatures = st.multiselect("Temperatures", [0.0, 0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0], default=[0.2, 0.8, 1.5])
+for column, value in zip(st.columns(max(1, len(temperatures))), sorted(temperatures)):
+    stamp = (run.path / "model.safetensors").stat().st_mtime
+    side = written_at(run_id, stamp, prime, min(length, 200), value, (options["top_k"], options["top_p"], seed))
+    column.markdown(f"**T = {value}**")
+    column.code(side, language=None, wrap_lines=True)

@@ -1,0 +1,71 @@
+"""Real browser: /gates draws heatmaps labelled by characters with a hover label; /generate writes text."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import wait_for_app
+
+SCREENS = Path("/work/notes/screens")
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def keep_screenshot(tab, tmp_path: Path, name: str) -> None:
+    """Save a full-page screenshot under the test's folder and copy it where the team looks."""
+    shot = tmp_path / f"{name}.png"
+    tab.screenshot(path=str(shot), full_page=True)
+    if SCREENS.parent.is_dir():
+        SCREENS.mkdir(exist_ok=True)
+        shutil.copy(shot, SCREENS / shot.name)
+
+
+def check_gates(tab, base_url: str, tmp_path: Path) -> None:
+    text = "HARPAGON.\n\nAu voleur!"
+    tab.goto(f"{base_url}/gates?source=typed&text=HARPAGON.%0A%0AAu%20voleur!&top=12")
+    wait_for_app(tab)
+    expected = [{"\n": "↵", " ": "␣"}.get(ch, ch) for ch in text]
+    heatmap = tab.locator(".js-plotly-plot").first
+    tab.wait_for_function(  # plotly draws the ticks after the chart's element appears
+        "n => { const p = document.querySelector('.js-plotly-plot');"
+        " return p !== null && p.querySelectorAll('.xtick text').length === n; }", arg=len(text), timeout=60_000)
+    ticks = heatmap.locator(".xtick text").evaluate_all("nodes => nodes.map(n => n.textContent)")
+    assert ticks == expected
+    hover = heatmap.locator(".hoverlayer .hovertext")
+    for attempt in range(20):  # move over the cells until plotly draws its label
+        heatmap.scroll_into_view_if_needed()
+        box = heatmap.locator(".nsewdrag").first.bounding_box()
+        fraction = (0.3, 0.5, 0.7)[attempt % 3]
+        tab.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] * (1 - fraction), steps=4)
+        tab.wait_for_timeout(300)
+        if hover.count():
+            break
+    assert hover.count(), "no hover label appeared over the heatmap"
+    label = hover.first.text_content()
+    assert "step" in label and "unit" in label and "value" in label
+    assert any(f"{t} · " in label for t in range(len(text)))  # timestep and its character
+    keep_screenshot(tab, tmp_path, "gates")
+
+
+def check_generate(tab, base_url: str, tmp_path: Path) -> None:
+    tab.goto(f"{base_url}/generate?length=120&temperature=0.8&seed=5")
+    wait_for_app(tab)
+    slider = tab.get_by_role("slider").first  # the temperature slider comes first
+    slider.focus()
+    for _ in range(4):
+        tab.keyboard.press("ArrowRight")
+    tab.wait_for_function("() => new URL(location.href).searchParams.get('temperature') === '1.0'",
+                          timeout=30_000)
+    wait_for_app(tab)
+    coloured = tab.locator("span[title^='p = ']")
+    coloured.first.wait_for(timeout=60_000)
+    assert coloured.count() == 120
+    keep_screenshot(tab, tmp_path, "generate")
+
+
+def test_gates_heatmaps_have_character_ticks_and_hover_labels(app_server, page, tmp_path):
+    check_gates(page, app_server, tmp_path)
+
+
+def test_generate_writes_text_after_moving_the_temperature_slider(app_server, page, tmp_path):
+    check_generate(page, app_server, tmp_path)

@@ -1,0 +1,149 @@
+"""The Gates & states page: a trace of a known text, sorting, unit selection, interventions (AppTest)."""
+
+import base64
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+import lstm_core
+from lab_ui.common import run_store
+from lstm_core import analysis
+from lstm_core.runs import save_weights
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_gates.py")
+TEXT = "HARPAGON.\n\nAu voleur! au voleur!\n"
+
+
+def save_tiny_run(hidden: int = 10, layers: int = 2) -> tuple[str, lstm_core.Run]:
+    """A small untrained character model on the Molière vocabulary, saved in the test's run store."""
+    vocab = json.loads((lstm_core.PRETRAINED_DIR / "config.json").read_text(encoding="utf-8"))["vocab"]
+    torch.manual_seed(1)
+    config = lstm_core.ModelConfig(len(vocab), hidden_size=hidden, num_layers=layers, embedding_dim=8)
+    store = lstm_core.RunStore(os.environ["LSTM_LAB_RUNS"])
+    path = store.create("tiny", {"kind": "char", "model": config.to_dict(), "vocab": vocab, "train": {"corpus": "seed"}})
+    save_weights(lstm_core.CharLSTM(config), path / "model.safetensors")
+    store.update(path, status="saved")
+    run_store.clear()  # the page's cached store must see this test's folder
+    return path.name, lstm_core.load_run(path)
+
+
+@pytest.fixture
+def tiny():
+    return save_tiny_run()
+
+
+def open_page(run_id: str, **query) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update({"run": run_id, **query})
+    return at.run()
+
+
+def figures(at) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def array(value) -> np.ndarray:
+    """A plotly data array, plain or typed ({"dtype", "bdata", "shape"})."""
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return flat.reshape([int(n) for n in str(value.get("shape", len(flat))).split(",")])
+    return np.array(value)
+
+
+def heatmaps(at) -> list[dict]:
+    return [f for f in figures(at) if f["data"] and f["data"][0]["type"] == "heatmap"]
+
+
+def test_traces_a_typed_text_with_character_ticks(tiny):
+    run_id, run = tiny
+    at = open_page(run_id, source="typed", text=TEXT, top="4")
+    assert not at.exception and not at.error
+    maps = heatmaps(at)
+    assert len(maps) == len(lstm_core.QUANTITIES)
+    shown = [{"\n": "↵", " ": "␣"}.get(ch, ch) for ch in TEXT]
+    assert maps[0]["layout"]["xaxis"]["ticktext"] == shown
+    tr = lstm_core.trace(run.model, run.vocab, TEXT)
+    z = array(maps[1]["data"][0]["z"])  # the forget gate, 4 units shown
+    units = [int(label.split()[1]) for label in maps[1]["data"][0]["y"]]
+    assert z.shape == (4, len(TEXT))
+    np.testing.assert_allclose(z, tr.forget_gate[0][:, units].T, atol=1e-3)
+
+
+def test_sorting_top_k_and_unit_selection(tiny):
+    run_id, run = tiny
+    at = open_page(run_id, source="typed", text=TEXT, layer="1")
+    sort = next(s for s in at.selectbox if s.label == "Sort units by")
+    sort.set_value("mean").run()
+    next(s for s in at.slider if s.label == "Top-k units").set_value(3).run()
+    tr = lstm_core.trace(run.model, run.vocab, TEXT)
+    expected = analysis.unit_order(tr.cell_state[1], "mean")[:3]
+    cell_map = heatmaps(at)[4]
+    assert cell_map["data"][0]["y"] == [f"unit {u}" for u in expected]
+    assert at.query_params["sort"] == "mean" and at.query_params["top"] == "3"
+
+    next(n for n in at.number_input if n.label == "Unit").set_value(6).run()
+    painted = next(h.proto.body for h in at.get("html") if "step 0:" in h.proto.body)
+    assert f"step 2: {tr.cell_state[1, 2, 6]:.3f}" in painted  # cell state of layer 1, unit 6
+    assert painted.count("<span") == len(TEXT)
+
+
+def test_an_intervention_changes_the_next_character_probabilities(tiny):
+    run_id, run = tiny
+    at = open_page(run_id, source="typed", text=TEXT)
+    next(s for s in at.selectbox if s.label == "Intervention").set_value("silence units (h = 0)")
+    next(t for t in at.text_input if t.label.startswith("Units")).set_value("0-9")
+    at.button(key="FormSubmitter:intervention-Apply").click().run()
+    assert not at.exception and not at.error
+    bars = next(f for f in figures(at) if f["data"] and f["data"][0]["type"] == "bar")
+    before, after = array(bars["data"][0]["y"]), array(bars["data"][1]["y"])
+    assert np.abs(before - after).max() > 1e-3
+    silenced = lstm_core.trace(run.model, run.vocab, TEXT, interventions=[lstm_core.Intervention("hidden_state", 0, range(10), 0.0)])
+    assert after.max() == pytest.approx(silenced.probs[-1].max(), rel=1e-6)
+    continuations = [c.value for c in at.code]
+    assert len(continuations) == 2 and all(len(c) == 80 for c in continuations)
+
+
+def test_bad_input_gets_a_message_not_a_traceback(tiny):
+    run_id, _ = tiny
+    at = open_page(run_id, source="typed", text="Ça, ñ!")
+    assert not at.exception
+    assert any("'ñ' → 'n'" in info.value for info in at.info)
+    next(s for s in at.selectbox if s.label == "Intervention").set_value("clamp a gate")
+    next(n for n in at.number_input if n.label == "Value").set_value(5.0)
+    at.button(key="FormSubmitter:intervention-Apply").click().run()
+    assert any("lies between 0 and 1" in e.value for e in at.error)
+    at = open_page(run_id, source="typed", text="x")
+    assert any("at least two characters" in w.value for w in at.warning)
+
+
+def test_validation_passage_cell_update_and_unit_finder(tiny):
+    run_id, run = tiny
+    at = open_page(run_id, passage="2", length="120", step="7", unit="3", layer="0")
+    assert not at.exception and not at.error
+    text = analysis.validation_passages("seed")[2][:120]
+    tr = lstm_core.trace(run.model, run.vocab, text)
+    assert heatmaps(at)[0]["layout"]["xaxis"]["ticktext"][:4] == list(text[:4])
+    diagram = next(f for f in figures(at) if not f["data"])  # the cell update: boxes and arrows only
+    labels = " ".join(a["text"] for a in diagram["layout"]["annotations"])
+    parts = tr.cell_update(0, 7, 3)
+    for key in ("c_prev", "kept", "written", "c", "h"):
+        assert f"{parts[key]:+.4f}" in labels
+    assert parts["kept"] + parts["written"] == pytest.approx(parts["c"], abs=1e-6)
+    finder = next(t.value for t in at.table if "correlation" in t.value.columns)
+    expected = analysis.rank_units(tr, "speaker_name", top=8)
+    assert list(finder["unit"]) == list(expected["unit"])
+
+
+def test_settings_out_of_range_in_the_link_are_brought_into_range(tiny):
+    run_id, _ = tiny
+    at = open_page(run_id, passage="999", length="5", top="0", unit="-5", step="99999", layer="7", sort="colour",
+                   paint="nothing", **{"from": "-4", "to": "100000"})
+    assert not at.exception and not at.error
+    assert next(s for s in at.slider if s.label == "Top-k units").value == 1
+    assert next(s for s in at.selectbox if s.label == "Layer").value == 1
+    assert next(n for n in at.number_input if n.label.startswith("Passage")).value == len(analysis.validation_passages("seed")) - 1

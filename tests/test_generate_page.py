@@ -1,0 +1,70 @@
+"""The Generate page: greedy is deterministic, sampling follows the seed, every draw is shown (AppTest)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import lstm_core
+from test_gates_page import array, save_tiny_run
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_generate.py")
+PRIME = "HARPAGON.\n\n"
+
+
+@pytest.fixture
+def tiny():
+    return save_tiny_run(hidden=16, layers=1)
+
+
+def generate(run_id: str, **query) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update({"run": run_id, "prime": PRIME, "length": "60", **query})
+    at.run()
+    assert not at.exception and not at.error
+    return at
+
+
+def written(at) -> str:
+    """The generated text, from the page's plain-text block (prime + continuation)."""
+    return at.expander[0].code[0].value
+
+
+def test_temperature_zero_is_deterministic_whatever_the_seed(tiny):
+    run_id, run = tiny
+    first = written(generate(run_id, temperature="0", seed="1"))
+    assert first == written(generate(run_id, temperature="0", seed="2"))
+    assert first == PRIME + lstm_core.sample(run.model, run.vocab, PRIME, 60, temperature=0)
+
+
+def test_higher_temperature_varies_with_the_seed_and_reproduces_with_it(tiny):
+    run_id, run = tiny
+    one = written(generate(run_id, temperature="1.5", seed="1"))
+    assert one != written(generate(run_id, temperature="1.5", seed="2"))
+    assert one == written(generate(run_id, temperature="1.5", seed="1"))
+    assert one == PRIME + lstm_core.sample(run.model, run.vocab, PRIME, 60, temperature=1.5, seed=1)
+
+
+def test_moving_the_temperature_slider_regenerates_and_shows_the_distributions(tiny):
+    run_id, _ = tiny
+    at = generate(run_id, temperature="0", seed="3")
+    greedy = written(at)
+    at.slider(key="temperature").set_value(1.8).run()
+    assert written(at) != greedy and at.query_params["temperature"] == "1.8"
+    bars = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"bar"' in c.proto.spec)
+    model_probs, sampled = array(bars["data"][0]["y"]), array(bars["data"][1]["y"])
+    assert not np.allclose(model_probs, sampled)  # temperature 1.8 flattens the distribution
+    coloured = next(h.proto.body for h in at.get("html") if "p = " in h.proto.body)
+    assert coloured.count("title=\"p = ") == 60 and "HARPAGON." in coloured
+    sides = [c.value for c in at.code][1:]  # one block per temperature compared
+    assert len(sides) == 3 and len(set(sides)) > 1
+
+
+def test_bad_settings_in_the_link_are_brought_into_range(tiny):
+    run_id, _ = tiny
+    at = generate(run_id, temperature="-3", top_p="7", length="5")
+    assert at.slider(key="temperature").value == 0.0
+    assert next(s for s in at.slider if s.label.startswith("Length")).value == 10
+    assert any("closest known form" in i.value for i in generate(run_id, prime="Ñon.").info)
