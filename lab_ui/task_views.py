@@ -1,0 +1,166 @@
+"""Shared pieces of the Tagger and Sentiment pages: preset picker, run picker, evaluation and word-level gates.
+
+    name = preset_picker(TAGGER_PRESETS, "tagger")             # radio kept in the query string as preset
+    run_id, run = select_task_run("tagger", "tagger")            # a saved task run (query string: run)
+    evaluation_view(run.config["evaluation"])                    # accuracy, per-class bars, confusion matrix
+    word_gates(tagged.gates, tagged.words, run.model.lstm, "tagger")   # heatmaps of every gate, per word
+
+Every number shown comes from the run's own model or from the evaluation its training wrote.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+import lstm_core
+import lstm_core.tasks
+from lab_ui.common import cached_run, query_value, run_store, set_query
+from lab_ui.gate_views import LABELS, heatmap, painted_text, token_axis
+from lab_ui.live_training import session_trainer
+from lstm_core.trace import QUANTITIES
+
+
+def preset_picker(presets: dict, slot: str) -> str:
+    """A radio of the task's presets with the chosen one's commentary; kept in the query string."""
+    names = list(presets)
+    wanted = query_value("preset", names[-1])
+    index = names.index(wanted) if wanted in names else len(names) - 1
+    name = st.radio("Preset", names, index=index, horizontal=True, key=f"{slot}_preset",
+                    format_func=lambda n: presets[n].label)
+    set_query(preset=name)
+    st.caption(presets[name].commentary)
+    return name
+
+
+def task_run_choices(kind: str) -> dict[str, str]:
+    """{run id: label} of the saved runs of ``kind`` that have weights, newest first."""
+    runs = run_store().list()
+    choices = {}
+    for row in runs[runs["kind"] == kind].itertuples():
+        if (run_store().root / row.id / "model.safetensors").exists():
+            summary = f", {row.summary}" if row.summary else ""
+            choices[row.id] = f"{row.name} ({row.status}{summary})"
+    return choices
+
+
+def select_task_run(kind: str, slot: str, label: str = "Model") -> tuple[str, lstm_core.Run] | None:
+    """Pick a saved ``kind`` run (this session's training first); None when there is none yet."""
+    choices = task_run_choices(kind)
+    if not choices:
+        return None
+    ids = list(choices)
+    trainer = session_trainer(slot)
+    current = Path(trainer.snapshot(since=1 << 62).run_dir or "").name if trainer else ""
+    key = f"{slot}_run"
+    if current in ids and st.session_state.get(f"{slot}_shown_training") != current:
+        st.session_state[f"{slot}_shown_training"] = current  # a training just started here: show it
+        st.session_state[key] = current
+    elif st.session_state.get(key) not in ids:
+        wanted = query_value("run", current if current in ids else ids[0])
+        st.session_state[key] = wanted if wanted in ids else ids[0]
+    run_id = st.selectbox(label, ids, format_func=choices.get, key=key)
+    set_query(run=run_id)
+    try:
+        return run_id, cached_run(run_id)
+    except lstm_core.RunError as err:
+        st.error(f"This run cannot be opened: {err}")
+        return None
+
+
+@st.cache_data(max_entries=2, show_spinner="Reading the CSV...")
+def read_uploaded_csv(data: bytes, name: str):
+    """An uploaded text,label CSV split in order (first 80% train, last 20% held out); TaskDataError if bad."""
+    return lstm_core.tasks.split_upload(lstm_core.tasks.read_labelled_csv(data, name))
+
+
+def confusion_figure(evaluation: dict, title: str = "Confusion matrix: rows true, columns predicted") -> go.Figure:
+    """Counts of true class (rows) against predicted class (columns), coloured by share of the row."""
+    matrix = np.asarray(evaluation["confusion"], dtype=float)
+    labels = evaluation["labels"]
+    shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    figure = go.Figure(go.Heatmap(
+        z=shares, x=labels, y=labels, text=[[f"{int(n)}" if n else "" for n in row] for row in matrix],
+        texttemplate="%{text}", colorscale="Blues",
+        zmin=0, zmax=1, colorbar={"title": "share of row", "thickness": 10},
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{text} items (%{z:.1%} of the row)<extra></extra>"))
+    figure.update_xaxes(type="category", side="top", tickangle=-45)
+    figure.update_yaxes(type="category", autorange="reversed")
+    size = max(260, 40 + 32 * len(labels))
+    figure.update_layout(title={"text": title, "y": 0.99, "yanchor": "top"}, height=size + 100,
+                         margin={"l": 10, "r": 10, "t": 100, "b": 10})
+    return figure
+
+
+def per_class_figure(evaluation: dict) -> go.Figure:
+    """Accuracy per class, with how many test items each class has."""
+    rows = [(name, v["accuracy"], v["total"]) for name, v in evaluation["per_class"].items() if v["total"]]
+    rows.sort(key=lambda r: r[1])
+    figure = go.Figure(go.Bar(x=[r[1] for r in rows], y=[r[0] for r in rows], orientation="h",
+                              text=[f"{r[1]:.1%} of {r[2]:,}" for r in rows], textposition="auto",
+                              hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    figure.update_xaxes(range=[0, 1], tickformat=".0%", title="accuracy")
+    figure.update_layout(title="Accuracy per class", height=max(220, 60 + 24 * len(rows)),
+                         margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return figure
+
+
+def evaluation_view(evaluation: dict | None, baseline: float | None = None) -> None:
+    """The final evaluation a training wrote: accuracy, per-class accuracy and the confusion matrix."""
+    if not evaluation:
+        st.info("The full evaluation (per-class accuracy and confusion matrix) appears when this training "
+                "finishes or is stopped.")
+        return
+    figures = [("Accuracy", f"{evaluation['accuracy']:.1%}"), ("Items evaluated", f"{evaluation['items']:,}"),
+               ("After", f"{evaluation['seconds']:.0f} s, {evaluation['step']:,} steps")]
+    if baseline is not None:
+        figures.insert(1, ("Bag-of-words baseline", f"{baseline:.1%}"))
+    for column, (label, value) in zip(st.columns(len(figures)), figures):
+        column.metric(label, value)
+    st.caption(f"Evaluated on {evaluation['split']}, after training ended.")
+    left, right = st.columns(2)
+    left.plotly_chart(per_class_figure(evaluation), key="per_class_chart")
+    right.plotly_chart(confusion_figure(evaluation), key="confusion_chart")
+
+
+def probability_grid(probs: np.ndarray, words: list[str], classes: list[str]) -> go.Figure:
+    """Every class's probability (rows) at every word (columns), as the model computed it."""
+    categories, tick_values, tick_texts = token_axis(words)
+    figure = go.Figure(go.Heatmap(z=np.round(probs.T, 3), x=categories, y=classes, zmin=0, zmax=1,
+                                  colorscale="Greens", colorbar={"thickness": 10},
+                                  hovertemplate="%{x}<br>%{y}: %{z:.1%}<extra></extra>"))
+    figure.update_xaxes(type="category", tickmode="array", tickvals=tick_values, ticktext=tick_texts, tickangle=0)
+    figure.update_yaxes(type="category", autorange="reversed")
+    figure.update_layout(height=max(220, 60 + 20 * len(classes)), margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return figure
+
+
+def direction_names(lstm) -> list[str]:
+    """Names of the replay's slots (layers * directions), in PyTorch's order."""
+    names = []
+    for layer in range(lstm.num_layers):
+        names.append(f"layer {layer}, left to right")
+        if lstm.bidirectional:
+            names.append(f"layer {layer}, right to left")
+    return names
+
+
+def word_gates(gates: dict, words: list[str], lstm, slot: str) -> None:
+    """Heatmaps of one gate or state per word (units on y), and one unit painted on the words."""
+    names = direction_names(lstm)
+    left, middle, right = st.columns(3)
+    quantity = left.selectbox("Gate or state", QUANTITIES, index=QUANTITIES.index("hidden_state"),
+                              format_func=LABELS.get, key=f"{slot}_quantity")
+    direction = middle.selectbox("Layer and direction", range(len(names)), format_func=names.__getitem__,
+                                 key=f"{slot}_direction")
+    units_total = gates[quantity].shape[2]
+    count = right.slider("Units shown (most active first)", 1, units_total, min(32, units_total), key=f"{slot}_units")
+    values = gates[quantity][direction]  # (time, units)
+    order = np.argsort(-values.std(axis=0) if len(words) > 1 else -np.abs(values[0]))[:count]
+    st.plotly_chart(heatmap(values[:, order].T, words, order.tolist(), quantity,
+                            title=f"{LABELS[quantity]} · {names[direction]}"), key=f"{slot}_gate_heatmap")
+    unit = st.selectbox("Paint one unit on the words", order.tolist(), key=f"{slot}_paint_unit")
+    st.html(painted_text(words, values[:, unit], quantity, separator=" "))

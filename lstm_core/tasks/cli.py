@@ -1,0 +1,85 @@
+"""The seed tasks on the command line (added to ``python -m lstm_core`` by :mod:`lstm_core.cli`).
+
+    python -m lstm_core train-tagger [--preset strong] [--max-seconds S] [--out DIR]
+    python -m lstm_core train-classifier [--preset strong] [--max-seconds S] [--csv FILE] [--out DIR]
+
+Both train, save the run (in ``--out``, else the app's run store: ``LSTM_LAB_RUNS`` or ``runs/``) and
+print the held-out accuracy as their last line, ``accuracy=0.XXXX``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..runs import RunStore
+from .data import read_labelled_csv, split_upload
+from .training import (CLASSIFIER_PRESETS, TAGGER_PRESETS, ClassifierTraining, TaggerTraining,
+                       classifier_preset, tagger_preset)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _store(args) -> RunStore:
+    return RunStore(args.out or os.environ.get("LSTM_LAB_RUNS", REPO_ROOT / "runs"))
+
+
+def _overrides(args) -> dict:
+    overrides = {}
+    if args.max_seconds is not None:
+        overrides.update(max_seconds=args.max_seconds, epochs=None)
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    return overrides
+
+
+def _report(row, loss, accuracy) -> None:
+    print(f"step {row['step']:6d}  {row['seconds']:7.1f}s  train {row['train_loss']:.3f}  "
+          f"test loss {loss:.3f}  accuracy {accuracy:.4f}", flush=True)
+
+
+def train_tagger_command(args) -> int:
+    training = TaggerTraining(tagger_preset(args.preset, **_overrides(args)), store=_store(args),
+                              name=f"tagger ({args.preset})")
+    print(f"training the tagger ({args.preset}) on {len(training.train_sentences):,} sentences; "
+          f"testing on {training.split_name}; run folder {training.run_dir}", flush=True)
+    evaluation = training.run_to_end(on_eval=_report)
+    worst = sorted((v["accuracy"], tag) for tag, v in evaluation["per_class"].items() if v["total"])[:3]
+    print("weakest tags: " + ", ".join(f"{tag} {acc:.1%}" for acc, tag in worst))
+    print(f"trained {training.train_seconds:.1f}s, {training.step_count} steps; run saved in {training.run_dir}")
+    print(f"accuracy={evaluation['accuracy']:.4f}")
+    return 0
+
+
+def train_classifier_command(args) -> int:
+    train = held_out = data_name = None
+    if args.csv:
+        path = Path(args.csv)
+        train, held_out = split_upload(read_labelled_csv(path, path.name))
+        data_name = f"{path.name}: first {len(train):,} texts train, last {len(held_out):,} held out"
+    training = ClassifierTraining(classifier_preset(args.preset, **_overrides(args)), store=_store(args),
+                                  name=f"sentiment ({args.preset})", train=train, held_out=held_out,
+                                  data_name=data_name)
+    print(f"training the classifier ({args.preset}) on {training.data_name}; run folder {training.run_dir}",
+          flush=True)
+    print(f"bag-of-words baseline on the same split: accuracy {training.baseline_accuracy:.4f}", flush=True)
+    evaluation = training.run_to_end(on_eval=_report)
+    print(f"trained {training.train_seconds:.1f}s, {training.step_count} steps; run saved in {training.run_dir}")
+    print(f"accuracy={evaluation['accuracy']:.4f}")
+    return 0
+
+
+def add_task_commands(subparsers) -> None:
+    """Add ``train-tagger`` and ``train-classifier`` to the ``python -m lstm_core`` parser."""
+    for command, presets, func, what in (
+            ("train-tagger", TAGGER_PRESETS, train_tagger_command, "the part-of-speech tagger"),
+            ("train-classifier", CLASSIFIER_PRESETS, train_classifier_command, "the sentiment classifier")):
+        p = subparsers.add_parser(command, help=f"train {what} and print its held-out accuracy")
+        p.add_argument("--preset", choices=sorted(presets), default="strong")
+        p.add_argument("--max-seconds", type=float, help="training-time budget (default: the preset's)")
+        p.add_argument("--seed", type=int)
+        p.add_argument("--out", help="run store folder (default: the app's)")
+        if command == "train-classifier":
+            p.add_argument("--csv", help="a text,label CSV to train on instead of the shipped IMDB sample "
+                                         "(its last 20%% is held out)")
+        p.set_defaults(func=func)

@@ -1,0 +1,495 @@
+"""Training the seed tasks live: the tagger and the sentiment classifier, one step at a time.
+
+:class:`TaggerTraining` and :class:`ClassifierTraining` follow the protocol of
+:mod:`lstm_core.background` (``step()``, ``finished()``, ``progress()``, ``evaluation_due()``,
+``evaluate(full)``, ``save(status)``, ``metrics()``, ``set_lr()``), so the app's background
+trainer drives them exactly as it drives a character model, and the command line runs them with
+:meth:`TaskTraining.run_to_end`. Each metrics row has ``step``, ``epoch``, ``seconds``,
+``train_loss``, ``valid_loss``, ``valid_accuracy``, ``items_per_sec`` (words or reviews per
+second), ``grad_norm`` and ``lr``. The run is saved in the run store with kind ``tagger`` or
+``classifier``; the final evaluation (accuracy per class and the confusion matrix, and for the
+classifier the bag-of-words baseline on the same split) is written into its ``config.json``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn as nn
+
+from ..model import check_range
+from ..runs import CONFIG_FILE, METRICS_FILE, RunStore, read_config, save_weights, write_json
+from ..training import TrainingDiverged
+from .baseline import BagOfWordsBaseline
+from .classifier import ClassifierConfig, LSTMClassifier, encode_batch
+from .data import (LabelledTexts, TaggedSentence, TokenVocab, load_imdb_sample, load_treebank, tokenize,
+                   toy_sentences)
+from .tagger import LSTMTagger, TaggerConfig, TaggerVocabs, normalise_word
+
+
+# -- settings and presets ----------------------------------------------------------------------
+@dataclass
+class TaskTrainConfig:
+    """Optimisation settings shared by both tasks."""
+
+    optimizer: str = "adam"  # "adam" or "sgd"
+    lr: float = 2e-3
+    weight_decay: float = 0.0
+    batch_size: int = 32
+    grad_clip: float | None = 5.0
+    max_seconds: float | None = 180.0  # training time (evaluation excluded); None: epochs only
+    epochs: float | None = None
+    seed: int = 0
+    eval_every_seconds: float = 5.0
+    schedule: str = "constant"  # "cosine" decays the rate to 10% over the budget
+
+    def check(self) -> None:
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"schedule must be constant or cosine, got {self.schedule!r}")
+        if self.optimizer not in ("adam", "sgd"):
+            raise ValueError(f"optimizer must be adam or sgd, got {self.optimizer!r}")
+        check_range("learning rate", self.lr, 1e-6, 10.0)
+        check_range("batch size", self.batch_size, 1, 1024)
+        if self.max_seconds is None and self.epochs is None:
+            raise ValueError("set a time budget (seconds) or a number of epochs")
+        if self.max_seconds is not None:
+            check_range("time budget (seconds)", self.max_seconds, 1, 24 * 3600)
+        if self.epochs is not None:
+            check_range("epochs", self.epochs, 0.01, 10_000)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class TaggerTrainConfig(TaskTrainConfig):
+    data: str = "treebank"  # "treebank" (UD English Web Treebank) or "toy" (the seed's two sentences)
+    embedding_dim: int = 100
+    hidden_size: int = 128
+    num_layers: int = 1
+    bidirectional: bool = True
+    char_features: bool = True
+    dropout: float = 0.33
+    word_dropout: float = 0.05  # share of training words shown as unknown, so <unk> is learned
+    eval_sentences: int = 600  # test sentences read at each interval (all of them at the end)
+
+    def __post_init__(self):
+        self.check()
+        if self.data not in ("treebank", "toy"):
+            raise ValueError(f"tagger data must be treebank or toy, got {self.data!r}")
+        check_range("word dropout", self.word_dropout, 0.0, 0.9)
+
+
+@dataclass
+class ClassifierTrainConfig(TaskTrainConfig):
+    data: str = "imdb"  # "imdb" (the shipped 2,000 reviews) or "upload" (texts passed in)
+    embedding_dim: int = 128
+    hidden_size: int = 256
+    num_layers: int = 1
+    bidirectional: bool = True
+    readout: str = "last"
+    dropout: float = 0.0
+    min_word_count: int = 2
+    max_vocab: int = 30_000
+    max_tokens: int = 400  # reviews are cut to their first 400 words (training and evaluation alike)
+    word_dropout: float = 0.0  # share of training words shown as unknown (a regulariser)
+
+    def __post_init__(self):
+        self.check()
+        check_range("word dropout", self.word_dropout, 0.0, 0.9)
+        check_range("minimum word count", self.min_word_count, 1, 1000)
+        check_range("words per review", self.max_tokens, 5, 5000)
+
+
+@dataclass
+class TaskPreset:
+    name: str
+    label: str
+    commentary: str
+    settings: dict = field(default_factory=dict)
+
+
+TAGGER_PRESETS = {p.name: p for p in [
+    TaskPreset("seed-toy", "Seed: two sentences",
+               "The seed notebook exactly: its two sentences (tags DET, NN, V), word embedding of 6, an LSTM "
+               "of 6 units, a linear layer and log-softmax, NLLLoss and SGD at 0.1, one sentence per step, "
+               "300 epochs. It learns them perfectly in about a second; it has seen nine words in all.",
+               dict(data="toy", embedding_dim=6, hidden_size=6, bidirectional=False, char_features=False,
+                    dropout=0.0, word_dropout=0.0, optimizer="sgd", lr=0.1, batch_size=1, grad_clip=None,
+                    max_seconds=None, epochs=300, eval_every_seconds=0.25)),
+    TaskPreset("seed", "Seed model on the treebank",
+               "The seed's model and optimiser (words only, one direction, SGD at 0.1, one sentence per step) "
+               "on the treebank, with 32-dimensional embeddings and 64 units. It learns the frequent words "
+               "quickly, but a word it never saw is a blank to it, and it cannot look ahead.",
+               dict(embedding_dim=32, hidden_size=64, bidirectional=False, char_features=False, dropout=0.0,
+                    word_dropout=0.05, optimizer="sgd", lr=0.1, batch_size=1, grad_clip=5.0, max_seconds=60.0)),
+    TaskPreset("strong", "Strong: characters + BiLSTM",
+               "Each word is its embedding plus features of its characters (a convolution over letters: "
+               "suffixes like -ly, -ing, capitals, digits), read by a bidirectional LSTM of 128 units per "
+               "direction, with dropout and Adam (its rate decaying over the budget). It tags unseen words from their spelling and uses the words "
+               "on both sides. Three minutes of training reach about 91% on the test split.",
+               dict(schedule="cosine")),
+]}
+
+CLASSIFIER_PRESETS = {p.name: p for p in [
+    TaskPreset("seed", "Seed: BiLSTM, last state",
+               "The seed article's model: embedding 128, a bidirectional LSTM of 256 units per direction, a "
+               "linear layer on the final states, Adam. Sequences are packed, so the final states are those of "
+               "the real last word (the seed read the last padded position). With 1,600 reviews and no "
+               "pretrained embeddings it learns slowly and overfits.",
+               dict(embedding_dim=128, hidden_size=256, bidirectional=True, readout="last", lr=2e-3,
+                    batch_size=32, dropout=0.3, max_seconds=180.0, eval_every_seconds=10.0)),
+    TaskPreset("unidirectional", "Seed, one direction",
+               "The same model reading left to right only: the final state must carry the whole review's "
+               "verdict through up to 400 words. Compare with the bidirectional one.",
+               dict(embedding_dim=128, hidden_size=256, bidirectional=False, readout="last", lr=2e-3,
+                    batch_size=32, dropout=0.3, max_seconds=180.0, eval_every_seconds=10.0)),
+    TaskPreset("strong", "Strong: BiLSTM, pooled",
+               "A smaller bidirectional LSTM (64 units per direction) whose outputs at every word are max- "
+               "and mean-pooled, so a telling word anywhere in the review reaches the classifier directly, "
+               "with dropout (a quarter of the words are hidden at each step), weight decay and a learning rate "
+               "that decays over the budget. The best an LSTM does from scratch here.",
+               dict(embedding_dim=64, hidden_size=64, bidirectional=True, readout="pool", lr=3e-3,
+                    batch_size=32, dropout=0.5, weight_decay=2.0, schedule="cosine", word_dropout=0.25,
+                    min_word_count=3, max_seconds=180.0, eval_every_seconds=10.0)),
+]}
+
+
+def tagger_preset(name: str, **overrides) -> TaggerTrainConfig:
+    if name not in TAGGER_PRESETS:
+        raise ValueError(f"unknown tagger preset {name!r}; choose one of {', '.join(TAGGER_PRESETS)}")
+    return TaggerTrainConfig(**{**TAGGER_PRESETS[name].settings, **overrides})
+
+
+def classifier_preset(name: str, **overrides) -> ClassifierTrainConfig:
+    if name not in CLASSIFIER_PRESETS:
+        raise ValueError(f"unknown classifier preset {name!r}; choose one of {', '.join(CLASSIFIER_PRESETS)}")
+    return ClassifierTrainConfig(**{**CLASSIFIER_PRESETS[name].settings, **overrides})
+
+
+# -- evaluation --------------------------------------------------------------------------------
+def confusion_report(true: np.ndarray, predicted: np.ndarray, names: list[str]) -> dict:
+    """Accuracy, per-class accuracy and the confusion matrix (rows: true class, columns: predicted)."""
+    k = len(names)
+    matrix = np.bincount(true * k + predicted, minlength=k * k).reshape(k, k)
+    totals = matrix.sum(axis=1)
+    per_class = {name: {"correct": int(matrix[j, j]), "total": int(totals[j]),
+                        "accuracy": float(matrix[j, j] / totals[j]) if totals[j] else None}
+                 for j, name in enumerate(names)}
+    return {"accuracy": float(np.trace(matrix) / max(1, matrix.sum())), "items": int(matrix.sum()),
+            "labels": list(names), "confusion": matrix.tolist(), "per_class": per_class}
+
+
+# -- the shared training loop ------------------------------------------------------------------
+class TaskTraining:
+    """What both tasks share: budget, optimiser, one step, divergence checks, metrics and saving."""
+
+    kind = "task"
+    items_name = "items"
+
+    def __init__(self, config: TaskTrainConfig, model: nn.Module, store: RunStore | None, name: str):
+        self.config = config
+        self.model = model
+        params = model.parameters()
+        if config.optimizer == "sgd":
+            self.optimizer = torch.optim.SGD(params, lr=config.lr, weight_decay=config.weight_decay)
+        else:
+            self.optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        self.rng = np.random.default_rng(config.seed)
+        self.base_lr = config.lr
+        self.step_count = 0
+        self.epoch = 0
+        self.train_seconds = 0.0
+        self.rows: list[dict] = []
+        self.samples: list[dict] = []  # the background trainer reads this; tasks have no text samples
+        self.last_eval_at = -math.inf
+        self.evaluation: dict | None = None  # the final, full evaluation
+        self._batches: list[list[int]] = []
+        self.steps_per_epoch = len(self.epoch_batches())
+        self.store = store
+        self.run_dir = store.create(name, self.describe()) if store is not None else None
+
+    # subclasses provide: describe(), epoch_batches(), loss_on(batch indices) -> (loss, items), evaluate()
+    @property
+    def total_steps(self) -> int | None:
+        return None if self.config.epochs is None else max(1, round(self.config.epochs * self.steps_per_epoch))
+
+    def progress(self) -> float:
+        done = []
+        if self.config.max_seconds is not None:
+            done.append(self.train_seconds / self.config.max_seconds)
+        if self.total_steps is not None:
+            done.append(self.step_count / self.total_steps)
+        return min(1.0, max(done))
+
+    def finished(self) -> bool:
+        return self.progress() >= 1.0
+
+    def set_lr(self, lr: float) -> None:
+        check_range("learning rate", lr, 1e-6, 10.0)
+        self.base_lr = lr
+
+    def current_lr(self) -> float:
+        if self.config.schedule == "cosine":
+            return self.base_lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * self.progress())))
+        return self.base_lr
+
+    def _next_indices(self) -> list[int]:
+        if not self._batches:
+            self._batches = self.epoch_batches()
+            if self.step_count:
+                self.epoch += 1
+        return self._batches.pop()
+
+    def batches_of(self, groups: list[list[int]]) -> list[list[int]]:
+        """Shuffled batches, each cut from one group of similar items, in shuffled order.
+
+        PyTorch's LSTM runs its backward pass an order of magnitude slower on CPU when the
+        sequences of a batch differ in length, so batches hold sequences of one length.
+        """
+        size = self.config.batch_size
+        batches = []
+        for group in groups:
+            group = [group[j] for j in self.rng.permutation(len(group))]
+            batches.extend(group[k:k + size] for k in range(0, len(group), size))
+        return [batches[j] for j in self.rng.permutation(len(batches))]
+
+    def step(self) -> dict:
+        """One optimisation step on the next batch; returns its metrics row."""
+        started = time.perf_counter()
+        self.model.train()
+        lr = self.current_lr()
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        loss, items = self.loss_on(self._next_indices())
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            raise TrainingDiverged(self._diverged(f"the loss became {loss_value}"))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clip = self.config.grad_clip if self.config.grad_clip is not None else math.inf
+        grad_norm = float(nn.utils.clip_grad_norm_(self.model.parameters(), clip))
+        if not math.isfinite(grad_norm):
+            raise TrainingDiverged(self._diverged(f"the gradient norm became {grad_norm}"))
+        self.optimizer.step()
+        elapsed = time.perf_counter() - started
+        self.train_seconds += elapsed
+        self.step_count += 1
+        row = {"step": self.step_count, "epoch": self.step_count / self.steps_per_epoch,
+               "seconds": self.train_seconds, "train_loss": loss_value, "valid_loss": math.nan,
+               "valid_accuracy": math.nan, "grad_norm": grad_norm, "lr": lr,
+               "items_per_sec": items / elapsed}
+        self.rows.append(row)
+        return row
+
+    def _diverged(self, what: str) -> str:
+        return (f"Training diverged at step {self.step_count}: {what}. The learning rate ({self.base_lr:g}) "
+                "is too high for this model; lower it or turn on gradient clipping. The last good checkpoint is kept.")
+
+    def evaluation_due(self) -> bool:
+        return self.train_seconds - self.last_eval_at >= self.config.eval_every_seconds or self.finished()
+
+    def record_evaluation(self, loss: float, accuracy: float) -> None:
+        self.last_eval_at = self.train_seconds
+        if self.rows:
+            self.rows[-1]["valid_loss"] = loss
+            self.rows[-1]["valid_accuracy"] = accuracy
+
+    def metrics(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows)
+
+    def save(self, status: str = "running") -> None:
+        """Checkpoint the weights, write the metrics and (once measured) the final evaluation."""
+        if self.run_dir is None:
+            return
+        if self.evaluation is not None:  # before the weights: a reader reloads when the weights change
+            config = read_config(self.run_dir)
+            config["evaluation"] = self.evaluation
+            config["summary"] = f"accuracy {self.evaluation['accuracy']:.1%} on {self.evaluation['split']}"
+            write_json(self.run_dir / CONFIG_FILE, config)
+        save_weights(self.model, self.run_dir / "model.safetensors")
+        metrics = self.metrics()
+        tmp = self.run_dir / (METRICS_FILE + ".tmp")
+        metrics.to_csv(tmp, index=False)
+        tmp.replace(self.run_dir / METRICS_FILE)
+        self.store.update(self.run_dir, status=status, metrics=metrics)
+
+    def run_to_end(self, on_eval=None) -> dict:
+        """Train until the budget is used (the command line); returns the full final evaluation."""
+        while not self.finished():
+            row = self.step()
+            if self.evaluation_due():
+                loss, accuracy = self.evaluate()
+                if on_eval:
+                    on_eval(row, loss, accuracy)
+                self.save()
+        self.evaluate(full=True)
+        self.save(status="finished")
+        return self.evaluation
+
+
+# -- the tagger --------------------------------------------------------------------------------
+class TaggerTraining(TaskTraining):
+    """The part-of-speech tagger, trained on the treebank's dev split and tested on its test split."""
+
+    kind = "tagger"
+    items_name = "words"
+
+    def __init__(self, config: TaggerTrainConfig, store: RunStore | None = None, name: str | None = None):
+        torch.manual_seed(config.seed)
+        if config.data == "toy":
+            self.train_sentences = self.test_sentences = toy_sentences()
+            self.split_name = "the seed's two sentences (trained on, as in the seed)"
+        else:
+            self.train_sentences, self.test_sentences = load_treebank("train"), load_treebank("test")
+            self.split_name = f"the treebank's test split ({len(self.test_sentences):,} sentences)"
+        words = TokenVocab.build([[normalise_word(w) for w in s.words] for s in self.train_sentences])
+        chars = TokenVocab.build([list(w) for s in self.train_sentences for w in s.words]) \
+            if config.char_features else None
+        tags = sorted({t for s in self.train_sentences + self.test_sentences for t in s.tags})
+        self.vocabs = TaggerVocabs(words, chars, tags)
+        self.tag_index = {t: k for k, t in enumerate(tags)}
+        model = LSTMTagger(TaggerConfig(len(words), len(tags), config.embedding_dim, config.hidden_size,
+                                        config.num_layers, config.bidirectional, len(chars) if chars else 0,
+                                        dropout=config.dropout))
+        self.loss_function = nn.NLLLoss(ignore_index=-100)
+        super().__init__(config, model, store, name or f"tagger {config.hidden_size}"
+                         f"{' bi' if config.bidirectional else ''}{' chars' if chars else ''}")
+
+    def epoch_batches(self) -> list[list[int]]:
+        """Batches of sentences of equal length (so that nothing is padded while training)."""
+        by_length: dict[int, list[int]] = {}
+        for j, sentence in enumerate(self.train_sentences):
+            by_length.setdefault(len(sentence.words), []).append(j)
+        return self.batches_of(list(by_length.values()))
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "train": self.config.to_dict(), "model": self.model.config.to_dict(),
+                "words": self.vocabs.words.tokens, "chars": self.vocabs.chars.tokens if self.vocabs.chars else None,
+                "tags": self.vocabs.tags, "data": self.split_name,
+                "parameters": sum(p.numel() for p in self.model.parameters())}
+
+    def _tensors(self, sentences: list[TaggedSentence], word_dropout: float = 0.0):
+        word_ids, lengths, char_ids = self.vocabs.encode_batch([s.words for s in sentences])
+        if word_dropout:
+            hide = torch.from_numpy(self.rng.random(word_ids.shape) < word_dropout) & (word_ids > 0)
+            word_ids = word_ids.masked_fill(hide, 1)  # shown as <unk>; the characters still tell
+        targets = torch.full(word_ids.shape, -100, dtype=torch.long)
+        for b, s in enumerate(sentences):
+            targets[b, :len(s.tags)] = torch.tensor([self.tag_index[t] for t in s.tags])
+        return word_ids, lengths, char_ids, targets
+
+    def loss_on(self, indices: list[int]):
+        batch = [self.train_sentences[j] for j in indices]
+        word_ids, lengths, char_ids, targets = self._tensors(batch, self.config.word_dropout)
+        log_probs = self.model(word_ids, lengths, char_ids)
+        loss = self.loss_function(log_probs.flatten(0, 1), targets.flatten())
+        return loss, int(lengths.sum())
+
+    @torch.no_grad()
+    def evaluate(self, full: bool = False) -> tuple[float, float]:
+        """Test loss and accuracy per word (a fixed slice while training, the whole split when ``full``)."""
+        self.model.eval()
+        sentences = self.test_sentences if full else self.test_sentences[:self.config.eval_sentences]
+        total_loss, true, predicted = 0.0, [], []
+        for start in range(0, len(sentences), 256):
+            word_ids, lengths, char_ids, targets = self._tensors(sentences[start:start + 256])
+            log_probs = self.model(word_ids, lengths, char_ids)
+            real = targets != -100
+            total_loss += nn.functional.nll_loss(log_probs[real], targets[real], reduction="sum").item()
+            true.append(targets[real].numpy())
+            predicted.append(log_probs[real].argmax(dim=1).numpy())
+        true, predicted = np.concatenate(true), np.concatenate(predicted)
+        loss, accuracy = total_loss / len(true), float((true == predicted).mean())
+        self.record_evaluation(loss, accuracy)
+        if full:
+            self.evaluation = {**confusion_report(true, predicted, self.vocabs.tags), "split": self.split_name,
+                               "loss": loss, "step": self.step_count, "seconds": self.train_seconds}
+        return loss, accuracy
+
+
+# -- the classifier ----------------------------------------------------------------------------
+class ClassifierTraining(TaskTraining):
+    """The sentiment classifier on labelled texts (the shipped IMDB sample unless others are given)."""
+
+    kind = "classifier"
+    items_name = "reviews"
+
+    def __init__(self, config: ClassifierTrainConfig, store: RunStore | None = None, name: str | None = None,
+                 train: LabelledTexts | None = None, held_out: LabelledTexts | None = None,
+                 data_name: str | None = None, with_baseline: bool = True):
+        torch.manual_seed(config.seed)
+        if train is None or held_out is None:
+            train, held_out = load_imdb_sample()
+            data_name = "IMDB sample: first 1,600 reviews train, last 400 held out"
+        self.train_data, self.held_out = train, held_out
+        self.data_name = data_name or f"{len(train):,} texts train, {len(held_out):,} held out"
+        self.label_names = list(train.label_names)
+        self.train_tokens = [tokenize(t)[:config.max_tokens] for t in train.texts]
+        self.held_out_tokens = [tokenize(t)[:config.max_tokens] for t in held_out.texts]
+        self.vocab = TokenVocab.build(self.train_tokens, min_freq=config.min_word_count, max_size=config.max_vocab)
+        self.train_labels = torch.tensor(train.labels, dtype=torch.long)
+        self.held_out_labels = torch.tensor(held_out.labels, dtype=torch.long)
+        self.baseline_accuracy = None
+        if with_baseline:
+            baseline = BagOfWordsBaseline.fit(train.texts, train.labels, self.label_names)
+            self.baseline_accuracy = baseline.accuracy(held_out.texts, held_out.labels)
+        model = LSTMClassifier(ClassifierConfig(len(self.vocab), len(self.label_names), config.embedding_dim,
+                                                config.hidden_size, config.num_layers, config.bidirectional,
+                                                config.readout, config.dropout))
+        super().__init__(config, model, store, name or f"classifier {config.hidden_size}"
+                         f"{' bi' if config.bidirectional else ''} {config.readout}")
+
+    def epoch_batches(self) -> list[list[int]]:
+        """Batches of reviews of nearly equal length (sorted by length plus a little noise)."""
+        noisy = np.array([len(t) for t in self.train_tokens]) + self.rng.uniform(0, 8, len(self.train_tokens))
+        order = np.argsort(noisy).tolist()
+        size = self.config.batch_size
+        return self.batches_of([order[k:k + size] for k in range(0, len(order), size)])
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "train": self.config.to_dict(), "model": self.model.config.to_dict(),
+                "words": self.vocab.tokens, "labels": self.label_names, "data": self.data_name,
+                "baseline_accuracy": self.baseline_accuracy,
+                "parameters": sum(p.numel() for p in self.model.parameters())}
+
+    def loss_on(self, indices: list[int]):
+        # Reviews of a batch are cut to the shortest one's length (a few words at most, see epoch_batches).
+        shortest = min(len(self.train_tokens[j]) for j in indices)
+        ids, lengths = encode_batch(self.vocab, [self.train_tokens[j] for j in indices], max_tokens=shortest)
+        if self.config.word_dropout:
+            ids = ids.masked_fill(torch.from_numpy(self.rng.random(ids.shape) < self.config.word_dropout), 1)
+        logits = self.model(ids, lengths)
+        return nn.functional.cross_entropy(logits, self.train_labels[indices]), len(indices)
+
+    @torch.no_grad()
+    def evaluate(self, full: bool = False) -> tuple[float, float]:
+        """Held-out loss and accuracy (always the whole held-out set; it is small)."""
+        self.model.eval()
+        order = np.argsort([len(t) for t in self.held_out_tokens])  # similar lengths batch together
+        total_loss, predicted = 0.0, np.empty(len(order), dtype=np.int64)
+        for start in range(0, len(order), 64):
+            chunk = order[start:start + 64]
+            ids, lengths = encode_batch(self.vocab, [self.held_out_tokens[j] for j in chunk])
+            logits = self.model(ids, lengths)
+            labels = self.held_out_labels[chunk]
+            total_loss += nn.functional.cross_entropy(logits, labels, reduction="sum").item()
+            predicted[chunk] = logits.argmax(dim=1).numpy()
+        true = self.held_out_labels.numpy()
+        loss, accuracy = total_loss / len(true), float((true == predicted).mean())
+        self.record_evaluation(loss, accuracy)
+        if full:
+            self.evaluation = {**confusion_report(true, predicted, self.label_names),
+                               "split": f"{len(true):,} held-out texts", "loss": loss, "step": self.step_count,
+                               "seconds": self.train_seconds, "baseline_accuracy": self.baseline_accuracy}
+        return loss, accuracy

@@ -1,0 +1,74 @@
+"""Tagger: the seed's part-of-speech LSTM, trained live on the UD English treebank, with word-level gates."""
+
+import pandas as pd
+import streamlit as st
+
+from lab_ui import page_setup, query_value, run_store, set_query
+from lab_ui.live_training import live_adjustments, live_panel, training_controls
+from lab_ui.task_views import evaluation_view, preset_picker, probability_grid, select_task_run, word_gates
+from lstm_core.tasks import TAGGER_PRESETS, TaggerTraining, split_words, tag_words, tagger_preset, tagger_vocabs
+
+page_setup("Tagger")
+st.title("Part-of-speech tagger")
+st.markdown(
+    "An LSTM reads a sentence word by word and gives every word its part of speech (noun, verb, "
+    "determiner...): the seed's *word embedding → LSTM → linear → log-softmax* tagger. It trains on the "
+    "**Universal Dependencies English Web Treebank** (dev split, 2,001 sentences) and is tested on its "
+    "test split (2,077 sentences, 25,094 words) with the 17 universal tags. Treebank © Stanford "
+    "University, CC BY-SA 4.0.")
+
+st.header("Train")
+preset = preset_picker(TAGGER_PRESETS, "tagger")
+default_seconds = TAGGER_PRESETS[preset].settings.get("max_seconds", 180.0)
+seconds = None
+if default_seconds is not None:
+    seconds = st.slider("Training time (seconds)", 5, 600, int(query_value("seconds", default_seconds, float)),
+                        5, key="tagger_seconds")
+    set_query(seconds=seconds)
+
+
+def make_training():
+    overrides = {} if seconds is None else {"max_seconds": float(seconds)}
+    return TaggerTraining(tagger_preset(preset, **overrides), store=run_store(), name=f"tagger ({preset})")
+
+
+training_controls("tagger", make_training)
+live_adjustments("tagger")
+live_panel("tagger")
+
+st.header("Evaluate and try it")
+chosen = select_task_run("tagger", "tagger", label="Tagger to inspect (saved runs, newest first)")
+if chosen is None:
+    st.info("No tagger has been trained yet. Start one above: the *Seed: two sentences* preset takes a second.")
+    st.stop()
+run_id, run = chosen
+with st.expander("Evaluation on the test split", expanded=True):
+    evaluation_view(run.config.get("evaluation"))
+
+default_sentence = "The dog ate the apple" if "toy" in run.config.get("train", {}).get("data", "") else \
+    "I would not recommend this restaurant to anyone, the food was cold."
+sentence = st.text_input("Type a sentence", query_value("sentence", default_sentence), max_chars=400,
+                         key="tagger_sentence")
+set_query(sentence=sentence)
+words = split_words(sentence)
+if not words:
+    st.warning("Type at least one word to tag.")
+    st.stop()
+tagged = tag_words(run.model, tagger_vocabs(run.config), words)
+table = pd.DataFrame({
+    "word": tagged.words, "tag": tagged.tags,
+    "probability": [float(tagged.probs[t].max()) for t in range(len(words))],
+    "runner-up": [f"{tag} {p:.1%}" for tag, p in (tagged.top(t, 2)[1] for t in range(len(words)))],
+    "seen in training": ["no" if u else "yes" for u in tagged.unknown],
+})
+st.dataframe(table, hide_index=True, height=min(600, 36 * (len(table) + 1) + 2), column_config={
+    "probability": st.column_config.ProgressColumn("probability", format="percent", min_value=0.0, max_value=1.0)})
+st.caption("Each word's likeliest tag and its probability under the model; words never seen in training "
+           "are tagged from their characters (strong preset) or from context alone.")
+with st.expander("Every tag's probability, word by word"):
+    st.plotly_chart(probability_grid(tagged.probs, tagged.words, tagged.tag_names), key="tag_probabilities")
+
+st.subheader("Gates and states, word by word")
+st.caption("Replayed from the trained weights, one word per step (the bidirectional tagger has a second, "
+           "right-to-left LSTM whose step t has read the sentence from its end back to word t).")
+word_gates(tagged.gates, tagged.words, run.model.lstm, "tagger")

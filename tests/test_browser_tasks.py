@@ -1,0 +1,53 @@
+"""The Tagger and Sentiment pages in a real browser: train live, then tag and classify; screenshots."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import wait_for_app
+
+SCREENS = Path("/work/notes/screens")
+
+
+def screenshot(page, tmp_path, name: str) -> None:
+    path = tmp_path / f"{name}.png"
+    page.set_viewport_size({"width": 1400, "height": 3400})  # Streamlit scrolls inside the page: show it all
+    wait_for_app(page)
+    page.screenshot(path=str(path), full_page=True)
+    if SCREENS.is_dir():
+        shutil.copy(path, SCREENS / f"{name}.png")
+
+
+def start_and_wait_for_the_end(page, seconds: float) -> None:
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Finished after").first.wait_for(timeout=seconds * 1000)
+    wait_for_app(page)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_tagger_trains_the_seed_example_and_tags_a_sentence(app_server, page, tmp_path):
+    page.goto(f"{app_server}/tagger?preset=seed-toy")
+    wait_for_app(page)
+    assert page.get_by_text("No tagger has been trained yet").count() == 1
+    start_and_wait_for_the_end(page, 180)
+    page.get_by_text("Accuracy per class").first.wait_for(timeout=30_000)
+    page.get_by_text("Gates and states, word by word").wait_for(timeout=30_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert "run=" in page.url and "sentence=" in page.url
+    screenshot(page, tmp_path, "tagger")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_sentiment_trains_briefly_and_reads_a_review(app_server, page, tmp_path):
+    page.goto(f"{app_server}/sentiment?preset=strong&seconds=10")
+    wait_for_app(page)
+    assert page.get_by_text("What limits the LSTM here").count() == 1
+    start_and_wait_for_the_end(page, 300)
+    page.get_by_text("Bag-of-words baseline").first.wait_for(timeout=30_000)
+    page.get_by_text("after each word").first.wait_for(timeout=30_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.locator("[data-testid=stMetric]", has_text="Verdict").count() == 1
+    screenshot(page, tmp_path, "sentiment")

@@ -1,0 +1,59 @@
+"""The Sentiment page (AppTest): a saved classifier's evaluation, baseline, verdict and word-by-word reading."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import lstm_core
+from lstm_core.tasks import ClassifierTraining, LabelledTexts, classifier_preset
+
+PAGE = "../pages/7_sentiment.py"
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread(monkeypatch):
+    """Keep the tests' single torch thread (page_setup would otherwise claim every core)."""
+    monkeypatch.setattr("lstm_core.background._threads_configured", True)
+
+
+def small_run(root) -> None:
+    rng = np.random.default_rng(0)
+    neutral = "the film story plot actor scene music".split()
+    texts, labels = [], []
+    for _ in range(200):
+        label = int(rng.integers(2))
+        texts.append(" ".join(list(rng.choice(neutral, 5)) + [["awful", "wonderful"][label]]))
+        labels.append(label)
+    data = LabelledTexts(texts, labels, ["negative", "positive"])
+    config = classifier_preset("strong", max_seconds=None, epochs=4, batch_size=16, eval_every_seconds=1000)
+    ClassifierTraining(config, store=lstm_core.RunStore(root), train=data.subset(0, 160), held_out=data.subset(160),
+                       data_name="synthetic reviews").run_to_end()
+
+
+def test_page_without_runs_explains_limits_and_offers_training():
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert any("What limits the LSTM here" in info.value for info in at.info)
+    assert any("No classifier has been trained yet" in info.value for info in at.info)
+
+
+def test_upload_without_a_file_refuses_to_start():
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.radio(key="sentiment_source").set_value("upload").run()
+    at.button(key="sentiment_start").click().run()
+    assert any("upload a CSV" in e.value for e in at.error)
+
+
+def test_saved_classifier_shows_evaluation_baseline_and_reads_a_review(isolated_run_store):
+    small_run(isolated_run_store)
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Accuracy"].endswith("%") and metrics["Bag-of-words baseline"].endswith("%")
+    at.text_area(key="sentiment_review").set_value("the music was wonderful").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Verdict"] == "positive"
+    assert float(metrics["P(positive)"].rstrip("%")) > 50
+    assert len(at.get("plotly_chart")) >= 4  # per class, confusion, prefix curve, gates
+    at.text_area(key="sentiment_review").set_value("<br /> ...").run()
+    assert any("nothing to classify" in w.value for w in at.warning)

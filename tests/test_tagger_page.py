@@ -1,0 +1,69 @@
+"""The Tagger page (AppTest): train the seed's toy tagger live, then tag a sentence and see its gates."""
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import lstm_core
+from lstm_core.tasks import TaggerTraining, tagger_preset
+
+PAGE = "../pages/6_tagger.py"
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread(monkeypatch):
+    """Keep the tests' single torch thread (page_setup would otherwise claim every core)."""
+    monkeypatch.setattr("lstm_core.background._threads_configured", True)
+
+
+def test_page_without_runs_offers_training():
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert any("No tagger has been trained yet" in info.value for info in at.info)
+    assert at.radio(key="tagger_preset").value == "strong"
+
+
+def test_start_the_seed_preset_and_tag_its_sentence():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["preset"] = "seed-toy"
+    at.run()
+    at.button(key="tagger_start").click().run()
+    deadline = time.time() + 120
+    while time.time() < deadline and not at.success:
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception
+    assert any("Finished after 600 steps" in s.value for s in at.success)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Accuracy"] == "100.0%"
+    table = at.dataframe[0].value
+    assert list(table["word"]) == ["The", "dog", "ate", "the", "apple"]
+    assert list(table["tag"]) == ["DET", "NN", "V", "DET", "NN"]
+    assert "seed-toy" in at.query_params["run"]
+
+
+def test_typed_sentence_is_tagged_and_an_empty_one_is_refused(isolated_run_store):
+    training = TaggerTraining(tagger_preset("seed-toy"), store=lstm_core.RunStore(isolated_run_store))
+    training.run_to_end()
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.text_input(key="tagger_sentence").set_value("Everybody read that book").run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["tag"]) == ["NN", "V", "DET", "NN"]
+    assert at.query_params["sentence"] == "Everybody read that book"
+    at.selectbox(key="tagger_quantity").set_value("forget_gate").run()
+    assert not at.exception
+    at.text_input(key="tagger_sentence").set_value("   ").run()
+    assert any("at least one word" in w.value for w in at.warning)
+
+
+def test_the_run_in_the_link_is_the_one_shown(isolated_run_store):
+    store = lstm_core.RunStore(isolated_run_store)
+    first = TaggerTraining(tagger_preset("seed-toy"), store=store, name="first tagger")
+    first.run_to_end()
+    TaggerTraining(tagger_preset("seed-toy", seed=1), store=store, name="second tagger").run_to_end()
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["run"] = first.run_dir.name
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="tagger_run").value == first.run_dir.name

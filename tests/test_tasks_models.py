@@ -1,0 +1,139 @@
+"""The task models: shapes, masking (padding never changes a prediction), exact gate replay, saving, training."""
+
+import numpy as np
+import pytest
+import torch
+
+import lstm_core
+from lstm_core.cli import main
+from lstm_core.tasks import (ClassifierConfig, ClassifierTraining, LabelledTexts, LSTMClassifier, LSTMTagger,
+                             TaggerConfig, TaggerTraining, TaggerVocabs, TokenVocab, classifier_preset,
+                             classifier_vocab, read_review, split_words, tag_words, tagger_preset, tagger_vocabs)
+from lstm_core.tasks.classifier import encode_batch
+
+WORDS = TokenVocab(["the", "dog", "ate", "apple", "a", "cat"])
+CHARS = TokenVocab(list("Thedogatplcsy."))
+
+
+def tiny_tagger(chars=True, bidirectional=True) -> tuple[LSTMTagger, TaggerVocabs]:
+    torch.manual_seed(0)
+    vocabs = TaggerVocabs(WORDS, CHARS if chars else None, ["DET", "NOUN", "VERB"])
+    config = TaggerConfig(len(WORDS), 3, 8, 6, bidirectional=bidirectional, char_vocab_size=len(CHARS) if chars else 0,
+                          char_embedding_dim=5, char_channels=4)
+    return LSTMTagger(config).eval(), vocabs
+
+
+@pytest.mark.parametrize("chars, bidirectional", [(True, True), (False, False), (False, True)])
+def test_tagger_shapes_and_padding_never_changes_a_tag(chars, bidirectional):
+    model, vocabs = tiny_tagger(chars, bidirectional)
+    short, long = "The dog ate".split(), "The cat ate a apple happily today .".split()
+    word_ids, lengths, char_ids = vocabs.encode_batch([short, long])
+    with torch.no_grad():
+        batch = model(word_ids, lengths, char_ids)
+        alone = model(*vocabs.encode_batch([short])[:2], vocabs.encode_batch([short])[2])
+    assert batch.shape == (2, len(long), 3)
+    assert torch.allclose(batch.exp().sum(dim=2), torch.ones(2, len(long)), atol=1e-5)
+    assert torch.allclose(batch[0, :3], alone[0], atol=1e-6)  # padding and a longer neighbour change nothing
+
+
+def test_tag_words_replays_the_lstm_exactly():
+    model, vocabs = tiny_tagger()
+    tagged = tag_words(model, vocabs, "The dog ate a apple .".split())
+    head = model.hidden2tag
+    logits = tagged.gates["output"] @ head.weight.detach().numpy().T + head.bias.detach().numpy()
+    replayed = np.exp(logits - logits.max(1, keepdims=True))
+    np.testing.assert_allclose(replayed / replayed.sum(1, keepdims=True), tagged.probs, atol=1e-5)
+    assert tagged.gates["forget_gate"].shape == (2, 6, 6)  # (layers * directions, words, units)
+    assert tagged.unknown == [False, False, False, False, False, True]
+
+
+def test_split_words_separates_punctuation_and_contractions():
+    assert split_words("I don't like it, really.") == ["I", "do", "n't", "like", "it", ",", "really", "."]
+
+
+@pytest.mark.parametrize("readout, bidirectional", [("last", True), ("last", False), ("pool", True)])
+def test_classifier_padding_never_changes_a_prediction(readout, bidirectional):
+    torch.manual_seed(0)
+    model = LSTMClassifier(ClassifierConfig(len(WORDS), 2, 8, 5, bidirectional=bidirectional, readout=readout)).eval()
+    short, long = ["the", "dog"], ["a", "cat", "ate", "the", "apple", "the", "dog"]
+    with torch.no_grad():
+        batch = model(*encode_batch(WORDS, [short, long]))
+        alone = model(*encode_batch(WORDS, [short]))
+    assert batch.shape == (2, 2)
+    assert torch.allclose(batch[0], alone[0], atol=1e-6)
+
+
+def test_read_review_reads_every_prefix_and_the_gates():
+    torch.manual_seed(0)
+    model = LSTMClassifier(ClassifierConfig(len(WORDS), 2, 8, 5, readout="last")).eval()
+    read = read_review(model, WORDS, ["negative", "positive"], "The dog ate the apple")
+    assert read.prefix_probs.shape == (5, 2)
+    with torch.no_grad():
+        for t in (0, 2, 4):
+            ids, lengths = encode_batch(WORDS, [read.words[:t + 1]])
+            expected = torch.softmax(model(ids, lengths), dim=1)[0].numpy()
+            np.testing.assert_allclose(read.prefix_probs[t], expected, atol=1e-5)
+    # The classifier reads h_n; the replay's final states are the same numbers.
+    h_n = np.concatenate([read.gates["h_n"][0], read.gates["h_n"][1]])
+    logits = model.fc.weight.detach().numpy() @ h_n + model.fc.bias.detach().numpy()
+    np.testing.assert_allclose(np.exp(logits) / np.exp(logits).sum(), read.probs, atol=1e-5)
+    with pytest.raises(ValueError, match="nothing to classify"):
+        read_review(model, WORDS, ["negative", "positive"], "<br /> ...")
+
+
+def test_seed_toy_tagger_learns_the_seed_sentences_and_saves_a_loadable_run(tmp_path):
+    store = lstm_core.RunStore(tmp_path)
+    training = TaggerTraining(tagger_preset("seed-toy"), store=store)
+    evaluation = training.run_to_end()
+    assert evaluation["accuracy"] == 1.0 and training.step_count == 600
+    run = lstm_core.load_run(training.run_dir)
+    assert isinstance(run.model, LSTMTagger) and run.config["evaluation"]["accuracy"] == 1.0
+    tagged = tag_words(run.model, tagger_vocabs(run.config), "The dog ate the apple".split())
+    assert tagged.tags == ["DET", "NN", "V", "DET", "NN"]
+    assert store.list().iloc[0]["kind"] == "tagger"
+
+
+def test_a_short_tagger_training_on_the_treebank_beats_the_majority_tag():
+    training = TaggerTraining(tagger_preset("strong", max_seconds=None, epochs=0.5, schedule="constant",
+                                              eval_sentences=150))
+    losses = [training.step()["train_loss"] for _ in range(training.total_steps)]
+    loss, accuracy = training.evaluate()
+    assert accuracy > 0.4  # NOUN, the commonest tag, is 17% of the words
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])
+    row = training.rows[-1]
+    assert {"train_loss", "valid_loss", "valid_accuracy", "items_per_sec", "grad_norm", "lr"} <= set(row)
+
+
+def synthetic_reviews(count: int, seed: int) -> LabelledTexts:
+    """Reviews whose label is carried by one word among neutral ones, at a random position."""
+    rng = np.random.default_rng(seed)
+    neutral = "the film story plot actor scene music camera time script".split()
+    texts, labels = [], []
+    for _ in range(count):
+        label = int(rng.integers(2))
+        words = list(rng.choice(neutral, int(rng.integers(4, 12))))
+        words.insert(int(rng.integers(len(words) + 1)), ["awful", "wonderful"][label])
+        texts.append(" ".join(words))
+        labels.append(label)
+    return LabelledTexts(texts, labels, ["negative", "positive"])
+
+
+def test_a_short_classifier_training_beats_chance_and_saves_its_evaluation(tmp_path):
+    config = classifier_preset("strong", max_seconds=None, epochs=6, batch_size=16, eval_every_seconds=1000)
+    training = ClassifierTraining(config, store=lstm_core.RunStore(tmp_path), train=synthetic_reviews(240, 0),
+                                  held_out=synthetic_reviews(60, 1), data_name="synthetic")
+    assert training.baseline_accuracy > 0.9
+    evaluation = training.run_to_end()
+    assert evaluation["accuracy"] > 0.8
+    assert np.asarray(evaluation["confusion"]).sum() == 60
+    run = lstm_core.load_run(training.run_dir)
+    read = read_review(run.model, classifier_vocab(run.config), run.config["labels"], "the plot was wonderful")
+    assert read.label_names[int(read.probs.argmax())] == "positive"
+
+
+def test_command_line_prints_the_accuracy_last(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("lstm_core.background._threads_configured", True)  # keep the tests' thread setting
+    assert main(["train-tagger", "--preset", "seed-toy", "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "accuracy=1.0000"
+    assert main(["train-classifier", "--csv", str(tmp_path / "missing.csv"), "--out", str(tmp_path)]) == 2
+    assert "Cannot read missing.csv" in capsys.readouterr().err
