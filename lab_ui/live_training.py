@@ -226,7 +226,7 @@ def _latest(frame: pd.DataFrame, column: str) -> float | None:
     return float(values.iloc[-1]) if len(values) else None
 
 
-def _figures(frame: pd.DataFrame, snapshot: Snapshot) -> None:
+def _figures(frame: pd.DataFrame, snapshot: Snapshot, item_name: str) -> None:
     """The headline numbers, four to a row: losses in nats and bits, speed, gradient norm, rate."""
     train = float(frame["train_loss"].tail(20).mean()) if "train_loss" in frame else None
     valid = _latest(frame, "valid_loss")
@@ -234,7 +234,7 @@ def _figures(frame: pd.DataFrame, snapshot: Snapshot) -> None:
     speed = frame[speed_column].tail(20).median() if speed_column in frame else None
     figures = [("Step", f"{snapshot.step:,}"), ("Training time", f"{snapshot.seconds:,.1f} s")]
     if speed is not None:
-        figures.append(("Throughput", f"{speed:,.0f} {'chars' if speed_column == 'chars_per_sec' else 'items'}/s"))
+        figures.append(("Throughput", f"{speed:,.0f} {'chars' if speed_column == 'chars_per_sec' else item_name}/s"))
     grad = _latest(frame, "grad_norm")
     if grad is not None:
         figures.append(("Gradient norm", f"{grad:.3g}"))
@@ -280,7 +280,7 @@ def _panel_body(slot: str, polling: bool) -> None:
     if frame.empty:
         st.caption("Waiting for the first training step...")
         return
-    _figures(frame, snapshot)
+    _figures(frame, snapshot, getattr(session_trainer(slot).training, "item_name", "items"))
     x = st.session_state.get(f"{slot}_x_axis", "step")
     unit = st.session_state.get(f"{slot}_unit", "nats")
     left, right = st.columns([3, 2])
@@ -305,8 +305,9 @@ def live_panel(slot: str) -> None:
     left, right = st.columns(2)
     left.radio("x axis", ["step", "seconds"], horizontal=True, key=f"{slot}_x_axis",
                format_func={"step": "Steps", "seconds": "Seconds"}.get)
-    right.radio("Loss unit", ["nats", "bits"], horizontal=True, key=f"{slot}_unit",
-                format_func={"nats": "Nats per character", "bits": "Bits per character"}.get)
+    if getattr(trainer.training, "kind", "") == "char":  # bits per character only mean something here
+        right.radio("Loss unit", ["nats", "bits"], horizontal=True, key=f"{slot}_unit",
+                    format_func={"nats": "Nats per character", "bits": "Bits per character"}.get)
     polling = _status(trainer) in ("queued", "running")
     body = st.fragment(run_every=POLL_SECONDS if polling else None, key=f"{slot}_live_panel")(_panel_body)
     body(slot, polling)

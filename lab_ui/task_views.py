@@ -20,7 +20,7 @@ import lstm_core
 import lstm_core.tasks
 from lab_ui.common import cached_run, query_value, run_store, set_query
 from lab_ui.gate_views import LABELS, heatmap, painted_text, token_axis
-from lab_ui.live_training import session_trainer
+from lab_ui.live_training import live_adjustments, live_panel, session_trainer, training_controls
 from lstm_core.trace import QUANTITIES
 
 
@@ -164,3 +164,16 @@ def word_gates(gates: dict, words: list[str], lstm, slot: str) -> None:
                             title=f"{LABELS[quantity]} · {names[direction]}"), key=f"{slot}_gate_heatmap")
     unit = st.selectbox("Paint one unit on the words", order.tolist(), key=f"{slot}_paint_unit")
     st.html(painted_text(words, values[:, unit], quantity, separator=" "))
+
+
+def live_training_then_run(slot: str, kind: str, make_training, label: str, none_yet: str) -> tuple[str, lstm_core.Run]:
+    """A task page's live training, then the saved run to inspect; stops the page when there is none yet."""
+    training_controls(slot, make_training)
+    live_adjustments(slot)
+    live_panel(slot)
+    st.header("Evaluate and try it")
+    chosen = select_task_run(kind, slot, label=label)
+    if chosen is None:
+        st.info(none_yet)
+        st.stop()
+    return chosen

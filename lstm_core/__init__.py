@@ -8,13 +8,6 @@ line (``python -m lstm_core``), the tests and the benchmark use exactly what the
     text = lstm_core.sample(run.model, run.vocab, prime, length, temperature=0.8)
 """
 
-import os
-
-# Idle OpenMP threads sleep instead of spinning: with two threads on a busy CPU (two trainings, or
-# the app server beside one), spinning made training about 30x slower. Set before torch loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-
 from .corpus import Corpus, CorpusError, Vocab, decode_upload, load_corpus
 from .model import CharLSTM, ModelConfig
 from .runs import PRETRAINED_DIR, Run, RunError, RunStore, export_zip, load_run

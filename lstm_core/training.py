@@ -177,7 +177,65 @@ def evaluate_loss(model: nn.Module, ids: torch.Tensor, seq_len: int = 200, batch
     return total / count
 
 
-class CharTraining:
+class BudgetedTraining:
+    """What every training shares: a time or epoch budget, a learning rate that can change while it
+    runs, evaluation at intervals, and checkpoints in the run store.
+
+    Subclasses (:class:`CharTraining`, the task trainings in :mod:`lstm_core.tasks`) set ``config``
+    (with ``max_seconds``, ``epochs``, ``schedule``, ``eval_every_seconds`` and optionally
+    ``warmup_steps``), ``model``, ``steps_per_epoch``, ``step_count``, ``train_seconds``,
+    ``base_lr``, ``last_eval_at``, ``rows``, ``store`` and ``run_dir``.
+    """
+
+    @property
+    def total_steps(self) -> int | None:
+        if self.config.epochs is None:
+            return None
+        return max(1, round(self.config.epochs * self.steps_per_epoch))
+
+    def progress(self) -> float:
+        """Fraction of the budget used, 0..1 (time or epochs, whichever ends first)."""
+        done = []
+        if self.config.max_seconds is not None:
+            done.append(self.train_seconds / self.config.max_seconds)
+        if self.total_steps is not None:
+            done.append(self.step_count / self.total_steps)
+        return min(1.0, max(done))
+
+    def finished(self) -> bool:
+        return self.progress() >= 1.0
+
+    def set_lr(self, lr: float) -> None:
+        check_range("learning rate", lr, 1e-6, 10.0)
+        self.base_lr = lr
+
+    def current_lr(self) -> float:
+        """The base rate, warmed up linearly over the first steps, then cosine-decayed to 10% if asked."""
+        lr = self.base_lr
+        warmup = getattr(self.config, "warmup_steps", 0)
+        if warmup and self.step_count < warmup:
+            lr *= (self.step_count + 1) / warmup
+        if self.config.schedule == "cosine":
+            lr *= 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * self.progress()))
+        return lr
+
+    def evaluation_due(self) -> bool:
+        return self.train_seconds - self.last_eval_at >= self.config.eval_every_seconds or self.finished()
+
+    def metrics(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows)
+
+    def write_checkpoint(self, status: str) -> None:
+        """Weights, then metrics, then the index (only ever called with finite weights)."""
+        save_weights(self.model, self.run_dir / "model.safetensors")
+        metrics = self.metrics()
+        tmp = self.run_dir / (METRICS_FILE + ".tmp")
+        metrics.to_csv(tmp, index=False)
+        tmp.replace(self.run_dir / METRICS_FILE)
+        self.store.update(self.run_dir, status=status, metrics=metrics)
+
+
+class CharTraining(BudgetedTraining):
     """One training of a character model, advanced by :meth:`step`; saves itself as a run."""
 
     kind = "char"
@@ -223,36 +281,6 @@ class CharTraining:
         return {"kind": self.kind, "train": self.config.to_dict(), "model": self.model.config.to_dict(),
                 "vocab": self.vocab.chars, "corpus": self.corpus.describe(),
                 "parameters": sum(p.numel() for p in self.model.parameters())}
-
-    @property
-    def total_steps(self) -> int | None:
-        if self.config.epochs is None:
-            return None
-        return max(1, round(self.config.epochs * self.steps_per_epoch))
-
-    def progress(self) -> float:
-        """Fraction of the budget used, 0..1 (time or epochs, whichever ends first)."""
-        done = []
-        if self.config.max_seconds is not None:
-            done.append(self.train_seconds / self.config.max_seconds)
-        if self.total_steps is not None:
-            done.append(self.step_count / self.total_steps)
-        return min(1.0, max(done))
-
-    def finished(self) -> bool:
-        return self.progress() >= 1.0
-
-    def set_lr(self, lr: float) -> None:
-        check_range("learning rate", lr, 1e-6, 10.0)
-        self.base_lr = lr
-
-    def current_lr(self) -> float:
-        lr = self.base_lr
-        if self.config.warmup_steps and self.step_count < self.config.warmup_steps:
-            lr *= (self.step_count + 1) / self.config.warmup_steps
-        if self.config.schedule == "cosine":
-            lr *= 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * self.progress()))
-        return lr
 
     # -- one optimisation step -------------------------------------------------------------
     def _next_batch(self):
@@ -313,9 +341,6 @@ class CharTraining:
                 "The last good checkpoint is kept.")
 
     # -- measuring and saving --------------------------------------------------------------
-    def evaluation_due(self) -> bool:
-        return self.train_seconds - self.last_eval_at >= self.config.eval_every_seconds or self.finished()
-
     def evaluate(self, full: bool = False) -> float:
         """Validation loss (nats), on a fixed slice during training or the whole split when ``full``."""
         ids = self.valid_ids if full else self.valid_ids[:self.config.eval_chars]
@@ -338,20 +363,12 @@ class CharTraining:
         self.samples.append({"step": self.step_count, "seconds": self.train_seconds, "text": text})
         return text
 
-    def metrics(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows)
-
     def save(self, status: str = "running") -> None:
         """Checkpoint the weights and write the metrics (only ever called with finite weights)."""
         if self.run_dir is None:
             return
-        save_weights(self.model, self.run_dir / "model.safetensors")
-        metrics = self.metrics()
-        tmp = self.run_dir / (METRICS_FILE + ".tmp")
-        metrics.to_csv(tmp, index=False)
-        tmp.replace(self.run_dir / METRICS_FILE)
         write_json(self.run_dir / SAMPLES_FILE, self.samples[-50:])
-        self.store.update(self.run_dir, status=status, metrics=metrics)
+        self.write_checkpoint(status)
 
     def run_to_end(self, on_step=None, on_eval=None) -> float:
         """Train until the budget is used (for the command line and the benchmark); final full validation."""

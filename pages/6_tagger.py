@@ -4,8 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from lab_ui import page_setup, query_value, run_store, set_query
-from lab_ui.live_training import live_adjustments, live_panel, training_controls
-from lab_ui.task_views import evaluation_view, preset_picker, probability_grid, select_task_run, word_gates
+from lab_ui.task_views import evaluation_view, live_training_then_run, preset_picker, probability_grid, word_gates
 from lstm_core.tasks import TAGGER_PRESETS, TaggerTraining, split_words, tag_words, tagger_preset, tagger_vocabs
 
 page_setup("Tagger")
@@ -32,16 +31,9 @@ def make_training():
     return TaggerTraining(tagger_preset(preset, **overrides), store=run_store(), name=f"tagger ({preset})")
 
 
-training_controls("tagger", make_training)
-live_adjustments("tagger")
-live_panel("tagger")
-
-st.header("Evaluate and try it")
-chosen = select_task_run("tagger", "tagger", label="Tagger to inspect (saved runs, newest first)")
-if chosen is None:
-    st.info("No tagger has been trained yet. Start one above: the *Seed: two sentences* preset takes a second.")
-    st.stop()
-run_id, run = chosen
+run_id, run = live_training_then_run(
+    "tagger", "tagger", make_training, label="Tagger to inspect (saved runs, newest first)",
+    none_yet="No tagger has been trained yet. Start one above: the *Seed: two sentences* preset takes a second.")
 with st.expander("Evaluation on the test split", expanded=True):
     evaluation_view(run.config.get("evaluation"))
 

@@ -5,8 +5,7 @@ import streamlit as st
 
 from lab_ui import page_setup, query_value, run_store, set_query
 from lab_ui.gate_views import line_over_tokens
-from lab_ui.live_training import live_adjustments, live_panel, training_controls
-from lab_ui.task_views import evaluation_view, preset_picker, read_uploaded_csv, select_task_run, word_gates
+from lab_ui.task_views import evaluation_view, live_training_then_run, preset_picker, read_uploaded_csv, word_gates
 from lstm_core.tasks import (CLASSIFIER_PRESETS, ClassifierTraining, TaskDataError, classifier_preset,
                              classifier_vocab, read_review)
 
@@ -55,16 +54,9 @@ def make_training():
                               held_out=held_out, data_name=f"{name}: {len(train):,} train, {len(held_out):,} held out")
 
 
-training_controls("sentiment", make_training)
-live_adjustments("sentiment")
-live_panel("sentiment")
-
-st.header("Evaluate and try it")
-chosen = select_task_run("classifier", "sentiment", label="Classifier to inspect (saved runs, newest first)")
-if chosen is None:
-    st.info("No classifier has been trained yet: start one above.")
-    st.stop()
-run_id, run = chosen
+run_id, run = live_training_then_run(
+    "sentiment", "classifier", make_training, label="Classifier to inspect (saved runs, newest first)",
+    none_yet="No classifier has been trained yet: start one above.")
 st.caption(f"Trained on {run.config.get('data', 'its data')}.")
 with st.expander("Evaluation on the held-out reviews", expanded=True):
     evaluation_view(run.config.get("evaluation"), run.config.get("baseline_accuracy"))

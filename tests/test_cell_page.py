@@ -4,7 +4,6 @@ from pathlib import Path
 
 import shutil
 
-import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 

@@ -18,13 +18,12 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn as nn
 
 from ..model import check_range
-from ..runs import CONFIG_FILE, METRICS_FILE, RunStore, read_config, save_weights, write_json
-from ..training import TrainingDiverged
+from ..runs import CONFIG_FILE, RunStore, read_config, write_json
+from ..training import BudgetedTraining, TrainingDiverged
 from .baseline import BagOfWordsBaseline
 from .classifier import ClassifierConfig, LSTMClassifier, encode_batch
 from .data import (LabelledTexts, TaggedSentence, TokenVocab, load_imdb_sample, load_treebank, tokenize,
@@ -191,7 +190,7 @@ def confusion_report(true: np.ndarray, predicted: np.ndarray, names: list[str]) 
 
 
 # -- the shared training loop ------------------------------------------------------------------
-class TaskTraining:
+class TaskTraining(BudgetedTraining):
     """What both tasks share: budget, optimiser, one step, divergence checks, metrics and saving."""
 
     kind = "task"
@@ -220,30 +219,6 @@ class TaskTraining:
         self.run_dir = store.create(name, self.describe()) if store is not None else None
 
     # subclasses provide: describe(), epoch_batches(), loss_on(batch indices) -> (loss, items), evaluate()
-    @property
-    def total_steps(self) -> int | None:
-        return None if self.config.epochs is None else max(1, round(self.config.epochs * self.steps_per_epoch))
-
-    def progress(self) -> float:
-        done = []
-        if self.config.max_seconds is not None:
-            done.append(self.train_seconds / self.config.max_seconds)
-        if self.total_steps is not None:
-            done.append(self.step_count / self.total_steps)
-        return min(1.0, max(done))
-
-    def finished(self) -> bool:
-        return self.progress() >= 1.0
-
-    def set_lr(self, lr: float) -> None:
-        check_range("learning rate", lr, 1e-6, 10.0)
-        self.base_lr = lr
-
-    def current_lr(self) -> float:
-        if self.config.schedule == "cosine":
-            return self.base_lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * self.progress())))
-        return self.base_lr
-
     def _next_indices(self) -> list[int]:
         if not self._batches:
             self._batches = self.epoch_batches()
@@ -296,17 +271,11 @@ class TaskTraining:
         return (f"Training diverged at step {self.step_count}: {what}. The learning rate ({self.base_lr:g}) "
                 "is too high for this model; lower it or turn on gradient clipping. The last good checkpoint is kept.")
 
-    def evaluation_due(self) -> bool:
-        return self.train_seconds - self.last_eval_at >= self.config.eval_every_seconds or self.finished()
-
     def record_evaluation(self, loss: float, accuracy: float) -> None:
         self.last_eval_at = self.train_seconds
         if self.rows:
             self.rows[-1]["valid_loss"] = loss
             self.rows[-1]["valid_accuracy"] = accuracy
-
-    def metrics(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows)
 
     def save(self, status: str = "running") -> None:
         """Checkpoint the weights, write the metrics and (once measured) the final evaluation."""
@@ -317,12 +286,7 @@ class TaskTraining:
             config["evaluation"] = self.evaluation
             config["summary"] = f"accuracy {self.evaluation['accuracy']:.1%} on {self.evaluation['split']}"
             write_json(self.run_dir / CONFIG_FILE, config)
-        save_weights(self.model, self.run_dir / "model.safetensors")
-        metrics = self.metrics()
-        tmp = self.run_dir / (METRICS_FILE + ".tmp")
-        metrics.to_csv(tmp, index=False)
-        tmp.replace(self.run_dir / METRICS_FILE)
-        self.store.update(self.run_dir, status=status, metrics=metrics)
+        self.write_checkpoint(status)
 
     def run_to_end(self, on_eval=None) -> dict:
         """Train until the budget is used (the command line); returns the full final evaluation."""
@@ -343,6 +307,7 @@ class TaggerTraining(TaskTraining):
     """The part-of-speech tagger, trained on the treebank's dev split and tested on its test split."""
 
     kind = "tagger"
+    item_name = "words"
     items_name = "words"
 
     def __init__(self, config: TaggerTrainConfig, store: RunStore | None = None, name: str | None = None):
@@ -423,6 +388,7 @@ class ClassifierTraining(TaskTraining):
     """The sentiment classifier on labelled texts (the shipped IMDB sample unless others are given)."""
 
     kind = "classifier"
+    item_name = "reviews"
     items_name = "reviews"
 
     def __init__(self, config: ClassifierTrainConfig, store: RunStore | None = None, name: str | None = None,
