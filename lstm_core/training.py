@@ -30,6 +30,16 @@ from .sampling import sample
 LOG2E = 1 / math.log(2)
 
 
+def check_budget(max_seconds: float | None, epochs: float | None) -> None:
+    """A training needs a time budget or a number of epochs (or both), each in a sane range."""
+    if max_seconds is None and epochs is None:
+        raise ValueError("set a time budget (seconds) or a number of epochs")
+    if max_seconds is not None:
+        check_range("time budget (seconds)", max_seconds, 1, 24 * 3600)
+    if epochs is not None:
+        check_range("epochs", epochs, 0.01, 10_000)
+
+
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or exploded; the message explains it in plain words."""
 
@@ -68,12 +78,7 @@ class TrainConfig:
         check_range("weight decay", self.weight_decay, 0.0, 1.0)
         if self.grad_clip is not None:
             check_range("gradient clip", self.grad_clip, 1e-3, 1e3)
-        if self.max_seconds is None and self.epochs is None:
-            raise ValueError("set a time budget (seconds) or a number of epochs")
-        if self.max_seconds is not None:
-            check_range("time budget (seconds)", self.max_seconds, 1, 24 * 3600)
-        if self.epochs is not None:
-            check_range("epochs", self.epochs, 0.01, 1000)
+        check_budget(self.max_seconds, self.epochs)
         if self.schedule not in ("cosine", "constant"):
             raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
         self.model_config(vocab_size=1)  # the model settings are checked here too, before any data is read
@@ -219,6 +224,17 @@ class BudgetedTraining:
             lr *= 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * self.progress()))
         return lr
 
+    def apply_gradients(self, loss: torch.Tensor) -> float:
+        """Backpropagate ``loss``, clip, and update; returns the gradient norm before clipping."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clip = self.config.grad_clip if self.config.grad_clip is not None else math.inf
+        grad_norm = float(nn.utils.clip_grad_norm_(self.model.parameters(), clip))
+        if not math.isfinite(grad_norm):
+            raise TrainingDiverged(self.divergence_message(f"the gradient norm became {grad_norm}"))
+        self.optimizer.step()
+        return grad_norm
+
     def evaluation_due(self) -> bool:
         return self.train_seconds - self.last_eval_at >= self.config.eval_every_seconds or self.finished()
 
@@ -309,13 +325,7 @@ class CharTraining(BudgetedTraining):
         loss = nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten())
         loss_value = loss.item()
         self.check_divergence(loss_value)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        clip = self.config.grad_clip if self.config.grad_clip is not None else math.inf
-        grad_norm = float(nn.utils.clip_grad_norm_(self.model.parameters(), clip))
-        if not math.isfinite(grad_norm):
-            raise TrainingDiverged(self.divergence_message(f"the gradient norm became {grad_norm}"))
-        self.optimizer.step()
+        grad_norm = self.apply_gradients(loss)
         elapsed = time.perf_counter() - started
         self.train_seconds += elapsed
         self.step_count += 1

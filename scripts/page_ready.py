@@ -15,17 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
+from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 TEXT_LENGTH, LAYERS, HIDDEN = 500, 2, 256
 TARGET_SECONDS = 3.0
@@ -50,32 +49,6 @@ def save_bench_model(store_root: Path) -> str:
     return path.name
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(store_root: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "LSTM_LAB_RUNS": str(store_root), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    log = open(log_path, "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            return server, url
-        except OSError:
-            time.sleep(0.3)
-    server.kill()
-    raise RuntimeError(f"the app server did not start within 60 s (log: {log_path})")
-
-
 def load_and_wait(tab, url: str, charts: int = CHARTS_ON_PAGE) -> float:
     """Seconds from navigation until the script has finished and ``charts`` charts are drawn."""
     started = time.perf_counter()
@@ -94,7 +67,7 @@ def measure_gates_page_ready(repeats: int = 3, quiet: bool = True) -> dict:
     with tempfile.TemporaryDirectory(prefix="lstm-lab-page-ready-") as folder:
         root = Path(folder)
         run_id = save_bench_model(root / "runs")
-        server, base = start_server(root / "runs", root / "streamlit.log")
+        server, base = start_app_server(root / "runs", root / "streamlit.log")
         default_view = f"{base}/gates?run={run_id}&passage=0&length={TEXT_LENGTH}"  # first 160 steps, 32 units
         every_step = f"{default_view}&from=0&to={TEXT_LENGTH}&top=64"  # all 500 steps, 64 units a map
         try:
@@ -112,8 +85,7 @@ def measure_gates_page_ready(repeats: int = 3, quiet: bool = True) -> dict:
                               f"(home page {home[-1]:.2f} s)", flush=True)
                 browser.close()
         finally:
-            server.terminate()
-            server.wait(10)
+            stop_app_server(server)
     return {"page_ready_seconds": statistics.median(times), "runs": times, "cold_seconds": warm,
             "every_step_seconds": statistics.median(full),
             "home_page_seconds": statistics.median(home), "load_average": os.getloadavg()[0],

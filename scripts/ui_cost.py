@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +25,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 import lstm_core  # noqa: E402
 from lstm_core.background import BackgroundTrainer, configure_torch_threads  # noqa: E402
+from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
 
 
 def throughput(run_dir: Path) -> tuple[float, int, float]:
@@ -59,30 +57,12 @@ WATCH_STEP = """() => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def in_app(preset: str, seconds: float, root: Path) -> tuple[Path, float]:
     """Train through the app with the page open; returns the run folder and the page's refreshes per second."""
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    env = {**os.environ, "LSTM_LAB_RUNS": str(root), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                               "--server.port", str(port), "--server.address", "127.0.0.1",
-                               "--server.fileWatcherType", "none"], cwd=REPO_ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, url = start_app_server(root)
     try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
                                                  args=["--no-sandbox", "--disable-gpu"])
@@ -96,8 +76,7 @@ def in_app(preset: str, seconds: float, root: Path) -> tuple[Path, float]:
             refresh_rate = (len(changes) - 1) / ((changes[-1] - changes[0]) / 1000) if len(changes) > 2 else 0.0
             browser.close()
     finally:
-        server.terminate()
-        server.wait(20)
+        stop_app_server(server)
     runs = lstm_core.RunStore(root).list()
     if runs.empty:
         raise SystemExit("the app did not save a run; is the Train page broken?")

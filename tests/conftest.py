@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,6 +10,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
 from lstm_core.background import configure_torch_threads  # noqa: E402
+from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
 
 configure_torch_threads(1)  # tests share two cores with each other and with the app server
 
@@ -36,41 +31,16 @@ def fresh_run_store_cache():
     run_store.clear()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
     """``streamlit run app.py`` on a free loopback port; yields its base URL."""
-    port = free_port()
-    runs = tmp_path_factory.mktemp("server-runs")
-    env = {**os.environ, "LSTM_LAB_RUNS": str(runs), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    log = open(tmp_path_factory.mktemp("server-log") / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the app server did not start within 60 s")
-    yield url
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        server, url = start_app_server(tmp_path_factory.mktemp("server-runs"),
+                                       tmp_path_factory.mktemp("server-log") / "streamlit.log")
+    except RuntimeError as err:
+        pytest.fail(str(err))
+    yield url
+    stop_app_server(server)
 
 
 @pytest.fixture(scope="session")

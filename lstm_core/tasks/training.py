@@ -23,7 +23,7 @@ import torch.nn as nn
 
 from ..model import check_range
 from ..runs import CONFIG_FILE, RunStore, read_config, write_json
-from ..training import BudgetedTraining, TrainingDiverged
+from ..training import BudgetedTraining, TrainingDiverged, check_budget
 from .baseline import BagOfWordsBaseline
 from .classifier import ClassifierConfig, LSTMClassifier, encode_batch
 from .data import (LabelledTexts, TaggedSentence, TokenVocab, load_imdb_sample, load_treebank, tokenize,
@@ -54,12 +54,7 @@ class TaskTrainConfig:
             raise ValueError(f"optimizer must be adam or sgd, got {self.optimizer!r}")
         check_range("learning rate", self.lr, 1e-6, 10.0)
         check_range("batch size", self.batch_size, 1, 1024)
-        if self.max_seconds is None and self.epochs is None:
-            raise ValueError("set a time budget (seconds) or a number of epochs")
-        if self.max_seconds is not None:
-            check_range("time budget (seconds)", self.max_seconds, 1, 24 * 3600)
-        if self.epochs is not None:
-            check_range("epochs", self.epochs, 0.01, 10_000)
+        check_budget(self.max_seconds, self.epochs)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -249,14 +244,8 @@ class TaskTraining(BudgetedTraining):
         loss, items = self.loss_on(self._next_indices())
         loss_value = loss.item()
         if not math.isfinite(loss_value):
-            raise TrainingDiverged(self._diverged(f"the loss became {loss_value}"))
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        clip = self.config.grad_clip if self.config.grad_clip is not None else math.inf
-        grad_norm = float(nn.utils.clip_grad_norm_(self.model.parameters(), clip))
-        if not math.isfinite(grad_norm):
-            raise TrainingDiverged(self._diverged(f"the gradient norm became {grad_norm}"))
-        self.optimizer.step()
+            raise TrainingDiverged(self.divergence_message(f"the loss became {loss_value}"))
+        grad_norm = self.apply_gradients(loss)
         elapsed = time.perf_counter() - started
         self.train_seconds += elapsed
         self.step_count += 1
@@ -267,7 +256,7 @@ class TaskTraining(BudgetedTraining):
         self.rows.append(row)
         return row
 
-    def _diverged(self, what: str) -> str:
+    def divergence_message(self, what: str) -> str:
         return (f"Training diverged at step {self.step_count}: {what}. The learning rate ({self.base_lr:g}) "
                 "is too high for this model; lower it or turn on gradient clipping. The last good checkpoint is kept.")
 

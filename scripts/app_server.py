@@ -1,0 +1,53 @@
+"""Start ``streamlit run app.py`` on a free loopback port, for the browser tests and the measuring scripts.
+
+    server, url = start_app_server(store_root, log_path)   # waits until the server answers
+    ...
+    stop_app_server(server)
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app_server(store_root: Path, log_path: Path | None = None, timeout: float = 60.0):
+    """(process, base url) of an app server whose run store is ``store_root``; RuntimeError if it never answers."""
+    port = free_port()
+    env = {**os.environ, "LSTM_LAB_RUNS": str(store_root), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    log = open(log_path, "w") if log_path else subprocess.DEVNULL
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+         str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
+        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            return server, url
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise RuntimeError(f"the app server did not start within {timeout:.0f} s (log: {log_path})")
+
+
+def stop_app_server(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
