@@ -19,8 +19,8 @@ def fused(model, text, state=None):
     return out[0].numpy(), h[:, 0].numpy(), c[:, 0].numpy()
 
 
-@pytest.mark.parametrize("layers", [1, 2, 3])
-@pytest.mark.parametrize("hidden", [1, 7, 64, 512])
+@pytest.mark.parametrize("layers,hidden", [(layers, hidden) for layers in (1, 2, 3) for hidden in (1, 7, 64, 512)]
+                         + [(4, 1024)])  # and the Train page's largest model
 def test_replay_equals_nn_lstm(layers, hidden):
     torch.manual_seed(layers * 1000 + hidden)
     model = CharLSTM(ModelConfig(len(VOCAB), hidden_size=hidden, num_layers=layers, dropout=0.3,
