@@ -2,7 +2,7 @@
 
     python -m lstm_core train --preset seed|seed-exact|default [...] --out DIR
     python -m lstm_core sample --run DIR --prime TEXT --temperature X --length N
-    python -m lstm_core trace --run DIR --text TEXT --out FILE.npz
+    python -m lstm_core trace --run DIR --text TEXT --out FILE.npz|FILE.csv
     python -m lstm_core pretrain            # rebuilds the shipped model in data/pretrained/moliere
     python -m lstm_core bench [--quick]
     python -m lstm_core train-tagger / train-classifier [--max-seconds S]
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .analysis import trace_csv
 from .background import configure_torch_threads
 from .corpus import CorpusError
 from .runs import PRETRAINED_DIR, RunError, RunStore, load_run
@@ -65,8 +66,11 @@ def trace_command(args) -> int:
     tr = trace(run.model, run.vocab, args.text)
     for unknown, used in tr.replacements.items():
         print(f"note: {unknown!r} is not in the vocabulary; traced as {used!r}", file=sys.stderr)
-    np.savez_compressed(args.out, chars=np.array(tr.chars), probs=tr.probs,
-                        **{name: tr[name] for name in QUANTITIES})
+    if str(args.out).endswith(".csv"):  # long form: layer, time, character, unit, quantity, value
+        Path(args.out).write_bytes(trace_csv(tr))
+    else:
+        np.savez_compressed(args.out, chars=np.array(tr.chars), probs=tr.probs,
+                            **{name: tr[name] for name in QUANTITIES})
     print(f"traced {len(tr.chars)} characters through {tr.hidden_state.shape[0]} layer(s) of "
           f"{tr.hidden_state.shape[2]} units into {args.out}")
     return 0
@@ -128,7 +132,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("trace", help="record every gate and state of a run on a text")
     p.add_argument("--run", required=True)
     p.add_argument("--text", required=True)
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="FILE.npz (arrays) or FILE.csv (long form)")
     p.set_defaults(func=trace_command)
 
     p = sub.add_parser("pretrain", help="rebuild the shipped pretrained Molière model")

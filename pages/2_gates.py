@@ -128,8 +128,9 @@ with st.form("intervention"):
     length = c2.slider("Continuation length", 10, 200, 80, 10)
     temperature = c3.slider("Temperature", 0.0, 2.0, 0.5, 0.05)
     seed = c4.number_input("Seed", 0, 10_000, 0)
-    applied = st.form_submit_button("Apply", type="primary")
-if applied:
+    if st.form_submit_button("Apply", type="primary"):
+        st.session_state["gates_intervention_applied"] = True  # kept while other settings change
+if st.session_state.get("gates_intervention_applied"):
     try:
         quantity = KINDS[kind] or gate
         window = (at_step, at_step + 1) if quantity == "cell_state" else (0, None)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from lstm_core import QUANTITIES, cli, load_run, sample
@@ -70,6 +71,16 @@ def test_trace_writes_every_gate_and_state(trained_run, tmp_path):
     assert np.allclose(data["hidden_state"], data["output_gate"] * np.tanh(data["cell_state"]), atol=1e-6)
     assert data["probs"].shape == (22, len(load_run(run_dir).vocab))
     assert np.allclose(data["probs"].sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_trace_writes_long_form_csv(trained_run, tmp_path):
+    run_dir = next(p for p in trained_run[0].iterdir() if p.is_dir())
+    out = tmp_path / "trace.csv"
+    assert cli.main(["trace", "--run", str(run_dir), "--text", "Bon.", "--out", str(out)]) == 0
+    frame = pd.read_csv(out, keep_default_na=False)
+    assert list(frame.columns) == ["layer", "time", "character", "unit", "quantity", "value"]
+    assert len(frame) == 1 * 4 * 16 * len(QUANTITIES)  # layers x characters x units x quantities
+    assert "".join(frame.drop_duplicates("time")["character"]) == "Bon."
 
 
 def test_unknown_run_folder_exits_2_from_the_shell():
