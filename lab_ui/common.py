@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -95,9 +96,27 @@ def query_value(name: str, default=None, cast=str):
     if raw is None:
         return default
     try:
-        return cast(raw)
-    except (TypeError, ValueError):
+        value = cast(raw)
+    except (TypeError, ValueError, OverflowError):
         return default
+    if isinstance(value, float) and not math.isfinite(value):
+        return default  # "nan" and "inf" parse as floats but mean nothing here
+    return value
+
+
+def query_number(name: str, default, low, high, cast=int, warn: bool = False):
+    """A number from the query string brought into [low, high]; ``default`` when absent or malformed.
+
+    With ``warn``, a value outside the range gets a warning that says which value is used instead.
+    """
+    value = query_value(name, default, cast)
+    if value is None:
+        return None
+    clamped = min(max(value, low), high)
+    if warn and clamped != value:
+        st.warning(f"The link asks for {name} = {value:g}, but it must be between {low:g} and {high:g}: "
+                   f"{clamped:g} is used instead.")
+    return clamped
 
 
 def set_query(**values) -> None:

@@ -7,7 +7,7 @@ store as it goes. ``?preset=default&autostart=1&seconds=30`` starts a training o
 import streamlit as st
 
 import lstm_core
-from lab_ui import page_setup, query_value, run_store, set_query
+from lab_ui import page_setup, query_number, query_value, run_store, set_query
 from lab_ui.live_training import (live_adjustments, live_panel, session_trainer, start_training,
                                      training_controls)
 
@@ -31,7 +31,7 @@ if preset == "seed-exact":
             "20 epochs of the 100k slice) runs through the app's trainer, so you can watch it live. "
             "The notebook's literal loop is `lstm_core/seed_loop.py`; both train the same model on the same data.")
 defaults = lstm_core.preset_config(preset)
-seconds_in_link = query_value("seconds", None, float)
+seconds_in_link = query_number("seconds", None, 1.0, 24 * 3600.0, float, warn=True)
 key = lambda name: f"train:{preset}:{name}"  # noqa: E731 - each preset keeps its own widget values
 memory = st.session_state.setdefault("train_settings_memory", {})  # Streamlit drops widget state on other pages
 initial = lambda name, default: memory.get(key(name), default)  # noqa: E731

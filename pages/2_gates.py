@@ -5,7 +5,7 @@ import streamlit as st
 
 import lstm_core
 from lab_ui import gate_views as views
-from lab_ui import page_setup, query_value, selected_run, set_query
+from lab_ui import page_setup, query_number, query_value, selected_run, set_query
 from lstm_core import analysis
 from lstm_core.sampling import sample_with_interventions
 
@@ -13,8 +13,8 @@ page_setup("Gates & states")
 
 
 def number(name, default, low, high, cast=int):
-    """A number from the link, brought into [low, high]."""
-    return min(max(query_value(name, default, cast), low), high)
+    """A number from the link, brought into [low, high] (the ranges follow the text, so silently)."""
+    return query_number(name, default, low, high, cast)
 
 
 def option(name, options, default) -> int:

@@ -5,7 +5,7 @@ import streamlit as st
 
 import lstm_core
 from lab_ui import gate_views as views
-from lab_ui import cached_run, page_setup, query_value, selected_run, set_query
+from lab_ui import cached_run, page_setup, query_number, query_value, selected_run, set_query
 from lstm_core import analysis
 from lstm_core.sampling import one_thread
 
@@ -13,8 +13,8 @@ page_setup("Generate")
 
 
 def number(name, default, low, high, cast=int):
-    """A number from the link, brought into [low, high]."""
-    return min(max(query_value(name, default, cast), low), high)
+    """A number from the link, brought into [low, high]; a link's value outside it is said."""
+    return query_number(name, default, low, high, cast, warn=name != "step")  # the step follows the length
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

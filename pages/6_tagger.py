@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from lab_ui import page_setup, query_value, run_store, set_query
+from lab_ui import page_setup, query_number, query_value, run_store, set_query
 from lab_ui.task_views import evaluation_view, live_training_then_run, preset_picker, probability_grid, word_gates
 from lstm_core.tasks import TAGGER_PRESETS, TaggerTraining, split_words, tag_words, tagger_preset, tagger_vocabs
 
@@ -21,7 +21,7 @@ preset = preset_picker(TAGGER_PRESETS, "tagger")
 default_seconds = TAGGER_PRESETS[preset].settings.get("max_seconds", 180.0)
 seconds = None
 if default_seconds is not None:
-    seconds = st.slider("Training time (seconds)", 5, 600, int(query_value("seconds", default_seconds, float)),
+    seconds = st.slider("Training time (seconds)", 5, 600, int(query_number("seconds", default_seconds, 5, 600, float, warn=True)),
                         5, key="tagger_seconds")
     set_query(seconds=seconds)
 

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from lab_ui import page_setup, query_value, run_store, set_query
+from lab_ui import page_setup, query_number, query_value, run_store, set_query
 from lab_ui.gate_views import line_over_tokens
 from lab_ui.task_views import evaluation_view, live_training_then_run, preset_picker, read_uploaded_csv, word_gates
 from lstm_core.tasks import (CLASSIFIER_PRESETS, ClassifierTraining, TaskDataError, classifier_preset,
@@ -38,7 +38,7 @@ if source == "upload":
         except TaskDataError as err:
             st.error(f"This file cannot be used: {err}")
 preset = preset_picker(CLASSIFIER_PRESETS, "sentiment")
-seconds = st.slider("Training time (seconds)", 10, 900, int(query_value("seconds", 180, float)), 10,
+seconds = st.slider("Training time (seconds)", 10, 900, int(query_number("seconds", 180, 10, 900, float, warn=True)), 10,
                     key="sentiment_seconds")
 set_query(seconds=seconds)
 
