@@ -78,10 +78,11 @@ def char_run_choices() -> dict[str, str]:
 def selected_run(label: str = "Model") -> tuple[str, lstm_core.Run]:
     """Sidebar picker of character models, kept in the query string as ``run``; returns (id, run)."""
     choices = char_run_choices()
-    wanted = query_value("run", PRETRAINED_ID)
+    wanted = query_value("run", st.session_state.get("last_selected_run", PRETRAINED_ID))  # follows across pages
     ids = list(choices)
     index = ids.index(wanted) if wanted in ids else 0
     run_id = st.sidebar.selectbox(label, ids, index=index, format_func=choices.get, key="selected_run")
+    st.session_state["last_selected_run"] = run_id
     set_query(run=run_id)
     try:
         return run_id, cached_run(run_id)

@@ -98,6 +98,11 @@ def clear_session_trainer(slot: str) -> None:
         live.trainer.stop(wait=True)
 
 
+def training_under_way(slot: str) -> bool:
+    """Whether this session's ``slot`` has a training queued, running or paused (one not yet ended)."""
+    return _status(session_trainer(slot)) in ("queued", "running", "paused")
+
+
 def active_run_ids() -> set[str]:
     """Run ids (folder names) that this session is training right now, in any slot."""
     ids = set()
@@ -196,7 +201,8 @@ def live_adjustments(slot: str) -> None:
 
 
 def _eta(snapshot: Snapshot) -> str:
-    if snapshot.progress <= 0 or snapshot.progress >= 1:
+    """The time left, only while the training runs (a diverged or paused run has none)."""
+    if snapshot.status != "running" or snapshot.progress <= 0 or snapshot.progress >= 1:
         return ""
     remaining = snapshot.seconds * (1 - snapshot.progress) / snapshot.progress
     return f" · about {remaining:,.0f} s left" if remaining >= 1 else " · under a second left"
@@ -217,6 +223,13 @@ def _status_line(snapshot: Snapshot) -> None:
         st.warning(text)
     else:
         st.info(text)
+
+
+FIGURE_HELP = {
+    "Train loss (nats)": "Mean over the last 20 training steps.",
+    "Train loss (bits/char)": "Mean over the last 20 training steps.",
+    "Throughput": "Median over the last 20 training steps.",
+}
 
 
 def _latest(frame: pd.DataFrame, column: str) -> float | None:
@@ -251,7 +264,7 @@ def _figures(frame: pd.DataFrame, snapshot: Snapshot, item_name: str) -> None:
         figures.append(("Learning rate", f"{lr:.2e}"))
     for start in range(0, len(figures), 4):
         for column, (label, value) in zip(st.columns(4), figures[start:start + 4]):
-            column.metric(label, value)
+            column.metric(label, value, help=FIGURE_HELP.get(label))
 
 
 def _samples(snapshot: Snapshot) -> None:

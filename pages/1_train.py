@@ -9,7 +9,7 @@ import streamlit as st
 import lstm_core
 from lab_ui import page_setup, query_number, query_value, run_store, set_query
 from lab_ui.live_training import (live_adjustments, live_panel, session_trainer, start_training,
-                                     training_controls)
+                                     training_controls, training_under_way)
 
 page_setup("Train")
 SLOT = "char"
@@ -120,9 +120,10 @@ if corpus_choice == "upload" and st.session_state.get("train_upload") is not Non
         st.error(f"This file cannot be used: {err}")
 
 if query_value("autostart") == "1":
-    set_query(autostart=None)  # start once: a rerun or a copied link does not start it again
-    if not st.session_state.get("train_autostarted"):
-        st.session_state["train_autostarted"] = True
+    set_query(autostart=None)  # start once: a rerun does not start it again
+    if training_under_way(SLOT):
+        st.info("A training is already under way in this tab: it goes on below (stop it to start another).")
+    else:  # Home's quick start, clicked again after a training ended, starts a new one
         start_training(SLOT, make_training)
 
 training_controls(SLOT, make_training)
