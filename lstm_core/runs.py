@@ -256,8 +256,12 @@ class RunStore:
         try:
             for name in names:
                 (staging / name).write_bytes(archive.read(name))
-            config = read_config(staging)
-            load_run(staging)  # validates settings and weights; raises RunError otherwise
+            try:
+                config = read_config(staging)
+                load_run(staging)  # validates settings and weights; raises RunError otherwise
+            except RunError as err:  # name the upload, not the staging folder
+                raise RunError(str(err).replace(str(staging), "the uploaded zip")
+                               .replace(staging.name, "the uploaded zip")) from None
             name = config.get("name", "imported")
             path = self.create(f"{name} (imported)", {k: v for k, v in config.items()
                                                       if k not in ("id", "created", "name")})

@@ -24,7 +24,7 @@ import torch.nn as nn
 
 from .corpus import Corpus, load_corpus
 from .model import CharLSTM, ModelConfig, check_range
-from .runs import METRICS_FILE, SAMPLES_FILE, RunStore, save_weights, write_json
+from .runs import CONFIG_FILE, METRICS_FILE, SAMPLES_FILE, RunStore, read_config, save_weights, write_json
 from .sampling import sample
 
 LOG2E = 1 / math.log(2)
@@ -283,6 +283,7 @@ class CharTraining(BudgetedTraining):
         self.last_eval_at = 0.0
         self.last_preview_at = -1e9
         self.best_valid = math.inf
+        self.full_valid_loss: float | None = None  # measured on the whole validation split at the end
         self.preview_temperature = config.preview_temperature
         self._batches = None
         self._state = None
@@ -352,14 +353,24 @@ class CharTraining(BudgetedTraining):
 
     # -- measuring and saving --------------------------------------------------------------
     def evaluate(self, full: bool = False) -> float:
-        """Validation loss (nats), on a fixed slice during training or the whole split when ``full``."""
-        ids = self.valid_ids if full else self.valid_ids[:self.config.eval_chars]
-        loss = evaluate_loss(self.model, ids)
+        """Validation loss (nats) on the same fixed slice every time, so the curve's points compare.
+
+        With ``full`` (at the end) the whole validation split is measured too: it is recorded as
+        ``full_valid_loss`` in the last metrics row and in the run's summary, and returned.
+        """
+        loss = evaluate_loss(self.model, self.valid_ids[:self.config.eval_chars])
         self.last_eval_at = self.train_seconds
         if self.rows:
             self.rows[-1]["valid_loss"] = loss
             self.rows[-1]["valid_bpc"] = loss * LOG2E
         self.best_valid = min(self.best_valid, loss)
+        if not full:
+            return loss
+        if len(self.valid_ids) > self.config.eval_chars:
+            loss = evaluate_loss(self.model, self.valid_ids)
+        self.full_valid_loss = loss
+        if self.rows:
+            self.rows[-1]["full_valid_loss"] = loss
         return loss
 
     def preview_due(self) -> bool:
@@ -378,6 +389,11 @@ class CharTraining(BudgetedTraining):
         if self.run_dir is None:
             return
         write_json(self.run_dir / SAMPLES_FILE, self.samples[-50:])
+        if self.full_valid_loss is not None:  # before the weights: a reader reloads when they change
+            config = read_config(self.run_dir)
+            config["summary"] = (f"validation loss {self.full_valid_loss:.3f} nats/char on all "
+                                 f"{len(self.valid_ids):,} validation characters")
+            write_json(self.run_dir / CONFIG_FILE, config)
         self.write_checkpoint(status)
 
     def run_to_end(self, on_step=None, on_eval=None) -> float:
