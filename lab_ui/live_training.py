@@ -34,8 +34,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from lab_ui.common import run_store
 from lab_ui.charts import accuracy_figure, has_accuracy, loss_figure, signals_figure
-from lstm_core.background import MAX_CONCURRENT, BackgroundTrainer, Snapshot
+from lstm_core.background import MAX_CONCURRENT, BackgroundTrainer, Snapshot, run_is_held
 
 POLL_SECONDS = 0.5
 LN2 = 0.6931471805599453
@@ -71,7 +72,7 @@ class LiveSlot:
 def _pause_released(slots: dict) -> None:
     """The tab closed: pause its trainings (the thread saves the run as paused and ends)."""
     for live in list(slots.values()):
-        live.trainer.pause(wait=False)
+        live.trainer.release()
 
 
 @st.cache_resource(scope="session", on_release=_pause_released, show_spinner=False)
@@ -96,6 +97,8 @@ def clear_session_trainer(slot: str) -> None:
     live = _session_slots().pop(slot, None)
     if live is not None and live.trainer.snapshot(since=1 << 62).status in ("queued", "running", "paused"):
         live.trainer.stop(wait=True)
+    if live is not None:
+        live.trainer.release()
 
 
 def training_under_way(slot: str) -> bool:
@@ -136,6 +139,24 @@ def start_training(slot: str, make_training: Callable[[], object]) -> bool:
     """Build a training and start it in ``slot`` now (e.g. from a link's autostart); False on bad settings."""
     _start(slot, make_training)
     return _error_key(slot) not in st.session_state
+
+
+def continue_paused_run(slot: str, kind: str, resume: Callable[[Path], object]) -> None:
+    """Offer the store's paused runs of ``kind`` (a closed tab or a restarted server leaves them so) to
+    continue here, when this session is not training in ``slot``; ``resume(run folder)`` rebuilds one."""
+    if training_under_way(slot):
+        return
+    runs = run_store().list()
+    if not runs.empty:
+        runs = runs[(runs["kind"] == kind) & (runs["status"] == "paused")]
+    paused = runs[[not run_is_held(run_store().path(run_id)) for run_id in runs["id"]]] if not runs.empty else runs
+    if paused.empty:
+        return
+    with st.expander(f"Continue a paused run ({len(paused)})"):
+        choice = st.selectbox("Paused run", list(paused["id"]), key=f"{slot}_continue_choice",
+                              format_func=dict(zip(paused["id"], paused["name"] + " · " + paused["id"])).get)
+        st.button("Continue it", key=f"{slot}_continue", on_click=_start,
+                  args=(slot, lambda: resume(run_store().path(choice))))
 
 
 def _act(slot: str, action: str) -> None:

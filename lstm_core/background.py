@@ -18,6 +18,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
@@ -31,6 +32,16 @@ TRAINING_THREADS = max(1, (os.cpu_count() or 1) // MAX_CONCURRENT)
 _slots = threading.BoundedSemaphore(MAX_CONCURRENT)
 _queue: list["BackgroundTrainer"] = []
 _queue_lock = threading.Lock()
+_owners: dict[str, "BackgroundTrainer"] = {}  # run folder -> the trainer (in some open session) that holds it
+
+
+def _run_key(run_dir) -> str:
+    return str(Path(run_dir).resolve())
+
+
+def run_is_held(run_dir) -> bool:
+    """Whether a trainer in some open session holds this run (so no other may continue it)."""
+    return _run_key(run_dir) in _owners
 _threads_configured = False
 
 
@@ -73,7 +84,10 @@ class BackgroundTrainer:
         self._status = "idle"
         self._message = "Ready to train."
         self._pending_lr: float | None = None
-        self._rows: list[dict] = []
+        self._rows: list[dict] = list(getattr(training, "rows", []))  # a continued run shows its past
+        run_dir = getattr(training, "run_dir", None)
+        if run_dir is not None:
+            _owners[_run_key(run_dir)] = self
         self._samples: list[dict] = []
         self.ui_interval = ui_interval
 
@@ -108,6 +122,13 @@ class BackgroundTrainer:
                     self._finish("stopped", "Stopped; the run is saved.")
         elif wait:
             self.join()
+
+    def release(self) -> None:
+        """Its session is gone: pause, and let another session continue the run."""
+        self.pause(wait=False)
+        run_dir = getattr(self.training, "run_dir", None)
+        if run_dir is not None and _owners.get(_run_key(run_dir)) is self:
+            del _owners[_run_key(run_dir)]
 
     def join(self, timeout: float | None = 30.0) -> None:
         thread = self._thread

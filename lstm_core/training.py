@@ -13,18 +13,22 @@ the last good checkpoint is already on disk.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
+from safetensors.torch import load_file, save_file
 
 from .corpus import Corpus, load_corpus
 from .model import CharLSTM, ModelConfig, check_range
-from .runs import CONFIG_FILE, METRICS_FILE, SAMPLES_FILE, RunStore, read_config, save_weights, write_json
+from .runs import (CONFIG_FILE, METRICS_FILE, SAMPLES_FILE, WEIGHTS_FILE, RunError, RunStore, read_config, read_metrics,
+                   read_weights, save_weights, write_json)
 from .sampling import sample
 
 LOG2E = 1 / math.log(2)
@@ -182,6 +186,35 @@ def evaluate_loss(model: nn.Module, ids: torch.Tensor, seq_len: int = 200, batch
     return total / count
 
 
+OPTIMIZER_FILE = "optimizer.safetensors"
+RESUME_FILE = "resume.json"
+
+
+def save_optimizer(optimizer: torch.optim.Optimizer, folder: Path) -> list[dict]:
+    """Write the optimizer's moment tensors as safetensors (nothing pickled); returns its param groups."""
+    state = optimizer.state_dict()
+    tensors = {f"{index}.{name}": torch.as_tensor(value).detach().cpu().contiguous()
+               for index, slots in state["state"].items() for name, value in slots.items()}
+    tmp = folder / (OPTIMIZER_FILE + ".tmp")
+    save_file(tensors, str(tmp))
+    tmp.replace(folder / OPTIMIZER_FILE)
+    return state["param_groups"]
+
+
+def load_optimizer(optimizer: torch.optim.Optimizer, folder: Path, param_groups: list[dict]) -> None:
+    """Restore what :func:`save_optimizer` wrote; a corrupt or foreign file raises RunError."""
+    try:
+        tensors = load_file(str(folder / OPTIMIZER_FILE))
+        state: dict[int, dict] = {}
+        for key, value in tensors.items():
+            index, name = key.split(".", 1)
+            state.setdefault(int(index), {})[name] = value
+        optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+    except Exception as err:  # noqa: BLE001 - any malformed file is refused the same way
+        raise RunError(f"The optimizer state of this run cannot be read ({type(err).__name__}); "
+                       "it cannot be continued, but it can still be inspected.") from None
+
+
 class BudgetedTraining:
     """What every training shares: a time or epoch budget, a learning rate that can change while it
     runs, evaluation at intervals, and checkpoints in the run store.
@@ -293,6 +326,33 @@ class CharTraining(BudgetedTraining):
                                         self.describe())
         self.store = store
 
+    @classmethod
+    def resume(cls, run_dir, store: RunStore) -> "CharTraining":
+        """Continue a saved run where it stopped: weights, optimizer, step, clock, metrics and samples.
+
+        The run keeps its folder and budget. The hidden state carried between chunks starts again
+        from zero (it is not saved), which costs a few steps of slightly higher loss.
+        """
+        run_dir = Path(run_dir)
+        saved = read_config(run_dir)
+        if saved.get("kind", "char") != "char" or not (run_dir / RESUME_FILE).is_file():
+            raise RunError("This run cannot be continued: it was saved without its optimizer state.")
+        config = TrainConfig.from_dict(saved["train"])
+        if config.corpus.startswith("upload:"):
+            raise RunError("This run trained on an uploaded text, which is not kept; it cannot be continued.")
+        training = cls(config)
+        tensors = read_weights((run_dir / WEIGHTS_FILE).read_bytes(), training.model, run_dir.name)
+        training.model.load_state_dict(tensors)
+        progress = json.loads((run_dir / RESUME_FILE).read_text(encoding="utf-8"))
+        load_optimizer(training.optimizer, run_dir, progress["param_groups"])
+        for name in ("step_count", "epoch", "train_seconds", "base_lr", "last_eval_at", "best_valid"):
+            setattr(training, name, progress[name])
+        training.rows = read_metrics(run_dir).to_dict("records")
+        samples = run_dir / SAMPLES_FILE
+        training.samples = json.loads(samples.read_text(encoding="utf-8")) if samples.is_file() else []
+        training.run_dir, training.store = run_dir, store
+        return training
+
     # -- what is being trained -------------------------------------------------------------
     def describe(self) -> dict:
         return {"kind": self.kind, "train": self.config.to_dict(), "model": self.model.config.to_dict(),
@@ -389,6 +449,11 @@ class CharTraining(BudgetedTraining):
         if self.run_dir is None:
             return
         write_json(self.run_dir / SAMPLES_FILE, self.samples[-50:])
+        groups = save_optimizer(self.optimizer, self.run_dir)  # so that the run can be continued later
+        write_json(self.run_dir / RESUME_FILE, {
+            "step_count": self.step_count, "epoch": self.epoch, "train_seconds": self.train_seconds,
+            "base_lr": self.base_lr, "last_eval_at": self.last_eval_at, "best_valid": self.best_valid,
+            "param_groups": groups})
         if self.full_valid_loss is not None:  # before the weights: a reader reloads when they change
             config = read_config(self.run_dir)
             config["summary"] = (f"validation loss {self.full_valid_loss:.3f} nats/char on all "

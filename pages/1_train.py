@@ -8,8 +8,8 @@ import streamlit as st
 
 import lstm_core
 from lab_ui import page_setup, query_number, query_value, run_store, set_query
-from lab_ui.live_training import (live_adjustments, live_panel, session_trainer, start_training,
-                                     training_controls, training_under_way)
+from lab_ui.live_training import (continue_paused_run, live_adjustments, live_panel, session_trainer,
+                                     start_training, training_controls, training_under_way)
 
 page_setup("Train")
 SLOT = "char"
@@ -127,5 +127,6 @@ if query_value("autostart") == "1":
         start_training(SLOT, make_training)
 
 training_controls(SLOT, make_training)
+continue_paused_run(SLOT, "char", lambda path: lstm_core.CharTraining.resume(path, run_store()))
 live_adjustments(SLOT)
 live_panel(SLOT)

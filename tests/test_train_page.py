@@ -151,3 +151,21 @@ def test_a_link_autostarts_once(store):
     at.run()
     assert len(store.list()) == 1, "rerunning the page does not start a second training"
     click(at, "char_stop")
+
+
+def test_a_paused_run_left_by_a_closed_tab_continues_here(store):
+    config = lstm_core.preset_config("seed", hidden_size=8, batch_size=8, seq_len=20, max_seconds=20.0)
+    left = lstm_core.CharTraining(config, store=store, name="left by a closed tab")
+    for _ in range(15):
+        left.step()
+    left.evaluate()
+    left.save(status="paused")  # what the trainer of a closed tab leaves on disk
+    at = open_page()
+    assert any(e.label == "Continue a paused run (1)" for e in at.expander)
+    click(at, "char_continue")
+    rerun_until(at, lambda: figure(at, "Step") is not None and step(at) > 15)
+    click(at, "char_stop")
+    row = store.list().iloc[0]
+    assert len(store.list()) == 1 and row["status"] == "stopped" and row["steps"] > 15
+    metrics = lstm_core.load_run(store.path(row["id"])).metrics
+    assert list(metrics["step"][:16]) == list(range(1, 17))  # the old steps kept, the new ones following

@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from lstm_core import PRESETS, CharTraining, RunStore, TrainConfig, TrainingDiverged, load_corpus, load_run, preset_config
+from lstm_core import (PRESETS, CharTraining, RunError, RunStore, TrainConfig, TrainingDiverged, load_corpus, load_run,
+                       preset_config)
 from lstm_core.model import CharLSTM, ModelConfig
 from lstm_core.training import evaluate_loss, stream_batches
 
@@ -234,3 +235,39 @@ def test_forget_bias_initialisation(seed_corpus):
             assert total[gate * hidden:(gate + 1) * hidden].std() > 0.01
     plain = CharTraining(tiny_config(forget_bias=None), corpus=seed_corpus).model.lstm
     assert (plain.bias_ih_l0 + plain.bias_hh_l0)[hidden:2 * hidden].std() > 0.01
+
+
+def test_a_paused_run_continues_where_it_stopped(seed_corpus, tmp_path):
+    store = RunStore(tmp_path / "runs")
+    first = CharTraining(tiny_config(epochs=None, max_seconds=60.0), corpus=seed_corpus, store=store, name="to continue")
+    for _ in range(12):
+        first.step()
+    first.evaluate()
+    first.save(status="paused")
+    again = CharTraining.resume(first.run_dir, store)
+    assert again.run_dir == first.run_dir and again.step_count == 12
+    assert again.train_seconds == pytest.approx(first.train_seconds)
+    for key, value in first.model.state_dict().items():
+        assert torch.equal(again.model.state_dict()[key], value), key
+    moments = first.optimizer.state_dict()["state"]
+    for index, slots in again.optimizer.state_dict()["state"].items():
+        assert torch.equal(slots["exp_avg_sq"], moments[index]["exp_avg_sq"])
+    assert len(again.rows) == 12 and again.rows[-1]["valid_loss"] == pytest.approx(first.rows[-1]["valid_loss"])
+    row = again.step()
+    assert row["step"] == 13 and math.isfinite(row["train_loss"])
+    again.save(status="paused")
+    assert store.list().iloc[0]["steps"] == 13 and len(store.list()) == 1
+
+
+def test_a_run_without_optimizer_state_cannot_be_continued(seed_corpus, tmp_path):
+    store = RunStore(tmp_path / "runs")
+    training = CharTraining(tiny_config(), corpus=seed_corpus, store=store)
+    training.step()
+    training.save()
+    (training.run_dir / "resume.json").unlink()
+    with pytest.raises(RunError, match="cannot be continued"):
+        CharTraining.resume(training.run_dir, store)
+    training.save()
+    (training.run_dir / "optimizer.safetensors").write_bytes(b"not tensors")
+    with pytest.raises(RunError, match="optimizer state of this run cannot be read"):
+        CharTraining.resume(training.run_dir, store)
