@@ -76,7 +76,7 @@ def run_bench(quick: bool = False) -> int:
     scale = 0.25 if quick else 1.0
     seed_seconds, default_long = 60.0 * scale, 60.0 * scale
     budgets = [6.0 * scale, 9.0 * scale, 12.0 * scale]
-    print(f"LSTM Lab bench{' (quick: every budget x0.25, bars scaled alike)' if quick else ''}: "
+    print(f"LSTM Lab bench{' (quick: every budget x0.25; the loss bar is what the seed loop reached in its 15 s)' if quick else ''}: "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
     corpus = load_corpus("full")
     train_ids = torch.tensor(corpus.vocab.encode(corpus.train_text), dtype=torch.long)
@@ -86,8 +86,9 @@ def run_bench(quick: bool = False) -> int:
     seed_model, seed = seed_loop(train_ids, valid_ids, len(corpus.vocab), max_seconds=seed_seconds, epochs=100)
     seed_rate = seed["chars"] / seed["seconds"]
     seed_valid = evaluate_loss(_as_char_model(seed_model, corpus), valid_ids)
+    bar = seed_valid if quick else SEED_BAR  # the quick run's seed loop has a quarter of the time
     print(f"seed loop: {seed['seconds']:.0f} s, {seed_rate:,.0f} chars/s, validation loss {seed_valid:.3f} "
-          f"(bar {SEED_BAR})")
+          f"(the bar: {bar:.3f})")
 
     # 2. the seed's model through the batched trainer
     _, batched_rate, _ = trained_loss("seed", 10.0 * scale, corpus, batch_size=64)
@@ -98,16 +99,16 @@ def run_bench(quick: bool = False) -> int:
     reached = None
     for budget in budgets:
         loss, rate, _ = trained_loss("default", budget, corpus)
-        print(f"default preset, {budget:.0f} s budget: validation loss {loss:.3f} ({rate:,.0f} chars/s)")
-        if reached is None and loss <= SEED_BAR:
+        print(f"default preset, {budget:g} s budget: validation loss {loss:.3f} ({rate:,.0f} chars/s)")
+        if reached is None and loss <= bar:
             reached = budget
     required, target = REQUIRED_SECONDS * scale, TARGET_SECONDS * scale
     if reached is None:
-        print(f"time to validation loss {SEED_BAR}: more than {budgets[-1]:.0f} s; required <= {required:.0f} s: NOT met")
+        print(f"time to validation loss {bar:.3f}: more than {budgets[-1]:g} s; required <= {required:g} s: NOT met")
     else:
-        print(f"time to validation loss {SEED_BAR}: <= {reached:.0f} s = {seed_seconds / reached:.0f}x faster than "
-              f"the seed loop; required <= {required:.0f} s: {verdict(reached <= required)}; "
-              f"target {target:.0f} s: {verdict(reached <= target)}")
+        print(f"time to validation loss {bar:.3f}: <= {reached:g} s = {seed_seconds / reached:.0f}x faster than "
+              f"the seed loop; required <= {required:g} s: {verdict(reached <= required)}; "
+              f"target {target:g} s: {verdict(reached <= target)}")
     long_loss, _, long_training = trained_loss("default", default_long, corpus)
     print(f"default preset, {default_long:.0f} s: validation loss {long_loss:.3f} vs the seed loop's "
           f"{seed_valid:.3f} in the same time; target {TARGET_60S_LOSS}: {verdict(long_loss <= TARGET_60S_LOSS)}")
