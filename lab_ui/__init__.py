@@ -4,8 +4,8 @@ Every page calls :func:`page_setup` first. Computation lives in ``lstm_core``; t
 turns it into widgets.
 """
 
-from .common import (PAGES, cached_run, char_run_choices, page_setup, query_number, query_value,
+from .common import (PAGES, cached_run, char_run_choices, page_setup, query_index, query_number, query_value,
                      run_store, selected_run, set_query)
 
-__all__ = ["PAGES", "cached_run", "char_run_choices", "page_setup", "query_number", "query_value",
+__all__ = ["PAGES", "cached_run", "char_run_choices", "page_setup", "query_index", "query_number", "query_value",
            "run_store", "selected_run", "set_query"]

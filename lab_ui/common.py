@@ -78,9 +78,9 @@ def char_run_choices() -> dict[str, str]:
 def selected_run(label: str = "Model") -> tuple[str, lstm_core.Run]:
     """Sidebar picker of character models, kept in the query string as ``run``; returns (id, run)."""
     choices = char_run_choices()
-    wanted = query_value("run", st.session_state.get("last_selected_run", PRETRAINED_ID))  # follows across pages
     ids = list(choices)
-    index = ids.index(wanted) if wanted in ids else 0
+    last = st.session_state.get("last_selected_run", PRETRAINED_ID)  # the choice follows across pages
+    index = query_index("run", ids, last if last in ids else PRETRAINED_ID)
     run_id = st.sidebar.selectbox(label, ids, index=index, format_func=choices.get, key="selected_run")
     st.session_state["last_selected_run"] = run_id
     set_query(run=run_id)
@@ -118,6 +118,13 @@ def query_number(name: str, default, low, high, cast=int, warn: bool = False):
         st.warning(f"The link asks for {name} = {value:g}, but it must be between {low:g} and {high:g}: "
                    f"{clamped:g} is used instead.")
     return clamped
+
+
+def query_index(name: str, options, default) -> int:
+    """Index among ``options`` of the link's choice for ``name`` (of ``default`` when absent or unknown)."""
+    options = list(options)
+    value = query_value(name, default)
+    return options.index(value) if value in options else options.index(default)
 
 
 def set_query(**values) -> None:

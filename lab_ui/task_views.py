@@ -18,7 +18,7 @@ import streamlit as st
 
 import lstm_core
 import lstm_core.tasks
-from lab_ui.common import cached_run, query_value, run_store, set_query
+from lab_ui.common import cached_run, query_index, query_value, run_store, set_query
 from lab_ui.gate_views import LABELS, heatmap, painted_text, token_axis
 from lab_ui.live_training import live_adjustments, live_panel, session_trainer, training_controls
 from lstm_core.trace import QUANTITIES
@@ -27,9 +27,7 @@ from lstm_core.trace import QUANTITIES
 def preset_picker(presets: dict, slot: str) -> str:
     """A radio of the task's presets with the chosen one's commentary; kept in the query string."""
     names = list(presets)
-    wanted = query_value("preset", names[-1])
-    index = names.index(wanted) if wanted in names else len(names) - 1
-    name = st.radio("Preset", names, index=index, horizontal=True, key=f"{slot}_preset",
+    name = st.radio("Preset", names, index=query_index("preset", names, names[-1]), horizontal=True, key=f"{slot}_preset",
                     format_func=lambda n: presets[n].label)
     set_query(preset=name)
     st.caption(presets[name].commentary)

@@ -7,7 +7,7 @@ store as it goes. ``?preset=default&autostart=1&seconds=30`` starts a training o
 import streamlit as st
 
 import lstm_core
-from lab_ui import page_setup, query_number, query_value, run_store, set_query
+from lab_ui import page_setup, query_index, query_number, query_value, run_store, set_query
 from lab_ui.live_training import (continue_paused_run, live_adjustments, live_panel, session_trainer,
                                      start_training, training_controls, training_under_way)
 
@@ -39,9 +39,9 @@ initial = lambda name, default: memory.get(key(name), default)  # noqa: E731
 with st.expander("Settings", expanded=session_trainer(SLOT) is None):
     data_col, model_col, optim_col = st.columns(3)
     with data_col:
-        corpus_choice = query_value("corpus", initial("corpus", defaults.corpus))
+        remembered = initial("corpus", defaults.corpus)
         corpus_choice = st.radio("Corpus", list(CORPORA), format_func=CORPORA.get, key=key("corpus"),
-                                 index=list(CORPORA).index(corpus_choice) if corpus_choice in CORPORA else 0)
+                                 index=query_index("corpus", CORPORA, remembered if remembered in CORPORA else "full"))
         set_query(corpus=corpus_choice)
         if corpus_choice == "upload":
             st.file_uploader("UTF-8 text file (up to 20 MB)", type=["txt", "md", "csv", "text"],

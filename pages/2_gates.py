@@ -5,22 +5,11 @@ import streamlit as st
 
 import lstm_core
 from lab_ui import gate_views as views
-from lab_ui import page_setup, query_number, query_value, selected_run, set_query
+from lab_ui import page_setup, query_index, query_number, query_value, selected_run, set_query
 from lstm_core import analysis
 from lstm_core.sampling import sample_with_interventions
 
 page_setup("Gates & states")
-
-
-def number(name, default, low, high, cast=int):
-    """A number from the link, brought into [low, high] (the ranges follow the text, so silently)."""
-    return query_number(name, default, low, high, cast)
-
-
-def option(name, options, default) -> int:
-    """Index of the link's choice among ``options`` (of ``default`` when absent or unknown)."""
-    options, value = list(options), query_value(name, default)
-    return options.index(value) if value in options else options.index(default)
 
 
 st.title("Gates & states")
@@ -37,9 +26,9 @@ else:
     if corpus not in ("full", "seed"):
         st.caption("Runs do not keep uploaded texts: these passages come from Molière's validation text.")
     count = len(passages)
-    index = st.number_input("Passage of the validation text", 0, count - 1, number("passage", 0, 0, count - 1))
+    index = st.number_input("Passage of the validation text", 0, count - 1, query_number("passage", 0, 0, count - 1))
     longest = len(passages[index])
-    text = passages[index][:st.slider("Length", 20, longest, number("length", 300, 20, longest), 10)]
+    text = passages[index][:st.slider("Length", 20, longest, query_number("length", 300, 20, longest), 10)]
     set_query(source=None, text=None, passage=index, length=len(text))
 if len(text) < 2:
     st.warning("There is too little text to trace: type at least two characters.")
@@ -52,18 +41,18 @@ features = analysis.text_features(tr.text)
 
 st.header("Heatmaps")
 c1, c2, c3, c4, c5 = st.columns([1, 3, 2, 2, 2])
-layer = c1.selectbox("Layer", range(layers), index=number("layer", 0, 0, layers - 1))
+layer = c1.selectbox("Layer", range(layers), index=query_number("layer", 0, 0, layers - 1))
 wanted = [q for q in str(query_value("show", ",".join(lstm_core.QUANTITIES))).split(",") if q in lstm_core.QUANTITIES]
 quantities = c2.multiselect("Quantities", lstm_core.QUANTITIES, default=wanted, format_func=views.LABELS.get)
 sort = c3.selectbox("Sort units by", analysis.SORT_ORDERS,
-                    index=option("sort", analysis.SORT_ORDERS, "variance"))
+                    index=query_index("sort", analysis.SORT_ORDERS, "variance"))
 feature_names = list(analysis.FEATURES)
 feature = c4.selectbox("Feature (for correlation)", feature_names, format_func=lambda f: f.replace("_", " "),
-                       index=option("feature", feature_names, "speaker_name"))
-top_k = c5.slider("Top-k units", 1, hidden, number("top", 32, 1, hidden))
+                       index=query_index("feature", feature_names, "speaker_name"))
+top_k = c5.slider("Top-k units", 1, hidden, query_number("top", 32, 1, hidden))
 last = len(tr.chars)
 first, stop = st.slider("Steps shown (every character is labelled up to 160 steps)", 0, last,
-                        (number("from", 0, 0, last - 1), number("to", 160, 1, last)))
+                        (query_number("from", 0, 0, last - 1), query_number("to", 160, 1, last)))
 stop = max(stop, first + 1)
 set_query(layer=layer, show=",".join(quantities), sort=sort, feature=feature, top=top_k, **{"from": first, "to": stop})
 orders = {}
@@ -76,9 +65,9 @@ for quantity in quantities:  # drawn on demand, never inside a polling fragment
 st.header("One unit on the text")
 c1, c2 = st.columns(2)
 paint_quantity = c1.selectbox("Quantity to paint", lstm_core.QUANTITIES, format_func=views.LABELS.get,
-                              index=option("paint", lstm_core.QUANTITIES, "cell_state"))
+                              index=query_index("paint", lstm_core.QUANTITIES, "cell_state"))
 default_unit = int(orders[quantities[0]][0]) if quantities else 0
-unit = c2.number_input("Unit", 0, hidden - 1, number("unit", default_unit, 0, hidden - 1))
+unit = c2.number_input("Unit", 0, hidden - 1, query_number("unit", default_unit, 0, hidden - 1))
 set_query(paint=paint_quantity, unit=unit)
 st.html(views.painted_text(tr.chars, tr[paint_quantity][layer, :, unit], paint_quantity))
 
@@ -88,7 +77,7 @@ shown = nexts.iloc[first:stop]  # the steps shown in the heatmaps
 st.plotly_chart(views.line_over_tokens(shown["surprisal_bits"], tr.chars[first:stop], "surprisal (bits)",
                                        hover_text=("next: " + shown["top_next"]).tolist(), first_step=first),
                 key="surprisal", config=views.PLAIN)
-step = st.slider("Step", 0, len(tr.chars) - 1, number("step", 0, 0, len(tr.chars) - 1))
+step = st.slider("Step", 0, len(tr.chars) - 1, query_number("step", 0, 0, len(tr.chars) - 1))
 set_query(step=step)
 c1, c2 = st.columns([2, 3])
 actual = nexts.loc[step, "next_actual"]

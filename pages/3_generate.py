@@ -7,14 +7,8 @@ import lstm_core
 from lab_ui import gate_views as views
 from lab_ui import cached_run, page_setup, query_number, query_value, selected_run, set_query
 from lstm_core import analysis
-from lstm_core.sampling import one_thread
 
 page_setup("Generate")
-
-
-def number(name, default, low, high, cast=int):
-    """A number from the link, brought into [low, high]; a link's value outside it is said."""
-    return query_number(name, default, low, high, cast, warn=name != "step")  # the step follows the length
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -22,8 +16,7 @@ def written_at(run_id: str, weights_stamp: float, prime: str, length: int, tempe
     """A continuation at one temperature, kept so that moving the main slider does not redo the others."""
     top_k, top_p, seed = options
     run = cached_run(run_id)
-    with one_thread():
-        return lstm_core.sample(run.model, run.vocab, prime, length, temperature, top_k, top_p, seed)
+    return lstm_core.sample(run.model, run.vocab, prime, length, temperature, top_k, top_p, seed)
 
 
 st.title("Generate")
@@ -32,12 +25,12 @@ model, vocab = run.model, run.vocab
 
 prime = st.text_area("Prime text (the model reads it first)", query_value("prime", "HARPAGON.\n\n")[:2000], max_chars=2000)
 c1, c2, c3, c4, c5 = st.columns(5)
-temperature = c1.slider("Temperature (0 = greedy)", 0.0, 2.0, number("temperature", 0.8, 0.0, 2.0, float), 0.05,
+temperature = c1.slider("Temperature (0 = greedy)", 0.0, 2.0, query_number("temperature", 0.8, 0.0, 2.0, float, warn=True), 0.05,
                         key="temperature")
-top_k = c2.number_input("Top-k (0 = off)", 0, len(vocab), number("top_k", 0, 0, len(vocab)))
-top_p = c3.slider("Top-p (1 = off)", 0.05, 1.0, number("top_p", 1.0, 0.05, 1.0, float), 0.05)
-length = c4.slider("Length", 10, 2000, number("length", 400, 10, 2000), 10)
-seed = c5.number_input("Seed", 0, 1_000_000, number("seed", 0, 0, 1_000_000))
+top_k = c2.number_input("Top-k (0 = off)", 0, len(vocab), query_number("top_k", 0, 0, len(vocab), warn=True))
+top_p = c3.slider("Top-p (1 = off)", 0.05, 1.0, query_number("top_p", 1.0, 0.05, 1.0, float, warn=True), 0.05)
+length = c4.slider("Length", 10, 2000, query_number("length", 400, 10, 2000, warn=True), 10)
+seed = c5.number_input("Seed", 0, 1_000_000, query_number("seed", 0, 0, 1_000_000, warn=True))
 set_query(prime=prime, temperature=temperature, top_k=top_k, top_p=top_p, length=length, seed=seed)
 if vocab.unknown(prime):
     st.info("Characters the model does not know were replaced by their closest known form: "
@@ -48,11 +41,10 @@ settings = (run_id, str(run.path), prime, length, tuple(options.values()))
 if st.session_state.get("generate_settings") != settings:
     box, steps = st.empty(), []
     try:
-        with one_thread():  # one character at a time: one thread is fastest
-            for step in lstm_core.sample_stream(model, vocab, prime, length, **options):
-                steps.append(step)
-                if len(steps) % 20 == 0:  # stream: show the text as it is written
-                    box.code(prime + "".join(s.char for s in steps), language=None, wrap_lines=True)
+        for step in lstm_core.sample_stream(model, vocab, prime, length, **options):  # one thread inside
+            steps.append(step)
+            if len(steps) % 20 == 0:  # stream: show the text as it is written
+                box.code(prime + "".join(s.char for s in steps), language=None, wrap_lines=True)
     except ValueError as err:
         st.error(f"These settings cannot be used: {err}")
         st.stop()
@@ -79,7 +71,7 @@ st.plotly_chart(views.line_over_tokens(raw_entropy, chars, "model entropy (bits)
                 config=views.PLAIN)
 
 st.subheader("The distribution at one step, before and after temperature and top-k / top-p")
-at = st.slider("Step", 0, len(steps) - 1, number("step", 0, 0, len(steps) - 1))
+at = st.slider("Step", 0, len(steps) - 1, query_number("step", 0, 0, len(steps) - 1))
 set_query(step=at)
 bars = analysis.distribution_frame(steps[at].raw_probs, steps[at].probs, vocab.chars)
 st.plotly_chart(views.probability_bars(bars, ["model", "sampled_from"],

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from lab_ui import page_setup, query_value, selected_run, set_query
+from lab_ui import page_setup, query_number, query_value, selected_run, set_query
 
 page_setup("Cell lab")
 
@@ -19,8 +19,8 @@ if "cell_started" not in st.session_state:  # first run of this session: the lin
     scenario = query_value("scenario", "remember")
     st.session_state["cell_scenario"] = scenario if scenario in cell.SCENARIOS else "custom"
     views.apply_scenario(scenario if scenario in cell.SCENARIOS else "remember")
-    st.session_state["cell_units"] = int(np.clip(query_value("units", 1, int), 1, cell.MAX_UNITS))
-    st.session_state["cell_inputs"] = int(np.clip(query_value("inputs", 1, int), 1, cell.MAX_INPUTS))
+    st.session_state["cell_units"] = query_number("units", 1, 1, cell.MAX_UNITS)
+    st.session_state["cell_inputs"] = query_number("inputs", 1, 1, cell.MAX_INPUTS)
     st.session_state["cell_mode"] = query_value("mode", "weights") if query_value("mode") in MODES else "weights"
     st.session_state["cell_sequence"] = query_value("seq", st.session_state["cell_sequence"])[:200]
 

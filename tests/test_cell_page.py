@@ -74,7 +74,6 @@ def test_gate_preactivation_lesson_and_several_units():
 
 
 def test_a_unit_of_the_pretrained_model_by_default():
-    run_store.clear()  # this test's store: empty, as on a first launch
     at = open_page(mode="trained", unit="7")
     assert not at.exception, at.exception
     assert at.number_input(key="cell_model_unit").value == 7

@@ -103,7 +103,6 @@ def no_leftover_trainings():
 
 
 def test_the_quick_start_link_starts_again_once_the_last_training_ended(isolated_run_store, no_leftover_trainings):
-    run_store.clear()
     at = open_page("1_train.py", preset="seed", autostart="1", seconds="20")
     assert not at.exception, at.exception
     assert len(run_store().list()) == 1

@@ -11,7 +11,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
-from lab_ui.common import run_store
 
 PAGE = "../pages/8_runs.py"
 
@@ -27,7 +26,6 @@ def finished_run(store, name: str, hidden: int) -> str:
 
 @pytest.fixture(autouse=True)
 def store(isolated_run_store):
-    run_store.clear()  # the app caches its store for the process; each test has its own folder
     return lstm_core.RunStore(isolated_run_store)
 
 

@@ -15,7 +15,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
-from lab_ui.common import run_store
 from lstm_core.background import BackgroundTrainer
 
 PAGE = "../pages/1_train.py"
@@ -23,7 +22,6 @@ PAGE = "../pages/1_train.py"
 
 @pytest.fixture(autouse=True)
 def store(isolated_run_store):
-    run_store.clear()  # the app caches its store for the process; each test has its own folder
     yield lstm_core.RunStore(isolated_run_store)
     with warnings.catch_warnings():  # scanning every object touches deprecated torch attributes
         warnings.simplefilter("ignore")

@@ -189,7 +189,7 @@ class TaskTraining(BudgetedTraining):
     """What both tasks share: budget, optimiser, one step, divergence checks, metrics and saving."""
 
     kind = "task"
-    items_name = "items"
+    item_name = "items"  # what one trained item is, for throughput figures
 
     def __init__(self, config: TaskTrainConfig, model: nn.Module, store: RunStore | None, name: str):
         self.config = config
@@ -297,7 +297,6 @@ class TaggerTraining(TaskTraining):
 
     kind = "tagger"
     item_name = "words"
-    items_name = "words"
 
     def __init__(self, config: TaggerTrainConfig, store: RunStore | None = None, name: str | None = None):
         torch.manual_seed(config.seed)
@@ -378,7 +377,6 @@ class ClassifierTraining(TaskTraining):
 
     kind = "classifier"
     item_name = "reviews"
-    items_name = "reviews"
 
     def __init__(self, config: ClassifierTrainConfig, store: RunStore | None = None, name: str | None = None,
                  train: LabelledTexts | None = None, held_out: LabelledTexts | None = None,
