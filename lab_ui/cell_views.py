@@ -12,12 +12,13 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from lstm_core.gates import GATES, LABELS
 from lstm_core.cell import GATE_SYMBOLS, MAX_INPUTS, MAX_UNITS, SCENARIOS, CellStep, CellWeights, equations_latex
 
 POSITIVE, NEGATIVE, NEUTRAL = "#d62728", "#1f77b4", "#7f7f7f"
 STORE = "cell_lab_values"
 BOX_W, BOX_H = 0.6, 0.45  # half width and half height of a gate's box
-GATE_TITLES = ("input gate i", "forget gate f", "candidate g", "output gate o")
+GATE_TITLES = tuple(LABELS[name] for name in GATES)
 
 
 def value_colour(value: float) -> str:

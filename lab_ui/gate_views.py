@@ -22,10 +22,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lstm_core.analysis import show_char
+from lstm_core import gates
+from lstm_core.gates import LABELS, SIGMOID_GATES
 
-SEQUENTIAL = ("input_gate", "forget_gate", "output_gate")  # values in [0, 1]
-LABELS = {"input_gate": "input gate i", "forget_gate": "forget gate f", "cell_candidate": "cell candidate g",
-          "output_gate": "output gate o", "cell_state": "cell state c", "hidden_state": "hidden state h"}
+SEQUENTIAL = SIGMOID_GATES  # values in [0, 1]
 MAX_TICKS = 160
 PLAIN = {"displayModeBar": False}  # st.plotly_chart config for small charts: no toolbar, less to draw
 
@@ -33,14 +33,6 @@ PLAIN = {"displayModeBar": False}  # st.plotly_chart config for small charts: no
 show_token = show_char  # a visible form of tokens that print as nothing (newline, space, tab)
 
 
-def value_range(quantity: str, values: np.ndarray) -> tuple[float, float]:
-    """Colour range: [0, 1] for the sigmoid gates, symmetric around 0 for the others."""
-    if quantity in SEQUENTIAL:
-        return 0.0, 1.0
-    if quantity in ("cell_candidate", "hidden_state"):
-        return -1.0, 1.0
-    reach = float(np.max(np.abs(values))) if np.size(values) else 1.0
-    return -max(reach, 1e-6), max(reach, 1e-6)
 
 
 def token_axis(tokens, first_step: int = 0) -> tuple[list[str], list[str], list[str]]:
@@ -59,7 +51,7 @@ def heatmap(values: np.ndarray, tokens, units, quantity: str, title: str | None 
     """
     values = np.asarray(values, np.float32)
     categories, tick_values, tick_texts = token_axis(tokens, first_step)
-    low, high = value_range(quantity, values)
+    low, high = gates.colour_range(quantity, values)
     rows = [f"unit {u}" for u in units]
     figure = go.Figure(go.Heatmap(
         z=np.round(values, 3), x=categories, y=rows, zmin=low, zmax=high,
@@ -94,7 +86,7 @@ def painted_text(tokens, values, quantity: str = "hidden_state", separator: str 
     scrolls inside ``max_height`` pixels. ``first_step`` numbers the tokens of a window of a longer text.
     """
     values = np.asarray(values, np.float64)
-    low, high = colour_range or value_range(quantity, values)
+    low, high = colour_range or gates.colour_range(quantity, values)
     sequential = quantity in SEQUENTIAL
     spans = []
     for t, (token, value) in enumerate(zip(tokens, values)):

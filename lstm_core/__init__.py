@@ -12,7 +12,8 @@ from .corpus import Corpus, CorpusError, Vocab, decode_upload, load_corpus
 from .model import CharLSTM, ModelConfig
 from .runs import PRETRAINED_DIR, Run, RunError, RunStore, export_zip, load_run
 from .sampling import SampledChar, next_char_distribution, one_thread, sample, sample_stream, sample_with_interventions
-from .trace import GATES, QUANTITIES, STATES, Intervention, Trace, replay_lstm, trace
+from .gates import GATES, QUANTITIES, STATES
+from .trace import Intervention, Trace, replay_lstm, trace
 from .training import PRESETS, CharTraining, TrainConfig, TrainingDiverged, preset_config
 
 __all__ = [

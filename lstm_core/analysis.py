@@ -20,10 +20,11 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
+from .gates import SIGMOID_GATES
 from .trace import Trace
 
 VOWELS = set("aeiouyàâäéèêëîïôöùûüÿæœAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŸÆŒ")
-SATURATION_GATES = ("input_gate", "forget_gate", "output_gate")  # the gates that live in [0, 1]
+SATURATION_GATES = SIGMOID_GATES  # the gates that live in [0, 1]
 SORT_ORDERS = ("index", "mean", "variance", "correlation")
 FEATURES = {  # name -> what it marks, for the page's labels
     "speaker_name": "inside a speaker's name in capitals (\"HARPAGON.\")",

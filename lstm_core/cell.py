@@ -19,8 +19,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-GATE_NAMES = ("input_gate", "forget_gate", "cell_candidate", "output_gate")  # PyTorch's row order
-GATE_SYMBOLS = ("i", "f", "g", "o")
+from .gates import GATES, SYMBOLS, TABLE
+
+GATE_NAMES = GATES  # PyTorch's row order i | f | g | o
+GATE_SYMBOLS = tuple(SYMBOLS[name] for name in GATES)
 MAX_UNITS = 4
 MAX_INPUTS = 3
 MAX_SEQUENCE = 40
@@ -384,8 +386,7 @@ def walk_unit(model, vocab, text: str, unit: int, layer: int = 0) -> UnitWalk:
     c_prev = np.concatenate([[0.0], traced.cell_state[layer, :-1, unit].astype(np.float64)])
     cell = gates[:, 1] * c_prev + gates[:, 0] * gates[:, 2]
     hidden_state = gates[:, 3] * np.tanh(cell)
-    exact = np.stack([traced[name][layer, :, unit] for name in
-                      ("input_gate", "forget_gate", "cell_candidate", "output_gate")], axis=1)
+    exact = np.stack([traced[name][layer, :, unit] for name in GATES], axis=1)
     deviation = float(max(np.abs(gates - exact).max(), np.abs(cell - traced.cell_state[layer, :, unit]).max(),
                           np.abs(hidden_state - traced.hidden_state[layer, :, unit]).max()))
     return UnitWalk(traced.chars, layer, unit, from_input, from_self, from_others,
@@ -403,7 +404,7 @@ def busiest_units(model, vocab, text: str, layer: int = 0, k: int = 8) -> list[i
 
 # ----------------------------------------------------------------------------- the equations, with numbers
 
-GATE_FUNCTIONS = ("\\sigma", "\\sigma", "\\tanh", "\\sigma")
+GATE_FUNCTIONS = tuple("\\sigma" if TABLE[name].activation == "sigmoid" else "\\tanh" for name in GATES)
 
 
 def _num(value: float, digits: int = 4) -> str:

@@ -23,8 +23,10 @@ import torch
 import torch.nn as nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
 
-GATE_BLOCKS = ("i", "f", "g", "o")  # PyTorch's row order inside weight_ih / weight_hh / biases
-GATE_MEANING = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
+from .gates import GATES, SYMBOLS
+
+GATE_BLOCKS = tuple(SYMBOLS[name] for name in GATES)  # PyTorch's row order inside weight_ih / weight_hh / biases
+GATE_MEANING = {SYMBOLS[name]: name.replace("_", " ") for name in GATES}
 PAD = "<pad>"
 LIMITS = {"input_size": 256, "hidden_size": 256, "num_layers": 6, "seq_len": 100, "batch_size": 32, "proj_size": 256}
 DEFAULT_SENTENCES = (

@@ -27,11 +27,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-GATES = ("input_gate", "forget_gate", "cell_candidate", "output_gate")
-STATES = ("cell_state", "hidden_state")
-QUANTITIES = GATES + STATES
-SYMBOLS = {"input_gate": "i", "forget_gate": "f", "cell_candidate": "g", "output_gate": "o",
-           "cell_state": "c", "hidden_state": "h"}
+from .gates import GATES, QUANTITIES, STATES, SYMBOLS, check_value, quantity
+
 
 
 @dataclass
@@ -51,12 +48,8 @@ class Intervention:
     stop: int | None = None
 
     def __post_init__(self):
-        if self.quantity not in QUANTITIES:
-            raise ValueError(f"unknown quantity {self.quantity!r}; choose one of {', '.join(QUANTITIES)}")
-        if self.quantity in ("input_gate", "forget_gate", "output_gate") and not 0.0 <= self.value <= 1.0:
-            raise ValueError(f"a {self.quantity.replace('_', ' ')} lies between 0 and 1; got {self.value}")
-        if self.quantity in ("cell_candidate", "hidden_state") and not -1.0 <= self.value <= 1.0:
-            raise ValueError(f"a {self.quantity.replace('_', ' ')} lies between -1 and 1; got {self.value}")
+        quantity(self.quantity)  # a ValueError names the known quantities
+        check_value(self.quantity, self.value)
         self.units = [int(u) for u in self.units]
 
     def active(self, t: int) -> bool:

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import lstm_core
+import lstm_core.gates
 from lab_ui import gate_views as views
 from lab_ui import page_setup, query_index, query_number, query_value, selected_run, set_query
 from lstm_core import analysis
@@ -108,7 +109,7 @@ KINDS = {"clamp a gate": None, "silence units (h = 0)": "hidden_state", "set the
 with st.form("intervention"):
     c1, c2, c3, c4 = st.columns(4)
     kind = c1.selectbox("Intervention", list(KINDS))
-    gate = c2.selectbox("Gate (to clamp)", ["forget_gate", "input_gate", "output_gate"], format_func=views.LABELS.get)
+    gate = c2.selectbox("Gate (to clamp)", lstm_core.gates.SIGMOID_GATES, format_func=views.LABELS.get)
     suggested = orders[quantities[0]][:4] if quantities else [0]
     units_text = c3.text_input(f"Units (layer {layer})", ", ".join(str(u) for u in suggested))
     value = c4.number_input("Value", -10.0, 10.0, 0.0, 0.1)
