@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 import lstm_core
 from lstm_core.background import configure_torch_threads
+from lstm_core.runs import WEIGHTS_FILE, default_store_root
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 PRETRAINED_ID = "pretrained"
 PAGES = [  # (script, url path, label)
     ("app.py", "", "Home"),
@@ -42,8 +42,14 @@ def page_setup(title: str, icon: str = "🧠") -> None:
 
 @st.cache_resource
 def run_store() -> lstm_core.RunStore:
-    """The server's run store (``LSTM_LAB_RUNS`` or ``runs/`` beside the app)."""
-    return lstm_core.RunStore(os.environ.get("LSTM_LAB_RUNS", REPO_ROOT / "runs"))
+    """The server's run store (``LSTM_LAB_RUNS`` or ``runs/`` beside the app).
+
+    Made once per server: runs that a killed server left running or queued are marked paused
+    then, so that they are offered to be continued.
+    """
+    store = lstm_core.RunStore(default_store_root())
+    store.recover_interrupted()
+    return store
 
 
 def run_path(run_id: str) -> Path:
@@ -60,35 +66,63 @@ def _load(path: str, stamp: float) -> lstm_core.Run:
 def cached_run(run_id: str) -> lstm_core.Run:
     """A loaded run, reloaded when its weights change on disk."""
     path = run_path(run_id)
-    weights = path / "model.safetensors"
-    return _load(str(path), weights.stat().st_mtime if weights.exists() else 0.0)
+    return _load(str(path), weights_stamp(path))
 
 
-def char_run_choices() -> dict[str, str]:
-    """{run id: label} of every character model: the shipped one first, then saved runs."""
-    choices = {PRETRAINED_ID: "Pretrained Molière model (shipped)"}
-    runs = run_store().list()
-    for row in runs[runs["kind"] == "char"].itertuples():
-        if (run_store().root / row.id / "model.safetensors").exists():
-            loss = f", valid {row.best_valid_loss:.2f}" if row.best_valid_loss == row.best_valid_loss and row.best_valid_loss is not None else ""
-            choices[row.id] = f"{row.name} ({row.status}{loss})"
+def weights_stamp(path: Path) -> float:
+    """When a run's weights last changed (0 when it has none yet): a cache key that follows training."""
+    weights = path / WEIGHTS_FILE
+    return weights.stat().st_mtime if weights.exists() else 0.0
+
+
+def run_choices(kind: str = "char") -> dict[str, str]:
+    """{run id: label} of the saved runs of ``kind`` that have weights, newest first; for character
+    models the shipped pretrained model comes first."""
+    choices = {PRETRAINED_ID: "Pretrained Molière model (shipped)"} if kind == "char" else {}
+    store = run_store()
+    runs = store.list()
+    for row in runs[runs["kind"] == kind].itertuples():
+        if (store.root / row.id / WEIGHTS_FILE).exists():
+            if kind == "char":
+                detail = f", valid {row.best_valid_loss:.2f}" if pd.notna(row.best_valid_loss) else ""
+            else:
+                detail = f", {row.summary}" if row.summary else ""
+            choices[row.id] = f"{row.name} ({row.status}{detail})"
     return choices
 
 
-def selected_run(label: str = "Model") -> tuple[str, lstm_core.Run]:
-    """Sidebar picker of character models, kept in the query string as ``run``; returns (id, run)."""
-    choices = char_run_choices()
+def pick_run(kind: str = "char", label: str = "Model", key: str = "selected_run", container=None,
+             follow: str | None = None) -> tuple[str, lstm_core.Run] | None:
+    """A picker of the saved runs of ``kind``, kept in the link as ``run``; returns (id, loaded run),
+    or None when there is none yet.
+
+    The choice follows the user across pages (the link wins when it names a run). ``follow`` is a
+    run this session has just started training: it is chosen once, when it first appears.
+    """
+    choices = run_choices(kind)
+    if not choices:
+        return None
     ids = list(choices)
-    last = st.session_state.get("last_selected_run", PRETRAINED_ID)  # the choice follows across pages
-    index = query_index("run", ids, last if last in ids else PRETRAINED_ID)
-    run_id = st.sidebar.selectbox(label, ids, index=index, format_func=choices.get, key="selected_run")
-    st.session_state["last_selected_run"] = run_id
+    remembered = f"last_run_{kind}"
+    if follow in ids and st.session_state.get(f"{key}_followed") != follow:
+        st.session_state[f"{key}_followed"] = follow
+        st.session_state[key] = follow
+    elif st.session_state.get(key) not in ids:
+        last = st.session_state.get(remembered)
+        st.session_state[key] = ids[query_index("run", ids, last if last in ids else ids[0])]
+    run_id = (container or st).selectbox(label, ids, format_func=choices.get, key=key)
+    st.session_state[remembered] = run_id
     set_query(run=run_id)
     try:
         return run_id, cached_run(run_id)
     except lstm_core.RunError as err:
         st.error(f"This run cannot be opened: {err}")
         st.stop()
+
+
+def selected_run(label: str = "Model") -> tuple[str, lstm_core.Run]:
+    """The sidebar's picker of character models (the shipped one is always there)."""
+    return pick_run("char", label, container=st.sidebar)
 
 
 def query_value(name: str, default=None, cast=str):

@@ -37,9 +37,10 @@ import streamlit as st
 from lab_ui.common import run_store
 from lab_ui.charts import accuracy_figure, has_accuracy, loss_figure, signals_figure
 from lstm_core.background import MAX_CONCURRENT, BackgroundTrainer, Snapshot, run_is_held
+from lstm_core.runs import RECENT_STEPS, recent_train_loss
+from lstm_core.trainer import LOG2E
 
 POLL_SECONDS = 0.5
-LN2 = 0.6931471805599453
 STATUS_LABELS = {
     "idle": "Ready.", "queued": "Queued", "running": "Training", "paused": "Paused", "finished": "Finished",
     "stopped": "Stopped", "diverged": "Diverged", "failed": "Failed",
@@ -216,7 +217,7 @@ def live_adjustments(slot: str) -> None:
     left.number_input("Learning rate (applies at the next step)", min_value=1e-6, max_value=10.0,
                       value=float(training.base_lr), format="%.5f", step=float(training.base_lr) / 2,
                       key=f"{slot}_live_lr", on_change=_apply_lr, args=(slot,))
-    if hasattr(training, "preview_temperature"):
+    if training.previews:
         right.slider("Preview temperature", 0.1, 2.0, float(training.preview_temperature), 0.05,
                      key=f"{slot}_live_temperature", on_change=_apply_temperature, args=(slot,))
 
@@ -262,10 +263,10 @@ def _latest(frame: pd.DataFrame, column: str) -> float | None:
 
 def _figures(frame: pd.DataFrame, snapshot: Snapshot, item_name: str) -> None:
     """The headline numbers, four to a row: losses in nats and bits, speed, gradient norm, rate."""
-    train = float(frame["train_loss"].tail(20).mean()) if "train_loss" in frame else None
+    train = recent_train_loss(frame)
     valid = _latest(frame, "valid_loss")
     speed_column = "chars_per_sec" if "chars_per_sec" in frame else "items_per_sec"
-    speed = frame[speed_column].tail(20).median() if speed_column in frame else None
+    speed = frame[speed_column].tail(RECENT_STEPS).median() if speed_column in frame else None
     figures = [("Step", f"{snapshot.step:,}"), ("Training time", f"{snapshot.seconds:,.1f} s")]
     if speed is not None:
         figures.append(("Throughput", f"{speed:,.0f} {'chars' if speed_column == 'chars_per_sec' else item_name}/s"))
@@ -276,7 +277,7 @@ def _figures(frame: pd.DataFrame, snapshot: Snapshot, item_name: str) -> None:
         if value is not None:
             figures.append((f"{label} (nats)", f"{value:.3f}"))
             if bits in frame:
-                figures.append((f"{label} (bits/char)", f"{value / LN2:.3f}"))
+                figures.append((f"{label} (bits/char)", f"{value * LOG2E:.3f}"))
     accuracy = _latest(frame, "valid_accuracy")
     if accuracy is not None:
         figures.append(("Validation accuracy", f"{accuracy:.1%}"))
@@ -314,7 +315,7 @@ def _panel_body(slot: str, polling: bool) -> None:
     if frame.empty:
         st.caption("Waiting for the first training step...")
         return
-    _figures(frame, snapshot, getattr(session_trainer(slot).training, "item_name", "items"))
+    _figures(frame, snapshot, session_trainer(slot).training.item_name)
     x = st.session_state.get(f"{slot}_x_axis", "step")
     unit = st.session_state.get(f"{slot}_unit", "nats")
     left, right = st.columns([3, 2])
@@ -339,7 +340,7 @@ def live_panel(slot: str) -> None:
     left, right = st.columns(2)
     left.radio("x axis", ["step", "seconds"], horizontal=True, key=f"{slot}_x_axis",
                format_func={"step": "Steps", "seconds": "Seconds"}.get)
-    if getattr(trainer.training, "kind", "") == "char":  # bits per character only mean something here
+    if trainer.training.kind == "char":  # bits per character only mean something here
         right.radio("Loss unit", ["nats", "bits"], horizontal=True, key=f"{slot}_unit",
                     format_func={"nats": "Nats per character", "bits": "Bits per character"}.get)
     polling = _status(trainer) in ("queued", "running")

@@ -1,7 +1,6 @@
 """Shared pieces of the Tagger and Sentiment pages: preset picker, run picker, evaluation and word-level gates.
 
     name = preset_picker(TAGGER_PRESETS, "tagger")             # radio kept in the query string as preset
-    run_id, run = select_task_run("tagger", "tagger")            # a saved task run (query string: run)
     evaluation_view(run.config["evaluation"])                    # accuracy, per-class bars, confusion matrix
     word_gates(tagged.gates, tagged.words, run.model.lstm, "tagger")   # heatmaps of every gate, per word
 
@@ -18,10 +17,11 @@ import streamlit as st
 
 import lstm_core
 import lstm_core.tasks
-from lab_ui.common import cached_run, query_index, query_value, run_store, set_query
+from lab_ui.common import pick_run, query_index, set_query
 from lab_ui.gate_views import LABELS, heatmap, painted_text, token_axis
 from lab_ui.live_training import live_adjustments, live_panel, session_trainer, training_controls
-from lstm_core.trace import QUANTITIES
+from lstm_core.analysis import unit_order
+from lstm_core.gates import QUANTITIES
 
 
 def preset_picker(presets: dict, slot: str) -> str:
@@ -32,41 +32,6 @@ def preset_picker(presets: dict, slot: str) -> str:
     set_query(preset=name)
     st.caption(presets[name].commentary)
     return name
-
-
-def task_run_choices(kind: str) -> dict[str, str]:
-    """{run id: label} of the saved runs of ``kind`` that have weights, newest first."""
-    runs = run_store().list()
-    choices = {}
-    for row in runs[runs["kind"] == kind].itertuples():
-        if (run_store().root / row.id / "model.safetensors").exists():
-            summary = f", {row.summary}" if row.summary else ""
-            choices[row.id] = f"{row.name} ({row.status}{summary})"
-    return choices
-
-
-def select_task_run(kind: str, slot: str, label: str = "Model") -> tuple[str, lstm_core.Run] | None:
-    """Pick a saved ``kind`` run (this session's training first); None when there is none yet."""
-    choices = task_run_choices(kind)
-    if not choices:
-        return None
-    ids = list(choices)
-    trainer = session_trainer(slot)
-    current = Path(trainer.snapshot(since=1 << 62).run_dir or "").name if trainer else ""
-    key = f"{slot}_run"
-    if current in ids and st.session_state.get(f"{slot}_shown_training") != current:
-        st.session_state[f"{slot}_shown_training"] = current  # a training just started here: show it
-        st.session_state[key] = current
-    elif st.session_state.get(key) not in ids:
-        wanted = query_value("run", current if current in ids else ids[0])
-        st.session_state[key] = wanted if wanted in ids else ids[0]
-    run_id = st.selectbox(label, ids, format_func=choices.get, key=key)
-    set_query(run=run_id)
-    try:
-        return run_id, cached_run(run_id)
-    except lstm_core.RunError as err:
-        st.error(f"This run cannot be opened: {err}")
-        return None
 
 
 @st.cache_data(max_entries=2, show_spinner="Reading the CSV...")
@@ -157,7 +122,7 @@ def word_gates(gates: dict, words: list[str], lstm, slot: str) -> None:
     units_total = gates[quantity].shape[2]
     count = right.slider("Units shown (most active first)", 1, units_total, min(32, units_total), key=f"{slot}_units")
     values = gates[quantity][direction]  # (time, units)
-    order = np.argsort(-values.std(axis=0) if len(words) > 1 else -np.abs(values[0]))[:count]
+    order = unit_order(values, "variance")[:count]
     st.plotly_chart(heatmap(values[:, order].T, words, order.tolist(), quantity,
                             title=f"{LABELS[quantity]} · {names[direction]}"), key=f"{slot}_gate_heatmap")
     unit = st.selectbox("Paint one unit on the words", order.tolist(), key=f"{slot}_paint_unit")
@@ -170,7 +135,9 @@ def live_training_then_run(slot: str, kind: str, make_training, label: str, none
     live_adjustments(slot)
     live_panel(slot)
     st.header("Evaluate and try it")
-    chosen = select_task_run(kind, slot, label=label)
+    trainer = session_trainer(slot)
+    training_here = Path(trainer.snapshot(since=1 << 62).run_dir or "").name if trainer else None
+    chosen = pick_run(kind, label, key=f"{slot}_run", follow=training_here)
     if chosen is None:
         st.info(none_yet)
         st.stop()

@@ -116,8 +116,8 @@ def unit_order(values: np.ndarray, by: str = "index", feature: np.ndarray | None
         return np.arange(units)
     if by == "mean":
         key = values.mean(axis=0)
-    elif by == "variance":
-        key = values.var(axis=0)
+    elif by == "variance":  # a single step has no variance: the strongest values come first then
+        key = values.var(axis=0) if values.shape[0] > 1 else np.abs(values[0])
     elif by == "correlation":
         if feature is None:
             raise ValueError("sorting by correlation needs a feature of the text")

@@ -1,9 +1,7 @@
 """Training in a background thread, with a thread-safe snapshot for a page to poll.
 
-A :class:`BackgroundTrainer` drives any *training* object, i.e. one with ``step()``, ``finished()``,
-``progress()``, ``evaluation_due()``, ``evaluate()``, ``save(status)``, ``metrics()``,
-``set_lr()`` and optionally ``preview_due()`` / ``preview()`` (see
-:class:`lstm_core.training.CharTraining`, and the task trainings in :mod:`lstm_core.tasks`).
+A :class:`BackgroundTrainer` drives any :class:`lstm_core.trainer.Training` (a character model,
+or a task's tagger or classifier) through the one training loop, :meth:`Training.run`.
 
 The thread never calls Streamlit. It writes progress under a lock; :meth:`snapshot` hands a
 consistent copy to whoever polls. Pause ends the thread and keeps the training object (model,
@@ -18,11 +16,11 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 
-from .training import TrainingDiverged
+from .runs import hold, is_held, release
+from .trainer import Training, TrainingDiverged
 
 MAX_CONCURRENT = 2
 # Torch threads while the app trains: the cores shared out between the concurrent trainings. On a
@@ -32,16 +30,7 @@ TRAINING_THREADS = max(1, (os.cpu_count() or 1) // MAX_CONCURRENT)
 _slots = threading.BoundedSemaphore(MAX_CONCURRENT)
 _queue: list["BackgroundTrainer"] = []
 _queue_lock = threading.Lock()
-_owners: dict[str, "BackgroundTrainer"] = {}  # run folder -> the trainer (in some open session) that holds it
-
-
-def _run_key(run_dir) -> str:
-    return str(Path(run_dir).resolve())
-
-
-def run_is_held(run_dir) -> bool:
-    """Whether a trainer in some open session holds this run (so no other may continue it)."""
-    return _run_key(run_dir) in _owners
+run_is_held = is_held  # whether a trainer in some open session holds a run (so no other may continue it)
 _threads_configured = False
 
 
@@ -75,7 +64,7 @@ class Snapshot:
 class BackgroundTrainer:
     """Runs one training object in a thread; start / pause / resume / stop from any thread."""
 
-    def __init__(self, training, ui_interval: float = 0.25):
+    def __init__(self, training: Training, ui_interval: float = 0.25):
         self.training = training
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -84,10 +73,10 @@ class BackgroundTrainer:
         self._status = "idle"
         self._message = "Ready to train."
         self._pending_lr: float | None = None
-        self._rows: list[dict] = list(getattr(training, "rows", []))  # a continued run shows its past
-        run_dir = getattr(training, "run_dir", None)
-        if run_dir is not None:
-            _owners[_run_key(run_dir)] = self
+        self._rows: list[dict] = list(training.rows)  # a continued run shows its past
+        if training.run_dir is not None:
+            hold(training.run_dir)
+        self._released = False
         self._samples: list[dict] = []
         self.ui_interval = ui_interval
 
@@ -126,9 +115,9 @@ class BackgroundTrainer:
     def release(self) -> None:
         """Its session is gone: pause, and let another session continue the run."""
         self.pause(wait=False)
-        run_dir = getattr(self.training, "run_dir", None)
-        if run_dir is not None and _owners.get(_run_key(run_dir)) is self:
-            del _owners[_run_key(run_dir)]
+        if self.training.run_dir is not None and not self._released:
+            self._released = True
+            release(self.training.run_dir)
 
     def join(self, timeout: float | None = 30.0) -> None:
         thread = self._thread
@@ -150,7 +139,7 @@ class BackgroundTrainer:
             if self._status == "queued":
                 with _queue_lock:
                     position = _queue.index(self) + 1 if self in _queue else None
-            run_dir = getattr(self.training, "run_dir", None)
+            run_dir = self.training.run_dir
             return Snapshot(self._status, self._message, self.training.progress(), self.training.step_count,
                             self.training.train_seconds, list(self._rows[since:]), list(self._samples),
                             position, str(run_dir) if run_dir else None)
@@ -185,59 +174,58 @@ class BackgroundTrainer:
         torch.set_num_threads(TRAINING_THREADS)
         with self._lock:
             self._status, self._message = "running", "Training."
-        last_flush = 0.0
         pending: list[dict] = []
+        last_flush = 0.0
+
+        def should_stop() -> bool:
+            with self._lock:  # a learning rate changed on the page applies before the next step
+                if self._pending_lr is not None:
+                    training.set_lr(self._pending_lr)
+                    self._pending_lr = None
+            return self._stop_request.is_set() or self._pause_request.is_set()
+
+        def on_step(row: dict) -> None:
+            nonlocal pending, last_flush
+            pending.append(row)
+            now = time.monotonic()
+            if now - last_flush >= self.ui_interval:
+                self._flush(pending)
+                pending, last_flush = [], now
+
         try:
-            while not training.finished():
-                if self._stop_request.is_set() or self._pause_request.is_set():
-                    break
-                with self._lock:
-                    if self._pending_lr is not None:
-                        training.set_lr(self._pending_lr)
-                        self._pending_lr = None
-                pending.append(training.step())
-                if training.evaluation_due():
-                    training.evaluate()
-                    training.save(status="running")
-                preview = getattr(training, "preview_due", None)
-                if preview is not None and preview():
-                    training.preview()
-                now = time.monotonic()
-                if now - last_flush >= self.ui_interval:
-                    self._flush(pending)
-                    pending, last_flush = [], now
+            finished = training.run(should_stop, on_step=on_step)
             self._flush(pending)
-            if self._stop_request.is_set() or training.finished():
-                self._flush([], final_eval=True)
-                word = "Finished" if training.finished() else "Stopped"
+            if finished or self._stop_request.is_set():
+                if not finished:
+                    training.finish("stopped")
+                word = "Finished" if finished else "Stopped"
                 with self._lock:
-                    self._finish("finished" if training.finished() else "stopped",
-                                 f"{word} after {training.step_count:,} steps; the run is saved.")
+                    self._status = "finished" if finished else "stopped"
+                    self._message = f"{word} after {training.step_count:,} steps; the run is saved."
+                    self._samples = list(training.samples)
             else:
                 training.save(status="paused")
                 with self._lock:
                     self._status, self._message = "paused", "Paused. Resume continues from the same step."
-        except TrainingDiverged as err:
+        except TrainingDiverged as err:  # the loop saved the last good weights as "diverged"
             self._flush(pending)
             with self._lock:
                 self._status, self._message = "diverged", str(err)
-            if training.run_dir is not None:
-                training.store.update(training.run_dir, status="diverged")
         except Exception as err:  # noqa: BLE001 - report any failure to the user instead of dying silently
             traceback.print_exc()
             with self._lock:
                 self._status, self._message = "failed", f"Training failed: {type(err).__name__}: {err}"
 
-    def _flush(self, pending: list[dict], final_eval: bool = False) -> None:
-        if final_eval:
-            self.training.evaluate(full=True)
-            pending = []
+    def _flush(self, pending: list[dict]) -> None:
         with self._lock:
-            # rows are shared dicts: a later evaluate() fills valid_loss into the newest one
+            # rows are shared dicts: a later evaluation fills valid_loss into the newest one
             self._rows.extend(pending)
-            self._samples = list(getattr(self.training, "samples", []))
+            self._samples = list(self.training.samples)
 
     def _finish(self, status: str, message: str) -> None:
         """Save the run with its final status (caller holds the lock)."""
         self._status, self._message = status, message
-        self.training.save(status=status)
+        if self.training.step_count:
+            self.training.finish(status)  # the full evaluation, as a stop while training does
+        else:
+            self.training.save(status=status)

@@ -19,9 +19,14 @@ measured on the whole validation split (168,729 characters) with :func:`~lstm_co
 
 from __future__ import annotations
 
+import json
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 
@@ -32,6 +37,8 @@ from .seed_loop import seed_loop
 from .trace import trace
 from .training import CharTraining, evaluate_loss, preset_config
 
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+
 SEED_BAR = 1.63  # validation loss that 60 s of the seed's loop reaches on the full corpus
 REQUIRED_SECONDS, TARGET_SECONDS, TARGET_60S_LOSS, TARGET_TRACE_MS = 12.0, 6.0, 1.40, 50.0
 
@@ -41,10 +48,9 @@ def trained_loss(preset: str, seconds: float, corpus, **overrides) -> tuple[floa
     config = preset_config(preset, max_seconds=seconds, eval_every_seconds=1e9, preview_every_seconds=1e9,
                            **overrides)
     training = CharTraining(config, corpus=corpus)
-    while not training.finished():
-        training.step()
+    training.run()  # the one training loop; its final evaluation reads the whole validation split
     chars = sum(config.batch_size * config.seq_len for _ in training.rows)
-    return evaluate_loss(training.model, training.valid_ids), chars / training.train_seconds, training
+    return training.full_valid_loss, chars / training.train_seconds, training
 
 
 def time_trace(chars: int = 1000, repeats: int = 15) -> float:
@@ -134,15 +140,20 @@ def run_bench(quick: bool = False) -> int:
 
 
 def gates_page_ready(repeats: int = 3) -> dict:
-    """Page-ready seconds of /gates (a real server and Chromium), from ``scripts/page_ready.py``."""
-    import importlib.util
-    from pathlib import Path
+    """Page-ready seconds of /gates (a real server and Chromium): ``scripts/page_ready.py --json``,
+    run as its own process (the measuring scripts drive a browser; the core does not import them)."""
+    return run_script("page_ready.py", "--repeats", str(repeats))
 
-    path = Path(__file__).resolve().parent.parent / "scripts" / "page_ready.py"
-    spec = importlib.util.spec_from_file_location("page_ready", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.measure_gates_page_ready(repeats)
+
+def run_script(name: str, *args: str) -> dict:
+    """Run ``scripts/<name> ... --json FILE`` and return what it wrote; RuntimeError if it fails."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "result.json"
+        done = subprocess.run([sys.executable, str(SCRIPTS / name), *args, "--json", str(out)], cwd=SCRIPTS.parent,
+                              capture_output=True, text=True)
+        if done.returncode != 0 or not out.is_file():
+            raise RuntimeError((done.stderr or done.stdout).strip().splitlines()[-1:] or f"{name} failed")
+        return json.loads(out.read_text(encoding="utf-8"))
 
 
 def _as_char_model(seed_model, corpus) -> CharLSTM:

@@ -21,11 +21,15 @@ import numpy as np
 
 from .analysis import trace_csv
 from .background import configure_torch_threads
+from .bench import run_bench
 from .corpus import CorpusError
 from .runs import PRETRAINED_DIR, RunError, RunStore, load_run
+from .gates import QUANTITIES
 from .sampling import sample
-from .trace import QUANTITIES, trace
-from .training import PRESETS, CharTraining, TrainingDiverged, preset_config
+from .tasks.cli import add_task_commands
+from .trace import trace
+from .trainer import TrainingDiverged
+from .training import PRESETS, CharTraining, preset_config
 
 PRETRAIN_PRESET = "bigger"
 PRETRAIN_SECONDS = 300.0
@@ -43,11 +47,12 @@ def train_command(args) -> int:
     training = CharTraining(config, store=store, name=args.name or args.preset)
     print(f"training {training.corpus.describe()}; run folder {training.run_dir}", flush=True)
 
-    def report(row, loss):
+    def report(row, metrics):
         print(f"step {row['step']:6d}  {row['seconds']:7.1f}s  train {row['train_loss']:.3f}  "
-              f"valid {loss:.3f}  {row['chars_per_sec']:,.0f} chars/s", flush=True)
+              f"valid {metrics['valid_loss']:.3f}  {row['chars_per_sec']:,.0f} chars/s", flush=True)
 
-    valid = training.run_to_end(on_eval=report)
+    training.run(on_eval=report)
+    valid = training.full_valid_loss
     train_loss = float(np.mean([r["train_loss"] for r in training.rows[-training.steps_per_epoch:]]))
     print(f"final train_loss={train_loss:.4f} valid_loss={valid:.4f} seconds={training.train_seconds:.1f}")
     print(f"run saved in {training.run_dir}")
@@ -82,7 +87,9 @@ def pretrain_command(args) -> int:
     staging = Path(args.out) if args.out else PRETRAINED_DIR.parent / ".staging"
     shutil.rmtree(staging, ignore_errors=True)
     training = CharTraining(config, store=RunStore(staging), name="Pretrained Molière model")
-    valid = training.run_to_end(on_eval=lambda row, loss: print(f"{row['seconds']:6.1f}s valid {loss:.3f}", flush=True))
+    training.run(on_eval=lambda row, metrics: print(f"{row['seconds']:6.1f}s valid {metrics['valid_loss']:.3f}",
+                                                    flush=True))
+    valid = training.full_valid_loss
     if args.out:
         print(f"valid_loss={valid:.4f}; run in {training.run_dir}")
         return 0
@@ -94,8 +101,6 @@ def pretrain_command(args) -> int:
 
 
 def bench_command(args) -> int:
-    from .bench import run_bench
-
     return run_bench(quick=args.quick)
 
 
@@ -146,12 +151,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true")
     p.set_defaults(func=bench_command)
 
-    try:
-        from .tasks.cli import add_task_commands
-    except ImportError:
-        pass
-    else:
-        add_task_commands(sub)
+    add_task_commands(sub)
     return top
 
 

@@ -1,10 +1,13 @@
 """The run store: every training is a folder on disk, indexed in SQLite.
 
 A run folder holds
-    config.json         what was trained, how, and on which vocabulary (plain JSON)
-    model.safetensors   the weights (safetensors: plain tensors, nothing is ever unpickled)
-    metrics.csv         one row per training step (and the validation losses)
-    samples.json        text sampled from the model as it trained (optional)
+    config.json             what was trained, how, and on which vocabulary (plain JSON)
+    model.safetensors       the weights (safetensors: plain tensors, nothing is ever unpickled)
+    metrics.csv             one row per training step (and the validation losses)
+    samples.json            text sampled from the model as it trained (optional)
+    status.json             the run's status (running, paused, finished...), so a lost index is rebuilt whole
+    optimizer.safetensors   the optimizer's state and
+    resume.json             the step, clock and learning rate, so that a paused run can be continued
 
 Loading validates everything: a corrupt, foreign or hostile file is refused with
 :class:`RunError`, whose message says what is wrong. Runs are exported and imported as zip files
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -33,16 +37,50 @@ from safetensors.torch import save_file
 
 from .corpus import Vocab
 from .model import CharLSTM, ModelConfig
+from .tasks.classifier import ClassifierConfig, LSTMClassifier
+from .tasks.tagger import LSTMTagger, TaggerConfig
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.csv"
 SAMPLES_FILE = "samples.json"
-RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE, SAMPLES_FILE)
+STATUS_FILE = "status.json"
+OPTIMIZER_FILE = "optimizer.safetensors"
+RESUME_FILE = "resume.json"
+RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE, SAMPLES_FILE)  # what an exported zip holds
 FORMAT = "lstm-lab-run/1"
 MAX_IMPORT_BYTES = 200_000_000
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PRETRAINED_DIR = REPO_ROOT / "data" / "pretrained" / "moliere"
+RECENT_STEPS = 20  # the window of "recent" training figures (loss averaged, throughput's median)
+UNFINISHED = ("created", "queued", "running")  # statuses only a live trainer may hold
+_held: set[str] = set()  # run folders a live trainer of this process holds (training, or paused in a tab)
+_held_lock = threading.Lock()
+
+
+def default_store_root() -> Path:
+    """Where runs are kept: ``LSTM_LAB_RUNS``, or ``runs/`` beside the app."""
+    return Path(os.environ.get("LSTM_LAB_RUNS", REPO_ROOT / "runs"))
+
+
+def _held_key(run_dir) -> str:
+    return str(Path(run_dir).resolve())
+
+
+def hold(run_dir) -> None:
+    """A trainer now holds this run: no one may delete it or continue it elsewhere."""
+    with _held_lock:
+        _held.add(_held_key(run_dir))
+
+
+def release(run_dir) -> None:
+    with _held_lock:
+        _held.discard(_held_key(run_dir))
+
+
+def is_held(run_dir) -> bool:
+    """Whether a live trainer (in any session of this server) holds this run."""
+    return _held_key(run_dir) in _held
 
 
 class RunError(ValueError):
@@ -64,16 +102,23 @@ class Run:
         return self.config.get("name") or self.path.name
 
 
+def temporary_twin(path: Path) -> Path:
+    """A unique temporary name beside ``path``: write there, then replace ``path`` in one step, so a
+    reader never sees half a file and two writers never share a temporary file."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+
+
 def save_weights(model: torch.nn.Module, path: Path) -> None:
     """Write the model's tensors atomically (a reader never sees half a file)."""
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = path.with_suffix(".tmp")
+    tmp = temporary_twin(path)
     save_file(tensors, str(tmp))
     tmp.replace(path)
 
 
 def write_json(path: Path, data) -> None:
-    tmp = path.with_suffix(".tmp")
+    """Write ``data`` as JSON atomically."""
+    tmp = temporary_twin(path)
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     tmp.replace(path)
 
@@ -90,14 +135,19 @@ def read_config(path: Path) -> dict:
     return config
 
 
+MODEL_BUILDERS = {  # a run's kind -> its model, built from the settings saved in config.json
+    "char": lambda settings: CharLSTM(ModelConfig(**settings)),
+    "tagger": lambda settings: LSTMTagger(TaggerConfig(**settings)),
+    "classifier": lambda settings: LSTMClassifier(ClassifierConfig(**settings)),
+}
+
+
 def build_model(config: dict) -> torch.nn.Module:
     """The untrained model a run's config describes (character models, or a task's model)."""
     kind = config.get("kind", "char")
-    if kind == "char":
-        return CharLSTM(ModelConfig(**config["model"]))
-    from . import tasks  # task models (tagger, classifier) register their builders there
-
-    return tasks.build_model(config)
+    if kind not in MODEL_BUILDERS:
+        raise ValueError(f"unknown kind of run {kind!r}")
+    return MODEL_BUILDERS[kind](config["model"])
 
 
 def load_run(path, map_location: str = "cpu") -> Run:
@@ -139,6 +189,15 @@ def read_weights(data: bytes, model: torch.nn.Module, label: str) -> dict:
     return tensors
 
 
+def read_status(path: Path) -> str:
+    """A run's status as its folder records it ("saved" for a folder that records none)."""
+    try:
+        status = json.loads((path / STATUS_FILE).read_text(encoding="utf-8")).get("status")
+    except (FileNotFoundError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return "saved"
+    return status if isinstance(status, str) else "saved"
+
+
 def read_metrics(path: Path) -> pd.DataFrame:
     file = path / METRICS_FILE
     if not file.is_file() or file.stat().st_size == 0:
@@ -147,6 +206,13 @@ def read_metrics(path: Path) -> pd.DataFrame:
         return pd.read_csv(file)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError):
         return pd.DataFrame()
+
+
+def recent_train_loss(metrics: pd.DataFrame, window: int = RECENT_STEPS) -> float | None:
+    """The training loss of the last ``window`` steps, averaged (one batch's loss is noisy)."""
+    if "train_loss" not in metrics or metrics.empty:
+        return None
+    return float(metrics["train_loss"].tail(window).mean())
 
 
 def slugify(name: str) -> str:
@@ -180,17 +246,27 @@ class RunStore:
         return path
 
     def update(self, path: Path, status: str | None = None, metrics: pd.DataFrame | None = None) -> None:
-        """Refresh the index row of a run from its folder (and the given metrics)."""
+        """Refresh the index row of a run from its folder, with a new status and metrics if given.
+
+        What is not given is kept: the status (from ``status.json``) and the figures (re-read from
+        ``metrics.csv``), so renaming a run or marking it diverged loses nothing.
+        """
         config = read_config(path)
+        if status is None:
+            status = read_status(path)
+        else:
+            write_json(path / STATUS_FILE, {"status": status, "updated": time.time()})
+        if metrics is None:
+            metrics = read_metrics(path)
         row = {"id": path.name, "name": config.get("name", path.name), "kind": config.get("kind", "char"),
-               "status": status or config.get("status", "saved"), "created": config.get("created", 0.0),
+               "status": status, "created": config.get("created", 0.0),
                "updated": time.time(), "seconds": None, "steps": None, "train_loss": None,
                "best_valid_loss": None, "summary": config.get("summary", "")}
-        if metrics is not None and len(metrics):
+        if len(metrics):
             row["seconds"] = float(metrics["seconds"].iloc[-1]) if "seconds" in metrics else None
             row["steps"] = int(metrics["step"].iloc[-1]) if "step" in metrics else None
             if "train_loss" in metrics:
-                row["train_loss"] = float(metrics["train_loss"].tail(20).mean())
+                row["train_loss"] = recent_train_loss(metrics)
             if "valid_loss" in metrics and metrics["valid_loss"].notna().any():
                 row["best_valid_loss"] = float(metrics["valid_loss"].min())
         with self._lock, self._connect() as db:
@@ -204,13 +280,27 @@ class RunStore:
         for folder in self.root.iterdir():
             if folder.is_dir() and folder.name not in known and (folder / CONFIG_FILE).is_file():
                 try:
-                    self.update(folder, metrics=read_metrics(folder))
+                    self.update(folder)
                 except RunError:
                     continue
         with self._connect() as db:
             frame = pd.read_sql_query("SELECT * FROM runs ORDER BY created DESC", db)
         present = frame["id"].map(lambda run_id: (self.root / run_id).is_dir()).astype(bool)
         return frame[present].reset_index(drop=True)
+
+    def recover_interrupted(self) -> list[str]:
+        """Runs left running, queued or created by a process that is gone (killed, or the machine lost
+        power) are marked paused, so that they are offered to be continued; returns their ids.
+
+        Call it when a server starts, before its trainers start: no live trainer holds them then.
+        """
+        recovered = []
+        for row in self.list().itertuples():
+            path = self.root / row.id
+            if row.status in UNFINISHED and not is_held(path):
+                self.update(path, status="paused")
+                recovered.append(row.id)
+        return recovered
 
     def path(self, run_id: str) -> Path:
         path = (self.root / run_id).resolve()
@@ -226,10 +316,14 @@ class RunStore:
         config = read_config(path)
         config["name"] = name[:80]
         write_json(path / CONFIG_FILE, config)
-        self.update(path, status=config.get("status"), metrics=read_metrics(path))
+        self.update(path)
 
     def delete(self, run_id: str) -> None:
+        """Delete a run for good; refused while a trainer holds it (training, or paused in a tab)."""
         path = self.path(run_id)
+        if is_held(path):
+            raise RunError("This run is still held by a training (running, or paused in a browser tab); "
+                           "stop it there first, then delete it.")
         shutil.rmtree(path)
         with self._lock, self._connect() as db:
             db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
@@ -268,7 +362,7 @@ class RunStore:
             for name in names:
                 if name != CONFIG_FILE:
                     shutil.copy(staging / name, path / name)
-            self.update(path, status="imported", metrics=read_metrics(path))
+            self.update(path, status="imported")
             return path
         finally:
             shutil.rmtree(staging, ignore_errors=True)

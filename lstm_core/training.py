@@ -13,39 +13,18 @@ the last good checkpoint is already on disk.
 
 from __future__ import annotations
 
-import json
 import math
-import time
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn as nn
-from safetensors.torch import load_file, save_file
 
 from .corpus import Corpus, load_corpus
 from .model import CharLSTM, ModelConfig, check_range
-from .runs import (CONFIG_FILE, METRICS_FILE, SAMPLES_FILE, WEIGHTS_FILE, RunError, RunStore, read_config, read_metrics,
-                   read_weights, save_weights, write_json)
+from .runs import CONFIG_FILE, RunError, RunStore, read_config, write_json
 from .sampling import sample
-
-LOG2E = 1 / math.log(2)
-
-
-def check_budget(max_seconds: float | None, epochs: float | None) -> None:
-    """A training needs a time budget or a number of epochs (or both), each in a sane range."""
-    if max_seconds is None and epochs is None:
-        raise ValueError("set a time budget (seconds) or a number of epochs")
-    if max_seconds is not None:
-        check_range("time budget (seconds)", max_seconds, 1, 24 * 3600)
-    if epochs is not None:
-        check_range("epochs", epochs, 0.01, 10_000)
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or exploded; the message explains it in plain words."""
+from .trainer import LOG2E, LR_RANGE, Training, TrainingDiverged, check_budget, make_optimizer
 
 
 @dataclass
@@ -78,7 +57,7 @@ class TrainConfig:
     def __post_init__(self):
         check_range("sequence length", self.seq_len, 2, 2000)
         check_range("batch size", self.batch_size, 1, 1024)
-        check_range("learning rate", self.lr, 1e-6, 10.0)
+        check_range("learning rate", self.lr, *LR_RANGE)
         check_range("weight decay", self.weight_decay, 0.0, 1.0)
         if self.grad_clip is not None:
             check_range("gradient clip", self.grad_clip, 1e-3, 1e3)
@@ -186,108 +165,13 @@ def evaluate_loss(model: nn.Module, ids: torch.Tensor, seq_len: int = 200, batch
     return total / count
 
 
-OPTIMIZER_FILE = "optimizer.safetensors"
-RESUME_FILE = "resume.json"
-
-
-def save_optimizer(optimizer: torch.optim.Optimizer, folder: Path) -> list[dict]:
-    """Write the optimizer's moment tensors as safetensors (nothing pickled); returns its param groups."""
-    state = optimizer.state_dict()
-    tensors = {f"{index}.{name}": torch.as_tensor(value).detach().cpu().contiguous()
-               for index, slots in state["state"].items() for name, value in slots.items()}
-    tmp = folder / (OPTIMIZER_FILE + ".tmp")
-    save_file(tensors, str(tmp))
-    tmp.replace(folder / OPTIMIZER_FILE)
-    return state["param_groups"]
-
-
-def load_optimizer(optimizer: torch.optim.Optimizer, folder: Path, param_groups: list[dict]) -> None:
-    """Restore what :func:`save_optimizer` wrote; a corrupt or foreign file raises RunError."""
-    try:
-        tensors = load_file(str(folder / OPTIMIZER_FILE))
-        state: dict[int, dict] = {}
-        for key, value in tensors.items():
-            index, name = key.split(".", 1)
-            state.setdefault(int(index), {})[name] = value
-        optimizer.load_state_dict({"state": state, "param_groups": param_groups})
-    except Exception as err:  # noqa: BLE001 - any malformed file is refused the same way
-        raise RunError(f"The optimizer state of this run cannot be read ({type(err).__name__}); "
-                       "it cannot be continued, but it can still be inspected.") from None
-
-
-class BudgetedTraining:
-    """What every training shares: a time or epoch budget, a learning rate that can change while it
-    runs, evaluation at intervals, and checkpoints in the run store.
-
-    Subclasses (:class:`CharTraining`, the task trainings in :mod:`lstm_core.tasks`) set ``config``
-    (with ``max_seconds``, ``epochs``, ``schedule``, ``eval_every_seconds`` and optionally
-    ``warmup_steps``), ``model``, ``steps_per_epoch``, ``step_count``, ``train_seconds``,
-    ``base_lr``, ``last_eval_at``, ``rows``, ``store`` and ``run_dir``.
-    """
-
-    @property
-    def total_steps(self) -> int | None:
-        if self.config.epochs is None:
-            return None
-        return max(1, round(self.config.epochs * self.steps_per_epoch))
-
-    def progress(self) -> float:
-        """Fraction of the budget used, 0..1 (time or epochs, whichever ends first)."""
-        done = []
-        if self.config.max_seconds is not None:
-            done.append(self.train_seconds / self.config.max_seconds)
-        if self.total_steps is not None:
-            done.append(self.step_count / self.total_steps)
-        return min(1.0, max(done))
-
-    def finished(self) -> bool:
-        return self.progress() >= 1.0
-
-    def set_lr(self, lr: float) -> None:
-        check_range("learning rate", lr, 1e-6, 10.0)
-        self.base_lr = lr
-
-    def current_lr(self) -> float:
-        """The base rate, warmed up linearly over the first steps, then cosine-decayed to 10% if asked."""
-        lr = self.base_lr
-        warmup = getattr(self.config, "warmup_steps", 0)
-        if warmup and self.step_count < warmup:
-            lr *= (self.step_count + 1) / warmup
-        if self.config.schedule == "cosine":
-            lr *= 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * self.progress()))
-        return lr
-
-    def apply_gradients(self, loss: torch.Tensor) -> float:
-        """Backpropagate ``loss``, clip, and update; returns the gradient norm before clipping."""
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        clip = self.config.grad_clip if self.config.grad_clip is not None else math.inf
-        grad_norm = float(nn.utils.clip_grad_norm_(self.model.parameters(), clip))
-        if not math.isfinite(grad_norm):
-            raise TrainingDiverged(self.divergence_message(f"the gradient norm became {grad_norm}"))
-        self.optimizer.step()
-        return grad_norm
-
-    def evaluation_due(self) -> bool:
-        return self.train_seconds - self.last_eval_at >= self.config.eval_every_seconds or self.finished()
-
-    def metrics(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows)
-
-    def write_checkpoint(self, status: str) -> None:
-        """Weights, then metrics, then the index (only ever called with finite weights)."""
-        save_weights(self.model, self.run_dir / "model.safetensors")
-        metrics = self.metrics()
-        tmp = self.run_dir / (METRICS_FILE + ".tmp")
-        metrics.to_csv(tmp, index=False)
-        tmp.replace(self.run_dir / METRICS_FILE)
-        self.store.update(self.run_dir, status=status, metrics=metrics)
-
-
-class CharTraining(BudgetedTraining):
-    """One training of a character model, advanced by :meth:`step`; saves itself as a run."""
+class CharTraining(Training):
+    """One training of a character model: next-character loss on batched streams; saves itself as a run."""
 
     kind = "char"
+    item_name = "characters"
+    throughput_column = "chars_per_sec"
+    previews = True
 
     def __init__(self, config: TrainConfig, corpus: Corpus | None = None, store: RunStore | None = None,
                  name: str | None = None):
@@ -299,7 +183,7 @@ class CharTraining(BudgetedTraining):
         self.device = torch.device(config.device if config.device != "auto" else
                                    ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = CharLSTM(config.model_config(len(self.vocab))).to(self.device)
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.optimizer = make_optimizer(self.model, "adamw", config.lr, config.weight_decay)
         self.train_ids = torch.tensor(self.vocab.encode(self.corpus.train_text), dtype=torch.long)
         self.valid_ids = torch.tensor(self.vocab.encode(self.corpus.valid_text), dtype=torch.long)
         self.steps_per_epoch = steps_per_epoch(len(self.train_ids), config.batch_size, config.seq_len)
@@ -307,59 +191,25 @@ class CharTraining(BudgetedTraining):
             raise ValueError(f"the training text ({len(self.train_ids):,} characters) is too short for "
                              f"{config.batch_size} streams of {config.seq_len} characters; lower the batch size "
                              "or the sequence length")
-        self.base_lr = config.lr
-        self.step_count = 0
-        self.epoch = 0
-        self.train_seconds = 0.0
-        self.rows: list[dict] = []
-        self.samples: list[dict] = []
-        self.last_eval_at = 0.0
-        self.last_preview_at = -1e9
-        self.best_valid = math.inf
         self.full_valid_loss: float | None = None  # measured on the whole validation split at the end
         self.preview_temperature = config.preview_temperature
         self._batches = None
         self._state = None
-        self.run_dir = None
-        if store is not None:
-            self.run_dir = store.create(name or f"{config.corpus} h{config.hidden_size}x{config.num_layers}",
-                                        self.describe())
-        self.store = store
+        self.start_bookkeeping(store, name or f"{config.corpus} h{config.hidden_size}x{config.num_layers}")
 
     @classmethod
-    def resume(cls, run_dir, store: RunStore) -> "CharTraining":
-        """Continue a saved run where it stopped: weights, optimizer, step, clock, metrics and samples.
-
-        The run keeps its folder and budget. The hidden state carried between chunks starts again
-        from zero (it is not saved), which costs a few steps of slightly higher loss.
-        """
-        run_dir = Path(run_dir)
-        saved = read_config(run_dir)
-        if saved.get("kind", "char") != "char" or not (run_dir / RESUME_FILE).is_file():
-            raise RunError("This run cannot be continued: it was saved without its optimizer state.")
-        config = TrainConfig.from_dict(saved["train"])
-        if config.corpus.startswith("upload:"):
+    def from_saved(cls, config: dict) -> "CharTraining":
+        train = TrainConfig.from_dict(config["train"])
+        if train.corpus.startswith("upload:"):
             raise RunError("This run trained on an uploaded text, which is not kept; it cannot be continued.")
-        training = cls(config)
-        tensors = read_weights((run_dir / WEIGHTS_FILE).read_bytes(), training.model, run_dir.name)
-        training.model.load_state_dict(tensors)
-        progress = json.loads((run_dir / RESUME_FILE).read_text(encoding="utf-8"))
-        load_optimizer(training.optimizer, run_dir, progress["param_groups"])
-        for name in ("step_count", "epoch", "train_seconds", "base_lr", "last_eval_at", "best_valid"):
-            setattr(training, name, progress[name])
-        training.rows = read_metrics(run_dir).to_dict("records")
-        samples = run_dir / SAMPLES_FILE
-        training.samples = json.loads(samples.read_text(encoding="utf-8")) if samples.is_file() else []
-        training.run_dir, training.store = run_dir, store
-        return training
+        return cls(train)
 
-    # -- what is being trained -------------------------------------------------------------
     def describe(self) -> dict:
         return {"kind": self.kind, "train": self.config.to_dict(), "model": self.model.config.to_dict(),
                 "vocab": self.vocab.chars, "corpus": self.corpus.describe(),
                 "parameters": sum(p.numel() for p in self.model.parameters())}
 
-    # -- one optimisation step -------------------------------------------------------------
+    # -- the loss of one batch -------------------------------------------------------------
     def _next_batch(self):
         while True:
             if self._batches is None:
@@ -372,106 +222,52 @@ class CharTraining(BudgetedTraining):
                 self._batches = None
                 self.epoch += 1
 
-    def step(self) -> dict:
-        """One step of truncated BPTT; returns its metrics row."""
-        started = time.perf_counter()
-        self.model.train()
+    def training_loss(self) -> tuple[torch.Tensor, int]:
+        """Truncated BPTT on the next chunk of every stream: the state is carried, its gradient is not."""
         x, y = self._next_batch()
         x, y = x.to(self.device), y.to(self.device)
-        lr = self.current_lr()
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
         logits, state = self.model(x, self._state)
         self._state = tuple(s.detach() for s in state)  # carry the state, stop the gradient here
-        loss = nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten())
-        loss_value = loss.item()
-        self.check_divergence(loss_value)
-        grad_norm = self.apply_gradients(loss)
-        elapsed = time.perf_counter() - started
-        self.train_seconds += elapsed
-        self.step_count += 1
-        row = {"step": self.step_count, "epoch": self.step_count / self.steps_per_epoch,
-               "seconds": self.train_seconds, "train_loss": loss_value, "train_bpc": loss_value * LOG2E,
-               "valid_loss": math.nan, "valid_bpc": math.nan, "grad_norm": grad_norm, "lr": lr,
-               "chars_per_sec": x.numel() / elapsed}
-        self.rows.append(row)
-        return row
+        return nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten()), x.numel()
 
-    def check_divergence(self, loss_value: float) -> None:
-        uniform = math.log(len(self.vocab))
-        if not math.isfinite(loss_value):
-            raise TrainingDiverged(self.divergence_message(f"the loss became {loss_value}"))
-        if self.step_count > 10 and loss_value > 2 * uniform:
-            raise TrainingDiverged(self.divergence_message(
-                f"the loss reached {loss_value:.2f} nats, twice what uniform guessing costs ({uniform:.2f})"))
+    def row_extras(self, loss_value: float) -> dict:
+        return {"train_bpc": loss_value * LOG2E, "valid_bpc": math.nan}
 
-    def divergence_message(self, what: str) -> str:
-        return (f"Training diverged at step {self.step_count}: {what}. The learning rate "
-                f"({self.base_lr:g}) is too high for this model, so each update overshoots and the weights blow up. "
-                "Lower the learning rate (try 1e-3 to 4e-3) or turn on gradient clipping. "
-                "The last good checkpoint is kept.")
+    def loss_ceiling(self) -> float:
+        return 2 * math.log(len(self.vocab))  # twice what uniform guessing costs
 
     # -- measuring and saving --------------------------------------------------------------
-    def evaluate(self, full: bool = False) -> float:
+    def evaluate(self, full: bool = False) -> dict[str, float]:
         """Validation loss (nats) on the same fixed slice every time, so the curve's points compare.
 
         With ``full`` (at the end) the whole validation split is measured too: it is recorded as
-        ``full_valid_loss`` in the last metrics row and in the run's summary, and returned.
+        ``full_valid_loss`` in the last metrics row and in the run's summary.
         """
         loss = evaluate_loss(self.model, self.valid_ids[:self.config.eval_chars])
-        self.last_eval_at = self.train_seconds
-        if self.rows:
-            self.rows[-1]["valid_loss"] = loss
-            self.rows[-1]["valid_bpc"] = loss * LOG2E
-        self.best_valid = min(self.best_valid, loss)
-        if not full:
-            return loss
-        if len(self.valid_ids) > self.config.eval_chars:
-            loss = evaluate_loss(self.model, self.valid_ids)
-        self.full_valid_loss = loss
-        if self.rows:
-            self.rows[-1]["full_valid_loss"] = loss
-        return loss
+        metrics = self.record_evaluation({"valid_loss": loss, "valid_bpc": loss * LOG2E})
+        if full:
+            whole = evaluate_loss(self.model, self.valid_ids) if len(self.valid_ids) > self.config.eval_chars else loss
+            self.full_valid_loss = whole
+            if self.rows:
+                self.rows[-1]["full_valid_loss"] = whole
+            metrics = {**metrics, "full_valid_loss": whole}
+        return metrics
 
     def preview_due(self) -> bool:
         return self.train_seconds - self.last_preview_at >= self.config.preview_every_seconds
 
-    def preview(self, length: int = 200) -> str:
+    def preview(self, length: int = 200) -> dict:
         """A sample from the current model, kept with the step it was taken at."""
         text = sample(self.model, self.vocab, "\n", length, temperature=self.preview_temperature,
                       seed=self.step_count)
         self.last_preview_at = self.train_seconds
         self.samples.append({"step": self.step_count, "seconds": self.train_seconds, "text": text})
-        return text
+        return self.samples[-1]
 
-    def save(self, status: str = "running") -> None:
-        """Checkpoint the weights and write the metrics (only ever called with finite weights)."""
-        if self.run_dir is None:
-            return
-        write_json(self.run_dir / SAMPLES_FILE, self.samples[-50:])
-        groups = save_optimizer(self.optimizer, self.run_dir)  # so that the run can be continued later
-        write_json(self.run_dir / RESUME_FILE, {
-            "step_count": self.step_count, "epoch": self.epoch, "train_seconds": self.train_seconds,
-            "base_lr": self.base_lr, "last_eval_at": self.last_eval_at, "best_valid": self.best_valid,
-            "param_groups": groups})
-        if self.full_valid_loss is not None:  # before the weights: a reader reloads when they change
+    def save_extras(self) -> None:
+        """The summary line, once the whole validation split is measured."""
+        if self.full_valid_loss is not None:
             config = read_config(self.run_dir)
             config["summary"] = (f"validation loss {self.full_valid_loss:.3f} nats/char on all "
                                  f"{len(self.valid_ids):,} validation characters")
             write_json(self.run_dir / CONFIG_FILE, config)
-        self.write_checkpoint(status)
-
-    def run_to_end(self, on_step=None, on_eval=None) -> float:
-        """Train until the budget is used (for the command line and the benchmark); final full validation."""
-        while not self.finished():
-            row = self.step()
-            if on_step:
-                on_step(row)
-            if self.evaluation_due():
-                loss = self.evaluate()
-                if on_eval:
-                    on_eval(row, loss)
-                self.save()
-        loss = self.evaluate(full=True)
-        self.save(status="finished")
-        return loss

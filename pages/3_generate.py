@@ -5,7 +5,7 @@ import streamlit as st
 
 import lstm_core
 from lab_ui import gate_views as views
-from lab_ui import cached_run, page_setup, query_number, query_value, selected_run, set_query
+from lab_ui import cached_run, page_setup, weights_stamp, query_number, query_value, selected_run, set_query
 from lstm_core import analysis
 
 page_setup("Generate")
@@ -82,7 +82,7 @@ st.plotly_chart(views.probability_bars(bars, ["model", "sampled_from"],
 st.subheader("Several temperatures, same prime and seed")
 temperatures = st.multiselect("Temperatures", [0.0, 0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0], default=[0.2, 0.8, 1.5])
 for column, value in zip(st.columns(max(1, len(temperatures))), sorted(temperatures)):
-    stamp = (run.path / "model.safetensors").stat().st_mtime
+    stamp = weights_stamp(run.path)
     side = written_at(run_id, stamp, prime, min(length, 200), value, (options["top_k"], options["top_p"], seed))
     column.markdown(f"**T = {value}**")
     column.code(side, language=None, wrap_lines=True)

@@ -5,7 +5,8 @@ import streamlit as st
 
 from lab_ui import page_setup, query_number, query_value, run_store, set_query
 from lab_ui.task_views import evaluation_view, live_training_then_run, preset_picker, probability_grid, word_gates
-from lstm_core.tasks import TAGGER_PRESETS, TaggerTraining, split_words, tag_words, tagger_preset, tagger_vocabs
+from lstm_core.tasks import split_words, tag_words, tagger_vocabs
+from lstm_core.tasks.training import TAGGER_PRESETS, TaggerTraining, tagger_preset
 
 page_setup("Tagger")
 st.title("Part-of-speech tagger")

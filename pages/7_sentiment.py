@@ -6,8 +6,8 @@ import streamlit as st
 from lab_ui import page_setup, query_number, query_value, run_store, set_query
 from lab_ui.gate_views import line_over_tokens
 from lab_ui.task_views import evaluation_view, live_training_then_run, preset_picker, read_uploaded_csv, word_gates
-from lstm_core.tasks import (CLASSIFIER_PRESETS, ClassifierTraining, TaskDataError, classifier_preset,
-                             classifier_vocab, read_review)
+from lstm_core.tasks import TaskDataError, classifier_vocab, read_review
+from lstm_core.tasks.training import CLASSIFIER_PRESETS, ClassifierTraining, classifier_preset
 
 page_setup("Sentiment")
 st.title("Sentiment classifier")

@@ -8,7 +8,6 @@ import streamlit as st
 import lstm_core
 from lab_ui import page_setup, query_value, run_store, set_query
 from lab_ui.charts import accuracy_figure, has_accuracy, loss_figure
-from lab_ui.live_training import active_run_ids
 from lstm_core.runs import read_config, read_metrics
 
 page_setup("Runs")
@@ -88,10 +87,11 @@ else:
                                  file_name=f"{run_id}.zip", mime="application/zip", key="download_run")
     confirm = st.checkbox(f"Yes, delete “{labels[run_id]}” and its checkpoint for good", key=f"confirm_{run_id}")
     if st.button("Delete run", disabled=not confirm, type="primary" if confirm else "secondary"):
-        if run_id in active_run_ids():
-            st.error("This run is still training in this tab: stop it on its page first.")
+        try:
+            run_store().delete(run_id)  # refused while a trainer in any tab holds the run
+        except lstm_core.RunError as err:
+            st.error(str(err))
         else:
-            run_store().delete(run_id)
             set_query(compare=",".join(r for r in chosen if r != run_id) or None)
             st.rerun()
 

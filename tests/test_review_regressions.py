@@ -75,7 +75,7 @@ def test_the_chosen_model_follows_the_user_to_the_next_page(isolated_run_store):
     run_store.clear()  # this test's store
     at = AppTest.from_file(str(PAGES / "4_cell.py"), default_timeout=60)
     at.query_params["mode"] = "trained"
-    at.session_state["last_selected_run"] = "copy"  # chosen on another page of this session; no run in the link
+    at.session_state["last_run_char"] = "copy"  # chosen on another page of this session; no run in the link
     at.run()
     assert not at.exception, at.exception
     assert at.sidebar.selectbox(key="selected_run").value == "copy"

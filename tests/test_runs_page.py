@@ -20,7 +20,7 @@ def finished_run(store, name: str, hidden: int) -> str:
                                    max_seconds=None, epochs=0.05, eval_every_seconds=1e9, eval_chars=2_000,
                                    preview_every_seconds=1e9, seed=hidden)
     training = lstm_core.CharTraining(config, store=store, name=name)
-    training.run_to_end()
+    training.run()
     return training.run_dir.name
 
 

@@ -5,7 +5,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
-from lstm_core.tasks import ClassifierTraining, LabelledTexts, classifier_preset
+from lstm_core.tasks import LabelledTexts
+from lstm_core.tasks.training import ClassifierTraining, classifier_preset
 
 PAGE = "../pages/7_sentiment.py"
 
@@ -27,7 +28,7 @@ def small_run(root) -> None:
     data = LabelledTexts(texts, labels, ["negative", "positive"])
     config = classifier_preset("strong", max_seconds=None, epochs=4, batch_size=16, eval_every_seconds=1000)
     ClassifierTraining(config, store=lstm_core.RunStore(root), train=data.subset(0, 160), held_out=data.subset(160),
-                       data_name="synthetic reviews").run_to_end()
+                       data_name="synthetic reviews").run()
 
 
 def test_page_without_runs_explains_limits_and_offers_training():

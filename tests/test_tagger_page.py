@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
-from lstm_core.tasks import TaggerTraining, tagger_preset
+from lstm_core.tasks.training import TaggerTraining, tagger_preset
 
 PAGE = "../pages/6_tagger.py"
 
@@ -45,7 +45,7 @@ def test_start_the_seed_preset_and_tag_its_sentence():
 
 def test_typed_sentence_is_tagged_and_an_empty_one_is_refused(isolated_run_store):
     training = TaggerTraining(tagger_preset("seed-toy"), store=lstm_core.RunStore(isolated_run_store))
-    training.run_to_end()
+    training.run()
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.text_input(key="tagger_sentence").set_value("Everybody read that book").run()
     assert not at.exception
@@ -60,8 +60,8 @@ def test_typed_sentence_is_tagged_and_an_empty_one_is_refused(isolated_run_store
 def test_the_run_in_the_link_is_the_one_shown(isolated_run_store):
     store = lstm_core.RunStore(isolated_run_store)
     first = TaggerTraining(tagger_preset("seed-toy"), store=store, name="first tagger")
-    first.run_to_end()
-    TaggerTraining(tagger_preset("seed-toy", seed=1), store=store, name="second tagger").run_to_end()
+    first.run()
+    TaggerTraining(tagger_preset("seed-toy", seed=1), store=store, name="second tagger").run()
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.query_params["run"] = first.run_dir.name
     at.run()

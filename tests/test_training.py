@@ -128,11 +128,11 @@ def test_state_carried_across_chunks_is_the_streams_state():
 
 def test_tiny_training_reduces_the_loss(seed_corpus):
     training = CharTraining(tiny_config(), corpus=seed_corpus)
-    before = training.evaluate()
+    before = training.evaluate()["valid_loss"]
     assert before == pytest.approx(math.log(len(seed_corpus.vocab)), abs=0.3)  # untrained: about uniform
     while not training.finished():
         training.step()
-    after = training.evaluate()
+    after = training.evaluate()["valid_loss"]
     assert training.step_count == training.total_steps == 35
     assert after < before - 0.6
     rows = training.metrics()
@@ -193,7 +193,8 @@ def test_diverging_preset_stops_with_a_plain_message(seed_corpus, tmp_path):
 def test_save_writes_a_loadable_run(seed_corpus, tmp_path):
     store = RunStore(tmp_path / "runs")
     training = CharTraining(tiny_config(epochs=0.05), corpus=seed_corpus, store=store, name="tiny save")
-    valid = training.run_to_end()
+    assert training.run()
+    valid = training.full_valid_loss
     run = load_run(training.run_dir)
     assert run.name == "tiny save" and run.vocab == seed_corpus.vocab
     for key, value in training.model.state_dict().items():

@@ -1,37 +1,25 @@
-"""The seed tasks: a part-of-speech tagger (seed 004) and a (Bi)LSTM sentiment classifier (seeds 000, 001).
+"""The seed tasks' data and models: a part-of-speech tagger (seed 004) and a (Bi)LSTM sentiment
+classifier (seeds 000, 001). Their trainings live in :mod:`lstm_core.tasks.training`, above the run store::
 
+    from lstm_core.tasks.training import TaggerTraining, tagger_preset
     training = TaggerTraining(tagger_preset("strong"), store=RunStore(folder))
-    evaluation = training.run_to_end()            # accuracy, per-tag accuracy, confusion matrix
+    training.run()                                 # then training.evaluation: accuracy, per tag, confusion
     run = lstm_core.load_run(training.run_dir)    # run.model is an LSTMTagger; run.config["words"], ...
     tagged = tag_words(run.model, tagger_vocabs(run.config), split_words("The dog ate the apple."))
 
-:func:`build_model` rebuilds a saved task model from its run config; :func:`lstm_core.runs.load_run`
-calls it for every run whose kind is not ``char``.
+This package holds only what the run store needs below it (data, vocabularies, models), so that
+the dependency order stays: models < runs < training < task trainings.
 """
 
 from __future__ import annotations
-
-import torch.nn as nn
 
 from .baseline import BagOfWordsBaseline
 from .classifier import ClassifierConfig, LSTMClassifier, ReadReview, read_review
 from .data import (LabelledTexts, TaggedSentence, TaskDataError, TokenVocab, clean_review, load_imdb_sample,
                    load_treebank, read_conllu, read_labelled_csv, split_upload, tokenize)
 from .tagger import LSTMTagger, TaggedWords, TaggerConfig, TaggerVocabs, split_words, tag_words
-from .training import (CLASSIFIER_PRESETS, TAGGER_PRESETS, ClassifierTrainConfig, ClassifierTraining,
-                       TaggerTrainConfig, TaggerTraining, classifier_preset, tagger_preset)
 
 TASK_KINDS = ("tagger", "classifier")
-
-
-def build_model(config: dict) -> nn.Module:
-    """The untrained model a task run's config describes (``kind`` tagger or classifier)."""
-    kind = config.get("kind")
-    if kind == "tagger":
-        return LSTMTagger(TaggerConfig(**config["model"]))
-    if kind == "classifier":
-        return LSTMClassifier(ClassifierConfig(**config["model"]))
-    raise ValueError(f"unknown kind of run {kind!r}")
 
 
 def tagger_vocabs(config: dict) -> TaggerVocabs:
@@ -49,7 +37,5 @@ __all__ = [
     "BagOfWordsBaseline", "ClassifierConfig", "LSTMClassifier", "ReadReview", "read_review", "LabelledTexts",
     "TaggedSentence", "TaskDataError", "TokenVocab", "clean_review", "load_imdb_sample", "load_treebank",
     "read_conllu", "read_labelled_csv", "split_upload", "tokenize", "LSTMTagger", "TaggedWords",
-    "TaggerConfig", "TaggerVocabs", "split_words", "tag_words", "CLASSIFIER_PRESETS", "TAGGER_PRESETS",
-    "ClassifierTrainConfig", "ClassifierTraining", "TaggerTrainConfig", "TaggerTraining",
-    "classifier_preset", "tagger_preset", "TASK_KINDS", "build_model", "tagger_vocabs", "classifier_vocab",
+    "TaggerConfig", "TaggerVocabs", "split_words", "tag_words", "TASK_KINDS", "tagger_vocabs", "classifier_vocab",
 ]

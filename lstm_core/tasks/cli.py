@@ -9,19 +9,15 @@ print the held-out accuracy as their last line, ``accuracy=0.XXXX``.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from ..runs import RunStore
+from ..runs import RunStore, default_store_root
 from .data import read_labelled_csv, split_upload
 from .training import (CLASSIFIER_PRESETS, TAGGER_PRESETS, ClassifierTraining, TaggerTraining,
                        classifier_preset, tagger_preset)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-
-
 def _store(args) -> RunStore:
-    return RunStore(args.out or os.environ.get("LSTM_LAB_RUNS", REPO_ROOT / "runs"))
+    return RunStore(args.out or default_store_root())
 
 
 def _overrides(args) -> dict:
@@ -33,9 +29,9 @@ def _overrides(args) -> dict:
     return overrides
 
 
-def _report(row, loss, accuracy) -> None:
+def _report(row, metrics) -> None:
     print(f"step {row['step']:6d}  {row['seconds']:7.1f}s  train {row['train_loss']:.3f}  "
-          f"test loss {loss:.3f}  accuracy {accuracy:.4f}", flush=True)
+          f"test loss {metrics['valid_loss']:.3f}  accuracy {metrics['valid_accuracy']:.4f}", flush=True)
 
 
 def train_tagger_command(args) -> int:
@@ -43,7 +39,8 @@ def train_tagger_command(args) -> int:
                               name=f"tagger ({args.preset})")
     print(f"training the tagger ({args.preset}) on {len(training.train_sentences):,} sentences; "
           f"testing on {training.split_name}; run folder {training.run_dir}", flush=True)
-    evaluation = training.run_to_end(on_eval=_report)
+    training.run(on_eval=_report)
+    evaluation = training.evaluation
     worst = sorted((v["accuracy"], tag) for tag, v in evaluation["per_class"].items() if v["total"])[:3]
     print("weakest tags: " + ", ".join(f"{tag} {acc:.1%}" for acc, tag in worst))
     print(f"trained {training.train_seconds:.1f}s, {training.step_count} steps; run saved in {training.run_dir}")
@@ -63,7 +60,8 @@ def train_classifier_command(args) -> int:
     print(f"training the classifier ({args.preset}) on {training.data_name}; run folder {training.run_dir}",
           flush=True)
     print(f"bag-of-words baseline on the same split: accuracy {training.baseline_accuracy:.4f}", flush=True)
-    evaluation = training.run_to_end(on_eval=_report)
+    training.run(on_eval=_report)
+    evaluation = training.evaluation
     print(f"trained {training.train_seconds:.1f}s, {training.step_count} steps; run saved in {training.run_dir}")
     print(f"accuracy={evaluation['accuracy']:.4f}")
     return 0

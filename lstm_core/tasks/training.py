@@ -1,29 +1,26 @@
 """Training the seed tasks live: the tagger and the sentiment classifier, one step at a time.
 
-:class:`TaggerTraining` and :class:`ClassifierTraining` follow the protocol of
-:mod:`lstm_core.background` (``step()``, ``finished()``, ``progress()``, ``evaluation_due()``,
-``evaluate(full)``, ``save(status)``, ``metrics()``, ``set_lr()``), so the app's background
-trainer drives them exactly as it drives a character model, and the command line runs them with
-:meth:`TaskTraining.run_to_end`. Each metrics row has ``step``, ``epoch``, ``seconds``,
-``train_loss``, ``valid_loss``, ``valid_accuracy``, ``items_per_sec`` (words or reviews per
-second), ``grad_norm`` and ``lr``. The run is saved in the run store with kind ``tagger`` or
-``classifier``; the final evaluation (accuracy per class and the confusion matrix, and for the
-classifier the bag-of-words baseline on the same split) is written into its ``config.json``.
+:class:`TaggerTraining` and :class:`ClassifierTraining` are :class:`lstm_core.trainer.Training`\ s:
+the one training loop (budget, step template, evaluation, checkpoints, resumption) runs them exactly
+as it runs a character model, in the app's background trainer and on the command line. Each metrics
+row has ``step``, ``epoch``, ``seconds``, ``train_loss``, ``valid_loss``, ``valid_accuracy``,
+``items_per_sec`` (words or reviews per second), ``grad_norm`` and ``lr``. The run is saved in the
+run store with kind ``tagger`` or ``classifier``; the final evaluation (accuracy per class and the
+confusion matrix, and for the classifier the bag-of-words baseline on the same split) is written
+into its ``config.json``.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 import torch
 import torch.nn as nn
 
 from ..model import check_range
-from ..runs import CONFIG_FILE, RunStore, read_config, write_json
-from ..training import BudgetedTraining, TrainingDiverged, check_budget
+from ..runs import CONFIG_FILE, RunError, RunStore, read_config, write_json
+from ..trainer import LR_RANGE, Training, check_budget, make_optimizer
 from .baseline import BagOfWordsBaseline
 from .classifier import ClassifierConfig, LSTMClassifier, encode_batch
 from .data import (LabelledTexts, TaggedSentence, TokenVocab, load_imdb_sample, load_treebank, tokenize,
@@ -46,13 +43,14 @@ class TaskTrainConfig:
     seed: int = 0
     eval_every_seconds: float = 5.0
     schedule: str = "constant"  # "cosine" decays the rate to 10% over the budget
+    warmup_steps: int = 0
 
     def check(self) -> None:
         if self.schedule not in ("constant", "cosine"):
             raise ValueError(f"schedule must be constant or cosine, got {self.schedule!r}")
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be adam or sgd, got {self.optimizer!r}")
-        check_range("learning rate", self.lr, 1e-6, 10.0)
+        check_range("learning rate", self.lr, *LR_RANGE)
         check_range("batch size", self.batch_size, 1, 1024)
         check_budget(self.max_seconds, self.epochs)
 
@@ -185,41 +183,29 @@ def confusion_report(true: np.ndarray, predicted: np.ndarray, names: list[str]) 
 
 
 # -- the shared training loop ------------------------------------------------------------------
-class TaskTraining(BudgetedTraining):
-    """What both tasks share: budget, optimiser, one step, divergence checks, metrics and saving."""
+class TaskTraining(Training):
+    """What both tasks share: the optimiser, batches cut from groups of similar items, evaluations
+    recorded with their accuracy, and the final evaluation saved with the run."""
 
     kind = "task"
-    item_name = "items"  # what one trained item is, for throughput figures
 
     def __init__(self, config: TaskTrainConfig, model: nn.Module, store: RunStore | None, name: str):
         self.config = config
         self.model = model
-        params = model.parameters()
-        if config.optimizer == "sgd":
-            self.optimizer = torch.optim.SGD(params, lr=config.lr, weight_decay=config.weight_decay)
-        else:
-            self.optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        self.optimizer = make_optimizer(model, config.optimizer, config.lr, config.weight_decay)
         self.rng = np.random.default_rng(config.seed)
-        self.base_lr = config.lr
-        self.step_count = 0
-        self.epoch = 0
-        self.train_seconds = 0.0
-        self.rows: list[dict] = []
-        self.samples: list[dict] = []  # the background trainer reads this; tasks have no text samples
-        self.last_eval_at = -math.inf
         self.evaluation: dict | None = None  # the final, full evaluation
         self._batches: list[list[int]] = []
         self.steps_per_epoch = len(self.epoch_batches())
-        self.store = store
-        self.run_dir = store.create(name, self.describe()) if store is not None else None
+        self.start_bookkeeping(store, name)
 
     # subclasses provide: describe(), epoch_batches(), loss_on(batch indices) -> (loss, items), evaluate()
-    def _next_indices(self) -> list[int]:
+    def training_loss(self) -> tuple[torch.Tensor, int]:
         if not self._batches:
             self._batches = self.epoch_batches()
             if self.step_count:
                 self.epoch += 1
-        return self._batches.pop()
+        return self.loss_on(self._batches.pop())
 
     def batches_of(self, groups: list[list[int]]) -> list[list[int]]:
         """Shuffled batches, each cut from one group of similar items, in shuffled order.
@@ -234,61 +220,19 @@ class TaskTraining(BudgetedTraining):
             batches.extend(group[k:k + size] for k in range(0, len(group), size))
         return [batches[j] for j in self.rng.permutation(len(batches))]
 
-    def step(self) -> dict:
-        """One optimisation step on the next batch; returns its metrics row."""
-        started = time.perf_counter()
-        self.model.train()
-        lr = self.current_lr()
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-        loss, items = self.loss_on(self._next_indices())
-        loss_value = loss.item()
-        if not math.isfinite(loss_value):
-            raise TrainingDiverged(self.divergence_message(f"the loss became {loss_value}"))
-        grad_norm = self.apply_gradients(loss)
-        elapsed = time.perf_counter() - started
-        self.train_seconds += elapsed
-        self.step_count += 1
-        row = {"step": self.step_count, "epoch": self.step_count / self.steps_per_epoch,
-               "seconds": self.train_seconds, "train_loss": loss_value, "valid_loss": math.nan,
-               "valid_accuracy": math.nan, "grad_norm": grad_norm, "lr": lr,
-               "items_per_sec": items / elapsed}
-        self.rows.append(row)
-        return row
+    def row_extras(self, loss_value: float) -> dict:
+        return {"valid_accuracy": float("nan")}
 
-    def divergence_message(self, what: str) -> str:
-        return (f"Training diverged at step {self.step_count}: {what}. The learning rate ({self.base_lr:g}) "
-                "is too high for this model; lower it or turn on gradient clipping. The last good checkpoint is kept.")
+    def record_accuracy(self, loss: float, accuracy: float) -> dict[str, float]:
+        return self.record_evaluation({"valid_loss": loss, "valid_accuracy": accuracy})
 
-    def record_evaluation(self, loss: float, accuracy: float) -> None:
-        self.last_eval_at = self.train_seconds
-        if self.rows:
-            self.rows[-1]["valid_loss"] = loss
-            self.rows[-1]["valid_accuracy"] = accuracy
-
-    def save(self, status: str = "running") -> None:
-        """Checkpoint the weights, write the metrics and (once measured) the final evaluation."""
-        if self.run_dir is None:
-            return
-        if self.evaluation is not None:  # before the weights: a reader reloads when the weights change
+    def save_extras(self) -> None:
+        """The final evaluation and its summary line, once measured."""
+        if self.evaluation is not None:
             config = read_config(self.run_dir)
             config["evaluation"] = self.evaluation
             config["summary"] = f"accuracy {self.evaluation['accuracy']:.1%} on {self.evaluation['split']}"
             write_json(self.run_dir / CONFIG_FILE, config)
-        self.write_checkpoint(status)
-
-    def run_to_end(self, on_eval=None) -> dict:
-        """Train until the budget is used (the command line); returns the full final evaluation."""
-        while not self.finished():
-            row = self.step()
-            if self.evaluation_due():
-                loss, accuracy = self.evaluate()
-                if on_eval:
-                    on_eval(row, loss, accuracy)
-                self.save()
-        self.evaluate(full=True)
-        self.save(status="finished")
-        return self.evaluation
 
 
 # -- the tagger --------------------------------------------------------------------------------
@@ -318,6 +262,10 @@ class TaggerTraining(TaskTraining):
         self.loss_function = nn.NLLLoss(ignore_index=-100)
         super().__init__(config, model, store, name or f"tagger {config.hidden_size}"
                          f"{' bi' if config.bidirectional else ''}{' chars' if chars else ''}")
+
+    @classmethod
+    def from_saved(cls, config: dict) -> "TaggerTraining":
+        return cls(TaggerTrainConfig.from_dict(config["train"]))
 
     def epoch_batches(self) -> list[list[int]]:
         """Batches of sentences of equal length (so that nothing is padded while training)."""
@@ -350,7 +298,7 @@ class TaggerTraining(TaskTraining):
         return loss, int(lengths.sum())
 
     @torch.no_grad()
-    def evaluate(self, full: bool = False) -> tuple[float, float]:
+    def evaluate(self, full: bool = False) -> dict[str, float]:
         """Test loss and accuracy per word (a fixed slice while training, the whole split when ``full``)."""
         self.model.eval()
         sentences = self.test_sentences if full else self.test_sentences[:self.config.eval_sentences]
@@ -364,11 +312,11 @@ class TaggerTraining(TaskTraining):
             predicted.append(log_probs[real].argmax(dim=1).numpy())
         true, predicted = np.concatenate(true), np.concatenate(predicted)
         loss, accuracy = total_loss / len(true), float((true == predicted).mean())
-        self.record_evaluation(loss, accuracy)
+        metrics = self.record_accuracy(loss, accuracy)
         if full:
             self.evaluation = {**confusion_report(true, predicted, self.vocabs.tags), "split": self.split_name,
                                "loss": loss, "step": self.step_count, "seconds": self.train_seconds}
-        return loss, accuracy
+        return metrics
 
 
 # -- the classifier ----------------------------------------------------------------------------
@@ -385,6 +333,8 @@ class ClassifierTraining(TaskTraining):
         if train is None or held_out is None:
             train, held_out = load_imdb_sample()
             data_name = "IMDB sample: first 1,600 reviews train, last 400 held out"
+        else:  # texts passed in (an uploaded CSV): not kept with the run
+            config = replace(config, data="upload")
         self.train_data, self.held_out = train, held_out
         self.data_name = data_name or f"{len(train):,} texts train, {len(held_out):,} held out"
         self.label_names = list(train.label_names)
@@ -402,6 +352,12 @@ class ClassifierTraining(TaskTraining):
                                                 config.readout, config.dropout))
         super().__init__(config, model, store, name or f"classifier {config.hidden_size}"
                          f"{' bi' if config.bidirectional else ''} {config.readout}")
+
+    @classmethod
+    def from_saved(cls, config: dict) -> "ClassifierTraining":
+        if config["train"].get("data", "imdb") != "imdb":
+            raise RunError("This classifier trained on an uploaded CSV, which is not kept; it cannot be continued.")
+        return cls(ClassifierTrainConfig.from_dict(config["train"]))
 
     def epoch_batches(self) -> list[list[int]]:
         """Batches of reviews of nearly equal length (sorted by length plus a little noise)."""
@@ -426,7 +382,7 @@ class ClassifierTraining(TaskTraining):
         return nn.functional.cross_entropy(logits, self.train_labels[indices]), len(indices)
 
     @torch.no_grad()
-    def evaluate(self, full: bool = False) -> tuple[float, float]:
+    def evaluate(self, full: bool = False) -> dict[str, float]:
         """Held-out loss and accuracy (always the whole held-out set; it is small)."""
         self.model.eval()
         order = np.argsort([len(t) for t in self.held_out_tokens])  # similar lengths batch together
@@ -440,9 +396,9 @@ class ClassifierTraining(TaskTraining):
             predicted[chunk] = logits.argmax(dim=1).numpy()
         true = self.held_out_labels.numpy()
         loss, accuracy = total_loss / len(true), float((true == predicted).mean())
-        self.record_evaluation(loss, accuracy)
+        metrics = self.record_accuracy(loss, accuracy)
         if full:
             self.evaluation = {**confusion_report(true, predicted, self.label_names),
                                "split": f"{len(true):,} held-out texts", "loss": loss, "step": self.step_count,
                                "seconds": self.train_seconds, "baseline_accuracy": self.baseline_accuracy}
-        return loss, accuracy
+        return metrics

@@ -1,0 +1,323 @@
+"""The one training loop that every training shares: character models and the seed tasks alike.
+
+After minGPT's ``Trainer.run``: :class:`Training` owns the budget (seconds or epochs), the learning
+rate (warm-up, cosine decay, changed while it runs), the step template around a model-specific
+loss, divergence checks, evaluation at intervals, previews, checkpoints in the run store, and
+resumption from a checkpoint. It reports through callbacks and never imports the app::
+
+    training = CharTraining(config, store=store)      # or TaggerTraining, ClassifierTraining
+    finished = training.run(should_stop=lambda: False, on_step=print_row, on_eval=report, on_preview=show)
+
+The command line, the benchmark and the app's background trainer all drive :meth:`Training.run`.
+A subclass provides the model-specific parts:
+
+    training_loss() -> (loss tensor, items in the batch)    one batch of the training data
+    evaluate(full=False) -> {"valid_loss": ..., ...}       validation metrics (recorded on the last row)
+    describe() -> dict                                      what the run's config.json holds
+    from_saved(config) -> Training                          the same training rebuilt from config.json
+and may override ``row_extras`` (more columns per step), ``loss_ceiling`` (a loss that means the
+training diverged), ``preview`` (a sample of what the model does now) and ``save_extras``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.nn as nn
+from safetensors.torch import load_file, save_file
+
+from .model import check_range
+from .runs import (METRICS_FILE, OPTIMIZER_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, RunError, RunStore,
+                   read_config, read_metrics, read_weights, save_weights, temporary_twin, write_json)
+
+LOG2E = 1 / math.log(2)  # nats -> bits
+LR_RANGE = (1e-6, 10.0)
+PROGRESS_FIELDS = ("step_count", "epoch", "train_seconds", "base_lr", "last_eval_at", "best_valid")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or exploded; the message explains it in plain words."""
+
+
+def check_budget(max_seconds: float | None, epochs: float | None) -> None:
+    """A training needs a time budget or a number of epochs (or both), each in a sane range."""
+    if max_seconds is None and epochs is None:
+        raise ValueError("set a time budget (seconds) or a number of epochs")
+    if max_seconds is not None:
+        check_range("time budget (seconds)", max_seconds, 1, 24 * 3600)
+    if epochs is not None:
+        check_range("epochs", epochs, 0.01, 10_000)
+
+
+def save_optimizer(optimizer: torch.optim.Optimizer, folder: Path) -> list[dict]:
+    """Write the optimizer's moment tensors as safetensors (nothing pickled); returns its param groups."""
+    state = optimizer.state_dict()
+    tensors = {f"{index}.{name}": torch.as_tensor(value).detach().cpu().contiguous()
+               for index, slots in state["state"].items() for name, value in slots.items()}
+    tmp = temporary_twin(folder / OPTIMIZER_FILE)
+    save_file(tensors, str(tmp))
+    tmp.replace(folder / OPTIMIZER_FILE)
+    return state["param_groups"]
+
+
+def load_optimizer(optimizer: torch.optim.Optimizer, folder: Path, param_groups: list[dict]) -> None:
+    """Restore what :func:`save_optimizer` wrote; a corrupt or foreign file raises RunError."""
+    try:
+        tensors = load_file(str(folder / OPTIMIZER_FILE))
+        state: dict[int, dict] = {}
+        for key, value in tensors.items():
+            index, name = key.split(".", 1)
+            state.setdefault(int(index), {})[name] = value
+        optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+    except Exception as err:  # noqa: BLE001 - any malformed file is refused the same way
+        raise RunError(f"The optimizer state of this run cannot be read ({type(err).__name__}); "
+                       "it cannot be continued, but it can still be inspected.") from None
+
+
+def make_optimizer(model: nn.Module, name: str, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    """AdamW (decoupled weight decay) or plain SGD, as a training's settings ask."""
+    if name == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay)
+    return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+
+class Training:
+    """One training, advanced by :meth:`step` or driven to its end by :meth:`run`; saves itself as a run.
+
+    A subclass's ``__init__`` sets ``config`` (with ``lr``, ``grad_clip``, ``schedule``,
+    ``warmup_steps``, ``max_seconds``, ``epochs``, ``eval_every_seconds``), ``model``,
+    ``optimizer`` and ``steps_per_epoch``, then calls :meth:`start_bookkeeping`.
+    """
+
+    kind = "training"
+    item_name = "items"  # what one trained item is, for throughput figures
+    throughput_column = "items_per_sec"
+    previews = False  # whether it samples what the model does now (preview, preview_temperature)
+
+    def start_bookkeeping(self, store: RunStore | None, name: str) -> None:
+        """The counters every training keeps, and its run folder (created now when there is a store)."""
+        self.base_lr = self.config.lr
+        self.step_count = 0
+        self.epoch = 0
+        self.train_seconds = 0.0
+        self.rows: list[dict] = []
+        self.samples: list[dict] = []  # {"step", "seconds", "text"}, for trainings that preview
+        self.last_eval_at = 0.0
+        self.last_preview_at = -math.inf
+        self.best_valid = math.inf
+        self.store = store
+        self.run_dir = store.create(name, self.describe()) if store is not None else None
+
+    # -- what a subclass provides ---------------------------------------------------------
+    def training_loss(self) -> tuple[torch.Tensor, int]:
+        raise NotImplementedError
+
+    def evaluate(self, full: bool = False) -> dict[str, float]:
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        raise NotImplementedError
+
+    @classmethod
+    def from_saved(cls, config: dict) -> "Training":
+        raise NotImplementedError
+
+    def row_extras(self, loss_value: float) -> dict:
+        """More columns for a step's metrics row (bits per character, say)."""
+        return {}
+
+    def loss_ceiling(self) -> float | None:
+        """A training loss above which the training has diverged (None: only NaN or infinity)."""
+        return None
+
+    def preview_due(self) -> bool:
+        return False
+
+    def preview(self) -> dict:
+        raise NotImplementedError
+
+    def save_extras(self) -> None:
+        """Anything else the run folder keeps, written before the weights (a reader reloads on them)."""
+
+    # -- the budget and the learning rate --------------------------------------------------
+    @property
+    def total_steps(self) -> int | None:
+        if self.config.epochs is None:
+            return None
+        return max(1, round(self.config.epochs * self.steps_per_epoch))
+
+    def progress(self) -> float:
+        """Fraction of the budget used, 0..1 (time or epochs, whichever ends first)."""
+        done = []
+        if self.config.max_seconds is not None:
+            done.append(self.train_seconds / self.config.max_seconds)
+        if self.total_steps is not None:
+            done.append(self.step_count / self.total_steps)
+        return min(1.0, max(done))
+
+    def finished(self) -> bool:
+        return self.progress() >= 1.0
+
+    def set_lr(self, lr: float) -> None:
+        check_range("learning rate", lr, *LR_RANGE)
+        self.base_lr = lr
+
+    def current_lr(self) -> float:
+        """The base rate, warmed up linearly over the first steps, then cosine-decayed to 10% if asked."""
+        lr = self.base_lr
+        warmup = self.config.warmup_steps
+        if warmup and self.step_count < warmup:
+            lr *= (self.step_count + 1) / warmup
+        if self.config.schedule == "cosine":
+            lr *= 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * self.progress()))
+        return lr
+
+    # -- one step --------------------------------------------------------------------------
+    def step(self) -> dict:
+        """One optimisation step on the next batch; returns its metrics row."""
+        started = time.perf_counter()
+        self.model.train()
+        lr = self.current_lr()
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        loss, items = self.training_loss()
+        loss_value = loss.item()
+        self.check_loss(loss_value)
+        grad_norm = self.apply_gradients(loss)
+        elapsed = time.perf_counter() - started
+        self.train_seconds += elapsed
+        self.step_count += 1
+        row = {"step": self.step_count, "epoch": self.step_count / self.steps_per_epoch,
+               "seconds": self.train_seconds, "train_loss": loss_value, "valid_loss": math.nan,
+               "grad_norm": grad_norm, "lr": lr, self.throughput_column: items / elapsed,
+               **self.row_extras(loss_value)}
+        self.rows.append(row)
+        return row
+
+    def check_loss(self, loss_value: float) -> None:
+        if not math.isfinite(loss_value):
+            raise TrainingDiverged(self.divergence_message(f"the loss became {loss_value}"))
+        ceiling = self.loss_ceiling()
+        if ceiling is not None and self.step_count > 10 and loss_value > ceiling:
+            raise TrainingDiverged(self.divergence_message(
+                f"the loss reached {loss_value:.2f} nats, twice what uniform guessing costs ({ceiling / 2:.2f})"))
+
+    def apply_gradients(self, loss: torch.Tensor) -> float:
+        """Backpropagate ``loss``, clip, and update; returns the gradient norm before clipping."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clip = self.config.grad_clip if self.config.grad_clip is not None else math.inf
+        grad_norm = float(nn.utils.clip_grad_norm_(self.model.parameters(), clip))
+        if not math.isfinite(grad_norm):
+            raise TrainingDiverged(self.divergence_message(f"the gradient norm became {grad_norm}"))
+        self.optimizer.step()
+        return grad_norm
+
+    def divergence_message(self, what: str) -> str:
+        return (f"Training diverged at step {self.step_count}: {what}. The learning rate ({self.base_lr:g}) is too "
+                "high for this model, so each update overshoots and the weights blow up. Lower the learning rate "
+                f"(try {self.base_lr / 10:g}) or turn on gradient clipping. The last good checkpoint is kept.")
+
+    # -- the loop --------------------------------------------------------------------------
+    def evaluation_due(self) -> bool:
+        return self.train_seconds - self.last_eval_at >= self.config.eval_every_seconds
+
+    def record_evaluation(self, metrics: dict[str, float]) -> dict[str, float]:
+        """Put validation metrics on the newest row (they were measured after its step)."""
+        self.last_eval_at = self.train_seconds
+        if self.rows:
+            self.rows[-1].update(metrics)
+        self.best_valid = min(self.best_valid, metrics["valid_loss"])
+        return metrics
+
+    def run(self, should_stop: Callable[[], bool] | None = None, on_step: Callable[[dict], None] | None = None,
+            on_eval: Callable[[dict, dict], None] | None = None,
+            on_preview: Callable[[dict], None] | None = None) -> bool:
+        """Train until the budget is used (True: then evaluated in full and saved as finished) or until
+        ``should_stop()`` says so (False: the caller decides between :meth:`finish` and a paused save).
+
+        Checkpoints are written at every evaluation; a diverging loss saves the last good weights
+        with the status ``diverged`` and raises :class:`TrainingDiverged`.
+        """
+        while not self.finished():
+            if should_stop is not None and should_stop():
+                return False
+            try:
+                row = self.step()
+            except TrainingDiverged:
+                self.save(status="diverged")
+                raise
+            if on_step is not None:
+                on_step(row)
+            if self.evaluation_due():
+                metrics = self.evaluate()
+                self.save()
+                if on_eval is not None:
+                    on_eval(row, metrics)
+            if self.preview_due():
+                sample = self.preview()
+                if on_preview is not None:
+                    on_preview(sample)
+        self.finish("finished")
+        return True
+
+    def finish(self, status: str) -> dict[str, float]:
+        """The final, full evaluation, then the run saved with ``status`` (finished or stopped)."""
+        metrics = self.evaluate(full=True)
+        self.save(status=status)
+        return metrics
+
+    # -- saving and continuing -------------------------------------------------------------
+    def metrics(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows)
+
+    def save(self, status: str = "running") -> None:
+        """Checkpoint everything a later :meth:`resume` needs (only ever called with finite weights):
+        extras, optimizer and progress, then the weights, the metrics and the index."""
+        if self.run_dir is None:
+            return
+        self.save_extras()
+        write_json(self.run_dir / SAMPLES_FILE, self.samples[-50:])
+        groups = save_optimizer(self.optimizer, self.run_dir)
+        write_json(self.run_dir / RESUME_FILE, {**{name: getattr(self, name) for name in PROGRESS_FIELDS},
+                                                "param_groups": groups})
+        save_weights(self.model, self.run_dir / WEIGHTS_FILE)
+        metrics = self.metrics()
+        tmp = temporary_twin(self.run_dir / METRICS_FILE)
+        metrics.to_csv(tmp, index=False)
+        tmp.replace(self.run_dir / METRICS_FILE)
+        self.store.update(self.run_dir, status=status, metrics=metrics)
+
+    @classmethod
+    def resume(cls, run_dir, store: RunStore) -> "Training":
+        """Continue a saved run where it stopped: weights, optimizer, step, clock, metrics and samples.
+
+        The run keeps its folder and budget. A run that never reached its first checkpoint (queued
+        when the server stopped) starts from the beginning in the same folder.
+        """
+        run_dir = Path(run_dir)
+        saved = read_config(run_dir)
+        if saved.get("kind") != cls.kind:
+            raise RunError(f"This run is a {saved.get('kind')} run, not a {cls.kind} run.")
+        training = cls.from_saved(saved)
+        training.run_dir, training.store = run_dir, store
+        if not (run_dir / WEIGHTS_FILE).is_file():
+            return training  # nothing was trained yet: start over, in the same folder
+        if not (run_dir / RESUME_FILE).is_file():
+            raise RunError("This run cannot be continued: it was saved without its optimizer state.")
+        training.model.load_state_dict(read_weights((run_dir / WEIGHTS_FILE).read_bytes(), training.model,
+                                                    run_dir.name))
+        progress = json.loads((run_dir / RESUME_FILE).read_text(encoding="utf-8"))
+        load_optimizer(training.optimizer, run_dir, progress["param_groups"])
+        for name in PROGRESS_FIELDS:
+            setattr(training, name, progress[name])
+        training.rows = read_metrics(run_dir).to_dict("records")
+        samples = run_dir / SAMPLES_FILE
+        training.samples = json.loads(samples.read_text(encoding="utf-8")) if samples.is_file() else []
+        return training
