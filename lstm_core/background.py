@@ -115,6 +115,11 @@ class BackgroundTrainer:
     def release(self) -> None:
         """Its session is gone: pause, and let another session continue the run."""
         self.pause(wait=False)
+        self._let_go()
+
+    def _let_go(self) -> None:
+        """No longer hold the run: it ended, or its session is gone (a paused run may then be continued
+        or deleted elsewhere)."""
         if self.training.run_dir is not None and not self._released:
             self._released = True
             release(self.training.run_dir)
@@ -203,6 +208,7 @@ class BackgroundTrainer:
                     self._status = "finished" if finished else "stopped"
                     self._message = f"{word} after {training.step_count:,} steps; the run is saved."
                     self._samples = list(training.samples)
+                self._let_go()
             else:
                 training.save(status="paused")
                 with self._lock:
@@ -211,10 +217,12 @@ class BackgroundTrainer:
             self._flush(pending)
             with self._lock:
                 self._status, self._message = "diverged", str(err)
+            self._let_go()
         except Exception as err:  # noqa: BLE001 - report any failure to the user instead of dying silently
             traceback.print_exc()
             with self._lock:
                 self._status, self._message = "failed", f"Training failed: {type(err).__name__}: {err}"
+            self._let_go()
 
     def _flush(self, pending: list[dict]) -> None:
         with self._lock:
@@ -229,3 +237,4 @@ class BackgroundTrainer:
             self.training.finish(status)  # the full evaluation, as a stop while training does
         else:
             self.training.save(status=status)
+        self._let_go()

@@ -21,7 +21,10 @@ passages = st.cache_data(analysis.validation_passages, max_entries=4)(corpus)
 source = st.radio("Text", ["validation passage", "typed"], horizontal=True,
                   index=1 if query_value("source") == "typed" else 0)
 if source == "typed":
-    text = st.text_area("Your text", query_value("text", "HARPAGON.\n\nAu voleur!\n")[:2000], max_chars=2000)
+    linked_text = query_value("text", "HARPAGON.\n\nAu voleur!\n")
+    if len(linked_text) > 2000:
+        st.warning(f"The link's text has {len(linked_text):,} characters; only its first 2,000 are traced.")
+    text = st.text_area("Your text", linked_text[:2000], max_chars=2000)
     set_query(source="typed", text=text, passage=None)
 else:
     if corpus not in ("full", "seed"):

@@ -23,7 +23,12 @@ st.title("Generate")
 run_id, run = selected_run()
 model, vocab = run.model, run.vocab
 
-prime = st.text_area("Prime text (the model reads it first)", query_value("prime", "HARPAGON.\n\n")[:2000], max_chars=2000)
+MAX_PRIME = 2000
+linked_prime = query_value("prime", "HARPAGON.\n\n")
+if len(linked_prime) > MAX_PRIME:
+    st.warning(f"The link's prime text has {len(linked_prime):,} characters; the box holds {MAX_PRIME:,}, so only "
+               f"its first {MAX_PRIME:,} are used.")
+prime = st.text_area("Prime text (the model reads it first)", linked_prime[:MAX_PRIME], max_chars=MAX_PRIME)
 c1, c2, c3, c4, c5 = st.columns(5)
 temperature = c1.slider("Temperature (0 = greedy)", 0.0, 2.0, query_number("temperature", 0.8, 0.0, 2.0, float, warn=True), 0.05,
                         key="temperature")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import pytest
 
@@ -130,3 +131,35 @@ def test_the_cap_queues_a_third_trainer_and_reports_its_place(store, trainers):
     first.stop(wait=True)
     wait_until(lambda: third.snapshot().status == "running", what="the queued trainer to take the free slot")
     assert third.snapshot().queue_position is None
+
+
+def test_a_run_cannot_be_deleted_while_another_session_trains_it(store, trainers):
+    """Tab A trains; tab B tries to delete the run: refused, and tab A's training goes on unharmed."""
+    trainer = BackgroundTrainer(tiny_training(store, max_seconds=60.0))
+    trainers.append(trainer)
+    trainer.start()
+    wait_until(lambda: trainer.snapshot().step >= 5, what="5 steps")
+    run_id = Path(trainer.snapshot().run_dir).name
+    with pytest.raises(lstm_core.RunError, match="stop it there first"):
+        lstm_core.RunStore(store.root).delete(run_id)  # another session's store object, same server
+    steps = trainer.snapshot().step
+    wait_until(lambda: trainer.snapshot().step >= steps + 5, what="5 more steps")
+    trainer.pause(wait=True)
+    with pytest.raises(lstm_core.RunError):
+        store.delete(run_id)  # paused in its tab: still held
+    trainer.stop(wait=True)
+    assert trainer.snapshot().status == "stopped"
+    store.delete(run_id)  # ended: it may go now
+    assert run_id not in set(store.list()["id"])
+
+
+def test_a_closed_tab_lets_go_of_its_paused_run(store, trainers):
+    trainer = BackgroundTrainer(tiny_training(store, max_seconds=60.0))
+    trainers.append(trainer)
+    trainer.start()
+    wait_until(lambda: trainer.snapshot().step >= 3, what="3 steps")
+    run_dir = trainer.snapshot().run_dir
+    trainer.release()  # the session ended: the trainer pauses and lets go
+    trainer.join()
+    assert trainer.snapshot().status == "paused"
+    assert not lstm_core.runs.is_held(run_dir)

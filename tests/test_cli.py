@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_core import QUANTITIES, cli, load_run, sample
+from lstm_core import QUANTITIES, RunStore, cli, load_run, sample
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,3 +121,14 @@ def test_bench_help():
     done = lstm_core_cli("bench", "--help")
     assert done.returncode == 0
     assert "usage: python -m lstm_core bench" in done.stdout and "--quick" in done.stdout
+
+
+def test_a_diverging_training_is_saved_as_diverged(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "configure_torch_threads", lambda: None)
+    code = cli.main(["train", "--preset", "diverging-lr", "--corpus", "seed", "--hidden", "32", "--lr", "10",
+                     "--epochs", "1", "--out", str(tmp_path)])
+    assert code == 2
+    assert capsys.readouterr().err.startswith("error: Training diverged at step")
+    row = RunStore(tmp_path).list().iloc[0]
+    assert row["status"] == "diverged"  # not "running" for ever
+    assert row["steps"] >= 1 and row["seconds"] > 0

@@ -68,3 +68,12 @@ def test_bad_settings_in_the_link_are_brought_into_range(tiny):
     assert at.slider(key="temperature").value == 0.0
     assert next(s for s in at.slider if s.label.startswith("Length")).value == 10
     assert any("closest known form" in i.value for i in generate(run_id, prime="Ñon.").info)
+
+
+def test_a_prime_longer_than_the_box_is_cut_with_a_word(tiny):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update({"run": tiny, "prime": "A" * 2500, "length": "20"})
+    at.run()
+    assert not at.exception
+    assert any("2,500 characters" in w.value and "first 2,000" in w.value for w in at.warning)
+    assert at.text_area[0].value == "A" * 2000

@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import save_file
 
 from lstm_core import PRETRAINED_DIR, CharLSTM, ModelConfig, RunError, RunStore, Vocab, export_zip, load_run
-from lstm_core.runs import CONFIG_FILE, METRICS_FILE, SAMPLES_FILE, WEIGHTS_FILE, save_weights
+from lstm_core.runs import CONFIG_FILE, METRICS_FILE, SAMPLES_FILE, WEIGHTS_FILE, hold, release, save_weights
 
 VOCAB_CHARS = list("\n abcdefgh")
 
@@ -290,3 +290,63 @@ def test_import_refuses_bad_uploads(store):
         store.import_zip(zip_of({CONFIG_FILE: config, WEIGHTS_FILE: b"\x00" * 100}))
     assert len(store.list()) == 1
     assert not [p for p in store.root.iterdir() if p.name.startswith(".import-")]
+
+
+# -- statuses survive renames, lost indexes and divergence; held runs stay -----------------------
+
+def test_renaming_keeps_the_status_and_the_figures(store):
+    path, _ = make_run(store)
+    store.update(path, status="paused")
+    store.rename(path.name, "renamed")
+    row = store.list().iloc[0]
+    assert row["name"] == "renamed" and row["status"] == "paused"  # still offered to be continued
+    assert row["steps"] == 3 and row["best_valid_loss"] == pytest.approx(2.1)
+
+
+def test_a_rebuilt_index_keeps_every_status(store):
+    paused, _ = make_run(store, "paused one")
+    store.update(paused, status="paused")
+    finished, _ = make_run(store, "finished one")
+    (store.root / "index.sqlite").unlink()
+    rebuilt = RunStore(store.root).list().set_index("id")
+    assert rebuilt.loc[paused.name, "status"] == "paused"
+    assert rebuilt.loc[finished.name, "status"] == "finished"
+    assert rebuilt.loc[paused.name, "steps"] == 3
+
+
+def test_a_status_change_alone_keeps_steps_time_and_losses(store):
+    path, _ = make_run(store)
+    store.update(path, status="diverged")
+    row = store.list().iloc[0]
+    assert row["status"] == "diverged"
+    assert row["steps"] == 3 and row["seconds"] == pytest.approx(0.3) and row["train_loss"] == pytest.approx(2.2)
+
+
+def test_a_held_run_cannot_be_deleted(store):
+    path, _ = make_run(store)
+    hold(path)
+    try:
+        with pytest.raises(RunError, match="stop it there first"):
+            store.delete(path.name)
+        assert path.is_dir()
+    finally:
+        release(path)
+    store.delete(path.name)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("status", ["running", "queued", "created"])
+def test_runs_a_dead_process_left_unfinished_are_recovered_as_paused(store, status):
+    """A server killed mid-training (SIGKILL, power loss) leaves its runs 'running' for ever; at
+    start-up every unfinished run that no live trainer holds is shown as paused, to be continued."""
+    left, _ = make_run(store, "left behind")
+    store.update(left, status=status)
+    live, _ = make_run(store, "still training")
+    store.update(live, status="running")
+    hold(live)
+    try:
+        assert RunStore(store.root).recover_interrupted() == [left.name]
+    finally:
+        release(live)
+    statuses = store.list().set_index("id")["status"]
+    assert statuses[left.name] == "paused" and statuses[live.name] == "running"

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
+from lstm_core.runs import hold, release
 
 PAGE = "../pages/8_runs.py"
 
@@ -126,3 +127,17 @@ def test_import_through_the_page_accepts_an_export_and_refuses_a_corrupt_zip(sto
         assert at.error[0].value.startswith("This file was not imported:")
     assert "corrupt" in at.error[0].value or "not a zip" in at.error[0].value
     assert len(store.list()) == 3, "a refused import leaves nothing behind"
+
+
+def test_a_run_held_by_a_trainer_is_not_deleted(store, two_runs):
+    held = store.path(two_runs[0])
+    hold(held)  # training, or paused, in some tab of this server
+    try:
+        at = open_page()
+        at.selectbox(key="manage_run").set_value(two_runs[0]).run()
+        at.checkbox(key=f"confirm_{two_runs[0]}").check().run()
+        next(b for b in at.button if b.label == "Delete run").click().run()
+        assert any("stop it there first" in e.value for e in at.error)
+        assert held.is_dir() and two_runs[0] in set(store.list()["id"])
+    finally:
+        release(held)

@@ -167,3 +167,23 @@ def test_a_paused_run_left_by_a_closed_tab_continues_here(store):
     assert len(store.list()) == 1 and row["status"] == "stopped" and row["steps"] > 15
     metrics = lstm_core.load_run(store.path(row["id"])).metrics
     assert list(metrics["step"][:16]) == list(range(1, 17))  # the old steps kept, the new ones following
+
+
+def test_a_run_left_running_by_a_killed_server_is_offered_to_continue(store):
+    """The server died mid-training (kill -9): its run says 'running' on disk but no trainer holds it."""
+    config = lstm_core.preset_config("seed", hidden_size=8, batch_size=8, seq_len=20, max_seconds=20.0)
+    left = lstm_core.CharTraining(config, store=store, name="left by a killed server")
+    for _ in range(12):
+        left.step()
+    left.evaluate()
+    left.save(status="running")  # the last checkpoint before the process was killed
+    queued = lstm_core.CharTraining(config, store=store, name="queued when it died")  # status 'created'
+    at = open_page()
+    statuses = store.list().set_index("id")["status"]
+    assert statuses[left.run_dir.name] == "paused" and statuses[queued.run_dir.name] == "paused"
+    assert any(e.label == "Continue a paused run (2)" for e in at.expander)
+    at.selectbox(key="char_continue_choice").set_value(left.run_dir.name).run()
+    click(at, "char_continue")
+    rerun_until(at, lambda: figure(at, "Step") is not None and step(at) > 12)
+    click(at, "char_stop")
+    assert store.list().set_index("id").loc[left.run_dir.name, "status"] == "stopped"
