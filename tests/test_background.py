@@ -123,7 +123,7 @@ def test_the_cap_queues_a_third_trainer_and_reports_its_place(store, trainers):
     second.start()
     wait_until(lambda: second.snapshot().status == "running", what="the second trainer to run")
     third.start()
-    time.sleep(0.5)
+    wait_until(lambda: third.snapshot().queue_position is not None, what="the third trainer to join the queue")
     waiting = third.snapshot()
     assert waiting.status == "queued"
     assert waiting.queue_position == 1

@@ -111,7 +111,10 @@ def test_unknown_characters_are_replaced_and_reported():
     torch.manual_seed(5)
     model = CharLSTM(ModelConfig(len(VOCAB), hidden_size=8)).eval()
     tr = trace(model, VOCAB, "Où “ça”\t€")
-    assert tr.replacements["“"] == '"' or tr.replacements["“"] == VOCAB.fallback
+    assert '"' not in VOCAB.chars and tr.replacements["“"] == VOCAB.fallback  # no plain quote to stand in
+    quoted = Vocab.from_text(TEXT + '"')
+    assert trace(CharLSTM(ModelConfig(len(quoted), hidden_size=8)).eval(), quoted, "“oui”").replacements == \
+        {"“": '"', "”": '"'}  # the plain form, where the vocabulary has it
     assert tr.replacements["€"] == VOCAB.fallback
     assert len(tr.chars) == len("Où “ça”\t€")
     with pytest.raises(ValueError, match="no text"):

@@ -185,7 +185,8 @@ def test_diverging_preset_stops_with_a_plain_message(seed_corpus, tmp_path):
     assert "learning rate (0.5) is too high" in message and "Lower the learning rate" in message
     assert all(torch.isfinite(p).all() for p in training.model.parameters())  # the bad update was not applied
     training.save(status="diverged")  # the last good model can still be saved and loaded
-    assert load_run(training.run_dir).model is not None
+    saved = load_run(training.run_dir).model.state_dict()
+    assert all(torch.equal(saved[k], v) for k, v in training.model.state_dict().items())
 
 
 # -- saving ----------------------------------------------------------------------------------------
