@@ -24,8 +24,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
+from scripts.browser import launch  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
 TEXT_LENGTH, LAYERS, HIDDEN = 500, 2, 256
 TARGET_SECONDS = 3.0
 CHARTS_ON_PAGE = 9  # six heatmaps, surprisal, cell update, saturation
@@ -72,7 +72,7 @@ def measure_gates_page_ready(repeats: int = 3, quiet: bool = True) -> dict:
         every_step = f"{default_view}&from=0&to={TEXT_LENGTH}&top=64"  # all 500 steps, 64 units a map
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+                browser = launch(playwright)
                 tab = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
                 warm = load_and_wait(tab, every_step)  # imports, first trace, caches
                 times, full, home = [], [], []

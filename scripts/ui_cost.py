@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO_ROOT))
 import lstm_core  # noqa: E402
 from lstm_core.background import BackgroundTrainer, configure_torch_threads  # noqa: E402
 from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
+from scripts.browser import launch  # noqa: E402
 
 
 def throughput(run_dir: Path) -> tuple[float, int, float]:
@@ -64,8 +65,7 @@ def in_app(preset: str, seconds: float, root: Path) -> tuple[Path, float]:
     server, url = start_app_server(root)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                                 args=["--no-sandbox", "--disable-gpu"])
+            browser = launch(playwright)
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
             page.goto(f"{url}/train?preset={preset}&seconds={seconds:g}&autostart=1")
             page.evaluate(WATCH_STEP)  # the browser notes each change of the Step figure, every 50 ms

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-
 from lstm_core.background import configure_torch_threads  # noqa: E402
 from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
+from scripts.browser import find_chromium, launch  # noqa: E402
 
 configure_torch_threads(1)  # tests share two cores with each other and with the app server
 
@@ -45,15 +44,12 @@ def app_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's Chromium is missing: apt-get install -y chromium (.ci/run does this)")
+    if find_chromium() is None:
+        pytest.fail("No Chromium to drive: bash scripts/test.sh installs one (Debian's, or Playwright's own)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        instance = launch(playwright)
         yield instance
         instance.close()
 

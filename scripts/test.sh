@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# LSTM Lab's tests with everything they need: the Python requirements, a browser the browser tests
+# can drive (Debian's chromium through apt where apt is there, otherwise Playwright's own), then pytest.
+# Arguments go to pytest:  bash scripts/test.sh -m "not slow"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m pip install -q -r requirements-test.txt
+if ! python scripts/browser.py >/dev/null; then
+  if command -v apt-get >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    ($sudo apt-get update -qq && $sudo apt-get install -y -qq chromium >/dev/null) \
+      || echo "warning: apt could not install chromium"
+  fi
+  python scripts/browser.py >/dev/null || python -m playwright install chromium \
+    || echo "warning: no browser could be installed; the browser tests will fail"
+fi
+exec python -m pytest "$@"
