@@ -38,7 +38,7 @@ from lab_ui.common import run_store
 from lab_ui.charts import accuracy_figure, has_accuracy, loss_figure, signals_figure
 from lstm_core.background import MAX_CONCURRENT, BackgroundTrainer, Snapshot, run_is_held
 from lstm_core.runs import RECENT_STEPS, recent_train_loss
-from lstm_core.trainer import LOG2E
+from lstm_core.trainer import LOG2E, TRAINING_LIMITS
 
 POLL_SECONDS = 0.5
 STATUS_LABELS = {
@@ -214,7 +214,7 @@ def live_adjustments(slot: str) -> None:
         return
     training = trainer.training
     left, right = st.columns(2)
-    left.number_input("Learning rate (applies at the next step)", min_value=1e-6, max_value=10.0,
+    left.number_input("Learning rate (applies at the next step)", *TRAINING_LIMITS["lr"],
                       value=float(training.base_lr), format="%.5f", step=float(training.base_lr) / 2,
                       key=f"{slot}_live_lr", on_change=_apply_lr, args=(slot,))
     if training.previews:

@@ -13,6 +13,14 @@ import torch.nn as nn
 
 MAX_HIDDEN = 1024
 MAX_LAYERS = 4
+MODEL_LIMITS = {  # setting -> (lowest, highest): checked here, offered as the Train page's ranges
+    "hidden_size": (1, MAX_HIDDEN),
+    "num_layers": (1, MAX_LAYERS),
+    "embedding_dim": (1, MAX_HIDDEN),
+    "vocab_size": (1, 10_000),
+    "dropout": (0.0, 0.9),
+    "forget_bias": (-10.0, 10.0),
+}
 
 
 @dataclass
@@ -27,11 +35,7 @@ class ModelConfig:
     def __post_init__(self):
         if self.embedding_dim is None:
             self.embedding_dim = self.hidden_size
-        check_range("hidden size", self.hidden_size, 1, MAX_HIDDEN)
-        check_range("layers", self.num_layers, 1, MAX_LAYERS)
-        check_range("embedding size", self.embedding_dim, 1, MAX_HIDDEN)
-        check_range("vocabulary size", self.vocab_size, 1, 10_000)
-        check_range("dropout", self.dropout, 0.0, 0.9)
+        check_limits(self, MODEL_LIMITS, optional=("forget_bias",))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -41,6 +45,21 @@ def check_range(name: str, value, low, high) -> None:
     """Raise a ValueError a user can read when a setting is out of its range."""
     if value is None or not (low <= value <= high) or value != value:
         raise ValueError(f"{name} must be between {low} and {high}, got {value!r}")
+
+
+def check_limits(settings, limits: dict, optional=()) -> None:
+    """Check every setting named in ``limits`` (``optional`` ones may also be None); the message
+    names the setting as a user reads it ("hidden size")."""
+    for name, (low, high) in limits.items():
+        value = getattr(settings, name)
+        if value is None and name in optional:
+            continue
+        check_range(SETTING_NAMES.get(name, name.replace("_", " ")), value, low, high)
+
+
+SETTING_NAMES = {"num_layers": "layers", "embedding_dim": "embedding size", "vocab_size": "vocabulary size",
+                 "lr": "learning rate", "seq_len": "sequence length", "grad_clip": "gradient clip",
+                 "max_seconds": "time budget (seconds)", "forget_bias": "forget-gate bias"}
 
 
 class CharLSTM(nn.Module):

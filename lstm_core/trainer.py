@@ -32,12 +32,23 @@ import torch
 import torch.nn as nn
 from safetensors.torch import load_file, save_file
 
-from .model import check_range
+from .model import check_limits, check_range
 from .runs import (METRICS_FILE, OPTIMIZER_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, RunError, RunStore,
                    read_config, read_metrics, read_weights, save_weights, temporary_twin, write_json)
 
 LOG2E = 1 / math.log(2)  # nats -> bits
-LR_RANGE = (1e-6, 10.0)
+TRAINING_LIMITS = {  # setting -> (lowest, highest), for every training; the pages offer the same ranges
+    "lr": (1e-6, 10.0),
+    "weight_decay": (0.0, 1.0),
+    "grad_clip": (1e-3, 1e3),
+    "batch_size": (1, 1024),
+    "max_seconds": (1.0, 24 * 3600.0),
+    "epochs": (0.01, 10_000.0),
+    "seed": (0, 2**31 - 1),
+    "warmup_steps": (0, 100_000),
+}
+OPTIONAL_SETTINGS = ("grad_clip", "max_seconds", "epochs", "embedding_dim", "forget_bias")  # None: off, or the default
+LR_RANGE = TRAINING_LIMITS["lr"]
 PROGRESS_FIELDS = ("step_count", "epoch", "train_seconds", "base_lr", "last_eval_at", "best_valid")
 
 
@@ -45,14 +56,12 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or exploded; the message explains it in plain words."""
 
 
-def check_budget(max_seconds: float | None, epochs: float | None) -> None:
-    """A training needs a time budget or a number of epochs (or both), each in a sane range."""
-    if max_seconds is None and epochs is None:
+def check_settings(config, limits: dict) -> None:
+    """Check a training's settings against ``limits`` (the shared ones plus its own); a training needs
+    a time budget or a number of epochs (or both)."""
+    if config.max_seconds is None and config.epochs is None:
         raise ValueError("set a time budget (seconds) or a number of epochs")
-    if max_seconds is not None:
-        check_range("time budget (seconds)", max_seconds, 1, 24 * 3600)
-    if epochs is not None:
-        check_range("epochs", epochs, 0.01, 10_000)
+    check_limits(config, limits, optional=OPTIONAL_SETTINGS)
 
 
 def save_optimizer(optimizer: torch.optim.Optimizer, folder: Path) -> list[dict]:

@@ -21,10 +21,18 @@ import torch
 import torch.nn as nn
 
 from .corpus import Corpus, load_corpus
-from .model import CharLSTM, ModelConfig, check_range
+from .model import MODEL_LIMITS, CharLSTM, ModelConfig
 from .runs import CONFIG_FILE, RunError, RunStore, read_config, write_json
 from .sampling import sample
-from .trainer import LOG2E, LR_RANGE, Training, TrainingDiverged, check_budget, make_optimizer
+from .trainer import LOG2E, TRAINING_LIMITS, Training, TrainingDiverged, check_settings, make_optimizer
+
+
+LIMITS = {  # every bounded setting of a character training: checked by TrainConfig, offered by the Train page
+    **{name: span for name, span in MODEL_LIMITS.items() if name != "vocab_size"},
+    **TRAINING_LIMITS,
+    "seq_len": (2, 2000),
+    "eval_chars": (100, 10_000_000),
+}
 
 
 @dataclass
@@ -55,13 +63,7 @@ class TrainConfig:
     device: str = "cpu"
 
     def __post_init__(self):
-        check_range("sequence length", self.seq_len, 2, 2000)
-        check_range("batch size", self.batch_size, 1, 1024)
-        check_range("learning rate", self.lr, *LR_RANGE)
-        check_range("weight decay", self.weight_decay, 0.0, 1.0)
-        if self.grad_clip is not None:
-            check_range("gradient clip", self.grad_clip, 1e-3, 1e3)
-        check_budget(self.max_seconds, self.epochs)
+        check_settings(self, LIMITS)
         if self.schedule not in ("cosine", "constant"):
             raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
         self.model_config(vocab_size=1)  # the model settings are checked here too, before any data is read

@@ -10,6 +10,7 @@ import lstm_core
 from lab_ui import page_setup, query_index, query_number, query_value, run_store, set_query
 from lab_ui.live_training import (continue_paused_run, live_adjustments, live_panel, session_trainer,
                                      start_training, training_controls, training_under_way)
+from lstm_core.training import LIMITS
 
 page_setup("Train")
 SLOT = "char"
@@ -31,10 +32,21 @@ if preset == "seed-exact":
             "20 epochs of the 100k slice) runs through the app's trainer, so you can watch it live. "
             "The notebook's literal loop is `lstm_core/seed_loop.py`; both train the same model on the same data.")
 defaults = lstm_core.preset_config(preset)
-seconds_in_link = query_number("seconds", None, 1.0, 24 * 3600.0, float, warn=True)
+seconds_in_link = query_number("seconds", None, *LIMITS["max_seconds"], float, warn=True)
 key = lambda name: f"train:{preset}:{name}"  # noqa: E731 - each preset keeps its own widget values
 memory = st.session_state.setdefault("train_settings_memory", {})  # Streamlit drops widget state on other pages
 initial = lambda name, default: memory.get(key(name), default)  # noqa: E731
+
+
+def number(name: str, label: str, step: float, fmt: str | None = None, fallback=None) -> None:
+    """A number input for setting ``name`` over its range in the core's LIMITS, starting from the
+    value remembered for this preset (or the preset's own; ``fallback`` where the preset has none)."""
+    low, high = LIMITS[name]
+    default = getattr(defaults, name)
+    value = initial(name, fallback if default is None else default)
+    cast = float if isinstance(step, float) or isinstance(low, float) else int
+    st.number_input(label, cast(low), cast(high), cast(value), cast(step), format=fmt, key=key(name))
+
 
 with st.expander("Settings", expanded=session_trainer(SLOT) is None):
     data_col, model_col, optim_col = st.columns(3)
@@ -51,35 +63,28 @@ with st.expander("Settings", expanded=session_trainer(SLOT) is None):
                                      == "epochs"),
                            format_func={"time": "Time", "epochs": "Epochs"}.get) == "time"
         if by_time:
-            st.number_input("Seconds of training", 1.0, 24 * 3600.0,
+            st.number_input("Seconds of training", *LIMITS["max_seconds"],
                             float(seconds_in_link or initial("seconds", defaults.max_seconds or 60.0)), 5.0,
                             key=key("seconds"))
             budget = st.session_state[key("seconds")]
             set_query(seconds=None if budget == defaults.max_seconds else f"{budget:g}")
         else:
-            st.number_input("Epochs", 0.01, 1000.0, float(initial("epochs", defaults.epochs or 1.0)), 1.0,
-                            key=key("epochs"))
-        st.number_input("Random seed", 0, 2**31 - 1, initial("seed", defaults.seed), key=key("seed"))
+            number("epochs", "Epochs", 1.0, fallback=1.0)
+        number("seed", "Random seed", 1)
     with model_col:
-        st.number_input("Hidden size (units per layer)", 1, 1024, initial("hidden_size", defaults.hidden_size),
-                        key=key("hidden_size"))
-        st.number_input("Layers", 1, 4, initial("num_layers", defaults.num_layers), key=key("num_layers"))
-        st.slider("Dropout", 0.0, 0.9, float(initial("dropout", defaults.dropout)), 0.05, key=key("dropout"))
+        number("hidden_size", "Hidden size (units per layer)", 1)
+        number("num_layers", "Layers", 1)
+        st.slider("Dropout", *LIMITS["dropout"], float(initial("dropout", defaults.dropout)), 0.05, key=key("dropout"))
         if st.checkbox("Set the forget-gate bias", initial("set_forget_bias", defaults.forget_bias is not None),
                        key=key("set_forget_bias"),
                        help="Off keeps PyTorch's initialisation (as in the seed notebook)."):
-            st.number_input("Forget-gate bias", -5.0, 5.0, float(initial("forget_bias", defaults.forget_bias or 0.0)),
-                            0.5, key=key("forget_bias"))
+            number("forget_bias", "Forget-gate bias", 0.5, fallback=1.0)
     with optim_col:
-        st.number_input("Sequence length (characters per window)", 2, 2000, initial("seq_len", defaults.seq_len),
-                        key=key("seq_len"))
-        st.number_input("Batch size (parallel streams)", 1, 1024, initial("batch_size", defaults.batch_size),
-                        key=key("batch_size"))
-        st.number_input("Learning rate", 1e-6, 10.0, float(initial("lr", defaults.lr)), 1e-4, format="%.2e",
-                        key=key("lr"))
+        number("seq_len", "Sequence length (characters per window)", 1)
+        number("batch_size", "Batch size (parallel streams)", 1)
+        number("lr", "Learning rate", 1e-4, fmt="%.2e")
         if st.checkbox("Clip the gradient norm", initial("clip", defaults.grad_clip is not None), key=key("clip")):
-            st.number_input("Gradient clip (max norm)", 1e-3, 1e3,
-                            float(initial("grad_clip", defaults.grad_clip or 1.0)), 0.5, key=key("grad_clip"))
+            number("grad_clip", "Gradient clip (max norm)", 0.5, fallback=1.0)
 memory.update({name: value for name, value in st.session_state.items() if str(name).startswith("train:")})
 
 

@@ -20,7 +20,7 @@ import torch.nn as nn
 
 from ..model import check_range
 from ..runs import CONFIG_FILE, RunError, RunStore, read_config, write_json
-from ..trainer import LR_RANGE, Training, check_budget, make_optimizer
+from ..trainer import TRAINING_LIMITS, Training, check_settings, make_optimizer
 from .baseline import BagOfWordsBaseline
 from .classifier import ClassifierConfig, LSTMClassifier, encode_batch
 from .data import (LabelledTexts, TaggedSentence, TokenVocab, load_imdb_sample, load_treebank, tokenize,
@@ -50,9 +50,7 @@ class TaskTrainConfig:
             raise ValueError(f"schedule must be constant or cosine, got {self.schedule!r}")
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be adam or sgd, got {self.optimizer!r}")
-        check_range("learning rate", self.lr, *LR_RANGE)
-        check_range("batch size", self.batch_size, 1, 1024)
-        check_budget(self.max_seconds, self.epochs)
+        check_settings(self, {name: TRAINING_LIMITS[name] for name in ("lr", "batch_size", "max_seconds", "epochs")})
 
     def to_dict(self) -> dict:
         return asdict(self)
