@@ -20,6 +20,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
+from .corpus import load_corpus
 from .gates import SIGMOID_GATES
 from .trace import Trace
 
@@ -205,8 +206,6 @@ def validation_passages(corpus: str = "full", count: int = 40, length: int = 500
     ``corpus`` is a run's corpus name; texts other than the bundled ones ("full", "seed") are not
     kept with a run, so the Molière validation text stands in for them.
     """
-    from .corpus import load_corpus
-
     text = load_corpus(corpus if corpus in ("full", "seed") else "full").valid_text
     starts = [m.start() + 1 for m in re.finditer(r"\n[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ' \-]+[.,]", text)]
     starts = [s for s in starts if s + length <= len(text)] or [0]

@@ -8,10 +8,12 @@ last logits, divide by the temperature, keep the top-k / top-p, softmax, draw wi
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
+
+from .trace import trace
 
 MAX_LENGTH = 20_000
 
@@ -103,8 +105,6 @@ def sample(model, vocab, prime: str = "\n", length: int = 500, temperature: floa
 
 def shifted_interventions(interventions, offset: int) -> list:
     """The same interventions seen from ``offset`` steps later (those already over are dropped)."""
-    from dataclasses import replace
-
     moved = []
     for iv in interventions:
         if iv.stop is not None and iv.stop <= offset:
@@ -122,8 +122,6 @@ def sample_with_interventions(model, vocab, prime: str, length: int = 200, inter
     unit stays silent); one limited to some steps of the prime only changes the state carried on.
     Without interventions this writes what :func:`sample` writes, up to float rounding.
     """
-    from .trace import trace
-
     check_sampling(temperature, top_k, top_p, length)
     model.eval()
     generator = torch.Generator().manual_seed(int(seed)) if seed is not None else None

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn as nn
 
@@ -247,8 +248,6 @@ class Trace:
 
     def long_frame(self):
         """The trace in long form (layer, time, character, unit, quantity, value), for CSV export."""
-        import pandas as pd
-
         layers, steps, units = self.hidden_state.shape
         frames = []
         for name in QUANTITIES:
