@@ -58,15 +58,16 @@ def run_path(run_id: str) -> Path:
     return run_store().path(run_id)
 
 
-@st.cache_resource(max_entries=8)
-def _load(path: str, stamp: float) -> lstm_core.Run:
+@st.cache_resource(max_entries=8, show_spinner=False)
+def load_run_cached(path: str, stamp: float) -> lstm_core.Run:
+    """A run loaded once per server (and again when its weights change: ``stamp``); shared, read-only."""
     return lstm_core.load_run(path)
 
 
 def cached_run(run_id: str) -> lstm_core.Run:
     """A loaded run, reloaded when its weights change on disk."""
     path = run_path(run_id)
-    return _load(str(path), weights_stamp(path))
+    return load_run_cached(str(path), weights_stamp(path))
 
 
 def weights_stamp(path: Path) -> float:

@@ -26,7 +26,8 @@ from lstm_core import gates
 from lstm_core.gates import LABELS, SIGMOID_GATES
 
 SEQUENTIAL = SIGMOID_GATES  # values in [0, 1]
-MAX_TICKS = 160
+MAX_TICKS = 100  # characters labelled on an axis; beyond that every k-th (labels stay readable)
+TICK_FONT = {"size": 13, "family": "monospace"}
 PLAIN = {"displayModeBar": False}  # st.plotly_chart config for small charts: no toolbar, less to draw
 
 
@@ -52,18 +53,31 @@ def heatmap(values: np.ndarray, tokens, units, quantity: str, title: str | None 
     values = np.asarray(values, np.float32)
     categories, tick_values, tick_texts = token_axis(tokens, first_step)
     low, high = gates.colour_range(quantity, values)
+    entry = gates.quantity(quantity)
     rows = [f"unit {u}" for u in units]
     figure = go.Figure(go.Heatmap(
-        z=np.round(values, 3), x=categories, y=rows, zmin=low, zmax=high,
-        colorscale="Viridis" if quantity in SEQUENTIAL else "RdBu_r",
-        colorbar={"thickness": 10, "len": 0.9},
+        z=np.round(values, 3), x=categories, y=rows, zmin=low, zmax=high, zmid=entry.centre,
+        colorscale=GATE_SCALE if quantity in SEQUENTIAL else STATE_SCALE,
+        colorbar={"thickness": 10, "len": 0.9, **colour_key(quantity, low, high)},
         hovertemplate="step %{x}<br>%{y}<br>value %{z:.3f}<extra>" + LABELS.get(quantity, quantity) + "</extra>"))
     figure.update_xaxes(type="category", tickmode="array", tickvals=tick_values, ticktext=tick_texts,
-                        tickangle=0, tickfont={"size": 10, "family": "monospace"})
-    figure.update_yaxes(type="category", autorange="reversed", tickfont={"size": 9})
+                        tickangle=0, tickfont=TICK_FONT)
+    figure.update_yaxes(type="category", autorange="reversed", tickfont={"size": 11})
     figure.update_layout(title=title or LABELS.get(quantity, quantity), margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                         height=height or int(min(900, max(180, 60 + 9 * len(rows)))))
+                         height=height or int(min(900, max(200, 70 + 18 * len(rows)))))
     return figure
+
+
+GATE_SCALE = "PuOr_r"  # a gate: purple shut (0), white half open (0.5), orange open (1)
+STATE_SCALE = "RdBu_r"  # a state or candidate: blue negative, white 0, red positive
+
+
+def colour_key(quantity: str, low: float, high: float) -> dict:
+    """The colour bar's ticks, in words where the quantity's values mean something."""
+    entry = gates.quantity(quantity)
+    if quantity in SEQUENTIAL:
+        return {"tickvals": [0, 0.5, 1], "ticktext": ["0 shut", "0.5", "1 open"]}
+    return {"tickvals": [low, entry.centre, high], "ticktext": [f"{low:+.2g}", "0", f"{high:+.2g}"]}
 
 
 def _background(value: float, low: float, high: float, sequential: bool) -> str:
@@ -79,8 +93,10 @@ def _background(value: float, low: float, high: float, sequential: bool) -> str:
 
 
 def painted_text(tokens, values, quantity: str = "hidden_state", separator: str = "",
-                 colour_range: tuple[float, float] | None = None, max_height: int = 360, first_step: int = 0) -> str:
-    """HTML of the tokens, each on a background coloured by its value (Karpathy's view).
+                 colour_range: tuple[float, float] | None = None, max_height: int = 640, first_step: int = 0,
+                 legend: bool = True) -> str:
+    """HTML of the tokens, each on a background coloured by its value (Karpathy's view), under a
+    one-line colour key (``legend``).
 
     Hovering a token shows its step and value. Newlines break the line (shown as ↵); a long text
     scrolls inside ``max_height`` pixels. ``first_step`` numbers the tokens of a window of a longer text.
@@ -93,8 +109,23 @@ def painted_text(tokens, values, quantity: str = "hidden_state", separator: str 
         shown = "↵" if token == "\n" else html.escape(token)
         spans.append(f'<span title="step {first_step + t}: {value:.3f}" style="background:{_background(value, low, high, sequential)};'
                      f'padding:1px 0">{shown}</span>' + ("<br>" if token == "\n" else ""))
-    return ('<div style="font-family:monospace;font-size:14px;line-height:1.7;white-space:pre-wrap;'
+    key = painted_legend(quantity, low, high) if legend else ""
+    return (key + '<div style="font-family:monospace;font-size:14px;line-height:1.7;white-space:pre-wrap;'
             f'word-break:break-all;max-height:{max_height}px;overflow-y:auto">{separator.join(spans)}</div>')
+
+
+def painted_legend(quantity: str, low: float, high: float) -> str:
+    """One line saying what the painted colours mean, with swatches."""
+    def swatch(colour: str, words: str) -> str:
+        return (f'<span style="background:{colour};padding:0 0.6em;margin:0 0.3em 0 0.8em;border:1px solid #ccc">'
+                f'&nbsp;</span>{words}')
+    if quantity in SEQUENTIAL:
+        parts = swatch("rgba(34,139,34,0.05)", f"near {low:g} (shut)") + swatch("rgba(34,139,34,0.9)", f"near {high:g} (open)")
+    else:
+        parts = (swatch("rgba(31,119,180,0.9)", f"negative (down to {low:+.2g})") + swatch("transparent", "0")
+                 + swatch("rgba(214,39,40,0.9)", f"positive (up to {high:+.2g})"))
+    return (f'<div style="font-size:12px;color:#555;margin-bottom:4px">Colour key, {html.escape(LABELS.get(quantity, quantity))}:'
+            f'{parts} · hover a character for its step and value</div>')
 
 
 def probability_text(chars, probs, prime: str = "") -> str:

@@ -88,6 +88,21 @@ def text_features(text: str) -> dict[str, np.ndarray]:
     }
 
 
+FEATURE_PREFERENCE = ("speaker_name", "position_in_line", "stage_direction", "inside_quotes", "after_newline",
+                      "capital_letter", "punctuation", "vowel")  # the first one present is the default view
+
+
+def features_present(features: dict[str, np.ndarray]) -> list[str]:
+    """The features that vary over the text (a feature absent from it, or everywhere, ranks nothing)."""
+    return [name for name in FEATURES if np.ptp(features[name]) > 0] if features else []
+
+
+def default_feature(features: dict[str, np.ndarray]) -> str:
+    """The feature a view of this text should sort by: the most telling one that occurs in it."""
+    present = features_present(features)
+    return next((name for name in FEATURE_PREFERENCE if name in present), "position_in_line")
+
+
 def correlations(values: np.ndarray, feature: np.ndarray) -> np.ndarray:
     """Pearson correlation of each unit's values (time, units) with ``feature`` (time,): (units,).
 
@@ -145,6 +160,26 @@ def rank_units(tr: Trace, feature: str, quantities=("cell_state", "hidden_state"
     frame = pd.DataFrame(rows, columns=["layer", "quantity", "unit", "correlation"])
     frame = frame.reindex(frame["correlation"].abs().sort_values(ascending=False).index)
     return frame.head(top).reset_index(drop=True)
+
+
+def units_found(tr: Trace, min_correlation: float = 0.5,
+                quantities=("cell_state", "hidden_state")) -> pd.DataFrame:
+    """For each feature present in the text, the single unit that follows it best, kept when |r| is at
+    least ``min_correlation``: the interpretable units of this model, found, not hand-picked."""
+    features = text_features(tr.text)
+    rows = []
+    for feature in features_present(features):
+        best = rank_units(tr, feature, quantities, top=1)
+        if len(best) and abs(best.loc[0, "correlation"]) >= min_correlation:
+            rows.append({"feature": feature, **best.iloc[0].to_dict()})
+    frame = pd.DataFrame(rows, columns=["feature", "layer", "quantity", "unit", "correlation"])
+    return frame.reindex(frame["correlation"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+
+
+def reference_text(corpus: str = "full", length: int = 3000) -> str:
+    """A longer stretch of the validation text (from a speaker's line) on which units are judged."""
+    passages = validation_passages(corpus, count=1, length=length)
+    return passages[0]
 
 
 def saturation_frame(tr: Trace, layer: int, low: float = 0.1, high: float = 0.9) -> pd.DataFrame:

@@ -61,7 +61,7 @@ def heatmaps(at) -> list[dict]:
 
 def test_traces_a_typed_text_with_character_ticks(tiny):
     run_id, run = tiny
-    at = open_page(run_id, source="typed", text=TEXT, top="4")
+    at = open_page(run_id, source="typed", text=TEXT, top="4", layer="0")
     assert not at.exception and not at.error
     maps = heatmaps(at)
     assert len(maps) == len(lstm_core.QUANTITIES)
@@ -87,14 +87,14 @@ def test_sorting_top_k_and_unit_selection(tiny):
     assert at.query_params["sort"] == "mean" and at.query_params["top"] == "3"
 
     next(n for n in at.number_input if n.label == "Unit").set_value(6).run()
-    painted = next(h.proto.body for h in at.get("html") if "step 0:" in h.proto.body)
+    painted = next(h.proto.body for h in at.get("html") if "Colour key" in h.proto.body and "step 0:" in h.proto.body)
     assert f"step 2: {tr.cell_state[1, 2, 6]:.3f}" in painted  # cell state of layer 1, unit 6
-    assert painted.count("<span") == len(TEXT)
+    assert painted.count('<span title="step') == len(TEXT)
 
 
 def test_an_intervention_changes_the_next_character_probabilities(tiny):
     run_id, run = tiny
-    at = open_page(run_id, source="typed", text=TEXT)
+    at = open_page(run_id, source="typed", text=TEXT, layer="0")
     next(s for s in at.selectbox if s.label == "Intervention").set_value("silence units (h = 0)")
     next(t for t in at.text_input if t.label.startswith("Units")).set_value("0-9")
     at.button(key="FormSubmitter:intervention-Apply").click().run()
@@ -147,3 +147,28 @@ def test_settings_out_of_range_in_the_link_are_brought_into_range(tiny):
     assert next(s for s in at.slider if s.label == "Top-k units").value == 1
     assert next(s for s in at.selectbox if s.label == "Layer").value == 1
     assert next(n for n in at.number_input if n.label.startswith("Passage")).value == len(analysis.validation_passages("seed")) - 1
+
+
+def test_the_default_view_shows_structure_not_speckle(tiny):
+    """Top layer, 8 units sorted by correlation with a feature present in the passage, a colour key."""
+    run_id, run = tiny
+    at = open_page(run_id, source="typed", text=TEXT)
+    assert not at.exception and not at.error
+    assert next(s for s in at.selectbox if s.label == "Layer").value == 1
+    assert next(s for s in at.selectbox if s.label == "Sort units by").value == "correlation"
+    assert next(s for s in at.selectbox if s.label == "Feature (for correlation)").value == "speaker_name"
+    tr = lstm_core.trace(run.model, run.vocab, TEXT)
+    expected = analysis.unit_order(tr.cell_state[1], "correlation", analysis.text_features(TEXT)["speaker_name"])[:8]
+    cell_map = heatmaps(at)[4]
+    assert cell_map["data"][0]["y"] == [f"unit {u}" for u in expected]
+    assert cell_map["data"][0]["zmid"] == 0 and heatmaps(at)[1]["data"][0]["zmid"] == 0.5  # centred where meaning changes
+    assert cell_map["data"][0]["colorbar"]["ticktext"][1] == "0"
+    assert heatmaps(at)[1]["data"][0]["colorbar"]["ticktext"] == ["0 shut", "0.5", "1 open"]
+
+
+def test_the_unit_finder_says_when_a_feature_is_absent(tiny):
+    run_id, _ = tiny
+    at = open_page(run_id, source="typed", text=TEXT, feature="inside_quotes")
+    assert not at.exception
+    assert any("no character inside quotes" in w.value for w in at.warning)
+    assert not [t for t in at.table if "correlation" in t.value.columns], "no ranking of r = 0 units"
