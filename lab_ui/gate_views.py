@@ -212,6 +212,22 @@ def probability_bars(frame, columns, labels=None, title: str = "") -> go.Figure:
     return figure
 
 
+def entropy_figure(model_bits, sampled_bits, tokens, height: int = 240) -> go.Figure:
+    """Entropy (bits) at every generated step: x is the step number (whole steps), y whole bits;
+    hovering a point shows the character drawn there."""
+    steps = np.arange(len(tokens))
+    drawn = [show_token(tok) for tok in tokens]
+    figure = go.Figure()
+    for values, name in ((model_bits, "model (temperature 1)"), (sampled_bits, "drawn from (after temperature, top-k, top-p)")):
+        figure.add_trace(go.Scatter(x=steps, y=np.round(values, 3), mode="lines", name=name, customdata=drawn,
+                                    hovertemplate="step %{x}: drew %{customdata}<br>%{y:.2f} bits<extra></extra>"))
+    figure.update_xaxes(title="step of the generated text", tickformat="d", rangemode="tozero")
+    figure.update_yaxes(title="entropy (bits)", dtick=1, rangemode="tozero")
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    return figure
+
+
 def line_over_tokens(values, tokens, name: str, hover_text=None, height: int = 220, first_step: int = 0,
                      **lines) -> go.Figure:
     """One value per token (surprisal, entropy...), x labelled by the tokens like the heatmaps."""

@@ -71,23 +71,36 @@ with st.expander("Plain text"):
 raw_entropy = analysis.entropy_bits(np.stack([s.raw_probs for s in steps]))
 sampled_entropy = analysis.entropy_bits(np.stack([s.probs for s in steps]))
 st.subheader("Entropy along the text (bits)")
-st.plotly_chart(views.line_over_tokens(raw_entropy, chars, "model entropy (bits)",
-                                       after_temperature_and_filters=sampled_entropy), key="entropy",
-                config=views.PLAIN)
+st.caption("How to read: how unsure the model was before each character it wrote, in bits: 0 means one character "
+           "was certain, 1 bit a fair choice between two, 3 bits about eight. The second line is the distribution "
+           "actually drawn from, after temperature, top-k and top-p. Hover a point for the character drawn there.")
+st.plotly_chart(views.entropy_figure(raw_entropy, sampled_entropy, chars), key="entropy", config=views.PLAIN)
 
-st.subheader("The distribution at one step, before and after temperature and top-k / top-p")
-at = st.slider("Step", 0, len(steps) - 1, query_number("step", 0, 0, len(steps) - 1))
-set_query(step=at)
-bars = analysis.distribution_frame(steps[at].raw_probs, steps[at].probs, vocab.chars)
-st.plotly_chart(views.probability_bars(bars, ["model", "sampled_from"],
-                                       {"model": "model (temperature 1)", "sampled_from": "after temperature, top-k, top-p"},
-                                       f"Step {at}: drew {views.show_token(chars[at])!r} with p = {drawn[at]:.3f}"),
-                key="distribution", config=views.PLAIN)
 
-st.subheader("Several temperatures, same prime and seed")
-temperatures = st.multiselect("Temperatures", [0.0, 0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0], default=[0.2, 0.8, 1.5])
-for column, value in zip(st.columns(max(1, len(temperatures))), sorted(temperatures)):
+@st.fragment
+def distribution_at_a_step() -> None:
+    st.subheader("The distribution at one step, before and after temperature and top-k / top-p")
+    at = st.slider("Step", 0, len(steps) - 1, query_number("step", 0, 0, len(steps) - 1), key="generate_step")
+    set_query(step=at)
+    bars = analysis.distribution_frame(steps[at].raw_probs, steps[at].probs, vocab.chars)
+    st.plotly_chart(views.probability_bars(bars, ["model", "sampled_from"],
+                                           {"model": "model (temperature 1)",
+                                            "sampled_from": "after temperature, top-k, top-p"},
+                                           f"Step {at}: drew {views.show_token(chars[at])!r} with p = {drawn[at]:.3f}"),
+                    key="distribution", config=views.PLAIN)
+
+
+@st.fragment
+def several_temperatures() -> None:
+    st.subheader("Several temperatures, same prime and seed")
+    temperatures = st.multiselect("Temperatures", [0.0, 0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0], default=[0.2, 0.8, 1.5],
+                                  key="generate_temperatures")
     stamp = weights_stamp(run.path)
-    side = written_at(run_id, stamp, prime, min(length, 200), value, (options["top_k"], options["top_p"], seed))
-    column.markdown(f"**T = {value}**")
-    column.code(side, language=None, wrap_lines=True)
+    for column, value in zip(st.columns(max(1, len(temperatures))), sorted(temperatures)):
+        side = written_at(run_id, stamp, prime, min(length, 200), value, (options["top_k"], options["top_p"], seed))
+        column.markdown(f"**T = {value}**")
+        column.code(side, language=None, wrap_lines=True)
+
+
+distribution_at_a_step()
+several_temperatures()
