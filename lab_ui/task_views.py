@@ -18,7 +18,7 @@ import streamlit as st
 import lstm_core
 import lstm_core.tasks
 from lab_ui.common import pick_run, query_index, set_query
-from lab_ui.gate_views import LABELS, heatmap, painted_text, token_axis
+from lab_ui.gate_views import LABELS, PLAIN, heatmap, painted_text, token_axis
 from lab_ui.live_training import live_adjustments, live_panel, session_trainer, training_controls
 from lstm_core.analysis import unit_order
 from lstm_core.gates import QUANTITIES
@@ -111,8 +111,10 @@ def direction_names(lstm) -> list[str]:
     return names
 
 
+@st.fragment
 def word_gates(gates: dict, words: list[str], lstm, slot: str) -> None:
-    """Heatmaps of one gate or state per word (units on y), and one unit painted on the words."""
+    """Heatmaps of one gate or state per word (units on y), and one unit painted on the words; its
+    controls rerun this section alone."""
     names = direction_names(lstm)
     left, middle, right = st.columns(3)
     quantity = left.selectbox("Gate or state", QUANTITIES, index=QUANTITIES.index("hidden_state"),
@@ -123,8 +125,11 @@ def word_gates(gates: dict, words: list[str], lstm, slot: str) -> None:
     count = right.slider("Units shown (most active first)", 1, units_total, min(32, units_total), key=f"{slot}_units")
     values = gates[quantity][direction]  # (time, units)
     order = unit_order(values, "variance")[:count]
+    st.caption("How to read: each row is one unit, each column one word. Gates run from purple (shut, 0) through "
+               "white to orange (open, 1); states from blue (negative) through white (0) to red (positive).")
     st.plotly_chart(heatmap(values[:, order].T, words, order.tolist(), quantity,
-                            title=f"{LABELS[quantity]} · {names[direction]}"), key=f"{slot}_gate_heatmap")
+                            title=f"{LABELS[quantity]} · {names[direction]}"), key=f"{slot}_gate_heatmap",
+                    config=PLAIN)
     unit = st.selectbox("Paint one unit on the words", order.tolist(), key=f"{slot}_paint_unit")
     st.html(painted_text(words, values[:, unit], quantity, separator=" "))
 
