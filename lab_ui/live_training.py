@@ -294,12 +294,12 @@ def _samples(snapshot: Snapshot) -> None:
         return
     latest = snapshot.samples[-1]
     st.markdown(f"**Sample from the model at step {latest['step']:,}** (changes as it learns)")
-    st.code(latest["text"], language=None, wrap_lines=True)
+    st.code(latest.get("prime", "") + latest["text"], language=None, wrap_lines=True)
     if len(snapshot.samples) > 1:
         with st.expander(f"Earlier samples ({len(snapshot.samples) - 1})"):
             for earlier in reversed(snapshot.samples[:-1]):
                 st.caption(f"Step {earlier['step']:,} · {earlier['seconds']:.0f} s")
-                st.code(earlier["text"], language=None, wrap_lines=True)
+                st.code(earlier.get("prime", "") + earlier["text"], language=None, wrap_lines=True)
 
 
 def _panel_body(slot: str, polling: bool) -> None:

@@ -23,6 +23,7 @@ import torch.nn as nn
 from .corpus import Corpus, load_corpus
 from .model import MODEL_LIMITS, CharLSTM, ModelConfig
 from .runs import CONFIG_FILE, RunError, RunStore, read_config, write_json
+from .analysis import speaker_prime
 from .sampling import sample
 from .trainer import LOG2E, TRAINING_LIMITS, Training, TrainingDiverged, check_settings, make_optimizer
 
@@ -195,6 +196,7 @@ class CharTraining(Training):
                              "or the sequence length")
         self.full_valid_loss: float | None = None  # measured on the whole validation split at the end
         self.preview_temperature = config.preview_temperature
+        self.preview_prime = speaker_prime(self.corpus.train_text)
         self._batches = None
         self._state = None
         self.start_bookkeeping(store, name or f"{config.corpus} h{config.hidden_size}x{config.num_layers}")
@@ -259,11 +261,13 @@ class CharTraining(Training):
         return self.train_seconds - self.last_preview_at >= self.config.preview_every_seconds
 
     def preview(self, length: int = 200) -> dict:
-        """A sample from the current model, kept with the step it was taken at."""
-        text = sample(self.model, self.vocab, "\n", length, temperature=self.preview_temperature,
+        """A sample from the current model, primed with a speaker's name (so that it reads as a scene
+        from its first character), kept with the step it was taken at."""
+        text = sample(self.model, self.vocab, self.preview_prime, length, temperature=self.preview_temperature,
                       seed=self.step_count)
         self.last_preview_at = self.train_seconds
-        self.samples.append({"step": self.step_count, "seconds": self.train_seconds, "text": text})
+        self.samples.append({"step": self.step_count, "seconds": self.train_seconds, "prime": self.preview_prime,
+                             "text": text})
         return self.samples[-1]
 
     def save_extras(self) -> None:

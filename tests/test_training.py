@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from lstm_core import (PRESETS, CharTraining, RunError, RunStore, TrainConfig, TrainingDiverged, load_corpus, load_run,
+from lstm_core import (PRESETS, CharTraining, Corpus, RunError, RunStore, TrainConfig, TrainingDiverged, load_corpus, load_run,
                        preset_config)
 from lstm_core.model import CharLSTM, ModelConfig
 from lstm_core.training import evaluate_loss, stream_batches
@@ -273,3 +273,13 @@ def test_a_run_without_optimizer_state_cannot_be_continued(seed_corpus, tmp_path
     (training.run_dir / "optimizer.safetensors").write_bytes(b"not tensors")
     with pytest.raises(RunError, match="optimizer state of this run cannot be read"):
         CharTraining.resume(training.run_dir, store)
+
+
+def test_previews_are_primed_with_a_speakers_name(seed_corpus):
+    """A preview reads as a scene from its first character: the commonest speaker's name, then the model's text."""
+    training = CharTraining(tiny_config(), corpus=seed_corpus)
+    sample = training.preview(length=40)
+    assert training.preview_prime == "MASCARILLE.\n"  # the commonest speaker of the seed's slice
+    assert sample["prime"] == training.preview_prime and len(sample["text"]) == 40
+    plain = CharTraining(tiny_config(), corpus=Corpus.from_text("no speakers here, only words. " * 400))
+    assert plain.preview_prime == "\n"
