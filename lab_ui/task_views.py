@@ -17,11 +17,26 @@ import streamlit as st
 
 import lstm_core
 import lstm_core.tasks
-from lab_ui.common import pick_run, query_index, set_query
+from lab_ui.common import pick_run, query_index, query_number, set_query
 from lab_ui.gate_views import LABELS, PLAIN, heatmap, painted_text, token_axis
 from lab_ui.live_training import live_adjustments, live_panel, session_trainer, training_controls
 from lstm_core.analysis import unit_order
 from lstm_core.gates import QUANTITIES
+
+
+def budget_overrides(config, slot: str) -> dict:
+    """A time slider for a preset that trains by the clock; for one that trains by epochs, a line saying
+    when it stops. Returns the settings to override (the chosen seconds, or nothing)."""
+    if config.max_seconds is None:
+        stop = (f"until its accuracy on the last {config.valid_share:.0%} of the training data (held back) has not "
+                f"improved for {config.patience} epochs, " if config.patience else "")
+        st.caption(f"Trains by epochs, {stop}at most {config.epochs:g} epochs; the best epoch is kept.")
+        return {}
+    seconds = st.slider("Training time (seconds)", 5, 900,
+                        int(query_number("seconds", config.max_seconds, 5, 900, float, warn=True)), 5,
+                        key=f"{slot}_seconds")
+    set_query(seconds=seconds)
+    return {"max_seconds": float(seconds)}
 
 
 def preset_picker(presets: dict, slot: str) -> str:

@@ -47,7 +47,7 @@ TRAINING_LIMITS = {  # setting -> (lowest, highest), for every training; the pag
     "seed": (0, 2**31 - 1),
     "warmup_steps": (0, 100_000),
 }
-OPTIONAL_SETTINGS = ("grad_clip", "max_seconds", "epochs", "embedding_dim", "forget_bias")  # None: off, or the default
+OPTIONAL_SETTINGS = ("grad_clip", "max_seconds", "epochs", "embedding_dim", "forget_bias", "patience")  # None: off, or the default
 LR_RANGE = TRAINING_LIMITS["lr"]
 PROGRESS_FIELDS = ("step_count", "epoch", "train_seconds", "base_lr", "last_eval_at", "best_valid")
 
@@ -154,6 +154,9 @@ class Training:
     def save_extras(self) -> None:
         """Anything else the run folder keeps, written before the weights (a reader reloads on them)."""
 
+    def end_of_epoch(self, row: dict) -> None:
+        """Called after the last step of every epoch (with its row), off the training clock."""
+
     # -- the budget and the learning rate --------------------------------------------------
     @property
     def total_steps(self) -> int | None:
@@ -207,6 +210,8 @@ class Training:
                "grad_norm": grad_norm, "lr": lr, self.throughput_column: items / elapsed,
                **self.row_extras(loss_value)}
         self.rows.append(row)
+        if self.step_count % self.steps_per_epoch == 0:
+            self.end_of_epoch(row)
         return row
 
     def check_loss(self, loss_value: float) -> None:

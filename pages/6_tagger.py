@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from lab_ui import page_setup, query_number, query_value, run_store, set_query
-from lab_ui.task_views import evaluation_view, live_training_then_run, preset_picker, probability_grid, word_gates
+from lab_ui.task_views import (budget_overrides, evaluation_view, live_training_then_run, preset_picker,
+                               probability_grid, word_gates)
 from lstm_core.tasks import split_words, tag_words, tagger_vocabs
 from lstm_core.tasks.training import TAGGER_PRESETS, TaggerTraining, tagger_preset
 
@@ -19,16 +20,10 @@ st.markdown(
 
 st.header("Train")
 preset = preset_picker(TAGGER_PRESETS, "tagger")
-default_seconds = TAGGER_PRESETS[preset].settings.get("max_seconds", 180.0)
-seconds = None
-if default_seconds is not None:
-    seconds = st.slider("Training time (seconds)", 5, 600, int(query_number("seconds", default_seconds, 5, 600, float, warn=True)),
-                        5, key="tagger_seconds")
-    set_query(seconds=seconds)
+overrides = budget_overrides(tagger_preset(preset), "tagger")
 
 
 def make_training():
-    overrides = {} if seconds is None else {"max_seconds": float(seconds)}
     return TaggerTraining(tagger_preset(preset, **overrides), store=run_store(), name=f"tagger ({preset})")
 
 

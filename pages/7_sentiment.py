@@ -5,7 +5,8 @@ import streamlit as st
 
 from lab_ui import page_setup, query_number, query_value, run_store, set_query
 from lab_ui.gate_views import line_over_tokens
-from lab_ui.task_views import evaluation_view, live_training_then_run, preset_picker, read_uploaded_csv, word_gates
+from lab_ui.task_views import (budget_overrides, evaluation_view, live_training_then_run, preset_picker,
+                               read_uploaded_csv, word_gates)
 from lstm_core.tasks import TaskDataError, classifier_vocab, read_review
 from lstm_core.tasks.training import CLASSIFIER_PRESETS, ClassifierTraining, classifier_preset
 
@@ -38,15 +39,13 @@ if source == "upload":
         except TaskDataError as err:
             st.error(f"This file cannot be used: {err}")
 preset = preset_picker(CLASSIFIER_PRESETS, "sentiment")
-seconds = st.slider("Training time (seconds)", 10, 900, int(query_number("seconds", 180, 10, 900, float, warn=True)), 10,
-                    key="sentiment_seconds")
-set_query(seconds=seconds)
+overrides = budget_overrides(classifier_preset(preset), "sentiment")
 
 
 def make_training():
     if source == "upload" and uploaded is None:
         raise ValueError("upload a CSV of text,label rows first, or choose the shipped IMDB sample")
-    config = classifier_preset(preset, max_seconds=float(seconds))
+    config = classifier_preset(preset, **overrides)
     if uploaded is None:
         return ClassifierTraining(config, store=run_store(), name=f"sentiment ({preset})")
     train, held_out, name = uploaded

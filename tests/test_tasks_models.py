@@ -133,6 +133,37 @@ def test_a_short_classifier_training_beats_chance_and_saves_its_evaluation(tmp_p
     assert read.label_names[int(read.probs.argmax())] == "positive"
 
 
+def test_early_stopping_holds_back_the_end_of_the_training_data_and_keeps_the_best_epoch():
+    config = classifier_preset("strong", epochs=30, patience=2, valid_share=0.25, batch_size=16,
+                               eval_every_seconds=1000)
+    training = ClassifierTraining(config, train=synthetic_reviews(200, 0), held_out=synthetic_reviews(60, 1),
+                                  data_name="synthetic", with_baseline=False)
+    assert (len(training.train_tokens), len(training.valid_tokens)) == (150, 50)  # the last quarter is held back
+    assert training.run()
+    evaluation = training.evaluation
+    checked = [r for r in training.rows if not np.isnan(r["early_stop_accuracy"])]
+    assert len(checked) == round(training.step_count / training.steps_per_epoch)  # once per epoch
+    best = max(checked, key=lambda r: r["early_stop_accuracy"])
+    assert evaluation["best_epoch"] == round(best["epoch"])
+    assert evaluation["early_stop_accuracy"] == best["early_stop_accuracy"]
+    assert training.stopped_early and evaluation["epochs_trained"] < 30 and training.progress() == 1.0
+    assert training.validate()[1] == best["early_stop_accuracy"]  # the best epoch's weights were put back
+    assert np.asarray(evaluation["confusion"]).sum() == 60  # then measured on the held-out texts only
+
+
+def test_early_stopping_settings_are_checked():
+    with pytest.raises(ValueError, match="needs a validation share"):
+        classifier_preset("strong", valid_share=0.0)
+    with pytest.raises(ValueError, match="valid share"):
+        classifier_preset("strong", valid_share=0.9)
+    with pytest.raises(ValueError, match="leaves none to validate on"):
+        ClassifierTraining(classifier_preset("strong", valid_share=0.01), train=synthetic_reviews(20, 0),
+                           held_out=synthetic_reviews(10, 1), with_baseline=False)
+    assert tagger_preset("seed-toy").patience is None  # two sentences: nothing to hold back
+    assert classifier_preset("strong").max_seconds is None and tagger_preset("strong").max_seconds is None
+    assert classifier_preset("strong").weight_decay == 2.0  # decoupled decay: lr x 2.0 per step
+
+
 def test_command_line_prints_the_accuracy_last(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("lstm_core.background._threads_configured", True)  # keep the tests' thread setting
     assert main(["train-tagger", "--preset", "seed-toy", "--out", str(tmp_path)]) == 0

@@ -3,8 +3,11 @@
     python -m lstm_core train-tagger [--preset strong] [--max-seconds S] [--out DIR]
     python -m lstm_core train-classifier [--preset strong] [--max-seconds S] [--csv FILE] [--out DIR]
 
-Both train, save the run (in ``--out``, else the app's run store: ``LSTM_LAB_RUNS`` or ``runs/``) and
-print the held-out accuracy as their last line, ``accuracy=0.XXXX``.
+The strong presets train by epochs until the accuracy on a slice held back from the training data
+stops improving (early stopping), then keep the best epoch's weights; ``--max-seconds`` caps the
+training time instead of the epochs. Both train, save the run (in ``--out``, else the app's run
+store: ``LSTM_LAB_RUNS`` or ``runs/``) and print the held-out accuracy as their last line,
+``accuracy=0.XXXX``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,14 @@ def _overrides(args) -> dict:
     return overrides
 
 
+def _stopping(training) -> str:
+    evaluation = training.evaluation or {}
+    if "best_epoch" not in evaluation:
+        return ""
+    return (f"; kept epoch {evaluation['best_epoch']} of {evaluation['epochs_trained']:.0f} (accuracy "
+            f"{evaluation['early_stop_accuracy']:.4f} on {training.describe()['early_stopping']})")
+
+
 def _report(row, metrics) -> None:
     print(f"step {row['step']:6d}  {row['seconds']:7.1f}s  train {row['train_loss']:.3f}  "
           f"test loss {metrics['valid_loss']:.3f}  accuracy {metrics['valid_accuracy']:.4f}", flush=True)
@@ -43,7 +54,8 @@ def train_tagger_command(args) -> int:
     evaluation = training.evaluation
     worst = sorted((v["accuracy"], tag) for tag, v in evaluation["per_class"].items() if v["total"])[:3]
     print("weakest tags: " + ", ".join(f"{tag} {acc:.1%}" for acc, tag in worst))
-    print(f"trained {training.train_seconds:.1f}s, {training.step_count} steps; run saved in {training.run_dir}")
+    print(f"trained {training.train_seconds:.1f}s, {training.step_count} steps{_stopping(training)}; "
+          f"run saved in {training.run_dir}")
     print(f"accuracy={evaluation['accuracy']:.4f}")
     return 0
 
@@ -62,7 +74,8 @@ def train_classifier_command(args) -> int:
     print(f"bag-of-words baseline on the same split: accuracy {training.baseline_accuracy:.4f}", flush=True)
     training.run(on_eval=_report)
     evaluation = training.evaluation
-    print(f"trained {training.train_seconds:.1f}s, {training.step_count} steps; run saved in {training.run_dir}")
+    print(f"trained {training.train_seconds:.1f}s, {training.step_count} steps{_stopping(training)}; "
+          f"run saved in {training.run_dir}")
     print(f"accuracy={evaluation['accuracy']:.4f}")
     return 0
 
@@ -74,7 +87,8 @@ def add_task_commands(subparsers) -> None:
             ("train-classifier", CLASSIFIER_PRESETS, train_classifier_command, "the sentiment classifier")):
         p = subparsers.add_parser(command, help=f"train {what} and print its held-out accuracy")
         p.add_argument("--preset", choices=sorted(presets), default="strong")
-        p.add_argument("--max-seconds", type=float, help="training-time budget (default: the preset's)")
+        p.add_argument("--max-seconds", type=float,
+                       help="training-time budget instead of the preset's epochs (early stopping still applies)")
         p.add_argument("--seed", type=int)
         p.add_argument("--out", help="run store folder (default: the app's)")
         if command == "train-classifier":
