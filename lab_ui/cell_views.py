@@ -1,237 +1,250 @@
-"""The Cell lab's views: the cell diagram, the activation curves, the sliders and the sequence charts.
+"""The Cell lab's views: one cell computed in the browser, and what Python keeps and sends it.
 
-The diagram follows the usual picture of an LSTM cell (Olah, "Understanding LSTM Networks",
-2015): the cell state runs along the top, the four gates sit below it, and every arrow carries
-the value flowing along it right now (red positive, blue negative, thicker when larger).
+The cell is drawn by a Streamlit component (``lab_ui/components/cell_lab.{html,css,js}``) that
+evaluates the cell in JavaScript, so a slider answers without a rerun: the sliders, the equations
+with live numbers, the diagram whose arrows carry the values (after Olah, "Understanding LSTM
+Networks", 2015) and the activation curves. Python sends the gate table, the values to start
+from, the scenario and the view; the component reports the values, the unit shown and the step
+back when a move ends, and this module keeps them in the session and the link.
+
+    tinker(lab_data("weights"))                  # the sliders (a fragment: a report reruns only it)
+    tinker(sequence_data(parsed))                # a sequence, stepped through in the browser
+    trained_unit(run_id, text, layer)            # a unit of a trained model walked through text
+    show_cell_update(trace.cell_update(...))     # the same diagram, read-only, on /gates
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
+
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
-from lstm_core.gates import GATES, LABELS
-from lstm_core.cell import GATE_SYMBOLS, MAX_INPUTS, MAX_UNITS, SCENARIOS, CellStep, CellWeights, equations_latex
+from lab_ui.common import cached_run, query_number, query_value, set_query
+from lstm_core import cell_lab
+from lstm_core.cell import MAX_INPUTS, MAX_UNITS, CellStep
+from lstm_core.cell_lab import RANGES, SCENARIOS, CellValues
+from lstm_core.gates import LSTM_TABLE, QUANTITIES, SYMBOLS
+from lstm_core.trace import trace
 
-POSITIVE, NEGATIVE, NEUTRAL = "#d62728", "#1f77b4", "#7f7f7f"
-STORE = "cell_lab_values"
-BOX_W, BOX_H = 0.6, 0.45  # half width and half height of a gate's box
-GATE_TITLES = tuple(LABELS[name] for name in GATES)
-
-
-def value_colour(value: float) -> str:
-    return NEUTRAL if abs(value) < 1e-3 else POSITIVE if value > 0 else NEGATIVE
-
-
-def _arrow(fig, start, end, value, label=True, shorten=(0.28, 0.28)):
-    """An arrow from ``start`` to ``end`` whose colour and width carry ``value``.
-
-    ``shorten`` trims (start, end) so that the arrow meets a node's rim, not its centre.
-    """
-    (x0, y0), (x1, y1) = start, end
-    length = np.hypot(x1 - x0, y1 - y0)
-    dx, dy = (x1 - x0) / length, (y1 - y0) / length
-    x0, y0 = x0 + dx * shorten[0], y0 + dy * shorten[0]
-    x1, y1 = x1 - dx * shorten[1], y1 - dy * shorten[1]
-    width = 1.0 + 5.0 * min(abs(value), 2.0) / 2.0
-    fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
-                       showarrow=True, arrowhead=2, arrowsize=0.9, arrowwidth=width, arrowcolor=value_colour(value))
-    if label:
-        fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2, text=f"{value:+.3f}", showarrow=False,
-                           font=dict(size=11, color=value_colour(value)), bgcolor="rgba(255,255,255,0.85)")
+COMPONENT_DIR = Path(__file__).resolve().parent / "components"
+STORE, REVISION, SENT = "cell_lab_values", "cell_lab_revision", "cell_lab_sent"
+QUANTITY_TABLE = [{"name": q.name, "symbol": q.symbol, "kind": q.kind, "activation": q.activation, "label": q.label}
+                  for q in LSTM_TABLE]  # lstm_core.gates, as the browser reads it
 
 
-def _node(fig, xy, text, shape="circle", fill="#f4f4f4"):
-    x, y = xy
-    half_w, half_h = (BOX_W, BOX_H) if shape == "box" else (0.25, 0.25)
-    kind = "rect" if shape == "box" else "circle"
-    fig.add_shape(type=kind, x0=x - half_w, x1=x + half_w, y0=y - half_h, y1=y + half_h,
-                  line=dict(color="#444", width=1.5), fillcolor=fill, layer="below")
-    fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=13))
+def component_source(suffix: str) -> str:
+    """The component's own file: ``"js"``, ``"css"`` or ``"html"``."""
+    return (COMPONENT_DIR / f"cell_lab.{suffix}").read_text(encoding="utf-8")
 
 
-def cell_diagram(step: CellStep, unit: int = 0, title: str = "") -> go.Figure:
-    """The cell of ``unit`` as a diagram whose arrows carry this step's values."""
-    u = unit
-    fig = go.Figure()
-    pos = {"c_prev": (0.2, 5), "times_f": (3.0, 5), "plus": (5.6, 5), "c_out": (9.8, 5),
-           "x": (0.2, 1.6), "h_prev": (0.2, 0.2), "mix": (1.4, 0.9),
-           "f": (2.2, 2.5), "i": (3.6, 2.5), "g": (5.0, 2.5), "o": (6.4, 2.5),
-           "times_ig": (4.3, 3.9), "tanh_c": (8.4, 3.9), "times_o": (8.4, 2.5), "h_out": (9.8, 1.0)}
-    x_value = float(step.x[0]) if step.x.size == 1 else float(np.linalg.norm(step.x)) if step.x.size else 0.0
-    top = {k: (pos[k][0], pos[k][1] + BOX_H) for k in GATE_SYMBOLS}
-    bottom = {k: (pos[k][0], pos[k][1] - BOX_H) for k in GATE_SYMBOLS}
-    # inputs meet in the weighted sum, which feeds each gate its pre-activation z
-    _arrow(fig, pos["x"], pos["mix"], x_value)
-    _arrow(fig, pos["h_prev"], pos["mix"], float(step.h_prev[u]))
-    for k, symbol in enumerate(GATE_SYMBOLS):
-        _arrow(fig, pos["mix"], bottom[symbol], float(step.pre[k, u]), label=False, shorten=(0.28, 0.04))
-    # the cell state line: keep f * c_prev, add i * g
-    _arrow(fig, pos["c_prev"], pos["times_f"], float(step.c_prev[u]))
-    _arrow(fig, top["f"], pos["times_f"], float(step.forget_gate[u]), shorten=(0.04, 0.28))
-    _arrow(fig, top["i"], pos["times_ig"], float(step.input_gate[u]), shorten=(0.04, 0.28))
-    _arrow(fig, top["g"], pos["times_ig"], float(step.cell_candidate[u]), shorten=(0.04, 0.28))
-    _arrow(fig, pos["times_f"], pos["plus"], float(step.kept[u]))
-    _arrow(fig, pos["times_ig"], pos["plus"], float(step.written[u]))
-    _arrow(fig, pos["plus"], pos["c_out"], float(step.cell_state[u]))
-    # the hidden state: o * tanh(c)
-    _arrow(fig, (pos["tanh_c"][0], 5), pos["tanh_c"], float(step.cell_state[u]), label=False, shorten=(0.0, 0.3))
-    _arrow(fig, pos["tanh_c"], pos["times_o"], float(step.tanh_cell[u]), shorten=(0.3, 0.28))
-    _arrow(fig, (pos["o"][0] + BOX_W, pos["o"][1]), pos["times_o"], float(step.output_gate[u]), shorten=(0.04, 0.28))
-    _arrow(fig, pos["times_o"], pos["h_out"], float(step.hidden_state[u]))
-    x_text = "x<sub>t</sub>" if step.x.size <= 1 else "x<sub>t</sub> (‖x‖)"
-    for key, text in (("c_prev", "c<sub>t−1</sub>"), ("x", x_text), ("h_prev", "h<sub>t−1</sub>"),
-                      ("c_out", "c<sub>t</sub>"), ("h_out", "h<sub>t</sub>")):
-        _node(fig, pos[key], text, fill="#fff")
-    _node(fig, pos["mix"], "Σ", fill="#fff")
-    for key in ("times_f", "times_ig", "times_o"):
-        _node(fig, pos[key], "×")
-    _node(fig, pos["plus"], "+")
-    _node(fig, pos["tanh_c"], "tanh", shape="box", fill="#fdf6e3")
-    for k, symbol in enumerate(GATE_SYMBOLS):
-        fn = "tanh" if symbol == "g" else "σ"
-        z = float(step.pre[k, u])
-        _node(fig, pos[symbol], f"{symbol} = {fn}(z)<br><b>{step.gate(k)[u]:.3f}</b><br>"
-              f"<span style='font-size:10px;color:{value_colour(z)}'>z = {z:+.2f}</span>", shape="box", fill="#e8f0fe")
-    fig.update_xaxes(visible=False, range=[-0.4, 10.4])
-    fig.update_yaxes(visible=False, range=[-0.3, 5.6], scaleanchor="x", scaleratio=1)
-    fig.update_layout(height=380, margin=dict(l=5, r=5, t=30 if title else 5, b=5), title=title or None,
-                      plot_bgcolor="white", showlegend=False)
-    return fig
+_cell_lab = st.components.v2.component("lstm_lab_cell", html=component_source("html"), css=component_source("css"),
+                                       js=component_source("js"), isolate_styles=False)
 
 
-def activation_curves(step: CellStep, unit: int = 0) -> go.Figure:
-    """σ and tanh curves with each gate's operating point (every unit; the shown one is larger)."""
-    fig = make_subplots(rows=1, cols=5, subplot_titles=[f"{t}" for t in GATE_TITLES] + ["tanh(c<sub>t</sub>)"])
-    points = [(step.pre[k], step.gate(k)) for k in range(4)] + [(step.cell_state, step.tanh_cell)]
-    for col, (z, value) in enumerate(points, start=1):
-        reach = max(6.0, float(np.abs(z).max()) + 1.0)
-        grid = np.linspace(-reach, reach, 200)
-        curve = np.tanh(grid) if col in (3, 5) else 1 / (1 + np.exp(-grid))
-        fig.add_trace(go.Scatter(x=grid, y=curve, mode="lines", line=dict(color="#999"), hoverinfo="skip"),
-                      row=1, col=col)
-        sizes = [14 if j == unit else 8 for j in range(len(z))]
-        fig.add_trace(go.Scatter(x=z, y=value, mode="markers+text", marker=dict(size=sizes, color=POSITIVE),
-                                 text=[f"{v:.3f}" if j == unit else "" for j, v in enumerate(value)],
-                                 textposition=["top right" if v < 0 else "top left" for v in z],
-                                 hovertemplate="z=%{x:.4f}<br>value=%{y:.4f}<extra>unit</extra>"),
-                      row=1, col=col)
-    for col in range(1, 6):
-        fig.update_yaxes(range=[-1.25, 1.3] if col in (3, 5) else [-0.12, 1.25], row=1, col=col)
-    fig.update_layout(height=230, showlegend=False, margin=dict(l=5, r=5, t=30, b=5))
-    fig.update_annotations(font_size=12)
-    return fig
+def _ignore() -> None:
+    """The component's reports need no callback: the fragment reads them when it reruns."""
 
 
-def show_step(step: CellStep, unit: int, weights: CellWeights | None = None, title: str = "") -> None:
-    """Equations with live numbers, the diagram and the activation curves for one step."""
-    for line in equations_latex(step, unit, weights):
-        st.latex(line)
-    st.plotly_chart(cell_diagram(step, unit, title), width="stretch")
-    st.plotly_chart(activation_curves(step, unit), width="stretch")
+def mount(data: dict, key: str):
+    """The component with ``data``; returns what it reported (``values``, ``unit``, ``step``)."""
+    return _cell_lab(key=key, data=data, on_values_change=_ignore, on_unit_change=_ignore, on_step_change=_ignore)
 
 
-def states_over_time(labels, series: dict, current: int, title: str = "") -> go.Figure:
-    """Lines of each named series (time, units) over the steps, the current step marked."""
-    fig = go.Figure()
-    steps = list(range(len(labels)))
-    dashes = ("solid", "dot", "dash", "dashdot", "longdash", "longdashdot")
-    for n, (name, values) in enumerate(series.items()):
-        values = np.asarray(values).reshape(len(labels), -1)
-        for j in range(values.shape[1]):
-            label = name if values.shape[1] == 1 else f"{name} unit {j}"
-            fig.add_trace(go.Scatter(x=steps, y=values[:, j], mode="lines+markers", name=label,
-                                     line=dict(dash=dashes[n % len(dashes)])))
-    fig.add_vline(x=current, line=dict(color="#444", dash="dot"))
-    fig.update_xaxes(tickmode="array", tickvals=steps, ticktext=labels)
-    fig.update_layout(height=300, margin=dict(l=5, r=5, t=30 if title else 5, b=5), title=title or None)
-    return fig
+# ----------------------------------------------------------------------------- what the lab keeps
 
 
-# ----------------------------------------------------------------------------- sliders kept across reruns
+def values() -> CellValues:
+    return st.session_state[STORE]
 
 
-def cell_values(units: int, inputs: int) -> dict:
-    """The cell lab's values (weights, x, h, c, pre-activations), resized to ``units`` × ``inputs``."""
-    store = st.session_state.setdefault(STORE, {"weights": CellWeights.zeros(1, 1), "x": np.zeros(1),
-                                                "h": np.zeros(1), "c": np.zeros(1), "pre": np.zeros((4, 1))})
-    old = store["weights"]
-    if (old.units, old.inputs) != (units, inputs):
-        new = CellWeights.zeros(units, inputs)
-        a, b = min(units, old.units), min(inputs, old.inputs)
-        new.weight_x[:, :a, :b] = old.weight_x[:, :a, :b]
-        new.weight_h[:, :a, :a] = old.weight_h[:, :a, :a]
-        new.bias[:, :a] = old.bias[:, :a]
-        store["weights"] = new
-        store["x"] = np.resize(np.r_[store["x"], np.zeros(MAX_INPUTS)][:inputs], inputs)
-        for key in ("h", "c"):
-            store[key] = np.r_[store[key], np.zeros(MAX_UNITS)][:units]
-        store["pre"] = np.concatenate([store["pre"], np.zeros((4, MAX_UNITS))], axis=1)[:, :units]
-        forget_widgets()
-    return store
-
-
-def forget_widgets() -> None:
-    """Drop the sliders' own state so that they show the stored values on the next run."""
-    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith("cellw_")]:
-        del st.session_state[key]
+def restart() -> None:
+    """Something other than the component changed the lab (a preset, the size, the mode): draw it afresh."""
+    st.session_state[REVISION] = st.session_state.get(REVISION, 0) + 1
 
 
 def apply_scenario(name: str) -> None:
-    """Load a scenario preset (a one-unit, one-input cell) into the stored values."""
+    """Load a preset: a one-unit, one-input cell, its values and its sequence."""
     scenario = SCENARIOS[name]
-    st.session_state[STORE] = {"weights": scenario.weights(), "x": np.array([scenario.x]),
-                               "h": np.array([scenario.h_prev]), "c": np.array([scenario.c_prev]),
-                               "pre": scenario.weights().bias.copy()}
+    st.session_state[STORE] = scenario.values()
     st.session_state["cell_sequence"] = scenario.sequence
     st.session_state["cell_units"], st.session_state["cell_inputs"] = 1, 1
-    st.session_state["cell_step"] = 0
-    forget_widgets()
+    st.session_state["cell_step"], st.session_state["cell_shown"] = 0, 0
+    restart()
 
 
-def on_scenario_change(key: str) -> None:
-    """Callback of the scenario picker: load the chosen preset (``custom`` keeps the values)."""
-    if st.session_state[key] in SCENARIOS:
-        apply_scenario(st.session_state[key])
+def on_scenario_change() -> None:
+    """The scenario picker: load the chosen preset (``custom`` keeps the values)."""
+    if st.session_state["cell_scenario"] in SCENARIOS:
+        apply_scenario(st.session_state["cell_scenario"])
+    restart()
 
 
-def value_slider(container, label: str, array: np.ndarray, index, key: str, low: float, high: float,
-                 step: float = 0.05, help: str | None = None) -> None:
-    """A slider bound to ``array[index]``: seeded from it, and writing the moved value back."""
-    key = "cellw_" + key
-    if key not in st.session_state:
-        st.session_state[key] = float(np.clip(round(float(array[index]), 4), low, high))
-    array[index] = container.slider(label, low, high, step=step, key=key, help=help)
+def on_shape_change() -> None:
+    """Units or inputs changed: keep what fits, new entries start at 0."""
+    units, inputs = st.session_state["cell_units"], st.session_state["cell_inputs"]
+    st.session_state[STORE] = values().resized(units, inputs)
+    st.session_state["cell_shown"] = min(st.session_state.get("cell_shown", 0), units - 1)
+    restart()
 
 
-def state_sliders(store: dict, units: int, inputs: int, with_input: bool = True) -> None:
-    """Sliders for x_t, h_{t-1} and c_{t-1}."""
-    if with_input:
-        for m in range(inputs):
-            value_slider(st, f"input x_t[{m}]", store["x"], m, f"x_{m}", -2.0, 2.0)
-    for j in range(units):
-        if with_input:
-            value_slider(st, f"previous hidden state h_(t−1)[{j}]", store["h"], j, f"h_{j}", -1.0, 1.0)
-        value_slider(st, f"previous cell state c_(t−1)[{j}]", store["c"], j, f"c_{j}", -3.0, 3.0)
+def preset(scenario: str) -> CellValues:
+    """What the values are measured against in the link: the preset's, or a zero cell for ``custom``."""
+    return SCENARIOS[scenario].values() if scenario in SCENARIOS else CellValues.zeros(1, 1)
 
 
-def weight_sliders(weights: CellWeights, unit: int) -> None:
-    """One column per gate: the weights reading x_t and h_{t-1}, and the bias, of one unit."""
-    for k, column in enumerate(st.columns(4)):
-        column.markdown(f"**{GATE_TITLES[k]}**")
-        for m in range(weights.inputs):
-            value_slider(column, f"W_x{GATE_SYMBOLS[k]}[{unit},{m}]", weights.weight_x, (k, unit, m),
-                         f"wx_{k}_{unit}_{m}", -10.0, 10.0)
-        for n in range(weights.units):
-            value_slider(column, f"W_h{GATE_SYMBOLS[k]}[{unit},{n}]", weights.weight_h, (k, unit, n),
-                         f"wh_{k}_{unit}_{n}", -10.0, 10.0)
-        value_slider(column, f"b_{GATE_SYMBOLS[k]}[{unit}]", weights.bias, (k, unit), f"b_{k}_{unit}", -10.0, 10.0)
+def start_from_link(modes) -> None:
+    """The first run of a session: the link decides the scenario, the size, the mode and the values."""
+    if STORE in st.session_state:
+        return
+    scenario = query_value("scenario", "remember")
+    if scenario not in SCENARIOS and scenario != "custom":
+        st.warning(f"The link asks for a scenario called {scenario!r}; the lab knows {', '.join(SCENARIOS)} "
+                   "and custom. Remember is shown instead.")
+        scenario = "remember"
+    if scenario in SCENARIOS:
+        apply_scenario(scenario)
+    else:
+        st.session_state[STORE], st.session_state["cell_sequence"] = CellValues.zeros(1, 1), "1 0 1 1"
+    st.session_state["cell_scenario"] = scenario
+    units = st.session_state["cell_units"] = query_number("units", 1, 1, MAX_UNITS, warn=True)
+    inputs = st.session_state["cell_inputs"] = query_number("inputs", 1, 1, MAX_INPUTS, warn=True)
+    linked, problems = preset(scenario).resized(units, inputs).with_query(st.query_params.to_dict())
+    for problem in problems:
+        st.warning(f"The link's values: {problem}.")
+    st.session_state[STORE] = linked
+    mode = query_value("mode", "weights")
+    st.session_state["cell_mode"] = mode if mode in modes else "weights"
+    st.session_state["cell_sequence"] = query_value("seq", st.session_state["cell_sequence"])[:200]
+    st.session_state["cell_step"] = query_number("step", 0, 0, 10_000)
+    st.session_state["cell_shown"] = query_number("shown", 0, 0, units - 1)
+    st.session_state[REVISION] = 0
 
 
-def preactivation_sliders(store: dict, unit: int) -> None:
-    """The first lesson: set each gate's pre-activation z directly."""
-    for k, column in enumerate(st.columns(4)):
-        value_slider(column, f"z_{GATE_SYMBOLS[k]} ({GATE_TITLES[k]})", store["pre"], (k, unit),
-                     f"z_{k}_{unit}", -8.0, 8.0, help="the gate's pre-activation, before σ or tanh")
+# ----------------------------------------------------------------------------- what the component is sent
+
+
+def _sent(data: dict, **volatile) -> dict:
+    """``data`` with the settings the browser changes itself (``volatile``: values, unit shown, step)
+    as they were when the rest of ``data`` last changed.
+
+    The component redraws whenever its data changes; sending back what it just reported would
+    redraw it under the user's hand (and take the keyboard focus from its slider).
+    """
+    identity = hashlib.sha1(json.dumps([st.session_state.get(REVISION), data], sort_keys=True).encode()).hexdigest()
+    memo = st.session_state.get(SENT)
+    if memo is None or memo["identity"] != identity:
+        memo = st.session_state[SENT] = {"identity": identity, "volatile": volatile}
+    return {**data, **memo["volatile"]}
+
+
+def _scenario(mode: str) -> dict | None:
+    name = st.session_state["cell_scenario"]
+    return SCENARIOS[name].to_json(mode) if name in SCENARIOS else None
+
+
+def lab_data(mode: str) -> dict:
+    """The weights mode (every weight, x, h and c) or the gates mode (z and c), from the stored values."""
+    store = values()
+    data = {"view": mode, "quantities": QUANTITY_TABLE, "ranges": RANGES, "slider_step": cell_lab.SLIDER_STEP,
+            "units": store.units, "inputs": store.inputs, "scenario": _scenario(mode),
+            "preset": preset(st.session_state["cell_scenario"]).resized(store.units, store.inputs).to_json()}
+    return _sent(data, values=store.to_json(), unit=st.session_state["cell_shown"])
+
+
+def step_parts(step: CellStep, digits: int | None = None) -> dict:
+    """What the browser needs to recompute ``step``: x, h and c before it, and the three parts of each
+    pre-activation (input part, recurrent part, bias), optionally rounded to ``digits`` decimals."""
+    keep = lambda a: (np.round(a, digits) if digits else np.asarray(a)).tolist()  # noqa: E731
+    return {name: keep(getattr(step, name)) for name in ("x", "h_prev", "c_prev", "from_input", "from_hidden", "bias")}
+
+
+def sequence_data(parsed: cell_lab.ParsedSequence) -> dict:
+    """A typed sequence run through the stored cell in Python, to be stepped through in the browser."""
+    store = values()
+    run = cell_lab.run_sequence(store.weights, parsed.inputs, store.h, store.c, parsed.labels)
+    name = st.session_state["cell_scenario"]
+    base = preset(name).resized(store.units, store.inputs).arrays()
+    moved = any(not np.allclose(store.arrays()[k], base[k]) for k in ("wx", "wh", "b", "h", "c")) \
+        or name in SCENARIOS and st.session_state["cell_sequence"].strip() != SCENARIOS[name].sequence
+    data = {"view": "sequence", "quantities": QUANTITY_TABLE, "units": store.units, "inputs": store.inputs,
+            "weights": {k: v for k, v in store.to_json().items() if k in ("wx", "wh", "b")},
+            "labels": run.labels, "steps": [step_parts(s) for s in run.steps],
+            "scenario": _scenario("sequence"), "moved": bool(moved)}
+    last = len(run.steps) - 1
+    return _sent(data, at=min(st.session_state["cell_step"], last), unit=st.session_state["cell_shown"])
+
+
+@st.fragment
+def tinker(data: dict) -> None:
+    """The component, in a fragment: its reports rerun only this, and land in the session and the link."""
+    report = mount(data, key=f"cell_lab_{st.session_state[REVISION]}")
+    store = values()
+    if report.get("values") is not None:
+        try:
+            store = st.session_state[STORE] = CellValues.from_json(report["values"], store.units, store.inputs)
+        except ValueError as err:
+            st.error(f"The browser sent values the lab cannot use ({err}); the last good ones are kept.")
+    if report.get("unit") is not None:
+        st.session_state["cell_shown"] = int(np.clip(report["unit"], 0, store.units - 1))
+    if report.get("step") is not None:
+        st.session_state["cell_step"] = max(int(report["step"]), 0)
+    set_query(**store.query(preset(st.session_state["cell_scenario"])),
+              shown=st.session_state["cell_shown"] or None,
+              step=st.session_state["cell_step"] or None if data["view"] == "sequence" else None)
+
+
+# ----------------------------------------------------------------------------- a unit of a trained model
+
+
+@st.cache_resource(max_entries=4)
+def _trace(run_id: str, _model, model_id: int, text: str):
+    """The exact trace of ``text``, kept per (run, text): choosing another unit needs no new trace."""
+    run = cached_run(run_id)
+    return trace(run.model, run.vocab, text)
+
+
+@st.fragment
+def trained_unit(run_id: str, text: str, layer: int) -> None:
+    """The unit picker, the walk and the component: a new unit or step reruns only this."""
+    run = cached_run(run_id)
+    hidden = run.model.lstm.hidden_size
+    traced = _trace(run_id, run.model, id(run.model), text)
+    busiest = cell_lab.busiest_units(traced, layer)
+    if "cell_model_unit" not in st.session_state:
+        st.session_state["cell_model_unit"] = query_number("unit", busiest[0], 0, hidden - 1)
+    chosen = int(st.number_input(f"Unit (0 to {hidden - 1})", 0, hidden - 1, key="cell_model_unit"))
+    st.caption("Units whose cell state moves most on this text: " + ", ".join(map(str, busiest)))
+    walk = cell_lab.walk_unit(run.model, run.vocab, text, chosen, layer, traced)
+    if walk.replacements:
+        st.warning("Characters this model does not know were replaced: " +
+                   ", ".join(f"'{a}' → '{b}'" for a, b in walk.replacements.items()))
+    st.markdown(
+        f"Unit **{chosen}**'s gates are rebuilt from its own weights: the *input part* reads the embedded character "
+        f"(or the layer below), the *recurrent part* reads the previous hidden state of all {hidden} units, taken "
+        "from the exact trace of the whole model (so the other units' contributions are the model's own). Largest "
+        f"difference from that exact trace over this text: **{walk.deviation:.1e}** (float32 rounding).")
+    labels = [repr(ch)[1:-1] if ch.isspace() else ch for ch in walk.chars]
+    steps = [step_parts(walk.step(t), digits=7) for t in range(len(labels))]
+    data = {"view": "trained", "quantities": QUANTITY_TABLE, "labels": labels, "steps": steps,
+            "walk": {"unit": chosen, "layer": layer}}
+    step = min(st.session_state.get("cell_model_step", query_number("step", 0, 0, 10_000)), len(labels) - 1)
+    report = mount(_sent(data, at=step), key=f"cell_lab_trained_{st.session_state.get(REVISION, 0)}")
+    if report.get("step") is not None:
+        step = min(max(int(report["step"]), 0), len(labels) - 1)
+    st.session_state["cell_model_step"] = step
+    set_query(unit=chosen, step=step or None)
+
+
+# ----------------------------------------------------------------------------- the cell update on /gates
+
+
+def show_cell_update(parts: dict, title: str = "", key: str = "cell-update") -> None:
+    """One unit's update at one step (:meth:`lstm_core.Trace.cell_update`'s numbers), drawn read-only
+    by the Cell lab's own diagram: kept = f·c(t−1), written = i·g, c(t) = kept + written, h(t) = o·tanh c(t)."""
+    update = {name: [parts[SYMBOLS[name]]] for name in QUANTITIES}
+    update.update(c_prev=[parts["c_prev"]], kept=[parts["kept"]], written=[parts["written"]],
+                  tanh_cell=[parts["tanh_c"]])
+    mount({"view": "update", "quantities": QUANTITY_TABLE, "update": update, "title": title}, key=key)
