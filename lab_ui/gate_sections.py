@@ -15,6 +15,7 @@ import streamlit as st
 import lstm_core
 from lab_ui import gate_data as data
 from lab_ui import gate_views as views
+from lab_ui.cell_views import show_cell_update
 from lab_ui.common import query_index, query_number, query_value, set_query
 from lstm_core import analysis
 from lstm_core.gates import QUANTITIES, SIGMOID_GATES
@@ -143,9 +144,9 @@ def one_unit(view: GateView) -> None:
                   f"{goes_on if actual else ''}:")
     left.table(pd.DataFrame([{"next character": views.show_token(ch), "probability": f"{p:.3f}"}
                              for ch, p in tr.top_next(step, 5)]).set_index("next character"))
-    right.plotly_chart(views.cell_update_diagram(tr.cell_update(view.layer, step, unit),
-                                                 f"The cell update of unit {unit}, layer {view.layer}, at step {step}"),
-                       key="cell-update", config=views.PLAIN)
+    with right:
+        show_cell_update(tr.cell_update(view.layer, step, unit),
+                         f"The cell update of unit {unit}, layer {view.layer}, at step {step}")
 
 
 @st.fragment

@@ -5,10 +5,11 @@ Every view takes tokens (characters, or words at word level) and numbers the mod
     heatmap(values, tokens, units, quantity)       plotly figure: time on x labelled by the tokens
     painted_text(tokens, values, quantity)          HTML: each token's background coloured by a value
     saturation_scatter(frame)                       plotly: share of steps < 0.1 vs > 0.9 per unit
-    cell_update_diagram(parts)                      plotly: kept + written = c_t, h_t = o·tanh(c_t)
     probability_bars(frame, columns)                plotly: grouped bars of distributions
     probability_text(chars, probs)                  HTML: generated text coloured by probability
     line_over_tokens(values, tokens, name)          plotly: one value per token (surprisal, entropy)
+
+The cell update at one step is drawn by the Cell lab's own diagram (``cell_views.show_cell_update``).
 
 Heatmaps keep one label per column (x is categorical, "12 · a"), never per-cell custom data, so a
 500-step × 512-unit map stays about the size of its numbers.
@@ -157,45 +158,6 @@ def saturation_scatter(frame, title: str = "Gate saturation") -> go.Figure:
                          yaxis_title="share of steps above 0.9 (right-saturated)", height=380,
                          xaxis_range=[-0.02, 1.02], yaxis_range=[-0.02, 1.02],
                          margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    return figure
-
-
-def cell_update_diagram(parts: dict, title: str = "") -> go.Figure:
-    """One unit's update at one step, from :meth:`lstm_core.Trace.cell_update`'s numbers, as a small diagram.
-
-    Boxes carry each value; arrows show what feeds what: kept = f·c(t−1), written = i·g,
-    c(t) = kept + written, h(t) = o·tanh c(t).
-    """
-    boxes = {  # name: (x, y, label, value, colour)
-        "c_prev": (0, 3, "c(t−1)", parts["c_prev"], "#f0f2f6"), "f": (0, 2, "forget f", parts["f"], "#f0f2f6"),
-        "i": (0, 1, "input i", parts["i"], "#f0f2f6"), "g": (0, 0, "candidate g", parts["g"], "#f0f2f6"),
-        "kept": (1, 2.5, "kept = f·c(t−1)", parts["kept"], "#e3f2e1"),
-        "written": (1, 0.5, "written = i·g", parts["written"], "#fbe9e7"),
-        "c": (2, 1.5, "c(t) = kept + written", parts["c"], "#fff3cd"), "o": (2, 0, "output o", parts["o"], "#f0f2f6"),
-        "tanh_c": (3, 1.5, "tanh c(t)", parts["tanh_c"], "#f0f2f6"),
-        "h": (3, 0, "h(t) = o·tanh c(t)", parts["h"], "#e1ecf8"),
-    }
-    wires = [("c_prev", "kept"), ("f", "kept"), ("i", "written"), ("g", "written"), ("kept", "c"),
-             ("written", "c"), ("c", "tanh_c"), ("tanh_c", "h"), ("o", "h")]
-    figure = go.Figure()
-    half_w, half_h = 0.36, 0.3
-    for tail, head in wires:
-        (x0, y0), (x1, y1) = boxes[tail][:2], boxes[head][:2]
-        if x0 == x1:  # straight down
-            start, end = (x0, y0 - half_h), (x1, y1 + half_h)
-        else:
-            start, end = (x0 + half_w, y0), (x1 - half_w, y1)
-        figure.add_annotation(x=end[0], y=end[1], ax=start[0], ay=start[1], xref="x", yref="y", axref="x",
-                              ayref="y", showarrow=True, arrowhead=2, arrowwidth=1.5, arrowcolor="#666", text="")
-    for name, (x, y, label, value, colour) in boxes.items():
-        figure.add_shape(type="rect", x0=x - half_w, x1=x + half_w, y0=y - half_h, y1=y + half_h,
-                         fillcolor=colour, line={"color": "#555"}, layer="below")
-        figure.add_annotation(x=x, y=y, text=f"{html.escape(label)}<br><b>{value:+.4f}</b>", showarrow=False,
-                              font={"size": 12}, name=name)
-    figure.update_xaxes(visible=False, range=[-0.45, 3.45])
-    figure.update_yaxes(visible=False, range=[-0.4, 3.4])
-    figure.update_layout(title=title, height=320, margin={"l": 0, "r": 0, "t": 30 if title else 0, "b": 0},
-                         plot_bgcolor="white", dragmode=False)
     return figure
 
 

@@ -128,11 +128,12 @@ def test_validation_passage_cell_update_and_unit_finder(tiny):
     text = analysis.validation_passages("seed")[2][:120]
     tr = lstm_core.trace(run.model, run.vocab, text)
     assert heatmaps(at)[0]["layout"]["xaxis"]["ticktext"][:4] == list(text[:4])
-    diagram = next(f for f in figures(at) if not f["data"])  # the cell update: boxes and arrows only
-    labels = " ".join(a["text"] for a in diagram["layout"]["annotations"])
+    diagram = at.get("bidi_component")[0]
+    update = json.loads(diagram.proto.json)["update"]  # the Cell lab's diagram, read-only
     parts = tr.cell_update(0, 7, 3)
-    for key in ("c_prev", "kept", "written", "c", "h"):
-        assert f"{parts[key]:+.4f}" in labels
+    for key, name in (("c_prev", "c_prev"), ("kept", "kept"), ("written", "written"), ("c", "cell_state"),
+                      ("h", "hidden_state"), ("f", "forget_gate")):
+        assert update[name] == [pytest.approx(parts[key], abs=1e-12)]
     assert parts["kept"] + parts["written"] == pytest.approx(parts["c"], abs=1e-6)
     finder = next(t.value for t in at.table if "correlation" in t.value.columns)
     expected = analysis.rank_units(tr, "speaker_name", top=8)
