@@ -118,18 +118,17 @@ function arrow(from, to, value, { label = true, trim = [NODE_R + 0.03, NODE_R + 
     + `<polygon points="${x1.toFixed(1)},${y1.toFixed(1)} ${(hx + nx).toFixed(1)},${(hy + ny).toFixed(1)} ${(hx - nx).toFixed(1)},${(hy - ny).toFixed(1)}" fill="${c}"/>`;
   if (label) {
     const text = plus(value), mx = (x0 + x1) / 2, my = (y0 + y1) / 2, w = text.length * 6.6 + 6;
-    out += `<rect x="${(mx - w / 2).toFixed(1)}" y="${(my - 8).toFixed(1)}" width="${w.toFixed(1)}" height="16" rx="3" fill="#fff" fill-opacity="0.9"/>`
+    out += `<rect x="${(mx - w / 2).toFixed(1)}" y="${(my - 8).toFixed(1)}" width="${w.toFixed(1)}" height="16" rx="3" class="cl-label-bg"/>`
       + `<text x="${mx.toFixed(1)}" y="${(my + 4).toFixed(1)}" class="cl-arrow-label" fill="${c}" text-anchor="middle">${text}</text>`;
   }
   return out;
 }
 
-function node(spot, html, { box = false, fill = "#f4f4f4" } = {}) {
+function node(spot, html, { operation = false } = {}) {
   const [x, y] = px(spot);
-  const shape = box
-    ? `<rect x="${x - BOX_W * SCALE}" y="${y - BOX_H * SCALE}" width="${2 * BOX_W * SCALE}" height="${2 * BOX_H * SCALE}" rx="4" fill="${fill}" stroke="#444" stroke-width="1.3"/>`
-    : `<circle cx="${x}" cy="${y}" r="${NODE_R * SCALE}" fill="${fill}" stroke="#444" stroke-width="1.3"/>`;
-  return shape + `<text x="${x}" y="${y + 5}" text-anchor="middle" class="cl-node">${html}</text>`;
+  const small = html.includes("‖") || html.startsWith("'") ? " cl-node-small" : "";  // ‖x_t‖, or a character
+  return `<circle cx="${x}" cy="${y}" r="${NODE_R * SCALE}" class="${operation ? "cl-node-op" : "cl-node-io"}" stroke-width="1.3"/>`
+    + `<text x="${x}" y="${y + 5}" text-anchor="middle" class="cl-node${small}">${html}</text>`;
 }
 
 /** The diagram of `unit` at `step` as SVG markup. `source` says what feeds the gates: "inputs"
@@ -171,9 +170,9 @@ export function diagramSvg(table, step, unit, { source = "inputs", xText = "" } 
   svg += arrow(SPOT.tanh_c, SPOT.times_o, step.tanh_cell[u], { trim: [BOX_H * 0.75 + 0.03, NODE_R + 0.03] });
   svg += arrow([SPOT.output_gate[0] + BOX_W, SPOT.output_gate[1]], SPOT.times_o, byName("output_gate"), { trim: [0.02, NODE_R + 0.03] });
   svg += arrow(SPOT.times_o, SPOT.h_out, step.hidden_state[u]);
-  for (const [spot, text] of nodes) svg += node(spot, text, { fill: "#fff" });
-  for (const spot of [SPOT.times_f, SPOT.times_ig, SPOT.times_o]) svg += node(spot, "×");
-  svg += node(SPOT.plus, "+");
+  for (const [spot, text] of nodes) svg += node(spot, text);
+  for (const spot of [SPOT.times_f, SPOT.times_ig, SPOT.times_o]) svg += node(spot, "×", { operation: true });
+  svg += node(SPOT.plus, "+", { operation: true });
   const [tx, ty] = px(SPOT.tanh_c);
   svg += `<rect x="${tx - 28}" y="${ty - BOX_H * 0.75 * SCALE}" width="56" height="${1.5 * BOX_H * SCALE}" rx="4" fill="#fdf6e3" stroke="#444" stroke-width="1.3"/>`
     + `<text x="${tx}" y="${ty + 5}" text-anchor="middle" class="cl-node">tanh</text>`;
@@ -265,7 +264,9 @@ function timelineSvg(panels, labels, current) {
     const [top, bottom] = [hi + pad, lo - pad];
     const Y = (v) => y0 + M.t + (top - v) / (top - bottom) * (PANEL - M.t - M.b);
     svg += `<line x1="${M.l}" x2="${W - M.r}" y1="${Y(0)}" y2="${Y(0)}" class="cl-grid"/>`
-      + [...new Set([lo, 0, hi])].map((v) => `<text x="${M.l - 5}" y="${Y(v) + 4}" text-anchor="end" class="cl-tick">${num(v, 2)}</text>`).join("");
+      + [lo, 0, hi].filter((v, j) => j !== 1 || Math.min(Math.abs(Y(0) - Y(lo)), Math.abs(Y(0) - Y(hi))) > 14 || lo === hi)
+        .filter((v, j, all) => all.indexOf(v) === j)
+        .map((v) => `<text x="${M.l - 5}" y="${Y(v) + 4}" text-anchor="end" class="cl-tick">${num(v, 2)}</text>`).join("");
     let legendX = M.l;
     panel.series.forEach((s) => {
       const colour = SERIES_COLOURS[colourIndex++ % SERIES_COLOURS.length];
