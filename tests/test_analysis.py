@@ -152,7 +152,3 @@ def test_gate_views_label_columns_with_the_tokens():
     assert list(words.layout.xaxis.ticktext) == ["le", "chat", "dort", "."] and words.data[0].x[0] == "10 · le"
     html = gate_views.painted_text(["<b>", "x"], [0.5, -0.25], "cell_state")
     assert "&lt;b&gt;" in html and html.count("<span") == 2 and "step 1: -0.250" in html
-    diagram = gate_views.cell_update_diagram({"c_prev": 0.5, "f": 0.9, "i": 0.2, "g": -0.5, "o": 0.7, "kept": 0.45,
-                                              "written": -0.1, "c": 0.35, "tanh_c": 0.336, "h": 0.235})
-    labels = " ".join(a.text for a in diagram.layout.annotations)
-    assert "+0.4500" in labels and "-0.1000" in labels and "+0.2350" in labels

@@ -80,3 +80,15 @@ def test_claims_in_the_browser_agree_with_lstm_core(run_js):
     for js, (applies, holds, value, target) in zip(run_js("checkClaim", cases), expected, strict=True):
         assert (js["applies"], js["holds"]) == (applies, holds)
         assert js["value"] == pytest.approx(value, abs=1e-12) and js["target"] == pytest.approx(target, abs=1e-12)
+
+
+def test_the_cell_update_of_gates_is_drawn_with_its_numbers(run_js):
+    """/gates sends Trace.cell_update's finished numbers; the diagram's arrows and equations carry them."""
+    update = {"c_prev": [0.5], "forget_gate": [0.9], "input_gate": [0.2], "cell_candidate": [-0.5], "output_gate": [0.7],
+              "kept": [0.45], "written": [-0.1], "cell_state": [0.35], "tanh_cell": [0.336], "hidden_state": [0.235]}
+    svg, equations = run_js("diagramSvg", [[GATE_TABLE, update, 0, {"source": "none"}]])[0], \
+        run_js("equationsHtml", [[GATE_TABLE, update, 0, "none"]])[0]
+    for label in ("+0.500", "+0.900", "+0.450", "-0.100", "+0.350", "+0.336", "+0.235"):
+        assert f">{label}</text>" in svg, label
+    assert "Σ" not in svg  # no pre-activations: no inputs drawn
+    assert "0.9000·0.5000 + 0.2000·(-0.5000) = 0.4500 + (-0.1000) = <b>0.3500</b>" in equations
