@@ -72,6 +72,7 @@ def test_cell_lab_steps_through_a_sequence_and_a_trained_unit(app_server, page, 
     expect(page.locator(".cell-lab .cl-caption")).to_contain_text("Step 2 of 7")
     expect(equation(page, "cell_state")).to_contain_text("= 0.9949")  # two ones seen: about 2 × 0.5
     expect(forward).to_have_text("step forward ▶")
+    assert forward.evaluate("b => b.scrollWidth <= b.clientWidth"), "the button's label is cut"
     keep(tmp_path, page, "browser_cell_sequence")
     page.goto(f"{app_server}/cell?mode=trained&unit=7")
     wait_for_app(page)
