@@ -23,8 +23,8 @@ import numpy as np
 import streamlit as st
 
 from lab_ui.common import cached_run, query_number, query_value, set_query
-from lstm_core import cell_lab
-from lstm_core.cell import MAX_INPUTS, MAX_UNITS, CellStep
+from lstm_core import cell_lab, unit_walk
+from lstm_core.cell import MAX_INPUTS, MAX_UNITS, CellStep, run_sequence
 from lstm_core.cell_lab import RANGES, SCENARIOS, CellValues
 from lstm_core.gates import LSTM_TABLE, QUANTITIES, SYMBOLS
 from lstm_core.trace import trace
@@ -164,7 +164,7 @@ def step_parts(step: CellStep, digits: int | None = None) -> dict:
 def sequence_data(parsed: cell_lab.ParsedSequence) -> dict:
     """A typed sequence run through the stored cell in Python, to be stepped through in the browser."""
     store = values()
-    run = cell_lab.run_sequence(store.weights, parsed.inputs, store.h, store.c, parsed.labels)
+    run = run_sequence(store.weights, parsed.inputs, store.h, store.c, parsed.labels)
     name = st.session_state["cell_scenario"]
     base = preset(name).resized(store.units, store.inputs).arrays()
     moved = any(not np.allclose(store.arrays()[k], base[k]) for k in ("wx", "wh", "b", "h", "c")) \
@@ -200,8 +200,8 @@ def tinker(data: dict) -> None:
 
 
 @st.cache_resource(max_entries=4)
-def _trace(run_id: str, _model, model_id: int, text: str):
-    """The exact trace of ``text``, kept per (run, text): choosing another unit needs no new trace."""
+def _trace(run_id: str, model_id: int, text: str):
+    """The exact trace of ``text``, kept per (run, model loaded, text): choosing another unit needs no new trace."""
     run = cached_run(run_id)
     return trace(run.model, run.vocab, text)
 
@@ -211,13 +211,13 @@ def trained_unit(run_id: str, text: str, layer: int) -> None:
     """The unit picker, the walk and the component: a new unit or step reruns only this."""
     run = cached_run(run_id)
     hidden = run.model.lstm.hidden_size
-    traced = _trace(run_id, run.model, id(run.model), text)
-    busiest = cell_lab.busiest_units(traced, layer)
+    traced = _trace(run_id, id(run.model), text)
+    busiest = unit_walk.busiest_units(traced, layer)
     if "cell_model_unit" not in st.session_state:
         st.session_state["cell_model_unit"] = query_number("unit", busiest[0], 0, hidden - 1)
     chosen = int(st.number_input(f"Unit (0 to {hidden - 1})", 0, hidden - 1, key="cell_model_unit"))
     st.caption("Units whose cell state moves most on this text: " + ", ".join(map(str, busiest)))
-    walk = cell_lab.walk_unit(run.model, run.vocab, text, chosen, layer, traced)
+    walk = unit_walk.walk_unit(run.model, run.vocab, text, chosen, layer, traced)
     if walk.replacements:
         st.warning("Characters this model does not know were replaced: " +
                    ", ".join(f"'{a}' → '{b}'" for a, b in walk.replacements.items()))

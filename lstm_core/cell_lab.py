@@ -1,13 +1,13 @@
 """The Cell lab's content: what its sliders hold, the scenario presets and the claims their
-sentences make, sequences typed in, and one unit of a trained model walked through real text.
+sentences make, and sequences typed in.
 
-The cell itself (weights, one step, a sequence) is :mod:`lstm_core.cell`. Here:
+The cell itself (weights, one step, a sequence) is :mod:`lstm_core.cell`; a trained model's unit
+walked through text is :mod:`lstm_core.unit_walk`. Here:
 
     values = SCENARIOS["forget"].values()          # CellValues: weights, x, h, c and the gates mode's z
     step = values.step("gates")                    # a CellStep, through the one recurrence
     SCENARIOS["forget"].check("gates")             # [] when every claim of the sentence holds
     parse_sequence("1 0 1")                        # numbers, or a word through a small embedding
-    walk_unit(model, vocab, text, unit=7)          # the unit's own numbers at every step
 
 A scenario's sentence is written per mode (the gates mode sets the pre-activations directly, so a
 sentence about the input would be false there) and comes with claims (``f ≈ 1``, ``c_t ≈ c_{t−1}``)
@@ -24,7 +24,6 @@ import torch
 
 from .cell import CellStep, CellWeights, cell_step, run_sequence, step_from_preactivations
 from .gates import GATES, SYMBOLS
-from .trace import Trace, trace
 
 MODES = ("weights", "gates", "sequence")  # the modes a scenario speaks in (a trained unit has none)
 RANGES = {"x": (-2.0, 2.0), "h": (-1.0, 1.0), "c": (-3.0, 3.0), "w": (-10.0, 10.0), "z": (-8.0, 8.0)}
@@ -357,104 +356,3 @@ def parse_sequence(text: str, inputs: int = 1) -> ParsedSequence:
     return ParsedSequence([repr(ch)[1:-1] if ch.isspace() else ch for ch in chars],
                           np.stack([table[ch] for ch in chars]),
                           {ch: [float(v) for v in vec] for ch, vec in table.items()})
-
-
-# ----------------------------------------------------------------------------- a unit of a trained model
-
-
-@dataclass
-class UnitWalk:
-    """One unit of a trained character model stepped through real text with the model's own numbers.
-
-    The unit's gate pre-activations are rebuilt from four parts, each (time, 4) for gates i, f, g, o:
-    ``from_input`` (the embedded character, or the layer below), ``from_self`` (the unit's own
-    previous hidden state), ``from_others`` (every other unit's previous hidden state, taken from
-    the exact trace of the whole model) and ``bias``. Each step starts from the model's own c_{t−1},
-    so the steps are independent and ``over_time`` holds them all at once: one :class:`CellStep`
-    whose unit axis is time. ``deviation`` is the largest difference from the exact trace (float32
-    rounding only).
-    """
-
-    chars: list[str]
-    layer: int
-    unit: int
-    from_input: np.ndarray
-    from_self: np.ndarray
-    from_others: np.ndarray
-    bias: np.ndarray
-    over_time: CellStep
-    deviation: float
-    replacements: dict = field(default_factory=dict)  # unknown characters and what stood in for them
-
-    @property
-    def gates(self) -> np.ndarray:  # (time, 4) i, f, g, o
-        return np.stack([self.over_time.gate(k) for k in range(4)], axis=1)
-
-    @property
-    def c_prev(self) -> np.ndarray:  # (time,)
-        return self.over_time.c_prev
-
-    @property
-    def cell_state(self) -> np.ndarray:
-        return self.over_time.cell_state
-
-    @property
-    def hidden_state(self) -> np.ndarray:
-        return self.over_time.hidden_state
-
-    def step(self, t: int) -> CellStep:
-        """Step t of the walk as a one-unit :class:`CellStep` (for the equations and the diagram)."""
-        return CellStep(**{name: value if name == "x" else value[..., t:t + 1]
-                           for name, value in vars(self.over_time).items()})
-
-
-def walk_unit(model, vocab, text: str, unit: int, layer: int = 0, traced: Trace | None = None) -> UnitWalk:
-    """Take ``unit`` of ``layer`` out of a :class:`~lstm_core.model.CharLSTM` and step it through ``text``.
-
-    ``traced`` is the model's exact trace of ``text`` when the caller has it already.
-    """
-    lstm = model.lstm
-    hidden = lstm.hidden_size
-    if not 0 <= layer < lstm.num_layers:
-        raise ValueError(f"This model has {lstm.num_layers} layer(s); choose a layer from 0 to {lstm.num_layers - 1}.")
-    if not 0 <= unit < hidden:
-        raise ValueError(f"This model has {hidden} units per layer; choose a unit from 0 to {hidden - 1}.")
-    traced = traced if traced is not None else trace(model, vocab, text)
-    rows = [k * hidden + unit for k in range(4)]  # the unit's row in each gate block i|f|g|o
-
-    def get(name):
-        return getattr(lstm, f"{name}_l{layer}").detach().double().numpy()
-
-    w_ih, w_hh = get("weight_ih")[rows], get("weight_hh")[rows]  # (4, input), (4, hidden)
-    bias = get("bias_ih")[rows] + get("bias_hh")[rows] if lstm.bias else np.zeros(4)
-    if layer == 0:
-        layer_input = model.embedding.weight.detach().double().numpy()[vocab.encode(traced.text)]  # (time, embedding)
-    else:
-        layer_input = traced.hidden_state[layer - 1].astype(np.float64)  # (time, hidden)
-    steps = len(traced.chars)
-    h_all = traced.hidden_state[layer].astype(np.float64)  # (time, hidden)
-    h_prev_all = np.vstack([np.zeros((1, hidden)), h_all[:-1]])  # zero state before the first character
-    from_input = layer_input @ w_ih.T  # (time, 4)
-    from_self = h_prev_all[:, unit:unit + 1] * w_hh[:, unit]  # (time, 4)
-    from_others = h_prev_all @ w_hh.T - from_self
-    c_prev = np.concatenate([traced.initial_cell[layer, unit:unit + 1],
-                             traced.cell_state[layer, :-1, unit]]).astype(np.float64)  # (time,)
-    biases = np.tile(bias, (steps, 1))
-    # the one recurrence, every step at once: the (4, time) pre-activations play the (4, units) of a cell
-    over_time = step_from_preactivations((from_input + from_self + from_others + biases).T, c_prev,
-                                         from_input.T, (from_self + from_others).T, biases.T,
-                                         h_prev=h_prev_all[:, unit])
-    walk = UnitWalk(traced.chars, layer, unit, from_input, from_self, from_others, biases, over_time, 0.0,
-                    dict(traced.replacements))
-    exact = np.stack([traced[name][layer, :, unit] for name in GATES], axis=1)
-    walk.deviation = float(max(np.abs(walk.gates - exact).max(),
-                               np.abs(walk.cell_state - traced.cell_state[layer, :, unit]).max(),
-                               np.abs(walk.hidden_state - traced.hidden_state[layer, :, unit]).max()))
-    return walk
-
-
-def busiest_units(traced: Trace, layer: int = 0, k: int = 8) -> list[int]:
-    """The ``k`` units whose cell state moves most over the traced text (standard deviation), busiest first."""
-    cells = traced.cell_state[layer]  # (time, units)
-    return [int(u) for u in np.argsort(-cells.std(axis=0))[:k]]
-

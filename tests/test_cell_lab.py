@@ -1,11 +1,9 @@
 """The Cell lab's content (lstm_core.cell_lab): scenario sentences checked against the cell in every
-mode, the values the sliders hold and their links, typed sequences, and a trained model's unit."""
+mode, the values the sliders hold and their links, typed sequences."""
 
 import numpy as np
 import pytest
-import torch
 
-from lstm_core import CharLSTM, ModelConfig, PRETRAINED_DIR, Vocab, load_run, trace
 from lstm_core import cell, cell_lab
 from lstm_core.cell_lab import MODES, SCENARIOS, CellValues
 
@@ -98,38 +96,3 @@ def test_parse_sequence():
     for bad, inputs in (("", 1), ("1/2 3", 2), ("1 " * 41, 1), ("1e9", 1)):
         with pytest.raises(ValueError):
             cell_lab.parse_sequence(bad, inputs)
-
-
-def tiny_model(layers=2):
-    torch.manual_seed(0)
-    vocab = Vocab.from_text("abcde .\n")
-    return CharLSTM(ModelConfig(vocab_size=len(vocab), hidden_size=6, num_layers=layers, embedding_dim=4)).eval(), vocab
-
-
-@pytest.mark.parametrize("layer", [0, 1])
-def test_walk_unit_uses_the_models_own_numbers(layer):
-    model, vocab = tiny_model()
-    text = "abc de.\nba"
-    walk = cell_lab.walk_unit(model, vocab, text, unit=3, layer=layer)
-    exact = trace(model, vocab, text)
-    assert walk.deviation < 1e-5
-    np.testing.assert_allclose(walk.cell_state, exact.cell_state[layer, :, 3], atol=1e-5)
-    np.testing.assert_allclose(walk.gates[:, 1], exact.forget_gate[layer, :, 3], atol=1e-5)
-    step = walk.step(4)  # one step, as the lab shows it: the same numbers from the three parts
-    assert step.pre.shape == (4, 1) and step.c_prev[0] == pytest.approx(exact.cell_state[layer, 3, 3], abs=1e-6)
-    assert abs(step.cell_state[0] - exact.cell_state[layer, 4, 3]) < 1e-5
-    assert abs(step.hidden_state[0] - exact.hidden_state[layer, 4, 3]) < 1e-5
-    np.testing.assert_allclose(step.from_input + step.from_hidden + step.bias, step.pre, atol=1e-12)
-    assert step.h_prev[0] == pytest.approx(exact.hidden_state[layer, 3, 3], abs=1e-6)
-    with pytest.raises(ValueError, match="units per layer"):
-        cell_lab.walk_unit(model, vocab, text, unit=6)
-
-
-def test_walk_unit_on_the_pretrained_model():
-    run = load_run(PRETRAINED_DIR)
-    text = "DORINE.\nTartuffe ? Il se porte à merveille."
-    traced = trace(run.model, run.vocab, text)
-    busiest = cell_lab.busiest_units(traced, k=3)
-    assert len(set(busiest)) == 3
-    walk = cell_lab.walk_unit(run.model, run.vocab, text, busiest[0], traced=traced)
-    assert walk.deviation < 1e-5 and walk.cell_state.std() > 0

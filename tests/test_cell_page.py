@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from lab_ui.common import run_store
 from lstm_core import PRETRAINED_DIR, cell, load_run
-from lstm_core.cell_lab import MODES, SCENARIOS, CellValues, walk_unit
+from lstm_core.cell_lab import MODES, SCENARIOS, CellValues
+from lstm_core.unit_walk import walk_unit
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "4_cell.py")
 
