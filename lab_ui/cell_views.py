@@ -79,7 +79,8 @@ def on_scenario_change() -> None:
     """The scenario picker: load the chosen preset (``custom`` keeps the values)."""
     if st.session_state["cell_scenario"] in SCENARIOS:
         apply_scenario(st.session_state["cell_scenario"])
-    restart()
+    else:
+        restart()
 
 
 def on_shape_change() -> None:

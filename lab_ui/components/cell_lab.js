@@ -329,7 +329,7 @@ export default function mountCellLab({ data, parentElement, setStateValue }) {
   const units = data.units ?? 1;
   let unit = Math.min(Math.max(data.unit ?? 0, 0), units - 1);
   let t = steps ? Math.min(Math.max(data.at ?? 0, 0), steps.length - 1) : 0;
-  let stepAt = null;  // where a click on the timeline lands
+  let stepAt = null, goTo = null;  // where a click on the timeline lands, and how to get there
 
   const current = () => {
     if (data.view === "weights") return cellStep(table, values, values.x, values.h, values.c);
@@ -452,10 +452,7 @@ export default function mountCellLab({ data, parentElement, setStateValue }) {
     forward.addEventListener("click", () => go(t + 1, true));
     range.addEventListener("input", () => go(+range.value, false));
     range.addEventListener("change", () => go(+range.value, true));
-    part("timeline").addEventListener("click", (event) => {
-      const bounds = part("timeline").getBoundingClientRect();
-      if (stepAt) go(stepAt((event.clientX - bounds.left) / bounds.width), true);
-    });
+    goTo = go;
     const row = element("div", { class: "cl-stepper" });
     row.append(back, forward, element("span", { class: "cl-step-label" }, "Step"), range, where);
     box.append(row);
@@ -470,6 +467,10 @@ export default function mountCellLab({ data, parentElement, setStateValue }) {
     if (steps) drawStepper(box);
   }
 
+  part("timeline").addEventListener("click", (event) => {
+    const bounds = part("timeline").getBoundingClientRect();
+    if (stepAt && goTo) goTo(stepAt((event.clientX - bounds.left) / bounds.width), true);
+  });
   drawControls();
   draw();
 }
