@@ -144,7 +144,7 @@ class Claim:
     """One checkable part of a scenario's sentence: ``quantity ≈ target`` for unit 0, within ``tolerance``.
 
     ``target`` is a number or another quantity of the same step (``"c_prev"``, ``"tanh_cell"``...);
-    ``when`` limits a sequence's claim to the steps whose input x_t[0] equals it.
+    ``when`` limits a claim to the steps whose input x_t[0] equals it (a sentence's "at x = 1").
     """
 
     quantity: str
@@ -252,7 +252,8 @@ SCENARIOS = {
                        "state is wiped: c_t ≈ 0. Slide z_f above 0 and the gate opens again: the memory is kept.",
               "sequence": "Step through the sequence: at each 1 the forget gate shuts (f ≈ 0) and c_t falls to "
                           "about 0; at each 0 it stays open (f ≈ 1) and c_t keeps what it held."},
-        claims={"weights": (F_SHUT, near("cell_state", 0.0)), "gates": (F_SHUT, near("cell_state", 0.0)),
+        claims={"weights": (near("forget_gate", 0.0, 0.01, when=1.0), near("cell_state", 0.0, when=1.0)),
+                "gates": (F_SHUT, near("cell_state", 0.0)),
                 "sequence": (near("forget_gate", 0.0, 0.01, when=1.0), near("cell_state", 0.0, when=1.0),
                              near("forget_gate", 1.0, 0.01, when=0.0), near("cell_state", "c_prev", when=0.0))}),
     "write": Scenario(
@@ -278,7 +279,7 @@ SCENARIOS = {
               "sequence": "The memory is kept at every step (f ≈ 1, i ≈ 0). At each 1 the output gate opens "
                           "(o ≈ 1) and h_t ≈ tanh(c_t); at each 0 it shuts (o ≈ 0) and h_t ≈ 0: step through "
                           "and watch h_t blink while c_t stays."},
-        claims={"weights": (F_OPEN, I_SHUT, near("output_gate", 1.0), near("hidden_state", "tanh_cell")),
+        claims={"weights": (F_OPEN, I_SHUT, near("output_gate", 1.0, when=1.0), near("hidden_state", "tanh_cell", when=1.0)),
                 "gates": (F_OPEN, I_SHUT, near("output_gate", 1.0), near("hidden_state", "tanh_cell")),
                 "sequence": (F_OPEN, I_SHUT, near("output_gate", 1.0, when=1.0),
                              near("hidden_state", "tanh_cell", when=1.0), near("output_gate", 0.0, when=0.0),
@@ -294,7 +295,7 @@ SCENARIOS = {
               "sequence": "Each 1 adds i·g ≈ 0.5 to the cell and each 0 adds nothing (g = tanh(0) = 0), while "
                           "f ≈ 1 keeps what is there: c_t counts the ones in halves, and h_t = o·tanh(c_t) "
                           "saturates as the count grows."},
-        claims={"weights": (F_OPEN, I_OPEN, near("written", 0.5, 0.01), near("kept", "c_prev")),
+        claims={"weights": (F_OPEN, I_OPEN, near("written", 0.5, 0.01, when=1.0), near("kept", "c_prev")),
                 "gates": (F_OPEN, I_OPEN, near("written", 0.5, 0.01), near("kept", "c_prev")),
                 "sequence": (F_OPEN, near("kept", "c_prev"), near("written", 0.5, 0.01, when=1.0),
                              near("written", 0.0, 0.01, when=0.0))}),

@@ -343,12 +343,16 @@ export default function mountCellLab({ data, parentElement, setStateValue }) {
   function drawScenario(step) {
     const scenario = data.scenario;
     if (!scenario) return;
-    const checks = scenario.claims.map((claim) => ({ claim, ...checkClaim(claim, step, 0) })).filter((c) => c.applies);
-    const failed = checks.filter((c) => !c.holds);
+    const checks = scenario.claims.map((claim) => ({ claim, ...checkClaim(claim, step, 0) }));
+    const failed = checks.filter((c) => c.applies && !c.holds);
     const moved = data.moved ?? (values !== null && JSON.stringify(values) !== JSON.stringify(data.preset));
-    const chips = checks.map(({ claim, holds, value }) => `<span class="cl-claim ${holds ? "cl-holds" : "cl-fails"}" title="checked to within ${claim.tolerance}">`
-      + `${holds ? "✓" : "✗"} ${notation(claim.label)}${claim.when !== null && claim.when !== undefined ? ` <small>at x<sub>t</sub> = ${short(claim.when)}</small>` : ""}`
-      + ` <small>(now ${num(value, 3)})</small></span>`).join("");
+    const chips = checks.map(({ claim, applies, holds, value }) => {
+      const kind = !applies ? "cl-idle" : holds ? "cl-holds" : "cl-fails", mark = !applies ? "·" : holds ? "✓" : "✗";
+      const when = claim.when !== null && claim.when !== undefined ? ` <small>at x<sub>t</sub> = ${short(claim.when)}</small>` : "";
+      const now = applies ? ` <small>(now ${num(value, 3)})</small>` : "";
+      const title = applies ? `checked to within ${claim.tolerance}` : "not checked here: it speaks of another input";
+      return `<span class="cl-claim ${kind}" title="${title}">${mark} ${notation(claim.label)}${when}${now}</span>`;
+    }).join("");
     const note = failed.length ? "The sentence describes the preset; with the values set now, the parts marked ✗ no longer hold."
       : moved ? "You have moved away from the preset; the checks show that the sentence still holds." : "";
     part("scenario").innerHTML = `<div class="cl-sentence${failed.length ? " cl-stale" : ""}"><b>${escape(scenario.name[0].toUpperCase() + scenario.name.slice(1))}.</b> `
