@@ -186,7 +186,8 @@ export function diagramSvg(table, step, unit, { source = "inputs", xText = "" } 
       svg += `<text x="${x}" y="${y + 22}" text-anchor="middle" class="cl-gate-z" fill="${colour(z)}">z = ${plus(z, 2)}</text>`;
     }
   });
-  return `<svg viewBox="0 0 ${10.8 * SCALE} ${5.95 * SCALE}" class="cl-diagram-svg" role="img" aria-label="the cell of unit ${u}">${svg}</svg>`;
+  const height = source === "none" ? 5.1 : 5.95;  // without inputs nothing lies below h_t
+  return `<svg viewBox="0 0 ${10.8 * SCALE} ${height * SCALE}" class="cl-diagram-svg" role="img" aria-label="the cell of unit ${u}">${svg}</svg>`;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -471,6 +472,10 @@ export default function mountCellLab({ data, parentElement, setStateValue }) {
     if (steps) drawStepper(box);
   }
 
+  part("key").innerHTML = notation("How to read: each arrow carries the value flowing along it at this step, red when positive, "
+    + "blue when negative, grey near 0, thicker when larger."
+    + (data.view === "update" ? " The old memory c_{t−1} times f, plus the candidate g times i, makes c_t; o times tanh(c_t) makes h_t."
+      : " The curves show each gate's activation with every unit's operating point (the shown unit larger)."));
   part("timeline").addEventListener("click", (event) => {
     const bounds = part("timeline").getBoundingClientRect();
     if (stepAt && goTo) goTo(stepAt((event.clientX - bounds.left) / bounds.width), true);
