@@ -151,4 +151,4 @@ def test_gate_views_label_columns_with_the_tokens():
     words = gate_views.heatmap(values, ["le", "chat", "dort", "."], [0, 1, 2], "hidden_state", first_step=10)
     assert list(words.layout.xaxis.ticktext) == ["le", "chat", "dort", "."] and words.data[0].x[0] == "10 · le"
     html = gate_views.painted_text(["<b>", "x"], [0.5, -0.25], "cell_state")
-    assert "&lt;b&gt;" in html and html.count("<span") == 2 and "step 1: -0.250" in html
+    assert "&lt;b&gt;" in html and html.count("<span title=") == 2 and "Colour key" in html and "step 1: -0.250" in html
