@@ -1,0 +1,186 @@
+"""The guided lesson: a class plan on recurrent networks, step by step, each with a live view and a
+"predict, then look" question whose answer is computed from the models, never written by hand.
+
+    for step in STEPS:
+        step.question, step.choices        # asked before the reveal
+        reveal = step.reveal()             # Reveal(answer, text, numbers): text quotes the numbers
+        step.view                          # the page (and its settings) to open: "/cell?mode=gates&scenario=remember"
+
+Every sentence of a reveal is built from ``numbers`` computed by ``lstm_core`` on the shipped
+pretrained model, a cell preset, the PyTorch API or the bundled data; a test recomputes each one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import analysis
+from .cell_lab import SCENARIOS
+from .corpus import load_corpus
+from .explorer import LSTMSettings, explore
+from .runs import PRETRAINED_DIR, load_run
+from .sampling import sample_stream
+from .tasks.baseline import BagOfWordsBaseline
+from .tasks.data import load_imdb_sample
+from .trace import trace
+
+
+@dataclass
+class Reveal:
+    """The answer to a step's question, and the sentence that explains it with the numbers it quotes."""
+
+    answer: int  # index of the right choice
+    text: str
+    numbers: dict = field(default_factory=dict)
+
+
+@dataclass
+class LessonStep:
+    slug: str
+    title: str
+    text: str  # two or three sentences
+    view: str  # the page to open, with its settings in the query string
+    view_label: str
+    question: str
+    choices: list[str]
+    reveal: Callable[[], Reveal]
+
+
+def pretrained():
+    return load_run(PRETRAINED_DIR)
+
+
+# -- the reveals, each computed from a model ------------------------------------------------------
+def one_cell() -> Reveal:
+    """The 'remember' preset in the gates mode: f ≈ 1 and i ≈ 0 keep the memory as it was."""
+    step = SCENARIOS["remember"].steps("gates")[0]
+    f, i, c_prev, c = (float(v[0]) for v in (step.forget_gate, step.input_gate, step.c_prev, step.cell_state))
+    answer = int(np.argmin([abs(c - 0.0), abs(c - c_prev), abs(c - 2 * c_prev)]))
+    return Reveal(answer, f"With f = {f:.3f} and i = {i:.3f}, c_t = f·c_(t−1) + i·g = {f:.3f} × {c_prev:.2f} + "
+                          f"{i:.3f} × g = {c:.3f}: the memory is copied, not rewritten. That is how an LSTM carries "
+                          "a fact across many steps.", {"f": f, "i": i, "c_prev": c_prev, "c": c})
+
+
+def units() -> Reveal:
+    """The pretrained model's best unit for the position in the line, judged on the validation text."""
+    run = pretrained()
+    found = analysis.units_found(trace(run.model, run.vocab, analysis.reference_text("full")))
+    row = found[found["feature"] == "position_in_line"]
+    if row.empty:
+        return Reveal(0, "No unit of this model follows the position in the line with |r| ≥ 0.5.", {"r": 0.0})
+    row = row.iloc[0]
+    r, layer, unit = float(row["correlation"]), int(row["layer"]), int(row["unit"])
+    trend = "falls" if r < 0 else "rises"
+    return Reveal(1, f"Yes: the cell state of unit {unit} in layer {layer} follows the position in the line with "
+                     f"r = {r:+.2f} on 3,000 characters it never trained on. It {trend} along each line and snaps back "
+                     "at every newline, a counter nobody programmed.",
+                  {"r": r, "layer": layer, "unit": unit})
+
+
+def train_live() -> Reveal:
+    """What a model that knows nothing pays per character: the loss a training starts from."""
+    size = len(load_corpus("full").vocab)
+    start = math.log(size)
+    return Reveal(1, f"A model that knows nothing guesses among the corpus's {size} characters evenly and pays "
+                     f"ln {size} = {start:.2f} nats per character. Within seconds it learns which characters are "
+                     "common and where spaces go, then word-shaped pieces and speaker names in capitals; real "
+                     "words and verse take minutes.", {"characters": size, "start": start})
+
+
+def _distinct_words(text: str) -> float:
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    return len(set(words)) / max(1, len(words))
+
+
+def sampling(length: int = 400, seed: int = 0) -> Reveal:
+    """The same prime and seed at temperatures 0.2 and 1.5: how spread the draws are, how repetitive the text."""
+    run = pretrained()
+    numbers = {}
+    for temperature in (0.2, 1.5):
+        drawn = list(sample_stream(run.model, run.vocab, "HARPAGON.\n", length, temperature, seed=seed))
+        text = "".join(s.char for s in drawn)
+        numbers[temperature] = {"entropy": float(np.mean(analysis.entropy_bits(np.stack([s.probs for s in drawn])))),
+                                "distinct": _distinct_words(text)}
+    low, high = numbers[0.2], numbers[1.5]
+    answer = 0 if low["distinct"] < high["distinct"] else 1
+    return Reveal(answer, f"At 0.2 the model drew from distributions of {low['entropy']:.2f} bits on average and "
+                          f"{low['distinct']:.0%} of its words were distinct; at 1.5, {high['entropy']:.2f} bits and "
+                          f"{high['distinct']:.0%}. A low temperature keeps to the likeliest characters and repeats "
+                          "itself; a high one spreads the draws and invents.",
+                  {"low": low, "high": high})
+
+
+def api() -> Reveal:
+    """The shape of one parameter tensor, read off a real nn.LSTM."""
+    result = explore(LSTMSettings(input_size=10, hidden_size=20, num_layers=2))
+    shape = next(p.shape for p in result.parameters if p.name == "weight_hh_l0")
+    answer = ["(20, 20)", "(80, 20)", "(80, 10)"].index(str(tuple(shape)))
+    return Reveal(answer, f"weight_hh_l0 is {tuple(shape)}: PyTorch stacks the four gates' weights i | f | g | o, so "
+                          f"4 × 20 = {shape[0]} rows, each reading the {shape[1]}-unit hidden state. The whole module has "
+                          f"{result.total_parameters:,} parameters.",
+                  {"shape": tuple(shape), "parameters": result.total_parameters})
+
+
+def task() -> Reveal:
+    """The bar any sentiment model must clear: a bag of words, which knows no word order at all."""
+    train, held_out = load_imdb_sample()
+    baseline = BagOfWordsBaseline.fit(train.texts, train.labels, train.label_names)
+    accuracy = baseline.accuracy(held_out.texts, held_out.labels)
+    answer = 0 if accuracy < 0.6 else 1 if accuracy < 0.75 else 2
+    return Reveal(answer, f"A bag-of-words classifier, which counts words and ignores their order, gets "
+                          f"{accuracy:.1%} of the {len(held_out):,} held-out reviews right. That is the bar: an LSTM "
+                          "reading the words in order must beat it, from 1,600 reviews and no pretrained embeddings.",
+                  {"accuracy": accuracy, "held_out": len(held_out)})
+
+
+STEPS = [
+    LessonStep(
+        "one-cell", "One cell's arithmetic",
+        "An LSTM cell keeps a memory, the cell state c. Each step the forget gate f says how much of it to keep "
+        "and the input gate i how much of a new candidate g to write: c_t = f·c_(t−1) + i·g.",
+        "/cell?mode=gates&scenario=remember", "Open the cell lab on the 'remember' preset",
+        "The forget gate is almost 1, the input gate almost 0, and c_(t−1) = 0.8. What is c_t?",
+        ["about 0", "about 0.8", "about 1.6"], one_cell),
+    LessonStep(
+        "units", "A trained model's units",
+        "The model shipped with LSTM Lab learned from Molière's plays. Each of its units is a number that "
+        "changes at every character; most look like noise, but some track something about the text.",
+        "/gates?run=pretrained&feature=position_in_line&sort=correlation",
+        "Open its gates, units sorted by how well they follow the position in the line",
+        "Can a single unit know how far into the verse line the model is?",
+        ["No: that knowledge is spread over every unit", "Yes: one unit's cell state follows it closely"], units),
+    LessonStep(
+        "train-live", "Train one yourself",
+        "Start a training from scratch and watch it learn: the loss curve falls and the sample below it turns "
+        "from noise into something like French, live, in your browser.",
+        "/train?preset=default&autostart=1&seconds=30", "Start a 30-second training",
+        "After 30 seconds of training from scratch, what does the model write?",
+        ["random characters", "word-shaped pieces and speaker names, few real words", "Molière's verse"],
+        train_live),
+    LessonStep(
+        "sampling", "Sampling and temperature",
+        "A model gives a probability to every next character; generating text means drawing from it, one "
+        "character at a time. Dividing the scores by a temperature sharpens (below 1) or flattens (above 1) "
+        "those probabilities.",
+        "/generate?run=pretrained&temperature=0.2", "Open the generator at temperature 0.2, then try 1.5",
+        "Which temperature writes the more repetitive text?", ["0.2", "1.5"], sampling),
+    LessonStep(
+        "api", "The PyTorch API",
+        "In PyTorch all of this is one module, torch.nn.LSTM. Its weights are stored as a few large matrices, the "
+        "four gates stacked in the order i, f, g, o.",
+        "/explorer?input_size=10&hidden_size=20&num_layers=2", "Open the explorer with these settings",
+        "nn.LSTM(input_size=10, hidden_size=20, num_layers=2): what is the shape of weight_hh_l0?",
+        ["(20, 20)", "(80, 20)", "(80, 10)"], api),
+    LessonStep(
+        "task", "A task: reading reviews",
+        "LSTMs read more than characters. On the Sentiment page one reads movie reviews word by word and says "
+        "whether each is positive or negative, trained live in 30 seconds with the class preset.",
+        "/sentiment?preset=class", "Open the sentiment classifier (class preset)",
+        "Before any LSTM: how well does a classifier that ignores word order do on these reviews?",
+        ["about chance (50%)", "between 60% and 75%", "above 75%"], task),
+]
