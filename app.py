@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lab_ui import page_setup
+from lstm_core.lesson import STEPS as LESSON_STEPS
 
 page_setup("Home")
 
@@ -15,12 +16,18 @@ st.markdown(
     "hidden state. Here you can train one live, watch every gate at every step, and make it write Molière."
 )
 
+st.info(f"**New here, or teaching a class?** Follow the lesson: {len(LESSON_STEPS)} short steps, from why an LSTM "
+        "needs gates and one cell's arithmetic to a trained model's units, each with a live view and a question to "
+        "answer before you look.")
+if st.button("Start the lesson", type="primary", key="home_lesson"):
+    st.switch_page("pages/0_lesson.py")
+
 left, middle, right = st.columns(3)
 with left:
     st.subheader("Watch a model learn")
     st.write("Train a character model on Molière's plays in your browser and watch the loss fall "
              "and the samples turn into French.")
-    if st.button("Start a 30-second training", type="primary"):
+    if st.button("Start a 30-second training"):
         st.session_state["home_quickstart"] = True
         st.switch_page("pages/1_train.py", query_params={"preset": "default", "autostart": "1", "seconds": "30"})
 with middle:

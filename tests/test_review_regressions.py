@@ -43,13 +43,13 @@ def test_train_link_with_an_infinite_budget_falls_back_to_the_preset():
 
 
 def test_sentiment_link_with_nan_seconds_uses_the_default():
-    at = open_page("7_sentiment.py", seconds="nan")
+    at = open_page("7_sentiment.py", preset="class", seconds="nan")
     assert not at.exception, at.exception
-    assert at.slider(key="sentiment_seconds").value == 180
+    assert at.slider(key="sentiment_seconds").value == 30  # the class preset's own budget
 
 
 def test_sentiment_link_with_too_many_seconds_is_capped_and_said():
-    at = open_page("7_sentiment.py", seconds="5000")
+    at = open_page("7_sentiment.py", preset="class", seconds="5000")
     assert not at.exception, at.exception
     assert at.slider(key="sentiment_seconds").value == 900
     assert "seconds = 5000" in warning_text(at)
@@ -58,7 +58,7 @@ def test_sentiment_link_with_too_many_seconds_is_capped_and_said():
 def test_tagger_link_with_too_many_seconds_is_capped_and_said():
     at = open_page("6_tagger.py", preset="seed", seconds="99999")
     assert not at.exception, at.exception
-    assert at.slider(key="tagger_seconds").value == 600
+    assert at.slider(key="tagger_seconds").value == 900
     assert "seconds = 99999" in warning_text(at)
 
 
@@ -115,3 +115,9 @@ def test_the_quick_start_link_starts_again_once_the_last_training_ended(isolated
     at.run()
     assert len(run_store().list()) == 2, "a running training is not replaced"
     assert any("already under way" in info.value for info in at.info)
+
+
+def test_a_preset_that_trains_by_epochs_says_when_it_stops_instead_of_a_clock():
+    at = open_page("7_sentiment.py", preset="strong", seconds="60")
+    assert not at.exception, at.exception
+    assert not at.slider and any("Trains by epochs" in c.value and "5 epochs" in c.value for c in at.caption)
