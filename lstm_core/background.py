@@ -91,12 +91,17 @@ class BackgroundTrainer:
         self._samples: list[dict] = list(training.samples)
         self._step, self._seconds, self._progress = training.step_count, training.train_seconds, training.progress()
         self._restarts = 0
+        self.worker_pid: int | None = None  # the process that runs the training now (as the worker reports it)
         if training.run_dir is not None:
             hold(training.run_dir)
         self._released = False
 
     # -- control (any thread) --------------------------------------------------------------
     def start(self) -> None:
+        with self._lock:
+            thread, active = self._thread, self._status in ("queued", "running")
+        if thread is not None and thread.is_alive() and not active:
+            thread.join(10)  # it has paused (or lost its worker) and is letting go of its worker
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return
@@ -250,6 +255,7 @@ class BackgroundTrainer:
         elif kind == "started":
             with self._lock:
                 self._message = "Training."
+                self.worker_pid = message.get("pid")
         elif kind == "ended":
             if message["status"] == "lost":
                 raise WorkerLost(f"The worker training this run {message['message']}.")

@@ -334,10 +334,10 @@ class RunStore:
             write_atomic(path / name, data)
         self.update(path, status=checkpoint.status, figures=checkpoint.figures)
 
-    def set_owner(self, path: Path, owner: str | None) -> None:
-        """Record who owns a run (who started or imported it)."""
+    def claim(self, path: Path, owner: str | None) -> None:
+        """Record ``owner`` as who started a run, unless it has an owner already."""
         config = read_config(path)
-        if config.get("owner") != owner:
+        if config.get("owner") is None and owner is not None:
             write_json(path / CONFIG_FILE, {**config, "owner": owner})
             self.update(path)
 
