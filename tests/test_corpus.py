@@ -58,3 +58,10 @@ def test_unknown_character_policy():
     cleaned, replaced = vocab.clean("Àb’c€")
     assert cleaned == "Ab'c " and replaced == {"À": "A", "’": "'", "€": " "}
     assert len(vocab.encode("ñ")) == 1
+
+
+def test_encode_tensor_is_encode_vectorised():
+    vocab = Vocab("abc \n")
+    text = "abc\u00e9 \u201cca\u201d\nb" * 3  # known, accented and typographic characters
+    assert vocab.encode_tensor(text).tolist() == vocab.encode(text)
+    assert vocab.encode_tensor("").tolist() == []
