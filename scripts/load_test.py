@@ -139,12 +139,13 @@ def wait_for_runs(store: lstm_core.RunStore, count: int, deadline: float, status
 
 
 def wait_for_running(store: lstm_core.RunStore, count: int, deadline: float) -> None:
+    """Until ``count`` trainings have saved a first checkpoint (or already ended: a short budget)."""
     while time.monotonic() < deadline:
         runs = store.list()
-        if (runs["status"] == "running").sum() >= count if not runs.empty else False:
+        if not runs.empty and (~runs["status"].isin(["created", "queued"])).sum() >= count + 1:  # the alone run too
             return
         time.sleep(0.2)
-    raise TimeoutError(f"{count} trainings never ran at once")
+    raise TimeoutError(f"{count} trainings never started")
 
 
 # -- the server's own times --------------------------------------------------------------------
