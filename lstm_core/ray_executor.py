@@ -107,9 +107,30 @@ class RayLink(Link):
                 raise WorkerLost(f"The Ray actor training this run died ({_first_line(err)}).") from None
             except RayError as err:
                 raise WorkerLost(f"Ray lost the actor training this run ({_first_line(err)}).") from None
+            if messages:
+                return messages
+            messages = self._check_task()
             if messages or time.monotonic() >= deadline:
                 return messages
             time.sleep(min(self.ui_interval, max(0.0, deadline - time.monotonic())))
+
+    def _check_task(self) -> list[dict]:
+        """Once the ``train`` task has ended: the messages it left (its ``ended`` among them), or
+        WorkerLost saying why it failed before its loop began (the training could not be unpickled
+        there, say), rather than waiting for ever."""
+        ready, _ = ray.wait([self.result], timeout=0)
+        if not ready:
+            return []
+        try:
+            ray.get(self.result)
+        except RayActorError as err:
+            raise WorkerLost(f"The Ray actor training this run died ({_first_line(err)}).") from None
+        except RayError as err:
+            raise WorkerLost(f"The Ray actor could not run this training ({_first_line(err)}).") from None
+        messages = ray.get(self.actor.drain.remote())
+        if not messages:
+            raise WorkerLost("The Ray actor training this run ended without a word.")
+        return messages
 
     def close(self, healthy: bool) -> None:
         try:

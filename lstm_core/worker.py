@@ -33,7 +33,7 @@ import torch
 
 from .trainer import Training, TrainingDiverged
 
-NICE = 10  # workers yield the CPU to the web process: a page never waits behind a training
+NICE = int(os.environ.get("LSTM_LAB_WORKER_NICE", "10"))  # workers yield the CPU to the web process
 
 
 class OwnerGone(Exception):
