@@ -39,6 +39,11 @@ from lstm_core.runs import read_config, read_metrics, read_status  # noqa: E402
 from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
 from scripts.browser import LAUNCH_ARGS, find_chromium  # noqa: E402
 
+try:
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # pragma: no cover - requirements-test.txt installs Playwright
+    PlaywrightTimeout = TimeoutError
+
 READY = "[data-testid=stApp][data-test-script-state=notRunning]"
 PAGES = ["/gates?run=pretrained", "/generate?run=pretrained"]
 WARM_PAGES = ["/", "/train", "/gates?run=pretrained", "/generate?run=pretrained", "/runs"]
@@ -84,10 +89,15 @@ async def open_page(context, url: str, timeout: float) -> tuple[object, float]:
 
 
 async def browse(browser, base: str, pages: list[str], timeout: float, times: dict) -> None:
+    """A session that opens ``pages`` in turn; a page not drawn within ``timeout`` is counted as such."""
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
     try:
         for page in pages:
-            tab, seconds = await open_page(context, base + page, timeout)
+            try:
+                tab, seconds = await open_page(context, base + page, timeout)
+            except PlaywrightTimeout:
+                times.setdefault("not drawn in time", []).append(page)
+                continue
             times.setdefault(page.split("?")[0], []).append(seconds)
             await tab.close()
     finally:
@@ -279,6 +289,8 @@ def print_report(report: dict) -> None:
         change = web / report["memory_start"][0] - 1
         print(f"  {wait:4.0f} s after every session closed: {web:.0f} MB ({change:+.0%} of start), "
               f"workers {workers:.0f} MB")
+    if report["browser"].get("not drawn in time"):
+        print(f"pages the browsers did not draw within the page timeout: {report['browser']['not drawn in time']}")
     bad = report["incomplete"]
     print(f"\nruns on disk: {report['runs']} ({'all complete' if not bad else f'INCOMPLETE: {bad}'})")
 
