@@ -193,8 +193,8 @@ class CharTraining(Training):
                                    ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = CharLSTM(config.model_config(len(self.vocab))).to(self.device)
         self.optimizer = make_optimizer(self.model, "adamw", config.lr, config.weight_decay)
-        self.train_ids = self.vocab.encode_tensor(self.corpus.train_text)  # (characters,)
-        self.valid_ids = self.vocab.encode_tensor(self.corpus.valid_text)
+        self.train_ids = self.corpus.ids("train")  # (characters,), shared by every training of this corpus
+        self.valid_ids = self.corpus.ids("valid")
         self.steps_per_epoch = steps_per_epoch(len(self.train_ids), config.batch_size, config.seq_len)
         if (len(self.train_ids) - config.seq_len) // config.batch_size < config.seq_len:  # refuse before saving a run
             raise ValueError(f"the training text ({len(self.train_ids):,} characters) is too short for "
