@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 import lstm_core
+from lab_ui.sharing import remember_owner
 from lstm_core.background import configure_torch_threads
 from lstm_core.runs import WEIGHTS_FILE, default_store_root
 
@@ -39,6 +40,7 @@ def page_setup(title: str, icon: str = "🧠") -> None:
         except StreamlitPageNotFoundError:
             pass  # a page run on its own (AppTest.from_file) knows no other pages
         st.divider()
+        remember_owner()  # a shared server knows this browser's runs after a reload
 
 
 @st.cache_resource

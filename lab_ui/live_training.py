@@ -1,4 +1,4 @@
-"""Live training in a page: one background trainer per browser session, its controls and its live panel.
+"""Live training in a page: one trainer per browser session and slot, its controls and its live panel.
 
 Any page that trains something uses the same four calls (the Train, Tagger and Sentiment pages do)::
 
@@ -19,8 +19,10 @@ has its own trainers. ``set_session_trainer(slot, trainer)`` installs a trainer 
 have (train/valid loss and bits per character, valid_accuracy, chars_per_sec or items_per_sec,
 grad_norm, lr) and shows its preview samples when it makes some.
 
-The panel polls the trainer's snapshot in a fragment that reruns every half second while the training
-is queued or running (the training thread never calls Streamlit). Trainers live in a session-scoped
+The training itself runs out of this process, in a worker of the server's executor (a local worker
+process, or a Ray actor: lstm_core.executor); the panel polls the trainer's snapshot in a fragment
+that reruns every half second while the training is queued or running. The run started belongs to
+this browser (lab_ui.sharing): on a shared server only its owner may continue it. Trainers live in a session-scoped
 resource cache: navigating between pages keeps them, and when the browser tab closes the session's
 trainers are paused, so a closed tab stops using the CPU; every run is on disk through the run store.
 """
@@ -36,7 +38,8 @@ import streamlit as st
 
 from lab_ui.common import run_store
 from lab_ui.charts import accuracy_figure, has_accuracy, loss_figure, signals_figure
-from lstm_core.background import MAX_CONCURRENT, BackgroundTrainer, Snapshot, run_is_held
+from lab_ui.sharing import may_change, owner_id
+from lstm_core.background import BackgroundTrainer, Snapshot, run_is_held
 from lstm_core.runs import RECENT_STEPS, recent_train_loss
 from lstm_core.trainer import LOG2E, TRAINING_LIMITS
 
@@ -55,6 +58,16 @@ class LiveSlot:
     rows: list = field(default_factory=list)
     settled: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows[:-1]: never written again
     settled_count: int = 0
+    restarts: int = 0  # the trainer's count of returns to a checkpoint that these rows reflect
+
+    def fetch(self) -> Snapshot:
+        """The trainer's snapshot with the rows not fetched yet; all of them again after the rows went
+        back to a checkpoint (a worker died)."""
+        snapshot = self.trainer.snapshot(since=len(self.rows))
+        if snapshot.restarts != self.restarts:
+            self.rows, self.settled, self.settled_count, self.restarts = [], pd.DataFrame(), 0, snapshot.restarts
+            snapshot = self.trainer.snapshot(since=0)
+        return snapshot
 
     def frame(self, snapshot: Snapshot) -> pd.DataFrame:
         """All metric rows so far; only the newest row is re-read (an evaluation may still fill it)."""
@@ -131,6 +144,8 @@ def _start(slot: str, make_training: Callable[[], object]) -> None:
     except ValueError as err:  # CorpusError, RunError and the settings' range checks are ValueErrors
         st.session_state[_error_key(slot)] = str(err)
         return
+    if training.run_dir is not None and training.store is not None:
+        training.store.claim(training.run_dir, owner_id())  # a continued run keeps its owner
     trainer = BackgroundTrainer(training)
     set_session_trainer(slot, trainer)
     trainer.start()
@@ -147,10 +162,12 @@ def continue_paused_run(slot: str, kind: str, resume: Callable[[Path], object]) 
     continue here, when this session is not training in ``slot``; ``resume(run folder)`` rebuilds one."""
     if training_under_way(slot):
         return
-    runs = run_store().list()
-    if not runs.empty:
-        runs = runs[(runs["kind"] == kind) & (runs["status"] == "paused")]
-    paused = runs[[not run_is_held(run_store().path(run_id)) for run_id in runs["id"]]] if not runs.empty else runs
+    paused = run_store().list()
+    if not paused.empty:
+        paused = paused[(paused["kind"] == kind) & (paused["status"] == "paused")]
+    if not paused.empty:  # not held by a trainer in another tab, and this user's (on a shared server)
+        paused = paused[[not run_is_held(run_store().path(row.id)) and may_change(row.owner)
+                         for row in paused.itertuples()]]
     if paused.empty:
         return
     with st.expander(f"Continue a paused run ({len(paused)})"):
@@ -235,7 +252,8 @@ def _status_line(snapshot: Snapshot) -> None:
     text = f"**{label}.** {snapshot.message}" if label.rstrip(".") not in snapshot.message else snapshot.message
     if snapshot.status == "queued":
         where = f"number {snapshot.queue_position} in the queue" if snapshot.queue_position else "in the queue"
-        st.info(f"{MAX_CONCURRENT} trainings are already running on this server; yours is {where} and "
+        running = f"{snapshot.slots} trainings are" if snapshot.slots and snapshot.slots > 1 else "A training is"
+        st.info(f"{running} already running on this server's workers; yours is {where} and "
                 "starts as soon as one of them ends.")
     elif snapshot.status in ("diverged", "failed"):
         st.error(text)
@@ -306,7 +324,7 @@ def _panel_body(slot: str, polling: bool) -> None:
     live = _session_slots().get(slot)
     if live is None:
         return
-    snapshot = live.trainer.snapshot(since=len(live.rows))
+    snapshot = live.fetch()
     if polling and not snapshot.active:
         st.rerun()  # the training ended or paused: redraw the whole page so the buttons follow
     frame = live.frame(snapshot)

@@ -1,36 +1,38 @@
-"""Training in a background thread, with a thread-safe snapshot for a page to poll.
+"""A training run out of this process, with a thread-safe snapshot for a page to poll.
 
-A :class:`BackgroundTrainer` drives any :class:`lstm_core.trainer.Training` (a character model,
-or a task's tagger or classifier) through the one training loop, :meth:`Training.run`.
+A :class:`BackgroundTrainer` hands any :class:`lstm_core.trainer.Training` (a character model, or a
+task's tagger or classifier) to an executor (:mod:`lstm_core.executor`): a worker process of the
+local pool by default, or a Ray actor. The worker drives the one training loop; this side keeps what
+a page shows (metric rows, samples, status, queue position) and writes the worker's checkpoints into
+the run store, which this process owns. One light thread per active trainer waits for the worker's
+messages; it never calls Streamlit, and the page polls :meth:`snapshot`.
 
-The thread never calls Streamlit. It writes progress under a lock; :meth:`snapshot` hands a
-consistent copy to whoever polls. Pause ends the thread and keeps the training object (model,
-optimizer, data position), so resume continues exactly where it stopped. A server-wide
-semaphore caps concurrent trainings; a trainer waiting for a slot reports its queue position.
+Pause asks the worker to save and send the training back (model, optimizer, data position), so
+resume continues exactly where it stopped, in whichever worker is free. A worker that dies (killed,
+out of memory, its machine gone) leaves the run paused at its last checkpoint, and the snapshot's
+message says what happened; resume continues from that checkpoint. Trainings beyond the
+executor's capacity wait in its queue and report their place in it.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
-from .runs import hold, is_held, release
-from .trainer import Training, TrainingDiverged
+from .executor import Executor, Link, WorkerLost, default_executor, local_pool_size, training_threads
+from .model import check_range
+from .runs import RunError, hold, is_held, release
+from .trainer import LR_RANGE, Training
 
-MAX_CONCURRENT = 2
-# Torch threads while the app trains: the cores shared out between the concurrent trainings. On a
-# 2-core server that is one thread: two threads beside a busy browser or a second training spin
-# against each other and measured up to 30x slower, while one thread loses ~30% only when idle.
-TRAINING_THREADS = max(1, (os.cpu_count() or 1) // MAX_CONCURRENT)
-_slots = threading.BoundedSemaphore(MAX_CONCURRENT)
-_queue: list["BackgroundTrainer"] = []
-_queue_lock = threading.Lock()
+TRAINING_THREADS = training_threads()  # torch threads of each training, in its worker
+MAX_CONCURRENT = local_pool_size(TRAINING_THREADS)  # trainings the local pool runs at once on this machine
 run_is_held = is_held  # whether a trainer in some open session holds a run (so no other may continue it)
+ENDED = ("finished", "stopped", "diverged", "failed")
 _threads_configured = False
 
 
@@ -55,6 +57,8 @@ class Snapshot:
     samples: list = field(default_factory=list)  # {"step", "seconds", "text"}
     queue_position: int | None = None
     run_dir: str | None = None
+    slots: int | None = None  # how many trainings the executor runs at once (while this one is queued)
+    restarts: int = 0  # times the rows went back to a checkpoint (a worker died): earlier rows are void
 
     @property
     def active(self) -> bool:
@@ -62,30 +66,46 @@ class Snapshot:
 
 
 class BackgroundTrainer:
-    """Runs one training object in a thread; start / pause / resume / stop from any thread."""
+    """Runs one training object in a worker; start / pause / resume / stop from any thread.
 
-    def __init__(self, training: Training, ui_interval: float = 0.25):
+    ``training`` is this side's copy: what the worker starts from, replaced by what comes back at a
+    pause, or brought back to the last checkpoint when a worker dies. ``on_eval(row, metrics)`` is
+    called (in the trainer's thread) after each evaluation, as :meth:`Training.run`'s is.
+    """
+
+    def __init__(self, training: Training, ui_interval: float = 0.25, executor: Executor | None = None,
+                 on_eval: Callable[[dict, dict], None] | None = None):
         self.training = training
+        self.executor = executor
+        self.on_eval = on_eval
+        self.ui_interval = ui_interval
         self._lock = threading.Lock()
+        self._link_lock = threading.Lock()
+        self._link: Link | None = None
         self._thread: threading.Thread | None = None
         self._stop_request = threading.Event()
         self._pause_request = threading.Event()
         self._status = "idle"
         self._message = "Ready to train."
-        self._pending_lr: float | None = None
         self._rows: list[dict] = list(training.rows)  # a continued run shows its past
+        self._samples: list[dict] = list(training.samples)
+        self._step, self._seconds, self._progress = training.step_count, training.train_seconds, training.progress()
+        self._restarts = 0
+        self.worker_pid: int | None = None  # the process that runs the training now (as the worker reports it)
         if training.run_dir is not None:
             hold(training.run_dir)
         self._released = False
-        self._samples: list[dict] = []
-        self.ui_interval = ui_interval
 
     # -- control (any thread) --------------------------------------------------------------
     def start(self) -> None:
         with self._lock:
+            thread, active = self._thread, self._status in ("queued", "running")
+        if thread is not None and thread.is_alive() and not active:
+            thread.join(10)  # it has paused (or lost its worker) and is letting go of its worker
+        with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return
-            if self._status in ("finished", "stopped", "diverged", "failed"):
+            if self._status in ENDED:
                 return
             self._stop_request.clear()
             self._pause_request.clear()
@@ -97,14 +117,16 @@ class BackgroundTrainer:
     resume = start
 
     def pause(self, wait: bool = True) -> None:
-        """End the thread and keep the training state; :meth:`resume` continues from here."""
+        """Have the worker save and hand the training back; :meth:`resume` continues from there."""
         self._pause_request.set()
+        self._command(("pause",))
         if wait:
             self.join()
 
     def stop(self, wait: bool = True) -> None:
         """End the training for good and save it as a finished run."""
         self._stop_request.set()
+        self._command(("stop",))
         if self._thread is None or not self._thread.is_alive():
             with self._lock:
                 if self._status in ("idle", "paused"):
@@ -130,39 +152,43 @@ class BackgroundTrainer:
             thread.join(timeout)
 
     def set_lr(self, lr: float) -> None:
-        """Change the learning rate; the thread applies it before its next step."""
+        """Change the learning rate; the worker applies it before its next step."""
+        check_range("learning rate", lr, *LR_RANGE)
         with self._lock:
-            self._pending_lr = lr
+            self.training.set_lr(lr)
+        self._command(("lr", lr))
 
     def set_preview_temperature(self, temperature: float) -> None:
-        self.training.preview_temperature = float(temperature)
+        with self._lock:
+            self.training.preview_temperature = float(temperature)
+        self._command(("temperature", float(temperature)))
+
+    def _command(self, command: tuple) -> None:
+        with self._link_lock:
+            if self._link is not None:
+                self._link.send(command)
 
     def snapshot(self, since: int = 0) -> Snapshot:
         """Progress so far; ``since`` skips metric rows the caller already has."""
         with self._lock:
-            position = None
-            if self._status == "queued":
-                with _queue_lock:
-                    position = _queue.index(self) + 1 if self in _queue else None
+            position = slots = None
+            if self._status == "queued" and self.executor is not None:
+                position, slots = self.executor.slots.position(self), self.executor.capacity()
             run_dir = self.training.run_dir
-            return Snapshot(self._status, self._message, self.training.progress(), self.training.step_count,
-                            self.training.train_seconds, list(self._rows[since:]), list(self._samples),
-                            position, str(run_dir) if run_dir else None)
+            return Snapshot(self._status, self._message, self._progress, self._step, self._seconds,
+                            list(self._rows[since:]), list(self._samples), position,
+                            str(run_dir) if run_dir else None, slots, self._restarts)
 
-    # -- the thread ------------------------------------------------------------------------
+    # -- the trainer's thread --------------------------------------------------------------
     def _run(self) -> None:
-        with _queue_lock:
-            _queue.append(self)
-        acquired = False
         try:
-            while not acquired:
-                if self._stop_request.is_set() or self._pause_request.is_set():
-                    break
-                acquired = _slots.acquire(timeout=0.2)
-        finally:
-            with _queue_lock:
-                _queue.remove(self)
-        if not acquired:
+            executor = self.executor = self.executor or default_executor()
+        except Exception as err:  # noqa: BLE001 - no executor (Ray unreachable, say): say so
+            traceback.print_exc()
+            self._fail(f"No worker can be reached: {type(err).__name__}: {err}")
+            return
+        wanted = lambda: not (self._stop_request.is_set() or self._pause_request.is_set())  # noqa: E731
+        if not executor.slots.wait_turn(self, executor.capacity, lambda: not wanted()):
             with self._lock:
                 if self._stop_request.is_set():
                     self._finish("stopped", "Stopped before it started.")
@@ -170,71 +196,138 @@ class BackgroundTrainer:
                     self._status, self._message = "paused", "Paused while waiting for a slot."
             return
         try:
-            self._train()
+            self._train(executor)
         finally:
-            _slots.release()
+            executor.slots.done()
 
-    def _train(self) -> None:
-        training = self.training
-        torch.set_num_threads(TRAINING_THREADS)
+    def _train(self, executor: Executor) -> None:
         with self._lock:
-            self._status, self._message = "running", "Training."
-        pending: list[dict] = []
-        last_flush = 0.0
-
-        def should_stop() -> bool:
-            with self._lock:  # a learning rate changed on the page applies before the next step
-                if self._pending_lr is not None:
-                    training.set_lr(self._pending_lr)
-                    self._pending_lr = None
-            return self._stop_request.is_set() or self._pause_request.is_set()
-
-        def on_step(row: dict) -> None:
-            nonlocal pending, last_flush
-            pending.append(row)
-            now = time.monotonic()
-            if now - last_flush >= self.ui_interval:
-                self._flush(pending)
-                pending, last_flush = [], now
-
+            self._status, self._message = "running", "Starting a worker."
+            training = self.training
         try:
-            finished = training.run(should_stop, on_step=on_step)
-            self._flush(pending)
-            if finished or self._stop_request.is_set():
-                if not finished:
-                    training.finish("stopped")
-                word = "Finished" if finished else "Stopped"
-                with self._lock:
-                    self._status = "finished" if finished else "stopped"
-                    self._message = f"{word} after {training.step_count:,} steps; the run is saved."
-                    self._samples = list(training.samples)
-                self._let_go()
-            else:
-                training.save(status="paused")
-                with self._lock:
-                    self._status, self._message = "paused", "Paused. Resume continues from the same step."
-        except TrainingDiverged as err:  # the loop saved the last good weights as "diverged"
-            self._flush(pending)
+            link = executor.launch(training, self.ui_interval)
+        except Exception as err:  # noqa: BLE001 - a worker that cannot start is reported, not hidden
+            traceback.print_exc()
+            self._fail(f"No worker could start this training: {type(err).__name__}: {err}")
+            return
+        with self._link_lock:
+            self._link = link
+            # what changed while the training travelled, and a pause or stop asked meanwhile
+            link.send(("lr", training.base_lr))
+            if training.previews:
+                link.send(("temperature", training.preview_temperature))
+            if self._stop_request.is_set():
+                link.send(("stop",))
+            elif self._pause_request.is_set():
+                link.send(("pause",))
+        ended = False
+        try:
+            while not ended:
+                for message in link.receive(timeout=0.5):
+                    ended = self._handle(message) or ended
+        except WorkerLost as lost:
+            self._lost(str(lost))
+        finally:
+            with self._link_lock:
+                self._link = None
+            link.close(healthy=ended)
+
+    def _handle(self, message: dict) -> bool:
+        """Apply one message from the worker; True when the training's run in that worker has ended."""
+        kind = message["type"]
+        if kind == "rows":
             with self._lock:
-                self._status, self._message = "diverged", str(err)
-            self._let_go()
-        except Exception as err:  # noqa: BLE001 - report any failure to the user instead of dying silently
+                # rows are kept as dicts: a later evaluation fills valid_loss into the newest one
+                self._rows.extend(message["rows"])
+                self._step, self._seconds, self._progress = message["step"], message["seconds"], message["progress"]
+        elif kind == "eval":
+            with self._lock:
+                row = self._rows[message["index"]] if 0 <= message["index"] < len(self._rows) else None
+                if row is not None:
+                    row.update(message["metrics"])
+            if self.on_eval is not None and row is not None:
+                self.on_eval(row, message["metrics"])
+        elif kind == "sample":
+            with self._lock:
+                self._samples.append(message["sample"])
+        elif kind == "checkpoint":
+            self._write(message["checkpoint"])
+        elif kind == "started":
+            with self._lock:
+                self._message = "Training."
+                self.worker_pid = message.get("pid")
+        elif kind == "ended":
+            if message["status"] == "lost":
+                raise WorkerLost(f"The worker training this run {message['message']}.")
+            self._ended(message)
+            return True
+        return False
+
+    def _write(self, checkpoint) -> None:
+        """Write a worker's checkpoint into the run store (this process owns it)."""
+        store, run_dir = self.training.store, self.training.run_dir
+        if store is None or run_dir is None:
+            return
+        try:
+            store.write_checkpoint(run_dir, checkpoint)
+        except (OSError, RunError) as err:
             traceback.print_exc()
             with self._lock:
-                self._status, self._message = "failed", f"Training failed: {type(err).__name__}: {err}"
+                self._message = f"Training, but its last checkpoint could not be saved: {err}"
+
+    def _ended(self, message: dict) -> None:
+        status = message["status"]
+        with self._lock:
+            if message.get("training") is not None:  # paused: the training comes back as the worker left it
+                returned = message["training"]
+                returned.store = self.training.store
+                self.training = returned
+            if message.get("last_row") and self._rows:
+                self._rows[-1].update(message["last_row"])  # the final, full evaluation lands on the last row
+            self._samples = list(message.get("samples") or self._samples)
+            self._step, self._seconds, self._progress = message["step"], message["seconds"], message["progress"]
+            self._status, self._message = status, message["message"]
+        if status in ENDED:
             self._let_go()
 
-    def _flush(self, pending: list[dict]) -> None:
+    def _lost(self, why: str) -> None:
+        """The worker died: back to the run's last checkpoint, paused, saying what happened."""
         with self._lock:
-            # rows are shared dicts: a later evaluation fills valid_loss into the newest one
-            self._rows.extend(pending)
-            self._samples = list(self.training.samples)
+            training, reached = self.training, self._step
+        try:
+            if training.run_dir is not None:
+                training.restore()
+        except (OSError, RunError) as err:
+            self._fail(f"{why} Its last checkpoint cannot be read either: {err}")
+            return
+        lost_steps = max(0, reached - training.step_count)
+        where = (f"its last checkpoint (step {training.step_count:,}); the {lost_steps:,} steps since then are lost"
+                 if training.step_count else "the start: no checkpoint had been saved yet")
+        with self._lock:
+            self._rows, self._samples = list(training.rows), list(training.samples)
+            self._step, self._seconds, self._progress = training.step_count, training.train_seconds, training.progress()
+            self._restarts += 1
+            self._status = "paused"
+            self._message = f"{why} The run is paused at {where}. Resume continues from there."
+        if training.store is not None and training.run_dir is not None:
+            try:
+                training.store.update(training.run_dir, status="paused")
+            except (OSError, RunError):
+                traceback.print_exc()
+
+    def _fail(self, message: str) -> None:
+        with self._lock:
+            self._status, self._message = "failed", message
+        self._let_go()
 
     def _finish(self, status: str, message: str) -> None:
-        """Save the run with its final status (caller holds the lock)."""
+        """Save the run with its final status (caller holds the lock). A paused training is here, not
+        in a worker: its final evaluation runs in this process."""
         self._status, self._message = status, message
         if self.training.step_count:
             self.training.finish(status)  # the full evaluation, as a stop while training does
+            if self.training.rows and self._rows:
+                self._rows[-1].update(self.training.rows[-1])
         else:
             self.training.save(status=status)
         self._let_go()

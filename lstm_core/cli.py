@@ -1,6 +1,6 @@
 """Command line: everything the app does, scriptable (``python -m lstm_core --help``).
 
-    python -m lstm_core train --preset seed|seed-exact|default [...] --out DIR
+    python -m lstm_core train --preset seed|seed-exact|default [...] --out DIR [--executor local|ray]
     python -m lstm_core sample --run DIR --prime TEXT --temperature X --length N
     python -m lstm_core trace --run DIR --text TEXT --out FILE.npz|FILE.csv
     python -m lstm_core pretrain            # rebuilds the shipped model in data/pretrained/moliere
@@ -15,15 +15,17 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 from .analysis import trace_csv
-from .background import configure_torch_threads
+from .background import BackgroundTrainer, configure_torch_threads
 from .bench import run_bench
+from .executor import make_executor
 from .corpus import CorpusError
-from .runs import PRETRAINED_DIR, RunError, RunStore, load_run
+from .runs import PRETRAINED_DIR, RunError, RunStore, load_run, read_metrics
 from .gates import QUANTITIES
 from .sampling import sample
 from .tasks.cli import add_task_commands
@@ -51,12 +53,36 @@ def train_command(args) -> int:
         print(f"step {row['step']:6d}  {row['seconds']:7.1f}s  train {row['train_loss']:.3f}  "
               f"valid {metrics['valid_loss']:.3f}  {row['chars_per_sec']:,.0f} chars/s", flush=True)
 
-    training.run(on_eval=report)
-    valid = training.full_valid_loss
-    train_loss = float(np.mean([r["train_loss"] for r in training.rows[-training.steps_per_epoch:]]))
-    print(f"final train_loss={train_loss:.4f} valid_loss={valid:.4f} seconds={training.train_seconds:.1f}")
+    if args.executor is None:
+        training.run(on_eval=report)  # here, in this process
+    else:
+        status, message = run_in_executor(training, args.executor, report)
+        if status != "finished":
+            raise TrainingDiverged(message) if status == "diverged" else RunError(message)
+    metrics = read_metrics(training.run_dir)  # what was saved, wherever it trained
+    train_loss = float(metrics["train_loss"].tail(training.steps_per_epoch).mean())
+    print(f"final train_loss={train_loss:.4f} valid_loss={metrics['full_valid_loss'].iloc[-1]:.4f} "
+          f"seconds={metrics['seconds'].iloc[-1]:.1f}")
     print(f"run saved in {training.run_dir}")
     return 0
+
+
+def run_in_executor(training, kind: str, on_eval) -> tuple[str, str]:
+    """Train in a worker of the ``local`` pool or as a Ray actor, reporting each evaluation here;
+    returns the final (status, message)."""
+    executor = make_executor(kind)
+    print(f"running on the {executor.describe()}", flush=True)
+    trainer = BackgroundTrainer(training, executor=executor, on_eval=on_eval)
+    trainer.start()
+    try:
+        while trainer.snapshot(since=1 << 62).active:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        trainer.stop(wait=True)
+    finally:
+        executor.shutdown()
+    snapshot = trainer.snapshot(since=1 << 62)
+    return snapshot.status, snapshot.message
 
 
 def sample_command(args) -> int:
@@ -122,6 +148,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=["cpu", "cuda", "auto"])
     p.add_argument("--name")
     p.add_argument("--out", required=True, help="run store folder")
+    p.add_argument("--executor", choices=["local", "ray"],
+                   help="train in a local worker process or as a Ray actor (LSTM_LAB_RAY_ADDRESS names a cluster; "
+                        "without it a local Ray instance starts); default: in this process")
     p.set_defaults(func=train_command)
 
     p = sub.add_parser("sample", help="generate text from a run")

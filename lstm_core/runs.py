@@ -9,6 +9,13 @@ A run folder holds
     optimizer.safetensors   the optimizer's state and
     resume.json             the step, clock and learning rate, so that a paused run can be continued
 
+The process that owns the store (the web server, or the command line) is the only one that writes
+it. A training that runs elsewhere (a worker process, a Ray actor on another machine) sends its
+checkpoints here as a :class:`Checkpoint`, files held in memory, and :meth:`RunStore.write_checkpoint`
+writes them. Every file is written under a unique temporary name and then put in place in one
+step, so a reader never sees half a file. Each run records who started it (``owner``), so that a
+shared server can let users change only their own runs.
+
 Loading validates everything: a corrupt, foreign or hostile file is refused with
 :class:`RunError`, whose message says what is wrong. Runs are exported and imported as zip files
 holding exactly those files.
@@ -33,7 +40,7 @@ import pandas as pd
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors_bytes
-from safetensors.torch import save_file
+from safetensors.torch import save as safetensors_bytes
 
 from .corpus import Vocab
 from .model import CharLSTM, ModelConfig
@@ -108,19 +115,49 @@ def temporary_twin(path: Path) -> Path:
     return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a unique temporary twin, then one replace."""
+    tmp = temporary_twin(path)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def weights_bytes(model: torch.nn.Module) -> bytes:
+    """The model's tensors as a safetensors file, in memory."""
+    return safetensors_bytes({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()})
+
+
 def save_weights(model: torch.nn.Module, path: Path) -> None:
     """Write the model's tensors atomically (a reader never sees half a file)."""
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = temporary_twin(path)
-    save_file(tensors, str(tmp))
-    tmp.replace(path)
+    write_atomic(path, weights_bytes(model))
+
+
+def json_bytes(data) -> bytes:
+    return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
 
 
 def write_json(path: Path, data) -> None:
     """Write ``data`` as JSON atomically."""
-    tmp = temporary_twin(path)
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, json_bytes(data))
+
+
+@dataclass
+class Checkpoint:
+    """One save of a training, held in memory until the store's owner writes it.
+
+    ``files`` maps a run file's name to its bytes, in the order they are written (the weights
+    before the metrics: a page reloads a model when its weights change); ``config_updates`` are
+    merged into ``config.json`` first; ``figures`` are the index's headline numbers
+    (:func:`run_figures` of the metrics).
+    """
+
+    status: str
+    files: dict[str, bytes]
+    figures: dict
+    config_updates: dict = field(default_factory=dict)
 
 
 def read_config(path: Path) -> dict:
@@ -215,12 +252,28 @@ def recent_train_loss(metrics: pd.DataFrame, window: int = RECENT_STEPS) -> floa
     return float(metrics["train_loss"].tail(window).mean())
 
 
+def run_figures(metrics: pd.DataFrame) -> dict:
+    """The index's headline figures of a run's metrics: seconds, steps, recent train loss, best validation loss."""
+    figures = {"seconds": None, "steps": None, "train_loss": None, "best_valid_loss": None}
+    if len(metrics):
+        figures["seconds"] = float(metrics["seconds"].iloc[-1]) if "seconds" in metrics else None
+        figures["steps"] = int(metrics["step"].iloc[-1]) if "step" in metrics else None
+        if "train_loss" in metrics:
+            figures["train_loss"] = recent_train_loss(metrics)
+        if "valid_loss" in metrics and metrics["valid_loss"].notna().any():
+            figures["best_valid_loss"] = float(metrics["valid_loss"].min())
+    return figures
+
+
 def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "run"
 
 
 class RunStore:
     """All runs under one folder, indexed in ``index.sqlite`` (rebuilt from the folders if lost)."""
+
+    COLUMNS = ("id", "name", "kind", "status", "created", "updated", "seconds", "steps", "train_loss",
+               "best_valid_loss", "summary", "owner")
 
     def __init__(self, root):
         self.root = Path(root)
@@ -230,23 +283,28 @@ class RunStore:
         with self._connect() as db:
             db.execute("""CREATE TABLE IF NOT EXISTS runs (
                 id TEXT PRIMARY KEY, name TEXT, kind TEXT, status TEXT, created REAL, updated REAL,
-                seconds REAL, steps INTEGER, train_loss REAL, best_valid_loss REAL, summary TEXT)""")
+                seconds REAL, steps INTEGER, train_loss REAL, best_valid_loss REAL, summary TEXT, owner TEXT)""")
+            if "owner" not in {column[1] for column in db.execute("PRAGMA table_info(runs)")}:
+                db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")  # an index made before runs had owners
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self._db_path, timeout=10)
 
-    def create(self, name: str, config: dict) -> Path:
-        """A new, empty run folder with its config written; returns its path."""
+    def create(self, name: str, config: dict, owner: str | None = None) -> Path:
+        """A new, empty run folder with its config written; returns its path. ``owner`` is who started
+        it (a browser session's id on the app; None from the command line)."""
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{slugify(name)}-{uuid.uuid4().hex[:4]}"
         path = self.root / run_id
         path.mkdir()
-        config = {**config, "format": FORMAT, "name": name, "id": run_id, "created": time.time()}
+        config = {**config, "format": FORMAT, "name": name, "id": run_id, "created": time.time(), "owner": owner}
         write_json(path / CONFIG_FILE, config)
         self.update(path, status="created")
         return path
 
-    def update(self, path: Path, status: str | None = None, metrics: pd.DataFrame | None = None) -> None:
-        """Refresh the index row of a run from its folder, with a new status and metrics if given.
+    def update(self, path: Path, status: str | None = None, metrics: pd.DataFrame | None = None,
+               figures: dict | None = None) -> None:
+        """Refresh the index row of a run from its folder, with a new status and metrics (or their
+        :func:`run_figures`) if given.
 
         What is not given is kept: the status (from ``status.json``) and the figures (re-read from
         ``metrics.csv``), so renaming a run or marking it diverged loses nothing.
@@ -256,22 +314,32 @@ class RunStore:
             status = read_status(path)
         else:
             write_json(path / STATUS_FILE, {"status": status, "updated": time.time()})
-        if metrics is None:
-            metrics = read_metrics(path)
+        if figures is None:
+            figures = run_figures(read_metrics(path) if metrics is None else metrics)
         row = {"id": path.name, "name": config.get("name", path.name), "kind": config.get("kind", "char"),
-               "status": status, "created": config.get("created", 0.0),
-               "updated": time.time(), "seconds": None, "steps": None, "train_loss": None,
-               "best_valid_loss": None, "summary": config.get("summary", "")}
-        if len(metrics):
-            row["seconds"] = float(metrics["seconds"].iloc[-1]) if "seconds" in metrics else None
-            row["steps"] = int(metrics["step"].iloc[-1]) if "step" in metrics else None
-            if "train_loss" in metrics:
-                row["train_loss"] = recent_train_loss(metrics)
-            if "valid_loss" in metrics and metrics["valid_loss"].notna().any():
-                row["best_valid_loss"] = float(metrics["valid_loss"].min())
+               "status": status, "created": config.get("created", 0.0), "updated": time.time(),
+               "summary": config.get("summary", ""), "owner": config.get("owner"), **figures}
         with self._lock, self._connect() as db:
-            db.execute("INSERT OR REPLACE INTO runs VALUES (:id, :name, :kind, :status, :created, :updated,"
-                       " :seconds, :steps, :train_loss, :best_valid_loss, :summary)", row)
+            db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(self.COLUMNS)}) "
+                       f"VALUES ({', '.join(':' + name for name in self.COLUMNS)})", row)
+
+    def write_checkpoint(self, path: Path, checkpoint: Checkpoint) -> None:
+        """Write a training's checkpoint into its run folder (each file atomically), then index it."""
+        path = Path(path)
+        if not path.is_dir():
+            raise RunError(f"The run {path.name} is gone (deleted while it trained?); its checkpoint is dropped.")
+        if checkpoint.config_updates:
+            write_json(path / CONFIG_FILE, {**read_config(path), **checkpoint.config_updates})
+        for name, data in checkpoint.files.items():
+            write_atomic(path / name, data)
+        self.update(path, status=checkpoint.status, figures=checkpoint.figures)
+
+    def claim(self, path: Path, owner: str | None) -> None:
+        """Record ``owner`` as who started a run, unless it has an owner already."""
+        config = read_config(path)
+        if config.get("owner") is None and owner is not None:
+            write_json(path / CONFIG_FILE, {**config, "owner": owner})
+            self.update(path)
 
     def list(self) -> pd.DataFrame:
         """Every run, newest first, with its headline figures; folders not yet indexed are added."""
@@ -328,8 +396,8 @@ class RunStore:
         with self._lock, self._connect() as db:
             db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
-    def import_zip(self, data: bytes) -> Path:
-        """Add a run from an exported zip, after validating every file in it."""
+    def import_zip(self, data: bytes, owner: str | None = None) -> Path:
+        """Add a run from an exported zip, after validating every file in it; ``owner`` imported it."""
         if not data:
             raise RunError("The uploaded file is empty.")
         if len(data) > MAX_IMPORT_BYTES:
@@ -358,7 +426,7 @@ class RunStore:
                                .replace(staging.name, "the uploaded zip")) from None
             name = config.get("name", "imported")
             path = self.create(f"{name} (imported)", {k: v for k, v in config.items()
-                                                      if k not in ("id", "created", "name")})
+                                                      if k not in ("id", "created", "name", "owner")}, owner=owner)
             for name in names:
                 if name != CONFIG_FILE:
                     shutil.copy(staging / name, path / name)

@@ -8,15 +8,18 @@ resumption from a checkpoint. It reports through callbacks and never imports the
     training = CharTraining(config, store=store)      # or TaggerTraining, ClassifierTraining
     finished = training.run(should_stop=lambda: False, on_step=print_row, on_eval=report, on_preview=show)
 
-The command line, the benchmark and the app's background trainer all drive :meth:`Training.run`.
-A subclass provides the model-specific parts:
+The command line, the benchmark and the app's trainers all drive :meth:`Training.run`, in this
+process or in a worker (:mod:`lstm_core.worker`): a training pickles (without its run store) and
+saves itself through whatever stands in for the store, so a worker's checkpoints reach the process
+that owns the run store. A subclass provides the model-specific parts:
 
     training_loss() -> (loss tensor, items in the batch)    one batch of the training data
     evaluate(full=False) -> {"valid_loss": ..., ...}       validation metrics (recorded on the last row)
     describe() -> dict                                      what the run's config.json holds
     from_saved(config) -> Training                          the same training rebuilt from config.json
 and may override ``row_extras`` (more columns per step), ``loss_ceiling`` (a loss that means the
-training diverged), ``preview`` (a sample of what the model does now) and ``save_extras``.
+training diverged), ``preview`` (a sample of what the model does now) and ``config_updates`` (what
+a checkpoint adds to the run's config.json).
 """
 
 from __future__ import annotations
@@ -30,11 +33,12 @@ from pathlib import Path
 import pandas as pd
 import torch
 import torch.nn as nn
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+from safetensors.torch import save as safetensors_bytes
 
 from .model import check_limits, check_range
-from .runs import (METRICS_FILE, OPTIMIZER_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, RunError, RunStore,
-                   read_config, read_metrics, read_weights, save_weights, temporary_twin, write_json)
+from .runs import (METRICS_FILE, OPTIMIZER_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, Checkpoint, RunError,
+                   RunStore, json_bytes, read_config, read_metrics, read_weights, run_figures, weights_bytes)
 
 LOG2E = 1 / math.log(2)  # nats -> bits
 TRAINING_LIMITS = {  # setting -> (lowest, highest), for every training; the pages offer the same ranges
@@ -64,15 +68,12 @@ def check_settings(config, limits: dict) -> None:
     check_limits(config, limits, optional=OPTIONAL_SETTINGS)
 
 
-def save_optimizer(optimizer: torch.optim.Optimizer, folder: Path) -> list[dict]:
-    """Write the optimizer's moment tensors as safetensors (nothing pickled); returns its param groups."""
+def optimizer_bytes(optimizer: torch.optim.Optimizer) -> tuple[bytes, list[dict]]:
+    """The optimizer's moment tensors as safetensors bytes (nothing pickled), and its param groups."""
     state = optimizer.state_dict()
     tensors = {f"{index}.{name}": torch.as_tensor(value).detach().cpu().contiguous()
                for index, slots in state["state"].items() for name, value in slots.items()}
-    tmp = temporary_twin(folder / OPTIMIZER_FILE)
-    save_file(tensors, str(tmp))
-    tmp.replace(folder / OPTIMIZER_FILE)
-    return state["param_groups"]
+    return safetensors_bytes(tensors), state["param_groups"]
 
 
 def load_optimizer(optimizer: torch.optim.Optimizer, folder: Path, param_groups: list[dict]) -> None:
@@ -151,8 +152,9 @@ class Training:
     def preview(self) -> dict:
         raise NotImplementedError
 
-    def save_extras(self) -> None:
-        """Anything else the run folder keeps, written before the weights (a reader reloads on them)."""
+    def config_updates(self) -> dict:
+        """What a checkpoint adds to the run's config.json (a summary line, a final evaluation)."""
+        return {}
 
     def end_of_epoch(self, row: dict) -> None:
         """Called after the last step of every epoch (with its row), off the training clock."""
@@ -291,22 +293,29 @@ class Training:
     def metrics(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)
 
-    def save(self, status: str = "running") -> None:
-        """Checkpoint everything a later :meth:`resume` needs (only ever called with finite weights):
-        extras, optimizer and progress, then the weights, the metrics and the index."""
-        if self.run_dir is None:
-            return
-        self.save_extras()
-        write_json(self.run_dir / SAMPLES_FILE, self.samples[-50:])
-        groups = save_optimizer(self.optimizer, self.run_dir)
-        write_json(self.run_dir / RESUME_FILE, {**{name: getattr(self, name) for name in PROGRESS_FIELDS},
-                                                "param_groups": groups})
-        save_weights(self.model, self.run_dir / WEIGHTS_FILE)
+    def checkpoint(self, status: str = "running") -> Checkpoint:
+        """Everything a later :meth:`resume` needs, as files in memory (only ever taken of finite weights):
+        samples, optimizer and progress, then the weights and the metrics, in the order they are written."""
+        optimizer, groups = optimizer_bytes(self.optimizer)
+        progress = {**{name: getattr(self, name) for name in PROGRESS_FIELDS}, "param_groups": groups}
         metrics = self.metrics()
-        tmp = temporary_twin(self.run_dir / METRICS_FILE)
-        metrics.to_csv(tmp, index=False)
-        tmp.replace(self.run_dir / METRICS_FILE)
-        self.store.update(self.run_dir, status=status, metrics=metrics)
+        files = {SAMPLES_FILE: json_bytes(self.samples[-50:]), OPTIMIZER_FILE: optimizer,
+                 RESUME_FILE: json_bytes(progress), WEIGHTS_FILE: weights_bytes(self.model),
+                 METRICS_FILE: metrics.to_csv(index=False).encode("utf-8")}
+        return Checkpoint(status, files, run_figures(metrics), self.config_updates())
+
+    def save(self, status: str = "running") -> None:
+        """Checkpoint the training into its run: the store writes it (in a worker, the store's stand-in
+        sends it to the process that owns the store)."""
+        if self.run_dir is None or self.store is None:
+            return
+        self.store.write_checkpoint(self.run_dir, self.checkpoint(status))
+
+    def __getstate__(self) -> dict:
+        """What travels to a worker and back: everything but the run store, which stays with its owner."""
+        state = dict(self.__dict__)
+        state["store"] = None
+        return state
 
     @classmethod
     def resume(cls, run_dir, store: RunStore) -> "Training":
@@ -321,17 +330,26 @@ class Training:
             raise RunError(f"This run is a {saved.get('kind')} run, not a {cls.kind} run.")
         training = cls.from_saved(saved)
         training.run_dir, training.store = run_dir, store
+        training.restore()
+        return training
+
+    def restore(self) -> None:
+        """Bring this training back to its run's last checkpoint: weights, optimizer, step, clock,
+        metrics and samples (after a worker died, say). A run with no checkpoint yet is left as it is."""
+        run_dir = self.run_dir
         if not (run_dir / WEIGHTS_FILE).is_file():
-            return training  # nothing was trained yet: start over, in the same folder
+            return  # nothing was trained yet: start over, in the same folder
         if not (run_dir / RESUME_FILE).is_file():
             raise RunError("This run cannot be continued: it was saved without its optimizer state.")
-        training.model.load_state_dict(read_weights((run_dir / WEIGHTS_FILE).read_bytes(), training.model,
-                                                    run_dir.name))
+        self.model.load_state_dict(read_weights((run_dir / WEIGHTS_FILE).read_bytes(), self.model, run_dir.name))
         progress = json.loads((run_dir / RESUME_FILE).read_text(encoding="utf-8"))
-        load_optimizer(training.optimizer, run_dir, progress["param_groups"])
+        load_optimizer(self.optimizer, run_dir, progress["param_groups"])
         for name in PROGRESS_FIELDS:
-            setattr(training, name, progress[name])
-        training.rows = read_metrics(run_dir).to_dict("records")
+            setattr(self, name, progress[name])
+        self.rows = read_metrics(run_dir).to_dict("records")
         samples = run_dir / SAMPLES_FILE
-        training.samples = json.loads(samples.read_text(encoding="utf-8")) if samples.is_file() else []
-        return training
+        self.samples = json.loads(samples.read_text(encoding="utf-8")) if samples.is_file() else []
+        self.restart_data()
+
+    def restart_data(self) -> None:
+        """Start reading the training data from the beginning of an epoch (after a restore)."""

@@ -22,8 +22,8 @@ import torch.nn as nn
 
 from .corpus import Corpus, load_corpus
 from .model import MODEL_LIMITS, CharLSTM, ModelConfig
-from .runs import CONFIG_FILE, RunError, RunStore, read_config, write_json
 from .analysis import speaker_prime
+from .runs import RunError, RunStore
 from .sampling import sample
 from .trainer import LOG2E, TRAINING_LIMITS, Training, TrainingDiverged, check_settings, make_optimizer
 
@@ -135,6 +135,14 @@ def stream_batches(ids: torch.Tensor, batch_size: int, seq_len: int, offset: int
     Chunk k of stream b continues chunk k-1 of stream b, so a state carried between chunks is
     the state the stream really had.
     """
+    x_all, y_all, steps = epoch_streams(ids, batch_size, seq_len, offset)
+    for k in range(steps):
+        yield x_all[:, k * seq_len:(k + 1) * seq_len], y_all[:, k * seq_len:(k + 1) * seq_len]
+
+
+def epoch_streams(ids: torch.Tensor, batch_size: int, seq_len: int, offset: int = 0):
+    """(inputs, targets, chunks): the ``batch_size`` streams of :func:`stream_batches`, each (batch, span),
+    and how many ``seq_len`` chunks they hold."""
     usable = len(ids) - offset - 1
     stream_len = usable // batch_size
     steps = stream_len // seq_len
@@ -145,8 +153,7 @@ def stream_batches(ids: torch.Tensor, batch_size: int, seq_len: int, offset: int
     starts = offset + torch.arange(batch_size) * stream_len
     x_all = torch.stack([ids[s:s + span] for s in starts.tolist()])  # (batch, span)
     y_all = torch.stack([ids[s + 1:s + 1 + span] for s in starts.tolist()])
-    for k in range(steps):
-        yield x_all[:, k * seq_len:(k + 1) * seq_len], y_all[:, k * seq_len:(k + 1) * seq_len]
+    return x_all, y_all, steps
 
 
 def steps_per_epoch(length: int, batch_size: int, seq_len: int) -> int:
@@ -187,8 +194,8 @@ class CharTraining(Training):
                                    ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = CharLSTM(config.model_config(len(self.vocab))).to(self.device)
         self.optimizer = make_optimizer(self.model, "adamw", config.lr, config.weight_decay)
-        self.train_ids = torch.tensor(self.vocab.encode(self.corpus.train_text), dtype=torch.long)
-        self.valid_ids = torch.tensor(self.vocab.encode(self.corpus.valid_text), dtype=torch.long)
+        self.train_ids = self.corpus.ids("train")  # (characters,), shared by every training of this corpus
+        self.valid_ids = self.corpus.ids("valid")
         self.steps_per_epoch = steps_per_epoch(len(self.train_ids), config.batch_size, config.seq_len)
         if (len(self.train_ids) - config.seq_len) // config.batch_size < config.seq_len:  # refuse before saving a run
             raise ValueError(f"the training text ({len(self.train_ids):,} characters) is too short for "
@@ -197,7 +204,8 @@ class CharTraining(Training):
         self.full_valid_loss: float | None = None  # measured on the whole validation split at the end
         self.preview_temperature = config.preview_temperature
         self.preview_prime = speaker_prime(self.corpus.train_text)
-        self._batches = None
+        self._position: tuple[int, int] | None = None  # (offset, next chunk) in this epoch's streams
+        self._streams = None  # this epoch's (inputs, targets, chunks), rebuilt from the position when missing
         self._state = None
         self.start_bookkeeping(store, name or f"{config.corpus} h{config.hidden_size}x{config.num_layers}")
 
@@ -213,18 +221,30 @@ class CharTraining(Training):
                 "vocab": self.vocab.chars, "corpus": self.corpus.describe(),
                 "parameters": sum(p.numel() for p in self.model.parameters())}
 
+    def __getstate__(self) -> dict:
+        """The epoch's streams stay behind (a copy of the training text); the position travels."""
+        return {**super().__getstate__(), "_streams": None}
+
+    def restart_data(self) -> None:
+        self._position, self._streams, self._state = None, None, None
+
     # -- the loss of one batch -------------------------------------------------------------
     def _next_batch(self):
+        seq_len = self.config.seq_len
         while True:
-            if self._batches is None:
-                offset = int(self.rng.integers(self.config.seq_len)) if self.config.random_offset else 0
-                self._batches = stream_batches(self.train_ids, self.config.batch_size, self.config.seq_len, offset)
+            if self._position is None:
+                offset = int(self.rng.integers(seq_len)) if self.config.random_offset else 0
+                self._position, self._streams = (offset, 0), None
                 self._state = None  # a new epoch starts every stream from a zero state
-            try:
-                return next(self._batches)
-            except StopIteration:
-                self._batches = None
-                self.epoch += 1
+            offset, chunk = self._position
+            if self._streams is None:
+                self._streams = epoch_streams(self.train_ids, self.config.batch_size, seq_len, offset)
+            x_all, y_all, chunks = self._streams
+            if chunk < chunks:
+                self._position = (offset, chunk + 1)
+                return x_all[:, chunk * seq_len:(chunk + 1) * seq_len], y_all[:, chunk * seq_len:(chunk + 1) * seq_len]
+            self._position, self._streams = None, None
+            self.epoch += 1
 
     def training_loss(self) -> tuple[torch.Tensor, int]:
         """Truncated BPTT on the next chunk of every stream: the state is carried, its gradient is not."""
@@ -270,10 +290,9 @@ class CharTraining(Training):
                              "text": text})
         return self.samples[-1]
 
-    def save_extras(self) -> None:
+    def config_updates(self) -> dict:
         """The summary line, once the whole validation split is measured."""
-        if self.full_valid_loss is not None:
-            config = read_config(self.run_dir)
-            config["summary"] = (f"validation loss {self.full_valid_loss:.3f} nats/char on all "
-                                 f"{len(self.valid_ids):,} validation characters")
-            write_json(self.run_dir / CONFIG_FILE, config)
+        if self.full_valid_loss is None:
+            return {}
+        return {"summary": f"validation loss {self.full_valid_loss:.3f} nats/char on all "
+                           f"{len(self.valid_ids):,} validation characters"}

@@ -1,6 +1,6 @@
 """Train page: pick a corpus, a preset and the settings, then watch a character LSTM learn live.
 
-The training runs in a background thread (lab_ui.live_training); every run is saved through the run
+The training runs in a worker, out of the web process (lab_ui.live_training); every run is saved through the run
 store as it goes. ``?preset=default&autostart=1&seconds=30`` starts a training once, on arrival.
 """
 
@@ -10,6 +10,7 @@ import lstm_core
 from lab_ui import page_setup, query_index, query_number, query_value, run_store, set_query
 from lab_ui.live_training import (continue_paused_run, live_adjustments, live_panel, session_trainer,
                                      start_training, training_controls, training_under_way)
+from lab_ui.sharing import use_upload
 from lstm_core.training import LIMITS
 
 page_setup("Train")
@@ -110,6 +111,7 @@ def make_training() -> lstm_core.CharTraining:
         upload = st.session_state.get("train_upload")
         if upload is None:
             raise ValueError("choose a text file to upload first, or pick the bundled corpus.")
+        use_upload(upload)  # a shared server limits uploads per session
         corpus = lstm_core.Corpus.from_text(lstm_core.decode_upload(upload.getvalue()), name=upload.name)
         settings["corpus"] = f"upload:{upload.name}"
     config = lstm_core.preset_config(preset, **settings)

@@ -5,6 +5,7 @@ import streamlit as st
 
 from lab_ui import page_setup, query_number, query_value, run_store, set_query
 from lab_ui.gate_views import line_over_tokens
+from lab_ui.sharing import use_upload
 from lab_ui.task_views import (budget_overrides, evaluation_view, live_training_then_run, preset_picker,
                                read_uploaded_csv, word_gates)
 from lstm_core.tasks import TaskDataError, classifier_vocab, read_review
@@ -49,6 +50,7 @@ def make_training():
     if uploaded is None:
         return ClassifierTraining(config, store=run_store(), name=f"sentiment ({preset})")
     train, held_out, name = uploaded
+    use_upload(file)  # a shared server limits uploads per session
     return ClassifierTraining(config, store=run_store(), name=f"sentiment ({preset}, {name})", train=train,
                               held_out=held_out, data_name=f"{name}: {len(train):,} train, {len(held_out):,} held out")
 

@@ -1,4 +1,7 @@
-"""Runs page: every saved training with its settings and losses; overlay curves; rename, delete, export, import."""
+"""Runs page: every saved training with its settings and losses; overlay curves; rename, delete, export, import.
+
+On a shared server (lab_ui.sharing) each user renames and deletes only their own runs; the others are read-only.
+"""
 
 from pathlib import Path
 
@@ -8,6 +11,7 @@ import streamlit as st
 import lstm_core
 from lab_ui import page_setup, query_value, run_store, set_query
 from lab_ui.charts import accuracy_figure, has_accuracy, loss_figure
+from lab_ui.sharing import instructor_unlock, may_change, owner_id, shared, upload_limit_mb, use_upload, whose
 from lstm_core.runs import read_config, read_metrics
 
 page_setup("Runs")
@@ -45,9 +49,11 @@ if runs.empty:
 else:
     table = runs.assign(settings=[details(r)[0] for r in runs["id"]],
                         final_valid_loss=[details(r)[1] for r in runs["id"]],
-                        created=pd.to_datetime(runs["created"], unit="s").dt.strftime("%Y-%m-%d %H:%M"))
-    st.dataframe(table[["name", "kind", "status", "settings", "steps", "seconds", "train_loss", "final_valid_loss",
-                        "best_valid_loss", "created"]], hide_index=True, width="stretch", column_config={
+                        created=pd.to_datetime(runs["created"], unit="s").dt.strftime("%Y-%m-%d %H:%M"),
+                        started_by=runs["owner"].map(whose))
+    columns = ["name", "kind", "status", "settings", "steps", "seconds", "train_loss", "final_valid_loss",
+               "best_valid_loss", "created"] + (["started_by"] if shared() else [])
+    st.dataframe(table[columns], hide_index=True, width="stretch", column_config={
         "seconds": st.column_config.NumberColumn("duration (s)", format="%.1f"),
         "train_loss": st.column_config.NumberColumn("final train loss", format="%.3f"),
         "final_valid_loss": st.column_config.NumberColumn("final valid loss", format="%.3f"),
@@ -73,11 +79,17 @@ else:
             st.plotly_chart(accuracy_figure(frames, x=x), key="compare_accuracy")
 
     st.subheader("Manage a run")
+    instructor_unlock()
     run_id = st.selectbox("Run", list(labels), format_func=labels.get, key="manage_run")
+    yours = may_change(runs.set_index("id").loc[run_id, "owner"])  # on a shared server, only your own
+    if not yours:
+        st.info("Read-only: another user started this run. You can inspect, compare and download it; only "
+                "its owner (or the instructor) can rename or delete it.")
     rename_col, download_col = st.columns([3, 1])
     with rename_col.form("rename", border=False):
-        new_name = st.text_input("Name", value=runs.set_index("id").loc[run_id, "name"], max_chars=80)
-        if st.form_submit_button("Rename"):
+        new_name = st.text_input("Name", value=runs.set_index("id").loc[run_id, "name"], max_chars=80,
+                                 disabled=not yours)
+        if st.form_submit_button("Rename", disabled=not yours) and yours:
             try:
                 run_store().rename(run_id, new_name)
                 st.rerun()
@@ -85,8 +97,10 @@ else:
                 st.error(str(err))
     download_col.download_button("Download checkpoint (.zip)", lambda: lstm_core.export_zip(run_store().path(run_id)),
                                  file_name=f"{run_id}.zip", mime="application/zip", key="download_run")
-    confirm = st.checkbox(f"Yes, delete “{labels[run_id]}” and its checkpoint for good", key=f"confirm_{run_id}")
-    if st.button("Delete run", disabled=not confirm, type="primary" if confirm else "secondary"):
+    confirm = st.checkbox(f"Yes, delete “{labels[run_id]}” and its checkpoint for good", key=f"confirm_{run_id}",
+                          disabled=not yours)
+    if st.button("Delete run", disabled=not (confirm and yours), type="primary" if confirm else "secondary") \
+            and yours:
         try:
             run_store().delete(run_id)  # refused while a trainer in any tab holds the run
         except lstm_core.RunError as err:
@@ -96,13 +110,15 @@ else:
             st.rerun()
 
 st.subheader("Import a run")
-upload = st.file_uploader("A run exported from LSTM Lab (.zip)", type=["zip"], key="import_run")
+upload = st.file_uploader("A run exported from LSTM Lab (.zip)", type=["zip"], key="import_run",
+                          max_upload_size=upload_limit_mb("import"))
 if upload is not None and st.button("Import"):
     try:
-        path = run_store().import_zip(upload.getvalue())
+        use_upload(upload, "import")
+        path = run_store().import_zip(upload.getvalue(), owner=owner_id())
         st.session_state["imported_run"] = path.name
         st.rerun()
-    except lstm_core.RunError as err:
+    except ValueError as err:  # RunError, or past a shared server's limits
         st.error(f"This file was not imported: {err}")
 if "imported_run" in st.session_state:
     st.success(f"Imported as {st.session_state.pop('imported_run')}; it is listed above.")

@@ -3,6 +3,9 @@
     server, url = start_app_server(store_root, log_path)   # waits until the server answers
     ...
     stop_app_server(server)
+
+``timing_log`` runs it through scripts/timed_server.py, which logs every script run's times;
+``env`` adds environment variables (``LSTM_LAB_SHARED``, ``LSTM_LAB_EXECUTOR``...).
 """
 
 from __future__ import annotations
@@ -24,13 +27,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app_server(store_root: Path, log_path: Path | None = None, timeout: float = 60.0):
+def start_app_server(store_root: Path, log_path: Path | None = None, timeout: float = 60.0,
+                     timing_log: Path | None = None, env: dict | None = None):
     """(process, base url) of an app server whose run store is ``store_root``; RuntimeError if it never answers."""
     port = free_port()
-    env = {**os.environ, "LSTM_LAB_RUNS": str(store_root), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env = {**os.environ, "LSTM_LAB_RUNS": str(store_root), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+           **(env or {})}
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
+    launcher = ["-m", "streamlit"] if timing_log is None else [str(REPO_ROOT / "scripts" / "timed_server.py"),
+                                                                 str(timing_log)]
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+        [sys.executable, *launcher, "run", "app.py", "--server.headless", "true", "--server.port",
          str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

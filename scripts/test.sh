@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# LSTM Lab's tests with everything they need: the Python requirements, a browser the browser tests
-# can drive (Debian's chromium through apt where apt is there, otherwise Playwright's own), then pytest.
+# LSTM Lab's tests with everything they need: the Python requirements (Ray's too, for its executor's test),
+# a browser the browser tests can drive (Debian's chromium through apt where apt is there, otherwise
+# Playwright's own), then pytest.
 # Arguments go to pytest:  bash scripts/test.sh -m "not slow"
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python -m pip install -q -r requirements-test.txt
+python -m pip install -q -r requirements-test.txt -r requirements-ray.txt
 if ! python scripts/browser.py >/dev/null; then
   if command -v apt-get >/dev/null 2>&1; then
     sudo=""

@@ -1,5 +1,5 @@
 """BackgroundTrainer: pause and resume keep the step count, stop saves the run, a diverging loss
-stops the training with its explanation, and the server-wide cap queues a third trainer."""
+stops the training with its explanation, and the executor's capacity queues a third trainer."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import lstm_core
-from lstm_core.background import MAX_CONCURRENT, BackgroundTrainer
+from lstm_core.background import BackgroundTrainer
+from lstm_core.executor import LocalExecutor
 
 
 def tiny_training(store, **overrides):
@@ -114,9 +115,9 @@ def test_divergence_stops_with_the_explanation(store, trainers):
 
 
 def test_the_cap_queues_a_third_trainer_and_reports_its_place(store, trainers):
-    assert MAX_CONCURRENT == 2
+    executor = LocalExecutor(workers=2)  # a pool of two workers, as on a 2-core server
     for _ in range(3):
-        trainers.append(BackgroundTrainer(tiny_training(store, max_seconds=60.0)))
+        trainers.append(BackgroundTrainer(tiny_training(store, max_seconds=60.0), executor=executor))
     first, second, third = trainers
     first.start()
     wait_until(lambda: first.snapshot().status == "running", what="the first trainer to run")
@@ -126,11 +127,14 @@ def test_the_cap_queues_a_third_trainer_and_reports_its_place(store, trainers):
     wait_until(lambda: third.snapshot().queue_position is not None, what="the third trainer to join the queue")
     waiting = third.snapshot()
     assert waiting.status == "queued"
-    assert waiting.queue_position == 1
+    assert waiting.queue_position == 1 and waiting.slots == 2
     assert waiting.step == 0
     first.stop(wait=True)
     wait_until(lambda: third.snapshot().status == "running", what="the queued trainer to take the free slot")
     assert third.snapshot().queue_position is None
+    for trainer in trainers:
+        trainer.stop(wait=True)
+    executor.shutdown()
 
 
 def test_a_run_cannot_be_deleted_while_another_session_trains_it(store, trainers):

@@ -132,3 +132,23 @@ def test_a_diverging_training_is_saved_as_diverged(tmp_path, capsys, monkeypatch
     row = RunStore(tmp_path).list().iloc[0]
     assert row["status"] == "diverged"  # not "running" for ever
     assert row["steps"] >= 1 and row["seconds"] > 0
+
+
+def test_train_through_the_local_executor_prints_the_same_lines(trained_run, tmp_path, capsys, monkeypatch):
+    """The same training in a worker process of the local pool: the same lines, the same numbers."""
+    monkeypatch.setattr(cli, "configure_torch_threads", lambda: None)
+    code = cli.main(["train", "--corpus", "seed", "--hidden", "16", "--epochs", "0.2", "--seed", "3", "--name",
+                     "cli tiny", "--out", str(tmp_path), "--executor", "local"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.splitlines()[1].startswith("running on the local executor")
+    _, here = trained_run
+    # the same kinds of lines (how many evaluations fit in 0.2 epochs depends on the speed)
+    shape = lambda text: {" ".join(re.sub(r"[\d.,]+", "N", line).split()) for line in text.splitlines()  # noqa: E731
+                          if not line.startswith(("running on", "run saved", "training seed"))}
+    final_line, evaluation = "final train_loss=N valid_loss=N seconds=N", "step N Ns train N valid N N chars/s"
+    assert final_line in shape(out) and final_line in shape(here.stdout)
+    assert shape(out) | shape(here.stdout) <= {final_line, evaluation}
+    final = lambda text: [float(v) for v in re.search(r"train_loss=([\d.]+) valid_loss=([\d.]+)", text).groups()]  # noqa: E731
+    assert final(out) == pytest.approx(final(here.stdout), abs=2e-3)
+    assert RunStore(tmp_path).list().iloc[0]["status"] == "finished"

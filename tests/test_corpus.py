@@ -58,3 +58,16 @@ def test_unknown_character_policy():
     cleaned, replaced = vocab.clean("Àb’c€")
     assert cleaned == "Ab'c " and replaced == {"À": "A", "’": "'", "€": " "}
     assert len(vocab.encode("ñ")) == 1
+
+
+def test_encode_tensor_is_encode_vectorised():
+    vocab = Vocab("abc \n")
+    text = "abc\u00e9 \u201cca\u201d\nb" * 3  # known, accented and typographic characters
+    assert vocab.encode_tensor(text).tolist() == vocab.encode(text)
+    assert vocab.encode_tensor("").tolist() == []
+
+
+def test_the_bundled_corpus_and_its_encoding_are_made_once_and_shared():
+    first, second = load_corpus("seed"), load_corpus("seed")
+    assert first is second and first.ids("train") is second.ids("train")
+    assert first.ids("valid").tolist() == first.vocab.encode(first.valid_text)

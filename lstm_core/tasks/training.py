@@ -27,7 +27,7 @@ import torch
 import torch.nn as nn
 
 from ..model import check_range
-from ..runs import CONFIG_FILE, RunError, RunStore, read_config, write_json
+from ..runs import RunError, RunStore
 from ..trainer import TRAINING_LIMITS, Training, check_settings, make_optimizer
 from .baseline import BagOfWordsBaseline
 from .classifier import ClassifierConfig, LSTMClassifier, encode_batch
@@ -311,13 +311,15 @@ class TaskTraining(Training):
     def record_accuracy(self, loss: float, accuracy: float) -> dict[str, float]:
         return self.record_evaluation({"valid_loss": loss, "valid_accuracy": accuracy})
 
-    def save_extras(self) -> None:
+    def config_updates(self) -> dict:
         """The final evaluation and its summary line, once measured."""
-        if self.evaluation is not None:
-            config = read_config(self.run_dir)
-            config["evaluation"] = self.evaluation
-            config["summary"] = f"accuracy {self.evaluation['accuracy']:.1%} on {self.evaluation['split']}"
-            write_json(self.run_dir / CONFIG_FILE, config)
+        if self.evaluation is None:
+            return {}
+        return {"evaluation": self.evaluation,
+                "summary": f"accuracy {self.evaluation['accuracy']:.1%} on {self.evaluation['split']}"}
+
+    def restart_data(self) -> None:
+        self._batches = []
 
 
 # -- the tagger --------------------------------------------------------------------------------

@@ -1,0 +1,126 @@
+"""A server shared by a class: who owns which run, the instructor's key, and upload limits.
+
+Every run records who started it: the browser that did (a random token kept in a cookie, so a
+reload or a second tab is still the same user; until the cookie is set, the browser session).
+On a server started with ``LSTM_LAB_SHARED=1`` a user may rename, delete or continue only their own
+runs; everyone else's are read-only (they can still be inspected, compared and downloaded). The
+instructor password in ``.streamlit/secrets.toml`` (``instructor_password = "..."``) unlocks
+everything for the session that enters it. Uploads and imports are limited per session there, in
+number and in size. Without ``LSTM_LAB_SHARED`` everything is allowed, as on a laptop.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import re
+import secrets
+
+import streamlit as st
+
+OWNER_COOKIE = "lstm_lab_owner"
+TOKEN = re.compile(r"^[0-9a-f]{32}$")
+SHARED_UPLOADS = 10  # uploads and imports per browser session on a shared server
+SHARED_IMPORT_MB = 50  # the largest run zip a shared server imports (the laptop limit is 200 MB)
+SHARED_UPLOAD_MB = 50  # the largest text or CSV a shared server takes for a training
+
+
+def shared() -> bool:
+    """Whether this server is shared by a class (``LSTM_LAB_SHARED=1``)."""
+    return os.environ.get("LSTM_LAB_SHARED", "") == "1"
+
+
+def _cookie() -> str | None:
+    """This browser's token from its cookie, if it sent a well-formed one."""
+    cookie = st.context.cookies.get(OWNER_COOKIE)
+    return cookie if isinstance(cookie, str) and TOKEN.match(cookie) else None
+
+
+def owner_id() -> str:
+    """Who this browser is: its cookie's token, or a new one that :func:`remember_owner` stores."""
+    if "owner_id" not in st.session_state:
+        st.session_state["owner_id"] = _cookie() or secrets.token_hex(16)
+    return st.session_state["owner_id"]
+
+
+def remember_owner() -> None:
+    """On a shared server, keep this browser's token in a cookie so that its runs stay its own after a reload."""
+    if not shared():
+        return
+    owner = owner_id()
+    if _cookie() != owner and not st.session_state.get("owner_cookie_sent"):
+        st.session_state["owner_cookie_sent"] = True
+        st.html(f"<script>document.cookie = '{OWNER_COOKIE}={owner}; path=/; max-age=31536000; SameSite=Strict';"
+                "</script>", unsafe_allow_javascript=True)
+
+
+def instructor_password() -> str | None:
+    """The instructor password from ``.streamlit/secrets.toml``, or None when there is none."""
+    try:
+        password = st.secrets.get("instructor_password")
+    except Exception:  # noqa: BLE001 - no secrets file at all: no instructor
+        return None
+    return str(password) if password else None
+
+
+def is_instructor() -> bool:
+    return bool(st.session_state.get("instructor"))
+
+
+def may_change(owner: str | None) -> bool:
+    """Whether this session may rename, delete or continue a run started by ``owner``."""
+    if not shared() or is_instructor():
+        return True
+    return owner is not None and owner == owner_id()
+
+
+def whose(owner: str | None) -> str:
+    """'you', 'another user' or 'no one' (a run from the command line or an older store)."""
+    if owner is None or owner != owner:  # None or NaN from the index
+        return "no one"
+    return "you" if owner == owner_id() else "another user"
+
+
+def instructor_unlock() -> None:
+    """On a shared server with an instructor password: a box that unlocks every run for this session."""
+    password = instructor_password()
+    if not shared() or password is None:
+        return
+    if is_instructor():
+        st.caption("Instructor: every run can be renamed and deleted in this session.")
+        return
+    with st.expander("Instructor"):
+        entered = st.text_input("Instructor password", type="password", key="instructor_password_entry")
+        if entered:
+            if hmac.compare_digest(entered.encode(), password.encode()):
+                st.session_state["instructor"] = True
+                st.rerun()
+            st.error("That is not the instructor password.")
+
+
+def upload_limit_mb(kind: str = "upload") -> int | None:
+    """The largest file a shared server takes (``import``: a run zip); None: Streamlit's own limit."""
+    if not shared():
+        return None
+    return SHARED_IMPORT_MB if kind == "import" else SHARED_UPLOAD_MB
+
+
+def use_upload(file, what: str = "upload") -> None:
+    """Count an uploaded file (``what``: ``upload`` for a training's text or CSV, ``import`` for a run zip)
+    against this session's allowance; ValueError past the shared server's limits. The same file used
+    again (a second training on it) is not counted twice."""
+    if not shared() or is_instructor():
+        return
+    size = file.size if hasattr(file, "size") else len(file.getvalue())
+    limit = upload_limit_mb(what) * 1_000_000
+    if size > limit:
+        raise ValueError(f"this server is shared: files up to {limit // 1_000_000} MB are accepted "
+                         f"(this one is {size / 1e6:.1f} MB)")
+    used: set = st.session_state.setdefault("uploads_used", set())
+    key = (what, getattr(file, "file_id", None) or getattr(file, "name", ""), size)
+    if key in used:
+        return
+    if len(used) >= SHARED_UPLOADS:
+        raise ValueError(f"this server is shared: each session may upload or import {SHARED_UPLOADS} files, "
+                         "and this one has used them all")
+    used.add(key)

@@ -1,0 +1,214 @@
+"""Where a training runs once it leaves the web process: the loop every worker drives, and the
+worker process of the local pool (``python -m lstm_core.worker``, started by :mod:`lstm_core.executor`).
+
+A worker receives a pickled :class:`~lstm_core.trainer.Training` and drives it with the one training
+loop, :meth:`Training.run`. It never touches the run store: the training's store is replaced by a
+:class:`Relay` that sends each checkpoint (its files, in memory) to the process that owns the store,
+which writes them. So a worker needs no shared folder, and a Ray actor on another machine behaves
+exactly like a local process. Messages to the owner, each a dict with a ``type``::
+
+    started                                        the worker has the training and starts its loop
+    rows      rows, step, seconds, progress        new metric rows (at most every ``ui_interval``)
+    eval      index, metrics                       validation metrics measured after row ``index``
+    sample    sample                               a preview sample ({"step", "seconds", "text"})
+    checkpoint checkpoint                          a :class:`~lstm_core.runs.Checkpoint` to write
+    ended     status, message, training, ...       the loop ended: finished, stopped, paused (then the
+                                                   training comes back, to be resumed), diverged,
+                                                   failed, or lost (out of memory: as if killed)
+
+Commands from the owner: ``("lr", value)``, ``("temperature", value)``, ``("pause",)``, ``("stop",)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import time
+import traceback
+from multiprocessing.connection import Connection
+from typing import Protocol
+
+import torch
+
+from .trainer import Training, TrainingDiverged
+
+NICE = int(os.environ.get("LSTM_LAB_WORKER_NICE", "10"))  # workers yield the CPU to the web process
+
+
+class OwnerGone(Exception):
+    """The process that sent the training is gone: nobody is left to report to."""
+
+
+class Channel(Protocol):
+    """A worker's line to the process that owns the training."""
+
+    def commands(self) -> list[tuple]:
+        """Commands received since the last call (never blocks); OwnerGone when the owner is gone."""
+
+    def send(self, message: dict) -> None:
+        """Send one message; OwnerGone when the owner is gone."""
+
+
+class Relay:
+    """Stands in for the run store inside a worker: a checkpoint is sent to the store's owner."""
+
+    def __init__(self, channel: Channel):
+        self.channel = channel
+
+    def write_checkpoint(self, run_dir, checkpoint) -> None:
+        self.channel.send({"type": "checkpoint", "checkpoint": checkpoint})
+
+
+def settle(threads: int, nice: int = NICE) -> None:
+    """A worker's process settings: its share of the cores, and a lower priority than the web process."""
+    torch.set_num_threads(max(1, threads))
+    if nice:
+        try:
+            os.nice(nice)
+        except OSError:
+            pass  # not allowed here: run at the same priority
+
+
+def drive(training: Training, channel: Channel, ui_interval: float = 0.25) -> str:
+    """Run ``training`` until its budget ends or the owner pauses or stops it, reporting through ``channel``;
+    returns how it ended (the ``status`` of the ``ended`` message)."""
+    training.store = Relay(channel)
+    pending: list[dict] = []
+    last_flush = 0.0
+    request: str | None = None  # "pause" or "stop", once asked
+
+    def take_commands() -> None:
+        nonlocal request
+        for command, *args in channel.commands():
+            if command == "lr":
+                training.set_lr(float(args[0]))
+            elif command == "temperature":
+                training.preview_temperature = float(args[0])
+            elif command in ("pause", "stop") and request != "stop":
+                request = command
+
+    def should_stop() -> bool:
+        take_commands()  # a learning rate changed on the page applies before the next step
+        return request is not None
+
+    def flush() -> None:
+        nonlocal last_flush
+        if pending:
+            channel.send({"type": "rows", "rows": list(pending), "step": training.step_count,
+                          "seconds": training.train_seconds, "progress": training.progress()})
+            pending.clear()
+        last_flush = time.monotonic()
+
+    def on_step(row: dict) -> None:
+        pending.append(row)
+        if time.monotonic() - last_flush >= ui_interval:
+            flush()
+
+    def on_eval(row: dict, metrics: dict) -> None:
+        flush()
+        channel.send({"type": "eval", "index": len(training.rows) - 1, "metrics": metrics})
+
+    def on_preview(sample: dict) -> None:
+        channel.send({"type": "sample", "sample": sample})
+
+    def ended(status: str, message: str, returned: Training | None = None) -> str:
+        channel.send({"type": "ended", "status": status, "message": message, "training": returned,
+                      "last_row": training.rows[-1] if training.rows else None, "samples": list(training.samples),
+                      "step": training.step_count, "seconds": training.train_seconds,
+                      "progress": training.progress()})
+        return status
+
+    channel.send({"type": "started", "pid": os.getpid()})
+    try:
+        finished = training.run(should_stop, on_step=on_step, on_eval=on_eval, on_preview=on_preview)
+        flush()
+        if finished or request == "stop":
+            if not finished:
+                training.finish("stopped")
+            word = "Finished" if finished else "Stopped"
+            return ended("finished" if finished else "stopped", f"{word} after {training.step_count:,} steps; the run is saved.")
+        else:
+            training.save(status="paused")
+            return ended("paused", "Paused. Resume continues from the same step.", returned=training)
+    except OwnerGone:
+        raise
+    except TrainingDiverged as err:  # the loop saved the last good weights as "diverged"
+        flush()
+        return ended("diverged", str(err))
+    except MemoryError:  # the owner treats it as a dead worker: back to the last checkpoint
+        pending.clear()
+        return ended("lost", "ran out of memory")
+    except Exception as err:  # noqa: BLE001 - report any failure to the user instead of dying silently
+        traceback.print_exc()
+        return ended("failed", f"Training failed: {type(err).__name__}: {err}")
+
+
+def post(connection: Connection, message) -> None:
+    """Send ``message`` pickled by the standard pickler (multiprocessing's own would share torch tensors
+    through file descriptors, which a worker of another process tree cannot open)."""
+    connection.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def collect(connection: Connection):
+    """Receive one message sent by :func:`post`."""
+    return pickle.loads(connection.recv_bytes())
+
+
+class PipeChannel:
+    """The local pool's channel: a socket to the web process (multiprocessing's Connection)."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def commands(self) -> list[tuple]:
+        received = []
+        try:
+            while self.connection.poll():
+                received.append(collect(self.connection))
+        except (EOFError, OSError):
+            raise OwnerGone from None
+        return received
+
+    def send(self, message: dict) -> None:
+        try:
+            post(self.connection, message)
+        except OSError:
+            raise OwnerGone from None
+
+
+def serve(connection: Connection) -> None:
+    """A local worker's life: train whatever arrives, one training at a time, until the owner goes."""
+    channel = PipeChannel(connection)
+    while True:
+        try:
+            job = collect(connection)
+        except (EOFError, OSError):
+            return
+        except Exception as err:  # noqa: BLE001 - a training this worker cannot unpickle is refused, not fatal
+            traceback.print_exc()
+            channel.send({"type": "ended", "status": "failed", "message": f"The worker cannot read this training "
+                          f"({type(err).__name__}: {err}).", "training": None, "last_row": None, "samples": [],
+                          "step": 0, "seconds": 0.0, "progress": 0.0})
+            continue
+        if not isinstance(job, dict):
+            continue  # a command that arrived after its training ended
+        try:
+            if drive(job["training"], channel, job.get("ui_interval", 0.25)) == "lost":
+                return  # out of memory: a fresh process serves the next training
+        except OwnerGone:
+            return
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="An LSTM Lab training worker (started by the local executor).")
+    parser.add_argument("--fd", type=int, required=True, help="the inherited socket to the web process")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--nice", type=int, default=NICE)
+    args = parser.parse_args(argv)
+    settle(args.threads, args.nice)
+    serve(Connection(args.fd))
+
+
+if __name__ == "__main__":
+    main()

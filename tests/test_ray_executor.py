@@ -1,0 +1,90 @@
+"""The Ray executor against a local Ray instance (bound to 127.0.0.1): a training runs as a Ray actor
+and behaves as in a local worker (live changes, pause and resume, a killed actor leaves the run paused
+at its last checkpoint), and the command line's ``--executor ray`` prints the same lines.
+
+Ray is an optional requirement (requirements-ray.txt); scripts/test.sh installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+import lstm_core
+from lstm_core import cli
+from lstm_core.background import BackgroundTrainer
+from lstm_core.runs import read_status
+
+try:
+    import ray
+except ImportError:  # pragma: no cover - scripts/test.sh installs it
+    ray = None
+
+
+def wait_until(condition, timeout: float = 90.0, what: str = "the condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.mark.slow
+def test_a_training_as_a_ray_actor_behaves_as_in_a_local_worker(tmp_path, capsys, monkeypatch):
+    if ray is None:
+        pytest.fail("Ray is not installed: pip install -r requirements-ray.txt (scripts/test.sh does)")
+    from lstm_core.ray_executor import RayExecutor
+
+    executor = RayExecutor()  # no address: a local instance on the loopback address
+    try:
+        assert ray.util.get_node_ip_address() == "127.0.0.1"
+        assert executor.capacity() == (os.cpu_count() or 1)
+        store = lstm_core.RunStore(tmp_path / "runs")
+        config = lstm_core.TrainConfig(corpus="seed", hidden_size=8, embedding_dim=8, seq_len=20, batch_size=8,
+                                       max_seconds=60.0, eval_every_seconds=0.3, eval_chars=2_000,
+                                       preview_every_seconds=0.3, warmup_steps=0, schedule="constant")
+        trainer = BackgroundTrainer(lstm_core.CharTraining(config, store=store), executor=executor)
+        trainer.start()
+        wait_until(lambda: trainer.snapshot().step >= 10 and trainer.worker_pid, what="10 steps in the actor")
+        assert trainer.worker_pid != os.getpid()
+        trainer.set_lr(1e-3)
+        trainer.set_preview_temperature(1.5)
+        changed_at = trainer.snapshot().step
+        wait_until(lambda: trainer.snapshot().step >= changed_at + 10, what="10 more steps")
+        trainer.pause(wait=True)
+        paused = trainer.snapshot()
+        assert paused.status == "paused" and paused.metrics[-1]["lr"] == pytest.approx(1e-3)
+        assert trainer.training.preview_temperature == pytest.approx(1.5) and paused.samples
+
+        trainer.resume()
+        wait_until(lambda: trainer.snapshot().step >= paused.step + 10 and trainer.worker_pid
+                   and (store.list().iloc[0]["steps"] or 0) > paused.step, what="a checkpoint after the resume")
+        os.kill(trainer.worker_pid, signal.SIGKILL)  # the actor's process dies
+        wait_until(lambda: trainer.snapshot().status == "paused", what="the lost actor's run to be paused")
+        lost = trainer.snapshot()
+        assert "Ray actor training this run died" in lost.message and "last checkpoint" in lost.message
+        assert read_status(Path(lost.run_dir)) == "paused" and lost.step > paused.step
+
+        trainer.resume()
+        wait_until(lambda: trainer.snapshot().step >= lost.step + 5, what="steps after the lost actor")
+        trainer.stop(wait=True)
+        run = lstm_core.load_run(lost.run_dir)
+        assert read_status(Path(lost.run_dir)) == "stopped"
+        assert list(run.metrics["step"]) == list(range(1, len(run.metrics) + 1))
+
+        monkeypatch.setattr(cli, "configure_torch_threads", lambda: None)
+        code = cli.main(["train", "--corpus", "seed", "--hidden", "16", "--epochs", "0.05", "--seed", "3",
+                         "--out", str(tmp_path / "cli"), "--executor", "ray"])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        assert "running on the ray executor (local Ray instance)" in out
+        assert re.search(r"final train_loss=[\d.]+ valid_loss=[\d.]+ seconds=[\d.]+", out)
+        assert lstm_core.RunStore(tmp_path / "cli").list().iloc[0]["status"] == "finished"
+    finally:
+        executor.shutdown()

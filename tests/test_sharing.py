@@ -1,0 +1,186 @@
+"""A server shared by a class: each browser owns the runs it started; on LSTM_LAB_SHARED=1 the others'
+runs are read-only (not renamed, deleted or continued), the instructor password unlocks them, and
+uploads are limited per session. Without the setting, everything stays allowed."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import lstm_core
+from lstm_core.runs import CONFIG_FILE, read_config
+
+RUNS_PAGE = "../pages/8_runs.py"
+TRAIN_PAGE = "../pages/1_train.py"
+ME, SOMEONE = "a" * 32, "b" * 32
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shared-runs")
+    store = lstm_core.RunStore(root)
+    ids = []
+    for name in ("mine", "theirs"):
+        config = lstm_core.TrainConfig(corpus="seed", hidden_size=8, embedding_dim=8, seq_len=20, batch_size=8,
+                                       max_seconds=None, epochs=0.02, eval_every_seconds=1e9, eval_chars=2_000,
+                                       preview_every_seconds=1e9)
+        training = lstm_core.CharTraining(config, store=store, name=name)
+        training.run()
+        ids.append(training.run_dir.name)
+    store.claim(store.path(ids[0]), ME)
+    store.claim(store.path(ids[1]), SOMEONE)
+    return root, ids
+
+
+@pytest.fixture
+def store(isolated_run_store, trained):
+    root, _ = trained
+    shutil.copytree(root, isolated_run_store, dirs_exist_ok=True)
+    return lstm_core.RunStore(isolated_run_store)
+
+
+@pytest.fixture
+def shared(monkeypatch):
+    monkeypatch.setenv("LSTM_LAB_SHARED", "1")
+
+
+def runs_page(password: str | None = None) -> AppTest:
+    at = AppTest.from_file(RUNS_PAGE, default_timeout=60)
+    at.session_state["owner_id"] = ME  # this browser
+    if password:
+        at.secrets["instructor_password"] = password
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def choose(at: AppTest, run_id: str) -> None:
+    at.selectbox(key="manage_run").set_value(run_id).run()
+
+
+def delete_button(at: AppTest):
+    return next(b for b in at.button if b.label == "Delete run")
+
+
+def test_the_store_records_who_started_a_run_and_keeps_it(store, trained):
+    _, (mine, theirs) = trained
+    assert dict(zip(store.list()["id"], store.list()["owner"])) == {mine: ME, theirs: SOMEONE}
+    store.claim(store.path(theirs), ME)  # a run that has an owner keeps it
+    assert read_config(store.path(theirs))["owner"] == SOMEONE
+    (store.root / "index.sqlite").unlink()  # a lost index is rebuilt with the owners
+    assert set(lstm_core.RunStore(store.root).list()["owner"]) == {ME, SOMEONE}
+
+
+def test_an_index_made_before_owners_is_upgraded(tmp_path):
+    root = tmp_path / "old"
+    root.mkdir()
+    with sqlite3.connect(root / "index.sqlite") as db:
+        db.execute("""CREATE TABLE runs (id TEXT PRIMARY KEY, name TEXT, kind TEXT, status TEXT, created REAL,
+                      updated REAL, seconds REAL, steps INTEGER, train_loss REAL, best_valid_loss REAL, summary TEXT)""")
+    store = lstm_core.RunStore(root)
+    path = store.create("after the upgrade", {"kind": "char"}, owner=ME)
+    assert store.list().set_index("id").loc[path.name, "owner"] == ME
+
+
+def test_an_import_belongs_to_its_importer_not_to_the_exporter(store, trained):
+    _, (mine, theirs) = trained
+    imported = store.import_zip(lstm_core.export_zip(store.path(theirs)), owner=ME)
+    assert read_config(imported)["owner"] == ME
+
+
+def test_on_a_shared_server_another_users_run_is_read_only(store, trained, shared):
+    _, (mine, theirs) = trained
+    at = runs_page()
+    table = at.dataframe[0].value.set_index("name")
+    assert table.loc["mine", "started_by"] == "you" and table.loc["theirs", "started_by"] == "another user"
+    choose(at, theirs)
+    assert any("Read-only: another user started this run" in i.value for i in at.info)
+    assert at.checkbox(key=f"confirm_{theirs}").disabled and delete_button(at).disabled
+    assert at.text_input[0].disabled
+    assert at.get("download_button"), "someone else's run can still be downloaded"
+
+    choose(at, mine)
+    assert not any("Read-only" in i.value for i in at.info)
+    at.checkbox(key=f"confirm_{mine}").check().run()
+    delete_button(at).click().run()
+    assert list(store.list()["id"]) == [theirs]
+
+
+def test_the_instructor_password_unlocks_every_run(store, trained, shared):
+    _, (mine, theirs) = trained
+    at = runs_page(password="molière")
+    at.text_input(key="instructor_password_entry").input("wrong").run()
+    assert any("not the instructor password" in e.value for e in at.error)
+    at.text_input(key="instructor_password_entry").input("molière").run()
+    assert at.session_state["instructor"] is True
+    choose(at, theirs)
+    assert not any("Read-only" in i.value for i in at.info)
+    at.checkbox(key=f"confirm_{theirs}").check().run()
+    delete_button(at).click().run()
+    assert list(store.list()["id"]) == [mine]
+
+
+def test_without_the_shared_setting_everything_is_allowed(store, trained):
+    _, (mine, theirs) = trained
+    at = runs_page()
+    assert "started_by" not in at.dataframe[0].value
+    choose(at, theirs)
+    assert not any("Read-only" in i.value for i in at.info)
+    assert not at.checkbox(key=f"confirm_{theirs}").disabled
+
+
+def test_a_shared_server_limits_imports_per_session(store, trained, shared, monkeypatch):
+    _, (mine, theirs) = trained
+    monkeypatch.setattr("lab_ui.sharing.SHARED_UPLOADS", 2)
+    exported = lstm_core.export_zip(store.path(mine))
+    at = runs_page()
+    for attempt in range(3):
+        at.file_uploader(key="import_run").set_value((f"run{attempt}.zip", exported, "application/zip")).run()
+        next(b for b in at.button if b.label == "Import").click().run()
+    assert any("each session may upload or import 2 files" in e.value for e in at.error)
+    assert sum(store.list()["status"] == "imported") == 2
+    assert set(store.list().query("status == 'imported'")["owner"]) == {ME}
+
+
+def test_a_shared_server_refuses_a_file_over_its_size_limit(store, trained, shared, monkeypatch):
+    _, (mine, _) = trained
+    monkeypatch.setattr("lab_ui.sharing.SHARED_IMPORT_MB", 1)
+    at = runs_page()
+    assert at.file_uploader(key="import_run").proto.max_upload_size_mb == 1, "the browser refuses it first"
+    at.file_uploader(key="import_run").set_value(("run.zip", b"0" * 1_500_000, "application/zip")).run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert any("files up to 1 MB are accepted (this one is 1.5 MB)" in e.value for e in at.error)
+    assert len(store.list()) == 2
+
+
+def test_only_your_own_paused_runs_are_offered_to_continue(store, trained, shared):
+    _, (mine, theirs) = trained
+    for run_id in (mine, theirs):
+        store.update(store.path(run_id), status="paused")
+    at = AppTest.from_file(TRAIN_PAGE, default_timeout=60)
+    at.session_state["owner_id"] = ME
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(e.label == "Continue a paused run (1)" for e in at.expander)
+    assert at.selectbox(key="char_continue_choice").options == [mine] or \
+        at.selectbox(key="char_continue_choice").value == mine
+
+
+def test_a_started_training_belongs_to_this_browser(isolated_run_store, shared):
+    at = AppTest.from_file(TRAIN_PAGE, default_timeout=60)
+    at.session_state["owner_id"] = ME
+    at.query_params.update(preset="seed", seconds="5")
+    at.run()
+    for name, value in dict(hidden_size=8, batch_size=8, seq_len=20).items():
+        at.number_input(key=f"train:seed:{name}").set_value(value)
+    at.run()
+    at.button(key="char_start").click().run()
+    at.button(key="char_stop").click().run()
+    store = lstm_core.RunStore(isolated_run_store)
+    (path,) = [store.path(run_id) for run_id in store.list()["id"]]
+    assert read_config(path)["owner"] == ME
+    assert (path / CONFIG_FILE).is_file()
+    AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()
