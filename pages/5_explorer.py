@@ -74,7 +74,7 @@ st.subheader("What forward does with sequences and states")
 text = st.text_area("Sentences, one per line (two to four, up to 12 words each)",
                     "\n".join(explorer.DEFAULT_SENTENCES), key="explorer_sentences")
 try:
-    batch = explorer.sentence_batch(text.splitlines())
+    batch = explorer.sentence_batch(text.splitlines(), settings)
 except ValueError as err:
     st.error(str(err))
     st.stop()
@@ -83,7 +83,7 @@ padded_words = [[batch.vocab[i] for i in row] for row in batch.padded_ids().toli
 with tabs[0]:
     forward = explorer.batch_forward(batch)
     st.markdown(f"A batch of {len(batch.words)} sentences, padded to {max(batch.lengths)} steps, through "
-                f"`nn.LSTM({batch.lstm.input_size}, {batch.lstm.hidden_size}, batch_first=True)`: one output per "
+                f"`{explorer.module_call(settings)}`: one output per "
                 f"timestep per sentence, output shape {tuple(forward.output.shape)}.")
     st.plotly_chart(px.imshow(forward.output.transpose(0, 2, 1), facet_col=0, color_continuous_scale="RdBu_r",
                               color_continuous_midpoint=0.0, labels=dict(x="timestep", y="unit", facet_col="sentence")),
@@ -93,7 +93,7 @@ with tabs[0]:
                 f"batch (largest difference **{forward.alone_gap:.1e}**). `h_n[0, b]` is sentence b's state after "
                 "the last *padded* step:")
     st.dataframe(pd.DataFrame({"sentence": [" ".join(w) for w in batch.words], "length": batch.lengths,
-                               "h_n": [list(v.round(4)) for v in forward.h_n],
+                               "h_n (last layer)": [list(v.round(4)) for v in forward.h_n[batch.top_rows[0]]],
                                "output at its last word": [list(v.round(4)) for v in forward.last_real_output]}),
                  hide_index=True)
 with tabs[1]:
@@ -115,7 +115,7 @@ with tabs[2]:
                 "`pack_padded_sequence` it is the state after its own last word.")
 with tabs[3]:
     chunk = st.slider("Chunk length", 2, 30, 8, key="explorer_chunk")
-    demo = explorer.detach_demo(chunk)
+    demo = explorer.detach_demo(settings, chunk)
     frame = pd.DataFrame({"timestep": range(2 * chunk), "with detach": demo.with_detach,
                           "without detach": demo.without_detach}).melt("timestep", var_name="state", value_name="‖∂loss/∂x_t‖")
     figure = px.bar(frame, x="timestep", y="‖∂loss/∂x_t‖", color="state", barmode="group")
