@@ -19,7 +19,7 @@ import re
 import threading
 import warnings
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
@@ -58,6 +58,18 @@ class LSTMSettings:
         args = asdict(self)
         del args["seq_len"], args["batch_size"]
         return args
+
+
+def weights_only(settings: LSTMSettings) -> LSTMSettings:
+    """``settings`` with only what decides the weights and the demos' numbers left as set.
+
+    batch_first is a layout, dropout acts only in training (the demos run in eval mode), and
+    seq_len and batch_size shape only :func:`explore`'s random input: they are put back to their
+    defaults, so that views keyed by the result are shared between configurations that differ in them.
+    """
+    default = LSTMSettings()
+    return replace(settings, batch_first=default.batch_first, dropout=default.dropout, seq_len=default.seq_len,
+                   batch_size=default.batch_size)
 
 
 @dataclass
@@ -154,12 +166,14 @@ def describe_parameter(name: str, tensor: torch.Tensor, hidden_size: int) -> Par
 
 
 def explore(settings: LSTMSettings, seed: int = 0) -> Exploration:
-    """Build the module, feed it a random batch shaped by ``settings``, and report everything."""
+    """Build the module (weights drawn from ``seed``), feed it a random batch shaped by ``settings``, report everything."""
     result = Exploration(settings)
     result.error = limit_error(settings)
     if result.error:
         return result
-    module, result.error, result.warnings = build_lstm(settings)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # the same settings give the same weights: a link reproduces the tensors drawn
+        module, result.error, result.warnings = build_lstm(settings)
     if module is None:
         return result
     if settings.seq_len < 1 or settings.batch_size < 1:

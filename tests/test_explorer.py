@@ -162,6 +162,22 @@ def test_a_refused_configuration_gets_pytorchs_words_not_a_traceback():
         explorer.detach_demo(LSTMSettings(hidden_size=257))
 
 
+@pytest.mark.parametrize("settings", DEMO_GRID, ids=DEMO_IDS)
+def test_layout_dropout_and_the_random_inputs_size_change_no_weight_and_no_demo_number(settings):
+    shared = explorer.weights_only(settings)
+    assert shared.num_layers == settings.num_layers and not shared.batch_first and shared.dropout == 0
+    for name, values in explorer.explore(settings).values.items():
+        np.testing.assert_array_equal(values, explorer.explore(shared).values[name])
+    batch, plain = explorer.sentence_batch(settings=settings), explorer.sentence_batch(settings=shared)
+    np.testing.assert_allclose(explorer.batch_forward(batch).output, explorer.batch_forward(plain).output, atol=1e-6)
+    np.testing.assert_allclose(explorer.carry_versus_reset(batch).difference,
+                               explorer.carry_versus_reset(plain).difference, atol=1e-6)
+    np.testing.assert_allclose(explorer.packing_demo(batch).padded_h_n, explorer.packing_demo(plain).padded_h_n,
+                               atol=1e-6)
+    np.testing.assert_allclose(explorer.detach_demo(settings, 5).without_detach,
+                               explorer.detach_demo(shared, 5).without_detach, rtol=1e-5)
+
+
 def test_plain_kernels_give_the_same_numbers_and_put_the_switch_back():
     lstm = torch.nn.LSTM(4, 6, num_layers=2, bidirectional=True).eval()
     x = torch.randn(7, 3, 4)
