@@ -1,30 +1,38 @@
-"""The nn.LSTM explorer's views: help texts, number formats, Plotly figures, and server-wide caches of them.
+"""The nn.LSTM explorer's views: help texts, number formats, heatmaps and charts, and server-wide caches of them.
 
-What makes a change of setting answer at once: every figure is built with ``plotly.graph_objects``
-once per configuration (``st.cache_resource``, bounded) and handed to ``st.plotly_chart`` as a ready
-``go.Figure`` (a dict would be validated into a figure again on every rerun, and ``plotly.express``
-costs tens of milliseconds a figure); figures that do not depend on a setting are keyed without it
-(:func:`lstm_core.explorer.weights_only`), so they stay the same element and the browser does not
-redraw them; figures carry no Plotly template (most of a small figure's JSON, and a browser redraw
-three times slower); tables are static (``st.table``: a data grid costs the browser more); values go
-out rounded (colour needs three digits, the hover shows four significant ones).
+What makes a change of setting answer at once (each measured in Chromium against a minimal page):
+the heatmaps, which every change of the LSTM redraws, are SVG images (:func:`heatmap_image`): a
+Plotly heatmap costs the browser about 0.2 s a redraw, the image next to nothing. Everything is
+cached per configuration (``st.cache_resource``, bounded), keyed only by what it depends on
+(:func:`lstm_core.explorer.weights_only`), so an unchanged view stays the same element and is not
+redrawn. The line and bar charts are ready ``go.Figure`` objects (a dict would be validated into a
+figure again on every rerun; ``plotly.express`` costs tens of milliseconds a figure) without a Plotly
+template (most of a small figure's JSON, and a slower redraw). Tables are static (``st.table``).
+Values go out rounded: colour needs three digits, text shows four significant ones.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import math
+import re
+import struct
+import zlib
 from dataclasses import asdict, replace
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from plotly.colors import get_colorscale
 
 from lstm_core import explorer
 from lstm_core.explorer import LSTMSettings
 
 from .common import query_index, query_number, query_value, set_query
 
+INK = "#808495"  # text in the SVG heatmaps: readable on light and dark themes alike
 PLAIN = {"displayModeBar": False}  # st.plotly_chart config: no toolbar on these small charts
 DIVERGING = "RdBu_r"  # red positive, blue negative, white 0
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]  # one per sentence (at most four)
@@ -89,6 +97,105 @@ def _layout(height: int, **extra) -> dict:
     return {"template": "none", "height": height, "margin": dict(l=10, r=10, t=30, b=10), **extra}
 
 
+# ----------------------------------------------------------------------------- heatmaps as SVG
+
+
+def _scale_stops() -> tuple[np.ndarray, np.ndarray]:
+    """The diverging scale as (positions, RGB rows): Plotly's RdBu reversed, blue negative, white 0, red positive."""
+    stops = get_colorscale(DIVERGING)
+    positions = np.array([float(p) for p, _ in stops])
+    colours = np.array([[int(c) for c in re.findall(r"\d+", rgb)] for _, rgb in stops], dtype=float)
+    return positions, colours
+
+
+def colours_of(values: np.ndarray, reach: float) -> np.ndarray:
+    """RGBA bytes for values on the diverging scale from -reach to +reach; NaN is transparent (a gap)."""
+    positions, colours = _scale_stops()
+    where = 0.5 + 0.5 * np.clip(np.nan_to_num(values) / reach, -1.0, 1.0)
+    rgba = np.empty(values.shape + (4,), dtype=np.uint8)
+    for channel in range(3):
+        rgba[..., channel] = np.rint(np.interp(where, positions, colours[:, channel]))
+    rgba[..., 3] = np.where(np.isnan(values), 0, 255)
+    return rgba
+
+
+def png(rgba: np.ndarray) -> bytes:
+    """A PNG of an (height, width, 4) uint8 image: one pixel per cell, scaled up by the browser."""
+    height, width, _ = rgba.shape
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + rgba[y].tobytes() for y in range(height))  # filter type 0 on every row
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b""))
+
+
+def heatmap_image(values, column_labels, *, alt: str, row_title: str, column_title: str, key_title: str,
+                  row_groups=(), column_groups=(), rotate_labels: bool = False, width: int = 900) -> str:
+    """A heatmap as one SVG image (an ``<img>`` for ``st.html``): cells as a pixel image, whole-number row
+    ticks, column labels, and a colour key.
+
+    ``row_groups`` [(label, first row, last row)] are split by black lines and named on the right (gate
+    blocks, directions); ``column_groups`` [(title, first column, last column)] are named above (sentences).
+    NaN cells are left empty. The colour scale is symmetric around 0, as far as the values reach.
+    A browser draws this image at a fraction of the cost of a Plotly heatmap (measured: about 0.04 s
+    against 0.2 s a redraw on this machine), which matters because it is redrawn whenever a setting
+    changes. It has no hover: the numbers that matter are in the tables beside it.
+    """
+    values = np.asarray(values, dtype=float)
+    rows, columns = values.shape
+    reach = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 0.0
+    reach = reach or 1.0
+    left, right, top = 58, 124, 24 if column_groups else 10
+    label_room = 8 + 6.2 * max((len(str(c)) for c in column_labels), default=1) * (0.72 if rotate_labels else 0)
+    bottom = int(label_room) + 34
+    height = int(min(420, max(110, 14 * rows)))
+    cell_w, cell_h = (width - left - right) / columns, height / rows
+    image = base64.b64encode(png(colours_of(values, reach))).decode()
+    text = f'fill="{INK}" font-size="11"'
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {top + height + bottom}" width="{width}" '
+             f'height="{top + height + bottom}" '
+             'font-family="Source Sans Pro, sans-serif">',
+             f'<image x="{left}" y="{top}" width="{width - left - right}" height="{height}" preserveAspectRatio="none" '
+             f'style="image-rendering:pixelated" href="data:image/png;base64,{image}"/>']
+    step = max(1, math.ceil(rows / 16))
+    parts += [f'<text x="{left - 5}" y="{top + (r + 0.5) * cell_h + 4:.1f}" text-anchor="end" {text}>{r}</text>'
+              for r in range(0, rows, step)]
+    parts.append(f'<text transform="translate(14 {top + height / 2:.1f}) rotate(-90)" text-anchor="middle" {text}>'
+                 f'{html.escape(row_title)}</text>')
+    for index, label in enumerate(column_labels):
+        x, y = left + (index + 0.5) * cell_w, top + height + 14
+        turn = f' transform="rotate(-45 {x:.1f} {y - 4})" text-anchor="end"' if rotate_labels else ' text-anchor="middle"'
+        parts.append(f'<text x="{x:.1f}" y="{y}"{turn} {text}>{html.escape(str(label))}</text>')
+    parts.append(f'<text x="{left + (width - left - right) / 2:.1f}" y="{top + height + bottom - 6}" '
+                 f'text-anchor="middle" {text}>{html.escape(column_title)}</text>')
+    spans = [(first, last + 1) for _, first, last in column_groups] or [(0, columns)]
+    for label, first, last in row_groups:
+        if last < rows - 1:
+            y = top + (last + 1) * cell_h
+            parts += [f'<line x1="{left + a * cell_w:.1f}" x2="{left + b * cell_w:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
+                      'stroke="black" stroke-width="2"/>' for a, b in spans]
+        parts.append(f'<text x="{width - right + 6}" y="{top + (first + last + 1) / 2 * cell_h + 5:.1f}" '
+                     f'font-weight="bold" {text.replace("11", "14")}>{html.escape(label)}</text>')
+    for title, first, last in column_groups:
+        parts.append(f'<text x="{left + (first + last + 1) / 2 * cell_w:.1f}" y="{top - 8}" text-anchor="middle" '
+                     f'{text}>{html.escape(title)}</text>')
+    key_x, key_top, key_height = width - right + 44, top + 24, min(height - 24, 160)
+    positions, colours = _scale_stops()
+    stops = "".join(f'<stop offset="{p:.2f}" stop-color="rgb({int(c[0])},{int(c[1])},{int(c[2])})"/>'
+                    for p, c in zip(positions, colours))
+    parts += [f'<defs><linearGradient id="explorer-key" x1="0" y1="1" x2="0" y2="0">{stops}</linearGradient></defs>',
+              f'<text x="{key_x}" y="{key_top - 12}" {text}>{html.escape(key_title)}</text>',
+              f'<rect x="{key_x}" y="{key_top}" width="12" height="{key_height}" fill="url(#explorer-key)"/>']
+    for fraction, value in ((0.0, reach), (0.5, 0.0), (1.0, -reach)):
+        parts.append(f'<text x="{key_x + 16}" y="{key_top + fraction * key_height + 4:.1f}" {text}>{number(value)}</text>')
+    parts.append("</svg>")
+    svg = base64.b64encode("".join(parts).encode()).decode()
+    return f'<img src="data:image/svg+xml;base64,{svg}" alt="{html.escape(alt)}" style="width:100%">'
+
+
+
 # ----------------------------------------------------------------------------- the configuration
 
 
@@ -111,29 +218,24 @@ def tables(settings: LSTMSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
     return shapes, parameters
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def tensor_figure(weights: LSTMSettings, name: str) -> go.Figure:
-    """One parameter tensor as a heatmap, its rows split into the gate blocks i | f | g | o.
+def numbered(count: int, target: int = 16) -> list[str]:
+    """Column labels on whole units: every column, or every k-th when there are many."""
+    step = max(1, math.ceil(count / target))
+    return [str(c) if c % step == 0 else "" for c in range(count)]
 
-    Keyed by :func:`lstm_core.explorer.weights_only`: a layout, dropout or input-size change draws the same figure.
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def tensor_heatmap(weights: LSTMSettings, name: str) -> str:
+    """One parameter tensor as a heatmap (SVG), its rows split into the gate blocks i | f | g | o.
+
+    Keyed by :func:`lstm_core.explorer.weights_only`: a layout, dropout or input-size change draws the same one.
     """
     result = exploration(weights)
     values = result.values[name]
     values = values.reshape(values.shape[0], -1)  # (rows, columns); a bias is one column
-    rows, columns = values.shape
     blocks = next(p.blocks for p in result.parameters if p.name == name)
-    heatmap = go.Heatmap(z=np.round(values, 3), colorscale=DIVERGING, zmid=0.0,
-                         colorbar=dict(title=dict(text="value"), thickness=12, x=1.06, xanchor="left"),
-                         hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>")
-    return go.Figure([heatmap], _layout(
-        int(min(560, max(240, 8 * rows + 80))),
-        xaxis=dict(title=dict(text="column"), **whole_ticks(columns), showgrid=False, zeroline=False),
-        yaxis=dict(title=dict(text="row"), autorange="reversed", **whole_ticks(rows, 16), showgrid=False,
-                   zeroline=False),
-        shapes=[dict(type="line", xref="paper", x0=0, x1=1, y0=last + 0.5, y1=last + 0.5,
-                     line=dict(color="black", width=2)) for _, _, last in blocks[:-1]],
-        annotations=[dict(x=1.01, xref="paper", xanchor="left", y=(first + last) / 2, text=f"<b>{gate}</b>",
-                          font=dict(size=15), showarrow=False) for gate, first, last in blocks]))
+    return heatmap_image(values, numbered(values.shape[1]), alt=f"{name} as a heatmap", row_title="row",
+                         column_title="column", key_title="value", row_groups=blocks)
 
 
 # ----------------------------------------------------------------------------- forward at work (seed 002)
@@ -157,39 +259,30 @@ def batch_forward(settings: LSTMSettings, sentences: tuple[str, ...]) -> explore
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def batch_figure(weights: LSTMSettings, sentences: tuple[str, ...]) -> tuple[go.Figure, pd.DataFrame]:
-    """The outputs of every sentence side by side in one heatmap, and the table of the last layer's h_n."""
+def batch_heatmap(weights: LSTMSettings, sentences: tuple[str, ...]) -> tuple[str, pd.DataFrame]:
+    """The outputs of every sentence side by side in one heatmap (SVG), and the table of the last layer's h_n."""
     batch = sentence_batch(weights, sentences)
     forward = batch_forward(weights, sentences)
     count, longest, features = forward.output.shape
     out_size = features // (2 if weights.bidirectional else 1)
-    # one heatmap: sentence b's steps at columns b·(longest + 1) + t, an empty column between sentences
-    z = np.full((features, count * (longest + 1) - 1), np.nan)
-    labels, annotations = [], []
+    # sentence b's steps at columns b·(longest + 1) + t, an empty column between sentences
+    values = np.full((features, count * (longest + 1) - 1), np.nan)
+    labels, titles = [], []
     for b, words in enumerate(batch.words):
-        z[:, b * (longest + 1): b * (longest + 1) + longest] = forward.output[b].T
+        first = b * (longest + 1)
+        values[:, first:first + longest] = forward.output[b].T
         labels += words + [explorer.PAD] * (longest - len(words)) + ([""] if b < count - 1 else [])
-        annotations.append(dict(text=f"sentence {b}", x=b * (longest + 1) + (longest - 1) / 2, y=1.0, yref="paper",
-                                yanchor="bottom", showarrow=False))
-    steps = [t % (longest + 1) for t in range(z.shape[1])]
-    heatmap = go.Heatmap(z=np.round(z, 3), colorscale=DIVERGING, zmid=0.0, customdata=np.tile(steps, (features, 1)),
-                         colorbar=dict(title=dict(text="output"), thickness=12),
-                         hovertemplate="step %{customdata}, feature %{y}: %{z:.3f}<extra></extra>", hoverongaps=False)
-    shapes = [dict(type="line", x0=b * (longest + 1) - 0.5, x1=b * (longest + 1) + longest - 0.5, y0=out_size - 0.5,
-                   y1=out_size - 0.5, line=dict(color="black", width=2))
-              for b in range(count if weights.bidirectional else 0)]  # forward features above, reverse below
-    figure = go.Figure([heatmap], _layout(
-        int(min(480, max(240, 14 * features + 110))), shapes=shapes, annotations=annotations,
-        xaxis=dict(tickmode="array", tickvals=list(range(len(labels))), ticktext=labels, tickangle=-45,
-                   showgrid=False, zeroline=False),
-        yaxis=dict(title=dict(text="output feature"), autorange="reversed", **whole_ticks(features), showgrid=False,
-                   zeroline=False)))
+        titles.append((f"sentence {b}", first, first + longest - 1))
+    halves = [("fwd", 0, out_size - 1), ("rev", out_size, features - 1)] if weights.bidirectional else []
+    image = heatmap_image(values, labels, alt="the outputs of each sentence as a heatmap", row_title="output feature",
+                          column_title="the word read at each step", key_title="output", row_groups=halves,
+                          column_groups=titles, rotate_labels=True)
     rows = {f"h_n[{row}, b] ({batch.row_name(row)})": [vector(forward.h_n[row, b]) for b in range(count)]
             for row in batch.top_rows}
     half = " (forward half)" if weights.bidirectional else ""
     table = pd.DataFrame({"b": range(count), "sentence": [" ".join(w) for w in batch.words], "length": batch.lengths,
                           **rows, f"output at its last word{half}": [vector(v[:out_size]) for v in forward.last_real_output]})
-    return figure, table
+    return image, table
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -276,7 +369,8 @@ def shapes_and_parameters(settings: LSTMSettings, result: explorer.Exploration) 
                "else hidden_size, H_cell = hidden_size.")
     st.subheader(f"Parameters: {result.total_parameters:,} in {len(result.parameters)} tensors")
     st.table(parameters, hide_index=True)
-    tensor_picker(settings, [p.name for p in result.parameters])
+    st.caption("The gate blocks are row ranges: the four gates' weights are stacked in one tensor, in PyTorch's order "
+               "i | f | g | o. *Draw a tensor* shows them.")
 
 
 @st.fragment
@@ -295,7 +389,7 @@ def tensor_picker(settings: LSTMSettings, names: list[str]) -> None:
             else "in gate blocks i | f | g | o from the top, split by black lines, one row per unit")
     st.caption(f"How to read: each row is one output of the tensor ({rows}); each column is what the row reads, "
                f"{reads}. Colour: the value, red positive, blue negative, white 0 (key on the right).")
-    st.plotly_chart(tensor_figure(explorer.weights_only(settings), name), config=PLAIN)
+    st.html(tensor_heatmap(explorer.weights_only(settings), name))
 
 
 DEMO_TABS = ["A batch of sentences", "Carry or reset", "Padding and packing", "Truncated BPTT"]
@@ -339,7 +433,7 @@ def forward_demo(settings: LSTMSettings) -> None:
 
 def batch_tab(settings: LSTMSettings, sentences: tuple, batch: explorer.SentenceBatch) -> None:
     forward = batch_forward(demo_key(settings), sentences)
-    figure, table = batch_figure(explorer.weights_only(settings), sentences)
+    heatmap, table = batch_heatmap(explorer.weights_only(settings), sentences)
     layout = "(N, L, H_in)" if settings.batch_first else "(L, N, H_in)"
     other = "(L, N, H_in)" if settings.batch_first else "(N, L, H_in)"
     out_size = settings.proj_size or settings.hidden_size
@@ -351,9 +445,9 @@ def batch_tab(settings: LSTMSettings, sentences: tuple, batch: explorer.Sentence
                 f"{forward.output_shape[-1]} features each{halves}.")
     st.caption("How to read: one panel per sentence; each column is a timestep, labelled by the word read there "
                f"({explorer.PAD} after the sentence ends), each row one feature of the output"
-               + (" (forward direction above the black line, reverse below)" if settings.bidirectional else "")
+               + (" (forward direction, fwd, above the black line; reverse, rev, below)" if settings.bidirectional else "")
                + ". Colour: the value, red positive, blue negative, white 0 (key on the right).")
-    st.plotly_chart(figure, config=PLAIN)
+    st.html(heatmap)
     if forward.alone_gap < 1e-5:
         st.markdown(f"Each sentence keeps its own state: fed alone, every sentence gives the same outputs at its "
                     f"words as in the batch (largest difference **{gap(forward.alone_gap)}**).")

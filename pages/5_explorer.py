@@ -23,10 +23,14 @@ with st.container():  # one block whatever it holds: what follows keeps its plac
         st.warning(f"PyTorch warns: {warning}")
     if not result.ok:
         st.error(f"PyTorch refuses this configuration. {result.error}")
-shapes_tab, code_tab = st.tabs(["Shapes and parameters", "Code"], key="view", bind="query-params")
+shapes_tab, tensor_tab, code_tab = st.tabs(["Shapes and parameters", "Draw a tensor", "Code"], key="view",
+                                           bind="query-params")
 if shapes_tab.open and result.ok:
     with shapes_tab:
         views.shapes_and_parameters(settings, result)
+if tensor_tab.open and result.ok:
+    with tensor_tab:
+        views.tensor_picker(settings, [p.name for p in result.parameters])
 if code_tab.open:
     with code_tab:
         if result.ok:

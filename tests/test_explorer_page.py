@@ -1,12 +1,17 @@
 """AppTest of the nn.LSTM explorer (/explorer): settings, PyTorch's complaints, the seed-002 tabs on the same LSTM."""
 
+import base64
+import json
 import re
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
 import torch
 from streamlit.testing.v1 import AppTest
 
+from lab_ui import explorer_views as views
 from lstm_core import explorer
 from lstm_core.explorer import LSTMSettings
 
@@ -31,6 +36,41 @@ def shown_text(at: AppTest) -> str:
     parts = [e.value for e in (*at.markdown, *at.caption, *at.warning, *at.error, *at.info)]
     parts += [frame.value.to_string() for frame in at.table]
     return "\n".join(parts)
+
+
+def svg_of(element) -> str | None:
+    """The SVG of a heatmap drawn by ``st.html`` as an image, or None for other HTML."""
+    found = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', element.proto.body)
+    return base64.b64decode(found.group(1)).decode() if found else None
+
+
+def pixels(svg: str) -> np.ndarray:
+    """The heatmap's cells, one RGBA pixel each, decoded from the PNG inside its SVG."""
+    data = base64.b64decode(re.search(r'href="data:image/png;base64,([^"]+)"', svg).group(1))
+    width, height = struct.unpack(">II", data[16:24])
+    chunks, at = b"", 8
+    while at < len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        chunks += data[at + 8:at + 8 + length] if kind == b"IDAT" else b""
+        at += 12 + length
+    rows = np.frombuffer(zlib.decompress(chunks), dtype=np.uint8).reshape(height, 1 + 4 * width)
+    assert (rows[:, 0] == 0).all()  # no PNG filters: the bytes are the colours
+    return rows[:, 1:].reshape(height, width, 4)
+
+
+def test_heatmaps_paint_the_values_they_are_given():
+    values = np.array([[-2.0, 0.0, 1.0], [2.0, np.nan, -1.0]])
+    svg = base64.b64decode(re.search(r"base64,([^\"]+)\"", views.heatmap_image(
+        values, ["a", "b", "c"], alt="test", row_title="row", column_title="column", key_title="value",
+        row_groups=[("i", 0, 0), ("f", 1, 1)])).group(1)).decode()
+    cells = pixels(svg)
+    assert cells.shape == (2, 3, 4)
+    red, white, blue = cells[1, 0, :3], cells[0, 1, :3], cells[0, 0, :3]
+    assert red[0] > 90 and red[2] < 40 and blue[2] > 90 and blue[0] < 10 and (white > 240).all()
+    assert cells[1, 1, 3] == 0 and (np.delete(cells[..., 3].ravel(), 4) == 255).all()  # NaN: an empty cell
+    assert cells[0, 2, 0] > cells[0, 2, 2] and cells[1, 2, 2] > cells[1, 2, 0]  # +1 reddish, -1 bluish
+    for label in (">2<", ">0<", ">-2<", ">i<", ">f<", ">a<", ">column<", ">value<"):
+        assert label in svg  # the key's ends and middle, the groups, the column labels and the titles
 
 
 def test_settings_change_the_reported_shapes():
@@ -61,13 +101,13 @@ def test_invalid_combinations_show_pytorchs_message():
 
 
 def test_link_reproduces_the_view_and_bad_sentences_get_a_message():
-    at = page(num_layers="3", hidden_size="9999", tensor="bias_hh_l1", demo="Truncated BPTT", chunk="12",
-              sentences="Tartuffe ment\nDorine rit de lui")
+    at = page(num_layers="3", hidden_size="9999", view="Draw a tensor", tensor="bias_hh_l1", demo="Truncated BPTT",
+              chunk="12", sentences="Tartuffe ment\nDorine rit de lui")
     assert not at.exception
     assert at.sidebar.number_input(key="explorer_num_layers").value == 3
+    assert "weight_ih_l2" in at.selectbox(key="explorer_tensor").options
     assert at.sidebar.number_input(key="explorer_hidden_size").value == explorer.LIMITS["hidden_size"]
     assert "hidden_size = 9999" in at.warning[0].value  # the link's value was clamped, and the page says so
-    assert "weight_ih_l2" in list(at.table[1].value["name"])
     assert at.selectbox(key="explorer_tensor").value == "bias_hh_l1"
     assert at.slider(key="explorer_chunk").value == 12 and "A random sequence of 24 steps" in shown_text(at)
     assert "(N = 2)" in shown_text(at)
@@ -113,14 +153,16 @@ def test_numbers_are_shown_at_the_precision_they_mean():
 
 
 def test_every_chart_says_how_to_read_it_and_every_setting_has_help():
-    at = page(bidirectional="True")
+    at = page(bidirectional="True", view="Draw a tensor")
     for tab in ("A batch of sentences", "Carry or reset", "Padding and packing", "Truncated BPTT"):
         open_tab(at, "demo", tab)
-        charts = at.get("plotly_chart")
+        charts, heatmaps = at.get("plotly_chart"), [svg_of(h) for h in at.get("html") if svg_of(h)]
         readings = [c for c in at.caption if c.value.startswith("How to read")]
-        assert len(readings) == len(charts) >= 1 or tab == "Padding and packing", tab
+        assert len(readings) == len(charts) + len(heatmaps) == (1 if tab == "Padding and packing" else 2), tab
         for chart in charts:
-            spec = chart.proto.spec
-            assert "colorbar" in spec or '"name"' in spec, tab  # a colour key: a colour bar or a legend
+            spec = json.loads(chart.proto.spec)
+            assert [t for t in spec["data"] if "name" in t] and spec["layout"].get("legend"), tab  # a legend
+        for svg in heatmaps:
+            assert 'fill="url(#explorer-key)"' in svg, tab  # a colour bar
     for widget in (*at.sidebar.number_input, *at.sidebar.checkbox, *at.sidebar.slider):
         assert widget.help, widget.key
