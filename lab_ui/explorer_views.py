@@ -34,6 +34,7 @@ from .common import query_index, query_number, query_value, set_query
 
 INK = "#808495"  # text in the SVG heatmaps: readable on light and dark themes alike
 PLAIN = {"displayModeBar": False}  # st.plotly_chart config: no toolbar on these small charts
+BLOCKS = " | ".join(explorer.GATE_BLOCKS)  # the gates' row blocks in PyTorch's order, from lstm_core.gates
 DIVERGING = "RdBu_r"  # red positive, blue negative, white 0
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]  # one per sentence (at most four)
 
@@ -369,8 +370,9 @@ def shapes_and_parameters(settings: LSTMSettings, result: explorer.Exploration) 
                "else hidden_size, H_cell = hidden_size.")
     st.subheader(f"Parameters: {result.total_parameters:,} in {len(result.parameters)} tensors")
     st.table(parameters, hide_index=True)
-    st.caption("The gate blocks are row ranges: the four gates' weights are stacked in one tensor, in PyTorch's order "
-               "i | f | g | o. *Draw a tensor* shows them.")
+    meanings = ", ".join(f"{symbol} = {meaning}" for symbol, meaning in explorer.GATE_MEANING.items())
+    st.caption(f"The gate blocks are row ranges: the four gates' weights are stacked in one tensor, in PyTorch's "
+               f"order {BLOCKS} ({meanings}). *Draw a tensor* shows them.")
 
 
 @st.fragment
@@ -379,14 +381,14 @@ def tensor_picker(settings: LSTMSettings, names: list[str]) -> None:
     if st.session_state.get("explorer_tensor") not in names:
         st.session_state["explorer_tensor"] = names[query_index("tensor", names, names[0])]
     name = st.selectbox("Draw a tensor", names, key="explorer_tensor",
-                        help="Gate weights and biases stack the four gates' rows: i | f | g | o, hidden_size "
+                        help=f"Gate weights and biases stack the four gates' rows: {BLOCKS}, hidden_size "
                              "rows each. weight_hr (only with proj_size) has no gates.")
     set_query(tensor=name)
     reads = ("the input features x_t (or, above layer 0, the layer below's outputs)" if name.startswith("weight_ih")
              else "the previous hidden state h_(t-1), one column per feature" if name.startswith("weight_hh")
              else "the units of o·tanh(c_t)" if name.startswith("weight_hr") else "nothing: a bias is one column")
     rows = ("one per projected feature" if name.startswith("weight_hr")
-            else "in gate blocks i | f | g | o from the top, split by black lines, one row per unit")
+            else f"in gate blocks {BLOCKS} from the top, split by black lines, one row per unit")
     st.caption(f"How to read: each row is one output of the tensor ({rows}); each column is what the row reads, "
                f"{reads}. Colour: the value, red positive, blue negative, white 0 (key on the right).")
     st.html(tensor_heatmap(explorer.weights_only(settings), name))

@@ -34,7 +34,7 @@ def open_tab(at: AppTest, tabs: str, label: str) -> AppTest:
 def shown_text(at: AppTest) -> str:
     """Every text and table cell on the page, as the user reads it."""
     parts = [e.value for e in (*at.markdown, *at.caption, *at.warning, *at.error, *at.info)]
-    parts += [frame.value.to_string() for frame in at.table]
+    parts += [frame.value.to_string() for frame in (*at.table, *at.dataframe)]
     return "\n".join(parts)
 
 
@@ -145,6 +145,12 @@ def test_numbers_are_shown_at_the_precision_they_mean():
         assert not at.exception
         assert not FLOAT_NOISE.search(shown_text(at)), tab
     assert at.query_params["dropout"] == "0.15"
+    open_tab(at, "demo", "A batch of sentences")
+    states = (at.table or at.dataframe)[-1].value
+    cells = [cell for column in states.columns if column.startswith("h_n") for cell in states[column]]
+    assert cells and all(isinstance(cell, str) for cell in cells)  # formatted here, not by the browser's float64
+    numbers = re.findall(r"-?[\d.]+(?:e[+-]\d+)?", " ".join(cells))
+    assert all(len(re.sub(r"e.*|\D|^0\.0*", "", n.lstrip("-0."))) <= 4 for n in numbers)  # 4 significant digits
     open_tab(at, "view", "Code")
     assert "dropout=0.15," in at.code[0].value
     assert re.search(r"\|h_n padded − alone\|", shown_text(open_tab(at, "demo", "Padding and packing")))
