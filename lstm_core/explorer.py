@@ -3,10 +3,11 @@
 :func:`explore` builds a real ``nn.LSTM`` from a configuration, runs it once, and reports the
 shapes of input, output, h_n and c_n, every parameter tensor with its gate blocks i|f|g|o, the
 parameter count, a runnable snippet, and PyTorch's own warning or error text for bad
-combinations. The demonstrations show what ``forward`` does with sequences and states: a batch
-of sentences of different lengths, state carried versus reset, padding versus packing, and why
-truncated backpropagation through time detaches the state between chunks (the Molière trainer,
-seed 003, returns ``hidden[0].detach(), hidden[1].detach()``).
+combinations. The demonstrations show what ``forward`` does with sequences and states, on a
+module built from the same configuration: a batch of sentences of different lengths, state
+carried versus reset, padding versus packing, and why truncated backpropagation through time
+detaches the state between chunks (the Molière trainer, seed 003, returns
+``hidden[0].detach(), hidden[1].detach()``).
 
 Nothing here is drawn from a formula alone: every shape and number is read off the module or
 its outputs.
@@ -15,8 +16,10 @@ its outputs.
 from __future__ import annotations
 
 import re
+import threading
 import warnings
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
@@ -36,9 +39,9 @@ DEFAULT_SENTENCES = (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class LSTMSettings:
-    """The arguments of ``nn.LSTM`` plus the shape of the input fed to it."""
+    """The arguments of ``nn.LSTM`` plus the shape of the input fed to it (frozen: a cache key)."""
 
     input_size: int = 4
     hidden_size: int = 6
@@ -55,6 +58,18 @@ class LSTMSettings:
         args = asdict(self)
         del args["seq_len"], args["batch_size"]
         return args
+
+
+def weights_only(settings: LSTMSettings) -> LSTMSettings:
+    """``settings`` with only what decides the weights and the demos' numbers left as set.
+
+    batch_first is a layout, dropout acts only in training (the demos run in eval mode), and
+    seq_len and batch_size shape only :func:`explore`'s random input: they are put back to their
+    defaults, so that views keyed by the result are shared between configurations that differ in them.
+    """
+    default = LSTMSettings()
+    return replace(settings, batch_first=default.batch_first, dropout=default.dropout, seq_len=default.seq_len,
+                   batch_size=default.batch_size)
 
 
 @dataclass
@@ -89,6 +104,37 @@ class Exploration:
         return self.error is None
 
 
+_KERNEL_SWITCH = threading.Lock()
+
+
+@contextmanager
+def plain_kernels():
+    """Run these small LSTMs on PyTorch's plain kernels rather than oneDNN's RNN primitive.
+
+    oneDNN opens an OpenMP parallel region for every call, however small the LSTM. On a 2-core
+    machine busy with other work that region waits for a descheduled thread: a 4 -> 6 LSTM on 3
+    sequences of 7 steps took 220-270 ms a call (median) against 0.5 ms on the plain kernels,
+    which agree with it to 1e-7. The switch is process-wide (``torch.backends.mkldnn.enabled``),
+    so it is held under a lock and always put back; other threads computing meanwhile get the
+    same numbers from the plain kernels.
+    """
+    with _KERNEL_SWITCH:
+        previous = torch.backends.mkldnn.enabled
+        torch.backends.mkldnn.enabled = False
+        try:
+            yield
+        finally:
+            torch.backends.mkldnn.enabled = previous
+
+
+def limit_error(settings: LSTMSettings) -> str | None:
+    """Why the explorer will not build this configuration (a size past :data:`LIMITS`), or None."""
+    for name, value in asdict(settings).items():
+        if name in LIMITS and not isinstance(value, bool) and value > LIMITS[name]:
+            return f"The explorer keeps {name} at most {LIMITS[name]} (got {value}), so that it answers at once."
+    return None
+
+
 def build_lstm(settings: LSTMSettings) -> tuple[nn.LSTM | None, str | None, list[str]]:
     """``nn.LSTM(**settings)`` with PyTorch's warnings captured; (module or None, error text, warnings)."""
     with warnings.catch_warnings(record=True) as caught:
@@ -120,15 +166,14 @@ def describe_parameter(name: str, tensor: torch.Tensor, hidden_size: int) -> Par
 
 
 def explore(settings: LSTMSettings, seed: int = 0) -> Exploration:
-    """Build the module, feed it a random batch shaped by ``settings``, and report everything."""
+    """Build the module (weights drawn from ``seed``), feed it a random batch shaped by ``settings``, report everything."""
     result = Exploration(settings)
-    too_big = {name: value for name, value in asdict(settings).items()
-               if name in LIMITS and not isinstance(value, bool) and value > LIMITS[name]}
-    if too_big:
-        name, value = next(iter(too_big.items()))
-        result.error = f"The explorer keeps {name} at most {LIMITS[name]} (got {value}), so that it answers at once."
+    result.error = limit_error(settings)
+    if result.error:
         return result
-    module, result.error, result.warnings = build_lstm(settings)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # the same settings give the same weights: a link reproduces the tensors drawn
+        module, result.error, result.warnings = build_lstm(settings)
     if module is None:
         return result
     if settings.seq_len < 1 or settings.batch_size < 1:
@@ -141,7 +186,7 @@ def explore(settings: LSTMSettings, seed: int = 0) -> Exploration:
     dims = (s.batch_size, s.seq_len) if s.batch_first else (s.seq_len, s.batch_size)
     x = torch.randn(*dims, s.input_size, generator=generator)
     module.eval()  # dropout only acts in training mode; shapes are the same either way
-    with torch.no_grad(), warnings.catch_warnings():
+    with torch.no_grad(), plain_kernels(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # backend notes (e.g. projections without oneDNN), not about the settings
         output, (h_n, c_n) = module(x)
     result.shapes = {"input": tuple(x.shape), "output": tuple(output.shape),
@@ -168,7 +213,7 @@ def snippet(s: LSTMSettings, shapes: dict, directions: int, out_size: int) -> st
 import torch.nn as nn
 
 lstm = nn.LSTM(input_size={s.input_size}, hidden_size={s.hidden_size}, num_layers={s.num_layers},
-               bias={s.bias}, batch_first={s.batch_first}, dropout={s.dropout},
+               bias={s.bias}, batch_first={s.batch_first}, dropout={s.dropout:g},
                bidirectional={s.bidirectional}, proj_size={s.proj_size})
 x = torch.randn({dims[0]}, {dims[1]}, {s.input_size})  # ({order}, input_size)
 h0 = torch.zeros({states}, {s.batch_size}, {out_size})  # (num_directions * num_layers, batch, proj_size or hidden_size)
@@ -185,43 +230,100 @@ print("parameters", sum(p.numel() for p in lstm.parameters()))
 
 # ----------------------------------------------------------------------------- seed 002: forward at work
 
+NN_LSTM_DEFAULTS = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0, "bidirectional": False,
+                    "proj_size": 0}  # nn.LSTM's own defaults: a call names only what differs
+
+
+def module_call(s: LSTMSettings) -> str:
+    """The configuration as a short call: ``nn.LSTM(4, 6, num_layers=2, bidirectional=True)``."""
+    named = [f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
+             for name, value in s.module_arguments().items()
+             if name in NN_LSTM_DEFAULTS and value != NN_LSTM_DEFAULTS[name]]
+    return f"nn.LSTM({', '.join([str(s.input_size), str(s.hidden_size), *named])})"
+
+
+def state_row_name(row: int, bidirectional: bool) -> str:
+    """What row ``row`` of h_n / c_n holds: rows run layer by layer, forward then reverse within a layer."""
+    directions = 2 if bidirectional else 1
+    layer, direction = divmod(row, directions)
+    return f"layer {layer}, {'reverse' if direction else 'forward'}" if bidirectional else f"layer {layer}"
+
 
 @dataclass
 class SentenceBatch:
-    """Sentences as word ids, a small embedding and a one-layer LSTM (batch_first) to feed them to."""
+    """Sentences as word ids, an embedding of size input_size, and the configured ``nn.LSTM`` in eval mode.
+
+    Tensors are fed as the configuration says: (batch, time, input_size) with batch_first,
+    (time, batch, input_size) without. Eval mode: dropout, which acts only while training, is off.
+    """
 
     words: list  # list of word lists
     vocab: list  # index -> word; index 0 is the padding token
     ids: list  # one LongTensor (length,) per sentence
     embedding: nn.Embedding
     lstm: nn.LSTM
+    settings: LSTMSettings
 
     @property
     def lengths(self) -> list[int]:
         return [len(w) for w in self.words]
 
+    @property
+    def top_rows(self) -> list[int]:
+        """The rows of h_n that hold the last layer: one, or two (forward, reverse) when bidirectional."""
+        directions = 2 if self.settings.bidirectional else 1
+        return [directions * (self.settings.num_layers - 1) + d for d in range(directions)]
+
+    def row_name(self, row: int) -> str:
+        return state_row_name(row, self.settings.bidirectional)
+
+    def fed(self, batch_major: torch.Tensor) -> torch.Tensor:
+        """(batch, time, ...) as the LSTM takes it: unchanged with batch_first, else (time, batch, ...)."""
+        return batch_major if self.settings.batch_first else batch_major.transpose(0, 1)
+
+    def batch_major(self, fed: torch.Tensor) -> torch.Tensor:
+        """The LSTM's output back to (batch, time, ...) for reading (the transpose is its own inverse)."""
+        return self.fed(fed)
+
     def embedded(self, index: int) -> torch.Tensor:
-        return self.embedding(self.ids[index])  # (length, embedding_dim)
+        return self.embedding(self.ids[index])  # (length, input_size)
 
     def padded_ids(self) -> torch.Tensor:
         """``pad_sequence`` of the word ids: (batch, longest), padded with 0 = <pad>."""
         return pad_sequence(self.ids, batch_first=True, padding_value=0)
 
     def padded_inputs(self) -> torch.Tensor:
-        return self.embedding(self.padded_ids())  # (batch, longest, embedding_dim), pads embed to 0
+        """The padded batch as fed: (batch, longest, input_size) or (longest, batch, input_size); pads embed to 0."""
+        return self.fed(self.embedding(self.padded_ids()))
+
+    def packed_inputs(self):
+        return pack_padded_sequence(self.padded_inputs(), self.lengths, batch_first=self.settings.batch_first,
+                                    enforce_sorted=False)
 
     def alone(self, index: int, state=None):
-        """One sentence fed by itself: output (1, length, hidden), (h_n, c_n) each (1, 1, hidden)."""
-        return self.lstm(self.embedded(index).unsqueeze(0), state)
+        """One sentence fed by itself (a batch of one, in the configured layout): output, (h_n, c_n)."""
+        return self.lstm(self.fed(self.embedded(index).unsqueeze(0)), state)
 
 
 def tokenize(sentence: str) -> list[str]:
     return re.findall(r"[\wÀ-ÿ'-]+", sentence.lower())
 
 
-def sentence_batch(sentences=DEFAULT_SENTENCES, hidden_size: int = 4, embedding_dim: int = 3,
-                   seed: int = 0) -> SentenceBatch:
-    """Tokenize up to 4 sentences (1 to 12 words each) and build the embedding and the LSTM."""
+def demo_lstm(settings: LSTMSettings) -> nn.LSTM:
+    """The configured ``nn.LSTM`` in eval mode with frozen weights; ValueError with PyTorch's words if refused."""
+    error = limit_error(settings)
+    module, refused, _ = build_lstm(settings) if error is None else (None, None, [])
+    if module is None:
+        raise ValueError(error or f"PyTorch refuses this configuration. {refused}")
+    return module.eval().requires_grad_(False)
+
+
+def sentence_batch(sentences=DEFAULT_SENTENCES, settings: LSTMSettings = LSTMSettings(), seed: int = 0) -> SentenceBatch:
+    """Tokenize 2 to 4 sentences (1 to 12 words each); build the embedding and the LSTM ``settings`` describe.
+
+    ``seed`` fixes the random weights (the LSTM first, then the embedding), so the same settings give the same
+    numbers. A configuration PyTorch refuses raises ValueError with PyTorch's own words.
+    """
     words = [tokenize(s) for s in sentences if s.strip()]
     if not 2 <= len(words) <= 4:
         raise ValueError("Type two to four sentences, one per line.")
@@ -231,78 +333,86 @@ def sentence_batch(sentences=DEFAULT_SENTENCES, hidden_size: int = 4, embedding_
     index = {w: i for i, w in enumerate(vocab)}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        embedding = nn.Embedding(len(vocab), embedding_dim, padding_idx=0)
-        lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True)
-    embedding.requires_grad_(False)
-    lstm.requires_grad_(False)
+        lstm = demo_lstm(settings)
+        embedding = nn.Embedding(len(vocab), settings.input_size, padding_idx=0).requires_grad_(False)
     ids = [torch.tensor([index[w] for w in sentence]) for sentence in words]
-    return SentenceBatch(words, vocab, ids, embedding, lstm)
+    return SentenceBatch(words, vocab, ids, embedding, lstm, settings)
 
 
 @dataclass
 class BatchForward:
-    """One padded batch through ``nn.LSTM``: outputs per timestep per sentence and h_n per sentence."""
+    """One padded batch through ``nn.LSTM``: outputs per timestep per sentence, and h_n."""
 
-    output: np.ndarray  # (batch, longest, hidden): one output per timestep per sentence
-    h_n: np.ndarray  # (batch, hidden): the state after the last padded step
-    last_real_output: np.ndarray  # (batch, hidden): output at each sentence's own last word
-    alone_gap: float  # largest |batch output - sentence fed alone| over real words
+    input_shape: tuple  # as fed: (batch, longest, input_size) with batch_first, else (longest, batch, input_size)
+    output_shape: tuple  # as returned, in the same layout, last size D·H_out
+    output: np.ndarray  # (batch, longest, D·H_out): read batch-major whatever the layout
+    h_n: np.ndarray  # (D·num_layers, batch, H_out): each sentence's state after the last padded step
+    last_real_output: np.ndarray  # (batch, D·H_out): output at each sentence's own last word
+    alone_gap: float  # largest |padded batch output - sentence fed alone| over real words
+    packed_gap: float  # the same for the packed batch
 
 
 @torch.no_grad()
 def batch_forward(batch: SentenceBatch) -> BatchForward:
-    output, (h_n, _) = batch.lstm(batch.padded_inputs())  # (batch, longest, hidden), (1, batch, hidden)
-    gaps = [float((output[b, :n] - batch.alone(b)[0][0]).abs().max()) for b, n in enumerate(batch.lengths)]
-    last = torch.stack([output[b, n - 1] for b, n in enumerate(batch.lengths)])
-    return BatchForward(output.numpy(), h_n[0].numpy(), last.numpy(), max(gaps))
+    inputs = batch.padded_inputs()
+    with plain_kernels():
+        output, (h_n, _) = batch.lstm(inputs)
+        packed_output, _ = batch.lstm(batch.packed_inputs())
+        alone = [batch.batch_major(batch.alone(b)[0])[0] for b in range(len(batch.words))]  # (length, D·H_out) each
+    readable = batch.batch_major(output)  # (batch, longest, D·H_out)
+    packed, _ = pad_packed_sequence(packed_output, batch_first=True)
+    gap = lambda out: max(float((out[b, :n] - alone[b]).abs().max()) for b, n in enumerate(batch.lengths))  # noqa: E731
+    last = torch.stack([readable[b, n - 1] for b, n in enumerate(batch.lengths)])
+    return BatchForward(tuple(inputs.shape), tuple(output.shape), readable.numpy(), h_n.numpy(), last.numpy(),
+                        gap(readable), gap(packed))
 
 
 @dataclass
 class CarryVersusReset:
     """The same batch fed twice: from zero states, and from the previous batch's final states."""
 
-    reset_output: np.ndarray  # (batch, longest, hidden), NaN at padding
+    reset_output: np.ndarray  # (batch, longest, D·H_out), NaN at padding
     carried_output: np.ndarray
     difference: np.ndarray  # (batch, longest): |carried - reset| per timestep, NaN at padding
 
 
 @torch.no_grad()
 def carry_versus_reset(batch: SentenceBatch) -> CarryVersusReset:
-    packed = pack_padded_sequence(batch.padded_inputs(), batch.lengths, batch_first=True, enforce_sorted=False)
-    first, previous_state = batch.lstm(packed)  # the previous batch: its final states, per sentence
+    packed = batch.packed_inputs()
     outputs = []
-    for state in (None, previous_state):
-        out, _ = batch.lstm(packed, state)
-        padded, _ = pad_packed_sequence(out, batch_first=True, padding_value=float("nan"))
-        outputs.append(padded.numpy())
+    with plain_kernels():
+        _, previous_state = batch.lstm(packed)  # the previous batch: its final states, per sentence
+        for state in (None, previous_state):
+            out, _ = batch.lstm(packed, state)
+            padded, _ = pad_packed_sequence(out, batch_first=True, padding_value=float("nan"))
+            outputs.append(padded.numpy())
     reset, carried = outputs
     return CarryVersusReset(reset, carried, np.linalg.norm(carried - reset, axis=-1))
 
 
 @dataclass
 class PackingDemo:
-    """h_n from a plain padded batch and from a packed one, against each sentence fed alone."""
+    """h_n from a plain padded batch and from a packed one, against each sentence fed alone (every layer and direction)."""
 
     padded_ids: np.ndarray  # (batch, longest), 0 = <pad>
     batch_sizes: list  # the PackedSequence's batch_sizes: sentences still running at each step
-    true_h_n: np.ndarray  # (batch, hidden), each sentence fed alone
+    true_h_n: np.ndarray  # (D·num_layers, batch, H_out), each sentence fed alone
     padded_h_n: np.ndarray
     packed_h_n: np.ndarray
-    padded_error: np.ndarray  # (batch,) max |padded h_n - true h_n|
+    padded_error: np.ndarray  # (batch,) max |padded h_n - true h_n| over layers, directions and units
     packed_error: np.ndarray  # (batch,) max |packed h_n - true h_n|
 
 
 @torch.no_grad()
 def packing_demo(batch: SentenceBatch) -> PackingDemo:
-    inputs = batch.padded_inputs()
-    _, (padded_h, _) = batch.lstm(inputs)
-    packed = pack_padded_sequence(inputs, batch.lengths, batch_first=True, enforce_sorted=False)
-    _, (packed_h, _) = batch.lstm(packed)
-    true_h = torch.cat([batch.alone(b)[1][0][0] for b in range(len(batch.words))])  # (batch, hidden)
+    packed = batch.packed_inputs()
+    with plain_kernels():
+        _, (padded_h, _) = batch.lstm(batch.padded_inputs())
+        _, (packed_h, _) = batch.lstm(packed)
+        true_h = torch.cat([batch.alone(b)[1][0] for b in range(len(batch.words))], dim=1)  # (D·layers, batch, H_out)
+    error = lambda h: (h - true_h).abs().amax(dim=(0, 2)).numpy()  # noqa: E731
     return PackingDemo(batch.padded_ids().numpy(), packed.batch_sizes.tolist(), true_h.numpy(),
-                       padded_h[0].numpy(), packed_h[0].numpy(),
-                       (padded_h[0] - true_h).abs().amax(dim=1).numpy(),
-                       (packed_h[0] - true_h).abs().amax(dim=1).numpy())
+                       padded_h.numpy(), packed_h.numpy(), error(padded_h), error(packed_h))
 
 
 @dataclass
@@ -314,25 +424,30 @@ class DetachDemo:
     without_detach: np.ndarray
 
 
-def detach_demo(chunk_len: int = 8, input_size: int = 3, hidden_size: int = 8, seed: int = 0) -> DetachDemo:
-    """Feed chunk 1, carry its state into chunk 2, take a loss on chunk 2's outputs, backpropagate.
+def detach_demo(settings: LSTMSettings = LSTMSettings(), chunk_len: int = 8, seed: int = 0) -> DetachDemo:
+    """Feed chunk 1 of a random sequence, carry its state into chunk 2, take a loss on chunk 2's outputs, backpropagate.
 
-    With ``state.detach()`` (as the Molière trainer does) the gradient stops at chunk 2's start:
-    chunk 1's inputs get exactly zero. Without it, the gradient flows back into chunk 1.
+    The LSTM is the configured one (eval mode), fed one sequence in the configured layout. With
+    ``state.detach()`` (as the Molière trainer does) the gradient stops at chunk 2's start: chunk
+    1's inputs get exactly zero. Without it, the gradient flows back into chunk 1.
     """
     if not 1 <= chunk_len <= 50:
         raise ValueError("The chunk length must be between 1 and 50.")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
-        sequence = torch.randn(1, 2 * chunk_len, input_size)
+        lstm = demo_lstm(settings)
+        sequence = torch.randn(1, 2 * chunk_len, settings.input_size)  # (batch 1, time, input_size)
+    time_dim = 1 if settings.batch_first else 0
     norms = {}
     for detach in (True, False):
         x = sequence.clone().requires_grad_(True)
-        _, (h, c) = lstm(x[:, :chunk_len])  # chunk 1
-        if detach:
-            h, c = h.detach(), c.detach()  # truncated BPTT: the state is carried, its history is not
-        out, _ = lstm(x[:, chunk_len:], (h, c))  # chunk 2 starts from chunk 1's final state
-        out.pow(2).sum().backward()  # a loss on chunk 2's outputs
+        fed = x if settings.batch_first else x.transpose(0, 1)  # the configured layout
+        chunk1, chunk2 = fed.split(chunk_len, dim=time_dim)
+        with plain_kernels():
+            _, (h, c) = lstm(chunk1)
+            if detach:
+                h, c = h.detach(), c.detach()  # truncated BPTT: the state is carried, its history is not
+            out, _ = lstm(chunk2, (h, c))  # chunk 2 starts from chunk 1's final state
+            out.pow(2).sum().backward()  # a loss on chunk 2's outputs
         norms[detach] = x.grad[0].norm(dim=1).numpy()
     return DetachDemo(chunk_len, norms[True], norms[False])
