@@ -1,6 +1,7 @@
 """Start ``streamlit run app.py`` on a free loopback port, for the browser tests and the measuring scripts.
 
     server, url = start_app_server(store_root, log_path)   # waits until the server answers
+    server, url = start_app_server(store_root, log_path, script="scripts/latency_floor_app.py")  # another app
     ...
     stop_app_server(server)
 """
@@ -24,13 +25,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app_server(store_root: Path, log_path: Path | None = None, timeout: float = 60.0):
-    """(process, base url) of an app server whose run store is ``store_root``; RuntimeError if it never answers."""
+def start_app_server(store_root: Path, log_path: Path | None = None, timeout: float = 60.0, script: str = "app.py"):
+    """(process, base url) of a server of ``script`` (relative to the repository) whose run store is
+    ``store_root``; RuntimeError if it never answers."""
     port = free_port()
     env = {**os.environ, "LSTM_LAB_RUNS": str(store_root), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true", "--server.port",
          str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
