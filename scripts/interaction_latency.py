@@ -55,8 +55,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 TARGET_SECONDS, FLOOR_RATIO = 0.3, 2.0
 LOAD_TARGETS = {"/gates": 1.5}  # every other page: 1 s
 QUIET_MS = 400  # the page must stay unchanged this long after the script has finished
-RERUN_GUARD_MS = 1500  # a control that starts no rerun within this long is timed on its mutations alone
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 30_000  # one interaction (a page load: twice that); without a rerun, it counts as timed out
 
 # Installed before every page's own scripts: notes content changes, script runs and the user's input.
 OBSERVER = """(() => {
@@ -97,13 +96,16 @@ ARM = """([watch, changed]) => {
   Object.assign(lat, {armed: true, t0: null, last: 0, ran: false, ended: 0, watched: null});
 }"""
 
-DONE = """([quiet, guard, untilWatched]) => {
+# Over: the script has run (a state seen before the run starts does not count) and finished, no element
+# waits for its lazily loaded code (Streamlit shows a skeleton meanwhile, for seconds on a busy machine), then quiet.
+DONE = """([quiet, untilWatched]) => {
   const lat = window.__lat, now = performance.now();
   if (lat.t0 === null) return false;
   if (untilWatched) return lat.watched !== null;
   const app = document.querySelector('[data-testid=stApp]');
   const idle = app !== null && app.getAttribute('data-test-script-state') === 'notRunning';
-  return idle && (lat.ran || now - lat.t0 > guard) && now - Math.max(lat.last, lat.t0) >= quiet;
+  const drawn = document.querySelector('[data-testid=stSkeleton]') === null;
+  return idle && lat.ran && drawn && now - Math.max(lat.last, lat.t0) >= quiet;
 }"""
 
 # What a page shows, for the controls timed until a given change is drawn.
@@ -219,27 +221,35 @@ def open_list(page, element) -> None:
     element.get_by_role("button", name="Open").click()
 
 
-def change(page, control: Control, forward: bool, state: dict) -> None:
+def direction(current: float, start: float, low: float, high: float, forward: bool) -> int:
+    """+1 or -1: away from the start on a forward move, back towards it otherwise, never past an end."""
+    if not forward and current != start:
+        return -1 if current > start else 1
+    return 1 if current < high else -1
+
+
+def change(page, control: Control, forward: bool, state: dict):
     """Change the control as a user does, arming the timer just before the decisive key press or click.
 
-    ``forward`` moves it away from where it started, otherwise back; ``state`` keeps what it started from.
+    ``forward`` moves it away from where it started, otherwise back; ``state`` keeps where it started.
+    Returns the value the control should show once the app has answered (None where not checked).
     """
     element = widget(page, control)
-    if control.kind == "slider":
-        thumb = element.locator("input[type=range]")
-        at_end = thumb.get_attribute("value") == thumb.get_attribute("max")
-        state.setdefault("key", "ArrowLeft" if at_end else "ArrowRight")
-        key = state["key"] if forward else {"ArrowLeft": "ArrowRight", "ArrowRight": "ArrowLeft"}[state["key"]]
-        thumb.focus()
-        arm(page, control)
-        page.keyboard.press(key)
-    elif control.kind == "number":
-        up, down = element.get_by_test_id("stNumberInputStepUp"), element.get_by_test_id("stNumberInputStepDown")
-        state.setdefault("up", up.is_enabled())
-        button = up if state["up"] == forward else down
-        arm(page, control)
-        button.click()
-    elif control.kind == "select":
+    if control.kind in ("slider", "number"):
+        field = element.locator("input[type=range]" if control.kind == "slider" else "input[type=number]")
+        current, step = float(field.input_value()), float(field.get_attribute("step") or 1)
+        low, high = float(field.get_attribute("min")), float(field.get_attribute("max"))
+        sign = direction(current, state.setdefault("start", current), low, high, forward)
+        if control.kind == "slider":
+            field.focus()
+            arm(page, control)
+            page.keyboard.press("ArrowRight" if sign > 0 else "ArrowLeft")
+        else:
+            button = element.get_by_test_id("stNumberInputStepUp" if sign > 0 else "stNumberInputStepDown")
+            arm(page, control)
+            button.click()
+        return current + sign * step
+    if control.kind == "select":
         box = element.get_by_role("combobox")
         current = box.input_value()
         open_list(page, element)
@@ -250,15 +260,13 @@ def change(page, control: Control, forward: bool, state: dict) -> None:
         if len(names) < 2:
             page.keyboard.press("Escape")
             raise NotFound(f"only {len(names)} option")
-        state.setdefault("start", current)
-        if forward:
-            index = names.index(current) if current in names else 0
-            target = names[index + 1 if index + 1 < len(names) else index - 1]
-        else:
-            target = state["start"]
+        start, index = state.setdefault("start", current), names.index(current) if current in names else 0
+        neighbour = names[index + 1 if index + 1 < len(names) else index - 1]
+        target = start if not forward and current != start else neighbour
         arm(page, control)
         options.filter(has_text=re.compile(f"^{re.escape(target)}$")).first.click()
-    elif control.kind == "multiselect":
+        return target
+    if control.kind == "multiselect":
         if forward:
             tag = element.get_by_role("button", name=re.compile("^Remove ")).last
             state["removed"] = tag.get_attribute("aria-label").removeprefix("Remove ")
@@ -278,23 +286,40 @@ def change(page, control: Control, forward: bool, state: dict) -> None:
     elif control.kind == "checkbox":
         arm(page, control)
         element.locator("label").click()
+    return None
 
 
-def wait_done(page, control: Control, guard_ms: float = RERUN_GUARD_MS) -> dict:
-    """Seconds from t0 to the last change on screen (and to the watched change, if any)."""
-    page.wait_for_function(DONE, arg=[QUIET_MS, guard_ms, control.until_watched], polling=20, timeout=TIMEOUT_MS)
+def shown_value(page, control: Control):
+    """What the control shows now (for the kinds whose value ``change`` returns)."""
+    element = widget(page, control)
+    if control.kind == "select":
+        return element.get_by_role("combobox").input_value()
+    field = element.locator("input[type=range]" if control.kind == "slider" else "input[type=number]")
+    return float(field.input_value())
+
+
+def kept(expected, shown) -> bool:
+    if isinstance(expected, float):
+        return abs(expected - shown) <= 1e-6 * max(1.0, abs(expected))
+    return expected == shown
+
+
+def wait_done(page, control: Control) -> dict:
+    """Seconds from t0 to the last change on screen, to the end of the script run, and to the watched change."""
+    page.wait_for_function(DONE, arg=[QUIET_MS, control.until_watched], polling=20, timeout=TIMEOUT_MS)
     lat = page.evaluate("window.__lat")
     end = lat["watched"] if control.until_watched else lat["last"]
     seconds = max(end - lat["t0"], 0.0) / 1000
     first = (lat["watched"] - lat["t0"]) / 1000 if lat["watched"] is not None and not control.until_watched else None
-    script = (lat["ended"] - lat["t0"]) / 1000 if lat["ran"] and lat["ended"] > lat["t0"] else None
+    finished = lat["ran"] and lat["ended"] > lat["t0"] and not control.until_watched  # not a polling fragment's run
+    script = (lat["ended"] - lat["t0"]) / 1000 if finished else None
     return {"seconds": seconds, "script": script, "first_change": first}
 
 
 def open_page(page, url: str) -> None:
     """Navigate and wait until the page has run and gone quiet."""
     page.goto(url)
-    page.wait_for_function(DONE, arg=[QUIET_MS, 10_000, False], polling=50, timeout=120_000)
+    page.wait_for_function(DONE, arg=[QUIET_MS, False], polling=50, timeout=2 * TIMEOUT_MS)
 
 
 def open_live_page(page, url: str, control: Control) -> None:
@@ -319,8 +344,13 @@ def time_control(page, base: str, control: Control, repeats: int, state: dict | 
     samples = []
     for _ in range(repeats):
         state["count"] = state.get("count", -1) + 1
-        change(page, control, forward=state["count"] % 2 == 0, state=state)
-        samples.append(wait_done(page, control))
+        expected = change(page, control, forward=state["count"] % 2 == 0, state=state)
+        try:
+            sample = wait_done(page, control)
+        except PlaywrightTimeout:  # no rerun, or a page that never settles: noted, and the next one is tried
+            sample = {"seconds": None, "script": None, "first_change": None}
+        sample["reverted"] = expected is not None and not kept(expected, shown_value(page, control))
+        samples.append(sample)
         if control.kind in ("select", "multiselect"):
             page.keyboard.press("Escape")  # close a list left open
     return samples
@@ -368,8 +398,15 @@ class Floor:
 def row(page: str, control: str, kind: str, samples: list[dict], floor: list[float], error: str = "") -> dict:
     """A table row: median and max of the samples, and the ratio to the floor timed right before them."""
     median = lambda values: statistics.median(values) if values else None  # noqa: E731
-    runs = [s["seconds"] for s in samples]
+    runs = [s["seconds"] for s in samples if s["seconds"] is not None]
+    notes = [f"{len(samples) - len(runs)} of {len(samples)} timed out"] * (len(runs) < len(samples))
+    reverted = sum(s.get("reverted", False) for s in samples)
+    if reverted:  # the app put the old value back (a cheaper rerun): the kept changes are timed apart too
+        kept_runs = [s["seconds"] for s in samples if not s.get("reverted") and s["seconds"] is not None]
+        notes.append(f"{reverted} of {len(samples)} changes undone by the app"
+                     + (f", median of the kept ones {statistics.median(kept_runs):.3f} s" if kept_runs else ""))
     result = {"page": page, "control": control, "kind": kind, "runs": runs, "error": error,
+              "notes": "; ".join(notes),
               "median": median(runs), "max": max(runs) if runs else None,
               "script_median": median([s["script"] for s in samples if s["script"] is not None]),
               "first_change_median": median([s["first_change"] for s in samples if s["first_change"] is not None]),
@@ -451,6 +488,7 @@ HEADER = (f"{'page':<26} {'control':<32} {'median s':>8} {'max s':>6} {'script s
 def format_row(r: dict) -> str:
     number = lambda v, f="{:.3f}": "-" if v is None else f.format(v)  # noqa: E731
     first = f"; first text {r['first_change_median']:.3f} s" if r.get("first_change_median") is not None else ""
+    first += f"; {r['notes']}" if r.get("notes") else ""
     return (f"{r['page'][:26]:<26} {r['control'][:32]:<32} {number(r['median']):>8} {number(r['max'], '{:.2f}'):>6} "
             f"{number(r['script_median']):>8} {number(r['floor_median']):>7} {number(r['ratio'], '{:.2f}'):>7} "
             f"{r['load_average']:>4.1f}  {r['verdict']}{first}")
