@@ -108,13 +108,19 @@ DONE = """([quiet, untilWatched]) => {
   return idle && lat.ran && drawn && now - Math.max(lat.last, lat.t0) >= quiet;
 }"""
 
+# Why an interaction timed out, kept in the JSON.
+STATE = """(() => { const lat = window.__lat, app = document.querySelector('[data-testid=stApp]');
+  return {state: app && app.getAttribute('data-test-script-state'), ran: lat.ran, armed_at: lat.t0,
+          quiet_for: performance.now() - lat.last, skeletons: document.querySelectorAll('[data-testid=stSkeleton]').length};
+})()"""
+
 # What a page shows, for the controls timed until a given change is drawn.
 TEXT_BOXES = ("Array.from(document.querySelectorAll('[data-testid=stMain] [data-testid=stCode], "
               "[data-testid=stMain] [data-testid=stHtml]')).map(e => e.textContent).join('|')")
 AXIS_TITLES = "Array.from(document.querySelectorAll('.js-plotly-plot .{}')).map(e => e.textContent).join('|')"
-RATE_SHOWN = ("parseFloat((Array.from(document.querySelectorAll('[data-testid=stMetric]')).find(m => "
-              "m.querySelector('[data-testid=stMetricLabel]').textContent.trim() === 'Learning rate') "
-              "|| {textContent: 'NaN'}).querySelector('[data-testid=stMetricValue]')?.textContent)")
+RATE_SHOWN = ("parseFloat(Array.from(document.querySelectorAll('[data-testid=stMetric]')).find(m => "
+              "m.querySelector('[data-testid=stMetricLabel]')?.textContent.trim() === 'Learning rate')"
+              "?.querySelector('[data-testid=stMetricValue]')?.textContent)")  # NaN until it is shown
 RATE_MOVED = "now > base * 1.25 || now < base / 1.25"  # the cosine schedule moves it by < 3% a second
 
 
@@ -348,7 +354,7 @@ def time_control(page, base: str, control: Control, repeats: int, state: dict | 
         try:
             sample = wait_done(page, control)
         except PlaywrightTimeout:  # no rerun, or a page that never settles: noted, and the next one is tried
-            sample = {"seconds": None, "script": None, "first_change": None}
+            sample = {"seconds": None, "script": None, "first_change": None, "timed_out": page.evaluate(STATE)}
         sample["reverted"] = expected is not None and not kept(expected, shown_value(page, control))
         samples.append(sample)
         if control.kind in ("select", "multiselect"):
@@ -389,7 +395,9 @@ class Floor:
                 self.state = {}
             timed = time_control(self.tab, self.url, self.CONTROL, self.samples, self.state)
             self.interactions += timed
-        return [t["seconds"] for t in timed]
+            if any(t["seconds"] is None for t in timed):
+                self.state = None  # a fresh floor page next time
+        return [t["seconds"] for t in timed if t["seconds"] is not None]
 
 
 # ----------------------------------------------------------------------------- the run and its table
@@ -418,7 +426,10 @@ def row(page: str, control: str, kind: str, samples: list[dict], floor: list[flo
 
 def attempt(app_tab, floor: Floor, page: str, name: str, kind: str, timing, log) -> dict:
     """One row, measured by ``timing()``; a control that is missing or fails gets a row saying so."""
-    local_floor = floor.local(kind)
+    try:
+        local_floor = floor.local(kind)
+    except PlaywrightError:
+        local_floor = []  # no floor beside this row: it gets no ratio
     app_tab.bring_to_front()
     try:
         result = row(page, name, kind, timing(), local_floor)
@@ -461,8 +472,9 @@ def measure(quick: bool = False, repeats: int | None = None, quiet: bool = True)
             stop_app_server(floor_server)
             if server is not None:
                 stop_app_server(server)
-    floor_rows = [row("floor", "slider", "slider", floor.interactions, [s["seconds"] for s in floor.interactions]),
-                  row("floor", "page load", "load", floor.loads, [s["seconds"] for s in floor.loads])]
+    seconds = lambda samples: [s["seconds"] for s in samples if s["seconds"] is not None]  # noqa: E731
+    floor_rows = [row("floor", "slider", "slider", floor.interactions, seconds(floor.interactions)),
+                  row("floor", "page load", "load", floor.loads, seconds(floor.loads))]
     return {"floor_seconds": floor_rows[0]["median"], "floor_load_seconds": floor_rows[1]["median"],
             "rows": [*floor_rows, *rows], "repeats": repeats, "quick": quick,
             "target_seconds": TARGET_SECONDS, "floor_ratio": FLOOR_RATIO, "load_targets": LOAD_TARGETS}
