@@ -55,7 +55,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 TARGET_SECONDS, FLOOR_RATIO = 0.3, 2.0
 LOAD_TARGETS = {"/gates": 1.5}  # every other page: 1 s
 QUIET_MS = 400  # the page must stay unchanged this long after the script has finished
-TIMEOUT_MS = 30_000  # one interaction (a page load: twice that); without a rerun, it counts as timed out
+TIMEOUT_MS = 30_000  # one interaction (a page load: twice that)
+NO_RERUN_MS = 10_000  # a change that starts no script run within this long is counted apart (seen on a busy machine)
 
 # Installed before every page's own scripts: notes content changes, script runs and the user's input.
 OBSERVER = """(() => {
@@ -312,6 +313,8 @@ def kept(expected, shown) -> bool:
 
 def wait_done(page, control: Control) -> dict:
     """Seconds from t0 to the last change on screen, to the end of the script run, and to the watched change."""
+    if not control.until_watched:
+        page.wait_for_function("() => window.__lat.ran", polling=20, timeout=NO_RERUN_MS)
     page.wait_for_function(DONE, arg=[QUIET_MS, control.until_watched], polling=20, timeout=TIMEOUT_MS)
     lat = page.evaluate("window.__lat")
     end = lat["watched"] if control.until_watched else lat["last"]
@@ -353,7 +356,7 @@ def time_control(page, base: str, control: Control, repeats: int, state: dict | 
         expected = change(page, control, forward=state["count"] % 2 == 0, state=state)
         try:
             sample = wait_done(page, control)
-        except PlaywrightTimeout:  # no rerun, or a page that never settles: noted, and the next one is tried
+        except PlaywrightTimeout:  # no rerun (the thumb moved, the app never heard), or no end: noted, and go on
             sample = {"seconds": None, "script": None, "first_change": None, "timed_out": page.evaluate(STATE)}
         sample["reverted"] = expected is not None and not kept(expected, shown_value(page, control))
         samples.append(sample)
@@ -407,14 +410,17 @@ def row(page: str, control: str, kind: str, samples: list[dict], floor: list[flo
     """A table row: median and max of the samples, and the ratio to the floor timed right before them."""
     median = lambda values: statistics.median(values) if values else None  # noqa: E731
     runs = [s["seconds"] for s in samples if s["seconds"] is not None]
-    notes = [f"{len(samples) - len(runs)} of {len(samples)} timed out"] * (len(runs) < len(samples))
+    failed = [s["timed_out"] for s in samples if s["seconds"] is None]
+    no_rerun = sum(not f["ran"] and f["armed_at"] is not None for f in failed)
+    notes = [f"{no_rerun} of {len(samples)} started no rerun"] * (no_rerun > 0)
+    notes += [f"{len(failed) - no_rerun} of {len(samples)} timed out"] * (len(failed) > no_rerun)
     reverted = sum(s.get("reverted", False) for s in samples)
     if reverted:  # the app put the old value back (a cheaper rerun): the kept changes are timed apart too
         kept_runs = [s["seconds"] for s in samples if not s.get("reverted") and s["seconds"] is not None]
         notes.append(f"{reverted} of {len(samples)} changes undone by the app"
                      + (f", median of the kept ones {statistics.median(kept_runs):.3f} s" if kept_runs else ""))
     result = {"page": page, "control": control, "kind": kind, "runs": runs, "error": error,
-              "notes": "; ".join(notes),
+              "notes": "; ".join(notes), "timed_out": [s["timed_out"] for s in samples if "timed_out" in s],
               "median": median(runs), "max": max(runs) if runs else None,
               "script_median": median([s["script"] for s in samples if s["script"] is not None]),
               "first_change_median": median([s["first_change"] for s in samples if s["first_change"] is not None]),
