@@ -32,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -518,6 +519,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=None, help="interactions per control (default 5, quick 3)")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
     result = measure(args.quick, args.repeats, quiet=False)
     print(f"\nInteraction latency in Chromium, median and max of {result['repeats']}; 'script s': until the script "
           f"finished; 'floor s': the minimal page timed just before the row; 'load': load average then")
