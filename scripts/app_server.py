@@ -1,6 +1,7 @@
 """Start ``streamlit run app.py`` on a free loopback port, for the browser tests and the measuring scripts.
 
     server, url = start_app_server(store_root, log_path)   # waits until the server answers
+    server, url = start_app_server(store_root, log_path, script="scripts/latency_floor_app.py")  # another app
     ...
     stop_app_server(server)
 
@@ -28,8 +29,9 @@ def free_port() -> int:
 
 
 def start_app_server(store_root: Path, log_path: Path | None = None, timeout: float = 60.0,
-                     timing_log: Path | None = None, env: dict | None = None):
-    """(process, base url) of an app server whose run store is ``store_root``; RuntimeError if it never answers."""
+                     timing_log: Path | None = None, env: dict | None = None, script: str = "app.py"):
+    """(process, base url) of a server of ``script`` (relative to the repository) whose run store is
+    ``store_root``; RuntimeError if it never answers."""
     port = free_port()
     env = {**os.environ, "LSTM_LAB_RUNS": str(store_root), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
            **(env or {})}
@@ -37,7 +39,7 @@ def start_app_server(store_root: Path, log_path: Path | None = None, timeout: fl
     launcher = ["-m", "streamlit"] if timing_log is None else [str(REPO_ROOT / "scripts" / "timed_server.py"),
                                                                  str(timing_log)]
     server = subprocess.Popen(
-        [sys.executable, *launcher, "run", "app.py", "--server.headless", "true", "--server.port",
+        [sys.executable, *launcher, "run", script, "--server.headless", "true", "--server.port",
          str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
