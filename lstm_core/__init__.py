@@ -9,7 +9,7 @@ line (``python -m lstm_core``), the tests and the benchmark use exactly what the
 """
 
 from .corpus import Corpus, CorpusError, Vocab, decode_upload, load_corpus
-from .model import CharLSTM, ModelConfig
+from .model import CharLSTM, CharModel, ModelConfig
 from .runs import PRETRAINED_DIR, Run, RunError, RunStore, export_zip, load_run
 from .sampling import SampledChar, next_char_distribution, one_thread, sample, sample_stream, sample_with_interventions
 from .gates import GATES, QUANTITIES, STATES
@@ -17,7 +17,7 @@ from .trace import Intervention, Trace, replay_lstm, trace
 from .training import PRESETS, CharTraining, TrainConfig, TrainingDiverged, preset_config
 
 __all__ = [
-    "Corpus", "CorpusError", "Vocab", "decode_upload", "load_corpus", "CharLSTM", "ModelConfig",
+    "Corpus", "CorpusError", "Vocab", "decode_upload", "load_corpus", "CharLSTM", "CharModel", "ModelConfig",
     "PRETRAINED_DIR", "Run", "RunError", "RunStore", "export_zip", "load_run", "SampledChar",
     "next_char_distribution", "one_thread", "sample", "sample_stream", "sample_with_interventions", "GATES", "QUANTITIES", "STATES", "Intervention",
     "Trace", "replay_lstm", "trace", "PRESETS", "CharTraining", "TrainConfig", "TrainingDiverged",

@@ -121,6 +121,20 @@ def count_parameters(config: ModelConfig) -> int:
     return total
 
 
+def model_config_from(settings, vocab_size: int) -> ModelConfig:
+    """The model settings of a training's config (any object with the fields below, as the character
+    trainer's and the memory task's have); with a ``param_budget``, the hidden size that reaches it.
+    A bias setting of another architecture (a forget-gate bias on a GRU, say) is not used."""
+    architecture = settings.architecture
+    config = ModelConfig(vocab_size, settings.hidden_size, settings.num_layers, settings.embedding_dim,
+                         settings.dropout, settings.forget_bias if architecture == "lstm" else None, architecture,
+                         settings.variant, settings.update_bias if architecture == "gru" else None, settings.chrono)
+    if settings.param_budget is not None:
+        hidden = hidden_for_budget(settings.param_budget, config)
+        config = ModelConfig(**{**config.to_dict(), "hidden_size": hidden, "embedding_dim": settings.embedding_dim})
+    return config
+
+
 def hidden_for_budget(budget: int, config: ModelConfig) -> int:
     """The hidden size whose parameter count comes closest to ``budget`` for ``config``'s architecture
     (its other settings kept; an embedding size of None follows the hidden size as usual)."""
