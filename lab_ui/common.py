@@ -24,6 +24,7 @@ PAGES = [  # (script, url path, label)
     ("pages/6_tagger.py", "tagger", "Tagger"),
     ("pages/7_sentiment.py", "sentiment", "Sentiment"),
     ("pages/8_runs.py", "runs", "Runs"),
+    ("pages/9_compare.py", "compare", "Compare"),
 ]
 
 

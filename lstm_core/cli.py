@@ -29,7 +29,7 @@ from .corpus import CorpusError, load_corpus
 from .runs import PRETRAINED_DIR, RunError, RunStore, default_store_root, load_run
 from .gates import QUANTITIES
 from .gradients import gradient_flow
-from .memory import MemoryConfig, MemoryTraining, memory_stream
+from .memory import MemoryConfig, MemoryTraining, memory_probe
 from .model import VARIANTS
 from .ngram import corpus_baseline
 from .sampling import sample
@@ -107,14 +107,12 @@ def gradient_flow_command(args) -> int:
     run = load_run(args.run)
     if run.config.get("kind", "char") not in ("char", "memory"):
         raise RunError(f"{run.path.name} is a {run.config['kind']} run; gradient flow is measured on character models.")
-    text = args.text
-    if text is None:
-        if run.config.get("kind") == "memory":
-            delay = run.config["memory"]["delay"]
-            text = memory_stream(max(4, (args.max_lag * 2) // (delay + 4) + 2), delay, seed=7)
-        else:
-            text = validation_text(run.config.get("train", {}).get("corpus", "full"), args.max_lag)
-    flow = gradient_flow(run.model, run.vocab, text, args.max_lag, args.positions)
+    text, positions = args.text, args.positions
+    if text is None and run.config.get("kind") == "memory":  # the answers' loss, over sequences long enough
+        text, positions = memory_probe(max(run.config["memory"]["delay"], args.max_lag), args.positions, seed=7)
+    elif text is None:
+        text = validation_text(run.config.get("train", {}).get("corpus", "full"), args.max_lag)
+    flow = gradient_flow(run.model, run.vocab, text, args.max_lag, positions)
     frame = flow.frame()
     frame.to_csv(args.out, index=False, float_format="%.6g")
     lag = min(50, args.max_lag)
@@ -225,7 +223,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gradient-flow", help="gradient norm against the lag, as CSV")
     p.add_argument("--run", required=True)
-    p.add_argument("--text", help="the text (default: a validation passage, or memory-task sequences)")
+    p.add_argument("--text", help="the text (default: a validation passage; for a memory run, sequences, measured "
+                                  "at the answers)")
     p.add_argument("--max-lag", type=int, default=200)
     p.add_argument("--positions", type=int, default=32, help="positions t averaged over")
     p.add_argument("--out", required=True, help="FILE.csv: lag, layer, hidden_norm (and cell_norm)")

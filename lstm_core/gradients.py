@@ -59,9 +59,10 @@ class GradientFlow:
         return float(self.hidden[layer, lag] / self.hidden[layer, 0])
 
 
-def gradient_flow(model: nn.Module, vocab, text: str, max_lag: int = 200, positions: int = 32) -> GradientFlow:
+def gradient_flow(model: nn.Module, vocab, text: str, max_lag: int = 200, positions: int | list[int] = 32) -> GradientFlow:
     """Mean ||dL_t/dh_(t-k)|| (and ||dL_t/dc_(t-k)|| for an LSTM) for k = 0..max_lag, over up to ``positions``
-    positions t spread evenly over ``text`` (which needs at least max_lag + 2 characters)."""
+    positions t spread evenly over ``text`` (which needs at least max_lag + 2 characters), or over the
+    positions listed (each at least max_lag, with a character after it)."""
     if not 1 <= max_lag <= MAX_LAG:
         raise ValueError(f"the largest lag must be between 1 and {MAX_LAG}, got {max_lag}")
     cleaned, _ = vocab.clean(text)
@@ -70,7 +71,13 @@ def gradient_flow(model: nn.Module, vocab, text: str, max_lag: int = 200, positi
     if last < max_lag:
         raise ValueError(f"the text has {len(ids):,} characters; lags up to {max_lag} need at least "
                          f"{max_lag + 2:,}")
-    chosen = np.unique(np.linspace(max_lag, last, max(1, positions)).round().astype(int)).tolist()
+    if isinstance(positions, int):
+        chosen = np.unique(np.linspace(max_lag, last, max(1, positions)).round().astype(int)).tolist()
+    else:
+        chosen = sorted(set(int(t) for t in positions))
+        if not chosen or chosen[0] < max_lag or chosen[-1] > last:
+            raise ValueError(f"positions must lie between {max_lag} (the largest lag) and {last} (the last with a "
+                             "next character)")
     exact = copy.deepcopy(model).double().eval()  # same weights in float64: a vanishing gradient stays
     return _flow(exact, ids, chosen, max_lag)      # measurable (float32 flushes it to 0 below 1e-45)
 
