@@ -129,3 +129,23 @@ def test_bad_architecture_settings_are_refused():
         TrainConfig(variant="no_input_gate")
     with pytest.raises(ValueError, match="param budget must be between"):
         TrainConfig(param_budget=10)
+
+
+def test_the_readings_of_a_trace_follow_its_architecture():
+    """Saturation, the unit finder, the long-form export and the surprisal read a GRU's and an RNN's traces."""
+    from lstm_core import analysis, gates, trace
+    from lstm_core.corpus import Vocab
+
+    text = "HARPAGON.\nAu voleur! au voleur! (Il sort.)\n"
+    vocab = Vocab.from_text(text)
+    for architecture in ("gru", "rnn"):
+        torch.manual_seed(0)
+        tr = trace(CharModel(ModelConfig(len(vocab), hidden_size=6, num_layers=2, architecture=architecture)).eval(),
+                   vocab, text)
+        saturation = analysis.saturation_frame(tr, 1)
+        assert list(saturation["gate"].unique()) == list(gates.sigmoid_gates_of(architecture))  # r, z; none for an RNN
+        ranked = analysis.rank_units(tr, "speaker_name", top=4)
+        assert set(ranked["quantity"]) == {"hidden_state"} and len(ranked) == 4
+        frame = tr.long_frame()
+        assert set(frame["quantity"]) == set(gates.names(architecture)) and len(frame) == len(tr.quantities) * 2 * len(text) * 6
+        assert analysis.next_char_frame(tr).shape[0] == len(text)

@@ -96,3 +96,18 @@ def test_a_tiny_comparison_trains_to_its_end_and_every_number_comes_from_the_mod
     lstm = gradient_flow(loaded["lstm"].model, loaded["lstm"].vocab, text, max_lag, positions)
     assert re.search(rf"LSTM h {lstm.hidden[0, 6]:.1e}, c {lstm.cell[0, 6]:.1e}", line)
     assert np.isfinite(flow.hidden).all()
+
+
+def test_gru_and_rnn_runs_stay_out_of_the_lstm_pages_pickers(store):
+    """/gates, /generate and /cell read an LSTM's gates: until they read the others, they are offered LSTMs only."""
+    from lab_ui.common import run_choices
+
+    made = {}
+    for arch in ("lstm", "gru"):
+        training = lstm_core.CharTraining(lstm_core.preset_config("seed", architecture=arch, hidden_size=8, epochs=0.01,
+                                                                  max_seconds=None, eval_chars=500), store=store)
+        training.run()
+        made[arch] = training.run_dir.name
+    offered = run_choices("char")
+    assert made["lstm"] in offered and made["gru"] not in offered and "pretrained" in offered
+    assert made["gru"] in run_choices("char", ("lstm", "gru", "rnn"))
