@@ -105,7 +105,7 @@ def reference_future(task: str, delay: int) -> Future:
 
 def reference_value(setup: CompareSetup) -> float | None:
     future = reference_future(setup.task, setup.delay if setup.task == "memory" else 0)
-    return future.result() if future.done() else None
+    return future.result() if future.done() and future.exception() is None else None
 
 
 # -- figures ----------------------------------------------------------------------------------
@@ -238,7 +238,7 @@ def _live_body(setup: CompareSetup, polling: bool) -> None:
         snapshot = session_trainer(slot).snapshot(since=1 << 62)
         frame = frames[contender.label] = _frame(slot)
         with column:
-            _model_card(contender, snapshot, frame, setup)
+            _model_card(session_trainer(slot).training, contender, snapshot, frame)
     memory = setup.task == "memory"
     reference = reference_value(setup)
     chance = setup.chance()
@@ -263,17 +263,16 @@ def _live_body(setup: CompareSetup, polling: bool) -> None:
         st.plotly_chart(accuracy_overlay(frames, contenders, 1 / 8), key="compare_accuracy", config=PLAIN)
 
 
-def _model_card(contender: Contender, snapshot, frame: pd.DataFrame, setup: CompareSetup) -> None:
+def _model_card(training, contender: Contender, snapshot, frame: pd.DataFrame) -> None:
     """One model's column: its name in its colour, status, size, progress and latest figures, and sample."""
     st.markdown(f'<span style="color:{contender.colour};font-size:1.15em">■</span> **{contender.label}**',
                 unsafe_allow_html=True)
-    trainer_training = session_trainer(SLOTS[list(setup.contenders).index(contender)]).training
-    model = trainer_training.model.config
-    parameters = sum(p.numel() for p in trainer_training.model.parameters())
+    model = training.model.config
+    parameters = sum(p.numel() for p in training.model.parameters())
     words = {"queued": "waiting for a free core", "running": "training", "finished": "finished",
              "stopped": "stopped", "paused": "paused", "diverged": "diverged", "failed": "failed"}
     st.caption(f"{model.hidden_size} units · {parameters:,} parameters · {words.get(snapshot.status, snapshot.status)}"
-               f" · step {snapshot.step:,} of {trainer_training.total_steps:,}")
+               f" · step {snapshot.step:,} of {training.total_steps:,}")
     if snapshot.status in ("diverged", "failed"):
         st.error(snapshot.message)
     valid = evaluations(frame, "valid_loss", "step")
@@ -313,13 +312,23 @@ def _trace(run_id: str, stamp: float, text: str):
     return trace(run.model, run.vocab, text)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _flow_probe(task: str, delay: int, seed: int, max_lag: int, positions: int):
+    return CompareSetup(task=task, delay=delay, seed=seed).flow_probe(max_lag, positions)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _probe_text(task: str, delay: int, seed: int) -> str:
+    return CompareSetup(task=task, delay=delay, seed=seed).probe_text()
+
+
 def gradient_section(setup: CompareSetup, max_lag: int, positions: int = 16) -> None:
     found = checkpoints(setup)
     if not found:
         st.caption("The gradients appear once the models have saved their first checkpoint.")
         return
     contenders = {c.label: c for c in setup.contenders}
-    text, where, max_lag = setup.flow_probe(max_lag, positions)
+    text, where, max_lag = _flow_probe(setup.task, setup.delay, setup.seed, max_lag, positions)
     with st.spinner("Backpropagating through time…"):
         flows = {label: _flow(run_id, stamp, text, max_lag, where) for label, (run_id, stamp) in found.items()}
     at_what = ("the answer after each cue, back to the symbol" if setup.task == "memory" else "the next character")
@@ -341,7 +350,7 @@ def states_section(setup: CompareSetup, memory_view: bool, top: int) -> None:
         st.caption("The states appear once the models have saved their first checkpoint.")
         return
     contenders = {c.label: c for c in setup.contenders}
-    text = setup.probe_text()
+    text = _probe_text(setup.task, setup.delay, setup.seed)
     traces = {label: _trace(run_id, stamp, text) for label, (run_id, stamp) in found.items()}
     st.caption("How to read this: time runs left to right over the same text for every model (zoom one row and all "
                "follow); each row is a unit, red positive, blue negative, white 0. "
