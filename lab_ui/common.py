@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -26,6 +27,7 @@ PAGES = [  # (script, url path, label)
     ("pages/6_tagger.py", "tagger", "Tagger"),
     ("pages/7_sentiment.py", "sentiment", "Sentiment"),
     ("pages/8_runs.py", "runs", "Runs"),
+    ("pages/9_compare.py", "compare", "Compare"),
 ]
 
 
@@ -79,15 +81,19 @@ def weights_stamp(path: Path) -> float:
     return weights.stat().st_mtime if weights.exists() else 0.0
 
 
-def run_choices(kind: str = "char") -> dict[str, str]:
+def run_choices(kind: str = "char", architectures: tuple[str, ...] = ("lstm",)) -> dict[str, str]:
     """{run id: label} of the saved runs of ``kind`` that have weights, newest first; for character
-    models the shipped pretrained model comes first."""
+    models the shipped pretrained model comes first. Character runs are limited to ``architectures``
+    (LSTMs by default: the pages that open a model's gates read an LSTM's; a page that reads a GRU's or
+    an RNN's too passes ("lstm", "gru", "rnn"))."""
     choices = {PRETRAINED_ID: "Pretrained Molière model (shipped)"} if kind == "char" else {}
     store = run_store()
     runs = store.list()
     for row in runs[runs["kind"] == kind].itertuples():
         if (store.root / row.id / WEIGHTS_FILE).exists():
             if kind == "char":
+                if run_architecture(store.root / row.id) not in architectures:
+                    continue
                 detail = f", valid {row.best_valid_loss:.2f}" if pd.notna(row.best_valid_loss) else ""
             else:
                 detail = f", {row.summary}" if row.summary else ""
@@ -95,15 +101,30 @@ def run_choices(kind: str = "char") -> dict[str, str]:
     return choices
 
 
+_architectures: dict[str, str] = {}  # run folder -> its architecture (it never changes)
+
+
+def run_architecture(path: Path) -> str:
+    """A run's architecture from its config.json ("lstm" for runs saved before there was a choice)."""
+    key = str(path)
+    if key not in _architectures:
+        try:
+            model = json.loads((path / "config.json").read_text(encoding="utf-8")).get("model", {})
+            _architectures[key] = model.get("architecture", "lstm")
+        except (OSError, ValueError, AttributeError):
+            return "lstm"
+    return _architectures[key]
+
+
 def pick_run(kind: str = "char", label: str = "Model", key: str = "selected_run", container=None,
-             follow: str | None = None) -> tuple[str, lstm_core.Run] | None:
+             follow: str | None = None, architectures: tuple[str, ...] = ("lstm",)) -> tuple[str, lstm_core.Run] | None:
     """A picker of the saved runs of ``kind``, kept in the link as ``run``; returns (id, loaded run),
     or None when there is none yet.
 
     The choice follows the user across pages (the link wins when it names a run). ``follow`` is a
     run this session has just started training: it is chosen once, when it first appears.
     """
-    choices = run_choices(kind)
+    choices = run_choices(kind, architectures)
     if not choices:
         return None
     ids = list(choices)
@@ -124,9 +145,10 @@ def pick_run(kind: str = "char", label: str = "Model", key: str = "selected_run"
         st.stop()
 
 
-def selected_run(label: str = "Model") -> tuple[str, lstm_core.Run]:
-    """The sidebar's picker of character models (the shipped one is always there)."""
-    return pick_run("char", label, container=st.sidebar)
+def selected_run(label: str = "Model", architectures: tuple[str, ...] = ("lstm",)) -> tuple[str, lstm_core.Run]:
+    """The sidebar's picker of character models (the shipped one is always there), LSTMs unless
+    ``architectures`` names more."""
+    return pick_run("char", label, container=st.sidebar, architectures=architectures)
 
 
 def query_value(name: str, default=None, cast=str):

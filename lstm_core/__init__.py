@@ -4,22 +4,25 @@ Everything the app shows is computed here; this package never imports Streamlit,
 line (``python -m lstm_core``), the tests and the benchmark use exactly what the pages use.
 
     run = lstm_core.load_run(path)            # .model, .vocab, .config, .metrics
-    tr = lstm_core.trace(run.model, run.vocab, text)
+    tr = lstm_core.trace(run.model, run.vocab, text)       # LSTM, GRU or RNN: tr.quantities names what it holds
     text = lstm_core.sample(run.model, run.vocab, prime, length, temperature=0.8)
 """
 
+from .ablation import UnitAblation, unit_ablation
 from .corpus import Corpus, CorpusError, Vocab, decode_upload, load_corpus
-from .model import CharLSTM, ModelConfig
+from .model import CharLSTM, CharModel, ModelConfig
 from .runs import PRETRAINED_DIR, Run, RunError, RunStore, export_zip, load_run
 from .sampling import SampledChar, next_char_distribution, one_thread, sample, sample_stream, sample_with_interventions
 from .gates import GATES, QUANTITIES, STATES
-from .trace import Intervention, Trace, replay_lstm, trace
-from .training import PRESETS, CharTraining, TrainConfig, TrainingDiverged, preset_config
+from .trace import Intervention, Trace, replay_lstm, replay_recurrent, trace
+from .gradients import GradientFlow, gradient_flow
+from .trainer import TrainingDiverged
+from .training import PRESETS, CharTraining, TrainConfig, preset_config
 
 __all__ = [
-    "Corpus", "CorpusError", "Vocab", "decode_upload", "load_corpus", "CharLSTM", "ModelConfig",
+    "Corpus", "CorpusError", "Vocab", "decode_upload", "load_corpus", "CharLSTM", "CharModel", "ModelConfig",
     "PRETRAINED_DIR", "Run", "RunError", "RunStore", "export_zip", "load_run", "SampledChar",
     "next_char_distribution", "one_thread", "sample", "sample_stream", "sample_with_interventions", "GATES", "QUANTITIES", "STATES", "Intervention",
     "Trace", "replay_lstm", "trace", "PRESETS", "CharTraining", "TrainConfig", "TrainingDiverged",
-    "preset_config",
+    "preset_config", "CharModel", "UnitAblation", "unit_ablation", "GradientFlow", "gradient_flow", "replay_recurrent",
 ]

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .corpus import load_corpus
-from .gates import SIGMOID_GATES
+from .gates import SIGMOID_GATES, sigmoid_gates_of
 from .trace import Trace
 
 VOWELS = set("aeiouyàâäéèêëîïôöùûüÿæœAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŸÆŒ")
@@ -143,7 +143,7 @@ def unit_order(values: np.ndarray, by: str = "index", feature: np.ndarray | None
     return np.argsort(-key, kind="stable")
 
 
-def rank_units(tr: Trace, feature: str, quantities=("cell_state", "hidden_state"), top: int = 10) -> pd.DataFrame:
+def rank_units(tr: Trace, feature: str, quantities=None, top: int = 10) -> pd.DataFrame:
     """The units whose activity follows ``feature`` of the traced text most closely.
 
     One row per (layer, quantity, unit) among the ``top`` strongest, with its correlation.
@@ -151,6 +151,8 @@ def rank_units(tr: Trace, feature: str, quantities=("cell_state", "hidden_state"
     if feature not in FEATURES:
         raise ValueError(f"unknown feature {feature!r}; choose one of {', '.join(FEATURES)}")
     marks = text_features(tr.text)[feature]
+    if quantities is None:  # the states: an LSTM's c and h, a GRU's or an RNN's h
+        quantities = [q for q in ("cell_state", "hidden_state") if q in tr.quantities]
     rows = []
     for quantity in quantities:
         for layer in range(tr[quantity].shape[0]):
@@ -185,11 +187,12 @@ def reference_text(corpus: str = "full", length: int = 3000) -> str:
 def saturation_frame(tr: Trace, layer: int, low: float = 0.1, high: float = 0.9) -> pd.DataFrame:
     """Per unit and gate, the share of steps below ``low`` (left) and above ``high`` (right)."""
     frames = []
-    for gate in SATURATION_GATES:
+    for gate in sigmoid_gates_of(tr.architecture):  # an LSTM's i, f, o; a GRU's r, z; an RNN has none
         left, right = tr.saturation(gate, layer, low, high)
         frames.append(pd.DataFrame({"gate": gate, "unit": np.arange(len(left)),
                                     "left_saturated": left, "right_saturated": right}))
-    return pd.concat(frames, ignore_index=True)
+    columns = ["gate", "unit", "left_saturated", "right_saturated"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def trace_csv(tr: Trace) -> bytes:

@@ -1,6 +1,10 @@
 """Command line: everything the app does, scriptable (``python -m lstm_core --help``).
 
-    python -m lstm_core train --preset seed|seed-exact|default [...] --out DIR [--executor local|ray]
+    python -m lstm_core train --preset seed|seed-exact|default [--arch lstm|gru|rnn] [--param-budget N] [...] --out DIR
+                              [--executor local|ray]
+    python -m lstm_core train-memory --arch lstm|gru|rnn --delay N [--max-seconds S]   # last line: accuracy=0.XXXX
+    python -m lstm_core gradient-flow --run DIR [--text TEXT] --out FILE.csv          # one row per lag (and layer)
+    python -m lstm_core ngram [--corpus full] [--order 6]                              # the n-gram baseline
     python -m lstm_core sample --run DIR --prime TEXT --temperature X --length N
     python -m lstm_core trace --run DIR --text TEXT --out FILE.npz|FILE.csv
     python -m lstm_core pretrain            # rebuilds the shipped model in data/pretrained/moliere
@@ -24,15 +28,20 @@ from .analysis import trace_csv
 from .background import BackgroundTrainer, configure_torch_threads
 from .bench import run_bench
 from .executor import make_executor
-from .corpus import CorpusError
-from .runs import PRETRAINED_DIR, RunError, RunStore, load_run, read_metrics
+from .corpus import CorpusError, load_corpus
+from .runs import PRETRAINED_DIR, RunError, RunStore, default_store_root, load_run, read_metrics
 from .gates import QUANTITIES
+from .gradients import gradient_flow
+from .memory import MemoryConfig, MemoryTraining, memory_probe
+from .model import VARIANTS
+from .ngram import corpus_baseline
 from .sampling import sample
 from .tasks.cli import add_task_commands
 from .trace import trace
 from .trainer import TrainingDiverged
 from .training import PRESETS, CharTraining, preset_config
 
+ARCH_CHOICES = ["lstm", "gru", "rnn"]
 PRETRAIN_PRESET = "bigger"
 PRETRAIN_SECONDS = 300.0
 
@@ -41,13 +50,20 @@ def train_command(args) -> int:
     overrides = {k: v for k, v in {
         "hidden_size": args.hidden, "num_layers": args.layers, "seq_len": args.seq_len,
         "batch_size": args.batch_size, "lr": args.lr, "epochs": args.epochs, "max_seconds": args.max_seconds,
-        "seed": args.seed, "corpus": args.corpus, "device": args.device}.items() if v is not None}
+        "seed": args.seed, "corpus": args.corpus, "device": args.device, "architecture": args.arch,
+        "variant": args.variant, "param_budget": args.param_budget, "forget_bias": args.forget_bias,
+        "update_bias": args.update_bias}.items() if v is not None}
     if args.epochs is not None and args.max_seconds is None:
         overrides["max_seconds"] = None
     config = preset_config(args.preset, **overrides)
     store = RunStore(args.out)
-    training = CharTraining(config, store=store, name=args.name or args.preset)
-    print(f"training {training.corpus.describe()}; run folder {training.run_dir}", flush=True)
+    kind = " ".join(filter(None, [config.architecture.upper() if config.architecture != "lstm" else None,
+                                  config.variant.replace("_", " ") if config.variant != "standard" else None]))
+    training = CharTraining(config, store=store, name=args.name or f"{args.preset}{f' ({kind})' if kind else ''}")
+    model = training.model.config
+    print(f"training {model.architecture.upper()} ({model.variant.replace('_', ' ')}), hidden {model.hidden_size} x "
+          f"{model.num_layers}, {training.describe()['parameters']:,} parameters, on {training.corpus.describe()}; "
+          f"run folder {training.run_dir}", flush=True)
 
     def report(row, metrics):
         print(f"step {row['step']:6d}  {row['seconds']:7.1f}s  train {row['train_loss']:.3f}  "
@@ -83,6 +99,67 @@ def run_in_executor(training, kind: str, on_eval) -> tuple[str, str]:
         executor.shutdown()
     snapshot = trainer.snapshot(since=1 << 62)
     return snapshot.status, snapshot.message
+
+
+def train_memory_command(args) -> int:
+    """Train on the memory task and print the recall accuracy on the validation sequences last."""
+    settings = {k: v for k, v in {
+        "architecture": args.arch, "delay": args.delay, "variant": args.variant, "max_seconds": args.max_seconds,
+        "epochs": args.epochs, "seed": args.seed, "forget_bias": args.forget_bias, "update_bias": args.update_bias,
+        "chrono": args.chrono, "lr": args.lr}.items() if v is not None}
+    if args.epochs is not None and args.max_seconds is None:
+        settings["max_seconds"] = None
+    if args.hidden is not None:
+        settings.update(hidden_size=args.hidden, param_budget=None)
+    elif args.param_budget is not None:
+        settings["param_budget"] = args.param_budget
+    training = MemoryTraining(MemoryConfig(**settings), store=RunStore(args.out or default_store_root()))
+    model = training.model.config
+    print(f"memory task: recall 1 of 8 symbols after {args.delay} distractors; {model.architecture.upper()} "
+          f"({model.variant.replace('_', ' ')}), hidden {model.hidden_size}, "
+          f"{training.describe()['parameters']:,} parameters; run folder {training.run_dir}", flush=True)
+
+    def report(row, metrics):
+        print(f"step {row['step']:6d}  {row['seconds']:6.1f}s  train {row['train_loss']:.3f}  "
+              f"valid {metrics['valid_loss']:.3f}  recall {metrics['valid_accuracy']:.3f}", flush=True)
+
+    training.run(on_eval=report)
+    print(f"trained {training.train_seconds:.1f}s, {training.step_count} steps; run saved in {training.run_dir}")
+    print(f"accuracy={training.final_accuracy:.4f}")
+    return 0
+
+
+def gradient_flow_command(args) -> int:
+    """Write the mean gradient norm against the lag for a run (on a validation passage unless --text)."""
+    run = load_run(args.run)
+    if run.config.get("kind", "char") not in ("char", "memory"):
+        raise RunError(f"{run.path.name} is a {run.config['kind']} run; gradient flow is measured on character models.")
+    text, positions = args.text, args.positions
+    if text is None and run.config.get("kind") == "memory":  # the answers' loss, over sequences long enough
+        text, positions = memory_probe(max(run.config["memory"]["delay"], args.max_lag), args.positions, seed=7)
+    elif text is None:
+        text = validation_text(run.config.get("train", {}).get("corpus", "full"), args.max_lag)
+    flow = gradient_flow(run.model, run.vocab, text, args.max_lag, positions)
+    frame = flow.frame()
+    frame.to_csv(args.out, index=False, float_format="%.6g")
+    lag = min(50, args.max_lag)
+    print(f"{run.model.architecture.upper()}: mean gradient norm over {len(flow.positions)} positions, lags 0..{args.max_lag}, "
+          f"{flow.hidden.shape[0]} layer(s); at lag {lag} the first layer's is {flow.ratio_at(lag):.3g} of lag 0's")
+    print(f"wrote {len(frame):,} rows to {args.out}")
+    return 0
+
+
+def validation_text(corpus: str, max_lag: int) -> str:
+    """A stretch of a bundled corpus's validation split long enough for lags up to ``max_lag``."""
+    from_corpus = load_corpus(corpus if corpus in ("full", "seed") else "full").valid_text
+    return from_corpus[:max(2_000, 4 * max_lag)]
+
+
+def ngram_command(args) -> int:
+    loss = corpus_baseline(args.corpus, args.order)
+    print(f"order-{args.order} Witten-Bell n-gram on the {args.corpus} split: validation loss {loss:.4f} nats/char "
+          f"({loss / np.log(2):.4f} bits/char)")
+    return 0
 
 
 def sample_command(args) -> int:
@@ -146,12 +223,47 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int)
     p.add_argument("--corpus", help="full, seed, or the path of a UTF-8 text file")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"])
+    p.add_argument("--arch", choices=ARCH_CHOICES, help="lstm (default), gru or rnn (a plain tanh RNN)")
+    p.add_argument("--variant", choices=sorted(VARIANTS), help="an ablated LSTM (Greff et al. 2017)")
+    p.add_argument("--param-budget", type=int, help="choose the hidden size to reach about this many parameters")
+    p.add_argument("--forget-bias", type=float, help="the LSTM's initial forget-gate bias")
+    p.add_argument("--update-bias", type=float, help="the GRU's initial update-gate bias")
     p.add_argument("--name")
     p.add_argument("--out", required=True, help="run store folder")
     p.add_argument("--executor", choices=["local", "ray"],
                    help="train in a local worker process or as a Ray actor (LSTM_LAB_RAY_ADDRESS names a cluster; "
                         "without it a local Ray instance starts); default: in this process")
     p.set_defaults(func=train_command)
+
+    p = sub.add_parser("train-memory", help="recall a character after a delay; prints accuracy=0.XXXX last")
+    p.add_argument("--arch", choices=ARCH_CHOICES, required=True)
+    p.add_argument("--delay", type=int, required=True, help="distractor characters between the symbol and the cue")
+    p.add_argument("--variant", choices=sorted(VARIANTS))
+    p.add_argument("--max-seconds", type=float, help="training time (default 60)")
+    p.add_argument("--epochs", type=float, help="epochs of 100 batches (instead of, or with, a time budget)")
+    p.add_argument("--hidden", type=int, help="hidden size (default: chosen for about 20,000 parameters)")
+    p.add_argument("--param-budget", type=int)
+    p.add_argument("--forget-bias", type=float, help="the LSTM's initial forget-gate bias (default 5)")
+    p.add_argument("--update-bias", type=float, help="the GRU's initial update-gate bias (default 5)")
+    p.add_argument("--chrono", type=int, help="chrono initialisation for delays up to this many steps")
+    p.add_argument("--lr", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--out", help="run store folder (default: the app's)")
+    p.set_defaults(func=train_memory_command)
+
+    p = sub.add_parser("gradient-flow", help="gradient norm against the lag, as CSV")
+    p.add_argument("--run", required=True)
+    p.add_argument("--text", help="the text (default: a validation passage; for a memory run, sequences, measured "
+                                  "at the answers)")
+    p.add_argument("--max-lag", type=int, default=200)
+    p.add_argument("--positions", type=int, default=32, help="positions t averaged over")
+    p.add_argument("--out", required=True, help="FILE.csv: lag, layer, hidden_norm (and cell_norm)")
+    p.set_defaults(func=gradient_flow_command)
+
+    p = sub.add_parser("ngram", help="the n-gram baseline's validation loss on a bundled corpus")
+    p.add_argument("--corpus", choices=["full", "seed"], default="full")
+    p.add_argument("--order", type=int, default=6)
+    p.set_defaults(func=ngram_command)
 
     p = sub.add_parser("sample", help="generate text from a run")
     p.add_argument("--run", required=True)

@@ -43,7 +43,7 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as safetensors_bytes
 
 from .corpus import Vocab
-from .model import CharLSTM, ModelConfig
+from .model import CharModel, ModelConfig
 from .tasks.classifier import ClassifierConfig, LSTMClassifier
 from .tasks.tagger import LSTMTagger, TaggerConfig
 
@@ -173,7 +173,8 @@ def read_config(path: Path) -> dict:
 
 
 MODEL_BUILDERS = {  # a run's kind -> its model, built from the settings saved in config.json
-    "char": lambda settings: CharLSTM(ModelConfig(**settings)),
+    "char": lambda settings: CharModel(ModelConfig(**settings)),  # no "architecture" (older runs): an LSTM
+    "memory": lambda settings: CharModel(ModelConfig(**settings)),
     "tagger": lambda settings: LSTMTagger(TaggerConfig(**settings)),
     "classifier": lambda settings: LSTMClassifier(ClassifierConfig(**settings)),
 }

@@ -21,11 +21,11 @@ import torch
 import torch.nn as nn
 
 from .corpus import Corpus, load_corpus
-from .model import MODEL_LIMITS, CharLSTM, ModelConfig
+from .model import MODEL_LIMITS, CharModel, ModelConfig, detach_state, model_config_from
 from .analysis import speaker_prime
 from .runs import RunError, RunStore
 from .sampling import sample
-from .trainer import LOG2E, TRAINING_LIMITS, Training, TrainingDiverged, check_settings, make_optimizer
+from .trainer import LOG2E, TRAINING_LIMITS, Training, check_settings, make_optimizer
 
 
 LIMITS = {  # every bounded setting of a character training: checked by TrainConfig, offered by the Train page
@@ -33,6 +33,7 @@ LIMITS = {  # every bounded setting of a character training: checked by TrainCon
     **TRAINING_LIMITS,
     "seq_len": (2, 2000),
     "eval_chars": (100, 10_000_000),
+    "param_budget": (100, 50_000_000),
 }
 
 
@@ -62,6 +63,11 @@ class TrainConfig:
     preview_every_seconds: float = 5.0
     preview_temperature: float = 0.8
     device: str = "cpu"
+    architecture: str = "lstm"  # "lstm", "gru" or "rnn"
+    variant: str = "standard"  # an ablated LSTM: "no_forget_gate", "coupled_gates", "no_output_gate"
+    update_bias: float | None = None  # a GRU's initial update-gate bias (None: PyTorch's initialisation)
+    chrono: int | None = None  # chrono initialisation for delays up to this many steps (LSTM, GRU)
+    param_budget: int | None = None  # when set, the hidden size is chosen to reach about this many parameters
 
     def __post_init__(self):
         check_settings(self, LIMITS)
@@ -70,8 +76,8 @@ class TrainConfig:
         self.model_config(vocab_size=1)  # the model settings are checked here too, before any data is read
 
     def model_config(self, vocab_size: int) -> ModelConfig:
-        return ModelConfig(vocab_size, self.hidden_size, self.num_layers, self.embedding_dim,
-                           self.dropout, self.forget_bias)
+        """The model's settings; with a parameter budget, its hidden size is the one that reaches it."""
+        return model_config_from(self, vocab_size)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -121,6 +127,13 @@ PRESETS = {p.name: p for p in [
            "characters, so the model cannot learn long words or line structure well.",
            dict(seq_len=5, batch_size=160, max_seconds=30.0)),
 ]}
+
+
+def model_name(corpus: str, model: ModelConfig) -> str:
+    """A run's default name: "full LSTM h192x1", "full GRU h220x1", "full LSTM (coupled gates) h200x1"."""
+    arch = model.architecture.upper() if model.architecture != "rnn" else "RNN"
+    variant = f" ({model.variant.replace('_', ' ')})" if model.variant != "standard" else ""
+    return f"{corpus} {arch}{variant} h{model.hidden_size}x{model.num_layers}"
 
 
 def preset_config(name: str, **overrides) -> TrainConfig:
@@ -192,7 +205,7 @@ class CharTraining(Training):
         self.rng = np.random.default_rng(config.seed)
         self.device = torch.device(config.device if config.device != "auto" else
                                    ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model = CharLSTM(config.model_config(len(self.vocab))).to(self.device)
+        self.model = CharModel(config.model_config(len(self.vocab))).to(self.device)
         self.optimizer = make_optimizer(self.model, "adamw", config.lr, config.weight_decay)
         self.train_ids = self.corpus.ids("train")  # (characters,), shared by every training of this corpus
         self.valid_ids = self.corpus.ids("valid")
@@ -207,7 +220,7 @@ class CharTraining(Training):
         self._position: tuple[int, int] | None = None  # (offset, next chunk) in this epoch's streams
         self._streams = None  # this epoch's (inputs, targets, chunks), rebuilt from the position when missing
         self._state = None
-        self.start_bookkeeping(store, name or f"{config.corpus} h{config.hidden_size}x{config.num_layers}")
+        self.start_bookkeeping(store, name or model_name(config.corpus, self.model.config))
 
     @classmethod
     def from_saved(cls, config: dict) -> "CharTraining":
@@ -251,7 +264,7 @@ class CharTraining(Training):
         x, y = self._next_batch()
         x, y = x.to(self.device), y.to(self.device)
         logits, state = self.model(x, self._state)
-        self._state = tuple(s.detach() for s in state)  # carry the state, stop the gradient here
+        self._state = detach_state(state)  # carry the state, stop the gradient here
         return nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten()), x.numel()
 
     def row_extras(self, loss_value: float) -> dict:

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from lab_ui import page_setup, query_number, query_value, run_store, set_query
+from lab_ui import page_setup, query_value, run_store, set_query
 from lab_ui.task_views import (budget_overrides, evaluation_view, live_training_then_run, preset_picker,
                                probability_grid, word_gates)
 from lstm_core.tasks import split_words, tag_words, tagger_vocabs

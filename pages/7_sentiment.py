@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from lab_ui import page_setup, query_number, query_value, run_store, set_query
+from lab_ui import page_setup, query_value, run_store, set_query
 from lab_ui.gate_views import line_over_tokens
 from lab_ui.sharing import use_upload
 from lab_ui.task_views import (budget_overrides, evaluation_view, live_training_then_run, preset_picker,

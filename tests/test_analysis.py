@@ -12,7 +12,8 @@ from lstm_core import analysis
 from lstm_core.corpus import Vocab
 from lstm_core.model import CharLSTM, ModelConfig
 from lstm_core.sampling import sample, sample_with_interventions, shifted_interventions
-from lstm_core.trace import QUANTITIES, Intervention, trace
+from lstm_core.gates import QUANTITIES
+from lstm_core.trace import Intervention, trace
 
 SCENE = "HARPAGON.\n\nAu voleur! «Ah» (Il sort.)\nLA FLÈCHE, sortant.\n\nOui."
 VOCAB = Vocab.from_text(SCENE + "xyz")

@@ -99,6 +99,14 @@ def test_unknown_run_folder_exits_2_from_the_shell():
     (("train", "--corpus", "{tmp}/empty.txt", "--hidden", 16, "--out", "{tmp}"), "error: The file is empty."),
     (("train", "--corpus", "{tmp}/missing.txt", "--out", "{tmp}"), "error: No corpus named"),
     (("train", "--corpus", "seed", "--lr", 50, "--out", "{tmp}"), "error: learning rate must be between"),
+    (("train", "--corpus", "seed", "--arch", "gru", "--param-budget", 10, "--out", "{tmp}"),
+     "error: param budget must be between 100 and"),
+    (("train-memory", "--arch", "lstm", "--delay", 0, "--out", "{tmp}"), "error: delay must be between 1 and 1000"),
+    (("train-memory", "--arch", "rnn", "--delay", 10, "--chrono", 20, "--out", "{tmp}"),
+     "error: chrono initialisation sets gate biases; a plain RNN has no gates"),
+    (("gradient-flow", "--run", "no/such/run", "--out", "{tmp}/g.csv"), "error: No run folder"),
+    (("gradient-flow", "--run", "data/pretrained/moliere", "--text", "Trop court.", "--out", "{tmp}/g.csv"),
+     "error: the text has 11 characters; lags up to 200 need at least 202"),
 ])
 def test_bad_input_returns_2_with_a_clear_message(args, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(REPO_ROOT)
@@ -108,6 +116,41 @@ def test_bad_input_returns_2_with_a_clear_message(args, message, tmp_path, capsy
     out, err = capsys.readouterr()
     assert message in err and err.startswith("error: ") and out == ""
     assert not [p for p in tmp_path.iterdir() if p.is_dir()]  # no run folder was left behind
+
+
+def test_train_memory_and_gradient_flow_from_the_shell(tmp_path):
+    """A plain RNN and an LSTM on the memory task, a few batches each, then their gradient flow as CSV."""
+    flows = {}
+    for arch in ("rnn", "lstm"):
+        done = lstm_core_cli("train-memory", "--arch", arch, "--delay", 30, "--epochs", 0.05, "--seed", 2,
+                             "--out", tmp_path, timeout=180)
+        assert done.returncode == 0, done.stderr
+        last = done.stdout.strip().splitlines()[-1]
+        assert re.fullmatch(r"accuracy=0\.\d{4}", last), done.stdout
+        assert "recall 1 of 8 symbols after 30 distractors" in done.stdout
+        run_dir = Path(re.search(r"run saved in (.+)", done.stdout).group(1).strip())
+        run = load_run(run_dir)
+        assert run.config["kind"] == "memory" and run.model.architecture == arch
+        assert abs(run.config["parameters"] - 20_000) < 500  # matched parameter counts by default
+        out = tmp_path / f"{arch}.csv"
+        done = lstm_core_cli("gradient-flow", "--run", run_dir, "--max-lag", 40, "--positions", 4, "--out", out,
+                             timeout=180)
+        assert done.returncode == 0, done.stderr
+        flows[arch] = pd.read_csv(out)
+        assert list(flows[arch]["lag"]) == list(range(41)) and (flows[arch]["layer"] == 0).all()
+    assert "cell_norm" in flows["lstm"] and "cell_norm" not in flows["rnn"]
+    assert (flows["rnn"]["hidden_norm"] > 0).all()
+
+
+def test_train_with_an_architecture_and_a_budget(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "configure_torch_threads", lambda: None)
+    assert cli.main(["train", "--corpus", "seed", "--arch", "rnn", "--param-budget", "8000", "--epochs", "0.01",
+                     "--seq-len", "20", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("training RNN (standard), hidden ")
+    run = load_run(RunStore(tmp_path).path(RunStore(tmp_path).list().iloc[0]["id"]))
+    assert run.model.architecture == "rnn" and run.name == "default (RNN)"
+    assert abs(run.config["parameters"] - 8_000) < 200
 
 
 def test_malformed_argument_exits_2(capsys):
@@ -145,7 +188,7 @@ def test_train_through_the_local_executor_prints_the_same_lines(trained_run, tmp
     _, here = trained_run
     # the same kinds of lines (how many evaluations fit in 0.2 epochs depends on the speed)
     shape = lambda text: {" ".join(re.sub(r"[\d.,]+", "N", line).split()) for line in text.splitlines()  # noqa: E731
-                          if not line.startswith(("running on", "run saved", "training seed"))}
+                          if not line.startswith(("running on", "run saved", "training "))}
     final_line, evaluation = "final train_loss=N valid_loss=N seconds=N", "step N Ns train N valid N N chars/s"
     assert final_line in shape(out) and final_line in shape(here.stdout)
     assert shape(out) | shape(here.stdout) <= {final_line, evaluation}

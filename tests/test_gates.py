@@ -48,3 +48,31 @@ def test_intervention_checks_and_colour_range_agree():
 def test_unknown_quantity_is_named():
     with pytest.raises(ValueError, match="choose one of"):
         gates.quantity("reset_gat")
+
+
+def test_each_architecture_has_its_table_in_pytorchs_row_order():
+    assert gates.names("lstm") == gates.QUANTITIES
+    assert gates.names("gru") == ("reset_gate", "update_gate", "new_gate", "hidden_state")
+    assert gates.gates_of("gru") == ("reset_gate", "update_gate", "new_gate")  # r | z | n, as in weight_ih_l{k}
+    assert gates.names("rnn") == ("hidden_state",) and gates.gates_of("rnn") == ()
+    assert gates.sigmoid_gates_of("gru") == ("reset_gate", "update_gate")
+    assert [gates.SYMBOLS[g] for g in gates.gates_of("gru")] == ["r", "z", "n"]
+    assert gates.quantity("hidden_state", "gru").meaning != gates.quantity("hidden_state", "lstm").meaning
+    with pytest.raises(ValueError, match="choose one of lstm, gru, rnn"):
+        gates.names("transformer")
+    with pytest.raises(ValueError, match="choose one of hidden_state"):
+        gates.quantity("forget_gate", "rnn")
+
+
+def test_bounds_hold_for_what_a_gru_and_an_rnn_compute():
+    from lstm_core.trace import replay_recurrent
+
+    torch.manual_seed(1)
+    for module in (torch.nn.GRU(3, 5, num_layers=2), torch.nn.RNN(3, 5, num_layers=2)):
+        with torch.no_grad():
+            for p in module.parameters():
+                p.mul_(8)
+        traced = replay_recurrent(module, np.random.default_rng(1).normal(size=(40, 3)) * 5)
+        for name in gates.names("gru" if isinstance(module, torch.nn.GRU) else "rnn"):
+            low, high = gates.quantity(name).bounds
+            assert traced[name].min() >= low and traced[name].max() <= high, name

@@ -4,7 +4,6 @@ import pytest
 import torch
 
 from lstm_core import CharLSTM, ModelConfig
-from lstm_core.model import set_forget_bias
 
 
 def test_defaults_follow_the_seed_notebook():
@@ -63,11 +62,11 @@ def test_dropout_only_between_layers_and_only_in_training():
         assert torch.equal(model(ids)[0], model(ids)[0])
 
 
-def test_set_forget_bias_touches_only_the_forget_gate():
+def test_forget_bias_touches_only_the_forget_gate():
     torch.manual_seed(0)
-    model = CharLSTM(ModelConfig(20, hidden_size=6, num_layers=2))
-    before = {k: v.clone() for k, v in model.lstm.named_parameters()}
-    set_forget_bias(model.lstm, 2.0)
+    before = {k: v.clone() for k, v in CharLSTM(ModelConfig(20, hidden_size=6, num_layers=2)).lstm.named_parameters()}
+    torch.manual_seed(0)  # the same draws, then the forget-gate bias set to 2
+    model = CharLSTM(ModelConfig(20, hidden_size=6, num_layers=2, forget_bias=2.0))
     for layer in range(2):
         for name in (f"bias_ih_l{layer}", f"bias_hh_l{layer}"):
             bias, old = getattr(model.lstm, name), before[name]

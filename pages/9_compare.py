@@ -1,0 +1,94 @@
+"""Compare: why gates exist. A plain RNN, a GRU and an LSTM (or ablated LSTMs) trained side by side.
+
+The settings live in the link (``?comparison=architectures&task=memory&delay=100``); ``autostart=1``
+starts the comparison once, on arrival.
+"""
+
+import streamlit as st
+
+from lab_ui import compare_views as views
+from lab_ui import page_setup, query_index, query_number, query_value, run_store, set_query
+from lstm_core.compare import COMPARISONS, TASK_DEFAULTS, TASKS, CompareSetup
+from lstm_core.model import MODEL_LIMITS
+
+page_setup("Compare")
+st.title("Why gates exist")
+st.markdown("A plain recurrent network rewrites its whole state at every step; an LSTM or a GRU can *keep* a value "
+            "by holding a gate open. Train them side by side on the same data with the same number of parameters, "
+            "and see what that buys: lower loss, memory across long delays, and gradients that still reach far back.")
+
+names = list(COMPARISONS)
+c1, c2, c3 = st.columns([2, 2, 1])
+comparison = c1.selectbox("Comparison", names, format_func=lambda n: COMPARISONS[n].title,
+                          index=query_index("comparison", names, "architectures"))
+task = c2.selectbox("Task", list(TASKS), format_func=TASKS.get, index=query_index("task", TASKS, "memory"),
+                    on_change=lambda: set_query(budget=None, steps=None, fbias=None, ubias=None))
+seed = c3.number_input("Seed", 0, 10_000, query_number("seed", 0, 0, 10_000))
+st.caption(COMPARISONS[comparison].commentary)
+defaults = TASK_DEFAULTS[task]
+BUDGETS, STEPS = [5_000, 10_000, 20_000, 50_000, 100_000, 200_000], [100, 200, 400, 800, 1_500, 3_000, 6_000]
+
+
+def choice(name: str, options: list, default):
+    """The link's choice among numeric ``options`` (the task's default when absent or not one of them)."""
+    return options[query_index(name, [str(o) for o in options], str(default))]
+
+
+c1, c2, c3 = st.columns(3)  # each task keeps its own values (key=...:task): a new task brings its defaults
+delay = c1.slider("Delay (distractors to bridge)", 5, 200, query_number("delay", 100, 5, 200), 5,
+                  disabled=task != "memory", help="Memory task only: characters between the symbol and the cue.")
+budget = c2.select_slider("Parameters per model", BUDGETS, choice("budget", BUDGETS, defaults["param_budget"]),
+                          key=f"compare_budget:{task}")
+steps = c3.select_slider("Training steps per model", STEPS, choice("steps", STEPS, defaults["steps"]),
+                         key=f"compare_steps:{task}")
+c1, c2 = st.columns(2)
+forget_bias = c1.slider("LSTM forget-gate bias at the start", *MODEL_LIMITS["forget_bias"],
+                        query_number("fbias", defaults["forget_bias"], *MODEL_LIMITS["forget_bias"], float), 0.5,
+                        key=f"compare_fbias:{task}",
+                        help="σ(bias) is how much of its cell an LSTM keeps per step before it learns: σ(1) = 0.73 "
+                             "keeps 0.73¹⁰⁰ ≈ 10⁻¹⁴ after 100 steps, σ(5) = 0.993 keeps about half.")
+update_bias = c2.slider("GRU update-gate bias at the start", *MODEL_LIMITS["update_bias"],
+                        query_number("ubias", defaults["update_bias"], *MODEL_LIMITS["update_bias"], float), 0.5,
+                        key=f"compare_ubias:{task}",
+                        help="The GRU keeps z of its old state per step: the same role as the forget gate.")
+set_query(comparison=comparison, task=task, seed=seed, delay=delay, budget=budget, steps=steps,
+          fbias=f"{forget_bias:g}", ubias=f"{update_bias:g}")
+setup = CompareSetup(comparison, task, delay, budget, steps, forget_bias, update_bias, seed)
+
+
+def start() -> None:
+    error = views.start_comparison(setup, run_store())
+    if error:
+        st.session_state["compare_error"] = error
+
+
+left, right = st.columns(2)
+left.button(f"Train {' vs '.join(c.label for c in setup.contenders)}", type="primary", on_click=start,
+            disabled=views.running(), width="stretch")
+right.button("Stop and save", on_click=views.stop_comparison, disabled=not views.running(), width="stretch")
+if query_value("autostart") == "1":
+    set_query(autostart=None)  # once: a rerun does not start it again
+    if not views.running():
+        start()
+if "compare_error" in st.session_state:
+    st.error(f"Cannot start: {st.session_state.pop('compare_error')}")
+
+views.live_comparison()
+started = views.started_setup()
+if started is not None and not views.running():
+    st.header("Gradients through time")
+    if started.task == "memory":
+        max_lag = started.delay + 1
+        st.caption(f"Measured on the memory task's loss at the answer, back to the symbol {max_lag} steps earlier.")
+    else:
+        max_lag = st.select_slider("Largest lag", [50, 100, 200, 400], choice("lag", [50, 100, 200, 400], 200))
+        set_query(lag=max_lag)
+    views.gradient_section(started, max_lag)
+    st.header("States on the same text")
+    memory_view = st.radio("Show", ["memory", "hidden"], horizontal=True, index=query_index("show", ["memory", "hidden"], "memory"),
+                           format_func={"memory": "what carries memory (LSTM: c, others: h)",
+                                        "hidden": "the hidden state h of every model"}.get) == "memory"
+    set_query(show="memory" if memory_view else "hidden")
+    views.states_section(started, memory_view, top=16)
+elif started is not None:
+    st.caption("The gradients through time and the states appear here when the trainings end (or are stopped).")

@@ -1,0 +1,113 @@
+"""The Compare page: its settings in the link, each comparison's commentary, and a tiny comparison trained
+to its end, whose every figure comes from the saved models.
+
+AppTest cannot tick ``run_every`` fragments, so the test sleeps and reruns the page instead.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+import time
+import warnings
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import lstm_core
+from lstm_core.background import BackgroundTrainer
+from lstm_core.compare import COMPARISONS, CompareSetup
+from lstm_core.gradients import gradient_flow
+
+PAGE = "../pages/9_compare.py"
+
+
+@pytest.fixture(autouse=True)
+def store(isolated_run_store):
+    yield lstm_core.RunStore(isolated_run_store)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        leftovers = [o for o in gc.get_objects() if isinstance(o, BackgroundTrainer)]
+    for trainer in leftovers:
+        trainer.stop(wait=True)  # free the server-wide training slots for the next test
+    AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()
+
+
+def open_page(**query) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_defaults_go_into_the_link_and_each_comparison_says_what_was_found():
+    at = open_page()
+    assert at.query_params["comparison"] == "architectures" and at.query_params["task"] == "memory"
+    assert at.query_params["delay"] == "100" and at.query_params["budget"] == "20000"
+    assert at.button[0].label == "Train LSTM vs GRU vs plain RNN"
+    assert any(COMPARISONS["architectures"].commentary == c.value for c in at.caption)
+    at.selectbox[0].set_value("no_forget_gate").run()
+    assert at.button[0].label == "Train LSTM vs LSTM, no forget gate (f = 1)"
+    assert any("Greff et al. (2017) found the forget gate the most critical" in c.value for c in at.caption)
+    assert at.query_params["comparison"] == "no_forget_gate"
+
+
+def test_a_text_task_brings_its_own_defaults_and_bad_links_fall_back():
+    at = open_page(task="full")
+    assert at.query_params["budget"] == "100000" and at.query_params["fbias"] == "1"
+    assert at.slider[0].disabled  # the delay is the memory task's
+    at = open_page(task="bogus", steps="999", comparison="nope", fbias="80")
+    assert at.query_params["task"] == "memory" and at.query_params["steps"] == "800"
+    assert at.query_params["comparison"] == "architectures" and at.query_params["fbias"] == "10"
+
+
+def test_a_tiny_comparison_trains_to_its_end_and_every_number_comes_from_the_models(store):
+    at = open_page(task="memory", delay="5", steps="100", budget="5000", seed="3")
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        at.run()
+        cards = [c.value for c in at.caption if " parameters · " in c.value]
+        if len(cards) == 3 and all("finished" in c for c in cards):
+            break
+    assert len(cards) == 3 and all("finished · step 100 of 100" in c for c in cards), cards
+    assert [h.value for h in at.header] == ["Gradients through time", "States on the same text"]
+    assert len(at.get("plotly_chart")) == 4  # losses, recall, gradients, states
+    runs = store.list()
+    assert len(runs) == 3 and set(runs["kind"]) == {"memory"}
+    loaded = {lstm_core.load_run(store.path(i)).model.architecture: lstm_core.load_run(store.path(i)) for i in runs["id"]}
+    counts = {arch: run.config["parameters"] for arch, run in loaded.items()}
+    for card, arch in zip(cards, ("lstm", "gru", "rnn")):
+        assert f"{counts[arch]:,} parameters" in card  # matched budgets, as the models have them
+    assert max(counts.values()) / min(counts.values()) < 1.05
+    recalls = {m.value for m in at.metric if m.label == "recall"}
+    for run in loaded.values():
+        assert f"{run.metrics['valid_accuracy'].dropna().iloc[-1]:.1%}" in recalls
+    line = next(c.value for c in at.caption if c.value.startswith("Mean gradient norm at lag 6"))
+    setup = CompareSetup(task="memory", delay=5, seed=3)
+    text, positions, max_lag = setup.flow_probe(200)
+    flow = gradient_flow(loaded["rnn"].model, loaded["rnn"].vocab, text, max_lag, positions)
+    assert f"plain RNN h {flow.hidden[0, 6]:.1e}" in line
+    lstm = gradient_flow(loaded["lstm"].model, loaded["lstm"].vocab, text, max_lag, positions)
+    assert re.search(rf"LSTM h {lstm.hidden[0, 6]:.1e}, c {lstm.cell[0, 6]:.1e}", line)
+    assert np.isfinite(flow.hidden).all()
+
+
+def test_gru_and_rnn_runs_stay_out_of_the_lstm_pages_pickers(store):
+    """/gates, /generate and /cell read an LSTM's gates: until they read the others, they are offered LSTMs only."""
+    from lab_ui.common import run_choices
+
+    made = {}
+    for arch in ("lstm", "gru"):
+        training = lstm_core.CharTraining(lstm_core.preset_config("seed", architecture=arch, hidden_size=8, epochs=0.01,
+                                                                  max_seconds=None, eval_chars=500), store=store)
+        training.run()
+        made[arch] = training.run_dir.name
+    offered = run_choices("char")
+    assert made["lstm"] in offered and made["gru"] not in offered and "pretrained" in offered
+    assert made["gru"] in run_choices("char", ("lstm", "gru", "rnn"))
