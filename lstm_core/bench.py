@@ -11,9 +11,13 @@ like on whatever machine runs it:
 5. an exact gate trace of 1,000 characters through a 2-layer, 256-unit model (target < 50 ms);
 6. sampling speed in characters per second;
 7. page-ready time of ``/gates`` with 500 characters on a 2-layer, 256-unit model, in Chromium
-   against a warm server (target < 3 s; skipped with a note where Chromium is missing).
+   against a warm server (target < 3 s; skipped with a note where Chromium is missing);
+8. interaction latency in Chromium (``scripts/interaction_latency.py``): every control's median and
+   maximum time from its change to the last change on screen, beside a minimal Streamlit page's
+   floor timed in the same run (target: median at most 0.3 s and at most twice the floor), and the
+   pages' first loads. ``--quick`` times a few controls, 3 times each.
 
-``--quick`` shortens every budget (x0.2) and times the page once, so the whole bench takes under a minute. Validation losses are
+``--quick`` shortens every budget (x0.2) and times the page once, so the whole bench takes a few minutes. Validation losses are
 measured on the whole validation split (168,729 characters) with :func:`~lstm_core.training.evaluate_loss`.
 """
 
@@ -136,7 +140,31 @@ def run_bench(quick: bool = False) -> int:
         print(f"/gates page ready, 500 characters, 2 x 256 units: {ready['page_ready_seconds']:.2f} s (all 500 steps "
               f"{ready['every_step_seconds']:.2f} s, home page {ready['home_page_seconds']:.2f} s); "
               f"target < 3 s: {verdict(ready['page_ready_seconds'] < 3.0)}")
+
+    # 8. every control's latency in a real browser, beside a minimal Streamlit page
+    try:
+        latency = run_script("interaction_latency.py", *(["--quick"] if quick else []))
+    except Exception as err:  # noqa: BLE001 - the browser part is optional where Chromium is missing
+        print(f"interaction latency: not measured ({type(err).__name__}: {err})")
+    else:
+        print_latency(latency)
     return 0
+
+
+def print_latency(result: dict) -> None:
+    """The interaction-latency rows: median and max seconds, the floor beside them, and the verdict."""
+    print(f"interaction latency in Chromium (median and max of {result['repeats']}; floor: a minimal Streamlit "
+          f"page, {result['floor_seconds']:.3f} s a slider change and {result['floor_load_seconds']:.3f} s a load "
+          f"in this run); target: median <= {result['target_seconds']:g} s and <= {result['floor_ratio']:g}x floor")
+    for row in result["rows"]:
+        if row["page"] == "floor":
+            continue
+        if row["median"] is None:
+            print(f"  {row['page']:<24} {row['control']:<30} not measured: {row['error'] or 'no data'}")
+            continue
+        ratio = "" if row["ratio"] is None else f" ({row['ratio']:.1f}x floor)"
+        print(f"  {row['page']:<24} {row['control']:<30} {row['median']:.3f} s, max {row['max']:.2f} s{ratio}: "
+              f"{row['verdict']}")
 
 
 def gates_page_ready(repeats: int = 3) -> dict:

@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import signal
 import statistics
 import subprocess
@@ -49,10 +48,9 @@ from playwright.sync_api import sync_playwright
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
+from scripts.browser import launch  # noqa: E402
 
 FLOOR_SCRIPT = "scripts/latency_floor_app.py"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 TARGET_SECONDS, FLOOR_RATIO = 0.3, 2.0
 LOAD_TARGETS = {"/gates": 1.5}  # every other page: 1 s
 QUIET_MS = 400  # the page must stay unchanged this long after the script has finished
@@ -185,13 +183,6 @@ WIDGETS = {"slider": "stSlider", "number": "stNumberInput", "select": "stSelectb
 
 class NotFound(Exception):
     """The control is not on the page (or cannot be changed there)."""
-
-
-def find_chromium() -> str:
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    raise RuntimeError("no Chromium found (looked for /usr/bin/chromium, chromium, chromium-browser)")
 
 
 def train_task_runs(store: Path, sentiment: bool) -> None:
@@ -464,7 +455,7 @@ def measure(quick: bool = False, repeats: int | None = None, quiet: bool = True)
         try:
             server, base = start_app_server(root / "runs", root / "app.log")
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS, headless=True)
+                browser = launch(playwright, headless=True)
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
                 context.add_init_script(OBSERVER)
                 app_tab, floor = context.new_page(), Floor(context.new_page(), floor_url, 2 if quick else 3)

@@ -1,0 +1,22 @@
+"""The bench's report of the interaction-latency script: every timed control, its floor ratio and verdict."""
+
+from lstm_core.bench import print_latency
+
+
+def test_the_latency_report_names_every_control_with_its_ratio_and_verdict(capsys):
+    result = {"repeats": 3, "floor_seconds": 0.2, "floor_load_seconds": 0.5, "target_seconds": 0.3, "floor_ratio": 2.0,
+              "rows": [{"page": "floor", "control": "slider", "median": 0.2, "max": 0.3, "ratio": None,
+                        "verdict": "", "error": ""},
+                       {"page": "/gates", "control": "Unit +/-1", "median": 0.25, "max": 0.41, "ratio": 1.25,
+                        "verdict": "ok", "error": ""},
+                       {"page": "/generate", "control": "Temperature", "median": 0.9, "max": 1.2, "ratio": 4.5,
+                        "verdict": "SLOW (> 0.3 s, > 2x floor)", "error": ""},
+                       {"page": "/cell", "control": "input x_t[0]", "median": None, "max": None, "ratio": None,
+                        "verdict": "", "error": "NotFound: no such slider"}]}
+    print_latency(result)
+    lines = capsys.readouterr().out.splitlines()
+    assert "0.200 s a slider change" in lines[0] and "<= 0.3 s and <= 2x floor" in lines[0]
+    assert len(lines) == 4  # the floor is in the header, not a row of its own
+    assert "Unit +/-1" in lines[1] and "0.250 s, max 0.41 s (1.2x floor): ok" in lines[1]
+    assert "4.5x floor" in lines[2] and lines[2].endswith("SLOW (> 0.3 s, > 2x floor)")
+    assert "not measured: NotFound: no such slider" in lines[3]
