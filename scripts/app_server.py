@@ -29,9 +29,10 @@ def free_port() -> int:
 
 
 def start_app_server(store_root: Path, log_path: Path | None = None, timeout: float = 60.0,
-                     timing_log: Path | None = None, env: dict | None = None, script: str = "app.py"):
-    """(process, base url) of a server of ``script`` (relative to the repository) whose run store is
-    ``store_root``; RuntimeError if it never answers."""
+                     timing_log: Path | None = None, env: dict | None = None, script: str = "app.py",
+                     app_root: Path = REPO_ROOT):
+    """(process, base url) of a server of ``script`` (relative to ``app_root``, this repository or another
+    checkout of it) whose run store is ``store_root``; RuntimeError if it never answers."""
     port = free_port()
     env = {**os.environ, "LSTM_LAB_RUNS": str(store_root), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
            **(env or {})}
@@ -41,7 +42,7 @@ def start_app_server(store_root: Path, log_path: Path | None = None, timeout: fl
     server = subprocess.Popen(
         [sys.executable, *launcher, "run", script, "--server.headless", "true", "--server.port",
          str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=app_root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout
     while time.time() < deadline:

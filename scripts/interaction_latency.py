@@ -21,7 +21,7 @@ text on screen first changes (the stream starts).
 server's store before it starts. ``--quick`` times one or two controls a page, 3 times each, and
 skips /sentiment (its classifier takes half a minute to train).
 
-    python scripts/interaction_latency.py [--quick] [--repeats 5] [--json FILE]
+    python scripts/interaction_latency.py [--quick] [--repeats 5] [--json FILE] [--app-root CHECKOUT]
     measure(quick=False) -> dict          what ``python -m lstm_core bench`` can call
 """
 
@@ -185,13 +185,14 @@ class NotFound(Exception):
     """The control is not on the page (or cannot be changed there)."""
 
 
-def train_task_runs(store: Path, sentiment: bool) -> None:
-    """Quick task runs in the store, so that /tagger and /sentiment have a model to inspect."""
+def train_task_runs(store: Path, sentiment: bool, app_root: Path = REPO_ROOT) -> None:
+    """Quick task runs in the store (trained by the checkout that serves it), so that /tagger and
+    /sentiment have a model to inspect."""
     commands = [["train-tagger", "--preset", "seed", "--max-seconds", "3"]]
     if sentiment:
         commands.append(["train-classifier", "--preset", "strong", "--max-seconds", "2"])
     for command in commands:
-        subprocess.run([sys.executable, "-m", "lstm_core", *command, "--out", str(store)], cwd=REPO_ROOT,
+        subprocess.run([sys.executable, "-m", "lstm_core", *command, "--out", str(store)], cwd=app_root,
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
 
@@ -439,8 +440,9 @@ def attempt(app_tab, floor: Floor, page: str, name: str, kind: str, timing, log)
     return result
 
 
-def measure(quick: bool = False, repeats: int | None = None, quiet: bool = True) -> dict:
-    """Latency of every control (or the --quick few) and of page loads, each beside the floor, all in one run."""
+def measure(quick: bool = False, repeats: int | None = None, quiet: bool = True, app_root: Path = REPO_ROOT) -> dict:
+    """Latency of every control (or the --quick few) and of page loads, each beside the floor, all in one run.
+    ``app_root`` serves another checkout of the app (an earlier commit, for a before-and-after table)."""
     repeats = repeats or (3 if quick else 5)
     started = time.monotonic()
     log = (lambda line: None) if quiet else (lambda line: print(f"[{time.monotonic() - started:4.0f} s] {line}", flush=True))
@@ -449,11 +451,11 @@ def measure(quick: bool = False, repeats: int | None = None, quiet: bool = True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="lstm-lab-latency-") as folder:
         root = Path(folder)
-        train_task_runs(root / "runs", sentiment=any(c.page == "/sentiment" for c in controls))
+        train_task_runs(root / "runs", any(c.page == "/sentiment" for c in controls), app_root)
         floor_server, floor_url = start_app_server(root / "floor-runs", root / "floor.log", script=FLOOR_SCRIPT)
         server = None
         try:
-            server, base = start_app_server(root / "runs", root / "app.log")
+            server, base = start_app_server(root / "runs", root / "app.log", app_root=app_root)
             with sync_playwright() as playwright:
                 browser = launch(playwright, headless=True)
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -509,9 +511,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a few controls, 3 repeats each")
     parser.add_argument("--repeats", type=int, default=None, help="interactions per control (default 5, quick 3)")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
+    parser.add_argument("--app-root", type=Path, default=REPO_ROOT,
+                        help="serve the app from another checkout (e.g. a worktree of an earlier commit)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
-    result = measure(args.quick, args.repeats, quiet=False)
+    result = measure(args.quick, args.repeats, quiet=False, app_root=args.app_root.resolve())
     print(f"\nInteraction latency in Chromium, median and max of {result['repeats']}; 'script s': until the script "
           f"finished; 'floor s': the minimal page timed just before the row; 'load': load average then")
     print(HEADER)
