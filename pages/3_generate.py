@@ -5,7 +5,9 @@ import streamlit as st
 
 import lstm_core
 from lab_ui import gate_views as views
-from lab_ui import cached_run, page_setup, weights_stamp, query_number, query_value, selected_run, set_query
+from lab_ui import cached_run, page_setup, query_number, query_value, selected_run, set_query, weights_stamp
+from lab_ui.gate_data import run_key
+from lab_ui.shared_samples import shared_samples
 from lstm_core import analysis
 
 page_setup("Generate")
@@ -42,20 +44,24 @@ if vocab.unknown(prime):
             + ", ".join(f"{unknown!r} → {used!r}" for unknown, used in vocab.clean(prime)[1].items()))
 options = {"temperature": temperature, "top_k": top_k or None, "top_p": top_p if top_p < 1 else None, "seed": seed}
 
-settings = (run_id, str(run.path), prime, length, tuple(options.values()))
-if st.session_state.get("generate_settings") != settings:
-    box, steps = st.empty(), []
-    try:
-        for step in lstm_core.sample_stream(model, vocab, prime, length, **options):  # one thread inside
-            steps.append(step)
-            if len(steps) % 20 == 0:  # stream: show the text as it is written
-                box.code(prime + "".join(s.char for s in steps), language=None, wrap_lines=True)
-    except ValueError as err:
-        st.error(f"These settings cannot be used: {err}")
-        st.stop()
+
+
+def draw_streamed() -> list:
+    """Draw the sample, showing the text as it is written."""
+    box, drawn_steps = st.empty(), []
+    for step in lstm_core.sample_stream(model, vocab, prime, length, **options):  # one thread inside
+        drawn_steps.append(step)
+        if len(drawn_steps) % 20 == 0:
+            box.code(prime + "".join(s.char for s in drawn_steps), language=None, wrap_lines=True)
     box.empty()
-    st.session_state["generate_settings"], st.session_state["generate_steps"] = settings, steps
-steps = st.session_state["generate_steps"]
+    return drawn_steps
+
+
+try:  # every session asking for the same sample shares one draw
+    steps = shared_samples().get_or_draw((run_key(run_id), prime, length, tuple(options.values())), draw_streamed)
+except ValueError as err:
+    st.error(f"These settings cannot be used: {err}")
+    st.stop()
 if not steps:
     st.stop()
 chars = [s.char for s in steps]
