@@ -12,21 +12,7 @@ import pytest
 import lstm_core
 from lstm_core.background import BackgroundTrainer
 from lstm_core.executor import LocalExecutor
-
-
-def tiny_training(store, **overrides):
-    settings = dict(corpus="seed", hidden_size=8, embedding_dim=8, seq_len=20, batch_size=8, max_seconds=30.0,
-                    eval_every_seconds=0.2, eval_chars=2_000, preview_every_seconds=0.3, warmup_steps=0)
-    return lstm_core.CharTraining(lstm_core.TrainConfig(**{**settings, **overrides}), store=store)
-
-
-def wait_until(condition, timeout: float = 30.0, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    pytest.fail(f"timed out waiting for {what}")
+from tests.training_helpers import tiny_training, wait_until
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -20,24 +19,9 @@ import lstm_core
 from lstm_core.background import BackgroundTrainer
 from lstm_core.executor import LocalExecutor, describe_exit
 from lstm_core.runs import RESUME_FILE, read_metrics, read_status
+from tests.training_helpers import tiny_training, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def tiny_training(store, **overrides):
-    settings = dict(corpus="seed", hidden_size=8, embedding_dim=8, seq_len=20, batch_size=8, max_seconds=60.0,
-                    eval_every_seconds=0.2, eval_chars=2_000, preview_every_seconds=0.3, warmup_steps=0,
-                    schedule="constant")
-    return lstm_core.CharTraining(lstm_core.TrainConfig(**{**settings, **overrides}), store=store)
-
-
-def wait_until(condition, timeout: float = 60.0, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -19,20 +18,12 @@ import lstm_core
 from lstm_core import cli
 from lstm_core.background import BackgroundTrainer
 from lstm_core.runs import read_status
+from tests.training_helpers import wait_until
 
 try:
     import ray
 except ImportError:  # pragma: no cover - scripts/test.sh installs it
     ray = None
-
-
-def wait_until(condition, timeout: float = 90.0, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 @pytest.mark.slow

@@ -1,0 +1,28 @@
+"""Helpers for the tests that train in the background: a tiny character training, and waiting for a condition."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import lstm_core
+
+TINY_SETTINGS = dict(corpus="seed", hidden_size=8, embedding_dim=8, seq_len=20, batch_size=8, max_seconds=60.0,
+                     eval_every_seconds=0.2, eval_chars=2_000, preview_every_seconds=0.3, warmup_steps=0,
+                     schedule="constant")
+
+
+def tiny_training(store, **overrides) -> lstm_core.CharTraining:
+    """A training of an 8-unit model on the seed corpus that checkpoints often (``overrides`` change it)."""
+    return lstm_core.CharTraining(lstm_core.TrainConfig(**{**TINY_SETTINGS, **overrides}), store=store)
+
+
+def wait_until(condition, timeout: float = 90.0, what: str = "the condition", poll: float = 0.02) -> None:
+    """Poll ``condition()`` until it holds; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(poll)
+    pytest.fail(f"timed out waiting for {what}")
