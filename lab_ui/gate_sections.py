@@ -112,10 +112,9 @@ def heatmaps(view: GateView) -> None:
     set_query(show=",".join(quantities), sort=sort, feature=feature, top=top_k, **{"from": first, "to": stop})
     st.caption("How to read: each row is one unit, each column one character of the text (left to right). "
                "Gates run from purple (shut, 0) through white (half open) to orange (open, 1); states and the "
-               "candidate from blue (negative) through white (0) to red (positive).")
-    for quantity in quantities:
-        st.plotly_chart(data.heatmap_figure(view.key, view.text, view.layer, quantity, sort, feature, top_k, first,
-                                            stop), key=f"heatmap-{quantity}", config=views.PLAIN)
+               "candidate from blue (negative) through white (0) to red (positive). Hover a cell for its value.")
+    for quantity in quantities:  # SVG, not Plotly: six Plotly heatmaps took the browser seconds to settle
+        st.html(data.heatmap_svg(view.key, view.text, view.layer, quantity, sort, feature, top_k, first, stop))
 
 
 @st.fragment
