@@ -3,17 +3,16 @@
 The same model on the same text gives the same trace, whoever asks: every session of the server
 shares one bounded cache, so moving a control redraws from memory instead of recomputing. A run
 is keyed by its folder and the time its weights last changed, so a run that is still training is
-traced anew as it learns. Figures and heatmaps are cached whole (plotly's figure objects cost more to
-build than to send).
+traced anew as it learns. Heatmaps and charts are cached whole, as the HTML they are sent as.
 """
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
 import lstm_core
 from lab_ui import gate_views as views
+from lab_ui import svg_charts
 from lab_ui.common import load_run_cached, run_path, weights_stamp
 from lab_ui.heatmap_svg import heatmap_svg as svg_heatmap
 from lstm_core import analysis
@@ -72,13 +71,14 @@ def heatmap_svg(key: tuple[str, float], text: str, layer: int, quantity: str, so
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)
-def surprisal_figure(key: tuple[str, float], text: str, first: int, stop: int) -> go.Figure:
+def surprisal_svg(key: tuple[str, float], text: str, first: int, stop: int) -> str:
+    """The surprisal of each next character as an SVG line (lab_ui.svg_charts), its five likeliest on hover."""
     shown = next_chars_of(key, text).iloc[first:stop]
-    return views.line_over_tokens(shown["surprisal_bits"], trace_of(key, text).chars[first:stop], "surprisal (bits)",
-                                  hover_text=("next: " + shown["top_next"]).tolist(), first_step=first)
+    return svg_charts.line_svg(shown["surprisal_bits"], trace_of(key, text).chars[first:stop], "surprisal (bits)",
+                               hover_text=("next: " + shown["top_next"]).tolist(), first_step=first)
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)
-def saturation_figure(key: tuple[str, float], text: str, layer: int) -> go.Figure:
+def saturation_svg(key: tuple[str, float], text: str, layer: int) -> str:
     frame = analysis.saturation_frame(trace_of(key, text), layer)
-    return views.saturation_scatter(frame, f"Gate saturation · layer {layer}")
+    return svg_charts.saturation_svg(frame, f"Gate saturation · layer {layer}")

@@ -4,8 +4,9 @@ A Plotly heatmap of a few units over 100 characters costs the browser tens of th
 changes (its ticks, its hover layer, its relayouts); six of them made /gates take 3 to 4 s to
 settle after its script had finished. The same map as an SVG image is one insertion: the cells as
 a PNG (one pixel per cell, scaled up unsmoothed), the units on the left, the characters below, a
-colour key; over the cells lies a grid of transparent cells whose ``title`` the browser shows on
-hover ("step 12 · a, unit 5: 0.731"). Maps larger than ``HOVER_CELLS`` label each column instead.
+colour key; over the cells lies a row of transparent boxes, one per column, whose ``title`` the
+browser shows on hover: the step, its character and each unit's value there ("step 12 · a", "unit 5:
+0.731", ...), the values left out when more than ``LISTED_UNITS`` units are shown.
 
     heatmap_svg(values, tokens, units, quantity, title)    HTML for st.html (an <img> and its hover grid)
     colours(values, quantity, low, high)                   the RGBA of each cell (tests read them)
@@ -30,7 +31,7 @@ GATE_SCALE = "PuOr_r"  # a gate: purple shut (0), white half open (0.5), orange 
 STATE_SCALE = "RdBu_r"  # a state or candidate: blue negative, white 0, red positive
 MAX_TICKS = 100  # characters labelled on the axis; beyond that every k-th (labels stay readable)
 MAX_ROW_LABELS = 40  # units named on the left; beyond that every k-th
-HOVER_CELLS = 6000  # a hover label per cell up to this many cells, per column beyond
+LISTED_UNITS = 32  # a column's hover label lists every unit's value up to this many units shown
 INK = "#31333f"
 
 
@@ -83,7 +84,7 @@ def key_ticks(quantity: str, low: float, high: float) -> list[tuple[float, str]]
 def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, first_step: int = 0,
                 width: int = 1200) -> str:
     """``values`` (units shown, time) as HTML for ``st.html``: an SVG image (rows labelled by unit index, columns
-    by token, a colour key) under a grid of transparent cells whose titles are the hover labels.
+    by token, a colour key) under a row of transparent boxes, one per column, whose titles are the hover labels.
 
     ``first_step`` numbers the columns when the tokens are a window of a longer text. (``st.html`` keeps no
     inline SVG, hence the image; its cells and the grid above them share the same place in percent.)
@@ -125,13 +126,11 @@ def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, 
                      f'class="key">{html.escape(tick)}</text>')
     parts.append("</svg>")
     svg = base64.b64encode("".join(parts).encode()).decode()
-    if rows * columns <= HOVER_CELLS:  # a hover label per cell, row by row
-        grid_rows = rows
-        cells = [f"step {first_step + t} · {show_char(tokens[t])}, unit {int(units[r])}: {values[r, t]:.3f}"
-                 for r in range(rows) for t in range(columns)]
-    else:  # a hover label per column
-        grid_rows = 1
-        cells = [f"step {first_step + t} · {show_char(tokens[t])}" for t in range(columns)]
+    # one hover box per column (a box per cell was 7,200 elements on /gates, which the browser sanitises and lays
+    # out on every load): its label gives the step, its token and, when the map is small enough, every unit's value
+    cells = [f"step {first_step + t} · {show_char(tokens[t])}"
+             + "".join(f"\nunit {int(units[r])}: {values[r, t]:.3f}" for r in range(rows if rows <= LISTED_UNITS else 0))
+             for t in range(columns)]
     place = (f"left:{100 * left / width:.4f}%;top:{100 * top / full:.4f}%;width:{100 * inner / width:.4f}%;"
              f"height:{100 * height / full:.4f}%")
     grid = "".join(f'<span title="{html.escape(cell)}"></span>' for cell in cells)
@@ -139,5 +138,5 @@ def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, 
             f'data-units="{",".join(str(int(u)) for u in units)}" style="position:relative;max-width:{width}px">'
             f'<img src="data:image/svg+xml;base64,{svg}" alt="{html.escape(title or label)}: heatmap of '
             f'{rows} units over {columns} steps" style="width:100%;display:block">'
-            f'<div style="position:absolute;{place};display:grid;grid-template-columns:repeat({columns},1fr);'
-            f'grid-template-rows:repeat({grid_rows},1fr)">{grid}</div></div>')
+            f'<div style="position:absolute;{place};display:grid;grid-template-columns:repeat({columns},1fr)">'
+            f'{grid}</div></div>')

@@ -43,7 +43,7 @@ def check_gates(tab, base_url: str, tmp_path: Path) -> None:
         labels.append(tab.evaluate("([x, y]) => document.elementFromPoint(x, y)?.getAttribute('title')", [x, y]))
     assert all(labels), f"a cell without a hover label: {labels}"
     for label in labels:
-        assert "step" in label and "unit" in label and re.search(r": -?\d\.\d{3}$", label)  # its value
+        assert "step" in label and "unit" in label and re.search(r": -?\d\.\d{3}$", label)  # the units' values
         assert any(f"{t} · " in label for t in range(len(text)))  # timestep and its character
     keep_screenshot(tab, tmp_path, "gates")
 

@@ -59,7 +59,7 @@ def array(value) -> np.ndarray:
 
 def heatmaps(at) -> list[dict]:
     """The heatmaps drawn (an SVG image under a grid of hover labels): quantity, units, column ticks,
-    colour key, and each cell's value read from its hover label."""
+    colour key, and each cell's value read from its column's hover label."""
     maps = []
     for element in at.get("html"):
         body = element.proto.body
@@ -67,12 +67,13 @@ def heatmaps(at) -> list[dict]:
             continue
         svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', body).group(1)).decode()
         units = [int(u) for u in re.search(r'data-units="([^"]*)"', body).group(1).split(",")]
-        cells = re.findall(r'<span title="step (\d+) · [^"]*, unit (\d+): (-?[0-9.]+)"', body)
+        columns = [html.unescape(t).split("\n")[1:] for t in re.findall(r'<span title="(step [^"]*)"', body)]
+        cells = [line.removeprefix("unit ").split(": ") for line in sum(zip(*columns), ())]  # row by row
         maps.append({"quantity": re.search(r'data-quantity="([^"]*)"', body).group(1), "units": units,
                      "ticks": [html.unescape(t) for t in re.findall(r'class="tick">([^<]*)<', svg)],
                      "key": [html.unescape(t) for t in re.findall(r'class="key">([^<]*)<', svg)],
-                     "cell_units": [int(u) for _, u, _ in cells],
-                     "values": np.array([float(v) for *_, v in cells]).reshape(len(units), -1)})
+                     "cell_units": [int(u) for u, _ in cells],
+                     "values": np.array([float(v) for _, v in cells]).reshape(len(units), -1)})
     return maps
 
 
@@ -152,6 +153,13 @@ def test_validation_passage_cell_update_and_unit_finder(tiny):
                       ("h", "hidden_state"), ("f", "forget_gate")):
         assert update[name] == [pytest.approx(parts[key], abs=1e-12)]
     assert parts["kept"] + parts["written"] == pytest.approx(parts["c"], abs=1e-6)
+    surprisal = next(h.proto.body for h in at.get("html") if 'class="token-line"' in h.proto.body)
+    labels = [html.unescape(t) for t in re.findall(r'<span title="([^"]*)"', surprisal)]
+    frame = analysis.next_char_frame(tr)
+    assert len(labels) == 100 and labels[7] == (f"step 7 · {frame.loc[7, 'character']}: surprisal (bits) "
+                                                f"{frame.loc[7, 'surprisal_bits']:.2f}; next: {frame.loc[7, 'top_next']}")
+    saturation = next(h.proto.body for h in at.get("html") if 'class="saturation-scatter"' in h.proto.body)
+    assert saturation.count("<span title=") == len(analysis.saturation_frame(tr, 0))  # a point per unit and gate
     finder = next(t.value for t in at.table if "correlation" in t.value.columns)
     expected = analysis.rank_units(tr, "speaker_name", top=8)
     assert list(finder["unit"]) == list(expected["unit"])

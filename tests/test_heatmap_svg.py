@@ -1,5 +1,5 @@
 """Gate and state heatmaps as SVG (lab_ui.heatmap_svg): every cell painted with its value's colour,
-centred where the quantity's meaning changes, with a hover label giving its value."""
+centred where the quantity's meaning changes, each column with a hover label giving its values."""
 
 import base64
 import html
@@ -9,7 +9,7 @@ import zlib
 
 import numpy as np
 
-from lab_ui.heatmap_svg import HOVER_CELLS, colours, heatmap_svg
+from lab_ui.heatmap_svg import LISTED_UNITS, colours, heatmap_svg
 
 
 def image_of(heatmap: str) -> str:
@@ -39,9 +39,9 @@ def test_each_cell_has_its_values_colour_and_hover_label():
     np.testing.assert_array_equal(image, colours(values, "forget_gate", 0.0, 1.0))
     assert tuple(image[0, 1, :3]) == (247, 247, 247)  # half open is the scale's white middle
     assert image[0, 0, 2] > image[0, 0, 0] and image[0, 2, 0] > image[0, 2, 2]  # purple shut, orange open
-    assert 'grid-template-columns:repeat(3,1fr);grid-template-rows:repeat(2,1fr)' in drawn  # the grid, row by row
-    assert hover_labels(drawn) == ["step 0 · a, unit 7: 0.000", "step 1 · b, unit 7: 0.500", "step 2 · ↵, unit 7: 1.000",
-                      "step 0 · a, unit 3: 0.250", "step 1 · b, unit 3: 0.750", "step 2 · ↵, unit 3: 0.900"]
+    assert "grid-template-columns:repeat(3,1fr)" in drawn  # a hover box per column, over the cells
+    assert hover_labels(drawn) == ["step 0 · a\nunit 7: 0.000\nunit 3: 0.250", "step 1 · b\nunit 7: 0.500\nunit 3: 0.750",
+                                   "step 2 · ↵\nunit 7: 1.000\nunit 3: 0.900"]
     assert re.findall(r'class="tick">([^<]*)<', svg) == ["a", "b", "↵"]
     assert re.findall(r'class="unit">([^<]*)<', svg) == ["unit 7", "unit 3"]
 
@@ -55,11 +55,10 @@ def test_states_are_centred_on_zero_and_symmetric():
     assert image[0, 0, 2] > image[0, 0, 0]  # negative blue
     assert image[0, 2, 0] > image[0, 2, 2]  # positive red
     assert re.findall(r'class="key">([^<]*)<', svg) == ["-2", "0", "+2"]
-    assert hover_labels(drawn)[0] == "step 40 · x, unit 0: -2.000"  # a window of a longer text is numbered from its start
+    assert hover_labels(drawn)[0] == "step 40 · x\nunit 0: -2.000"  # a window of a longer text is numbered from its start
 
 
-def test_a_large_map_labels_columns_not_cells():
-    columns = HOVER_CELLS // 10 + 1
-    drawn = heatmap_svg(np.zeros((10, columns)), "a" * columns, list(range(10)), "hidden_state")
-    titles = hover_labels(drawn)
-    assert len(titles) == columns and titles[3] == "step 3 · a"
+def test_a_map_of_many_units_labels_the_columns_only():
+    rows = LISTED_UNITS + 1
+    drawn = heatmap_svg(np.zeros((rows, 4)), "abcd", list(range(rows)), "hidden_state")
+    assert hover_labels(drawn) == ["step 0 · a", "step 1 · b", "step 2 · c", "step 3 · d"]
