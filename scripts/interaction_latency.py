@@ -12,7 +12,8 @@ title excluded); a capture listener notes t0 at the user's key press or click; t
 the way a user does (arrow keys on a focused slider, a number input's +/- buttons, an option picked
 in a select box, a tag removed and added back, a click on a radio or check box; in the Cell lab's
 component, which draws its own controls in the page, an arrow key on its slider or a click on its
-step and unit buttons, found by their accessible names); the interaction is
+step and unit buttons, found by their accessible names; an earlier checkout that drew these as
+Streamlit sliders has them timed there, by their labels); the interaction is
 over when the app's script has run and finished (``data-test-script-state``) and the page has been
 quiet for 400 ms. Latency = last change − t0. On /train, whose live panel redraws twice a second,
 the page is never quiet: there the latency is the time until the change the control asks for is
@@ -39,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -139,6 +140,7 @@ class Control:
     changed: str = "base !== now"  # JS test, over the watched value before (base) and now, that it has changed
     until_watched: bool = False  # a page that never goes quiet (live training): stop at the watched change
     back: str | None = None  # a button pair (the Cell lab's step and unit buttons): the button that goes back
+    widget_label: str | None = None  # a component slider that an earlier checkout drew as a Streamlit slider: its label
 
 
 GATES, GENERATE = "/gates?run=pretrained", "/generate?run=pretrained"
@@ -148,21 +150,27 @@ CELL_TRAINED = "/cell?mode=trained&run=pretrained"
 GATE_SYMBOLS = "ifgo"  # the gate table's order (lstm_core.gates)
 CONTROLS = [
     # the Cell lab's component: every slider and button of every mode, by its accessible name
-    Control("/cell", "input x_t[0]", "component slider", r"^input xt\[0\]$", quick=True),
-    Control("/cell", "previous hidden h_(t-1)[0]", "component slider", r"^previous hidden state ht−1\[0\]$"),
-    Control("/cell", "previous cell c_(t-1)[0]", "component slider", r"^previous cell state ct−1\[0\]$"),
-    *(Control("/cell", f"{name}_{gate}[0{index}]", "component slider", rf"^{pattern}{gate}\[0{index}\]$")
+    Control("/cell", "input x_t[0]", "component slider", r"^input xt\[0\]$", quick=True,
+            widget_label=r"^input x_t\[0\]$"),
+    Control("/cell", "previous hidden h_(t-1)[0]", "component slider", r"^previous hidden state ht−1\[0\]$",
+            widget_label=r"^previous hidden state h_\(t−1\)\[0\]$"),
+    Control("/cell", "previous cell c_(t-1)[0]", "component slider", r"^previous cell state ct−1\[0\]$",
+            widget_label=r"^previous cell state c_\(t−1\)\[0\]$"),
+    *(Control("/cell", f"{name}_{gate}[0{index}]", "component slider", rf"^{pattern}{gate}\[0{index}\]$",
+              widget_label=rf"^{name}_{gate}\[0{index}\]$" if name == "b" else rf"^{name}{gate}\[0{index}\]$")
       for gate in GATE_SYMBOLS
       for name, pattern, index in (("W_x", "Wx", ",0"), ("W_h", "Wh", ",0"), ("b", "b", ""))),
     Control("/cell?units=2", "unit shown (unit 1 / unit 0)", "component button", r"^unit 1$", back=r"^unit 0$"),
     Control("/cell", "Units (sidebar)", "number", r"^Units$"),
     Control("/cell", "Inputs per step (sidebar)", "number", r"^Inputs per step$"),
-    *(Control("/cell?mode=gates", f"z_{gate}[0]", "component slider", rf"^z{gate}\[0\]$") for gate in GATE_SYMBOLS),
-    Control("/cell?mode=gates", "previous cell c_(t-1)[0]", "component slider", r"^previous cell state ct−1\[0\]$"),
-    Control("/cell?mode=sequence", "step slider", "component slider", r"^step$"),
+    *(Control("/cell?mode=gates", f"z_{gate}[0]", "component slider", rf"^z{gate}\[0\]$", widget_label=rf"^z_{gate} ")
+      for gate in GATE_SYMBOLS),
+    Control("/cell?mode=gates", "previous cell c_(t-1)[0]", "component slider", r"^previous cell state ct−1\[0\]$",
+            widget_label=r"^previous cell state c_\(t−1\)\[0\]$"),
+    Control("/cell?mode=sequence", "step slider", "component slider", r"^step$", widget_label=r"^Step$"),
     Control("/cell?mode=sequence", "step forward / back", "component button", r"^step forward", back=r"step back$"),
     Control("/cell?mode=sequence", "Units (sidebar)", "number", r"^Units$"),
-    Control(CELL_TRAINED, "step slider", "component slider", r"^step$"),
+    Control(CELL_TRAINED, "step slider", "component slider", r"^step$", widget_label=r"^Step$"),
     Control(CELL_TRAINED, "step forward / back", "component button", r"^step forward", back=r"step back$"),
     Control(CELL_TRAINED, "Unit", "number", r"^Unit \(0 to"),
     Control(CELL_TRAINED, "Layer", "select", r"^Layer$"),
@@ -385,6 +393,8 @@ def time_control(page, base: str, control: Control, repeats: int, state: dict | 
         open_live_page(page, url, control)
     elif state is None:
         open_page(page, url)
+    if control.widget_label and page.locator(COMPONENT).count() == 0:  # an earlier checkout: its Streamlit slider
+        control = replace(control, kind="slider", label=control.widget_label)
     state = {} if state is None else state
     samples = []
     for _ in range(repeats):
