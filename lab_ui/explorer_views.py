@@ -17,8 +17,6 @@ import base64
 import html
 import math
 import re
-import struct
-import zlib
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -31,6 +29,7 @@ from lstm_core import explorer
 from lstm_core.explorer import LSTMSettings
 
 from .common import query_index, query_number, query_value, set_query
+from .heatmap_svg import png
 
 INK = "#808495"  # text in the SVG heatmaps: readable on light and dark themes alike
 PLAIN = {"displayModeBar": False}  # st.plotly_chart config: no toolbar on these small charts
@@ -118,18 +117,6 @@ def colours_of(values: np.ndarray, reach: float) -> np.ndarray:
         rgba[..., channel] = np.rint(np.interp(where, positions, colours[:, channel]))
     rgba[..., 3] = np.where(np.isnan(values), 0, 255)
     return rgba
-
-
-def png(rgba: np.ndarray) -> bytes:
-    """A PNG of an (height, width, 4) uint8 image: one pixel per cell, scaled up by the browser."""
-    height, width, _ = rgba.shape
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    rows = b"".join(b"\x00" + rgba[y].tobytes() for y in range(height))  # filter type 0 on every row
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b""))
 
 
 def heatmap_image(values, column_labels, *, alt: str, row_title: str, column_title: str, key_title: str,

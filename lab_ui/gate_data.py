@@ -3,18 +3,18 @@
 The same model on the same text gives the same trace, whoever asks: every session of the server
 shares one bounded cache, so moving a control redraws from memory instead of recomputing. A run
 is keyed by its folder and the time its weights last changed, so a run that is still training is
-traced anew as it learns. Figures are cached whole (plotly's figure objects cost more to build than
-to send).
+traced anew as it learns. Heatmaps and charts are cached whole, as the HTML they are sent as.
 """
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
 import lstm_core
 from lab_ui import gate_views as views
+from lab_ui import svg_charts
 from lab_ui.common import load_run_cached, run_path, weights_stamp
+from lab_ui.heatmap_svg import heatmap_svg as svg_heatmap
 from lstm_core import analysis
 
 
@@ -60,23 +60,25 @@ def unit_order(key: tuple[str, float], text: str, layer: int, quantity: str, sor
 
 
 @st.cache_resource(max_entries=96, show_spinner=False)
-def heatmap_figure(key: tuple[str, float], text: str, layer: int, quantity: str, sort: str, feature: str,
-                   top: int, first: int, stop: int) -> go.Figure:
+def heatmap_svg(key: tuple[str, float], text: str, layer: int, quantity: str, sort: str, feature: str,
+                top: int, first: int, stop: int) -> str:
+    """One quantity's heatmap as inline SVG (lab_ui.heatmap_svg: a browser draws it far faster than Plotly)."""
     tr = trace_of(key, text)
     units = unit_order(key, text, layer, quantity, sort, feature, first, stop)[:top]
     values = tr[quantity][layer, first:stop][:, units].T  # (units shown, time)
-    return views.heatmap(values, tr.chars[first:stop], units, quantity, first_step=first,
-                         title=f"{views.LABELS[quantity]} · layer {layer}")
+    return svg_heatmap(values, tr.chars[first:stop], units, quantity, first_step=first,
+                       title=f"{views.LABELS[quantity]} · layer {layer}")
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)
-def surprisal_figure(key: tuple[str, float], text: str, first: int, stop: int) -> go.Figure:
+def surprisal_svg(key: tuple[str, float], text: str, first: int, stop: int) -> str:
+    """The surprisal of each next character as an SVG line (lab_ui.svg_charts), its five likeliest on hover."""
     shown = next_chars_of(key, text).iloc[first:stop]
-    return views.line_over_tokens(shown["surprisal_bits"], trace_of(key, text).chars[first:stop], "surprisal (bits)",
-                                  hover_text=("next: " + shown["top_next"]).tolist(), first_step=first)
+    return svg_charts.line_svg(shown["surprisal_bits"], trace_of(key, text).chars[first:stop], "surprisal (bits)",
+                               hover_text=("next: " + shown["top_next"]).tolist(), first_step=first)
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)
-def saturation_figure(key: tuple[str, float], text: str, layer: int) -> go.Figure:
+def saturation_svg(key: tuple[str, float], text: str, layer: int) -> str:
     frame = analysis.saturation_frame(trace_of(key, text), layer)
-    return views.saturation_scatter(frame, f"Gate saturation · layer {layer}")
+    return svg_charts.saturation_svg(frame, f"Gate saturation · layer {layer}")

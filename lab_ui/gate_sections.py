@@ -112,10 +112,9 @@ def heatmaps(view: GateView) -> None:
     set_query(show=",".join(quantities), sort=sort, feature=feature, top=top_k, **{"from": first, "to": stop})
     st.caption("How to read: each row is one unit, each column one character of the text (left to right). "
                "Gates run from purple (shut, 0) through white (half open) to orange (open, 1); states and the "
-               "candidate from blue (negative) through white (0) to red (positive).")
-    for quantity in quantities:
-        st.plotly_chart(data.heatmap_figure(view.key, view.text, view.layer, quantity, sort, feature, top_k, first,
-                                            stop), key=f"heatmap-{quantity}", config=views.PLAIN)
+               "candidate from blue (negative) through white (0) to red (positive). Hover a cell for its value.")
+    for quantity in quantities:  # SVG, not Plotly: six Plotly heatmaps took the browser seconds to settle
+        st.html(data.heatmap_svg(view.key, view.text, view.layer, quantity, sort, feature, top_k, first, stop))
 
 
 @st.fragment
@@ -131,9 +130,8 @@ def one_unit(view: GateView) -> None:
     st.html(views.painted_text(tr.chars, tr[paint][view.layer, :, unit], paint))
     st.subheader("Surprisal and the next characters")
     st.caption("How to read: how surprised the model was by each next character, in bits (0: it was certain; "
-               "each extra bit halves the probability it gave). Hover a point for its five likeliest next characters.")
-    st.plotly_chart(data.surprisal_figure(view.key, view.text, 0, min(len(view.text), 100)), key="surprisal",
-                    config=views.PLAIN)
+               "each extra bit halves the probability it gave). Hover a character for its five likeliest next characters.")
+    st.html(data.surprisal_svg(view.key, view.text, 0, min(len(view.text), 100)))
     step = st.slider("Step", 0, len(tr.chars) - 1, query_number("step", 0, 0, len(tr.chars) - 1), key="gates_step")
     set_query(step=step)
     nexts = data.next_chars_of(view.key, view.text)
@@ -155,7 +153,7 @@ def saturation(view: GateView) -> None:
                "always shut (below 0.1); near the top, almost always open (above 0.9); near the origin, a gate "
                "that moves in between. Karpathy et al. (2015) found forget gates of trained models right-saturated: "
                "units that remember across long stretches.")
-    st.plotly_chart(data.saturation_figure(view.key, view.text, view.layer), key="saturation", config=views.PLAIN)
+    st.html(data.saturation_svg(view.key, view.text, view.layer))
 
 
 INTERVENTIONS = {"clamp a gate": None, "silence units (h = 0)": "hidden_state",

@@ -18,7 +18,8 @@ import streamlit as st
 import lstm_core
 import lstm_core.tasks
 from lab_ui.common import pick_run, query_index, query_number, set_query
-from lab_ui.gate_views import LABELS, PLAIN, heatmap, painted_text, token_axis
+from lab_ui.gate_views import LABELS, painted_text, token_axis
+from lab_ui.heatmap_svg import heatmap_svg
 from lab_ui.live_training import live_adjustments, live_panel, session_trainer, training_controls
 from lstm_core.analysis import unit_order
 from lstm_core.gates import QUANTITIES
@@ -142,9 +143,8 @@ def word_gates(gates: dict, words: list[str], lstm, slot: str) -> None:
     order = unit_order(values, "variance")[:count]
     st.caption("How to read: each row is one unit, each column one word. Gates run from purple (shut, 0) through "
                "white to orange (open, 1); states from blue (negative) through white (0) to red (positive).")
-    st.plotly_chart(heatmap(values[:, order].T, words, order.tolist(), quantity,
-                            title=f"{LABELS[quantity]} · {names[direction]}"), key=f"{slot}_gate_heatmap",
-                    config=PLAIN)
+    st.html(heatmap_svg(values[:, order].T, words, order.tolist(), quantity,
+                        title=f"{LABELS[quantity]} · {names[direction]}"))
     unit = st.selectbox("Paint one unit on the words", order.tolist(), key=f"{slot}_paint_unit")
     st.html(painted_text(words, values[:, unit], quantity, separator=" "))
 

@@ -10,7 +10,10 @@ How one interaction is timed: a MutationObserver on the document notes ``perform
 every change to the page's content (Streamlit's status widget, its top decoration and the document
 title excluded); a capture listener notes t0 at the user's key press or click; the control is changed
 the way a user does (arrow keys on a focused slider, a number input's +/- buttons, an option picked
-in a select box, a tag removed and added back, a click on a radio or check box); the interaction is
+in a select box, a tag removed and added back, a click on a radio or check box; in the Cell lab's
+component, which draws its own controls in the page, an arrow key on its slider or a click on its
+step and unit buttons, found by their accessible names; an earlier checkout that drew these as
+Streamlit sliders has them timed there, by their labels); the interaction is
 over when the app's script has run and finished (``data-test-script-state``) and the page has been
 quiet for 400 ms. Latency = last change − t0. On /train, whose live panel redraws twice a second,
 the page is never quiet: there the latency is the time until the change the control asks for is
@@ -21,7 +24,7 @@ text on screen first changes (the stream starts).
 server's store before it starts. ``--quick`` times one or two controls a page, 3 times each, and
 skips /sentiment (its classifier takes half a minute to train).
 
-    python scripts/interaction_latency.py [--quick] [--repeats 5] [--json FILE] [--app-root CHECKOUT]
+    python scripts/interaction_latency.py [--quick] [--repeats 5] [--json FILE] [--app-root CHECKOUT] [--only REGEX]
     measure(quick=False) -> dict          what ``python -m lstm_core bench`` can call
 """
 
@@ -37,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -136,18 +139,41 @@ class Control:
     watch: str | None = None  # JS expression of what the control changes on screen: its first change is noted
     changed: str = "base !== now"  # JS test, over the watched value before (base) and now, that it has changed
     until_watched: bool = False  # a page that never goes quiet (live training): stop at the watched change
+    back: str | None = None  # a button pair (the Cell lab's step and unit buttons): the button that goes back
+    widget_label: str | None = None  # a component slider that an earlier checkout drew as a Streamlit slider: its label
 
 
 GATES, GENERATE = "/gates?run=pretrained", "/generate?run=pretrained"
 TRAIN = "/train?preset=default&autostart=1&seconds={seconds}"
 TRAIN_SECONDS = 120  # long enough for every /train control
+CELL_TRAINED = "/cell?mode=trained&run=pretrained"
+GATE_SYMBOLS = "ifgo"  # the gate table's order (lstm_core.gates)
 CONTROLS = [
-    Control("/cell", "input x_t[0]", "slider", r"^input x_t\[0\]$", quick=True),
-    Control("/cell", "weight W_xf[0,0]", "slider", r"^W_xf\[0,0\]$"),
-    Control("/cell", "bias b_f[0]", "slider", r"^b_f\[0\]$"),
-    Control("/cell", "previous cell state c_(t-1)[0]", "slider", r"^previous cell state"),
-    Control("/cell?mode=gates", "pre-activation z_f", "slider", r"^z_f "),
-    Control("/cell?mode=sequence", "Step", "slider", r"^Step$"),
+    # the Cell lab's component: every slider and button of every mode, by its accessible name
+    Control("/cell", "input x_t[0]", "component slider", r"^input xt\[0\]$", quick=True,
+            widget_label=r"^input x_t\[0\]$"),
+    Control("/cell", "previous hidden h_(t-1)[0]", "component slider", r"^previous hidden state ht−1\[0\]$",
+            widget_label=r"^previous hidden state h_\(t−1\)\[0\]$"),
+    Control("/cell", "previous cell c_(t-1)[0]", "component slider", r"^previous cell state ct−1\[0\]$",
+            widget_label=r"^previous cell state c_\(t−1\)\[0\]$"),
+    *(Control("/cell", f"{name}_{gate}[0{index}]", "component slider", rf"^{pattern}{gate}\[0{index}\]$",
+              widget_label=rf"^{name}_{gate}\[0{index}\]$" if name == "b" else rf"^{name}{gate}\[0{index}\]$")
+      for gate in GATE_SYMBOLS
+      for name, pattern, index in (("W_x", "Wx", ",0"), ("W_h", "Wh", ",0"), ("b", "b", ""))),
+    Control("/cell?units=2", "unit shown (unit 1 / unit 0)", "component button", r"^unit 1$", back=r"^unit 0$"),
+    Control("/cell", "Units (sidebar)", "number", r"^Units$"),
+    Control("/cell", "Inputs per step (sidebar)", "number", r"^Inputs per step$"),
+    *(Control("/cell?mode=gates", f"z_{gate}[0]", "component slider", rf"^z{gate}\[0\]$", widget_label=rf"^z_{gate} ")
+      for gate in GATE_SYMBOLS),
+    Control("/cell?mode=gates", "previous cell c_(t-1)[0]", "component slider", r"^previous cell state ct−1\[0\]$",
+            widget_label=r"^previous cell state c_\(t−1\)\[0\]$"),
+    Control("/cell?mode=sequence", "step slider", "component slider", r"^step$", widget_label=r"^Step$"),
+    Control("/cell?mode=sequence", "step forward / back", "component button", r"^step forward", back=r"step back$"),
+    Control("/cell?mode=sequence", "Units (sidebar)", "number", r"^Units$"),
+    Control(CELL_TRAINED, "step slider", "component slider", r"^step$", widget_label=r"^Step$"),
+    Control(CELL_TRAINED, "step forward / back", "component button", r"^step forward", back=r"step back$"),
+    Control(CELL_TRAINED, "Unit", "number", r"^Unit \(0 to"),
+    Control(CELL_TRAINED, "Layer", "select", r"^Layer$"),
     Control(GATES, "Unit +/-1", "number", r"^Unit$", quick=True),
     Control(GATES, "Step", "slider", r"^Step$", quick=True),
     Control(GATES, "Layer", "select", r"^Layer$"),
@@ -167,6 +193,7 @@ CONTROLS = [
     *(Control(page, name, kind, label, quick=quick)
       for page in ("/tagger", "/sentiment")
       for name, kind, label, quick in (("Gate or state", "select", r"^Gate or state$", page == "/tagger"),
+                                       ("Layer and direction", "select", r"^Layer and direction$", False),
                                        ("Units shown", "slider", r"^Units shown", False),
                                        ("Paint one unit", "select", r"^Paint one unit", False))),
     Control(TRAIN, "x axis (while training)", "radio", r"^x axis$", quick=True,
@@ -176,9 +203,11 @@ CONTROLS = [
     Control(TRAIN, "Learning rate (while training)", "number", r"^Learning rate \(applies",
             watch=RATE_SHOWN, changed=RATE_MOVED, until_watched=True),
 ]
-PAGE_LOADS = [GATES, "/", "/train", GENERATE, "/cell", "/explorer", "/tagger", "/sentiment", "/runs"]
+PAGE_LOADS = [GATES, "/", "/lesson", "/train", GENERATE, "/cell", "/cell?mode=sequence", CELL_TRAINED, "/explorer",
+              "/tagger", "/sentiment", "/runs", "/compare"]
 WIDGETS = {"slider": "stSlider", "number": "stNumberInput", "select": "stSelectbox", "multiselect": "stMultiSelect",
            "radio": "stRadio", "checkbox": "stCheckbox"}
+COMPONENT = ".cell-lab"  # the Cell lab's component draws its controls in the page itself (no iframe)
 
 
 class NotFound(Exception):
@@ -199,10 +228,15 @@ def train_task_runs(store: Path, sentiment: bool, app_root: Path = REPO_ROOT) ->
 # ----------------------------------------------------------------------------- one interaction
 
 
-def widget(page, control: Control):
-    """The control's widget, found by its visible label; NotFound if it is not on the page."""
-    label = page.locator("[data-testid=stWidgetLabel]").filter(has_text=re.compile(control.label))
-    found = page.locator(f"[data-testid={WIDGETS[control.kind]}]").filter(has=label).first
+def widget(page, control: Control, label: str | None = None):
+    """The control's widget, found by its visible label (a component's control: by its accessible name,
+    ``label`` where given); NotFound if it is not on the page."""
+    if control.kind.startswith("component"):
+        role = "slider" if control.kind == "component slider" else "button"
+        found = page.locator(COMPONENT).get_by_role(role, name=re.compile(label or control.label)).first
+    else:
+        label = page.locator("[data-testid=stWidgetLabel]").filter(has_text=re.compile(control.label))
+        found = page.locator(f"[data-testid={WIDGETS[control.kind]}]").filter(has=label).first
     try:
         found.wait_for(timeout=5000)
     except PlaywrightTimeout:
@@ -234,7 +268,22 @@ def change(page, control: Control, forward: bool, state: dict):
     ``forward`` moves it away from where it started, otherwise back; ``state`` keeps where it started.
     Returns the value the control should show once the app has answered (None where not checked).
     """
+    if control.kind == "component button":  # forward, then back
+        button = widget(page, control, control.label if forward else control.back)
+        if button.is_disabled():
+            raise NotFound("the button is disabled")
+        arm(page, control)
+        button.click()
+        return None
     element = widget(page, control)
+    if control.kind == "component slider":
+        current, step = float(element.input_value()), float(element.get_attribute("step") or 1)
+        low, high = float(element.get_attribute("min")), float(element.get_attribute("max"))
+        sign = direction(current, state.setdefault("start", current), low, high, forward)
+        element.focus()
+        arm(page, control)
+        page.keyboard.press("ArrowRight" if sign > 0 else "ArrowLeft")
+        return current + sign * step
     if control.kind in ("slider", "number"):
         field = element.locator("input[type=range]" if control.kind == "slider" else "input[type=number]")
         current, step = float(field.input_value()), float(field.get_attribute("step") or 1)
@@ -294,6 +343,8 @@ def shown_value(page, control: Control):
     element = widget(page, control)
     if control.kind == "select":
         return element.get_by_role("combobox").input_value()
+    if control.kind == "component slider":
+        return float(element.input_value())
     field = element.locator("input[type=range]" if control.kind == "slider" else "input[type=number]")
     return float(field.input_value())
 
@@ -342,6 +393,8 @@ def time_control(page, base: str, control: Control, repeats: int, state: dict | 
         open_live_page(page, url, control)
     elif state is None:
         open_page(page, url)
+    if control.widget_label and page.locator(COMPONENT).count() == 0:  # an earlier checkout: its Streamlit slider
+        control = replace(control, kind="slider", label=control.widget_label)
     state = {} if state is None else state
     samples = []
     for _ in range(repeats):
@@ -440,14 +493,17 @@ def attempt(app_tab, floor: Floor, page: str, name: str, kind: str, timing, log)
     return result
 
 
-def measure(quick: bool = False, repeats: int | None = None, quiet: bool = True, app_root: Path = REPO_ROOT) -> dict:
+def measure(quick: bool = False, repeats: int | None = None, quiet: bool = True, app_root: Path = REPO_ROOT,
+            only: str | None = None) -> dict:
     """Latency of every control (or the --quick few) and of page loads, each beside the floor, all in one run.
-    ``app_root`` serves another checkout of the app (an earlier commit, for a before-and-after table)."""
+    ``app_root`` serves another checkout of the app (an earlier commit, for a before-and-after table);
+    ``only`` (a regular expression) keeps the rows whose page and control match it."""
     repeats = repeats or (3 if quick else 5)
     started = time.monotonic()
     log = (lambda line: None) if quiet else (lambda line: print(f"[{time.monotonic() - started:4.0f} s] {line}", flush=True))
-    controls = [c for c in CONTROLS if c.quick or not quick]
-    loads = [GATES] if quick else PAGE_LOADS
+    wanted = (lambda page, name: re.search(only, f"{page} {name}") is not None) if only else (lambda page, name: True)
+    controls = [c for c in CONTROLS if (c.quick or not quick) and wanted(c.page, c.name)]
+    loads = [url for url in ([GATES] if quick else PAGE_LOADS) if wanted(url, "page load")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="lstm-lab-latency-") as folder:
         root = Path(folder)
@@ -511,11 +567,13 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a few controls, 3 repeats each")
     parser.add_argument("--repeats", type=int, default=None, help="interactions per control (default 5, quick 3)")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
+    parser.add_argument("--only", help="time only the rows whose page and control match this regular expression")
     parser.add_argument("--app-root", type=Path, default=REPO_ROOT,
                         help="serve the app from another checkout (e.g. a worktree of an earlier commit)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
-    result = measure(args.quick, args.repeats, quiet=False, app_root=args.app_root.resolve())
+    result = measure(args.quick, args.repeats, quiet=False, app_root=args.app_root.resolve(),
+                     only=args.only)
     print(f"\nInteraction latency in Chromium, median and max of {result['repeats']}; 'script s': until the script "
           f"finished; 'floor s': the minimal page timed just before the row; 'load': load average then")
     print(HEADER)

@@ -29,6 +29,7 @@ from scripts.browser import launch  # noqa: E402
 TEXT_LENGTH, LAYERS, HIDDEN = 500, 2, 256
 TARGET_SECONDS = 3.0
 CHARTS_ON_PAGE = 8  # six heatmaps, surprisal, saturation; the cell update is the Cell lab's diagram (an SVG)
+CHARTS = ".js-plotly-plot .main-svg, .gate-heatmap img, .token-line img, .saturation-scatter img"  # drawn: images loaded
 
 
 def save_bench_model(store_root: Path) -> str:
@@ -56,9 +57,9 @@ def load_and_wait(tab, url: str, charts: int = CHARTS_ON_PAGE) -> float:
     tab.goto(url)
     tab.wait_for_function(
         "n => document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]') !== null"
-        " && document.querySelectorAll('.js-plotly-plot .main-svg').length >= n"
-        " && (n === 0 || document.querySelector('.cell-lab .cl-diagram svg') !== null)",
-        arg=charts, timeout=120_000, polling=20)
+        " && Array.from(document.querySelectorAll(CHARTS)).filter(c => c.tagName !== 'IMG' || c.complete).length >= n"
+        " && (n === 0 || document.querySelector('.cell-lab .cl-diagram svg') !== null)"
+        .replace("CHARTS", json.dumps(CHARTS)), arg=charts, timeout=120_000, polling=20)
     return time.perf_counter() - started
 
 

@@ -1,5 +1,8 @@
 """Real browser: /gates draws heatmaps labelled by characters with a hover label; /generate writes text."""
 
+import base64
+import html
+import re
 import shutil
 from pathlib import Path
 
@@ -25,25 +28,23 @@ def check_gates(tab, base_url: str, tmp_path: Path) -> None:
     tab.goto(f"{base_url}/gates?source=typed&text=HARPAGON.%0A%0AAu%20voleur!&top=12")
     wait_for_app(tab)
     expected = [{"\n": "↵", " ": "␣"}.get(ch, ch) for ch in text]
-    heatmap = tab.locator(".js-plotly-plot").first
-    tab.wait_for_function(  # plotly draws the ticks after the chart's element appears
-        "n => { const p = document.querySelector('.js-plotly-plot');"
-        " return p !== null && p.querySelectorAll('.xtick text').length === n; }", arg=len(text), timeout=60_000)
-    ticks = heatmap.locator(".xtick text").evaluate_all("nodes => nodes.map(n => n.textContent)")
+    heatmap = tab.locator(".gate-heatmap").first
+    heatmap.wait_for(timeout=60_000)
+    source = heatmap.locator("img").get_attribute("src")
+    svg = base64.b64decode(source.removeprefix("data:image/svg+xml;base64,")).decode()
+    ticks = [html.unescape(t) for t in re.findall(r'class="tick">([^<]*)<', svg)]
     assert ticks == expected
-    hover = heatmap.locator(".hoverlayer .hovertext")
-    for attempt in range(20):  # move over the cells until plotly draws its label
-        heatmap.scroll_into_view_if_needed()
-        box = heatmap.locator(".nsewdrag").first.bounding_box()
-        fraction = (0.3, 0.5, 0.7)[attempt % 3]
-        tab.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] * (1 - fraction), steps=4)
-        tab.wait_for_timeout(300)
-        if hover.count():
-            break
-    assert hover.count(), "no hover label appeared over the heatmap"
-    label = hover.first.text_content()
-    assert "step" in label and "unit" in label and "value" in label
-    assert any(f"{t} · " in label for t in range(len(text)))  # timestep and its character
+    heatmap.scroll_into_view_if_needed()
+    cells = heatmap.locator("img").bounding_box()
+    labels = []
+    for fraction in (0.3, 0.5, 0.7):  # what the browser shows on hover over a cell: the title of what is there
+        x, y = cells["x"] + cells["width"] * (0.1 + 0.7 * fraction), cells["y"] + cells["height"] * (1 - fraction)
+        tab.mouse.move(x, y, steps=4)
+        labels.append(tab.evaluate("([x, y]) => document.elementFromPoint(x, y)?.getAttribute('title')", [x, y]))
+    assert all(labels), f"a cell without a hover label: {labels}"
+    for label in labels:
+        assert "step" in label and "unit" in label and re.search(r": -?\d\.\d{3}$", label)  # the units' values
+        assert any(f"{t} · " in label for t in range(len(text)))  # timestep and its character
     keep_screenshot(tab, tmp_path, "gates")
 
 

@@ -1,8 +1,10 @@
 """The Gates & states page: a trace of a known text, sorting, unit selection, interventions (AppTest)."""
 
 import base64
+import html
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +58,23 @@ def array(value) -> np.ndarray:
 
 
 def heatmaps(at) -> list[dict]:
-    return [f for f in figures(at) if f["data"] and f["data"][0]["type"] == "heatmap"]
+    """The heatmaps drawn (an SVG image under a grid of hover labels): quantity, units, column ticks,
+    colour key, and each cell's value read from its column's hover label."""
+    maps = []
+    for element in at.get("html"):
+        body = element.proto.body
+        if 'class="gate-heatmap"' not in body:
+            continue
+        svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', body).group(1)).decode()
+        units = [int(u) for u in re.search(r'data-units="([^"]*)"', body).group(1).split(",")]
+        columns = [html.unescape(t).split("\n")[1:] for t in re.findall(r'<span title="(step [^"]*)"', body)]
+        cells = [line.removeprefix("unit ").split(": ") for line in sum(zip(*columns), ())]  # row by row
+        maps.append({"quantity": re.search(r'data-quantity="([^"]*)"', body).group(1), "units": units,
+                     "ticks": [html.unescape(t) for t in re.findall(r'class="tick">([^<]*)<', svg)],
+                     "key": [html.unescape(t) for t in re.findall(r'class="key">([^<]*)<', svg)],
+                     "cell_units": [int(u) for u, _ in cells],
+                     "values": np.array([float(v) for _, v in cells]).reshape(len(units), -1)})
+    return maps
 
 
 def test_traces_a_typed_text_with_character_ticks(tiny):
@@ -64,13 +82,13 @@ def test_traces_a_typed_text_with_character_ticks(tiny):
     at = open_page(run_id, source="typed", text=TEXT, top="4", layer="0")
     assert not at.exception and not at.error
     maps = heatmaps(at)
-    assert len(maps) == len(lstm_core.QUANTITIES)
+    assert [m["quantity"] for m in maps] == list(lstm_core.QUANTITIES)
     shown = [{"\n": "↵", " ": "␣"}.get(ch, ch) for ch in TEXT]
-    assert maps[0]["layout"]["xaxis"]["ticktext"] == shown
+    assert maps[0]["ticks"] == shown
     tr = lstm_core.trace(run.model, run.vocab, TEXT)
-    z = array(maps[1]["data"][0]["z"])  # the forget gate, 4 units shown
-    units = [int(label.split()[1]) for label in maps[1]["data"][0]["y"]]
-    assert z.shape == (4, len(TEXT))
+    z = maps[1]["values"]  # the forget gate, 4 units shown, each cell's value from its hover label
+    units = maps[1]["units"]
+    assert z.shape == (4, len(TEXT)) and maps[1]["cell_units"][::len(TEXT)] == units
     np.testing.assert_allclose(z, tr.forget_gate[0][:, units].T, atol=1e-3)
 
 
@@ -83,7 +101,7 @@ def test_sorting_top_k_and_unit_selection(tiny):
     tr = lstm_core.trace(run.model, run.vocab, TEXT)
     expected = analysis.unit_order(tr.cell_state[1], "mean")[:3]
     cell_map = heatmaps(at)[4]
-    assert cell_map["data"][0]["y"] == [f"unit {u}" for u in expected]
+    assert cell_map["units"] == list(expected)
     assert at.query_params["sort"] == "mean" and at.query_params["top"] == "3"
 
     next(n for n in at.number_input if n.label == "Unit").set_value(6).run()
@@ -127,7 +145,7 @@ def test_validation_passage_cell_update_and_unit_finder(tiny):
     assert not at.exception and not at.error
     text = analysis.validation_passages("seed")[2][:120]
     tr = lstm_core.trace(run.model, run.vocab, text)
-    assert heatmaps(at)[0]["layout"]["xaxis"]["ticktext"][:4] == list(text[:4])
+    assert heatmaps(at)[0]["ticks"][:4] == list(text[:4])
     diagram = at.get("bidi_component")[0]
     update = json.loads(diagram.proto.json)["update"]  # the Cell lab's diagram, read-only
     parts = tr.cell_update(0, 7, 3)
@@ -135,6 +153,13 @@ def test_validation_passage_cell_update_and_unit_finder(tiny):
                       ("h", "hidden_state"), ("f", "forget_gate")):
         assert update[name] == [pytest.approx(parts[key], abs=1e-12)]
     assert parts["kept"] + parts["written"] == pytest.approx(parts["c"], abs=1e-6)
+    surprisal = next(h.proto.body for h in at.get("html") if 'class="token-line"' in h.proto.body)
+    labels = [html.unescape(t) for t in re.findall(r'<span title="([^"]*)"', surprisal)]
+    frame = analysis.next_char_frame(tr)
+    assert len(labels) == 100 and labels[7] == (f"step 7 · {frame.loc[7, 'character']}: surprisal (bits) "
+                                                f"{frame.loc[7, 'surprisal_bits']:.2f}; next: {frame.loc[7, 'top_next']}")
+    saturation = next(h.proto.body for h in at.get("html") if 'class="saturation-scatter"' in h.proto.body)
+    assert saturation.count("<span title=") == len(analysis.saturation_frame(tr, 0))  # a point per unit and gate
     finder = next(t.value for t in at.table if "correlation" in t.value.columns)
     expected = analysis.rank_units(tr, "speaker_name", top=8)
     assert list(finder["unit"]) == list(expected["unit"])
@@ -161,10 +186,9 @@ def test_the_default_view_shows_structure_not_speckle(tiny):
     tr = lstm_core.trace(run.model, run.vocab, TEXT)
     expected = analysis.unit_order(tr.cell_state[1], "correlation", analysis.text_features(TEXT)["speaker_name"])[:8]
     cell_map = heatmaps(at)[4]
-    assert cell_map["data"][0]["y"] == [f"unit {u}" for u in expected]
-    assert cell_map["data"][0]["zmid"] == 0 and heatmaps(at)[1]["data"][0]["zmid"] == 0.5  # centred where meaning changes
-    assert cell_map["data"][0]["colorbar"]["ticktext"][1] == "0"
-    assert heatmaps(at)[1]["data"][0]["colorbar"]["ticktext"] == ["0 shut", "0.5", "1 open"]
+    assert cell_map["units"] == list(expected)
+    assert cell_map["key"][1] == "0"  # centred where meaning changes (the colours: tests/test_heatmap_svg.py)
+    assert heatmaps(at)[1]["key"] == ["0 shut", "0.5", "1 open"]
 
 
 def test_the_unit_finder_says_when_a_feature_is_absent(tiny):

@@ -55,6 +55,7 @@ def test_saved_classifier_shows_evaluation_baseline_and_reads_a_review(isolated_
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Verdict"] == "positive"
     assert float(metrics["P(positive)"].rstrip("%")) > 50
-    assert len(at.get("plotly_chart")) >= 4  # per class, confusion, prefix curve, gates
+    assert len(at.get("plotly_chart")) >= 3  # per class, confusion, prefix curve
+    assert any('class="gate-heatmap"' in h.proto.body for h in at.get("html"))  # the gates, word by word
     at.text_area(key="sentiment_review").set_value("<br /> ...").run()
     assert any("nothing to classify" in w.value for w in at.warning)

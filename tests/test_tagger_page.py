@@ -53,6 +53,8 @@ def test_typed_sentence_is_tagged_and_an_empty_one_is_refused(isolated_run_store
     assert at.query_params["sentence"] == "Everybody read that book"
     at.selectbox(key="tagger_quantity").set_value("forget_gate").run()
     assert not at.exception
+    heatmap = next(h.proto.body for h in at.get("html") if 'class="gate-heatmap"' in h.proto.body)
+    assert 'data-quantity="forget_gate"' in heatmap and heatmap.count("<span title=\"step ") == 4
     at.text_input(key="tagger_sentence").set_value("   ").run()
     assert any("at least one word" in w.value for w in at.warning)
 

@@ -1,0 +1,142 @@
+"""Gate and state heatmaps as an SVG image with a hover label on every cell.
+
+A Plotly heatmap of a few units over 100 characters costs the browser tens of thousands of DOM
+changes (its ticks, its hover layer, its relayouts); six of them made /gates take 3 to 4 s to
+settle after its script had finished. The same map as an SVG image is one insertion: the cells as
+a PNG (one pixel per cell, scaled up unsmoothed), the units on the left, the characters below, a
+colour key; over the cells lies a row of transparent boxes, one per column, whose ``title`` the
+browser shows on hover: the step, its character and each unit's value there ("step 12 · a", "unit 5:
+0.731", ...), the values left out when more than ``LISTED_UNITS`` units are shown.
+
+    heatmap_svg(values, tokens, units, quantity, title)    HTML for st.html (an <img> and its hover grid)
+    colours(values, quantity, low, high)                   the RGBA of each cell (tests read them)
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+import struct
+import zlib
+
+import numpy as np
+from plotly.colors import get_colorscale
+
+from lstm_core import gates
+from lstm_core.analysis import show_char
+from lstm_core.gates import LABELS, SIGMOID_GATES
+
+GATE_SCALE = "PuOr_r"  # a gate: purple shut (0), white half open (0.5), orange open (1)
+STATE_SCALE = "RdBu_r"  # a state or candidate: blue negative, white 0, red positive
+MAX_TICKS = 100  # characters labelled on the axis; beyond that every k-th (labels stay readable)
+MAX_ROW_LABELS = 40  # units named on the left; beyond that every k-th
+LISTED_UNITS = 32  # a column's hover label lists every unit's value up to this many units shown
+INK = "#31333f"
+
+
+def png(rgba: np.ndarray) -> bytes:
+    """A PNG of an (height, width, 4) uint8 image: one pixel per cell, scaled up by the browser."""
+    height, width, _ = rgba.shape
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + rgba[y].tobytes() for y in range(height))  # filter type 0 on every row
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b""))
+
+
+def scale_stops(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A Plotly colour scale as (positions, RGB rows)."""
+    stops = get_colorscale(name)
+    positions = np.array([float(p) for p, _ in stops])
+    rgb = np.array([[int(c) for c in re.findall(r"\d+", colour)] for _, colour in stops], dtype=float)
+    return positions, rgb
+
+
+def colour_scale(quantity: str) -> str:
+    return GATE_SCALE if quantity in SIGMOID_GATES else STATE_SCALE
+
+
+def colours(values: np.ndarray, quantity: str, low: float, high: float) -> np.ndarray:
+    """RGBA bytes of ``values`` on the quantity's scale from ``low`` to ``high``, its centre (0.5 for a
+    gate, 0 otherwise) white in the middle, as Plotly's zmid placed it; NaN is transparent."""
+    positions, rgb = scale_stops(colour_scale(quantity))
+    centre = gates.quantity(quantity).centre
+    values = np.asarray(values, dtype=float)
+    reach = max(high - centre, centre - low) or 1.0
+    where = 0.5 + 0.5 * np.clip((np.nan_to_num(values, nan=centre) - centre) / reach, -1.0, 1.0)
+    rgba = np.empty(values.shape + (4,), dtype=np.uint8)
+    for channel in range(3):
+        rgba[..., channel] = np.rint(np.interp(where, positions, rgb[:, channel]))
+    rgba[..., 3] = np.where(np.isnan(values), 0, 255)
+    return rgba
+
+
+def key_ticks(quantity: str, low: float, high: float) -> list[tuple[float, str]]:
+    """The colour key's ticks (value, text), in words where the quantity's values mean something."""
+    if quantity in SIGMOID_GATES:
+        return [(0.0, "0 shut"), (0.5, "0.5"), (1.0, "1 open")]
+    return [(low, f"{low:+.2g}"), (gates.quantity(quantity).centre, "0"), (high, f"{high:+.2g}")]
+
+
+def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, first_step: int = 0,
+                width: int = 1200) -> str:
+    """``values`` (units shown, time) as HTML for ``st.html``: an SVG image (rows labelled by unit index, columns
+    by token, a colour key) under a row of transparent boxes, one per column, whose titles are the hover labels.
+
+    ``first_step`` numbers the columns when the tokens are a window of a longer text. (``st.html`` keeps no
+    inline SVG, hence the image; its cells and the grid above them share the same place in percent.)
+    """
+    values = np.asarray(values, dtype=np.float32)
+    rows, columns = values.shape
+    low, high = gates.colour_range(quantity, values)
+    label = LABELS.get(quantity, quantity)
+    left, right, top, bottom = 64, 110, 26, 30
+    height = int(min(860, max(120, 18 * rows)))
+    full = top + height + bottom
+    inner = width - left - right
+    cell_w, cell_h = inner / max(columns, 1), height / max(rows, 1)
+    image = base64.b64encode(png(colours(values, quantity, low, high))).decode()
+    text = f'fill="{INK}" font-size="12"'
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {full}" width="{width}" height="{full}" '
+             'font-family="Source Sans Pro, sans-serif">',
+             f'<text x="{left}" y="16" font-size="14" font-weight="600" fill="{INK}">{html.escape(title or label)}</text>',
+             f'<image x="{left}" y="{top}" width="{inner}" height="{height}" preserveAspectRatio="none" '
+             f'style="image-rendering:pixelated" href="data:image/png;base64,{image}"/>']
+    every_row = max(1, int(np.ceil(rows / MAX_ROW_LABELS)))
+    parts += [f'<text x="{left - 5}" y="{top + (r + 0.5) * cell_h + 4:.1f}" text-anchor="end" {text} '
+              f'class="unit">unit {int(units[r])}</text>' for r in range(0, rows, every_row)]
+    every = max(1, int(np.ceil(columns / MAX_TICKS)))
+    parts += [f'<text x="{left + (t + 0.5) * cell_w:.1f}" y="{top + height + 16}" text-anchor="middle" '
+              f'font-family="monospace" {text} class="tick">{html.escape(show_char(tokens[t]))}</text>'
+              for t in range(0, columns, every)]
+    positions, rgb = scale_stops(colour_scale(quantity))
+    stops = "".join(f'<stop offset="{p:.3f}" stop-color="rgb({int(c[0])},{int(c[1])},{int(c[2])})"/>'
+                    for p, c in zip(positions, rgb))
+    key_x, key_height = width - right + 14, min(height, 160)
+    parts += [f'<defs><linearGradient id="key" x1="0" y1="1" x2="0" y2="0">{stops}</linearGradient></defs>',
+              f'<rect x="{key_x}" y="{top}" width="10" height="{key_height}" fill="url(#key)"/>']
+    centre = gates.quantity(quantity).centre
+    reach = max(high - centre, centre - low) or 1.0
+    for value, tick in key_ticks(quantity, low, high):
+        fraction = 0.5 + 0.5 * np.clip((value - centre) / reach, -1, 1)  # where the scale puts the value
+        parts.append(f'<text x="{key_x + 14}" y="{top + (1 - fraction) * key_height + 4:.1f}" {text} '
+                     f'class="key">{html.escape(tick)}</text>')
+    parts.append("</svg>")
+    svg = base64.b64encode("".join(parts).encode()).decode()
+    # one hover box per column (a box per cell was 7,200 elements on /gates, which the browser sanitises and lays
+    # out on every load): its label gives the step, its token and, when the map is small enough, every unit's value
+    cells = [f"step {first_step + t} · {show_char(tokens[t])}"
+             + "".join(f"\nunit {int(units[r])}: {values[r, t]:.3f}" for r in range(rows if rows <= LISTED_UNITS else 0))
+             for t in range(columns)]
+    place = (f"left:{100 * left / width:.4f}%;top:{100 * top / full:.4f}%;width:{100 * inner / width:.4f}%;"
+             f"height:{100 * height / full:.4f}%")
+    grid = "".join(f'<span title="{html.escape(cell)}"></span>' for cell in cells)
+    return (f'<div class="gate-heatmap" data-quantity="{quantity}" '
+            f'data-units="{",".join(str(int(u)) for u in units)}" style="position:relative;max-width:{width}px">'
+            f'<img src="data:image/svg+xml;base64,{svg}" alt="{html.escape(title or label)}: heatmap of '
+            f'{rows} units over {columns} steps" style="width:100%;display:block">'
+            f'<div style="position:absolute;{place};display:grid;grid-template-columns:repeat({columns},1fr)">'
+            f'{grid}</div></div>')

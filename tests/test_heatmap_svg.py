@@ -1,0 +1,64 @@
+"""Gate and state heatmaps as SVG (lab_ui.heatmap_svg): every cell painted with its value's colour,
+centred where the quantity's meaning changes, each column with a hover label giving its values."""
+
+import base64
+import html
+import re
+import struct
+import zlib
+
+import numpy as np
+
+from lab_ui.heatmap_svg import LISTED_UNITS, colours, heatmap_svg
+
+
+def image_of(heatmap: str) -> str:
+    """The SVG image of a heatmap's HTML."""
+    return base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', heatmap).group(1)).decode()
+
+
+def hover_labels(heatmap: str) -> list[str]:
+    return [html.unescape(t) for t in re.findall(r'<span title="([^"]*)"', heatmap)]
+
+
+def pixels(svg: str) -> np.ndarray:
+    """The cells, one RGBA pixel each, decoded from the PNG inside the SVG."""
+    data = base64.b64decode(re.search(r'href="data:image/png;base64,([^"]+)"', svg).group(1))
+    width, height = struct.unpack(">II", data[16:24])
+    raw = zlib.decompress(data[data.index(b"IDAT") + 4:data.index(b"IEND") - 8])
+    rows = [raw[y * (4 * width + 1) + 1:(y + 1) * (4 * width + 1)] for y in range(height)]
+    return np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(height, width, 4)
+
+
+def test_each_cell_has_its_values_colour_and_hover_label():
+    values = np.array([[0.0, 0.5, 1.0], [0.25, 0.75, 0.9]])
+    drawn = heatmap_svg(values, "ab\n", [7, 3], "forget_gate", title="Forget gate · layer 0")
+    svg = image_of(drawn)
+    image = pixels(svg)
+    assert image.shape == (2, 3, 4)
+    np.testing.assert_array_equal(image, colours(values, "forget_gate", 0.0, 1.0))
+    assert tuple(image[0, 1, :3]) == (247, 247, 247)  # half open is the scale's white middle
+    assert image[0, 0, 2] > image[0, 0, 0] and image[0, 2, 0] > image[0, 2, 2]  # purple shut, orange open
+    assert "grid-template-columns:repeat(3,1fr)" in drawn  # a hover box per column, over the cells
+    assert hover_labels(drawn) == ["step 0 · a\nunit 7: 0.000\nunit 3: 0.250", "step 1 · b\nunit 7: 0.500\nunit 3: 0.750",
+                                   "step 2 · ↵\nunit 7: 1.000\nunit 3: 0.900"]
+    assert re.findall(r'class="tick">([^<]*)<', svg) == ["a", "b", "↵"]
+    assert re.findall(r'class="unit">([^<]*)<', svg) == ["unit 7", "unit 3"]
+
+
+def test_states_are_centred_on_zero_and_symmetric():
+    values = np.array([[-2.0, 0.0, 1.0]])
+    drawn = heatmap_svg(values, "xyz", [0], "cell_state", first_step=40)
+    svg = image_of(drawn)
+    image = pixels(svg)
+    assert tuple(image[0, 1, :3]) == (247, 247, 247)  # 0 is white
+    assert image[0, 0, 2] > image[0, 0, 0]  # negative blue
+    assert image[0, 2, 0] > image[0, 2, 2]  # positive red
+    assert re.findall(r'class="key">([^<]*)<', svg) == ["-2", "0", "+2"]
+    assert hover_labels(drawn)[0] == "step 40 · x\nunit 0: -2.000"  # a window of a longer text is numbered from its start
+
+
+def test_a_map_of_many_units_labels_the_columns_only():
+    rows = LISTED_UNITS + 1
+    drawn = heatmap_svg(np.zeros((rows, 4)), "abcd", list(range(rows)), "hidden_state")
+    assert hover_labels(drawn) == ["step 0 · a", "step 1 · b", "step 2 · c", "step 3 · d"]
