@@ -117,7 +117,7 @@ def accuracy_figure(runs: dict[str, pd.DataFrame], x: str = "step", height: int 
             traces.append(_line(measured[x], measured["valid_accuracy"], f"{prefix}validation",
                                 PALETTE[(2 * index + 1) % len(PALETTE)], mode="lines+markers", width=2.5))
     layout = _layout(x, "Accuracy", height)
-    layout["yaxis"]["tickformat"] = ".0%"
+    layout["yaxis"].update(tickformat=".0%", range=[0, 1.02])  # a fraction: 0 to 100%, whatever was measured
     return dict(data=traces, layout=layout)
 
 
@@ -125,9 +125,11 @@ def has_accuracy(frame: pd.DataFrame) -> bool:
     return any(c in frame and frame[c].notna().any() for c in ("train_accuracy", "valid_accuracy"))
 
 
-def signals_figure(frame: pd.DataFrame, x: str = "step", height: int = 360) -> dict | None:
-    """Throughput, gradient norm and learning rate, one small panel each (those the frame has)."""
-    present = [(column, title) for column, title in SIGNALS if column in frame and frame[column].notna().any()]
+def signals_figure(frame: pd.DataFrame, x: str = "step", height: int = 360, item_name: str = "items") -> dict | None:
+    """Throughput (of ``item_name`` per second), gradient norm and learning rate, one small panel each (those
+    the frame has)."""
+    present = [(column, f"Throughput ({item_name}/s)" if column == "items_per_sec" else title)
+               for column, title in SIGNALS if column in frame and frame[column].notna().any()]
     if not present or frame.empty:
         return None
     thinned = thin(frame, [column for column, _ in present], x)

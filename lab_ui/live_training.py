@@ -381,7 +381,7 @@ def _panel_body(slot: str, polling: bool, when_ended: Callable[[str], None] | No
     training = session_trainer(slot).training
     per = getattr(training, "loss_per", "character")
     x = st.session_state.get(f"{slot}_x_axis", "step")
-    signals = signals_figure(frame, x=x)
+    signals = signals_figure(frame, x=x, item_name=training.item_name)
     left, right = st.columns([3, 2])
     with left:
         _loss_chart(slot, frame, per)
