@@ -77,6 +77,17 @@ def log_range(values, least_decades: float = 0.3) -> list[float]:
     return [float(low - margin), float(high + margin)]
 
 
+def log_ticks(values, count: int = 3) -> list[float]:
+    """Up to ``count`` ticks spread evenly (in log) from the smallest positive value to the largest, each
+    rounded to two significant digits: a small panel's axis stays legible."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    if not len(values):
+        return []
+    spread = np.logspace(np.log10(values.min()), np.log10(values.max()), count)
+    return sorted({float(f"{tick:.2g}") for tick in spread})
+
+
 def loss_figure(runs: dict[str, pd.DataFrame], x: str = "step", unit: str = "nats", height: int = 360,
                 per: str = "character") -> dict:
     """Training (thin line) and validation (markers) loss of one or several runs against steps or seconds;
@@ -143,9 +154,10 @@ def signals_figure(frame: pd.DataFrame, x: str = "step", height: int = 360, item
         top = 1 - index * (size + gap)
         axis = "" if index == 0 else str(index + 1)
         layout[f"yaxis{axis}"] = dict(domain=[max(0.0, top - size), min(1.0, top)], anchor="x")
-        if column in LOG_AXES:  # ticks like 2e-3, 1e-3, 5e-4 over the range the values take
-            layout[f"yaxis{axis}"].update(type="log", range=log_range(thinned[column]), exponentformat="e",
-                                          nticks=4)
+        if column in LOG_AXES:  # a log axis over the range the values take, three ticks at most
+            ticks = log_ticks(thinned[column])
+            layout[f"yaxis{axis}"].update(type="log", range=log_range(thinned[column]), tickvals=ticks,
+                                          ticktext=[f"{tick:.2g}" for tick in ticks])
         layout["annotations"].append(dict(text=title, x=0.5, y=top, xref="paper", yref="paper", showarrow=False,
                                           xanchor="center", yanchor="bottom", font=dict(size=12)))
         traces.append(_line(thinned[x], thinned[column], title, PALETTE[(index + 2) % len(PALETTE)], yaxis=f"y{axis}"))

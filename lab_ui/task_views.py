@@ -151,13 +151,8 @@ def word_gates(gates: dict, words: list[str], lstm, slot: str) -> None:
     st.html(painted_text(words, values[:, unit], quantity, separator=" "))
 
 
-def _still_training(run_id: str, slot: str) -> str | None:
-    """Why ``run_id`` is not a finished model yet (it trains here or in another session, or waits), or None."""
-    trainer = session_trainer(slot)
-    snapshot = trainer.snapshot(since=1 << 62) if trainer else None
-    if snapshot is not None and Path(snapshot.run_dir or "").name == run_id and snapshot.status in ("queued", "running"):
-        return (f"It is still training (step {snapshot.step:,}, {snapshot.progress:.0%} of its budget)"
-                if snapshot.status == "running" else "It is waiting in the queue for a free training slot")
+def _still_training(run_id: str) -> str | None:
+    """Why the saved run ``run_id`` is not a finished model yet (it trains in another session, or is paused), or None."""
     status = read_status(run_store().path(run_id))
     if status in UNFINISHED:
         return "It is still training in another session"
@@ -167,23 +162,26 @@ def _still_training(run_id: str, slot: str) -> str | None:
 
 
 def live_training_then_run(slot: str, kind: str, make_training, label: str, none_yet: str) -> tuple[str, lstm_core.Run]:
-    """A task page's live training, then the saved run to inspect; stops the page when there is none yet, and
-    when the run chosen is still training (a half-trained model is not evaluated as if it were done)."""
+    """A task page's live training, then the saved run to inspect; stops the page when there is none yet, while
+    this session trains, and when the run chosen trains elsewhere or is paused (a half-trained model is not
+    evaluated as if it were done)."""
     training_controls(slot, make_training)
     live_panel(slot)
     live_adjustments(slot)
     st.header("Evaluate and try it")
     trainer = session_trainer(slot)
+    if training_under_way(slot):  # this part is drawn again when the training ends
+        paused = trainer.snapshot(since=1 << 62).status == "paused"
+        st.info(f"**{'Paused' if paused else 'Still training'}.** The model's evaluation, and the model to try, "
+                "appear here when its training finishes or is stopped (a half-trained model would give "
+                "half-trained answers).")
+        st.stop()
     training_here = Path(trainer.snapshot(since=1 << 62).run_dir or "").name if trainer else None
     chosen = pick_run(kind, label, key=f"{slot}_run", follow=training_here)
     if chosen is None:
-        if training_under_way(slot):
-            st.info("Still training: its evaluation, and the model to try, appear here when the training finishes "
-                    "or is stopped.")
-        else:
-            st.info(none_yet)
+        st.info(none_yet)
         st.stop()
-    why = _still_training(chosen[0], slot)
+    why = _still_training(chosen[0])
     if why:
         st.info(f"**Not evaluated yet.** {why}: its evaluation, and the model to try, appear here when its "
                 "training finishes or is stopped (a half-trained model would give half-trained answers). "

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lab_ui.charts import accuracy_figure, log_range, loss_figure, signals_figure
+from lab_ui.charts import accuracy_figure, log_range, log_ticks, loss_figure, signals_figure
 
 
 def frame(lr) -> pd.DataFrame:
@@ -28,12 +28,14 @@ def test_a_decaying_rate_is_drawn_on_a_log_axis_that_holds_all_its_values():
     assert axis["type"] == "log"
     assert low < math.log10(rates.min()) and math.log10(rates.max()) < high
     assert high - low < 1.3, "the axis spans the rates' one decade, not the default guess"
+    assert axis["tickvals"] == [0.0002, 0.00063, 0.002] and axis["ticktext"] == ["0.0002", "0.00063", "0.002"]
 
 
 def test_a_constant_rate_sits_inside_an_axis_of_some_width():
     low, high = log_range(np.full(50, 0.1))
     assert low < -1 < high and high - low == pytest.approx(0.3)
     assert log_range([np.nan, 0.0]) == [-4.0, 0.0], "nothing positive to show: a default range"
+    assert log_ticks(np.full(50, 0.1)) == [0.1], "one tick, not three identical ones"
 
 
 def test_losses_say_what_they_are_averaged_over():

@@ -107,7 +107,7 @@ def test_while_the_tagger_trains_its_loss_is_per_word_and_evaluate_waits():
     at.run()
     at.button(key="tagger_start").click().run()
     assert any("Still training" in i.value for i in at.info), "no run saved yet: the Evaluate area says it trains"
-    deadline = time.time() + 120
+    deadline = time.time() + 300  # a 5-s budget, but a loaded machine is slow to load the treebank
     labels = []
     while time.time() < deadline and not at.success:
         time.sleep(0.5)
@@ -115,10 +115,9 @@ def test_while_the_tagger_trains_its_loss_is_per_word_and_evaluate_waits():
         assert not at.exception
         labels = labels or [m.label for m in at.metric if "loss" in m.label]
         if not at.success:  # still training: nothing is evaluated or tagged
-            assert not at.dataframe and any("training" in i.value.lower() for i in at.info)
+            assert not at.dataframe and any("Still training" in i.value for i in at.info)
+    assert any("Finished" in s.value for s in at.success), "the training ends within its budget"
+    labels = labels or [m.label for m in at.metric if "loss" in m.label]
     assert labels and set(labels) <= {"Train loss (nats/word)", "Validation loss (nats/word)"}, labels
-    loss_chart = at.get("plotly_chart")[0]
-    assert '"Loss (nats per word)"' in loss_chart.proto.spec
-    at.button(key="tagger_stop").click().run() if not at.success else None
-    assert any("Finished" in s.value or "saved" in s.value for s in at.success)
+    assert '"Loss (nats per word)"' in at.get("plotly_chart")[0].proto.spec
     assert at.dataframe, "once it has ended the tagger is evaluated and tried"
