@@ -47,7 +47,7 @@ if st.session_state.get(f"lesson_shown_{step.slug}") and guess is not None:
 with st.container(border=True):
     st.markdown("**Now look for yourself.** The page opens here; *Back to the lesson* in its sidebar returns to "
                 "this step.")
-    page_link(step.view, f"{step.view_label} →", icon=":material/arrow_forward:")
+    page_link(step.view, step.view_label, icon=":material/arrow_forward:")
 if index == len(STEPS) - 1 and st.session_state.get(f"lesson_shown_{step.slug}"):
     st.info("That was the last step. Every page is in the sidebar: train with your own settings, open the gates "
                "of any model you trained, or compare an LSTM with a GRU and a plain RNN.")
