@@ -373,8 +373,9 @@ def _panel_body(slot: str, polling: bool, when_ended: Callable[[str], None] | No
     run_id = ended_run(slot)
     if run_id and when_ended is not None:
         when_ended(run_id)
-    running = "**Training** · " if snapshot.status == "running" else ""
-    st.progress(snapshot.progress, text=f"{running}{snapshot.progress:.0%} of the budget{_eta(snapshot)}")
+    if snapshot.status != "finished":  # a finished training used its whole budget: its status says so
+        running = "**Training** · " if snapshot.status == "running" else ""
+        st.progress(snapshot.progress, text=f"{running}{snapshot.progress:.0%} of the budget{_eta(snapshot)}")
     if frame.empty:
         st.caption("Waiting for the first training step...")
         return
