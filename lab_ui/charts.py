@@ -4,7 +4,8 @@ Every builder takes metric frames as :class:`lstm_core.CharTraining` (and the ta
 them: one row per step with ``step`` and ``seconds``, and whichever of ``train_loss``,
 ``valid_loss``, ``train_bpc``, ``valid_bpc``, ``valid_accuracy``, ``chars_per_sec`` /
 ``items_per_sec``, ``grad_norm`` and ``lr`` the training reports. Validation columns are NaN
-between evaluations. Long runs are thinned to a few hundred points by averaging neighbouring steps,
+between evaluations. A loss is labelled with what it is averaged over (``per``: a character, a word,
+a review); bits exist for characters only. Long runs are thinned to a few hundred points by averaging neighbouring steps,
 so that a chart redrawn twice a second stays cheap for the server and the browser. Figures are
 plain plotly dicts (``{"data": [...], "layout": {...}}``): building plotly's figure objects costs three
 times more than drawing the chart, which matters when it happens twice a second.
@@ -17,7 +18,8 @@ import pandas as pd
 
 MAX_POINTS = 300
 X_AXES = {"step": "Step", "seconds": "Training seconds"}
-LOSS_UNITS = {"nats": ("loss", "Loss (nats per character)"), "bits": ("bpc", "Loss (bits per character)")}
+LOSS_UNITS = {"nats": "loss", "bits": "bpc"}  # unit -> the metric columns' suffix
+LOG_AXES = {"lr"}  # signals that span decades (a decaying rate): a log axis ranged on the values
 SIGNALS = [  # (column, title)
     ("chars_per_sec", "Throughput (characters/s)"),
     ("items_per_sec", "Throughput (items/s)"),
@@ -58,9 +60,41 @@ def _line(x, y, name: str, colour: str, **extra) -> dict:
                 line=dict(color=colour, width=extra.pop("width", 1.5), dash=extra.pop("dash", None)), **extra)
 
 
-def loss_figure(runs: dict[str, pd.DataFrame], x: str = "step", unit: str = "nats", height: int = 360) -> dict:
-    """Training (thin line) and validation (markers) loss of one or several runs against steps or seconds."""
-    suffix, y_title = LOSS_UNITS[unit]
+def loss_title(unit: str = "nats", per: str = "character") -> str:
+    """The loss axis's title: its unit and what it is averaged over ("Loss (nats per word)")."""
+    return f"Loss ({unit} per {per})"
+
+
+def log_range(values, least_decades: float = 0.3) -> list[float]:
+    """A log axis's range (in decades) that holds ``values`` (positive), at least ``least_decades`` wide,
+    so that a constant rate is a level line in the middle instead of an axis of identical ticks."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    if not len(values):
+        return [-4.0, 0.0]
+    low, high = np.log10(values.min()), np.log10(values.max())
+    margin = max((least_decades - (high - low)) / 2, 0.0) + 0.05 * (high - low)
+    return [float(low - margin), float(high + margin)]
+
+
+def log_ticks(values, count: int = 3) -> list[float]:
+    """Up to ``count`` ticks spread evenly (in log) from the smallest positive value to the largest, each
+    rounded to two significant digits: a small panel's axis stays legible."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    if not len(values):
+        return []
+    spread = np.logspace(np.log10(values.min()), np.log10(values.max()), count)
+    return sorted({float(f"{tick:.2g}") for tick in spread})
+
+
+def loss_figure(runs: dict[str, pd.DataFrame], x: str = "step", unit: str = "nats", height: int = 360,
+                per: str = "character") -> dict:
+    """Training (thin line) and validation (markers) loss of one or several runs against steps or seconds;
+    ``per`` says what the loss is averaged over (bits are for characters only)."""
+    if unit == "bits" and per != "character":
+        raise ValueError("bits per character only mean something for a character model's loss")
+    suffix, y_title = LOSS_UNITS[unit], loss_title(unit, per)
     traces = []
     for index, (label, frame) in enumerate(runs.items()):
         if frame is None or frame.empty or x not in frame:
@@ -94,7 +128,7 @@ def accuracy_figure(runs: dict[str, pd.DataFrame], x: str = "step", height: int 
             traces.append(_line(measured[x], measured["valid_accuracy"], f"{prefix}validation",
                                 PALETTE[(2 * index + 1) % len(PALETTE)], mode="lines+markers", width=2.5))
     layout = _layout(x, "Accuracy", height)
-    layout["yaxis"]["tickformat"] = ".0%"
+    layout["yaxis"].update(tickformat=".0%", range=[0, 1.02])  # a fraction: 0 to 100%, whatever was measured
     return dict(data=traces, layout=layout)
 
 
@@ -102,9 +136,11 @@ def has_accuracy(frame: pd.DataFrame) -> bool:
     return any(c in frame and frame[c].notna().any() for c in ("train_accuracy", "valid_accuracy"))
 
 
-def signals_figure(frame: pd.DataFrame, x: str = "step", height: int = 360) -> dict | None:
-    """Throughput, gradient norm and learning rate, one small panel each (those the frame has)."""
-    present = [(column, title) for column, title in SIGNALS if column in frame and frame[column].notna().any()]
+def signals_figure(frame: pd.DataFrame, x: str = "step", height: int = 360, item_name: str = "items") -> dict | None:
+    """Throughput (of ``item_name`` per second), gradient norm and learning rate, one small panel each (those
+    the frame has)."""
+    present = [(column, f"Throughput ({item_name}/s)" if column == "items_per_sec" else title)
+               for column, title in SIGNALS if column in frame and frame[column].notna().any()]
     if not present or frame.empty:
         return None
     thinned = thin(frame, [column for column, _ in present], x)
@@ -118,6 +154,10 @@ def signals_figure(frame: pd.DataFrame, x: str = "step", height: int = 360) -> d
         top = 1 - index * (size + gap)
         axis = "" if index == 0 else str(index + 1)
         layout[f"yaxis{axis}"] = dict(domain=[max(0.0, top - size), min(1.0, top)], anchor="x")
+        if column in LOG_AXES:  # a log axis over the range the values take, three ticks at most
+            ticks = log_ticks(thinned[column])
+            layout[f"yaxis{axis}"].update(type="log", range=log_range(thinned[column]), tickvals=ticks,
+                                          ticktext=[f"{tick:.2g}" for tick in ticks])
         layout["annotations"].append(dict(text=title, x=0.5, y=top, xref="paper", yref="paper", showarrow=False,
                                           xanchor="center", yanchor="bottom", font=dict(size=12)))
         traces.append(_line(thinned[x], thinned[column], title, PALETTE[(index + 2) % len(PALETTE)], yaxis=f"y{axis}"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 import streamlit as st
@@ -44,10 +45,25 @@ def page_setup(title: str, icon: str = "🧠") -> None:
         try:
             for script, _path, label in PAGES:
                 st.page_link(script, label=label)
+            if "lesson_step" in st.session_state and title != "Lesson":  # a student left the lesson for a view
+                st.page_link("pages/0_lesson.py", label=f"Back to the lesson, step {st.session_state['lesson_step'] + 1}",
+                             icon=":material/school:")
         except StreamlitPageNotFoundError:
             pass  # a page run on its own (AppTest.from_file) knows no other pages
         st.divider()
         remember_owner()  # a shared server knows this browser's runs after a reload
+
+
+def page_link(view: str, label: str, icon: str | None = None, container=None) -> None:
+    """A link to one of the app's pages with its settings, written as the page's URL
+    ("/gates?run=pretrained"); a plain link where the page runs on its own (AppTest knows no other pages)."""
+    target = urlsplit(view)
+    script = next(script for script, path, _ in PAGES if path == target.path.strip("/"))
+    where = container or st
+    try:
+        where.page_link(script, label=label, icon=icon, query_params=dict(parse_qsl(target.query)))
+    except StreamlitPageNotFoundError:
+        where.markdown(f"[{label}]({view})")
 
 
 @st.cache_resource

@@ -487,7 +487,7 @@ def packing_tab(settings: LSTMSettings, sentences: tuple, batch: explorer.Senten
     if not shorter:
         st.markdown("All the sentences have the same length: there is no padding to read.")
     else:
-        st.markdown(f"Without packing, a shorter sentence's `h_n` has also read the padding"
+        st.markdown("Without packing, a shorter sentence's `h_n` has also read the padding"
                     + (" (and its reverse direction started in it)" if settings.bidirectional else "")
                     + ": it is off by " + (f"{gap(min(shorter))} to {gap(max(shorter))}" if len(shorter) > 1 else
                                            gap(shorter[0])) + ". Packed, every `h_n` is the state "

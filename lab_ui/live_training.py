@@ -8,16 +8,19 @@ Any page that trains something uses the same four calls (the Train, Tagger and S
         return lstm_core.CharTraining(config, store=run_store())
 
     training_controls("char", make_training)   # Start / Pause / Resume / Stop / Reset buttons
+    live_panel("char", when_ended=links)        # status, progress + ETA, loss chart beside the latest sample,
+                                                # figures, other charts; links(run id) once it has ended
     live_adjustments("char")                    # learning rate (and preview temperature) while it runs
-    live_panel("char")                          # status, progress + ETA, figures, charts, samples
     trainer = session_trainer("char")           # the BackgroundTrainer, or None
+    ended_run("char")                           # its run id once finished or stopped with weights, else None
 
 ``slot`` names the training within a session ("char", "tagger", "sentiment"); each browser session
 has its own trainers. ``set_session_trainer(slot, trainer)`` installs a trainer built elsewhere and
 ``clear_session_trainer(slot)`` forgets one (stopping it first). The training object is any object
 :class:`lstm_core.background.BackgroundTrainer` drives; the panel plots whichever metric columns its rows
 have (train/valid loss and bits per character, valid_accuracy, chars_per_sec or items_per_sec,
-grad_norm, lr) and shows its preview samples when it makes some.
+grad_norm, lr), labels losses with what the training averages them over (its ``loss_per``: nats per
+character, per word, per review), and shows its preview samples when it makes some.
 
 The training itself runs out of this process, in a worker of the server's executor (a local worker
 process, or a Ray actor: lstm_core.executor); the panel polls the trainer's snapshot in a fragment
@@ -40,7 +43,7 @@ from lab_ui.common import run_store
 from lab_ui.charts import accuracy_figure, has_accuracy, loss_figure, signals_figure
 from lab_ui.sharing import may_change, owner_id
 from lstm_core.background import BackgroundTrainer, Snapshot, run_is_held
-from lstm_core.runs import RECENT_STEPS, recent_train_loss
+from lstm_core.runs import RECENT_STEPS, WEIGHTS_FILE, recent_train_loss
 from lstm_core.trainer import LOG2E, TRAINING_LIMITS
 
 POLL_SECONDS = 0.5
@@ -248,6 +251,9 @@ def _eta(snapshot: Snapshot) -> str:
 
 
 def _status_line(snapshot: Snapshot) -> None:
+    """The status in a coloured box; a training running as it should says so in its progress bar instead."""
+    if snapshot.status == "running" and snapshot.message == STATUS_LABELS["running"] + ".":
+        return
     label = STATUS_LABELS.get(snapshot.status, snapshot.status)
     text = f"**{label}.** {snapshot.message}" if label.rstrip(".") not in snapshot.message else snapshot.message
     if snapshot.status == "queued":
@@ -265,11 +271,14 @@ def _status_line(snapshot: Snapshot) -> None:
         st.info(text)
 
 
-FIGURE_HELP = {
-    "Train loss (nats)": "Mean over the last 20 training steps.",
-    "Train loss (bits/char)": "Mean over the last 20 training steps.",
-    "Throughput": "Median over the last 20 training steps.",
-}
+def _loss_label(label: str, unit: str, per: str) -> str:
+    """A loss figure's label with its unit: "Train loss (nats/word)"."""
+    return f"{label} ({unit}/{'char' if per == 'character' else per})"
+
+
+RECENT_HELP = f"Mean over the last {RECENT_STEPS} training steps."
+FIGURE_HELP = {"Throughput": f"Median over the last {RECENT_STEPS} training steps."}
+LOSS_HEIGHT = 330  # the loss chart and the latest sample side by side fit a 1366x768 screen under the controls
 
 
 def _latest(frame: pd.DataFrame, column: str) -> float | None:
@@ -279,8 +288,9 @@ def _latest(frame: pd.DataFrame, column: str) -> float | None:
     return float(values.iloc[-1]) if len(values) else None
 
 
-def _figures(frame: pd.DataFrame, snapshot: Snapshot, item_name: str) -> None:
-    """The headline numbers, four to a row: losses in nats and bits, speed, gradient norm, rate."""
+def _figures(frame: pd.DataFrame, snapshot: Snapshot, item_name: str, per: str) -> None:
+    """The headline numbers, four to a row: losses (nats per ``per``, and bits per character), speed,
+    gradient norm, rate."""
     train = recent_train_loss(frame)
     valid = _latest(frame, "valid_loss")
     speed_column = "chars_per_sec" if "chars_per_sec" in frame else "items_per_sec"
@@ -293,9 +303,9 @@ def _figures(frame: pd.DataFrame, snapshot: Snapshot, item_name: str) -> None:
         figures.append(("Gradient norm", f"{grad:.3g}"))
     for label, value, bits in (("Train loss", train, "train_bpc"), ("Validation loss", valid, "valid_bpc")):
         if value is not None:
-            figures.append((f"{label} (nats)", f"{value:.3f}"))
+            figures.append((_loss_label(label, "nats", per), f"{value:.3f}"))
             if bits in frame:
-                figures.append((f"{label} (bits/char)", f"{value * LOG2E:.3f}"))
+                figures.append((_loss_label(label, "bits", per), f"{value * LOG2E:.3f}"))
     accuracy = _latest(frame, "valid_accuracy")
     if accuracy is not None:
         figures.append(("Validation accuracy", f"{accuracy:.1%}"))
@@ -304,15 +314,33 @@ def _figures(frame: pd.DataFrame, snapshot: Snapshot, item_name: str) -> None:
         figures.append(("Learning rate", f"{lr:.2e}"))
     for start in range(0, len(figures), 4):
         for column, (label, value) in zip(st.columns(4), figures[start:start + 4]):
-            column.metric(label, value, help=FIGURE_HELP.get(label))
+            column.metric(label, value, help=RECENT_HELP if label.startswith("Train loss") else FIGURE_HELP.get(label))
+
+
+def _loss_chart(slot: str, frame: pd.DataFrame, per: str) -> None:
+    """The loss curve, with its axis choices under it (they redraw this panel alone)."""
+    x = st.session_state.get(f"{slot}_x_axis", "step")
+    unit = st.session_state.get(f"{slot}_unit", "nats") if per == "character" else "nats"
+    st.plotly_chart(loss_figure({"run": frame}, x=x, unit=unit, height=LOSS_HEIGHT, per=per),
+                    key=f"{slot}_loss_chart", config={"displayModeBar": False})
+    left, right = st.columns(2)
+    left.radio("x axis", ["step", "seconds"], horizontal=True, key=f"{slot}_x_axis",
+               format_func={"step": "Steps", "seconds": "Seconds"}.get)
+    if per == "character":  # bits per character only mean something here
+        right.radio("Loss unit", ["nats", "bits"], horizontal=True, key=f"{slot}_unit",
+                    format_func={"nats": "Nats per character", "bits": "Bits per character"}.get)
 
 
 def _samples(snapshot: Snapshot) -> None:
+    """The model's latest sample (the earlier ones: _earlier_samples)."""
     if not snapshot.samples:
         return
     latest = snapshot.samples[-1]
     st.markdown(f"**Sample from the model at step {latest['step']:,}** (changes as it learns)")
     st.code(latest.get("prime", "") + latest["text"], language=None, wrap_lines=True)
+
+
+def _earlier_samples(snapshot: Snapshot) -> None:
     if len(snapshot.samples) > 1:
         with st.expander(f"Earlier samples ({len(snapshot.samples) - 1})"):
             for earlier in reversed(snapshot.samples[:-1]):
@@ -320,7 +348,20 @@ def _samples(snapshot: Snapshot) -> None:
                 st.code(earlier.get("prime", "") + earlier["text"], language=None, wrap_lines=True)
 
 
-def _panel_body(slot: str, polling: bool) -> None:
+def ended_run(slot: str) -> str | None:
+    """The run id of ``slot``'s training once it has finished or was stopped with weights saved, else None."""
+    trainer = session_trainer(slot)
+    if trainer is None:
+        return None
+    snapshot = trainer.snapshot(since=1 << 62)
+    if snapshot.status not in ("finished", "stopped") or not snapshot.run_dir:
+        return None
+    return Path(snapshot.run_dir).name if (Path(snapshot.run_dir) / WEIGHTS_FILE).exists() else None
+
+
+def _panel_body(slot: str, polling: bool, when_ended: Callable[[str], None] | None) -> None:
+    """Status and progress, then the loss chart beside the latest sample (or the signals, for a training
+    that writes none), then the figures, the other charts and the earlier samples."""
     live = _session_slots().get(slot)
     if live is None:
         return
@@ -329,38 +370,45 @@ def _panel_body(slot: str, polling: bool) -> None:
         st.rerun()  # the training ended or paused: redraw the whole page so the buttons follow
     frame = live.frame(snapshot)
     _status_line(snapshot)
-    st.progress(snapshot.progress, text=f"{snapshot.progress:.0%} of the budget{_eta(snapshot)}")
+    run_id = ended_run(slot)
+    if run_id and when_ended is not None:
+        when_ended(run_id)
+    if snapshot.status != "finished":  # a finished training used its whole budget: its status says so
+        running = "**Training** · " if snapshot.status == "running" else ""
+        st.progress(snapshot.progress, text=f"{running}{snapshot.progress:.0%} of the budget{_eta(snapshot)}")
     if frame.empty:
         st.caption("Waiting for the first training step...")
         return
-    _figures(frame, snapshot, session_trainer(slot).training.item_name)
+    training = session_trainer(slot).training
+    per = getattr(training, "loss_per", "character")
     x = st.session_state.get(f"{slot}_x_axis", "step")
-    unit = st.session_state.get(f"{slot}_unit", "nats")
+    signals = signals_figure(frame, x=x, item_name=training.item_name)
     left, right = st.columns([3, 2])
-    left.plotly_chart(loss_figure({"run": frame}, x=x, unit=unit), key=f"{slot}_loss_chart",
-                      config={"displayModeBar": False})
-    signals = signals_figure(frame, x=x)
+    with left:
+        _loss_chart(slot, frame, per)
+    with right:
+        if snapshot.samples:
+            _samples(snapshot)
+        elif signals is not None:
+            st.plotly_chart(signals, key=f"{slot}_signals_chart", config={"displayModeBar": False})
+            signals = None  # drawn
+    _figures(frame, snapshot, training.item_name, per)
     if signals is not None:
-        right.plotly_chart(signals, key=f"{slot}_signals_chart", config={"displayModeBar": False})
+        st.plotly_chart(signals, key=f"{slot}_signals_chart", config={"displayModeBar": False})
     if has_accuracy(frame):
         st.plotly_chart(accuracy_figure({"run": frame}, x=x), key=f"{slot}_accuracy_chart")
-    _samples(snapshot)
+    _earlier_samples(snapshot)
     if snapshot.run_dir:
         st.caption(f"Saved as it trains: run `{Path(snapshot.run_dir).name}` (see the Runs page).")
 
 
-def live_panel(slot: str) -> None:
-    """The live view of ``slot``'s training: redrawn every half second while it is queued or running."""
+def live_panel(slot: str, when_ended: Callable[[str], None] | None = None) -> None:
+    """The live view of ``slot``'s training: redrawn every half second while it is queued or running.
+    ``when_ended(run id)`` draws what follows a training that finished or was stopped, under its status."""
     trainer = session_trainer(slot)
     if trainer is None:
         st.caption("No training in this session yet.")
         return
-    left, right = st.columns(2)
-    left.radio("x axis", ["step", "seconds"], horizontal=True, key=f"{slot}_x_axis",
-               format_func={"step": "Steps", "seconds": "Seconds"}.get)
-    if trainer.training.kind == "char":  # bits per character only mean something here
-        right.radio("Loss unit", ["nats", "bits"], horizontal=True, key=f"{slot}_unit",
-                    format_func={"nats": "Nats per character", "bits": "Bits per character"}.get)
     polling = _status(trainer) in ("queued", "running")
     body = st.fragment(run_every=POLL_SECONDS if polling else None, key=f"{slot}_live_panel")(_panel_body)
-    body(slot, polling)
+    body(slot, polling, when_ended)

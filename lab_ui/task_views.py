@@ -17,12 +17,14 @@ import streamlit as st
 
 import lstm_core
 import lstm_core.tasks
-from lab_ui.common import pick_run, query_index, query_number, set_query
+from lab_ui.common import pick_run, query_index, query_number, run_store, set_query
 from lab_ui.gate_views import LABELS, painted_text, token_axis
 from lab_ui.heatmap_svg import heatmap_svg
-from lab_ui.live_training import live_adjustments, live_panel, session_trainer, training_controls
+from lab_ui.live_training import (live_adjustments, live_panel, session_trainer, training_controls,
+                                  training_under_way)
 from lstm_core.analysis import unit_order
 from lstm_core.gates import QUANTITIES
+from lstm_core.runs import UNFINISHED, read_status
 
 
 def budget_overrides(config, slot: str) -> dict:
@@ -149,16 +151,40 @@ def word_gates(gates: dict, words: list[str], lstm, slot: str) -> None:
     st.html(painted_text(words, values[:, unit], quantity, separator=" "))
 
 
+def _still_training(run_id: str) -> str | None:
+    """Why the saved run ``run_id`` is not a finished model yet (it trains in another session, or is paused), or None."""
+    status = read_status(run_store().path(run_id))
+    if status in UNFINISHED:
+        return "It is still training in another session"
+    if status == "paused":
+        return "Its training is paused"
+    return None
+
+
 def live_training_then_run(slot: str, kind: str, make_training, label: str, none_yet: str) -> tuple[str, lstm_core.Run]:
-    """A task page's live training, then the saved run to inspect; stops the page when there is none yet."""
+    """A task page's live training, then the saved run to inspect; stops the page when there is none yet, while
+    this session trains, and when the run chosen trains elsewhere or is paused (a half-trained model is not
+    evaluated as if it were done)."""
     training_controls(slot, make_training)
-    live_adjustments(slot)
     live_panel(slot)
+    live_adjustments(slot)
     st.header("Evaluate and try it")
     trainer = session_trainer(slot)
+    if training_under_way(slot):  # this part is drawn again when the training ends
+        paused = trainer.snapshot(since=1 << 62).status == "paused"
+        st.info(f"**{'Paused' if paused else 'Still training'}.** The model's evaluation, and the model to try, "
+                "appear here when its training finishes or is stopped (a half-trained model would give "
+                "half-trained answers).")
+        st.stop()
     training_here = Path(trainer.snapshot(since=1 << 62).run_dir or "").name if trainer else None
     chosen = pick_run(kind, label, key=f"{slot}_run", follow=training_here)
     if chosen is None:
         st.info(none_yet)
+        st.stop()
+    why = _still_training(chosen[0])
+    if why:
+        st.info(f"**Not evaluated yet.** {why}: its evaluation, and the model to try, appear here when its "
+                "training finishes or is stopped (a half-trained model would give half-trained answers). "
+                "A finished model can be picked above meanwhile.")
         st.stop()
     return chosen

@@ -108,6 +108,7 @@ class Training:
 
     kind = "training"
     item_name = "items"  # what one trained item is, for throughput figures
+    loss_per = "item"  # what the loss is averaged over: the unit it is reported in is nats per loss_per
     throughput_column = "items_per_sec"
     previews = False  # whether it samples what the model does now (preview, preview_temperature)
 

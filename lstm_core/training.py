@@ -193,6 +193,7 @@ class CharTraining(Training):
 
     kind = "char"
     item_name = "characters"
+    loss_per = "character"
     throughput_column = "chars_per_sec"
     previews = True
 

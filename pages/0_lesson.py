@@ -1,16 +1,11 @@
-"""Lesson: the class plan as a guided path. Each step: a few sentences, a live view to open, and a
-"predict, then look" question whose answer is computed from the models (lstm_core.lesson)."""
-
-from urllib.parse import parse_qsl, urlsplit
+"""Lesson: the class plan as a guided path. Each step: a few sentences, a "predict, then look" question
+whose answer is computed from the models (lstm_core.lesson), then a live view to open. Every other page's
+sidebar leads back to the step the student left (lab_ui.page_setup)."""
 
 import streamlit as st
 
-from lab_ui import page_setup, query_index, set_query
+from lab_ui import page_link, page_setup, query_index, set_query
 from lstm_core.lesson import STEPS
-
-PAGE_FILES = {"cell": "pages/4_cell.py", "gates": "pages/2_gates.py", "train": "pages/1_train.py",
-              "generate": "pages/3_generate.py", "explorer": "pages/5_explorer.py",
-              "sentiment": "pages/7_sentiment.py", "tagger": "pages/6_tagger.py", "compare": "pages/9_compare.py"}
 
 page_setup("Lesson")
 
@@ -38,13 +33,6 @@ st.caption("Read, predict, then look: every answer is computed by the models in 
            "About 30 minutes for all the steps.")
 st.header(step.title)
 st.markdown(step.text)
-path = urlsplit(step.view)
-try:
-    st.page_link(PAGE_FILES[path.path.strip("/")], label=f"{step.view_label} →", icon="🔎",
-                 query_params=dict(parse_qsl(path.query)))
-except Exception:  # noqa: BLE001 - a page run on its own (AppTest) knows no other pages; a plain link then
-    st.markdown(f"[{step.view_label} →]({step.view})")
-
 st.subheader("Predict, then look")
 guess = st.radio(step.question, range(len(step.choices)), format_func=step.choices.__getitem__, index=None,
                  key=f"lesson_guess_{step.slug}")
@@ -55,6 +43,14 @@ if st.session_state.get(f"lesson_shown_{step.slug}") and guess is not None:
     verdict = st.success if guess == reveal.answer else st.warning
     verdict(("Right. " if guess == reveal.answer else f"Not quite: the answer is “{step.choices[reveal.answer]}”. ")
             + reveal.text)
+
+with st.container(border=True):
+    st.markdown("**Now look for yourself.** The page opens here; *Back to the lesson* in its sidebar returns to "
+                "this step.")
+    page_link(step.view, step.view_label, icon=":material/arrow_forward:")
+if index == len(STEPS) - 1 and st.session_state.get(f"lesson_shown_{step.slug}"):
+    st.info("That was the last step. Every page is in the sidebar: train with your own settings, open the gates "
+               "of any model you trained, or compare an LSTM with a GRU and a plain RNN.")
 
 back, _, forward = st.columns([1, 4, 1])
 back.button("← Previous step", on_click=go, args=(-1,), disabled=index == 0, width="stretch")

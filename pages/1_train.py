@@ -1,13 +1,15 @@
 """Train page: pick a corpus, a preset and the settings, then watch a character LSTM learn live.
 
 The training runs in a worker, out of the web process (lab_ui.live_training); every run is saved through the run
-store as it goes. ``?preset=default&autostart=1&seconds=30`` starts a training once, on arrival.
+store as it goes. ``?preset=default&autostart=1&seconds=30`` starts a training once, on arrival, with the
+settings folded away so that the loss chart and the latest sample fill the first screen. A training that
+ended links to its gates and to its writing.
 """
 
 import streamlit as st
 
 import lstm_core
-from lab_ui import page_setup, query_index, query_number, query_value, run_store, set_query
+from lab_ui import page_link, page_setup, query_index, query_number, query_value, run_store, set_query
 from lab_ui.live_training import (continue_paused_run, live_adjustments, live_panel, session_trainer,
                                      start_training, training_controls, training_under_way)
 from lab_ui.sharing import use_upload
@@ -23,16 +25,8 @@ wanted = query_value("preset", st.session_state.get("train_last_preset", "defaul
 if wanted not in lstm_core.PRESETS:
     st.warning(f"There is no preset {wanted!r}; showing 'default' instead.")
     wanted = "default"
-preset = st.selectbox("Preset", preset_names, index=preset_names.index(wanted), key="train_preset",
-                      on_change=lambda: set_query(seconds=None, corpus=None))  # a new preset brings its own
-set_query(preset=preset)
-st.session_state["train_last_preset"] = preset
-st.caption(lstm_core.PRESETS[preset].commentary)
-if preset == "seed-exact":
-    st.info("Here the notebook's setup (batch 1, 100-character windows, hidden 128, AdamW 1e-3, no clipping, "
-            "20 epochs of the 100k slice) runs through the app's trainer, so you can watch it live. "
-            "The notebook's literal loop is `lstm_core/seed_loop.py`; both train the same model on the same data.")
-defaults = lstm_core.preset_config(preset)
+quick_start = query_value("autostart") == "1"  # a link that starts a training: its chart, not its settings, first
+shown = st.session_state.get("train_preset", wanted)
 seconds_in_link = query_number("seconds", None, *LIMITS["max_seconds"], float, warn=True)
 key = lambda name: f"train:{preset}:{name}"  # noqa: E731 - each preset keeps its own widget values
 memory = st.session_state.setdefault("train_settings_memory", {})  # Streamlit drops widget state on other pages
@@ -49,7 +43,18 @@ def number(name: str, label: str, step: float, fmt: str | None = None, fallback=
     st.number_input(label, cast(low), cast(high), cast(value), cast(step), format=fmt, key=key(name))
 
 
-with st.expander("Settings", expanded=session_trainer(SLOT) is None):
+with st.expander(f"Settings · preset {shown if shown in lstm_core.PRESETS else wanted}",
+                 expanded=session_trainer(SLOT) is None and not quick_start):
+    preset = st.selectbox("Preset", preset_names, index=preset_names.index(wanted), key="train_preset",
+                          on_change=lambda: set_query(seconds=None, corpus=None))  # a new preset brings its own
+    set_query(preset=preset)
+    st.session_state["train_last_preset"] = preset
+    st.caption(lstm_core.PRESETS[preset].commentary)
+    if preset == "seed-exact":
+        st.info("Here the notebook's setup (batch 1, 100-character windows, hidden 128, AdamW 1e-3, no clipping, "
+                "20 epochs of the 100k slice) runs through the app's trainer, so you can watch it live. "
+                "The notebook's literal loop is `lstm_core/seed_loop.py`; both train the same model on the same data.")
+    defaults = lstm_core.preset_config(preset)
     data_col, model_col, optim_col = st.columns(3)
     with data_col:
         remembered = initial("corpus", defaults.corpus)
@@ -133,7 +138,19 @@ if query_value("autostart") == "1":
     else:  # Home's quick start, clicked again after a training ended, starts a new one
         start_training(SLOT, make_training)
 
+
+
+def what_next(run_id: str) -> None:
+    """One click from the model just trained to its gates, one to its writing."""
+    with st.container(border=True):
+        words, gates, generate = st.columns([2, 2, 2], vertical_alignment="center")
+        words.markdown("**Next: look inside the model you trained**")
+        page_link(f"/gates?run={run_id}", "Open its gates and states →", icon=":material/grid_on:", container=gates)
+        page_link(f"/generate?run={run_id}", "Make it write (Generate) →", icon=":material/edit_note:",
+                  container=generate)
+
+
 training_controls(SLOT, make_training)
 continue_paused_run(SLOT, "char", lambda path: lstm_core.CharTraining.resume(path, run_store()))
+live_panel(SLOT, when_ended=what_next)
 live_adjustments(SLOT)
-live_panel(SLOT)

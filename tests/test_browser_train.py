@@ -1,5 +1,6 @@
-"""In a real browser: the Train page's live chart moves on its own, pause holds the run, and a visit
-to the Runs page and back finds the run and its charts intact."""
+"""In a real browser: the Train page's live chart moves on its own, pause holds the run, a visit
+to the Runs page and back finds the run and its charts intact; on a 1366x768 screen a quick start shows
+its loss chart and sample first, and a stopped run opens its gates in one click."""
 
 from __future__ import annotations
 
@@ -39,6 +40,16 @@ def set_number(page, label: str, value) -> None:
     box.fill(str(value))
     box.press("Enter")
     wait_for_app(page)
+
+
+def steady_box(element, tries: int = 20):
+    """An element's bounding box, asked again while the live panel redraws it (None in between)."""
+    for _ in range(tries):
+        box = element.bounding_box()
+        if box:
+            return box
+        time.sleep(0.25)
+    return None
 
 
 def save_screen(page, tmp_path, name: str) -> None:
@@ -92,3 +103,35 @@ def test_live_chart_moves_alone_and_the_run_survives_navigation(app_server, page
     save_screen(page, tmp_path, "browser-train-after-navigation")
     page.get_by_role("button", name="Stop and save").click()
     page.get_by_text("the run is saved").first.wait_for(timeout=30_000)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_quick_start_fits_a_class_screen_and_a_stopped_run_links_to_its_gates_and_its_writing(app_server, page,
+                                                                                               tmp_path):
+    page.set_viewport_size({"width": 1366, "height": 768})  # a classroom projector's laptop
+    page.goto(f"{app_server}/train?preset=seed&autostart=1&seconds=120")
+    wait_for_app(page)
+    chart = page.locator("[data-testid=stPlotlyChart]").first
+    chart.locator("g.scatterlayer path.js-line").first.wait_for(timeout=60_000)
+    sample = page.get_by_text("Sample from the model at step").first
+    sample.wait_for(timeout=60_000)
+    save_screen(page, tmp_path, "browser-train-quick-start-1366x768")
+    assert not page.get_by_label("Hidden size (units per layer)", exact=True).is_visible(), "settings folded"
+    for element in (chart, page.locator("[data-testid=stCode]").first):
+        box = steady_box(element)
+        assert box and box["y"] >= 0 and box["y"] + min(box["height"], 250) <= 768, f"below the fold: {box}"
+
+    assert page.get_by_text("Open its gates and states").count() == 0, "no links while it trains"
+    page.get_by_role("button", name="Stop and save").click()
+    gates = page.get_by_text("Open its gates and states")
+    gates.wait_for(timeout=60_000)
+    assert page.get_by_text("Make it write (Generate)").is_visible()
+    run_id = re.search(r"run (\S+) \(see", page.get_by_text("Saved as it trains").inner_text()).group(1)
+    gates.click()
+    page.get_by_role("heading", name="Gates & states").wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert f"run={run_id}" in page.url, page.url
+    picker = page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first
+    shown = picker.inner_html()  # the chosen option sits in the picker's markup (an input's value or a div)
+    assert "seed · seed · h128x1" in shown, "the sidebar's model is the run just trained"

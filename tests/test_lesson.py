@@ -88,3 +88,23 @@ def test_the_page_asks_before_it_answers_and_walks_the_steps():
     at.radio(key="lesson_guess_api").set_value(1).run()
     at.button(key="lesson_reveal_api").click().run()
     assert any(s.value.startswith("Right.") and "(80, 20)" in s.value for s in at.success)
+
+
+def test_each_step_asks_before_it_offers_its_view_and_other_pages_lead_back():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["step"] = "sampling"
+    at.run()
+    texts = [m.value for m in at.markdown]
+    link = next(i for i, text in enumerate(texts) if "](/generate?run=pretrained&temperature=0.2)" in text)
+    assert link > next(i for i, text in enumerate(texts) if "Now look for yourself" in text), "predict, then look"
+    assert at.session_state["lesson_step"] == [s.slug for s in lesson.STEPS].index("sampling")
+
+    home = str(Path(PAGE).parent.parent / "app.py")  # run from the app, pages know each other
+    links = lambda at: [(e.proto.label, e.proto.page) for e in at.sidebar.get("page_link")]  # noqa: E731
+    fresh = AppTest.from_file(home, default_timeout=60).run()
+    assert not any(label.startswith("Back to the lesson") for label, _ in links(fresh)), "no lesson, no way back"
+    followed = AppTest.from_file(home, default_timeout=60)
+    followed.session_state["lesson_step"] = 3
+    followed.run()
+    assert not followed.exception
+    assert ("Back to the lesson, step 4", "lesson") in links(followed)

@@ -1,4 +1,5 @@
-"""The Tagger page (AppTest): train the seed's toy tagger live, then tag a sentence and see its gates."""
+"""The Tagger page (AppTest): train the seed's toy tagger live, then tag a sentence and see its gates; while a
+tagger trains its loss reads per word and it is not evaluated before it ends."""
 
 import time
 
@@ -6,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
+from lstm_core.runs import hold, release
 from lstm_core.tasks.training import TaggerTraining, tagger_preset
 
 PAGE = "../pages/6_tagger.py"
@@ -69,3 +71,55 @@ def test_the_run_in_the_link_is_the_one_shown(isolated_run_store):
     at.run()
     assert not at.exception
     assert at.selectbox(key="tagger_run").value == first.run_dir.name
+
+
+def half_trained_tagger(store: lstm_core.RunStore, status: str) -> TaggerTraining:
+    """A seed-toy tagger checkpointed mid-training with ``status``, as a trainer leaves it on disk."""
+    training = TaggerTraining(tagger_preset("seed-toy"), store=store, name="half trained")
+    for _ in range(5):
+        training.step()
+    training.evaluate()
+    training.save(status=status)
+    return training
+
+
+@pytest.mark.parametrize("status, why", [("running", "still training in another session"),
+                                         ("paused", "Its training is paused")])
+def test_a_half_trained_tagger_is_not_evaluated_as_if_done(isolated_run_store, status, why):
+    store = lstm_core.RunStore(isolated_run_store)
+    training = half_trained_tagger(store, status)
+    hold(training.run_dir)  # a trainer holds it: a fresh server does not mark it paused
+    try:
+        at = AppTest.from_file(PAGE, default_timeout=60)
+        at.query_params["run"] = training.run_dir.name
+        at.run()
+    finally:
+        release(training.run_dir)
+    assert not at.exception
+    assert at.selectbox(key="tagger_run").value == training.run_dir.name, "the run can still be chosen"
+    assert any("Not evaluated yet" in i.value and why in i.value for i in at.info), [i.value for i in at.info]
+    assert not at.dataframe and not [m for m in at.metric if m.label == "Accuracy"], \
+        "no tags, no accuracy from a half-trained model"
+
+
+def test_while_the_tagger_trains_its_loss_is_per_word_and_evaluate_waits():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["preset"] = "class"
+    at.query_params["seconds"] = "5"
+    at.run()
+    at.button(key="tagger_start").click().run()
+    assert any("Still training" in i.value for i in at.info), "no run saved yet: the Evaluate area says it trains"
+    deadline = time.time() + 300  # a 5-s budget, but a loaded machine is slow to load the treebank
+    labels = []
+    while time.time() < deadline and not at.success:
+        time.sleep(0.5)
+        at.run()
+        assert not at.exception
+        labels = labels or [m.label for m in at.metric if "loss" in m.label]
+        if not at.success:  # still training: nothing is evaluated or tagged
+            assert not at.dataframe and any("Still training" in i.value for i in at.info)
+    assert any("Finished" in s.value for s in at.success), "the training ends within its budget"
+    labels = labels or [m.label for m in at.metric if "loss" in m.label]
+    assert labels and set(labels) <= {"Train loss (nats/word)", "Validation loss (nats/word)"}, labels
+    assert '"Loss (nats per word)"' in at.get("plotly_chart")[0].proto.spec
+    assert at.dataframe, "once it has ended the tagger is evaluated and tried"

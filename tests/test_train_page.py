@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import math
+import re
 import time
 import warnings
 
@@ -63,6 +64,15 @@ def click(at: AppTest, key: str) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+def next_links(at: AppTest) -> list[str]:
+    """The links the page offers to the gates and the generation of a run (plain links in AppTest)."""
+    return [target for m in at.markdown for target in re.findall(r"\]\((/(?:gates|generate)\?run=[^)]+)\)", m.value)]
+
+
+def settings_open(at: AppTest) -> bool:
+    return next(e for e in at.expander if e.label.startswith("Settings")).proto.expanded
+
+
 def rerun_until(at: AppTest, condition, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -82,8 +92,8 @@ def test_live_training_grows_pauses_resumes_and_stops_into_a_saved_run(store):
     click(at, "char_start")
     rerun_until(at, lambda: figure(at, "Step") is not None and step(at) > 0)
     first = step(at)
-    rerun_until(at, lambda: step(at) > first and figure(at, "Validation loss (nats)") is not None)
-    nats, bits = float(figure(at, "Validation loss (nats)")), float(figure(at, "Validation loss (bits/char)"))
+    rerun_until(at, lambda: step(at) > first and figure(at, "Validation loss (nats/char)") is not None)
+    nats, bits = float(figure(at, "Validation loss (nats/char)")), float(figure(at, "Validation loss (bits/char)"))
     assert bits == pytest.approx(nats / math.log(2), abs=2e-3)
     assert len(at.get("plotly_chart")) == 2, "the loss chart and the throughput / gradient / rate panels"
     assert not at.button(key="char_pause").disabled
@@ -105,6 +115,7 @@ def test_live_training_grows_pauses_resumes_and_stops_into_a_saved_run(store):
     assert row["status"] == "stopped" and row["steps"] == stopped
     assert row["name"].startswith("seed · seed · h8x1")
     assert lstm_core.load_run(store.path(row["id"])).model.config.hidden_size == 8
+    assert next_links(at) == [f"/gates?run={row['id']}", f"/generate?run={row['id']}"], "a stopped run opens too"
 
 
 def test_bad_settings_are_refused_with_a_message(store):
@@ -139,6 +150,34 @@ def test_an_uploaded_text_trains(store):
     config = lstm_core.load_run(store.path(store.list().iloc[0]["id"])).config
     assert config["train"]["corpus"] == "upload:chat.txt"
     assert "".join(config["vocab"]) == "".join(sorted(set(text.decode())))
+
+
+def test_settings_are_open_to_start_with_and_folded_on_a_quick_start(store):
+    assert settings_open(open_page()), "nothing trains yet: the settings come first"
+    at = open_page(preset="seed", autostart="1", seconds="20")
+    assert not settings_open(at), "a quick start shows its chart and sample first, not the settings"
+    assert next(e for e in at.expander if e.label.startswith("Settings")).label == "Settings · preset seed"
+    assert next_links(at) == [], "no links before the training has ended"
+    click(at, "char_stop")
+    assert not settings_open(at)
+    click(at, "char_reset")
+    assert settings_open(at), "after a reset the settings come back for the next training"
+
+
+def test_a_finished_training_links_to_its_gates_and_its_writing(store):
+    at = open_page()
+    tiny_settings(at, seconds=5.0)
+    click(at, "char_start")
+    rerun_until(at, lambda: any("Finished" in s.value for s in at.success), timeout=60)
+    run_id = store.list().iloc[0]["id"]
+    assert store.list().iloc[0]["status"] == "finished"
+    assert next_links(at) == [f"/gates?run={run_id}", f"/generate?run={run_id}"]
+    for page, picker in (("../pages/2_gates.py", "selected_run"), ("../pages/3_generate.py", "selected_run")):
+        opened = AppTest.from_file(page, default_timeout=60)
+        opened.query_params["run"] = run_id
+        opened.run()
+        assert not opened.exception, [e.value for e in opened.exception]
+        assert opened.selectbox(key=picker).value == run_id, f"{page} opens the run in the link"
 
 
 def test_a_link_autostarts_once(store):

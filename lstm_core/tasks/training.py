@@ -331,6 +331,7 @@ class TaggerTraining(TaskTraining):
 
     kind = "tagger"
     item_name = "words"
+    loss_per = "word"  # NLLLoss averages over the real words of a batch (padding is ignored)
 
     def __init__(self, config: TaggerTrainConfig, store: RunStore | None = None, name: str | None = None):
         torch.manual_seed(config.seed)
@@ -430,6 +431,7 @@ class ClassifierTraining(TaskTraining):
 
     kind = "classifier"
     item_name = "reviews"
+    loss_per = "review"
 
     def __init__(self, config: ClassifierTrainConfig, store: RunStore | None = None, name: str | None = None,
                  train: LabelledTexts | None = None, held_out: LabelledTexts | None = None,
