@@ -46,8 +46,8 @@ def page_setup(title: str, icon: str = "🧠") -> None:
             for script, _path, label in PAGES:
                 st.page_link(script, label=label)
             if "lesson_step" in st.session_state and title != "Lesson":  # a student left the lesson for a view
-                st.page_link("pages/0_lesson.py", label=f"Back to the lesson, step {st.session_state['lesson_step'] + 1}",
-                             icon=":material/school:")
+                step = st.session_state["lesson_step"] + 1
+                st.page_link("pages/0_lesson.py", label=f"Back to the lesson, step {step}", icon=":material/school:")
         except StreamlitPageNotFoundError:
             pass  # a page run on its own (AppTest.from_file) knows no other pages
         st.divider()

@@ -152,7 +152,8 @@ def word_gates(gates: dict, words: list[str], lstm, slot: str) -> None:
 
 
 def _still_training(run_id: str) -> str | None:
-    """Why the saved run ``run_id`` is not a finished model yet (it trains in another session, or is paused), or None."""
+    """Why the saved run ``run_id`` is not a finished model yet (it trains in another session, or is
+    paused), or None."""
     status = read_status(run_store().path(run_id))
     if status in UNFINISHED:
         return "It is still training in another session"

@@ -25,7 +25,7 @@ from .corpus import load_corpus
 from .explorer import LSTMSettings, explore
 from .runs import PRETRAINED_DIR, load_run
 from .sampling import sample_stream
-from .tasks.baseline import BagOfWordsBaseline
+from .tasks.baseline import shipped_baseline_accuracy
 from .tasks.data import load_imdb_sample
 from .trace import trace
 
@@ -128,9 +128,8 @@ def api() -> Reveal:
 
 def task() -> Reveal:
     """The bar any sentiment model must clear: a bag of words, which knows no word order at all."""
-    train, held_out = load_imdb_sample()
-    baseline = BagOfWordsBaseline.fit(train.texts, train.labels, train.label_names)
-    accuracy = baseline.accuracy(held_out.texts, held_out.labels)
+    held_out = load_imdb_sample()[1]
+    accuracy = shipped_baseline_accuracy()  # the number the Sentiment page shows beside its LSTM
     answer = 0 if accuracy < 0.6 else 1 if accuracy < 0.75 else 2
     return Reveal(answer, f"A bag-of-words classifier, which counts words and ignores their order, gets "
                           f"{accuracy:.1%} of the {len(held_out):,} held-out reviews right. That is the bar: an LSTM "

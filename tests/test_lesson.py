@@ -108,3 +108,15 @@ def test_each_step_asks_before_it_offers_its_view_and_other_pages_lead_back():
     followed.run()
     assert not followed.exception
     assert ("Back to the lesson, step 4", "lesson") in links(followed)
+
+
+def test_after_the_answer_the_gates_open_on_the_unit_it_names():
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.query_params["step"] = "units"
+    at.run()
+    at.radio(key="lesson_guess_units").set_value(1).run()
+    at.button(key="lesson_reveal_units").click().run()
+    numbers = lesson.units().numbers
+    wanted = f"&layer={numbers['layer']}&unit={numbers['unit']})"
+    assert any(wanted in m.value and m.value.count("](/gates?run=pretrained") == 1 for m in at.markdown), \
+        [m.value for m in at.markdown]

@@ -170,3 +170,18 @@ def test_command_line_prints_the_accuracy_last(tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().out.strip().splitlines()[-1] == "accuracy=1.0000"
     assert main(["train-classifier", "--csv", str(tmp_path / "missing.csv"), "--out", str(tmp_path)]) == 2
     assert "Cannot read missing.csv" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_shipped_samples_baseline_is_fitted_once_per_process_and_is_the_fitted_models_score():
+    from lstm_core.tasks.baseline import BagOfWordsBaseline, shipped_baseline_accuracy
+    from lstm_core.tasks.data import load_imdb_sample
+
+    shipped_baseline_accuracy.cache_clear()
+    train, held_out = load_imdb_sample()
+    fitted = BagOfWordsBaseline.fit(train.texts, train.labels, train.label_names).accuracy(held_out.texts,
+                                                                                            held_out.labels)
+    config = classifier_preset("class", hidden_size=8, embedding_dim=8)
+    scores = [ClassifierTraining(config).baseline_accuracy for _ in range(2)]
+    assert scores == [fitted, fitted]
+    assert shipped_baseline_accuracy.cache_info().misses == 1, "a second Start does not fit it again"
