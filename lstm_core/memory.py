@@ -30,7 +30,7 @@ import torch.nn as nn
 from .corpus import Vocab
 from .model import MODEL_LIMITS, CharModel, ModelConfig, model_config_from
 from .ngram import DEFAULT_ORDER, NGramModel
-from .runs import RunStore
+from .runs import LOSS_PER, RunStore
 from .trainer import TRAINING_LIMITS, Training, check_settings, make_optimizer
 
 SYMBOLS = "ABCDEFGH"  # what must be remembered
@@ -125,6 +125,7 @@ class MemoryTraining(Training):
     """A character model trained to recall the symbol after the delay; saves itself as a run of kind "memory"."""
 
     kind = "memory"
+    loss_per = LOSS_PER["memory"]  # only the answer after the cue is scored
     item_name = "sequences"
     throughput_column = "items_per_sec"
 

@@ -172,6 +172,9 @@ def read_config(path: Path) -> dict:
     return config
 
 
+LOSS_PER = {  # a run's kind -> what its loss is averaged over (its unit is nats per this)
+    "char": "character", "memory": "recalled symbol", "tagger": "word", "classifier": "review"}
+
 MODEL_BUILDERS = {  # a run's kind -> its model, built from the settings saved in config.json
     "char": lambda settings: CharModel(ModelConfig(**settings)),  # no "architecture" (older runs): an LSTM
     "memory": lambda settings: CharModel(ModelConfig(**settings)),

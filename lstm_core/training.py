@@ -23,7 +23,7 @@ import torch.nn as nn
 from .corpus import Corpus, load_corpus
 from .model import MODEL_LIMITS, CharModel, ModelConfig, detach_state, model_config_from
 from .analysis import speaker_prime
-from .runs import RunError, RunStore
+from .runs import LOSS_PER, RunError, RunStore
 from .sampling import sample
 from .trainer import LOG2E, TRAINING_LIMITS, Training, check_settings, make_optimizer
 
@@ -193,7 +193,7 @@ class CharTraining(Training):
 
     kind = "char"
     item_name = "characters"
-    loss_per = "character"
+    loss_per = LOSS_PER["char"]
     throughput_column = "chars_per_sec"
     previews = True
 

@@ -12,7 +12,7 @@ import lstm_core
 from lab_ui import page_setup, query_value, run_store, set_query
 from lab_ui.charts import accuracy_figure, has_accuracy, loss_figure
 from lab_ui.sharing import instructor_unlock, may_change, owner_id, shared, upload_limit_mb, use_upload, whose
-from lstm_core.runs import read_config, read_metrics
+from lstm_core.runs import LOSS_PER, read_config, read_metrics
 
 page_setup("Runs")
 SETTINGS = [("corpus", "corpus"), ("hidden_size", "hidden"), ("num_layers", "layers"), ("seq_len", "seq"),
@@ -67,14 +67,17 @@ else:
     left, right = st.columns(2)
     x = left.radio("x axis", ["step", "seconds"], horizontal=True,
                    format_func={"step": "Steps", "seconds": "Seconds"}.get)
-    unit = right.radio("Loss unit", ["nats", "bits"], horizontal=True,
+    kinds = runs.set_index("id").loc[chosen, "kind"].fillna("char") if chosen else pd.Series(dtype=str)
+    pers = {LOSS_PER.get(kind, "item") for kind in kinds}
+    per = pers.pop() if len(pers) == 1 else "item (character, word or review, by run)"
+    unit = right.radio("Loss unit", ["nats", "bits"] if per == "character" else ["nats"], horizontal=True,
                        format_func={"nats": "Nats", "bits": "Bits (per character)"}.get)
     frames = {labels[r]: details(r)[2] for r in chosen}
     empty = [name for name, frame in frames.items() if frame.empty]
     if empty:
         st.caption(f"No metrics recorded yet for: {', '.join(empty)}.")
     if any(not frame.empty for frame in frames.values()):
-        st.plotly_chart(loss_figure(frames, x=x, unit=unit, height=420), key="compare_loss")
+        st.plotly_chart(loss_figure(frames, x=x, unit=unit, height=420, per=per), key="compare_loss")
         if any(has_accuracy(frame) for frame in frames.values()):
             st.plotly_chart(accuracy_figure(frames, x=x), key="compare_accuracy")
 

@@ -140,3 +140,15 @@ def test_a_run_held_by_a_trainer_is_not_deleted(store, two_runs):
         assert held.is_dir() and two_runs[0] in set(store.list()["id"])
     finally:
         release(held)
+
+
+def test_task_runs_are_overlaid_in_their_own_loss_unit(store, two_runs):
+    """A tagger's loss is per word: the overlay says so and offers no bits (which are per character)."""
+    for run_id in two_runs:
+        config = lstm_core.runs.read_config(store.path(run_id))
+        lstm_core.runs.write_json(store.path(run_id) / lstm_core.runs.CONFIG_FILE, {**config, "kind": "tagger"})
+        store.update(store.path(run_id))
+    at = open_page()
+    loss_unit = next(r for r in at.radio if r.label == "Loss unit")
+    assert loss_unit.options == ["Nats"]
+    assert "nats per word" in at.get("plotly_chart")[0].proto.spec.lower()

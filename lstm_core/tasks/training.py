@@ -27,7 +27,7 @@ import torch
 import torch.nn as nn
 
 from ..model import check_range
-from ..runs import RunError, RunStore
+from ..runs import LOSS_PER, RunError, RunStore
 from ..trainer import TRAINING_LIMITS, Training, check_settings, make_optimizer
 from .baseline import BagOfWordsBaseline, shipped_baseline_accuracy
 from .classifier import ClassifierConfig, LSTMClassifier, encode_batch
@@ -331,7 +331,7 @@ class TaggerTraining(TaskTraining):
 
     kind = "tagger"
     item_name = "words"
-    loss_per = "word"  # NLLLoss averages over the real words of a batch (padding is ignored)
+    loss_per = LOSS_PER["tagger"]  # NLLLoss averages over the real words of a batch (padding is ignored)
 
     def __init__(self, config: TaggerTrainConfig, store: RunStore | None = None, name: str | None = None):
         torch.manual_seed(config.seed)
@@ -431,7 +431,7 @@ class ClassifierTraining(TaskTraining):
 
     kind = "classifier"
     item_name = "reviews"
-    loss_per = "review"
+    loss_per = LOSS_PER["classifier"]
 
     def __init__(self, config: ClassifierTrainConfig, store: RunStore | None = None, name: str | None = None,
                  train: LabelledTexts | None = None, held_out: LabelledTexts | None = None,
