@@ -15,6 +15,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 import lstm_core
 from lab_ui.sharing import remember_owner
 from lstm_core.background import configure_torch_threads
+from lstm_core.gates import ARCHITECTURE_NAMES
 from lstm_core.runs import WEIGHTS_FILE, default_store_root
 
 PRETRAINED_ID = "pretrained"
@@ -113,9 +114,12 @@ def run_choices(kind: str = "char", architectures: tuple[str, ...] = ("lstm",)) 
     for row in runs[runs["kind"] == kind].itertuples():
         if (store.root / row.id / WEIGHTS_FILE).exists():
             if kind == "char":
-                if run_architecture(store.root / row.id) not in architectures:
+                architecture = run_architecture(store.root / row.id)
+                if architecture not in architectures:
                     continue
                 detail = f", valid {row.best_valid_loss:.2f}" if pd.notna(row.best_valid_loss) else ""
+                if len(architectures) > 1:  # a picker of several architectures says which each run is
+                    detail = f", {ARCHITECTURE_NAMES.get(architecture, architecture)}{detail}"
             else:
                 detail = f", {row.summary}" if row.summary else ""
             choices[row.id] = f"{row.name} ({row.status}{detail})"
@@ -156,6 +160,10 @@ def pick_run(kind: str = "char", label: str = "Model", key: str = "selected_run"
     elif st.session_state.get(key) not in ids:
         last = st.session_state.get(remembered)
         st.session_state[key] = ids[query_index("run", ids, last if last in ids else ids[0])]
+        linked = query_value("run")
+        if linked is not None and linked not in ids:  # say so, rather than open another model in silence
+            st.warning(f"The link's run {linked!r} {_not_offered(linked, kind, architectures)}: "
+                       f"{choices[st.session_state[key]]} is shown instead.")
     run_id = (container or st).selectbox(label, ids, format_func=choices.get, key=key)
     st.session_state[remembered] = run_id
     set_query(run=run_id)
@@ -164,6 +172,20 @@ def pick_run(kind: str = "char", label: str = "Model", key: str = "selected_run"
     except lstm_core.RunError as err:
         st.error(f"This run cannot be opened: {err}")
         st.stop()
+
+
+def _not_offered(run_id: str, kind: str, architectures: tuple[str, ...]) -> str:
+    """Why a run named by a link is not among a picker's choices, in words."""
+    path = run_store().root / run_id
+    if not run_id or "/" in run_id or run_id.startswith(".") or not (path / WEIGHTS_FILE).exists():
+        return "has no saved model on this server"
+    if kind == "char":
+        architecture = run_architecture(path)
+        if architecture not in architectures:
+            readable = " or ".join(ARCHITECTURE_NAMES.get(a, a) for a in architectures)
+            return (f"is a {ARCHITECTURE_NAMES.get(architecture, architecture)}, and this page reads {readable} models "
+                    "only (the Gates & states page shows every architecture)")
+    return "is not a model this page can open"
 
 
 def selected_run(label: str = "Model", architectures: tuple[str, ...] = ("lstm",)) -> tuple[str, lstm_core.Run]:

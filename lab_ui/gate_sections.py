@@ -7,6 +7,7 @@ from memory: it neither re-traces the text nor rebuilds the other sections' figu
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,8 +18,8 @@ from lab_ui import gate_data as data
 from lab_ui import gate_views as views
 from lab_ui.cell_views import show_cell_update
 from lab_ui.common import query_index, query_number, query_value, set_query
-from lstm_core import analysis
-from lstm_core.gates import QUANTITIES, SIGMOID_GATES
+from lstm_core import analysis, gates
+from lstm_core.gates import ARCHITECTURE_NAMES
 from lstm_core.sampling import sample_with_interventions
 
 FEATURE_NAMES = list(analysis.FEATURES)
@@ -43,6 +44,25 @@ class GateView:
     def hidden(self) -> int:
         return self.run.model.config.hidden_size
 
+    @property
+    def architecture(self) -> str:
+        """"lstm" (ablated LSTMs too), "gru" or "rnn"."""
+        return self.run.model.config.architecture
+
+    @property
+    def name(self) -> str:
+        return ARCHITECTURE_NAMES[self.architecture]
+
+    @property
+    def quantities(self) -> tuple[str, ...]:
+        """What this model's trace holds (lstm_core.gates): gates first in PyTorch's order, then states."""
+        return gates.names(self.architecture)
+
+    @property
+    def memory(self) -> str:
+        """The state that carries memory: an LSTM's cell state, the hidden state of the others."""
+        return "cell_state" if "cell_state" in self.quantities else "hidden_state"
+
     def feature(self) -> str:
         """The feature units are judged by: the link's, or the most telling one present in the text."""
         present = analysis.features_present(data.features_of(self.text))
@@ -51,9 +71,31 @@ class GateView:
 
     def best_unit(self) -> int:
         """The unit that follows the view's feature most closely in this layer (the default unit)."""
-        order = data.unit_order(self.key, self.text, self.layer, "cell_state", "correlation", self.feature(), 0,
+        order = data.unit_order(self.key, self.text, self.layer, self.memory, "correlation", self.feature(), 0,
                                 len(self.text))
         return int(order[0])
+
+
+LSTM_INTRO = (
+    "A trained LSTM reads the text one character at a time. At every step each unit's **forget gate** decides "
+    "how much of its memory (the **cell state** c) to keep, the **input gate** how much of a new **candidate** g "
+    "to write, and the **output gate** how much of the memory to show as the **hidden state** h, which the next "
+    "layer and the next step read. Below: those numbers, replayed exactly from the model's weights. Start with "
+    "the units we found: some follow speaker names, some count the position in the verse line.")
+
+
+def intro(architecture: str) -> str:
+    """What the page shows for this architecture, its quantities named and explained by the gate table."""
+    if architecture == "lstm":
+        return LSTM_INTRO
+    table = gates.TABLES[architecture]
+    kinds = "no gates, one state" if architecture == "rnn" else (
+        f"{sum(q.kind != 'state' for q in table)} gate blocks and one state")
+    lines = "\n".join(f"- **{q.label}**: {q.meaning}" for q in table)
+    return (f"This model is a **{ARCHITECTURE_NAMES[architecture]}**: it reads the text one character at a time, "
+            f"with {kinds} per unit, replayed exactly from its weights:\n\n{lines}\n\n"
+            "The sections that read an LSTM's cell say so; compare the architectures side by side on "
+            "[/compare](/compare).")
 
 
 @st.fragment
@@ -91,9 +133,12 @@ def units_we_found(view: GateView) -> None:
 def heatmaps(view: GateView) -> None:
     """Heatmaps of the chosen quantities: time on x labelled by the characters, units on y."""
     c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
-    wanted = [q for q in str(query_value("show", ",".join(QUANTITIES))).split(",") if q in QUANTITIES]
-    quantities = c1.multiselect("Quantities", QUANTITIES, default=wanted, format_func=views.LABELS.get,
-                                key="gates_quantities")
+    offered = view.quantities
+    wanted = [q for q in str(query_value("show", ",".join(offered))).split(",") if q in offered]
+    if query_value("show") and not wanted:  # a link made for another architecture: show everything this one has
+        wanted = list(offered)
+    quantities = c1.multiselect("Quantities", offered, default=wanted, format_func=views.LABELS.get,
+                                key=f"gates_quantities:{view.architecture}")
     sort = c2.selectbox("Sort units by", analysis.SORT_ORDERS, key="gates_sort",
                         index=query_index("sort", analysis.SORT_ORDERS, "correlation"),
                         help="correlation: with the feature at the right (strongest first); variance: the units "
@@ -110,9 +155,12 @@ def heatmaps(view: GateView) -> None:
                             key="gates_steps")
     stop = max(stop, first + 1)
     set_query(show=",".join(quantities), sort=sort, feature=feature, top=top_k, **{"from": first, "to": stop})
+    gate_colours = ("Gates run from purple (shut, 0) through white (half open) to orange (open, 1); states and the "
+                    "candidate from blue (negative) through white (0) to red (positive).")
     st.caption("How to read: each row is one unit, each column one character of the text (left to right). "
-               "Gates run from purple (shut, 0) through white (half open) to orange (open, 1); states and the "
-               "candidate from blue (negative) through white (0) to red (positive). Hover a cell for its value.")
+               + (gate_colours if gates.gates_of(view.architecture) else
+                  "A plain RNN has no gates: its hidden state runs from blue (negative) through white (0) to red "
+                  "(positive).") + " Hover a cell for its value.")
     for quantity in quantities:  # SVG, not Plotly: six Plotly heatmaps took the browser seconds to settle
         st.html(data.heatmap_svg(view.key, view.text, view.layer, quantity, sort, feature, top_k, first, stop))
 
@@ -122,8 +170,8 @@ def one_unit(view: GateView) -> None:
     """One unit painted on the text, the next characters at one step, and its cell update taken apart."""
     tr = view.trace
     c1, c2 = st.columns(2)
-    paint = c1.selectbox("Quantity to paint", QUANTITIES, format_func=views.LABELS.get, key="gates_paint",
-                         index=query_index("paint", QUANTITIES, "cell_state"))
+    paint = c1.selectbox("Quantity to paint", view.quantities, format_func=views.LABELS.get,
+                         key=f"gates_paint:{view.architecture}", index=query_index("paint", view.quantities, view.memory))
     unit = c2.number_input("Unit", 0, view.hidden - 1, query_number("unit", view.best_unit(), 0, view.hidden - 1),
                            key="gates_unit")
     set_query(paint=paint, unit=unit)
@@ -143,21 +191,54 @@ def one_unit(view: GateView) -> None:
     left.table(pd.DataFrame([{"next character": views.show_token(ch), "probability": f"{p:.3f}"}
                              for ch, p in tr.top_next(step, 5)]).set_index("next character"))
     with right:
-        show_cell_update(tr.cell_update(view.layer, step, unit),
-                         f"The cell update of unit {unit}, layer {view.layer}, at step {step}")
+        update_at(view, step, unit)
+
+
+def update_at(view: GateView, step: int, unit: int) -> None:
+    """One unit's update at one step, taken apart in its architecture's own terms."""
+    parts = view.trace.cell_update(view.layer, step, unit)
+    where = f"unit {unit}, layer {view.layer}, at step {step}"
+    if view.architecture == "lstm":
+        show_cell_update(parts, f"The cell update of {where}")
+    elif view.architecture == "gru":
+        st.markdown(f"**The update of {where}.** A GRU has no cell: it blends its old hidden state with a candidate.")
+        st.markdown(f"- reset gate r = {parts['r']:.3f}: the candidate reads that much of the old state\n"
+                    f"- candidate n = tanh(W·x + r ⊙ (U·h(t−1))) = {parts['n']:+.3f}\n"
+                    f"- update gate z = {parts['z']:.3f}: keep z of the old state, take 1 − z of the candidate\n"
+                    f"- h(t) = z·h(t−1) + (1 − z)·n = {parts['z']:.3f} × {parts['h_prev']:+.3f} + "
+                    f"{1 - parts['z']:.3f} × {parts['n']:+.3f} = {parts['kept']:+.3f} kept + "
+                    f"{parts['written']:+.3f} written = **{parts['h']:+.3f}**")
+    else:
+        st.caption(f"No cell update to take apart: a plain RNN has no gates and rewrites its state whole, "
+                   f"h(t) = tanh(W·x + U·h(t−1) + b); here h(t−1) = {parts['h_prev']:+.3f} became "
+                   f"h(t) = {parts['h']:+.3f}.")
 
 
 @st.fragment
 def saturation(view: GateView) -> None:
+    if not gates.sigmoid_gates_of(view.architecture):
+        st.caption("Does not apply: a plain RNN has no gates to saturate; its state is rewritten whole at every step.")
+        return
+    remembering = ("Karpathy et al. (2015) found forget gates of trained models right-saturated: units that remember "
+                   "across long stretches." if view.architecture == "lstm" else
+                   "An update gate z near the top keeps its old state most of the time: the GRU's way to remember.")
     st.caption("How to read: one point per unit and gate. A point near the x axis' right end is a gate almost "
                "always shut (below 0.1); near the top, almost always open (above 0.9); near the origin, a gate "
-               "that moves in between. Karpathy et al. (2015) found forget gates of trained models right-saturated: "
-               "units that remember across long stretches.")
+               "that moves in between. " + remembering)
     st.html(data.saturation_svg(view.key, view.text, view.layer))
 
 
 INTERVENTIONS = {"clamp a gate": None, "silence units (h = 0)": "hidden_state",
-                 "set the cell state at one step": "cell_state"}
+                 "set the cell state at one step": "cell_state", "set the hidden state at one step": "hidden_state"}
+
+
+def interventions_of(architecture: str) -> list[str]:
+    """The interventions a model of this architecture can take: a gate to clamp only where there is one,
+    the cell state an LSTM's, the hidden state the others' memory."""
+    offered = ["clamp a gate"] if gates.sigmoid_gates_of(architecture) else []
+    offered.append("silence units (h = 0)")
+    offered.append("set the cell state at one step" if architecture == "lstm" else "set the hidden state at one step")
+    return offered
 
 
 @st.fragment
@@ -166,13 +247,19 @@ def interventions(view: GateView) -> None:
     run, text, layer = view.run, view.text, view.layer
     with st.form("intervention"):
         c1, c2, c3, c4 = st.columns(4)
-        kind = c1.selectbox("Intervention", list(INTERVENTIONS))
-        gate = c2.selectbox("Gate (to clamp)", SIGMOID_GATES, format_func=views.LABELS.get)
-        suggested = data.unit_order(view.key, text, layer, "cell_state", "correlation", view.feature(), 0, len(text))[:4]
+        kind = c1.selectbox("Intervention", interventions_of(view.architecture))
+        clampable = gates.sigmoid_gates_of(view.architecture)
+        if clampable:
+            gate = c2.selectbox("Gate (to clamp)", clampable, format_func=views.LABELS.get)
+        else:
+            gate = None
+            c2.caption("A plain RNN has no gate to clamp.")
+        suggested = data.unit_order(view.key, text, layer, view.memory, "correlation", view.feature(), 0, len(text))[:4]
         units_text = c3.text_input(f"Units (layer {layer})", ", ".join(str(u) for u in suggested))
         value = c4.number_input("Value", -10.0, 10.0, 0.0, 0.1)
         c1, c2, c3, c4 = st.columns(4)
-        at_step = c1.number_input("Step (for the cell state)", 0, len(text) - 1, len(text) - 1)
+        at_step = c1.number_input(f"Step (for the {views.LABELS[view.memory].rsplit(' ', 1)[0]})", 0, len(text) - 1,
+                                  len(text) - 1)
         length = c2.slider("Continuation length", 10, 200, 80, 10)
         temperature = c3.slider("Temperature", 0.0, 2.0, 0.5, 0.05)
         seed = c4.number_input("Seed", 0, 10_000, 0)
@@ -182,7 +269,7 @@ def interventions(view: GateView) -> None:
         return
     try:
         quantity = INTERVENTIONS[kind] or gate
-        window = (at_step, at_step + 1) if quantity == "cell_state" else (0, None)
+        window = (at_step, at_step + 1) if kind.startswith("set the") else (0, None)
         edit = lstm_core.Intervention(quantity, layer, analysis.parse_units(units_text, view.hidden), value, *window)
     except ValueError as err:
         st.error(f"This intervention cannot be applied: {err}")
@@ -196,3 +283,80 @@ def interventions(view: GateView) -> None:
         column.markdown(f"**{label}**")
         column.code(sample_with_interventions(run.model, run.vocab, text, length, edits, temperature, seed=seed),
                     language=None, wrap_lines=True)
+
+
+ABLATION_BARS = 20  # units in the ranked chart
+ABLATION_BUTTONS = 8  # of them, the costliest, each a button that paints it
+
+
+ABLATION_POLL_SECONDS = 1.0
+
+
+def ablation(view: GateView) -> None:
+    """Units the model cannot do without: each unit of the layer silenced in turn on validation text, ranked
+    by how much the loss rises. Computed on demand in the background (seconds), then kept for every visitor
+    of the server; while it is computed the section polls alone, and the rest of the page stays usable."""
+    polling = data.ablation_running(view.key, view.corpus, view.layer)
+    st.fragment(run_every=ABLATION_POLL_SECONDS if polling else None)(_ablation_body)(view, polling)
+
+
+def _ablation_body(view: GateView, polling: bool) -> None:
+    layer = view.layer
+    if polling and not data.ablation_running(view.key, view.corpus, layer):
+        st.rerun()  # it has just ended (or failed): redraw the page, without the polling
+    st.caption(f"The unit finder above shows what units *follow*; this shows what the model *needs*. Each unit of "
+               f"layer {layer} is silenced in turn (its hidden state h held at 0 from the first character on) while "
+               f"the model reads {data.ABLATION_CHARS:,} characters of validation text it never trained on; the units "
+               "whose silence raises the loss most are the ones the model cannot do without.")
+    found = data.ablation_of(view.key, view.corpus, layer)
+    if found is None:
+        if polling:
+            started = st.session_state.setdefault(f"gates_ablation_since:{layer}", time.time())
+            st.info(f"Silencing the {view.hidden} units of layer {layer} one at a time... "
+                    f"({time.time() - started:.0f} s so far; the rest of the page stays usable, and the result is "
+                    "kept for everyone on this server)")
+            return
+        error = data.ablation_error(view.key, view.corpus, layer)
+        if error:
+            st.error(f"The ablation failed: {error}")
+        if st.button(f"Silence each of the {view.hidden} units of layer {layer} in turn", key="gates_ablation_go",
+                     help="One batched pass per group of units: a few seconds for the shipped 256-unit model on a "
+                          "quiet machine. Computed once per model and layer on this server, then shown to everyone."):
+            data.start_ablation(view.key, view.corpus, layer)
+            st.session_state[f"gates_ablation_since:{layer}"] = time.time()
+            st.rerun()  # the whole page: this section then polls until the result is there
+        return
+    st.session_state.pop(f"gates_ablation_since:{layer}", None)
+    result = found.result
+    frame = result.frame()
+    st.plotly_chart(views.ablation_bars(frame.head(ABLATION_BARS), layer), key="ablation", config=views.PLAIN)
+    st.caption(f"How to read: one bar per unit, the costliest first: how much the loss rises, in nats per character, "
+               f"when that unit alone is silenced (the intact model: {result.baseline:.3f} nats per character on "
+               f"these {result.characters:,} predictions). A long bar is a unit the model cannot do without; a bar "
+               f"near 0 one it can spare; a bar below 0 one whose silence even helps. Computed in "
+               f"{found.seconds:.1f} s ({found.wall_seconds:.1f} s with its worker process's start), once for this "
+               "model and layer on this server.")
+    top = [int(u) for u in frame["unit"].head(ABLATION_BUTTONS)]
+    chosen = st.session_state.get("gates_ablation_unit")
+    if chosen not in top:
+        chosen = top[0]
+    st.markdown("**Paint one of them on the text above:**")
+    for column, unit in zip(st.columns(len(top)), top):
+        column.button(f"unit {unit}", key=f"gates_ablation_unit_{unit}", width="stretch",
+                      type="primary" if unit == chosen else "secondary", on_click=_paint_ablated, args=(unit,))
+    delta = float(result.deltas[chosen])
+    values = view.trace["hidden_state"][layer, :, chosen]
+    marks = data.features_of(view.text)
+    present = analysis.features_present(marks)
+    follows = ""
+    if present:
+        r = {name: float(analysis.correlations(values[:, None], marks[name])[0]) for name in present}
+        best = max(r, key=lambda name: abs(r[name]))
+        follows = f"; of the text's features it follows {analysis.FEATURES[best]} best (r = {r[best]:+.2f})"
+    st.caption(f"Unit {chosen} of layer {layer}: silencing it costs {delta:+.3f} nats per character{follows}. "
+               "Its hidden state h (what silencing sets to 0), on the text chosen at the top of the page:")
+    st.html(views.painted_text(view.trace.chars, values, "hidden_state", max_height=260))
+
+
+def _paint_ablated(unit: int) -> None:
+    st.session_state["gates_ablation_unit"] = unit

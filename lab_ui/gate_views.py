@@ -24,9 +24,9 @@ import plotly.graph_objects as go
 
 from lstm_core.analysis import show_char
 from lstm_core import gates
-from lstm_core.gates import LABELS, SIGMOID_GATES
+from lstm_core.gates import LABELS, TABLE
 
-SEQUENTIAL = SIGMOID_GATES  # values in [0, 1]
+SEQUENTIAL = tuple(q.name for q in TABLE.values() if q.kind == "gate")  # values in [0, 1]: an LSTM's i, f, o, a GRU's r, z
 MAX_TICKS = 100  # characters labelled on an axis; beyond that every k-th (labels stay readable)
 TICK_FONT = {"size": 13, "family": "monospace"}
 PLAIN = {"displayModeBar": False}  # st.plotly_chart config for small charts: no toolbar, less to draw
@@ -204,4 +204,22 @@ def line_over_tokens(values, tokens, name: str, hover_text=None, height: int = 2
                         tickangle=0, tickfont={"size": 10, "family": "monospace"})
     figure.update_layout(yaxis_title=name, height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                          showlegend=bool(lines))
+    return figure
+
+
+def ablation_bars(frame, layer: int, height: int | None = None) -> go.Figure:
+    """Ranked horizontal bars: the rise in loss (nats per character) when each unit of ``frame`` (rank, unit,
+    loss, delta: :meth:`lstm_core.ablation.UnitAblation.frame`) is silenced, the costliest at the top."""
+    rows = [f"unit {u}" for u in frame["unit"]]
+    colours = ["#d62728" if d > 0 else "#7f7f7f" for d in frame["delta"]]
+    figure = go.Figure(go.Bar(x=np.round(frame["delta"], 4), y=rows, orientation="h", marker={"color": colours},
+                              customdata=np.stack([frame["rank"], frame["loss"]], axis=-1),
+                              hovertemplate="%{y} (rank %{customdata[0]})<br>loss rises by %{x:+.4f} nats/char"
+                                            "<br>to %{customdata[1]:.3f}<extra></extra>"))
+    figure.update_yaxes(type="category", autorange="reversed", tickfont={"size": 12})
+    figure.update_xaxes(title="rise in validation loss when silenced (nats per character)", zeroline=True,
+                        zerolinecolor="#444")
+    figure.update_layout(title=f"Units the model cannot do without · layer {layer}",
+                         height=height or int(min(700, 80 + 22 * len(rows))),
+                         margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return figure

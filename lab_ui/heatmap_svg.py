@@ -25,7 +25,7 @@ from plotly.colors import get_colorscale
 
 from lstm_core import gates
 from lstm_core.analysis import show_char
-from lstm_core.gates import LABELS, SIGMOID_GATES
+from lstm_core.gates import LABELS
 
 GATE_SCALE = "PuOr_r"  # a gate: purple shut (0), white half open (0.5), orange open (1)
 STATE_SCALE = "RdBu_r"  # a state or candidate: blue negative, white 0, red positive
@@ -56,7 +56,7 @@ def scale_stops(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def colour_scale(quantity: str) -> str:
-    return GATE_SCALE if quantity in SIGMOID_GATES else STATE_SCALE
+    return GATE_SCALE if is_gate(quantity) else STATE_SCALE
 
 
 def colours(values: np.ndarray, quantity: str, low: float, high: float) -> np.ndarray:
@@ -74,9 +74,14 @@ def colours(values: np.ndarray, quantity: str, low: float, high: float) -> np.nd
     return rgba
 
 
+def is_gate(quantity: str) -> bool:
+    """A sigmoid gate of any architecture (an LSTM's i, f, o; a GRU's r, z): shut at 0, open at 1."""
+    return gates.quantity(quantity).kind == "gate"
+
+
 def key_ticks(quantity: str, low: float, high: float) -> list[tuple[float, str]]:
     """The colour key's ticks (value, text), in words where the quantity's values mean something."""
-    if quantity in SIGMOID_GATES:
+    if is_gate(quantity):
         return [(0.0, "0 shut"), (0.5, "0.5"), (1.0, "1 open")]
     return [(low, f"{low:+.2g}"), (gates.quantity(quantity).centre, "0"), (high, f"{high:+.2g}")]
 

@@ -17,6 +17,7 @@ through the fused kernel on the whole batch. Results equal the trace's intervent
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,6 +79,17 @@ def unit_ablation(model: nn.Module, vocab, text: str, layer: int = 0, units=None
         baseline = float(per_element[0]) if baseline is None else baseline
         losses[chosen] = per_element[1:]
     return UnitAblation(layer, baseline, losses, len(ids) - 1)
+
+
+def ablate_saved_run(run_dir: str, text: str, layer: int) -> tuple[UnitAblation, float]:
+    """:func:`unit_ablation` of the run saved in ``run_dir``, and the seconds it took: what a worker process
+    runs (it loads the run itself, so only a path travels to it and the arrays come back)."""
+    from .runs import load_run
+
+    run = load_run(run_dir)
+    started = time.perf_counter()
+    result = unit_ablation(run.model, run.vocab, text, layer)
+    return result, time.perf_counter() - started
 
 
 def _losses(head: nn.Module, top: torch.Tensor, ids: torch.Tensor, chunk: int = 256) -> np.ndarray:

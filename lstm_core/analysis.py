@@ -151,8 +151,8 @@ def rank_units(tr: Trace, feature: str, quantities=None, top: int = 10) -> pd.Da
     if feature not in FEATURES:
         raise ValueError(f"unknown feature {feature!r}; choose one of {', '.join(FEATURES)}")
     marks = text_features(tr.text)[feature]
-    if quantities is None:  # the states: an LSTM's c and h, a GRU's or an RNN's h
-        quantities = [q for q in ("cell_state", "hidden_state") if q in tr.quantities]
+    # the states by default: an LSTM's c and h, a GRU's or an RNN's h; a quantity the trace lacks is passed over
+    quantities = [q for q in (quantities or ("cell_state", "hidden_state")) if q in tr.quantities]
     rows = []
     for quantity in quantities:
         for layer in range(tr[quantity].shape[0]):
@@ -167,7 +167,8 @@ def rank_units(tr: Trace, feature: str, quantities=None, top: int = 10) -> pd.Da
 def units_found(tr: Trace, min_correlation: float = 0.5,
                 quantities=("cell_state", "hidden_state")) -> pd.DataFrame:
     """For each feature present in the text, the single unit that follows it best, kept when |r| is at
-    least ``min_correlation``: the interpretable units of this model, found, not hand-picked."""
+    least ``min_correlation``: the interpretable units of this model, found, not hand-picked. Quantities
+    the model does not have (a GRU's cell state) are passed over."""
     features = text_features(tr.text)
     rows = []
     for feature in features_present(features):

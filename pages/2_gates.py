@@ -1,4 +1,5 @@
-"""Gates & states: every gate and state of a character model on any text, read, ranked and edited.
+"""Gates & states: every gate and state of a character model (an LSTM, a GRU or a plain RNN) on any text,
+read, ranked, ablated and edited; the quantities shown are the model's own (lstm_core.gates).
 
 Each section is a fragment (lab_ui.gate_sections) drawing from server-wide caches: moving a control
 redraws its own section only.
@@ -10,17 +11,13 @@ from lab_ui import gate_data as data
 from lab_ui import gate_sections as sections
 from lab_ui import page_setup, query_number, query_value, selected_run, set_query
 from lstm_core import analysis
+from lstm_core.model import ARCHITECTURES
 
 page_setup("Gates & states")
 
 st.title("Gates & states")
-st.markdown(
-    "A trained LSTM reads the text one character at a time. At every step each unit's **forget gate** decides "
-    "how much of its memory (the **cell state** c) to keep, the **input gate** how much of a new **candidate** g "
-    "to write, and the **output gate** how much of the memory to show as the **hidden state** h, which the next "
-    "layer and the next step read. Below: those numbers, replayed exactly from the model's weights. Start with "
-    "the units we found: some follow speaker names, some count the position in the verse line.")
-run_id, run = selected_run()
+run_id, run = selected_run(architectures=ARCHITECTURES)  # an LSTM, a GRU or a plain RNN: each shows what it has
+st.markdown(sections.intro(run.model.config.architecture))
 corpus = run.config.get("train", {}).get("corpus", "full")
 passages = st.cache_data(analysis.validation_passages, max_entries=4)(corpus)
 left, middle, right = st.columns([2, 3, 1])
@@ -57,6 +54,8 @@ st.header("Heatmaps")
 sections.heatmaps(view)
 st.header("One unit on the text")
 sections.one_unit(view)
+st.header("Units the model cannot do without")
+sections.ablation(view)
 st.header("Gate saturation")
 sections.saturation(view)
 st.header("Interventions")

@@ -5,6 +5,8 @@ import html
 import json
 import os
 import re
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -21,14 +23,16 @@ PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_gates.py")
 TEXT = "HARPAGON.\n\nAu voleur! au voleur!\n"
 
 
-def save_tiny_run(hidden: int = 10, layers: int = 2) -> tuple[str, lstm_core.Run]:
+def save_tiny_run(hidden: int = 10, layers: int = 2, architecture: str = "lstm") -> tuple[str, lstm_core.Run]:
     """A small untrained character model on the Molière vocabulary, saved in the test's run store."""
     vocab = json.loads((lstm_core.PRETRAINED_DIR / "config.json").read_text(encoding="utf-8"))["vocab"]
     torch.manual_seed(1)
-    config = lstm_core.ModelConfig(len(vocab), hidden_size=hidden, num_layers=layers, embedding_dim=8)
+    config = lstm_core.ModelConfig(len(vocab), hidden_size=hidden, num_layers=layers, embedding_dim=8,
+                                   architecture=architecture)
     store = lstm_core.RunStore(os.environ["LSTM_LAB_RUNS"])
-    path = store.create("tiny", {"kind": "char", "model": config.to_dict(), "vocab": vocab, "train": {"corpus": "seed"}})
-    save_weights(lstm_core.CharLSTM(config), path / "model.safetensors")
+    path = store.create(f"tiny {architecture}", {"kind": "char", "model": config.to_dict(), "vocab": vocab,
+                                                 "train": {"corpus": "seed"}})
+    save_weights(lstm_core.CharModel(config), path / "model.safetensors")
     store.update(path, status="saved")
     run_store.clear()  # the page's cached store must see this test's folder
     return path.name, lstm_core.load_run(path)
@@ -57,6 +61,10 @@ def array(value) -> np.ndarray:
     return np.array(value)
 
 
+def title(figure: dict) -> str:
+    return figure["layout"].get("title", {}).get("text", "")
+
+
 def heatmaps(at) -> list[dict]:
     """The heatmaps drawn (an SVG image under a grid of hover labels): quantity, units, column ticks,
     colour key, and each cell's value read from its column's hover label."""
@@ -75,6 +83,15 @@ def heatmaps(at) -> list[dict]:
                      "cell_units": [int(u) for u, _ in cells],
                      "values": np.array([float(v) for _, v in cells]).reshape(len(units), -1)})
     return maps
+
+
+def saturation_legend(at) -> list[str] | None:
+    """The gates named in the saturation scatter's legend, or None when the page draws no scatter."""
+    body = next((h.proto.body for h in at.get("html") if 'class="saturation-scatter"' in h.proto.body), None)
+    if body is None:
+        return None
+    svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', body).group(1)).decode()
+    return [html.unescape(t) for t in re.findall(r'class="legend">([^<]*)<', svg)]
 
 
 def test_traces_a_typed_text_with_character_ticks(tiny):
@@ -197,3 +214,150 @@ def test_the_unit_finder_says_when_a_feature_is_absent(tiny):
     assert not at.exception
     assert any("no character inside quotes" in w.value for w in at.warning)
     assert not [t for t in at.table if "correlation" in t.value.columns], "no ranking of r = 0 units"
+
+
+# -- every architecture: a GRU's and a plain RNN's own quantities, and why an LSTM's do not apply -----
+def test_a_linked_gru_run_shows_its_own_gates_and_update(tmp_path):
+    run_id, run = save_tiny_run(architecture="gru")
+    save_tiny_run(architecture="rnn")
+    at = open_page(run_id, source="typed", text=TEXT, layer="0", top="4", step="5", unit="3")
+    assert not at.exception and not at.error and not at.warning
+    assert at.query_params["run"] == run_id  # the link's GRU, not the pretrained LSTM in its place
+    labels = at.sidebar.selectbox[0].options
+    assert any("(saved, GRU)" in label for label in labels) and any("plain RNN" in label for label in labels)
+    assert all(f"**{q.label}**: {q.meaning}" in at.markdown[0].value for q in lstm_core.gates.GRU_TABLE)
+    tr = lstm_core.trace(run.model, run.vocab, TEXT)
+    maps = heatmaps(at)
+    assert [m["quantity"] for m in maps] == list(lstm_core.gates.names("gru"))
+    update = maps[1]  # the update gate: a gate's colours, centred at half open
+    assert update["key"] == ["0 shut", "0.5", "1 open"]
+    np.testing.assert_allclose(update["values"], tr.update_gate[0][:, update["units"]].T, atol=1e-3)
+    paint = next(s for s in at.selectbox if s.label == "Quantity to paint")
+    assert paint.options == ["reset gate r", "update gate z", "new gate n", "hidden state h"]
+    assert paint.value == "hidden_state"
+    parts = tr.cell_update(0, 5, 3)
+    shown = next(m.value for m in at.markdown if m.value.startswith("- reset gate r"))
+    assert f"= {parts['kept']:+.3f} kept + {parts['written']:+.3f} written = **{parts['h']:+.3f}**" in shown
+    assert not at.get("bidi_component")  # the LSTM's cell diagram is not drawn for a GRU
+    assert saturation_legend(at) == ["reset gate r", "update gate z"]
+    kind = next(s for s in at.selectbox if s.label == "Intervention")
+    assert kind.options == ["clamp a gate", "silence units (h = 0)", "set the hidden state at one step"]
+    assert next(s for s in at.selectbox if s.label == "Gate (to clamp)").options == ["reset gate r", "update gate z"]
+    kind.set_value("clamp a gate")
+    next(s for s in at.selectbox if s.label == "Gate (to clamp)").set_value("update_gate")
+    next(t for t in at.text_input if t.label.startswith("Units")).set_value("0-9")
+    next(n for n in at.number_input if n.label == "Value").set_value(1.0)
+    at.button(key="FormSubmitter:intervention-Apply").click().run()
+    assert not at.exception and not at.error
+    bars = next(f for f in figures(at) if f["data"] and f["data"][0]["type"] == "bar")
+    held = lstm_core.trace(run.model, run.vocab, TEXT, interventions=[lstm_core.Intervention("update_gate", 0, range(10), 1.0)])
+    assert array(bars["data"][1]["y"]).max() == pytest.approx(held.probs[-1].max(), rel=1e-6)
+
+
+def test_a_plain_rnn_run_shows_its_hidden_state_and_says_what_does_not_apply():
+    run_id, run = save_tiny_run(architecture="rnn")
+    at = open_page(run_id, source="typed", text=TEXT, layer="1", step="4", unit="2",
+                   show="forget_gate,cell_state", paint="cell_state")  # a link made for an LSTM
+    assert not at.exception and not at.error
+    assert at.query_params["run"] == run_id and "no gates, one state" in at.markdown[0].value
+    maps = heatmaps(at)
+    assert [m["quantity"] for m in maps] == ["hidden_state"]
+    tr = lstm_core.trace(run.model, run.vocab, TEXT)
+    np.testing.assert_allclose(maps[0]["values"], tr.hidden_state[1][:, maps[0]["units"]].T, atol=1e-3)
+    assert next(s for s in at.selectbox if s.label == "Quantity to paint").options == ["hidden state h"]
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("No cell update to take apart") and f"h(t) = {tr.hidden_state[1, 4, 2]:+.3f}" in c
+               for c in captions)
+    assert any(c.startswith("Does not apply: a plain RNN has no gates to saturate") for c in captions)
+    assert saturation_legend(at) is None
+    assert "clamp a gate" not in next(s for s in at.selectbox if s.label == "Intervention").options
+    assert not [s for s in at.selectbox if s.label == "Gate (to clamp)"]
+    next(s for s in at.selectbox if s.label == "Intervention").set_value("set the hidden state at one step")
+    next(t for t in at.text_input if t.label.startswith("Units")).set_value("0-9")
+    next(n for n in at.number_input if n.label == "Step (for the hidden state)").set_value(len(TEXT) - 1)
+    next(n for n in at.number_input if n.label == "Value").set_value(0.5)
+    at.button(key="FormSubmitter:intervention-Apply").click().run()
+    assert not at.exception and not at.error
+    bars = next(f for f in figures(at) if f["data"] and f["data"][0]["type"] == "bar")
+    edit = lstm_core.Intervention("hidden_state", 1, range(10), 0.5, len(TEXT) - 1, len(TEXT))
+    held = lstm_core.trace(run.model, run.vocab, TEXT, interventions=[edit])
+    assert array(bars["data"][1]["y"]).max() == pytest.approx(held.probs[-1].max(), rel=1e-6)
+
+
+def test_a_page_that_reads_lstms_only_says_why_it_does_not_open_a_linked_gru():
+    run_id, _ = save_tiny_run(architecture="gru")
+    at = AppTest.from_file(str(Path(PAGE).parent / "3_generate.py"), default_timeout=60)
+    at.query_params["run"] = run_id
+    at.run()
+    assert not at.exception
+    assert any(f"{run_id!r} is a GRU, and this page reads LSTM models only" in w.value for w in at.warning)
+
+
+# -- units the model cannot do without ----------------------------------------------------------
+def wait_for_ablation(at: AppTest, timeout: float = 60.0) -> AppTest:
+    """Rerun the page until the ablation computed in the background is drawn (AppTest cannot tick a
+    ``run_every`` fragment), checking that the page says it is computing meanwhile."""
+    deadline = time.time() + timeout
+    while not any(title(f).startswith("Units the model") for f in figures(at)):
+        assert time.time() < deadline, "the ablation never ended"
+        assert any("one at a time" in i.value for i in at.info)  # the section says so, no button to press twice
+        assert not [b for b in at.button if b.key == "gates_ablation_go"]
+        time.sleep(0.2)
+        at.run()
+        assert not at.exception and not at.error
+    return at
+
+
+@pytest.mark.parametrize("architecture", ["lstm", "gru"])
+def test_the_ablation_ranks_the_units_on_demand_and_paints_them(architecture):
+    run_id, run = save_tiny_run(hidden=12, architecture=architecture)
+    at = open_page(run_id, source="typed", text=TEXT, layer="0")
+    assert not [f for f in figures(at) if title(f).startswith("Units the model")]
+    at.button(key="gates_ablation_go").click().run()  # computed on demand, in the background
+    assert not at.exception and not at.error
+    at = wait_for_ablation(at)
+    passage = analysis.reference_text("seed")[:1000]
+    expected = lstm_core.unit_ablation(run.model, run.vocab, passage, layer=0).frame()
+    chart = next(f for f in figures(at) if title(f) == "Units the model cannot do without · layer 0")
+    assert chart["data"][0]["y"] == [f"unit {u}" for u in expected["unit"]]  # 12 units: all of them, ranked
+    np.testing.assert_allclose(array(chart["data"][0]["x"]), expected["delta"], atol=1e-4)
+    assert any(c.value.startswith("How to read: one bar per unit, the costliest first") for c in at.caption)
+    top = [int(b.label.split()[1]) for b in at.button if b.label.startswith("unit ")]
+    assert top == list(expected["unit"][:8])
+    at.button(key=f"gates_ablation_unit_{top[2]}").click().run()
+    assert any(c.value.startswith(f"Unit {top[2]} of layer 0: silencing it costs {expected['delta'][2]:+.3f}")
+               for c in at.caption)
+    tr = lstm_core.trace(run.model, run.vocab, TEXT)
+    painted = [h.proto.body for h in at.get("html") if f"step 3: {tr.hidden_state[0, 3, top[2]]:.3f}" in h.proto.body]
+    assert painted and painted[-1].count('<span title="step') == len(TEXT)
+    again = open_page(run_id, source="typed", text=TEXT, layer="0")  # another visitor: no button, the same chart
+    assert not [b for b in again.button if b.key == "gates_ablation_go"]
+    assert any(title(f).startswith("Units the model") for f in figures(again))
+    other_layer = open_page(run_id, source="typed", text=TEXT, layer="1")  # cached per (run, layer)
+    assert [b for b in other_layer.button if b.key == "gates_ablation_go"]
+
+
+def test_the_ablation_store_is_bounded_computes_each_key_once_and_keeps_failures_readable():
+    from lab_ui.gate_data import AblationCache
+
+    store, calls, gate = AblationCache(size=2), [], threading.Event()
+
+    def make(value):
+        def run():
+            gate.wait(10)
+            calls.append(value)
+            if value == "bad":
+                raise ValueError("no such layer")
+            return value
+        return run
+
+    first = store.start("a", make("A"))
+    assert store.start("a", make("A again")) is first and store.running("a") and store.get("a") is None
+    gate.set()
+    assert first.result(10) == "A" and store.get("a") == "A" and not store.running("a")
+    assert store.start("a", make("A")) is None and calls == ["A"]  # there already: not computed again
+    for key in ("b", "c"):
+        store.start(key, make(key.upper())).result(10)
+    assert store.get("a") is None and store.get("c") == "C"  # the oldest was dropped
+    store.start("x", make("bad")).result(10)
+    assert store.error("x") == "ValueError: no such layer" and store.get("x") is None

@@ -10,6 +10,9 @@ from streamlit.testing.v1 import AppTest
 from lstm_core import analysis, lesson, load_corpus, trace
 from lstm_core.cell import cell_step
 from lstm_core.cell_lab import SCENARIOS
+from lstm_core.compare import GRU, LSTM, RNN, CompareSetup
+from lstm_core.gradients import gradient_flow
+from lstm_core.memory import VOCAB, MemoryTraining
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "0_lesson.py")
 
@@ -20,6 +23,63 @@ def test_every_step_has_its_parts_and_a_page_to_open():
     for step in lesson.STEPS:
         assert step.view.startswith("/") and step.question.endswith("?") and len(step.choices) >= 2
         assert 1 <= step.text.count(". ") + 1 <= 4  # two or three sentences
+
+
+def test_why_gates_comes_first_and_links_compare_with_the_models_the_reveal_measures():
+    step = lesson.STEPS[0]
+    assert step.slug == "why-gates" and lesson.STEPS[1].slug == "one-cell"
+    path, _, query = step.view.partition("?")
+    settings = dict(part.split("=") for part in query.split("&"))
+    assert path == "/compare"
+    linked = CompareSetup(settings["comparison"], settings["task"], int(settings["delay"]), int(settings["budget"]),
+                          int(settings["steps"]), float(settings["fbias"]), float(settings["ubias"]), int(settings["seed"]))
+    assert linked == lesson.WHY_GATES_SETUP  # what /compare builds from the link (its page test reads the link)
+    trained = {c.architecture: MemoryTraining(linked.config(c)).model for c in (LSTM, GRU, RNN)}  # what it trains
+    for architecture, model in lesson.why_gates_models().items():
+        for name, value in model.state_dict().items():
+            assert torch.equal(value, trained[architecture].state_dict()[name]), (architecture, name)
+
+
+def test_why_gates_reveal_is_the_models_own_gradient_ratio():
+    reveal = lesson.why_gates()
+    setup, lag = lesson.WHY_GATES_SETUP, lesson.WHY_GATES_DELAY
+    text, positions, max_lag = setup.flow_probe(lag)
+    flows, counts = {}, {}
+    for contender in (LSTM, GRU, RNN):  # recomputed from /compare's own trainings, untrained
+        model = MemoryTraining(setup.config(contender)).model
+        counts[contender.architecture] = sum(p.numel() for p in model.parameters())
+        flows[contender.architecture] = gradient_flow(model, VOCAB, text, max_lag=max_lag, positions=positions)
+    assert max(counts.values()) / min(counts.values()) < 1.01  # "the same 20,000 parameters"
+    assert all(abs(n - 20_000) < 200 for n in counts.values())
+    lstm, rnn = flows["lstm"].hidden[0, lag], flows["rnn"].hidden[0, lag]
+    ratio = lstm / rnn
+    assert reveal.numbers["ratio"] == pytest.approx(ratio, rel=1e-9)
+    assert ratio > 1e6 and lesson.STEPS[0].choices[reveal.answer] == "more than a million times more"
+    assert f"The LSTM's is {lesson.scientific(ratio)} times larger" in reveal.text
+    assert f"is still {lstm:.3g}, {flows['lstm'].ratio_at(lag):.1%} of its size" in reveal.text
+    assert (f"RNN's has shrunk to {lesson.scientific(rnn)}, {lesson.scientific(flows['rnn'].ratio_at(lag), 1)} of its "
+            "size") in reveal.text
+    assert f"the GRU's keeps {flows['gru'].ratio_at(lag):.0%} of its size" in reveal.text
+    assert f"{counts['lstm']:,} and {counts['rnn']:,} parameters" in reveal.text
+    keeps = 1 / (1 + math.exp(-setup.forget_bias))
+    assert f"bias {setup.forget_bias:g}: it keeps {keeps:.1%}" in reveal.text and keeps > 0.99  # "almost open"
+
+
+def test_the_why_gates_link_opens_compare_with_its_settings_kept():
+    query = dict(part.split("=") for part in lesson.STEPS[0].view.partition("?")[2].split("&"))
+    at = AppTest.from_file(str(Path(PAGE).parent / "9_compare.py"), default_timeout=60)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception
+    assert {name: at.query_params[name] for name in query} == query  # none replaced by a default
+    assert at.button[0].label == "Train LSTM vs GRU vs plain RNN"
+
+
+def test_large_and_small_numbers_read_as_powers_of_ten():
+    assert lesson.scientific(6.48e10) == "6.5 × 10¹⁰" and lesson.scientific(2.302e-13) == "2.3 × 10⁻¹³"
+    assert lesson.scientific(4.08e-13, 1) == "4 × 10⁻¹³" and lesson.scientific(9.96e-5, 2) == "1 × 10⁻⁴"
+    assert lesson.scientific(9.96e-5, 1) == "1 × 10⁻⁴" and lesson.scientific(-3.4e6) == "-3.4 × 10⁶"
+    assert lesson.scientific(12.0) == "12" and lesson.scientific(0.35) == "0.35"
 
 
 def test_one_cell_reveal_is_the_cells_own_arithmetic():
@@ -75,7 +135,12 @@ def test_task_reveal_buckets_the_baselines_accuracy():
 
 def test_the_page_asks_before_it_answers_and_walks_the_steps():
     at = AppTest.from_file(PAGE, default_timeout=120).run()
-    assert not at.exception and at.query_params["step"] in ("one-cell", ["one-cell"])
+    assert not at.exception and at.query_params["step"] in ("why-gates", ["why-gates"])
+    assert f"Step 1 of {len(lesson.STEPS)}: Why gates" in at.get("progress")[0].proto.text
+    at.radio(key="lesson_guess_why-gates").set_value(2).run()
+    at.button(key="lesson_reveal_why-gates").click().run()
+    assert any(s.value.startswith("Right.") and "times larger" in s.value for s in at.success)
+    next(b for b in at.button if b.label == "Next step →").click().run()
     assert at.button(key="lesson_reveal_one-cell").disabled  # predict first
     at.radio(key="lesson_guess_one-cell").set_value(0).run()
     at.button(key="lesson_reveal_one-cell").click().run()
