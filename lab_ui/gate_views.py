@@ -2,17 +2,15 @@
 
 Every view takes tokens (characters, or words at word level) and numbers the model computed:
 
-    heatmap(values, tokens, units, quantity)       plotly figure: time on x labelled by the tokens
     painted_text(tokens, values, quantity)          HTML: each token's background coloured by a value
-    saturation_scatter(frame)                       plotly: share of steps < 0.1 vs > 0.9 per unit
     probability_bars(frame, columns)                plotly: grouped bars of distributions
     probability_text(chars, probs)                  HTML: generated text coloured by probability
     line_over_tokens(values, tokens, name)          plotly: one value per token (surprisal, entropy)
 
 The cell update at one step is drawn by the Cell lab's own diagram (``cell_views.show_cell_update``).
 
-Heatmaps keep one label per column (x is categorical, "12 · a"), never per-cell custom data, so a
-500-step × 512-unit map stays about the size of its numbers.
+Gate and state heatmaps are SVG images (``lab_ui/heatmap_svg.py``), and the saturation scatter and
+surprisal line too (``lab_ui/svg_charts.py``): a page of Plotly heatmaps took the browser seconds to draw.
 """
 
 from __future__ import annotations
@@ -43,42 +41,6 @@ def token_axis(tokens, first_step: int = 0) -> tuple[list[str], list[str], list[
     every = max(1, int(np.ceil(len(tokens) / MAX_TICKS)))
     shown = range(0, len(tokens), every)
     return categories, [categories[t] for t in shown], [show_token(tokens[t]) for t in shown]
-
-
-def heatmap(values: np.ndarray, tokens, units, quantity: str, title: str | None = None,
-            height: int | None = None, first_step: int = 0) -> go.Figure:
-    """``values`` (units shown, time) as a heatmap; rows labelled by unit index, columns by token.
-
-    ``first_step`` numbers the columns when the tokens are a window of a longer text.
-    """
-    values = np.asarray(values, np.float32)
-    categories, tick_values, tick_texts = token_axis(tokens, first_step)
-    low, high = gates.colour_range(quantity, values)
-    entry = gates.quantity(quantity)
-    rows = [f"unit {u}" for u in units]
-    figure = go.Figure(go.Heatmap(
-        z=np.round(values, 3), x=categories, y=rows, zmin=low, zmax=high, zmid=entry.centre,
-        colorscale=GATE_SCALE if quantity in SEQUENTIAL else STATE_SCALE,
-        colorbar={"thickness": 10, "len": 0.9, **colour_key(quantity, low, high)},
-        hovertemplate="step %{x}<br>%{y}<br>value %{z:.3f}<extra>" + LABELS.get(quantity, quantity) + "</extra>"))
-    figure.update_xaxes(type="category", tickmode="array", tickvals=tick_values, ticktext=tick_texts,
-                        tickangle=0, tickfont=TICK_FONT)
-    figure.update_yaxes(type="category", autorange="reversed", tickfont={"size": 11})
-    figure.update_layout(title=title or LABELS.get(quantity, quantity), margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                         height=height or int(min(900, max(200, 70 + 18 * len(rows)))))
-    return figure
-
-
-GATE_SCALE = "PuOr_r"  # a gate: purple shut (0), white half open (0.5), orange open (1)
-STATE_SCALE = "RdBu_r"  # a state or candidate: blue negative, white 0, red positive
-
-
-def colour_key(quantity: str, low: float, high: float) -> dict:
-    """The colour bar's ticks, in words where the quantity's values mean something."""
-    entry = gates.quantity(quantity)
-    if quantity in SEQUENTIAL:
-        return {"tickvals": [0, 0.5, 1], "ticktext": ["0 shut", "0.5", "1 open"]}
-    return {"tickvals": [low, entry.centre, high], "ticktext": [f"{low:+.2g}", "0", f"{high:+.2g}"]}
 
 
 def _background(value: float, low: float, high: float, sequential: bool) -> str:
@@ -142,23 +104,6 @@ def probability_text(chars, probs, prime: str = "") -> str:
                      + ("<br>" if ch == "\n" else ""))
     return ('<div style="font-family:monospace;font-size:14px;line-height:1.7;white-space:pre-wrap">'
             + "".join(spans) + "</div>")
-
-
-def saturation_scatter(frame, title: str = "Gate saturation") -> go.Figure:
-    """One point per unit and gate: share of steps below 0.1 (x) against above 0.9 (y)."""
-    figure = go.Figure()
-    for gate, part in frame.groupby("gate", sort=False):
-        figure.add_trace(go.Scatter(
-            x=part["left_saturated"], y=part["right_saturated"], mode="markers", name=LABELS.get(gate, gate),
-            text=[f"unit {u}" for u in part["unit"]], marker={"size": 6, "opacity": 0.7},
-            hovertemplate="%{text}<br>below 0.1: %{x:.0%}<br>above 0.9: %{y:.0%}"))
-    figure.add_trace(go.Scatter(x=[0, 1], y=[1, 0], mode="lines", line={"dash": "dot", "color": "grey"},
-                                hoverinfo="skip", showlegend=False))
-    figure.update_layout(title=title, xaxis_title="share of steps below 0.1 (left-saturated)",
-                         yaxis_title="share of steps above 0.9 (right-saturated)", height=380,
-                         xaxis_range=[-0.02, 1.02], yaxis_range=[-0.02, 1.02],
-                         margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    return figure
 
 
 def probability_bars(frame, columns, labels=None, title: str = "") -> go.Figure:

@@ -143,13 +143,6 @@ def test_sampling_with_interventions(model):
     assert (moved[0].start, moved[0].stop) == (-3, 15)
 
 
-def test_gate_views_label_columns_with_the_tokens():
-    values = np.arange(12, dtype=np.float32).reshape(3, 4) / 12
-    figure = gate_views.heatmap(values, ["a", " ", "\n", "b"], [5, 1, 0], "forget_gate")
-    assert list(figure.layout.xaxis.ticktext) == ["a", "␣", "↵", "b"]
-    assert list(figure.data[0].y) == ["unit 5", "unit 1", "unit 0"]
-    assert figure.data[0].x[2] == "2 · ↵" and "value %{z" in figure.data[0].hovertemplate
-    words = gate_views.heatmap(values, ["le", "chat", "dort", "."], [0, 1, 2], "hidden_state", first_step=10)
-    assert list(words.layout.xaxis.ticktext) == ["le", "chat", "dort", "."] and words.data[0].x[0] == "10 · le"
+def test_painted_text_escapes_tokens_and_labels_each_with_its_value():
     html = gate_views.painted_text(["<b>", "x"], [0.5, -0.25], "cell_state")
     assert "&lt;b&gt;" in html and html.count("<span title=") == 2 and "Colour key" in html and "step 1: -0.250" in html
