@@ -23,6 +23,17 @@ def isolated_run_store(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def torch_kernels_put_back():
+    """A page run in the test process (AppTest) switches the web process to PyTorch's plain kernels;
+    the tests after it get the kernels they started with."""
+    import torch
+
+    enabled = torch.backends.mkldnn.enabled
+    yield
+    torch.backends.mkldnn.enabled = enabled
+
+
+@pytest.fixture(autouse=True)
 def fresh_run_store_cache():
     """The app caches its run store per process; each test must see its own isolated store."""
     from lab_ui.common import run_store
