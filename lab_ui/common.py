@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +37,7 @@ def page_setup(title: str, icon: str = "🧠") -> None:
     """Page config and the shared sidebar; call first on every page."""
     st.set_page_config(page_title=f"{title} · LSTM Lab", page_icon=icon, layout="wide")
     configure_torch_threads()
+    _warm_torch()
     with st.sidebar:
         try:
             for script, _path, label in PAGES:
@@ -43,6 +46,16 @@ def page_setup(title: str, icon: str = "🧠") -> None:
             pass  # a page run on its own (AppTest.from_file) knows no other pages
         st.divider()
         remember_owner()  # a shared server knows this browser's runs after a reload
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_torch() -> threading.Thread:
+    """Load ``torch._dynamo`` once per server, in the background: PyTorch's optimizers import it when the
+    first training is built (2 to 6 s), which the first Start click would otherwise wait for."""
+    thread = threading.Thread(target=importlib.import_module, args=("torch._dynamo",), name="lstm-lab-warm-torch",
+                              daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_resource
