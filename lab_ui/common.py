@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
+import threading
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -42,6 +44,7 @@ def page_setup(title: str, icon: str = "🧠") -> None:
     # workers. oneDNN's RNN primitive opens a parallel region per call, which costs more than such a
     # step: plain kernels sample the pretrained model about 1.4x as fast here, with the same numbers.
     torch.backends.mkldnn.enabled = False
+    _warm_torch()
     with st.sidebar:
         try:
             for script, _path, label in PAGES:
@@ -65,6 +68,16 @@ def page_link(view: str, label: str, icon: str | None = None, container=None) ->
         where.page_link(script, label=label, icon=icon, query_params=dict(parse_qsl(target.query)))
     except StreamlitPageNotFoundError:
         where.markdown(f"[{label}]({view})")
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_torch() -> threading.Thread:
+    """Load ``torch._dynamo`` once per server, in the background: PyTorch's optimizers import it when the
+    first training is built (2 to 6 s), which the first Start click would otherwise wait for."""
+    thread = threading.Thread(target=importlib.import_module, args=("torch._dynamo",), name="lstm-lab-warm-torch",
+                              daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_resource

@@ -5,6 +5,7 @@ Every view takes tokens (characters, or words at word level) and numbers the mod
     painted_text(tokens, values, quantity)          HTML: each token's background coloured by a value
     probability_bars(frame, columns)                plotly: grouped bars of distributions
     probability_text(chars, probs)                  HTML: generated text coloured by probability
+    heatmap(values, tokens, units, quantity)       plotly: one map redrawn in place (live panel, movie)
     line_over_tokens(values, tokens, name)          plotly: one value per token (surprisal, entropy)
 
 The cell update at one step is drawn by the Cell lab's own diagram (``cell_views.show_cell_update``).
@@ -24,6 +25,8 @@ from lstm_core.analysis import show_char
 from lstm_core import gates
 from lstm_core.gates import LABELS, TABLE
 
+from lab_ui.heatmap_svg import colour_scale, key_ticks
+
 SEQUENTIAL = tuple(q.name for q in TABLE.values() if q.kind == "gate")  # values in [0, 1]: an LSTM's i, f, o, a GRU's r, z
 MAX_TICKS = 100  # characters labelled on an axis; beyond that every k-th (labels stay readable)
 TICK_FONT = {"size": 13, "family": "monospace"}
@@ -41,6 +44,29 @@ def token_axis(tokens, first_step: int = 0) -> tuple[list[str], list[str], list[
     every = max(1, int(np.ceil(len(tokens) / MAX_TICKS)))
     shown = range(0, len(tokens), every)
     return categories, [categories[t] for t in shown], [show_token(tokens[t]) for t in shown]
+
+
+def heatmap(values: np.ndarray, tokens, units, quantity: str, title: str | None = None,
+            height: int | None = None, first_step: int = 0) -> go.Figure:
+    """``values`` (units shown, time) as a Plotly heatmap, for views that redraw one map in place (the
+    Train page's live gate panel, the training movie); rows labelled by unit index, columns by token.
+    Its colours and key are the SVG heatmaps' (``lab_ui.heatmap_svg``)."""
+    values = np.asarray(values, np.float32)
+    categories, tick_values, tick_texts = token_axis(tokens, first_step)
+    low, high = gates.colour_range(quantity, values)
+    ticks = key_ticks(quantity, low, high)
+    rows = [f"unit {u}" for u in units]
+    figure = go.Figure(go.Heatmap(
+        z=np.round(values, 3), x=categories, y=rows, zmin=low, zmax=high, zmid=gates.quantity(quantity).centre,
+        colorscale=colour_scale(quantity),
+        colorbar={"thickness": 10, "len": 0.9, "tickvals": [v for v, _ in ticks], "ticktext": [t for _, t in ticks]},
+        hovertemplate="step %{x}<br>%{y}<br>value %{z:.3f}<extra>" + LABELS.get(quantity, quantity) + "</extra>"))
+    figure.update_xaxes(type="category", tickmode="array", tickvals=tick_values, ticktext=tick_texts,
+                        tickangle=0, tickfont=TICK_FONT)
+    figure.update_yaxes(type="category", autorange="reversed", tickfont={"size": 11})
+    figure.update_layout(title=title or LABELS.get(quantity, quantity), margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                         height=height or int(min(900, max(200, 70 + 18 * len(rows)))))
+    return figure
 
 
 def _background(value: float, low: float, high: float, sequential: bool) -> str:

@@ -42,6 +42,7 @@ import streamlit as st
 from lab_ui.common import run_store
 from lab_ui.charts import accuracy_figure, has_accuracy, loss_figure, signals_figure
 from lab_ui.sharing import may_change, owner_id
+from lab_ui.snapshot_views import live_gate_panel
 from lstm_core.background import BackgroundTrainer, Snapshot, run_is_held
 from lstm_core.runs import RECENT_STEPS, WEIGHTS_FILE, recent_train_loss
 from lstm_core.trainer import LOG2E, TRAINING_LIMITS
@@ -378,6 +379,7 @@ def _panel_body(slot: str, polling: bool, when_ended: Callable[[str], None] | No
         st.progress(snapshot.progress, text=f"{running}{snapshot.progress:.0%} of the budget{_eta(snapshot)}")
     if frame.empty:
         st.caption("Waiting for the first training step...")
+        live_gate_panel(session_trainer(slot), slot)  # the first snapshot comes before the first step
         return
     training = session_trainer(slot).training
     per = getattr(training, "loss_per", "character")
@@ -397,6 +399,7 @@ def _panel_body(slot: str, polling: bool, when_ended: Callable[[str], None] | No
         st.plotly_chart(signals, key=f"{slot}_signals_chart", config={"displayModeBar": False})
     if has_accuracy(frame):
         st.plotly_chart(accuracy_figure({"run": frame}, x=x), key=f"{slot}_accuracy_chart")
+    live_gate_panel(session_trainer(slot), slot)  # the gates as they learn (lab_ui.snapshot_views)
     _earlier_samples(snapshot)
     if snapshot.run_dir:
         st.caption(f"Saved as it trains: run `{Path(snapshot.run_dir).name}` (see the Runs page).")

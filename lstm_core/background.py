@@ -7,6 +7,10 @@ a page shows (metric rows, samples, status, queue position) and writes the worke
 the run store, which this process owns. One light thread per active trainer waits for the worker's
 messages; it never calls Streamlit, and the page polls :meth:`snapshot`.
 
+Gate snapshots (:mod:`lstm_core.snapshots`) arrive like checkpoints: this side writes each into the
+run folder (thinned) and keeps the newest, with every snapshot's summary, for the live gate panel
+(:meth:`BackgroundTrainer.gate_snapshots`).
+
 Pause asks the worker to save and send the training back (model, optimizer, data position), so
 resume continues exactly where it stopped, in whichever worker is free. A worker that dies (killed,
 out of memory, its machine gone) leaves the run paused at its last checkpoint, and the snapshot's
@@ -27,6 +31,8 @@ import torch
 from .executor import Executor, Link, WorkerLost, default_executor, local_pool_size, training_threads
 from .model import check_range
 from .runs import RunError, hold, is_held, release
+from .snapshots import Snapshot as GateSnapshot
+from .snapshots import SnapshotStore
 from .trainer import LR_RANGE, Training
 
 TRAINING_THREADS = training_threads()  # torch threads of each training, in its worker
@@ -92,8 +98,11 @@ class BackgroundTrainer:
         self._step, self._seconds, self._progress = training.step_count, training.train_seconds, training.progress()
         self._restarts = 0
         self.worker_pid: int | None = None  # the process that runs the training now (as the worker reports it)
+        self._gate_latest: GateSnapshot | None = None  # the newest gate snapshot
+        self._gate_series: list[dict] = []  # every snapshot's step, seconds and summary, oldest first
         if training.run_dir is not None:
             hold(training.run_dir)
+            self._gate_from_disk()  # a continued run shows its movie so far
         self._released = False
 
     # -- control (any thread) --------------------------------------------------------------
@@ -168,6 +177,19 @@ class BackgroundTrainer:
             if self._link is not None:
                 self._link.send(command)
 
+    def gate_snapshots(self, since: int = 0) -> tuple[GateSnapshot | None, list[dict]]:
+        """The newest gate snapshot and the summaries (step, seconds, summary) of every snapshot from
+        number ``since`` on."""
+        with self._lock:
+            return self._gate_latest, list(self._gate_series[since:])
+
+    def _gate_from_disk(self) -> None:
+        """The run's snapshots on disk: the newest, and every kept one's summary (after a restore, say)."""
+        store = SnapshotStore(self.training.run_dir)
+        series, latest = store.series(), store.latest()
+        with self._lock:
+            self._gate_series, self._gate_latest = series, latest
+
     def snapshot(self, since: int = 0) -> Snapshot:
         """Progress so far; ``since`` skips metric rows the caller already has."""
         with self._lock:
@@ -181,6 +203,7 @@ class BackgroundTrainer:
 
     # -- the trainer's thread --------------------------------------------------------------
     def _run(self) -> None:
+        self._first_snapshot()
         try:
             executor = self.executor = self.executor or default_executor()
         except Exception as err:  # noqa: BLE001 - no executor (Ray unreachable, say): say so
@@ -252,6 +275,8 @@ class BackgroundTrainer:
                 self._samples.append(message["sample"])
         elif kind == "checkpoint":
             self._write(message["checkpoint"])
+        elif kind == "snapshot":
+            self._keep_snapshot(message["snapshot"])
         elif kind == "started":
             with self._lock:
                 self._message = "Training."
@@ -274,6 +299,37 @@ class BackgroundTrainer:
             traceback.print_exc()
             with self._lock:
                 self._message = f"Training, but its last checkpoint could not be saved: {err}"
+
+    def _first_snapshot(self) -> None:
+        """The gates as the training starts (or resumes), traced here while a worker starts or the queue
+        waits, so that a page shows them at once; the worker goes on from there."""
+        training = self.training
+        if not training.snapshots_on() or training.last_snapshot_step == training.step_count:
+            return
+        try:
+            snapshot = training.snapshot()  # written into the run store, which this process owns
+        except Exception:  # noqa: BLE001 - the worker takes the first snapshot instead
+            traceback.print_exc()
+            return
+        self._remember(snapshot)
+
+    def _remember(self, snapshot: GateSnapshot) -> None:
+        """Keep a gate snapshot for the live panel: the newest, and its summary in the series."""
+        with self._lock:
+            self._gate_latest = snapshot
+            self._gate_series = [row for row in self._gate_series if row["step"] < snapshot.step]
+            self._gate_series.append({"step": snapshot.step, "seconds": snapshot.seconds, "summary": snapshot.summary})
+
+    def _keep_snapshot(self, snapshot: GateSnapshot) -> None:
+        """Write a worker's gate snapshot into the run store and keep it for the live panel."""
+        self._remember(snapshot)
+        store, run_dir = self.training.store, self.training.run_dir
+        if store is None or run_dir is None:
+            return
+        try:
+            store.write_snapshot(run_dir, snapshot)
+        except (OSError, RunError):
+            traceback.print_exc()  # the movie misses a frame; the training goes on
 
     def _ended(self, message: dict) -> None:
         status = message["status"]
@@ -300,6 +356,8 @@ class BackgroundTrainer:
         except (OSError, RunError) as err:
             self._fail(f"{why} Its last checkpoint cannot be read either: {err}")
             return
+        if training.run_dir is not None:
+            self._gate_from_disk()  # restore() dropped the snapshots of the lost steps
         lost_steps = max(0, reached - training.step_count)
         where = (f"its last checkpoint (step {training.step_count:,}); the {lost_steps:,} steps since then are lost"
                  if training.step_count else "the start: no checkpoint had been saved yet")

@@ -7,6 +7,7 @@
     python -m lstm_core ngram [--corpus full] [--order 6]                              # the n-gram baseline
     python -m lstm_core sample --run DIR --prime TEXT --temperature X --length N
     python -m lstm_core trace --run DIR --text TEXT --out FILE.npz|FILE.csv
+    python -m lstm_core snapshots --run DIR --out FILE.npz    # a run's gate snapshots: arrays, steps, seconds
     python -m lstm_core pretrain            # rebuilds the shipped model in data/pretrained/moliere
     python -m lstm_core bench [--quick]
     python -m lstm_core train-tagger / train-classifier [--max-seconds S]
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from dataclasses import replace
 import sys
 import time
 from pathlib import Path
@@ -29,7 +31,8 @@ from .background import BackgroundTrainer, configure_torch_threads
 from .bench import run_bench
 from .executor import make_executor
 from .corpus import CorpusError, load_corpus
-from .runs import PRETRAINED_DIR, RunError, RunStore, default_store_root, load_run, read_metrics
+from .runs import PRETRAINED_DIR, RunError, RunStore, default_store_root, load_run, read_config, read_metrics
+from .snapshots import SnapshotStore, export_npz, probe_passage
 from .gates import QUANTITIES
 from .gradients import gradient_flow
 from .memory import MemoryConfig, MemoryTraining, memory_probe
@@ -44,6 +47,12 @@ from .training import PRESETS, CharTraining, preset_config
 ARCH_CHOICES = ["lstm", "gru", "rnn"]
 PRETRAIN_PRESET = "bigger"
 PRETRAIN_SECONDS = 300.0
+# The shipped model's training movie: a 200-character probe and at most 12 snapshots in 14 MB. Each snapshot of
+# the bigger preset (2 layers of 256 units) holds 6 quantities x 2 layers x 200 steps x 256 units in float16:
+# 1,228,800 bytes of arrays (plus a header of a few kB), so 11 are kept, about 13.5 MB.
+PRETRAIN_PROBE_CHARS = 200
+PRETRAIN_SNAPSHOTS = 12
+PRETRAIN_SNAPSHOT_BYTES = 14_000_000
 
 
 def train_command(args) -> int:
@@ -184,15 +193,44 @@ def trace_command(args) -> int:
     return 0
 
 
+def snapshots_command(args) -> int:
+    """Export a run's gate snapshots to one .npz: per quantity (snapshot, slots, time, units), and their steps
+    and seconds."""
+    run_dir = Path(args.run)
+    if not run_dir.is_dir():
+        raise RunError(f"No run folder at {run_dir}.")
+    read_config(run_dir)  # refuses a folder that is not a run
+    if not str(args.out).endswith(".npz"):
+        raise ValueError(f"--out must name a .npz file, got {args.out!r}")
+    store = SnapshotStore(run_dir)
+    files = store.files()
+    snapshots = store.load()
+    try:
+        export_npz(snapshots, args.out)
+    except OSError as err:
+        raise RunError(f"{args.out} cannot be written: {err.strerror or err}") from None
+    first = snapshots[0]
+    unreadable = f"; {len(files) - len(snapshots)} unreadable file(s) passed over" if len(files) > len(snapshots) else ""
+    print(f"{len(snapshots)} snapshots (steps {first.step:,} to {snapshots[-1].step:,}, "
+          f"{snapshots[-1].seconds:,.1f} s of training) of {', '.join(first.quantities)} on a "
+          f"{len(first.tokens)}-{first.token} probe, {len(first.slots)} slot(s){unreadable}, into {args.out}")
+    return 0
+
+
 def pretrain_command(args) -> int:
-    """Rebuild the shipped pretrained model with the project's own trainer."""
+    """Rebuild the shipped pretrained model with the project's own trainer, with its training movie."""
     config = preset_config(args.preset, max_seconds=args.max_seconds, eval_every_seconds=20.0, device=args.device)
+    corpus = load_corpus(config.corpus)
+    config = replace(config, probe=probe_passage(corpus.valid_text, PRETRAIN_PROBE_CHARS))  # the movie's probe
     staging = Path(args.out) if args.out else PRETRAINED_DIR.parent / ".staging"
     shutil.rmtree(staging, ignore_errors=True)
-    training = CharTraining(config, store=RunStore(staging), name="Pretrained Molière model")
+    training = CharTraining(config, corpus=corpus, store=RunStore(staging), name="Pretrained Molière model")
     training.run(on_eval=lambda row, metrics: print(f"{row['seconds']:6.1f}s valid {metrics['valid_loss']:.3f}",
                                                     flush=True))
     valid = training.full_valid_loss
+    movie = SnapshotStore(training.run_dir, PRETRAIN_SNAPSHOTS, PRETRAIN_SNAPSHOT_BYTES)
+    movie.thin()  # the shipped folder stays small
+    print(f"snapshots: {len(movie.files())} kept, {movie.bytes_used() / 1e6:.1f} MB")
     if args.out:
         print(f"valid_loss={valid:.4f}; run in {training.run_dir}")
         return 0
@@ -280,6 +318,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--text", required=True)
     p.add_argument("--out", required=True, help="FILE.npz (arrays) or FILE.csv (long form)")
     p.set_defaults(func=trace_command)
+
+    p = sub.add_parser("snapshots", help="export a run's gate snapshots (the training movie) to .npz")
+    p.add_argument("--run", required=True, help="the run folder")
+    p.add_argument("--out", required=True, help="FILE.npz: per quantity (snapshot, slots, time, units), steps, "
+                                               "seconds, tokens, slots and the gates' summary series")
+    p.set_defaults(func=snapshots_command)
 
     p = sub.add_parser("pretrain", help="rebuild the shipped pretrained Molière model")
     p.add_argument("--preset", choices=sorted(PRESETS), default=PRETRAIN_PRESET)

@@ -31,6 +31,8 @@ from .corpus import Vocab
 from .model import MODEL_LIMITS, CharModel, ModelConfig, model_config_from
 from .ngram import DEFAULT_ORDER, NGramModel
 from .runs import LOSS_PER, RunStore
+from .snapshots import EVERY_SECONDS
+from .trace import trace
 from .trainer import TRAINING_LIMITS, Training, check_settings, make_optimizer
 
 SYMBOLS = "ABCDEFGH"  # what must be remembered
@@ -92,6 +94,7 @@ class MemoryConfig:
     eval_every_seconds: float = 2.0
     valid_sequences: int = 1000
     device: str = "cpu"
+    snapshot_every_seconds: float | None = EVERY_SECONDS  # gate snapshots on one sequence; None: off
 
     def __post_init__(self):
         check_settings(self, LIMITS)
@@ -143,6 +146,7 @@ class MemoryTraining(Training):
                                                 torch.Generator().manual_seed(config.seed + 1_000_003))
         self.valid_ids, self.valid_answers = valid_ids.to(self.device), valid_answers.to(self.device)
         self.final_accuracy: float | None = None
+        self.probe = memory_sample_text(config.delay, config.seed + 7)  # one sequence up to its cue
         model = self.model.config
         self.start_bookkeeping(store, name or f"memory d{config.delay} {model.architecture.upper()} h{model.hidden_size}")
 
@@ -170,6 +174,11 @@ class MemoryTraining(Training):
         if full:
             self.final_accuracy = accuracy
         return self.record_evaluation({"valid_loss": loss, "valid_accuracy": accuracy})
+
+    def probe_trace(self) -> tuple[list[str], dict]:
+        """One sequence up to its cue, traced exactly through the weights of this moment."""
+        tr = trace(self.model, self.vocab, self.probe)
+        return tr.chars, tr.values
 
     def config_updates(self) -> dict:
         """The summary line, once the recall is measured on all validation sequences."""

@@ -5,6 +5,7 @@ A run folder holds
     model.safetensors       the weights (safetensors: plain tensors, nothing is ever unpickled)
     metrics.csv             one row per training step (and the validation losses)
     samples.json            text sampled from the model as it trained (optional)
+    snapshots/              the gates on a fixed probe at moments of the training (lstm_core.snapshots)
     status.json             the run's status (running, paused, finished...), so a lost index is rebuilt whole
     optimizer.safetensors   the optimizer's state and
     resume.json             the step, clock and learning rate, so that a paused run can be continued
@@ -55,6 +56,7 @@ STATUS_FILE = "status.json"
 OPTIMIZER_FILE = "optimizer.safetensors"
 RESUME_FILE = "resume.json"
 RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE, SAMPLES_FILE)  # what an exported zip holds
+SNAPSHOT_FILE = re.compile(r"^snapshots/\d{9}\.safetensors$")  # and its gate snapshots (lstm_core.snapshots)
 FORMAT = "lstm-lab-run/1"
 MAX_IMPORT_BYTES = 200_000_000
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -338,6 +340,22 @@ class RunStore:
             write_atomic(path / name, data)
         self.update(path, status=checkpoint.status, figures=checkpoint.figures)
 
+    def write_snapshot(self, path: Path, snapshot) -> int:
+        """Write a training's gate snapshot (:class:`lstm_core.snapshots.Snapshot`) into its run folder's
+        ``snapshots/``, thinned to its bounds; returns the bytes written."""
+        from .snapshots import SnapshotStore  # snapshots reads runs' helpers: imported here, not at the top
+
+        path = Path(path)
+        if not path.is_dir():
+            raise RunError(f"The run {path.name} is gone (deleted while it trained?); its snapshot is dropped.")
+        return SnapshotStore(path).add(snapshot)
+
+    def discard_snapshots_after(self, path: Path, step: int) -> None:
+        """Forget a run's snapshots taken after ``step``: the training went back to its checkpoint there."""
+        from .snapshots import SnapshotStore
+
+        SnapshotStore(path).discard_after(step)
+
     def claim(self, path: Path, owner: str | None) -> None:
         """Record ``owner`` as who started a run, unless it has an owner already."""
         config = read_config(path)
@@ -411,20 +429,22 @@ class RunStore:
             names = archive.namelist()
         except (zipfile.BadZipFile, OSError):
             raise RunError("The uploaded file is not a zip exported from LSTM Lab's Runs page.") from None
-        unexpected = [n for n in names if n not in RUN_FILES]
+        unexpected = [n for n in names if n not in RUN_FILES and not SNAPSHOT_FILE.match(n)]
         if unexpected or CONFIG_FILE not in names or WEIGHTS_FILE not in names:
             raise RunError(f"The zip must hold {CONFIG_FILE} and {WEIGHTS_FILE} (and optionally "
-                           f"{METRICS_FILE}, {SAMPLES_FILE}) at its top level; found {names[:6]}.")
+                           f"{METRICS_FILE}, {SAMPLES_FILE} and snapshots/) at its top level; found {names[:6]}.")
         if sum(info.file_size for info in archive.infolist()) > MAX_IMPORT_BYTES:
             raise RunError("The zip unpacks to more than the size limit.")
         staging = self.root / f".import-{uuid.uuid4().hex}"
         staging.mkdir()
         try:
             for name in names:
+                (staging / name).parent.mkdir(exist_ok=True)
                 (staging / name).write_bytes(archive.read(name))
             try:
                 config = read_config(staging)
                 load_run(staging)  # validates settings and weights; raises RunError otherwise
+                check_snapshots(staging, [n for n in names if SNAPSHOT_FILE.match(n)])
             except RunError as err:  # name the upload, not the staging folder
                 raise RunError(str(err).replace(str(staging), "the uploaded zip")
                                .replace(staging.name, "the uploaded zip")) from None
@@ -433,6 +453,7 @@ class RunStore:
                                                       if k not in ("id", "created", "name", "owner")}, owner=owner)
             for name in names:
                 if name != CONFIG_FILE:
+                    (path / name).parent.mkdir(exist_ok=True)
                     shutil.copy(staging / name, path / name)
             self.update(path, status="imported")
             return path
@@ -440,12 +461,28 @@ class RunStore:
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def check_snapshots(folder: Path, names: list[str]) -> None:
+    """Refuse an imported run whose gate snapshots are not all readable snapshots of its model."""
+    from .snapshots import Snapshot
+
+    units = read_config(folder)["model"]["hidden_size"]  # load_run has checked the settings already
+    for name in names:
+        snapshot = Snapshot.from_bytes((folder / name).read_bytes(), name)
+        if any(array.shape[2] != units for array in snapshot.values.values()):
+            raise RunError(f"{name} does not hold this model's units: it is a snapshot of another model.")
+
+
 def export_zip(path) -> bytes:
-    """A run folder as a zip (the files :meth:`RunStore.import_zip` accepts)."""
+    """A run folder as a zip (the files :meth:`RunStore.import_zip` accepts), its gate snapshots included."""
     path = Path(path)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in RUN_FILES:
             if (path / name).is_file():
                 archive.write(path / name, name)
+        snapshots = path / "snapshots"
+        if snapshots.is_dir():
+            for file in sorted(snapshots.iterdir()):
+                if SNAPSHOT_FILE.match(f"snapshots/{file.name}"):
+                    archive.write(file, f"snapshots/{file.name}")
     return buffer.getvalue()

@@ -6,6 +6,10 @@ compact :class:`Snapshot`: every quantity as (layers, time, units) in half preci
 series (each gate's mean and saturation, and for text the units that follow its features best).
 A run's snapshots replay as a training movie; the last one feeds the Train page's live gate panel.
 
+Where they come from: :meth:`lstm_core.trainer.Training.snapshot` traces the probe (off the training
+clock) and hands the snapshot to its run store (in a worker, to the store's stand-in, which sends it
+to the process that owns the store); :meth:`lstm_core.runs.RunStore.write_snapshot` writes and thins.
+
 Storage is bounded: :class:`SnapshotStore` keeps at most ``MAX_SNAPSHOTS`` files and
 ``MAX_BYTES`` in a run's ``snapshots/`` folder, thinning the oldest ones evenly, never the first or
 the last. Each snapshot is one safetensors file (tensors plus plain-text metadata), never pickled.
@@ -14,6 +18,7 @@ the last. Each snapshot is one safetensors file (tensors plus plain-text metadat
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,13 +29,18 @@ from safetensors.numpy import save as save_bytes
 
 from . import gates
 from .analysis import correlations, features_present, text_features
-from .runs import RunError, temporary_twin
+from .runs import RunError, write_atomic
 
 SNAPSHOT_DIR = "snapshots"
 MAX_SNAPSHOTS = 40
 MAX_BYTES = 32_000_000
 PROBE_CHARS = 240  # a probe passage's length: the movie shows every character of it
+MAX_PROBE_CHARS = 1000  # a typed probe's longest (a snapshot's size grows with it)
+PROBE_WORDS = 60  # a word-level probe's default length (the classifier's review is cut there)
+MAX_PROBE_WORDS = 200  # a typed word-level probe's longest
+EVERY_SECONDS = 2.0  # a snapshot at least this often, in seconds of training (and at every evaluation)
 LOW, HIGH = 0.1, 0.9  # a gate below LOW is shut, above HIGH open (Karpathy et al. 2015's saturation)
+FILE_NAME = re.compile(r"^\d{9}\.safetensors$")  # a snapshot's file: its zero-padded step
 
 
 @dataclass
@@ -42,23 +52,32 @@ class Snapshot:
     tokens: list[str]  # the probe's characters (or words)
     values: dict[str, np.ndarray]  # quantity -> (layers or directions, time, units), float16
     summary: dict = field(default_factory=dict)  # see :func:`summarise`
+    token: str = "char"  # what one step of the probe is: "char" or "word"
+    slots: list[str] = field(default_factory=list)  # a name per slot of the first axis ("layer 0", ...)
 
     @classmethod
-    def capture(cls, step: int, seconds: float, tokens, values: dict, text_units: bool = True) -> "Snapshot":
+    def capture(cls, step: int, seconds: float, tokens, values: dict, text_units: bool = True,
+                token: str = "char", slots: list[str] | None = None) -> "Snapshot":
         """A snapshot of traced ``values`` (quantity -> (slots, time, units)); ``text_units`` ranks units
-        against the features of a text probe (characters, not words)."""
+        against the features of a text probe (Molière's characters, not words or the memory task's)."""
         kept = {name: np.asarray(array, np.float32).astype(np.float16) for name, array in values.items()}
         tokens = list(tokens)
-        return cls(step, float(seconds), tokens, kept,
-                   summarise(values, "".join(tokens) if text_units else None))
+        count = next(iter(kept.values())).shape[0] if kept else 0
+        return cls(step, float(seconds), tokens, kept, summarise(values, "".join(tokens) if text_units else None),
+                   token, list(slots) if slots else slot_names(count))
 
     @property
     def quantities(self) -> tuple[str, ...]:
         return tuple(self.values)
 
+    @property
+    def text(self) -> str:
+        """The probe as text (words joined by spaces)."""
+        return (" " if self.token == "word" else "").join(self.tokens)
+
     def to_bytes(self) -> bytes:
         metadata = {"step": str(self.step), "seconds": repr(self.seconds), "tokens": json.dumps(self.tokens),
-                    "summary": json.dumps(self.summary)}
+                    "summary": json.dumps(self.summary), "token": self.token, "slots": json.dumps(self.slots)}
         return save_bytes(dict(self.values), metadata=metadata)
 
     @classmethod
@@ -67,10 +86,15 @@ class Snapshot:
         try:
             values = load_bytes(data)
             metadata = _metadata(data)
-            return cls(int(metadata["step"]), float(metadata["seconds"]), list(json.loads(metadata["tokens"])),
-                       {name: array.astype(np.float16) for name, array in values.items()},
-                       json.loads(metadata["summary"]))
-        except (SafetensorError, KeyError, ValueError, TypeError) as err:
+            tokens = list(json.loads(metadata["tokens"]))
+            values = {name: values[name].astype(np.float16) for name in in_order(values)}
+            if not values or any(a.ndim != 3 or a.shape[1] != len(tokens) for a in values.values()):
+                raise ValueError("its arrays do not match its probe")
+            count = next(iter(values.values())).shape[0]
+            slots = list(json.loads(metadata.get("slots", "[]"))) or slot_names(count)
+            return cls(int(metadata["step"]), float(metadata["seconds"]), tokens, values,
+                       json.loads(metadata["summary"]), metadata.get("token", "char"), slots)
+        except (SafetensorError, KeyError, ValueError, TypeError, AttributeError) as err:
             raise RunError(f"{label} is not a readable snapshot ({type(err).__name__}).") from None
 
 
@@ -78,6 +102,59 @@ def _metadata(data: bytes) -> dict:
     """The safetensors header's ``__metadata__`` (plain strings)."""
     size = int.from_bytes(data[:8], "little")
     return json.loads(data[8:8 + size])["__metadata__"]
+
+
+def in_order(names) -> list[str]:
+    """Quantity names in their architecture's order (gates in PyTorch's order, then the states); a file
+    lists its tensors alphabetically."""
+    names = set(names)
+    for table in gates.ARCHITECTURES.values():
+        if names == set(table):
+            return list(table)
+    return sorted(names)
+
+
+def read_header(path: Path) -> dict:
+    """A snapshot file's step, seconds and summary, read from its header alone (not its arrays)."""
+    with open(path, "rb") as file:
+        size = int.from_bytes(file.read(8), "little")
+        if not 0 < size < 50_000_000:
+            raise ValueError("not a safetensors header")
+        metadata = json.loads(file.read(size))["__metadata__"]
+    return {"step": int(metadata["step"]), "seconds": float(metadata["seconds"]),
+            "summary": json.loads(metadata["summary"])}
+
+
+def slot_names(layers: int, bidirectional: bool = False) -> list[str]:
+    """Names of a recurrent stack's slots in PyTorch's order (l0, l0 reverse, l1, ...)."""
+    if not bidirectional:
+        return [f"layer {k}" for k in range(layers)]
+    return [f"layer {k}, {way}" for k in range(layers) for way in ("left to right", "right to left")]
+
+
+def probe_passage(text: str, length: int = PROBE_CHARS) -> str:
+    """A training's default probe: ``length`` characters of its validation text, from the start of its
+    first speaker's line that leaves ``length`` characters (Molière's "HARPAGON."), else from its start."""
+    if len(text) <= length:
+        return text
+    for match in re.finditer(r"\n[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ' \-]+[.,]", text):
+        start = match.start() + 1
+        if start + length > len(text):
+            break
+        return text[start:start + length]
+    return text[:length]
+
+
+def check_probe(probe: str | None, longest: int = MAX_PROBE_CHARS) -> None:
+    """A typed probe is refused unless it has 2 to ``longest`` characters, not all blank (None: the default)."""
+    if probe is None:
+        return
+    if not isinstance(probe, str) or not 2 <= len(probe) <= longest:
+        size = f"{len(probe):,}" if isinstance(probe, str) else type(probe).__name__
+        raise ValueError(f"the probe (the text the gate snapshots trace) must have 2 to {longest:,} characters, "
+                         f"got {size}")
+    if not probe.strip():
+        raise ValueError("the probe (the text the gate snapshots trace) is only blanks: type some text")
 
 
 def summarise(values: dict, text: str | None = None) -> dict:
@@ -108,25 +185,29 @@ def summarise(values: dict, text: str | None = None) -> dict:
 
 
 class SnapshotStore:
-    """A run's snapshots on disk, bounded in count and bytes; the first and the last are always kept."""
+    """A run's snapshots on disk, bounded in count and bytes; the first and the last are always kept.
 
-    def __init__(self, run_dir, max_snapshots: int = MAX_SNAPSHOTS, max_bytes: int = MAX_BYTES):
+    The bounds default to ``MAX_SNAPSHOTS`` and ``MAX_BYTES`` (read when the store object is made)."""
+
+    def __init__(self, run_dir, max_snapshots: int | None = None, max_bytes: int | None = None):
         self.folder = Path(run_dir) / SNAPSHOT_DIR
-        self.max_snapshots, self.max_bytes = max_snapshots, max_bytes
+        self.max_snapshots = MAX_SNAPSHOTS if max_snapshots is None else max_snapshots
+        self.max_bytes = MAX_BYTES if max_bytes is None else max_bytes
 
     def files(self) -> list[Path]:
         """Snapshot files, oldest first (their names are the zero-padded step)."""
-        return sorted(self.folder.glob("*.safetensors")) if self.folder.is_dir() else []
+        if not self.folder.is_dir():
+            return []
+        return sorted(path for path in self.folder.glob("*.safetensors") if FILE_NAME.match(path.name))
 
-    def add(self, snapshot: Snapshot) -> Path:
-        """Write a snapshot atomically, then thin the older ones to the bounds."""
+    def add(self, snapshot: Snapshot) -> int:
+        """Write a snapshot atomically (replacing one of the same step), then thin the older ones to the
+        bounds; returns the bytes written."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{snapshot.step:09d}.safetensors"
-        tmp = temporary_twin(path)
-        tmp.write_bytes(snapshot.to_bytes())
-        tmp.replace(path)
+        data = snapshot.to_bytes()
+        write_atomic(self.folder / f"{snapshot.step:09d}.safetensors", data)
         self.thin()
-        return path
+        return len(data)
 
     def thin(self) -> None:
         """Remove interior snapshots, the one whose neighbours are closest in steps first, until both
@@ -138,6 +219,12 @@ class SnapshotStore:
             gaps = [steps[k + 1] - steps[k - 1] for k in range(1, len(files) - 1)]
             victim = files.pop(1 + int(np.argmin(gaps)))
             victim.unlink(missing_ok=True)
+
+    def discard_after(self, step: int) -> None:
+        """Remove the snapshots taken after ``step`` (the training went back to its checkpoint there)."""
+        for path in self.files():
+            if int(path.stem) > step:
+                path.unlink(missing_ok=True)
 
     def load(self) -> list[Snapshot]:
         """Every readable snapshot, oldest first (a damaged file is passed over)."""
@@ -157,16 +244,35 @@ class SnapshotStore:
                 continue
         return None
 
+    def series(self) -> list[dict]:
+        """Each readable snapshot's step, seconds and summary, oldest first, read from the headers alone."""
+        rows = []
+        for path in self.files():
+            try:
+                rows.append(read_header(path))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return rows
+
     def bytes_used(self) -> int:
         return sum(path.stat().st_size for path in self.files())
 
 
 def export_npz(snapshots: list[Snapshot], out) -> None:
-    """All snapshots of a run in one ``.npz``: ``steps``, ``seconds``, ``tokens`` and, per quantity, an
-    array (snapshot, layers, time, units)."""
+    """All snapshots of a run in one ``.npz``: ``steps``, ``seconds``, ``tokens``, ``slots`` (the names of
+    the first axis) and, per quantity, an array (snapshot, slots, time, units); per sigmoid gate also its
+    summary series ``{gate}_mean``, ``{gate}_shut`` and ``{gate}_open``, each (snapshot, slots)."""
     if not snapshots:
-        raise RunError("This run has no snapshots (it was trained before snapshots were kept, or not at all).")
-    arrays = {name: np.stack([s.values[name].astype(np.float32) for s in snapshots]) for name in snapshots[0].values}
+        raise RunError("This run has no snapshots (it was trained before snapshots were kept, or with them off).")
+    first = snapshots[0]
+    shapes = {name: array.shape for name, array in first.values.items()}
+    for snapshot in snapshots[1:]:
+        if snapshot.tokens != first.tokens or {n: a.shape for n, a in snapshot.values.items()} != shapes:
+            raise RunError(f"The snapshot at step {snapshot.step} traced another probe or model than the one at "
+                           f"step {first.step}; they cannot be stacked.")
+    arrays = {name: np.stack([s.values[name].astype(np.float32) for s in snapshots]) for name in first.values}
+    series = {f"{gate}_{figure}": np.array([s.summary["gates"][gate][figure] for s in snapshots], np.float32)
+              for gate in first.summary.get("gates", {}) for figure in ("mean", "shut", "open")}
     np.savez_compressed(out, steps=np.array([s.step for s in snapshots]),
-                        seconds=np.array([s.seconds for s in snapshots]), tokens=np.array(snapshots[0].tokens),
-                        **arrays)
+                        seconds=np.array([s.seconds for s in snapshots]), tokens=np.array(first.tokens),
+                        slots=np.array(first.slots), **series, **arrays)

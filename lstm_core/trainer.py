@@ -17,9 +17,16 @@ that owns the run store. A subclass provides the model-specific parts:
     evaluate(full=False) -> {"valid_loss": ..., ...}       validation metrics (recorded on the last row)
     describe() -> dict                                      what the run's config.json holds
     from_saved(config) -> Training                          the same training rebuilt from config.json
+    probe_trace() -> (tokens, {quantity: array})            the probe traced through the weights now
+                                                            (each array (slots, time, units)), for snapshots
 and may override ``row_extras`` (more columns per step), ``loss_ceiling`` (a loss that means the
 training diverged), ``preview`` (a sample of what the model does now) and ``config_updates`` (what
 a checkpoint adds to the run's config.json).
+
+Gate snapshots (:mod:`lstm_core.snapshots`): when the config's ``snapshot_every_seconds`` is set, the
+loop traces the probe when it starts, at every evaluation, at least every ``snapshot_every_seconds`` of
+training and at the end, off the training clock, and hands each snapshot to the run store (a worker's
+stand-in for it sends it to the store's owner), which keeps it in the run folder, thinned.
 """
 
 from __future__ import annotations
@@ -50,9 +57,10 @@ TRAINING_LIMITS = {  # setting -> (lowest, highest), for every training; the pag
     "epochs": (0.01, 10_000.0),
     "seed": (0, 2**31 - 1),
     "warmup_steps": (0, 100_000),
+    "snapshot_every_seconds": (0.01, 3600.0),
 }
 OPTIONAL_SETTINGS = ("grad_clip", "max_seconds", "epochs", "embedding_dim", "forget_bias", "update_bias", "chrono",
-                     "param_budget", "patience")  # None: off, or the default
+                     "param_budget", "patience", "snapshot_every_seconds")  # None: off, or the default
 LR_RANGE = TRAINING_LIMITS["lr"]
 PROGRESS_FIELDS = ("step_count", "epoch", "train_seconds", "base_lr", "last_eval_at", "best_valid")
 
@@ -111,6 +119,8 @@ class Training:
     loss_per = "item"  # what the loss is averaged over: the unit it is reported in is nats per loss_per
     throughput_column = "items_per_sec"
     previews = False  # whether it samples what the model does now (preview, preview_temperature)
+    probe_token = "char"  # what one step of the snapshots' probe is ("char" or "word")
+    probe_features = False  # whether snapshots rank units against the probe's text features (Molière)
 
     def start_bookkeeping(self, store: RunStore | None, name: str) -> None:
         """The counters every training keeps, and its run folder (created now when there is a store)."""
@@ -123,6 +133,8 @@ class Training:
         self.last_eval_at = 0.0
         self.last_preview_at = -math.inf
         self.best_valid = math.inf
+        self.last_snapshot_at = -math.inf  # training seconds of the last gate snapshot
+        self.last_snapshot_step: int | None = None
         self.store = store
         self.run_dir = store.create(name, self.describe()) if store is not None else None
 
@@ -157,6 +169,15 @@ class Training:
     def config_updates(self) -> dict:
         """What a checkpoint adds to the run's config.json (a summary line, a final evaluation)."""
         return {}
+
+    def probe_trace(self) -> tuple[list[str], dict]:
+        """The probe's tokens and every quantity traced on it through the current weights, each
+        (slots, time, units); a training without one takes no snapshots."""
+        raise NotImplementedError
+
+    def probe_slots(self) -> list[str] | None:
+        """Names of the traced arrays' first axis (None: "layer 0", "layer 1"...)."""
+        return None
 
     def end_of_epoch(self, row: dict) -> None:
         """Called after the last step of every epoch (with its row), off the training clock."""
@@ -246,6 +267,30 @@ class Training:
     def evaluation_due(self) -> bool:
         return self.train_seconds - self.last_eval_at >= self.config.eval_every_seconds
 
+    # -- gate snapshots --------------------------------------------------------------------
+    def snapshots_on(self) -> bool:
+        """Whether the loop takes snapshots: they are asked for, and there is a run to keep them in (a
+        training without a store, the benchmark's, traces nothing)."""
+        return getattr(self.config, "snapshot_every_seconds", None) is not None and self.store is not None
+
+    def snapshot_due(self) -> bool:
+        return self.snapshots_on() and self.train_seconds - self.last_snapshot_at >= self.config.snapshot_every_seconds
+
+    def snapshot(self):
+        """Trace the probe through the weights of this moment and hand the snapshot to the run store, if
+        any (off the training clock); returns it (None when the settings turn snapshots off)."""
+        if getattr(self.config, "snapshot_every_seconds", None) is None:
+            return None
+        from .snapshots import Snapshot  # the snapshot module reads the trace and analysis modules
+
+        tokens, values = self.probe_trace()
+        snapshot = Snapshot.capture(self.step_count, self.train_seconds, tokens, values,
+                                    text_units=self.probe_features, token=self.probe_token, slots=self.probe_slots())
+        self.last_snapshot_at, self.last_snapshot_step = self.train_seconds, self.step_count
+        if self.run_dir is not None and self.store is not None:
+            self.store.write_snapshot(self.run_dir, snapshot)
+        return snapshot
+
     def record_evaluation(self, metrics: dict[str, float]) -> dict[str, float]:
         """Put validation metrics on the newest row (they were measured after its step)."""
         self.last_eval_at = self.train_seconds
@@ -266,6 +311,8 @@ class Training:
         # Vanishing gradients reach float32's denormal range, where a CPU computes 10-100x slower (a
         # plain RNN on the memory task trained 3x slower per step); flush them to zero in this thread.
         torch.set_flush_denormal(True)
+        if self.snapshots_on() and self.last_snapshot_step != self.step_count:
+            self.snapshot()  # the movie's first frame: the weights as this run (or this leg of it) starts
         while not self.finished():
             if should_stop is not None and should_stop():
                 return False
@@ -279,8 +326,12 @@ class Training:
             if self.evaluation_due():
                 metrics = self.evaluate()
                 self.save()
+                if self.snapshots_on():
+                    self.snapshot()
                 if on_eval is not None:
                     on_eval(row, metrics)
+            elif self.snapshot_due():
+                self.snapshot()
             if self.preview_due():
                 sample = self.preview()
                 if on_preview is not None:
@@ -292,6 +343,8 @@ class Training:
         """The final, full evaluation, then the run saved with ``status`` (finished or stopped)."""
         metrics = self.evaluate(full=True)
         self.save(status=status)
+        if self.snapshots_on():
+            self.snapshot()  # the last frame: the weights saved with the run
         return metrics
 
     # -- saving and continuing -------------------------------------------------------------
@@ -352,6 +405,9 @@ class Training:
         load_optimizer(self.optimizer, run_dir, progress["param_groups"])
         for name in PROGRESS_FIELDS:
             setattr(self, name, progress[name])
+        discard = getattr(self.store, "discard_snapshots_after", None)
+        if discard is not None:  # snapshots of steps lost since the checkpoint would show weights that are gone
+            discard(run_dir, self.step_count)
         self.rows = read_metrics(run_dir).to_dict("records")
         samples = run_dir / SAMPLES_FILE
         self.samples = json.loads(samples.read_text(encoding="utf-8")) if samples.is_file() else []

@@ -25,6 +25,8 @@ from .model import MODEL_LIMITS, CharModel, ModelConfig, detach_state, model_con
 from .analysis import speaker_prime
 from .runs import LOSS_PER, RunError, RunStore
 from .sampling import sample
+from .snapshots import EVERY_SECONDS, check_probe, probe_passage
+from .trace import trace
 from .trainer import LOG2E, TRAINING_LIMITS, Training, check_settings, make_optimizer
 
 
@@ -68,9 +70,12 @@ class TrainConfig:
     update_bias: float | None = None  # a GRU's initial update-gate bias (None: PyTorch's initialisation)
     chrono: int | None = None  # chrono initialisation for delays up to this many steps (LSTM, GRU)
     param_budget: int | None = None  # when set, the hidden size is chosen to reach about this many parameters
+    snapshot_every_seconds: float | None = EVERY_SECONDS  # gate snapshots (lstm_core.snapshots); None: off
+    probe: str | None = None  # the text snapshots trace; None: a passage of the validation text
 
     def __post_init__(self):
         check_settings(self, LIMITS)
+        check_probe(self.probe)
         if self.schedule not in ("cosine", "constant"):
             raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
         self.model_config(vocab_size=1)  # the model settings are checked here too, before any data is read
@@ -196,6 +201,7 @@ class CharTraining(Training):
     loss_per = LOSS_PER["char"]
     throughput_column = "chars_per_sec"
     previews = True
+    probe_features = True
 
     def __init__(self, config: TrainConfig, corpus: Corpus | None = None, store: RunStore | None = None,
                  name: str | None = None):
@@ -218,6 +224,7 @@ class CharTraining(Training):
         self.full_valid_loss: float | None = None  # measured on the whole validation split at the end
         self.preview_temperature = config.preview_temperature
         self.preview_prime = speaker_prime(self.corpus.train_text)
+        self.probe = config.probe or probe_passage(self.corpus.valid_text or self.corpus.train_text)
         self._position: tuple[int, int] | None = None  # (offset, next chunk) in this epoch's streams
         self._streams = None  # this epoch's (inputs, targets, chunks), rebuilt from the position when missing
         self._state = None
@@ -241,6 +248,11 @@ class CharTraining(Training):
 
     def restart_data(self) -> None:
         self._position, self._streams, self._state = None, None, None
+
+    def probe_trace(self) -> tuple[list[str], dict]:
+        """The probe traced exactly (:func:`lstm_core.trace`) through the weights of this moment."""
+        tr = trace(self.model, self.vocab, self.probe)
+        return tr.chars, tr.values
 
     # -- the loss of one batch -------------------------------------------------------------
     def _next_batch(self):

@@ -12,6 +12,8 @@ exactly like a local process. Messages to the owner, each a dict with a ``type``
     eval      index, metrics                       validation metrics measured after row ``index``
     sample    sample                               a preview sample ({"step", "seconds", "text"})
     checkpoint checkpoint                          a :class:`~lstm_core.runs.Checkpoint` to write
+    snapshot  snapshot                             a gate snapshot (:class:`~lstm_core.snapshots.Snapshot`)
+                                                   to keep with the run (and show live)
     ended     status, message, training, ...       the loop ended: finished, stopped, paused (then the
                                                    training comes back, to be resumed), diverged,
                                                    failed, or lost (out of memory: as if killed)
@@ -22,6 +24,7 @@ Commands from the owner: ``("lr", value)``, ``("temperature", value)``, ``("paus
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import pickle
 import time
@@ -59,15 +62,25 @@ class Relay:
     def write_checkpoint(self, run_dir, checkpoint) -> None:
         self.channel.send({"type": "checkpoint", "checkpoint": checkpoint})
 
+    def write_snapshot(self, run_dir, snapshot) -> None:
+        self.channel.send({"type": "snapshot", "snapshot": snapshot})
+
 
 def settle(threads: int, nice: int = NICE) -> None:
-    """A worker's process settings: its share of the cores, and a lower priority than the web process."""
+    """A worker's process settings: its share of the cores, and a lower priority than the web process.
+
+    It also loads ``torch._dynamo`` now: PyTorch's optimizers import it on their first step, which took
+    2 to 6 s of a fresh worker's first step, counted on the training clock (and before the first metrics)."""
     torch.set_num_threads(max(1, threads))
     if nice:
         try:
             os.nice(nice)
         except OSError:
             pass  # not allowed here: run at the same priority
+    try:
+        importlib.import_module("torch._dynamo")  # loaded here, off the training clock
+    except Exception:  # noqa: BLE001 - a torch without it: the first step loads what it needs
+        pass
 
 
 def drive(training: Training, channel: Channel, ui_interval: float = 0.25) -> str:

@@ -13,6 +13,7 @@ from lab_ui import page_link, page_setup, query_index, query_number, query_value
 from lab_ui.live_training import (continue_paused_run, live_adjustments, live_panel, session_trainer,
                                      start_training, training_controls, training_under_way)
 from lab_ui.sharing import use_upload
+from lab_ui.snapshot_views import snapshot_choice, snapshot_settings
 from lstm_core.training import LIMITS
 
 page_setup("Train")
@@ -91,6 +92,7 @@ with st.expander(f"Settings · preset {shown if shown in lstm_core.PRESETS else 
         number("lr", "Learning rate", 1e-4, fmt="%.2e")
         if st.checkbox("Clip the gradient norm", initial("clip", defaults.grad_clip is not None), key=key("clip")):
             number("grad_clip", "Gradient clip (max norm)", 0.5, fallback=1.0)
+    snapshot_settings(key, initial)  # gate snapshots and their probe (lab_ui.snapshot_views)
 memory.update({name: value for name, value in st.session_state.items() if str(name).startswith("train:")})
 
 
@@ -105,7 +107,7 @@ def chosen_settings() -> dict:
         forget_bias=float(value("forget_bias", 1.0)) if value("set_forget_bias") else None,
         grad_clip=float(value("grad_clip", 1.0)) if value("clip") else None,
         max_seconds=None if by_epochs else float(value("seconds")),
-        epochs=float(value("epochs")) if by_epochs else None)
+        epochs=float(value("epochs")) if by_epochs else None, **snapshot_choice(key))
 
 
 def make_training() -> lstm_core.CharTraining:

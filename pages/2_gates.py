@@ -10,6 +10,7 @@ import streamlit as st
 from lab_ui import gate_data as data
 from lab_ui import gate_sections as sections
 from lab_ui import page_setup, query_number, query_value, selected_run, set_query
+from lab_ui.snapshot_views import training_movie
 from lstm_core import analysis
 from lstm_core.model import ARCHITECTURES
 
@@ -58,6 +59,10 @@ st.header("Units the model cannot do without")
 sections.ablation(view)
 st.header("Gate saturation")
 sections.saturation(view)
+st.header("Training movie")
+st.caption("How this model got here: the same probe traced through its weights at moments of its training. "
+           "Press play, or drag the slider.")
+training_movie(run_id)
 st.header("Interventions")
 sections.interventions(view)
 st.download_button("Download the trace (CSV, long form)", lambda: analysis.trace_csv(view.trace),

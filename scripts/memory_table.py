@@ -28,7 +28,6 @@ the machine's free cores.
 from __future__ import annotations
 
 import argparse
-import math
 import multiprocessing
 import os
 import sys

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import lstm_core
 from lstm_core import QUANTITIES, RunStore, cli, load_run, sample
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -195,3 +196,78 @@ def test_train_through_the_local_executor_prints_the_same_lines(trained_run, tmp
     final = lambda text: [float(v) for v in re.search(r"train_loss=([\d.]+) valid_loss=([\d.]+)", text).groups()]  # noqa: E731
     assert final(out) == pytest.approx(final(here.stdout), abs=2e-3)
     assert RunStore(tmp_path).list().iloc[0]["status"] == "finished"
+
+
+def test_snapshots_exports_a_runs_gate_snapshots(trained_run, tmp_path):
+    from lstm_core.snapshots import SnapshotStore
+
+    run_dir = next(p for p in trained_run[0].iterdir() if p.is_dir())
+    kept = SnapshotStore(run_dir).load()
+    assert len(kept) >= 2, "a training from the command line keeps snapshots"
+    out = tmp_path / "movie.npz"
+    done = lstm_core_cli("snapshots", "--run", run_dir, "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert re.search(rf"{len(kept)} snapshots \(steps 0 to [\d,]+, .* on a 240-char probe, 1 slot\(s\), into ", done.stdout)
+    data = np.load(out)
+    assert list(data["steps"]) == [s.step for s in kept]
+    assert list(data["seconds"]) == pytest.approx([s.seconds for s in kept])
+    assert data["forget_gate"].shape == (len(kept), 1, 240, 16) and data["forget_gate"].dtype == np.float32
+    np.testing.assert_array_equal(data["cell_state"][-1], kept[-1].values["cell_state"].astype(np.float32))
+    assert "".join(data["tokens"]) == kept[0].text and list(data["slots"]) == ["layer 0"]
+    assert data["forget_gate_open"].shape == (len(kept), 1)
+
+
+@pytest.mark.parametrize("args,message", [
+    (("snapshots", "--run", "no/such/run", "--out", "{tmp}/m.npz"), "error: No run folder at no/such/run."),
+    (("snapshots", "--run", "{tmp}", "--out", "{tmp}/m.npz"), "has no config.json: it is not an LSTM Lab run"),
+    (("snapshots", "--run", "{plain}", "--out", "{tmp}/m.npz"), "error: This run has no snapshots"),
+    (("snapshots", "--run", "{run}", "--out", "{tmp}/m.csv"), "error: --out must name a .npz file"),
+    (("snapshots", "--run", "{run}", "--out", "{tmp}/no/such/folder/m.npz"), "cannot be written"),
+])
+def test_snapshots_refuses_bad_input(args, message, trained_run, tmp_path, capsys):
+    import shutil
+
+    run_dir = next(p for p in trained_run[0].iterdir() if p.is_dir())
+    plain = tmp_path / "plain"  # a run folder without snapshots (trained before they were kept)
+    plain.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy(run_dir / name, plain / name)
+    values = {"{tmp}": str(tmp_path), "{plain}": str(plain), "{run}": str(run_dir)}
+    argv = [str(a) for a in args]
+    for key, value in values.items():
+        argv = [a.replace(key, value) for a in argv]
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert message in err and err.startswith("error: ") and out == ""
+
+
+def test_pretrain_keeps_a_small_training_movie(tmp_path, monkeypatch, capsys):
+    """The pretraining command, briefly and on a small model: its run keeps snapshots, thinned to the caps
+    of the shipped folder (here lowered to what a few seconds of training reach)."""
+    from lstm_core.snapshots import SnapshotStore
+
+    monkeypatch.setattr(cli, "configure_torch_threads", lambda: None)
+    monkeypatch.setattr(cli, "PRETRAIN_SNAPSHOTS", 4)
+    original = cli.preset_config
+    monkeypatch.setattr(cli, "preset_config", lambda name, **kw: original(
+        "seed", **{**kw, "hidden_size": 16, "snapshot_every_seconds": 0.2, "eval_every_seconds": 0.5}))
+    assert cli.main(["pretrain", "--max-seconds", "2", "--device", "cpu", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    run_dir = next(p for p in tmp_path.iterdir() if p.is_dir())
+    kept = SnapshotStore(run_dir).load()
+    assert f"snapshots: {len(kept)} kept" in out and len(kept) == 4
+    assert kept[0].step == 0 and len(kept[0].tokens) == cli.PRETRAIN_PROBE_CHARS
+    assert kept[-1].step == load_run(run_dir).metrics["step"].iloc[-1]
+
+
+def test_the_shipped_models_movie_fits_its_budget():
+    """The bigger preset's snapshot on the pretraining's probe, and how many of them the shipped folder keeps."""
+    from lstm_core.snapshots import probe_passage
+
+    corpus = lstm_core.load_corpus("full")
+    config = cli.preset_config(cli.PRETRAIN_PRESET, probe=probe_passage(corpus.valid_text, cli.PRETRAIN_PROBE_CHARS))
+    training = lstm_core.CharTraining(config, corpus=corpus)
+    size = len(training.snapshot().to_bytes())
+    assert size == pytest.approx(6 * 2 * 200 * 256 * 2, rel=0.01)  # quantities x layers x characters x units x fp16
+    kept = min(cli.PRETRAIN_SNAPSHOTS, cli.PRETRAIN_SNAPSHOT_BYTES // size)
+    assert 10 <= kept and kept * size <= 15_000_000, (kept, size)

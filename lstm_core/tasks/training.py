@@ -26,19 +26,23 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from ..gates import QUANTITIES
 from ..model import check_range
 from ..runs import LOSS_PER, RunError, RunStore
+from ..snapshots import EVERY_SECONDS, MAX_PROBE_WORDS, PROBE_WORDS, slot_names
+from ..trace import replay_lstm
 from ..trainer import TRAINING_LIMITS, Training, check_settings, make_optimizer
 from .baseline import BagOfWordsBaseline, shipped_baseline_accuracy
 from .classifier import ClassifierConfig, LSTMClassifier, encode_batch
 from .data import (LabelledTexts, TaggedSentence, TokenVocab, load_imdb_sample, load_treebank, tokenize,
                    toy_sentences)
-from .tagger import LSTMTagger, TaggerConfig, TaggerVocabs, normalise_word
+from .tagger import LSTMTagger, TaggerConfig, TaggerVocabs, normalise_word, split_words
 
 
 # -- settings and presets ----------------------------------------------------------------------
 TASK_LIMITS = {  # every bounded setting shared by the task trainings
-    **{name: TRAINING_LIMITS[name] for name in ("lr", "batch_size", "max_seconds", "epochs", "seed", "grad_clip")},
+    **{name: TRAINING_LIMITS[name] for name in ("lr", "batch_size", "max_seconds", "epochs", "seed", "grad_clip",
+                                                "snapshot_every_seconds")},
     # AdamW's decay is decoupled: each step shrinks the weights by lr x weight_decay (2.0 at 3e-3 is 0.6%), so a
     # task's range is wider than a character model's; 2.0 measured better than 1.0 on the IMDB sample
     "weight_decay": (0.0, 10.0),
@@ -64,6 +68,8 @@ class TaskTrainConfig:
     eval_every_seconds: float = 5.0
     schedule: str = "constant"  # "cosine" decays the rate to 10% over the budget
     warmup_steps: int = 0
+    snapshot_every_seconds: float | None = EVERY_SECONDS  # gate snapshots (lstm_core.snapshots); None: off
+    probe: str | None = None  # the sentence snapshots trace; None: one of the held-out data
 
     def check(self) -> None:
         if self.schedule not in ("constant", "cosine"):
@@ -73,6 +79,12 @@ class TaskTrainConfig:
         check_settings(self, TASK_LIMITS)
         if self.patience is not None and not self.valid_share:
             raise ValueError("early stopping (patience) needs a validation share of the training data")
+
+    def check_probe(self, words: list[str]) -> None:
+        """A typed probe must hold 1 to ``MAX_PROBE_WORDS`` words (as the task cuts it into words)."""
+        if self.probe is not None and not 1 <= len(words) <= MAX_PROBE_WORDS:
+            raise ValueError(f"the probe (the sentence the gate snapshots trace) must have 1 to {MAX_PROBE_WORDS} "
+                             f"words, got {len(words)}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -100,6 +112,7 @@ class TaggerTrainConfig(TaskTrainConfig):
         if self.data not in ("treebank", "toy"):
             raise ValueError(f"tagger data must be treebank or toy, got {self.data!r}")
         check_range("word dropout", self.word_dropout, 0.0, 0.9)
+        self.check_probe(split_words(self.probe or ""))
 
 
 @dataclass
@@ -121,6 +134,7 @@ class ClassifierTrainConfig(TaskTrainConfig):
         check_range("word dropout", self.word_dropout, 0.0, 0.9)
         check_range("minimum word count", self.min_word_count, 1, 1000)
         check_range("words per review", self.max_tokens, 5, 5000)
+        self.check_probe(tokenize(self.probe or ""))
 
 
 @dataclass
@@ -241,6 +255,7 @@ class TaskTraining(Training):
     recorded with their accuracy, and the final evaluation saved with the run."""
 
     kind = "task"
+    probe_token = "word"
 
     def __init__(self, config: TaskTrainConfig, model: nn.Module, store: RunStore | None, name: str):
         self.config = config
@@ -321,6 +336,29 @@ class TaskTraining(Training):
     def restart_data(self) -> None:
         self._batches = []
 
+    # -- gate snapshots: the probe sentence, replayed word by word ---------------------------------
+    probe_words: list[str]  # set by each task
+
+    def probe_inputs(self):
+        """What the LSTM reads on the probe: (inputs, token ids) as :func:`replay_lstm` takes them."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def probe_trace(self) -> tuple[list[str], dict]:
+        inputs, token_ids = self.probe_inputs()
+        traced = replay_lstm(self.model.lstm, inputs, token_ids=token_ids)
+        return list(self.probe_words), {name: traced[name] for name in QUANTITIES}
+
+    def probe_slots(self) -> list[str]:
+        return slot_names(self.model.lstm.num_layers, self.model.lstm.bidirectional)
+
+
+def probe_sentence(sentences: list[TaggedSentence], shortest: int = 12, longest: int = 40) -> list[str]:
+    """The tagger's default probe: the first sentence of ``shortest`` to ``longest`` words (else the longest
+    one, cut to ``longest``)."""
+    fitting = next((s.words for s in sentences if shortest <= len(s.words) <= longest), None)
+    return list(fitting or max((s.words for s in sentences), key=len)[:longest])
+
 
 # -- the tagger --------------------------------------------------------------------------------
 class TaggerTraining(TaskTraining):
@@ -349,6 +387,7 @@ class TaggerTraining(TaskTraining):
         tags = sorted({t for s in self.train_sentences + self.valid_sentences + self.test_sentences for t in s.tags})
         self.vocabs = TaggerVocabs(words, chars, tags)
         self.tag_index = {t: k for k, t in enumerate(tags)}
+        self.probe_words = split_words(config.probe) if config.probe else probe_sentence(self.test_sentences)
         model = LSTMTagger(TaggerConfig(len(words), len(tags), config.embedding_dim, config.hidden_size,
                                         config.num_layers, config.bidirectional, len(chars) if chars else 0,
                                         dropout=config.dropout))
@@ -406,6 +445,10 @@ class TaggerTraining(TaskTraining):
     def validate(self) -> tuple[float, float]:
         return self.measure(self.valid_sentences)[:2]
 
+    def probe_inputs(self):
+        word_ids, _, char_ids = self.vocabs.encode_batch([self.probe_words])
+        return self.model.lstm_inputs(word_ids, char_ids)[0].detach().cpu().numpy(), None
+
     @torch.no_grad()
     def measure(self, sentences: list[TaggedSentence]):
         """Loss and accuracy per word on ``sentences``, with the true and predicted tags."""
@@ -450,6 +493,8 @@ class ClassifierTraining(TaskTraining):
         self.train_tokens = [tokenize(t)[:config.max_tokens] for t in fit.texts]
         self.valid_tokens = [tokenize(t)[:config.max_tokens] for t in valid.texts]
         self.held_out_tokens = [tokenize(t)[:config.max_tokens] for t in held_out.texts]
+        self.probe_words = tokenize(config.probe) if config.probe else \
+            next((t for t in self.held_out_tokens if len(t) >= 5), self.held_out_tokens[0])[:PROBE_WORDS]
         self.vocab = TokenVocab.build(self.train_tokens, min_freq=config.min_word_count, max_size=config.max_vocab)
         self.train_labels = torch.tensor(fit.labels, dtype=torch.long)
         self.valid_labels = torch.tensor(valid.labels, dtype=torch.long)
@@ -510,6 +555,10 @@ class ClassifierTraining(TaskTraining):
 
     def validate(self) -> tuple[float, float]:
         return self.measure(self.valid_tokens, self.valid_labels)[:2]
+
+    def probe_inputs(self):
+        table = self.model.embedding.weight.detach().cpu().float().numpy()
+        return table, np.array(self.vocab.encode(self.probe_words), dtype=np.int64)
 
     @torch.no_grad()
     def measure(self, token_lists: list[list[str]], labels: torch.Tensor):

@@ -1,0 +1,362 @@
+"""The gates while they learn: the Train page's live gate panel and the training movie on /gates.
+
+Both read gate snapshots (:mod:`lstm_core.snapshots`): a fixed probe traced through the weights of
+one moment of a training, every few seconds of it.
+
+    live_gate_panel(trainer, slot)     # in the live panel's fragment: the newest snapshot of a training
+    snapshot_settings(key, initial)    # the Train page's settings: snapshots on or off, a typed probe
+    snapshot_choice(key)               # ... read back as training settings
+    training_movie(run_id)             # /gates: a slider with a play button over a saved run's snapshots
+
+Each shows one heatmap (a quantity of one layer, units sorted as on /gates: by correlation with the
+probe's most telling text feature, or by variance for a probe without one), one unit painted on the
+probe, and the gates' saturation (the share of values below 0.1 and above 0.9) over the training.
+The movie adds "this unit across training": one unit on the probe at every snapshot, a row each.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from lab_ui import gate_views as views
+from lab_ui.charts import PALETTE
+from lab_ui.common import PRETRAINED_ID, run_path, run_store
+from lstm_core import analysis, gates
+from lstm_core.snapshots import EVERY_SECONDS, MAX_PROBE_CHARS, Snapshot, SnapshotStore
+
+TOP_UNITS = 16  # units a heatmap shows, in the sorted order
+PLAY_SECONDS = 0.8  # a frame of the movie while it plays
+MOVIE_ROWS_HEIGHT = 520  # pixels of "this unit across training" before it scrolls
+
+
+# -- what both views share -------------------------------------------------------------------------
+def sort_feature(snapshot: Snapshot) -> str | None:
+    """The text feature units are sorted by (as /gates does), or None: a probe whose units were not ranked
+    against text features (words, the memory task) is sorted by variance."""
+    if snapshot.token != "char" or not snapshot.summary.get("units"):
+        return None
+    return analysis.default_feature(analysis.text_features(snapshot.text))
+
+
+def unit_order(snapshot: Snapshot, quantity: str, slot: int) -> np.ndarray:
+    """Units of ``quantity`` in ``slot`` in display order: by |correlation| with the sort feature, else variance."""
+    values = snapshot.values[quantity][slot].astype(np.float32)
+    feature = sort_feature(snapshot)
+    if feature is None:
+        return analysis.unit_order(values, "variance")
+    return analysis.unit_order(values, "correlation", analysis.text_features(snapshot.text)[feature])
+
+
+def order_caption(snapshot: Snapshot) -> str:
+    """How the units of a heatmap are chosen and sorted, in words ("the 16 units that...")."""
+    feature = sort_feature(snapshot)
+    if feature is None:
+        return "units that vary most over the probe"
+    return f"units that follow {analysis.FEATURES[feature]} most closely (sorted as on /gates)"
+
+
+def heatmap_of(snapshot: Snapshot, quantity: str, slot: int, units) -> object:
+    values = snapshot.values[quantity][slot][:, units].astype(np.float32).T  # (units shown, time)
+    return views.heatmap(values, snapshot.tokens, list(units), quantity,
+                         title=f"{views.LABELS[quantity]} · {snapshot.slots[slot]} · step {snapshot.step:,}")
+
+
+def painted_unit(snapshot: Snapshot, quantity: str, slot: int, unit: int, colour_range=None) -> str:
+    values = snapshot.values[quantity][slot][:, unit].astype(np.float32)
+    return views.painted_text(snapshot.tokens, values, quantity, separator=" " if snapshot.token == "word" else "",
+                              colour_range=colour_range, max_height=220)
+
+
+def saturation_over_training(series: list[dict], slot: int, x: str = "step", at: float | None = None,
+                             height: int = 300) -> dict | None:
+    """Each sigmoid gate's share of values above 0.9 (open, solid) and below 0.1 (shut, dotted) on the probe,
+    in one slot, at every snapshot; ``at`` marks the movie's frame. None for a model without gates."""
+    names = list(series[-1]["summary"].get("gates", {})) if series else []
+    if not names:
+        return None
+    xs = [row[x] for row in series]
+    traces = []
+    for index, gate in enumerate(names):
+        colour = PALETTE[index % len(PALETTE)]
+        for figure, dash in (("open", None), ("shut", "dot")):
+            ys = [row["summary"]["gates"].get(gate, {}).get(figure, [None] * (slot + 1))[slot] for row in series]
+            traces.append(dict(type="scatter", x=xs, y=ys, mode="lines+markers", marker=dict(size=4),
+                               name=f"{views.LABELS[gate]} {figure}", line=dict(color=colour, dash=dash, width=2),
+                               hovertemplate=f"{views.LABELS[gate]}: %{{y:.0%}} {figure}<extra></extra>"))
+    layout = dict(height=height, margin=dict(l=10, r=10, t=30, b=10), uirevision="keep",
+                  title=dict(text="Gate saturation over training", font=dict(size=14)),
+                  legend=dict(orientation="h", yanchor="top", y=-0.25, x=0, font=dict(size=11)),
+                  xaxis=dict(title=dict(text="step" if x == "step" else "training seconds")),
+                  yaxis=dict(title=dict(text="share of the probe's values"), tickformat=".0%", range=[-0.02, 1.02]))
+    if at is not None:
+        layout["shapes"] = [dict(type="line", x0=at, x1=at, y0=0, y1=1, yref="paper",
+                                 line=dict(color="#444", width=1.5, dash="dash"))]
+    return dict(data=traces, layout=layout)
+
+
+def choose_view(snapshot: Snapshot, prefix: str, columns) -> tuple[str, int]:
+    """A quantity and a slot (layer, or layer and direction) of ``snapshot``, remembered under ``prefix``."""
+    quantities = list(snapshot.quantities)
+    slots = list(range(len(snapshot.slots)))
+    for name, options in (("quantity", quantities), ("slot", slots)):  # another model than the last one shown
+        if f"{prefix}_{name}" in st.session_state and st.session_state[f"{prefix}_{name}"] not in options:
+            del st.session_state[f"{prefix}_{name}"]
+    wanted = st.session_state.get(f"{prefix}_quantity")
+    default = wanted if wanted in quantities else ("cell_state" if "cell_state" in quantities else "hidden_state")
+    quantity = columns[0].selectbox("Quantity", quantities, index=quantities.index(default),
+                                    format_func=views.LABELS.get, key=f"{prefix}_quantity")
+    chosen = st.session_state.get(f"{prefix}_slot")
+    forward = [k for k in slots if not snapshot.slots[k].endswith("right to left")] or slots
+    slot = columns[1].selectbox("Layer", slots, index=chosen if chosen in slots else forward[-1],
+                                format_func=snapshot.slots.__getitem__, key=f"{prefix}_slot")
+    return quantity, slot
+
+
+def choose_unit(order: np.ndarray, units: int, prefix: str, column) -> int:
+    """A unit: "the best" (the first in the sorted order, which may change as the model learns) or a number."""
+    options = ["best", *range(units)]
+    if st.session_state.get(f"{prefix}_unit") not in options:
+        st.session_state[f"{prefix}_unit"] = "best"
+    chosen = column.selectbox("Unit to paint", options, key=f"{prefix}_unit",
+                              format_func=lambda u: f"the first in the order (unit {order[0]})" if u == "best"
+                              else f"unit {u}")
+    return int(order[0]) if chosen == "best" else int(chosen)
+
+
+# -- the Train page: the newest snapshot of a training -------------------------------------------
+def as_figure(spec: dict | None):
+    """A plotly figure object of a cached chart: Streamlit turns a figure into JSON several times faster
+    than a plain dict, which it validates into a figure at every redraw."""
+    return None if spec is None else go.Figure(spec)
+
+
+def _cached(store_key: str, key: tuple, build):
+    """A figure rebuilt only when ``key`` changes (the live panel redraws twice a second; snapshots
+    arrive every few seconds)."""
+    cache = st.session_state.setdefault("snapshot_views_cache", {})
+    if store_key not in cache or cache[store_key][0] != key:
+        cache[store_key] = (key, build())
+    return cache[store_key][1]
+
+
+def live_gate_panel(trainer, slot: str) -> None:
+    """The live gate panel of ``slot``'s training: the newest snapshot's heatmap, one unit painted on the
+    probe, and gate saturation over the training so far. Call it inside the live panel's fragment."""
+    if trainer is None or not getattr(trainer.training, "snapshots_on", lambda: False)():
+        return
+    latest, series = trainer.gate_snapshots()
+    st.markdown("**The gates as they learn**")
+    if latest is None:
+        st.caption("The first gate snapshot (the weights as they start) appears as soon as the training does.")
+        return
+    prefix = f"{slot}_gates"
+    controls = st.columns(3)
+    quantity, layer = choose_view(latest, prefix, controls)
+    moment = (str(trainer.training.run_dir), latest.step, latest.seconds)  # another run's step 0 is another moment
+    order = _cached(f"{prefix}_order", (*moment, quantity, layer), lambda: unit_order(latest, quantity, layer))
+    unit = choose_unit(order, latest.values[quantity].shape[2], prefix, controls[2])
+    shown = order[:TOP_UNITS]
+    st.plotly_chart(_cached(f"{prefix}_heatmap", (*moment, quantity, layer, tuple(shown)),
+                            lambda: heatmap_of(latest, quantity, layer, shown)),
+                    key=f"{prefix}_heatmap", config=views.PLAIN)
+    st.caption(f"Step {latest.step:,} · {latest.seconds:,.1f} s of training: the probe ({len(latest.tokens)} "
+               f"{'words' if latest.token == 'word' else 'characters'}) traced through the weights of that moment; "
+               f"the {len(shown)} {order_caption(latest)}.")
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown(f"**{views.LABELS[quantity]} of unit {unit}** ({latest.slots[layer]}) on the probe, "
+                    f"step {latest.step:,}")
+        st.html(_cached(f"{prefix}_painted", (*moment, quantity, layer, unit),
+                        lambda: painted_unit(latest, quantity, layer, unit)))
+    with right:
+        chart = _cached(f"{prefix}_saturation", (*moment, len(series), layer),
+                        lambda: as_figure(saturation_over_training(series, layer, height=300)))
+        if chart is None:
+            st.caption("A plain RNN has no gates to saturate: its state is rewritten whole at every step.")
+        else:
+            st.plotly_chart(chart, key=f"{prefix}_saturation", config=views.PLAIN)
+
+
+def snapshot_settings(key, initial) -> None:
+    """The Train page's snapshot settings (widgets keyed by ``key(name)``, starting from ``initial(name, default)``)."""
+    st.checkbox("Gate snapshots (the live gate panel and the run's training movie)",
+                initial("snapshots", True), key=key("snapshots"),
+                help=f"Every {EVERY_SECONDS:g} s of training and at every evaluation, the probe is traced through "
+                     "the weights of that moment (off the training clock) and kept with the run, thinned to at most "
+                     "40 snapshots.")
+    st.text_area("Probe (the text the snapshots trace; empty: a passage of the validation text)",
+                 initial("probe", ""), max_chars=MAX_PROBE_CHARS, height=80, key=key("probe"),
+                 disabled=not st.session_state.get(key("snapshots"), initial("snapshots", True)))
+
+
+def snapshot_choice(key) -> dict:
+    """The snapshot settings on screen, as a training's settings."""
+    on = st.session_state.get(key("snapshots"), True)
+    probe = st.session_state.get(key("probe")) or ""
+    return {"snapshot_every_seconds": EVERY_SECONDS if on else None, "probe": probe if on and probe else None}
+
+
+# -- /gates: the training movie ---------------------------------------------------------------------
+@dataclass
+class Movie:
+    """A saved run's snapshots, oldest first, and their summaries."""
+
+    frames: list[Snapshot]
+
+    @property
+    def series(self) -> list[dict]:
+        return [{"step": s.step, "seconds": s.seconds, "summary": s.summary} for s in self.frames]
+
+
+def snapshot_stamp(path: Path) -> tuple:
+    """What a cached movie depends on: the names of the snapshot files and when the newest changed."""
+    files = SnapshotStore(path).files()
+    return tuple(f.name for f in files) + ((files[-1].stat().st_mtime,) if files else ())
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the training movie...")
+def movie_of(path: str, stamp: tuple) -> Movie:
+    """A run's snapshots, shared by every session (read-only); ``stamp`` follows a run still training."""
+    frames = SnapshotStore(path).load()
+    if frames:  # a probe or model that changed (it never does within a run) would not line up
+        frames = [f for f in frames if f.tokens == frames[-1].tokens and
+                  {n: a.shape for n, a in f.values.items()} == {n: a.shape for n, a in frames[-1].values.items()}]
+    return Movie(frames)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def movie_order(path: str, stamp: tuple, quantity: str, slot: int) -> np.ndarray:
+    """The movie's unit order, fixed across its frames: the last frame's (the model as it ended)."""
+    return unit_order(movie_of(path, stamp).frames[-1], quantity, slot)
+
+
+@st.cache_resource(max_entries=96, show_spinner=False)
+def movie_heatmap(path: str, stamp: tuple, frame: int, quantity: str, slot: int):
+    units = movie_order(path, stamp, quantity, slot)[:TOP_UNITS]
+    return heatmap_of(movie_of(path, stamp).frames[frame], quantity, slot, units)
+
+
+def unit_range(frames: list[Snapshot], quantity: str, slot: int, unit: int) -> tuple[float, float]:
+    """One colour scale for every frame: the quantity's bounds, or as far as the unit ever reaches."""
+    return gates.colour_range(quantity, np.stack([f.values[quantity][slot][:, unit] for f in frames]).astype(np.float32))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def unit_across_training(path: str, stamp: tuple, quantity: str, slot: int, unit: int, current: int) -> str:
+    """HTML: one row per snapshot, the probe painted by ``unit``'s value at that moment (one colour scale for
+    all rows; a character per column, so a unit that starts following a feature shows as a band appearing)."""
+    frames = movie_of(path, stamp).frames
+    low, high = unit_range(frames, quantity, slot, unit)
+    sequential = quantity in views.SEQUENTIAL
+    word = frames[0].token == "word"
+    rows = []
+    for index, frame in enumerate(frames):
+        values = frame.values[quantity][slot][:, unit].astype(np.float64)
+        spans = []
+        for t, (token, value) in enumerate(zip(frame.tokens, values)):
+            shown = html.escape(analysis.show_char(token) if token in ("\n", "\t") else token)
+            spans.append(f'<span title="step {frame.step:,}, position {t}: {value:.3f}" style="background:'
+                         f'{views._background(value, low, high, sequential)}">{shown}</span>')
+        mark = "font-weight:bold;outline:2px solid #444;" if index == current else ""
+        rows.append(f'<div style="white-space:pre;{mark}"><span style="display:inline-block;width:9em;color:#555">'
+                    f'step {frame.step:,}</span>{(" " if word else "").join(spans)}</div>')
+    return (views.painted_legend(quantity, low, high)
+            + '<div style="font-family:monospace;font-size:13px;line-height:1.6;overflow-x:auto;'
+            f'max-height:{MOVIE_ROWS_HEIGHT}px;overflow-y:auto">' + "".join(rows) + "</div>")
+
+
+def runs_with_snapshots(current: str) -> dict[str, str]:
+    """{run id: label}: ``current`` first, then every saved run (of any kind) that has snapshots."""
+    choices = {current: "this page's model"}
+    frame = run_store().list()
+    for row in frame.itertuples():
+        if row.id != current and SnapshotStore(run_store().root / row.id).files():
+            choices[row.id] = f"{row.name} ({row.kind}, {row.status})"
+    return choices
+
+
+def _toggle_play(playing_key: str, frame_key: str, last: int) -> None:
+    playing = not st.session_state.get(playing_key, False)
+    st.session_state[playing_key] = playing
+    st.session_state["movie_toggled"] = True  # the whole page reruns, so that the movie's timer starts or stops
+    if playing:
+        if st.session_state.get(frame_key) == last:
+            st.session_state[frame_key] = 0  # play again from the first frame
+        st.session_state["movie_advanced_at"] = time.monotonic()
+
+
+def training_movie(run_id: str) -> None:
+    """The training movie of a saved run (this page's model by default, or any run with snapshots): a
+    slider with a play button replaying the heatmap, one painted unit and the saturation chart, and one
+    unit across the whole training. Runs without snapshots get a line saying why."""
+    choices = runs_with_snapshots(run_id)
+    if len(choices) > 1:
+        chosen = st.selectbox("Run", list(choices), format_func=choices.get, key="movie_run",
+                              help="This page's model, or any saved run that kept gate snapshots (GRUs, plain "
+                                   "RNNs, the tagger, the classifier and the memory task too).")
+    else:
+        chosen = run_id
+    path = run_path(chosen)
+    stamp = snapshot_stamp(path)
+    if not stamp:
+        shipped = (" The shipped model gets one when it is rebuilt (`python -m lstm_core pretrain`)."
+                   if chosen == PRETRAINED_ID else " Runs trained now keep one: train one on the Train page.")
+        st.caption(f"This run has no training movie: it was trained before gate snapshots were kept, or with them "
+                   f"off.{shipped}")
+        return
+    playing = st.session_state.get("movie_playing", False)
+    movie_frames = st.fragment(run_every=PLAY_SECONDS if playing else None, key="training_movie")(_movie_body)
+    movie_frames(str(path), stamp)
+
+
+def _movie_body(path: str, stamp: tuple) -> None:
+    if st.session_state.pop("movie_toggled", False):
+        st.rerun()  # Play or Pause was pressed: the fragment comes back with (or without) its timer
+    movie = movie_of(path, stamp)
+    frames = movie.frames
+    if not frames:
+        st.caption("This run's snapshots cannot be read.")
+        return
+    last = len(frames) - 1
+    frame_key, playing_key = f"movie_frame:{path}", "movie_playing"
+    if st.session_state.get(frame_key) not in range(len(frames)):
+        st.session_state[frame_key] = last
+    playing = st.session_state.get(playing_key, False)
+    if playing and time.monotonic() - st.session_state.get("movie_advanced_at", 0.0) >= 0.8 * PLAY_SECONDS:
+        st.session_state["movie_advanced_at"] = time.monotonic()
+        if st.session_state[frame_key] >= last:
+            st.session_state[playing_key] = False
+            st.rerun()  # the end: the whole page again, so that the timer stops
+        st.session_state[frame_key] += 1
+    left, right = st.columns([1, 6])
+    left.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
+                key="movie_play", on_click=_toggle_play, args=(playing_key, frame_key, last), width="stretch")
+    index = right.select_slider(f"Snapshot ({len(frames)} kept)", options=list(range(len(frames))), key=frame_key,
+                                format_func=lambda i: f"step {frames[i].step:,} · {frames[i].seconds:,.0f} s")
+    frame = frames[index]
+    controls = st.columns(3)
+    quantity, slot = choose_view(frame, "movie", controls)
+    order = movie_order(path, stamp, quantity, slot)
+    unit = choose_unit(order, frame.values[quantity].shape[2], "movie", controls[2])
+    st.plotly_chart(movie_heatmap(path, stamp, index, quantity, slot), key="movie_heatmap", config=views.PLAIN)
+    st.caption(f"The probe traced through the weights at step {frame.step:,} ({frame.seconds:,.1f} s of training); "
+               f"the {TOP_UNITS} {order_caption(frames[-1])} at the end of the training, in the same order in "
+               "every frame.")
+    left, right = st.columns([3, 2])
+    left.markdown(f"**{views.LABELS[quantity]} of unit {unit}** ({frame.slots[slot]}) at step {frame.step:,}")
+    left.html(painted_unit(frame, quantity, slot, unit, unit_range(frames, quantity, slot, unit)))
+    chart = saturation_over_training(movie.series, slot, at=frame.step)
+    if chart is None:
+        right.caption("A plain RNN has no gates to saturate: its state is rewritten whole at every step.")
+    else:
+        right.plotly_chart(chart, key="movie_saturation", config=views.PLAIN)
+    st.markdown(f"**This unit across training**: unit {unit}'s {views.LABELS[quantity]} on the probe at every "
+                "snapshot, one row each (oldest first; the frame shown is outlined)")
+    st.html(unit_across_training(path, stamp, quantity, slot, unit, index))

@@ -1,0 +1,89 @@
+"""In a real browser: a training started on /train shows a gate heatmap within 10 s that changes as
+steps pass, and /gates replays the run's snapshots as a movie when Play is pressed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import wait_for_app
+
+SCREENS = Path("/work/notes/screens")
+HEATMAP = "[data-testid=stPlotlyChart]:has(g.heatmaplayer)"
+
+
+def snapshot_heatmap(page):
+    """The gate heatmap of a snapshot (its title ends with the step)."""
+    return page.locator(HEATMAP).filter(has=page.locator("text.gtitle", has_text=re.compile(r"· step [\d,]+$"))).first
+
+
+def shown(page) -> tuple[int, str]:
+    """(the step in the snapshot heatmap's title, the drawn image of its cells)."""
+    chart = snapshot_heatmap(page)
+    title = chart.locator("text.gtitle").text_content()
+    image = chart.locator("g.heatmaplayer image").first.get_attribute("href") or ""
+    return int(re.search(r"step ([\d,]+)$", title).group(1).replace(",", "")), image
+
+
+def save_screen(page, tmp_path, name: str) -> None:
+    shot = tmp_path / f"{name}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, SCREENS / f"{name}.png")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_gate_heatmap_is_on_the_train_page_within_10_s_and_changes_then_replays_on_gates(app_server, page,
+                                                                                           tmp_path):
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    page.goto(f"{app_server}/train?preset=seed&seconds=40")
+    wait_for_app(page)
+    started = time.monotonic()
+    page.get_by_role("button", name="Start training").click()
+    snapshot_heatmap(page).wait_for(state="visible", timeout=10_000)
+    within = time.monotonic() - started
+    assert within < 10, f"the first gate heatmap took {within:.1f} s"
+    print(f"first gate heatmap on the page {within:.1f} s after Start")
+
+    seen = [shown(page)]
+    deadline = time.monotonic() + 60
+    while len({step for step, _ in seen}) < 3 and time.monotonic() < deadline:  # no clicks: the panel polls
+        time.sleep(0.5)
+        seen.append(shown(page))
+    steps = [step for step, _ in seen]
+    assert len(set(steps)) >= 3 and steps == sorted(steps), steps
+    assert len({image for _, image in seen}) >= 3, "the heatmap's cells change as the model learns"
+    assert page.get_by_text("Gate saturation over training").count()
+    save_screen(page, tmp_path, "browser-train-gates")
+
+    caption = page.get_by_text(re.compile(r"Saved as it trains: run")).first.inner_text()
+    run_id = re.search(r"run (\S+) \(see", caption).group(1).strip("`")
+    page.get_by_role("button", name="Stop and save").click()
+    page.get_by_text("the run is saved").first.wait_for(timeout=60_000)
+
+    page.goto(f"{app_server}/gates?run={run_id}")
+    wait_for_app(page)
+    movie = page.get_by_role("heading", name="Training movie")
+    movie.scroll_into_view_if_needed()
+    slider = page.get_by_text(re.compile(r"^Snapshot \(\d+ kept\)$"))
+    kept = int(re.search(r"\((\d+) kept\)", slider.inner_text()).group(1))
+    assert kept >= 10, f"the movie replays {kept} snapshots"
+    last_step, _ = shown(page)
+    play = page.locator(".st-key-movie_play button")
+    assert "Play" in play.inner_text()
+    play.click()
+    page.locator(".st-key-movie_play button", has_text="Pause").wait_for(timeout=30_000)
+    frames = []
+    deadline = time.monotonic() + 30
+    while len(set(frames)) < 4 and time.monotonic() < deadline:  # the movie plays by itself
+        time.sleep(0.4)
+        frames.append(shown(page)[0])
+    assert len(set(frames)) >= 4 and frames == sorted(frames) and frames[0] < last_step, frames
+    save_screen(page, tmp_path, "browser-gates-movie")
+    play.click()
+    page.locator(".st-key-movie_play button", has_text="Play").wait_for(timeout=30_000)

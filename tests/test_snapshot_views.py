@@ -1,0 +1,231 @@
+"""The gates while they learn (AppTest): the Train page's live gate panel and the training movie on /gates.
+
+AppTest cannot tick ``run_every`` fragments, so the tests sleep and rerun the page instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import gc
+import json
+import re
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import lstm_core
+from lab_ui.common import run_store
+from lstm_core.background import BackgroundTrainer
+from lstm_core.snapshots import SnapshotStore
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+
+
+@pytest.fixture(autouse=True)
+def store(isolated_run_store):
+    yield lstm_core.RunStore(isolated_run_store)
+    with warnings.catch_warnings():  # scanning every object touches deprecated torch attributes
+        warnings.simplefilter("ignore")
+        leftovers = [o for o in gc.get_objects() if isinstance(o, BackgroundTrainer)]
+    for trainer in leftovers:
+        trainer.stop(wait=True)  # free the server-wide training slots for the next test
+    AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()
+
+
+def figures(at) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def array(value) -> np.ndarray:
+    """A plotly data array, plain or typed ({"dtype", "bdata", "shape"})."""
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return flat.reshape([int(n) for n in str(value.get("shape", len(flat))).split(",")])
+    return np.array(value)
+
+
+def snapshot_heatmap(at) -> dict | None:
+    """The snapshot heatmap on the page (its title ends with the snapshot's step)."""
+    return next((f for f in figures(at) if f["data"] and f["data"][0]["type"] == "heatmap"
+                 and "· step" in f["layout"]["title"]["text"]), None)
+
+
+def heatmap_step(figure: dict) -> int:
+    return int(re.search(r"step ([\d,]+)$", figure["layout"]["title"]["text"]).group(1).replace(",", ""))
+
+
+def shown_units(figure: dict) -> list[int]:
+    return [int(label.split()[1]) for label in figure["data"][0]["y"]]
+
+
+def chart_titled(at, title: str) -> dict | None:
+    return next((f for f in figures(at) if f["layout"].get("title", {}).get("text") == title), None)
+
+
+def rerun_until(at: AppTest, condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        if condition():
+            return
+    pytest.fail("the page never showed the expected state")
+
+
+def open_train_page(seconds: float = 30.0, **settings) -> AppTest:
+    at = AppTest.from_file(str(PAGES / "1_train.py"), default_timeout=60).run()
+    at.selectbox(key="train_preset").set_value("seed").run()
+    for name, value in {**dict(hidden_size=8, batch_size=8, seq_len=20, seconds=seconds), **settings}.items():
+        at.number_input(key=f"train:seed:{name}").set_value(value)
+    return at.run()
+
+
+def test_the_train_page_shows_the_gates_as_they_learn(store):
+    at = open_train_page()
+    at.button(key="char_start").click().run()
+    rerun_until(at, lambda: snapshot_heatmap(at) is not None)
+    first = snapshot_heatmap(at)
+    assert first["layout"]["title"]["text"].startswith("cell state c · layer 0 · step")
+    rerun_until(at, lambda: heatmap_step(snapshot_heatmap(at)) > heatmap_step(first) + 50)
+    later = snapshot_heatmap(at)
+    assert not np.allclose(array(first["data"][0]["z"]), array(later["data"][0]["z"])), "it changes as it learns"
+
+    run_dir = Path(store.list().iloc[0]["id"])
+    kept = {s.step: s for s in SnapshotStore(store.root / run_dir).load()}
+    snapshot = kept[heatmap_step(later)]  # what the panel shows is a snapshot kept with the run
+    units = shown_units(later)
+    assert len(units) == 8, "every unit of an 8-unit model, sorted"
+    np.testing.assert_allclose(array(later["data"][0]["z"]),
+                               snapshot.values["cell_state"][0][:, units].astype(np.float32).T, atol=1e-3)
+    feature = lstm_core.analysis.default_feature(lstm_core.analysis.text_features(snapshot.text))
+    r = lstm_core.analysis.correlations(snapshot.values["cell_state"][0].astype(np.float32),
+                                        lstm_core.analysis.text_features(snapshot.text)[feature])
+    assert np.all(np.diff(np.abs(r[units])) <= 1e-6), "units sorted by |correlation|, as on /gates"
+
+    saturation = chart_titled(at, "Gate saturation over training")
+    names = [trace["name"] for trace in saturation["data"]]
+    assert "forget gate f open" in names and "input gate i shut" in names
+    assert len(saturation["data"][0]["x"]) >= 2
+    painted = next(h.proto.body for h in at.get("html") if "Colour key" in h.proto.body)
+    assert painted.count("<span title=\"step ") == len(snapshot.tokens)
+
+    at.selectbox(key="char_gates_quantity").set_value("forget_gate").run()
+    gate = snapshot_heatmap(at)
+    assert gate["layout"]["title"]["text"].startswith("forget gate f · layer 0")
+    z = array(gate["data"][0]["z"])
+    assert z.min() >= 0 and z.max() <= 1
+    at.selectbox(key="char_gates_unit").set_value(5).run()
+    assert any(m.value.startswith("**forget gate f of unit 5**") for m in at.markdown)
+    at.button(key="char_stop").click().run()
+
+
+def test_snapshots_off_and_a_bad_probe(store):
+    at = open_train_page()
+    at.text_area(key="train:seed:probe").set_value("x").run()
+    at.button(key="char_start").click().run()
+    assert "Cannot start: the probe (the text the gate snapshots trace) must have 2 to 1,000 characters" in \
+        at.error[0].value
+    at.text_area(key="train:seed:probe").set_value("LE TYPE.\nUn probe à moi.").run()
+    at.button(key="char_start").click().run()
+    rerun_until(at, lambda: snapshot_heatmap(at) is not None)
+    ticks = snapshot_heatmap(at)["layout"]["xaxis"]["ticktext"]
+    assert "".join(ticks).startswith("LE␣TYPE.↵Un")
+    at.button(key="char_stop").click().run()
+    at.button(key="char_reset").click().run()
+    at.checkbox(key="train:seed:snapshots").uncheck().run()
+    at.button(key="char_start").click().run()
+    rerun_until(at, lambda: any(m.label == "Step" and m.value != "0" for m in at.metric))
+    assert snapshot_heatmap(at) is None and not any("gates as they learn" in m.value for m in at.markdown)
+    at.button(key="char_stop").click().run()
+    assert lstm_core.load_run(store.root / store.list().iloc[0]["id"]).config["train"]["snapshot_every_seconds"] is None
+
+
+# -- the training movie -------------------------------------------------------------------------------
+def train_with_snapshots(store, architecture: str = "lstm", seconds: float = 2.0) -> Path:
+    config = lstm_core.preset_config("seed", hidden_size=12, num_layers=2, embedding_dim=8, batch_size=8, seq_len=20,
+                                     max_seconds=seconds, eval_every_seconds=1.0, snapshot_every_seconds=0.1,
+                                     architecture=architecture)
+    training = lstm_core.CharTraining(config, store=store, name=f"movie {architecture}")
+    training.run()
+    run_store.clear()
+    return training.run_dir
+
+
+def open_gates(run_id: str, **query) -> AppTest:
+    at = AppTest.from_file(str(PAGES / "2_gates.py"), default_timeout=60)
+    at.query_params.update({"run": run_id, "source": "typed", "text": "HARPAGON.\nAu voleur!\n", **query})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_gates_page_replays_a_run_as_a_movie(store):
+    run_dir = train_with_snapshots(store)
+    frames = SnapshotStore(run_dir).load()
+    assert len(frames) >= 10
+    at = open_gates(run_dir.name)
+    slider = at.select_slider(key=f"movie_frame:{run_dir}")
+    assert slider.label == f"Snapshot ({len(frames)} kept)" and len(slider.options) == len(frames)
+    assert heatmap_step(snapshot_heatmap(at)) == frames[-1].step, "it opens on the model as it ended"
+    order = shown_units(snapshot_heatmap(at))
+
+    slider.set_value(3).run()
+    shown = snapshot_heatmap(at)
+    assert heatmap_step(shown) == frames[3].step and shown_units(shown) == order, "units keep their order"
+    np.testing.assert_allclose(array(shown["data"][0]["z"]),
+                               frames[3].values["cell_state"][1][:, order].astype(np.float32).T, atol=1e-3)
+    saturation = chart_titled(at, "Gate saturation over training")
+    assert saturation["layout"]["shapes"][0]["x0"] == frames[3].step  # the frame marked on the chart
+    across = next(h.proto.body for h in at.get("html") if "across" in h.proto.body or h.proto.body.count(
+        'display:inline-block;width:9em') == len(frames))
+    assert across.count("display:inline-block;width:9em") == len(frames), "one row per snapshot"
+    assert across.count("outline:2px") == 1
+
+    at.button(key="movie_play").click().run()
+    assert at.session_state["movie_playing"]
+    steps = [heatmap_step(snapshot_heatmap(at))]
+    for _ in range(3):
+        time.sleep(0.8)
+        at.run()
+        steps.append(heatmap_step(snapshot_heatmap(at)))
+    assert steps == sorted(steps) and len(set(steps)) >= 3, steps
+    at.button(key="movie_play").click().run()  # pause
+    assert not at.session_state["movie_playing"]
+    held = heatmap_step(snapshot_heatmap(at))
+    time.sleep(0.8)
+    at.run()
+    assert heatmap_step(snapshot_heatmap(at)) == held
+
+
+def test_a_run_without_snapshots_says_why_and_other_runs_can_be_chosen(store):
+    from test_gates_page import save_tiny_run
+
+    plain, _ = save_tiny_run()
+    gru = train_with_snapshots(store, "gru", seconds=1.0)
+    at = open_gates(plain)
+    assert any("This run has no training movie" in c.value for c in at.caption)
+    assert snapshot_heatmap(at) is None
+    at.selectbox(key="movie_run").set_value(gru.name).run()
+    assert not at.exception
+    assert heatmap_step(snapshot_heatmap(at)) == SnapshotStore(gru).latest().step
+    assert at.selectbox(key="movie_quantity").options == ["reset gate r", "update gate z", "new gate n", "hidden state h"]
+    assert "reset gate r open" in [t["name"] for t in chart_titled(at, "Gate saturation over training")["data"]]
+
+
+def test_the_tagger_page_shows_its_gates_on_a_probe_sentence(store):
+    at = AppTest.from_file(str(PAGES / "6_tagger.py"), default_timeout=60)
+    at.query_params["preset"] = "seed-toy"
+    at.run()
+    at.button(key="tagger_start").click().run()
+    rerun_until(at, lambda: bool(at.success), timeout=120)  # finished: the panel shows its last snapshot
+    heatmap = snapshot_heatmap(at)
+    assert heatmap["layout"]["title"]["text"].startswith("cell state c · layer 0 · step 600")
+    assert heatmap["layout"]["xaxis"]["ticktext"] == ["The", "dog", "ate", "the", "apple"]  # words, not characters
+    assert any("the 6 units that vary most over the probe" in c.value for c in at.caption)
+    painted = next(h.proto.body for h in at.get("html") if "Colour key" in h.proto.body and "apple" in h.proto.body)
+    assert "</span> <span" in painted  # words painted with spaces between them
