@@ -31,7 +31,8 @@ from .background import BackgroundTrainer, configure_torch_threads
 from .bench import run_bench
 from .executor import make_executor
 from .corpus import CorpusError, load_corpus
-from .runs import PRETRAINED_DIR, RunError, RunStore, default_store_root, load_run, read_config, read_metrics
+from .runs import (OPTIMIZER_FILE, PRETRAINED_DIR, RESUME_FILE, RunError, RunStore, default_store_root, load_run,
+                   read_config, read_metrics)
 from .snapshots import SnapshotStore, export_npz, probe_passage
 from .gates import QUANTITIES
 from .gradients import gradient_flow
@@ -234,6 +235,8 @@ def pretrain_command(args) -> int:
     if args.out:
         print(f"valid_loss={valid:.4f}; run in {training.run_dir}")
         return 0
+    for left_behind in (OPTIMIZER_FILE, RESUME_FILE):  # what only a continued training needs
+        (training.run_dir / left_behind).unlink(missing_ok=True)
     shutil.rmtree(PRETRAINED_DIR, ignore_errors=True)
     shutil.move(str(training.run_dir), PRETRAINED_DIR)
     shutil.rmtree(staging, ignore_errors=True)
