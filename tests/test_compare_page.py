@@ -6,19 +6,17 @@ AppTest cannot tick ``run_every`` fragments, so the test sleeps and reruns the p
 
 from __future__ import annotations
 
-import gc
 import re
 import time
-import warnings
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
-from lstm_core.background import BackgroundTrainer
 from lstm_core.compare import COMPARISONS, CompareSetup
 from lstm_core.gradients import gradient_flow
+from tests.training_helpers import stop_leftover_trainers
 
 PAGE = "../pages/9_compare.py"
 
@@ -26,12 +24,7 @@ PAGE = "../pages/9_compare.py"
 @pytest.fixture(autouse=True)
 def store(isolated_run_store):
     yield lstm_core.RunStore(isolated_run_store)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        leftovers = [o for o in gc.get_objects() if isinstance(o, BackgroundTrainer)]
-    for trainer in leftovers:
-        trainer.stop(wait=True)  # free the server-wide training slots for the next test
-    AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()
+    stop_leftover_trainers()
 
 
 def open_page(**query) -> AppTest:

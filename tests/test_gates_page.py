@@ -18,6 +18,7 @@ import lstm_core
 from lab_ui.common import run_store
 from lstm_core import analysis
 from lstm_core.runs import save_weights
+from tests.page_helpers import array, figures
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_gates.py")
 TEXT = "HARPAGON.\n\nAu voleur! au voleur!\n"
@@ -49,16 +50,7 @@ def open_page(run_id: str, **query) -> AppTest:
     return at.run()
 
 
-def figures(at) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
-
-def array(value) -> np.ndarray:
-    """A plotly data array, plain or typed ({"dtype", "bdata", "shape"})."""
-    if isinstance(value, dict) and "bdata" in value:
-        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        return flat.reshape([int(n) for n in str(value.get("shape", len(flat))).split(",")])
-    return np.array(value)
 
 
 def title(figure: dict) -> str:

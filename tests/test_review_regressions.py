@@ -2,9 +2,7 @@
 meaningless numbers, the model choice across pages, the time left of a training that has ended, and
 Home's quick start clicked a second time."""
 
-import gc
 import shutil
-import warnings
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 from lab_ui.common import run_store
 from lab_ui.live_training import _eta
 from lstm_core import PRETRAINED_DIR
-from lstm_core.background import BackgroundTrainer, Snapshot
+from lstm_core.background import Snapshot
+from tests.training_helpers import stop_leftover_trainers
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 
@@ -94,12 +93,7 @@ def test_no_time_left_is_promised_once_a_training_has_ended():
 def no_leftover_trainings():
     """Stop this test's trainings and forget the session's trainers (AppTests share one session id)."""
     yield
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        leftovers = [o for o in gc.get_objects() if isinstance(o, BackgroundTrainer)]
-    for trainer in leftovers:
-        trainer.stop(wait=True)
-    AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()
+    stop_leftover_trainers()
 
 
 def test_the_quick_start_link_starts_again_once_the_last_training_ended(isolated_run_store, no_leftover_trainings):

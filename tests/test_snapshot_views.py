@@ -5,12 +5,8 @@ AppTest cannot tick ``run_every`` fragments, so the tests sleep and rerun the pa
 
 from __future__ import annotations
 
-import base64
-import gc
-import json
 import re
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +15,9 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_core
 from lab_ui.common import run_store
-from lstm_core.background import BackgroundTrainer
 from lstm_core.snapshots import SnapshotStore
+from tests.page_helpers import array, figures
+from tests.training_helpers import stop_leftover_trainers
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 
@@ -28,24 +25,10 @@ PAGES = Path(__file__).resolve().parent.parent / "pages"
 @pytest.fixture(autouse=True)
 def store(isolated_run_store):
     yield lstm_core.RunStore(isolated_run_store)
-    with warnings.catch_warnings():  # scanning every object touches deprecated torch attributes
-        warnings.simplefilter("ignore")
-        leftovers = [o for o in gc.get_objects() if isinstance(o, BackgroundTrainer)]
-    for trainer in leftovers:
-        trainer.stop(wait=True)  # free the server-wide training slots for the next test
-    AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()
+    stop_leftover_trainers()
 
 
-def figures(at) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
-
-def array(value) -> np.ndarray:
-    """A plotly data array, plain or typed ({"dtype", "bdata", "shape"})."""
-    if isinstance(value, dict) and "bdata" in value:
-        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        return flat.reshape([int(n) for n in str(value.get("shape", len(flat))).split(",")])
-    return np.array(value)
 
 
 def snapshot_heatmap(at) -> dict | None:

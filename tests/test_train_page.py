@@ -6,17 +6,15 @@ AppTest cannot tick ``run_every`` fragments, so the tests sleep and rerun the pa
 
 from __future__ import annotations
 
-import gc
 import math
 import re
 import time
-import warnings
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
-from lstm_core.background import BackgroundTrainer
+from tests.training_helpers import stop_leftover_trainers
 
 PAGE = "../pages/1_train.py"
 
@@ -24,13 +22,7 @@ PAGE = "../pages/1_train.py"
 @pytest.fixture(autouse=True)
 def store(isolated_run_store):
     yield lstm_core.RunStore(isolated_run_store)
-    with warnings.catch_warnings():  # scanning every object touches deprecated torch attributes
-        warnings.simplefilter("ignore")
-        leftovers = [o for o in gc.get_objects() if isinstance(o, BackgroundTrainer)]
-    for trainer in leftovers:
-        trainer.stop(wait=True)  # free the server-wide training slots for the next test
-    # AppTests of one process share a session id, hence the session's trainers: forget them
-    AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()
+    stop_leftover_trainers()
 
 
 def open_page(**query) -> AppTest:

@@ -26,3 +26,21 @@ def wait_until(condition, timeout: float = 90.0, what: str = "the condition", po
             return
         time.sleep(poll)
     pytest.fail(f"timed out waiting for {what}")
+
+
+def stop_leftover_trainers() -> None:
+    """Stop every training a test left running (freeing the server's training slots) and forget the
+    session's trainers: AppTests of one process share a session id, hence its trainers."""
+    import gc
+    import warnings
+
+    from streamlit.testing.v1 import AppTest
+
+    from lstm_core.background import BackgroundTrainer
+
+    with warnings.catch_warnings():  # scanning every object touches deprecated torch attributes
+        warnings.simplefilter("ignore")
+        leftovers = [o for o in gc.get_objects() if isinstance(o, BackgroundTrainer)]
+    for trainer in leftovers:
+        trainer.stop(wait=True)
+    AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()
