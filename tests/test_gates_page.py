@@ -286,18 +286,18 @@ def test_a_page_that_reads_lstms_only_says_why_it_does_not_open_a_linked_gru():
 
 
 # -- units the model cannot do without ----------------------------------------------------------
-def wait_for_ablation(at: AppTest, timeout: float = 60.0) -> AppTest:
+def wait_for_ablation(at: AppTest, polls: int = 300) -> AppTest:
     """Rerun the page until the ablation computed in the background is drawn (AppTest cannot tick a
     ``run_every`` fragment), checking that the page says it is computing meanwhile."""
-    deadline = time.time() + timeout
-    while not any(title(f).startswith("Units the model") for f in figures(at)):
-        assert time.time() < deadline, "the ablation never ended"
+    for _ in range(polls):
+        if any(title(f).startswith("Units the model") for f in figures(at)):
+            return at
         assert any("one at a time" in i.value for i in at.info)  # the section says so, no button to press twice
         assert not [b for b in at.button if b.key == "gates_ablation_go"]
         time.sleep(0.2)
         at.run()
         assert not at.exception and not at.error
-    return at
+    pytest.fail(f"the ablation was not drawn after {polls} reruns")
 
 
 @pytest.mark.parametrize("architecture", ["lstm", "gru"])
