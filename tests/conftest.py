@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,15 @@ def page(browser):
 def wait_for_app(tab, timeout: float = 60_000) -> None:
     """Wait until Streamlit has finished running the page's script."""
     tab.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
+
+
+def keep_screenshot(target, tmp_path: Path, name: str, full_page: bool = True) -> Path:
+    """Screenshot a page (whole, by default) or one element into the test's folder, and copy it to the
+    folder ``LSTM_LAB_SCREENS`` names, where a developer looks at what the browser tests saw."""
+    shot = tmp_path / f"{name}.png"
+    target.screenshot(path=str(shot), **({"full_page": True} if full_page else {}))
+    if os.environ.get("LSTM_LAB_SCREENS"):
+        screens = Path(os.environ["LSTM_LAB_SCREENS"])
+        screens.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, screens / shot.name)
+    return shot

@@ -3,15 +3,12 @@ and grow on their own, and when they end the gradients and the states are drawn.
 
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import wait_for_app
+from conftest import keep_screenshot, wait_for_app
 
-SCREENS = Path("/work/notes/screens")
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -43,7 +40,4 @@ def test_one_click_trains_three_architectures_and_their_curves_appear(app_server
     wait_for_app(page)
     assert page.get_by_text("Mean gradient norm at lag 11").is_visible()
     assert page.locator("[data-testid=stPlotlyChart]").count() == 4
-    shot = tmp_path / "browser-compare.png"
-    page.screenshot(path=str(shot), full_page=True)
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(shot, SCREENS / "browser-compare.png")
+    keep_screenshot(page, tmp_path, "browser-compare")

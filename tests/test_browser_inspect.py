@@ -3,24 +3,15 @@
 import base64
 import html
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import wait_for_app
+from conftest import keep_screenshot, wait_for_app
 
-SCREENS = Path("/work/notes/screens")
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def keep_screenshot(tab, tmp_path: Path, name: str) -> None:
-    """Save a full-page screenshot under the test's folder and copy it where the team looks."""
-    shot = tmp_path / f"{name}.png"
-    tab.screenshot(path=str(shot), full_page=True)
-    if SCREENS.parent.is_dir():
-        SCREENS.mkdir(exist_ok=True)
-        shutil.copy(shot, SCREENS / shot.name)
 
 
 def check_gates(tab, base_url: str, tmp_path: Path) -> None:

@@ -4,15 +4,12 @@ steps pass, and /gates replays the run's snapshots as a movie when Play is press
 from __future__ import annotations
 
 import re
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import wait_for_app
+from conftest import keep_screenshot, wait_for_app
 
-SCREENS = Path("/work/notes/screens")
 HEATMAP = "[data-testid=stPlotlyChart]:has(g.heatmaplayer)"
 
 
@@ -29,11 +26,6 @@ def shown(page) -> tuple[int, str]:
     return int(re.search(r"step ([\d,]+)$", title).group(1).replace(",", "")), image
 
 
-def save_screen(page, tmp_path, name: str) -> None:
-    shot = tmp_path / f"{name}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(shot, SCREENS / f"{name}.png")
 
 
 @pytest.mark.browser
@@ -59,7 +51,7 @@ def test_a_gate_heatmap_is_on_the_train_page_within_10_s_and_changes_then_replay
     assert len(set(steps)) >= 3 and steps == sorted(steps), steps
     assert len({image for _, image in seen}) >= 3, "the heatmap's cells change as the model learns"
     assert page.get_by_text("Gate saturation over training").count()
-    save_screen(page, tmp_path, "browser-train-gates")
+    keep_screenshot(page, tmp_path, "browser-train-gates")
 
     caption = page.get_by_text(re.compile(r"Saved as it trains: run")).first.inner_text()
     run_id = re.search(r"run (\S+) \(see", caption).group(1).strip("`")
@@ -84,6 +76,6 @@ def test_a_gate_heatmap_is_on_the_train_page_within_10_s_and_changes_then_replay
         time.sleep(0.4)
         frames.append(shown(page)[0])
     assert len(set(frames)) >= 4 and frames == sorted(frames) and frames[0] < last_step, frames
-    save_screen(page, tmp_path, "browser-gates-movie")
+    keep_screenshot(page, tmp_path, "browser-gates-movie")
     play.click()
     page.locator(".st-key-movie_play button", has_text="Play").wait_for(timeout=30_000)

@@ -1,22 +1,16 @@
 """The Tagger and Sentiment pages in a real browser: train live, then tag and classify; screenshots."""
 
-import shutil
-from pathlib import Path
 
 import pytest
 
-from conftest import wait_for_app
+from conftest import keep_screenshot, wait_for_app
 
-SCREENS = Path("/work/notes/screens")
 
 
 def screenshot(page, tmp_path, name: str) -> None:
-    path = tmp_path / f"{name}.png"
     page.set_viewport_size({"width": 1400, "height": 3400})  # Streamlit scrolls inside the page: show it all
     wait_for_app(page)
-    page.screenshot(path=str(path), full_page=True)
-    if SCREENS.is_dir():
-        shutil.copy(path, SCREENS / f"{name}.png")
+    keep_screenshot(page, tmp_path, name)
 
 
 def start_and_wait_for_the_end(page, seconds: float) -> None:

@@ -5,15 +5,12 @@ its loss chart and sample first, and a stopped run opens its gates in one click.
 from __future__ import annotations
 
 import re
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import wait_for_app
+from conftest import keep_screenshot, wait_for_app
 
-SCREENS = Path("/work/notes/screens")
 
 
 def metric(page, label: str) -> str | None:
@@ -52,11 +49,6 @@ def steady_box(element, tries: int = 20):
     return None
 
 
-def save_screen(page, tmp_path, name: str) -> None:
-    shot = tmp_path / f"{name}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(shot, SCREENS / f"{name}.png")
 
 
 @pytest.mark.browser
@@ -76,7 +68,7 @@ def test_live_chart_moves_alone_and_the_run_survives_navigation(app_server, page
         time.sleep(0.5)
         seen.append(loss_chart_paths(page))
     assert len(set(seen)) >= 3, "the loss chart should change at least twice without any interaction"
-    save_screen(page, tmp_path, "browser-train-live")
+    keep_screenshot(page, tmp_path, "browser-train-live")
 
     page.get_by_role("button", name="Pause").click()
     page.get_by_text("Paused. Resume continues from the same step.").wait_for(timeout=30_000)
@@ -100,7 +92,7 @@ def test_live_chart_moves_alone_and_the_run_survives_navigation(app_server, page
     assert "preset=seed" in page.url, "the view's settings come back with it"
     page.get_by_text("Settings").first.click()
     assert page.get_by_label("Hidden size (units per layer)", exact=True).input_value() == "32"
-    save_screen(page, tmp_path, "browser-train-after-navigation")
+    keep_screenshot(page, tmp_path, "browser-train-after-navigation")
     page.get_by_role("button", name="Stop and save").click()
     page.get_by_text("the run is saved").first.wait_for(timeout=30_000)
 
@@ -116,7 +108,7 @@ def test_a_quick_start_fits_a_class_screen_and_a_stopped_run_links_to_its_gates_
     chart.locator("g.scatterlayer path.js-line").first.wait_for(timeout=60_000)
     sample = page.get_by_text("Sample from the model at step").first
     sample.wait_for(timeout=60_000)
-    save_screen(page, tmp_path, "browser-train-quick-start-1366x768")
+    keep_screenshot(page, tmp_path, "browser-train-quick-start-1366x768")
     assert not page.get_by_label("Hidden size (units per layer)", exact=True).is_visible(), "settings folded"
     for element in (chart, page.locator("[data-testid=stCode]").first):
         box = steady_box(element)

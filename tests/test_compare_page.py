@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 import lstm_core
 from lstm_core.compare import COMPARISONS, CompareSetup
 from lstm_core.gradients import gradient_flow
+from tests.page_helpers import open_app
 from tests.training_helpers import stop_leftover_trainers
 
 PAGE = "../pages/9_compare.py"
@@ -28,12 +29,7 @@ def store(isolated_run_store):
 
 
 def open_page(**query) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app(PAGE, **query)
 
 
 def test_defaults_go_into_the_link_and_each_comparison_says_what_was_found():

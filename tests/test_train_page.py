@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
+from tests.page_helpers import open_app
 from tests.training_helpers import stop_leftover_trainers
 
 PAGE = "../pages/1_train.py"
@@ -26,12 +27,7 @@ def store(isolated_run_store):
 
 
 def open_page(**query) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app(PAGE, **query)
 
 
 def tiny_settings(at: AppTest, seconds: float = 20.0, **values) -> None:
