@@ -310,3 +310,20 @@ def test_an_exported_run_keeps_its_movie_and_an_import_checks_it(tmp_path):
         store.import_zip(with_file(data, "snapshots/000000999.safetensors", b"garbage"))
     with pytest.raises(RunError, match="at its top level"):
         store.import_zip(with_file(data, "snapshots/../evil.safetensors", b"garbage"))
+
+
+def test_the_shipped_model_carries_a_movie_whose_last_frame_is_its_own_weights():
+    """The pretrained model ships with its training movie: at least ten snapshots from step 0, the last one an
+    exact trace of the shipped weights on the probe."""
+    from lstm_core.runs import PRETRAINED_DIR, load_run
+
+    movie = SnapshotStore(PRETRAINED_DIR).load()
+    assert len(movie) >= 10 and movie[0].step == 0
+    assert [s.step for s in movie] == sorted({s.step for s in movie})
+    run = load_run(PRETRAINED_DIR)
+    last = movie[-1]
+    tr = lstm_core.trace(run.model, run.vocab, last.text)
+    for name in tr.quantities:
+        np.testing.assert_allclose(last.values[name].astype(np.float32), tr[name], **FP16, err_msg=name)
+    first = movie[0].values["cell_state"].astype(np.float32)
+    assert not np.allclose(first, tr["cell_state"], **FP16)  # the weights did change along the way
