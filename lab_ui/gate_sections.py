@@ -277,8 +277,8 @@ def interventions(view: GateView) -> None:
     edited = lstm_core.trace(run.model, run.vocab, text, interventions=[edit])
     bars = analysis.distribution_frame(view.trace.probs[-1], edited.probs[-1], run.vocab.chars,
                                        names=("before", "after"))
-    st.plotly_chart(views.probability_bars(bars, ["before", "after"], title="Next character after the text, "
-                                           "before and after the intervention"), key="intervened")
+    st.html(views.probability_bars(bars, ["before", "after"], title="Next character after the text, before and "
+                                   "after the intervention"))
     for column, label, edits in zip(st.columns(2), ("Before", "After"), ([], [edit])):  # same seed, side by side
         column.markdown(f"**{label}**")
         column.code(sample_with_interventions(run.model, run.vocab, text, length, edits, temperature, seed=seed),

@@ -3,15 +3,16 @@
 Every view takes tokens (characters, or words at word level) and numbers the model computed:
 
     painted_text(tokens, values, quantity)          HTML: each token's background coloured by a value
-    probability_bars(frame, columns)                plotly: grouped bars of distributions
+    probability_bars(frame, columns)                HTML: grouped bars of distributions (SVG)
+    entropy_chart(model_bits, sampled_bits, tokens) HTML: entropy at every generated step (SVG)
     probability_text(chars, probs)                  HTML: generated text coloured by probability
-    heatmap(values, tokens, units, quantity)       plotly: one map redrawn in place (live panel, movie)
-    line_over_tokens(values, tokens, name)          plotly: one value per token (surprisal, entropy)
+    line_over_tokens(values, tokens, name)          plotly: one value per token (a review's prefixes)
 
 The cell update at one step is drawn by the Cell lab's own diagram (``cell_views.show_cell_update``).
 
-Gate and state heatmaps are SVG images (``lab_ui/heatmap_svg.py``), and the saturation scatter and
-surprisal line too (``lab_ui/svg_charts.py``): a page of Plotly heatmaps took the browser seconds to draw.
+Gate and state heatmaps are SVG images (``lab_ui/heatmap_svg.py``), and the saturation scatter, the
+surprisal and entropy lines and the distributions' bars too (``lab_ui/svg_charts.py``): a page of
+Plotly charts took the browser seconds to draw.
 """
 
 from __future__ import annotations
@@ -25,11 +26,10 @@ from lstm_core.analysis import show_char
 from lstm_core import gates
 from lstm_core.gates import LABELS, TABLE
 
-from lab_ui.heatmap_svg import colour_scale, key_ticks
+from lab_ui.svg_charts import Series, bars_svg, lines_svg
 
 SEQUENTIAL = tuple(q.name for q in TABLE.values() if q.kind == "gate")  # values in [0, 1]: an LSTM's i, f, o, a GRU's r, z
 MAX_TICKS = 100  # characters labelled on an axis; beyond that every k-th (labels stay readable)
-TICK_FONT = {"size": 13, "family": "monospace"}
 PLAIN = {"displayModeBar": False}  # st.plotly_chart config for small charts: no toolbar, less to draw
 
 
@@ -44,29 +44,6 @@ def token_axis(tokens, first_step: int = 0) -> tuple[list[str], list[str], list[
     every = max(1, int(np.ceil(len(tokens) / MAX_TICKS)))
     shown = range(0, len(tokens), every)
     return categories, [categories[t] for t in shown], [show_token(tokens[t]) for t in shown]
-
-
-def heatmap(values: np.ndarray, tokens, units, quantity: str, title: str | None = None,
-            height: int | None = None, first_step: int = 0) -> go.Figure:
-    """``values`` (units shown, time) as a Plotly heatmap, for views that redraw one map in place (the
-    Train page's live gate panel, the training movie); rows labelled by unit index, columns by token.
-    Its colours and key are the SVG heatmaps' (``lab_ui.heatmap_svg``)."""
-    values = np.asarray(values, np.float32)
-    categories, tick_values, tick_texts = token_axis(tokens, first_step)
-    low, high = gates.colour_range(quantity, values)
-    ticks = key_ticks(quantity, low, high)
-    rows = [f"unit {u}" for u in units]
-    figure = go.Figure(go.Heatmap(
-        z=np.round(values, 3), x=categories, y=rows, zmin=low, zmax=high, zmid=gates.quantity(quantity).centre,
-        colorscale=colour_scale(quantity),
-        colorbar={"thickness": 10, "len": 0.9, "tickvals": [v for v, _ in ticks], "ticktext": [t for _, t in ticks]},
-        hovertemplate="step %{x}<br>%{y}<br>value %{z:.3f}<extra>" + LABELS.get(quantity, quantity) + "</extra>"))
-    figure.update_xaxes(type="category", tickmode="array", tickvals=tick_values, ticktext=tick_texts,
-                        tickangle=0, tickfont=TICK_FONT)
-    figure.update_yaxes(type="category", autorange="reversed", tickfont={"size": 11})
-    figure.update_layout(title=title or LABELS.get(quantity, quantity), margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                         height=height or int(min(900, max(200, 70 + 18 * len(rows)))))
-    return figure
 
 
 def _background(value: float, low: float, high: float, sequential: bool) -> str:
@@ -132,33 +109,21 @@ def probability_text(chars, probs, prime: str = "") -> str:
             + "".join(spans) + "</div>")
 
 
-def probability_bars(frame, columns, labels=None, title: str = "") -> go.Figure:
-    """Grouped bars: one group per ``frame["character"]``, one bar per column of ``frame``."""
-    figure = go.Figure()
-    for column in columns:
-        figure.add_trace(go.Bar(x=frame["character"], y=frame[column], name=(labels or {}).get(column, column),
-                                hovertemplate="%{x}: %{y:.3f}"))
-    figure.update_layout(barmode="group", title=title, yaxis_title="probability", height=300,
-                         xaxis={"type": "category", "tickfont": {"family": "monospace"}},
-                         margin={"l": 10, "r": 10, "t": 60, "b": 10},
-                         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"})
-    return figure
+def probability_bars(frame, columns, labels=None, title: str = "") -> str:
+    """HTML (an SVG chart): grouped bars, one group per ``frame["character"]``, one bar per column of ``frame``."""
+    colours = ["#1f77b4", "#ff7f0e"]
+    series = [Series((labels or {}).get(column, column), list(frame[column]), colours[i % len(colours)])
+              for i, column in enumerate(columns)]
+    return bars_svg(list(frame["character"]), series, title, "probability", kind="probability-bars")
 
 
-def entropy_figure(model_bits, sampled_bits, tokens, height: int = 240) -> go.Figure:
-    """Entropy (bits) at every generated step: x is the step number (whole steps), y whole bits;
-    hovering a point shows the character drawn there."""
-    steps = np.arange(len(tokens))
-    drawn = [show_token(tok) for tok in tokens]
-    figure = go.Figure()
-    for values, name in ((model_bits, "model (temperature 1)"), (sampled_bits, "drawn from (after temperature, top-k, top-p)")):
-        figure.add_trace(go.Scatter(x=steps, y=np.round(values, 3), mode="lines", name=name, customdata=drawn,
-                                    hovertemplate="step %{x}: drew %{customdata}<br>%{y:.2f} bits<extra></extra>"))
-    figure.update_xaxes(title="step of the generated text", tickformat="d", rangemode="tozero")
-    figure.update_yaxes(title="entropy (bits)", dtick=1, rangemode="tozero")
-    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
-    return figure
+def entropy_chart(model_bits, sampled_bits, tokens) -> str:
+    """HTML (an SVG chart): entropy (bits) at every generated step; hovering shows the character drawn there."""
+    series = [Series("model (temperature 1)", np.round(model_bits, 3).tolist()),
+              Series("drawn from (after temperature, top-k, top-p)", np.round(sampled_bits, 3).tolist(), "#ff7f0e")]
+    return lines_svg(np.arange(len(tokens)), series, "", "step", "entropy (bits)",
+                     hover_text=[f"drew {show_token(t)!r}" for t in tokens], kind="entropy-line", width=1200,
+                     height=260)
 
 
 def line_over_tokens(values, tokens, name: str, hover_text=None, height: int = 220, first_step: int = 0,

@@ -10,6 +10,12 @@ browser shows on hover: the step, its character and each unit's value there ("st
 
     heatmap_svg(values, tokens, units, quantity, title)    HTML for st.html (an <img> and its hover grid)
     colours(values, quantity, low, high)                   the RGBA of each cell (tests read them)
+    painted_rows_svg(values, tokens, labels, quantity, ...) HTML: rows of the same text, each painted by its values
+
+Painted rows are the training movie's "this unit across training": the probe once per snapshot, each
+character on the painted-text colours (lab_ui.gate_views.painted_text's: a gate green, a state red or
+blue, stronger the further from its centre). As spans that was 2,200 elements and 200 kB on /gates;
+as one image it is a PNG of a pixel per character under a line of text per row.
 """
 
 from __future__ import annotations
@@ -145,3 +151,64 @@ def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, 
             f'{rows} units over {columns} steps" style="width:100%;display:block">'
             f'<div style="position:absolute;{place};display:grid;grid-template-columns:repeat({columns},1fr)">'
             f'{grid}</div></div>')
+
+
+PAINT_GATE, PAINT_POSITIVE, PAINT_NEGATIVE = (34, 139, 34), (214, 39, 40), (31, 119, 180)  # painted text's colours
+CHAR_WIDTH, ROW_HEIGHT, ROW_LABEL_WIDTH = 8.4, 22, 84  # pixels: a character, a row, the rows' labels
+
+
+def paint_rgba(values: np.ndarray, quantity: str, low: float, high: float) -> np.ndarray:
+    """RGBA bytes of painted text (lab_ui.gate_views._background, for many values at once): a gate green, more
+    opaque the more open; anything else red above 0 and blue below, more opaque the further from 0."""
+    values = np.asarray(values, dtype=float)
+    rgba = np.zeros(values.shape + (4,), dtype=np.uint8)
+    finite = np.isfinite(values)
+    if is_gate(quantity):
+        share = np.clip((np.nan_to_num(values) - low) / ((high - low) or 1.0), 0, 1)
+        rgba[..., :3] = PAINT_GATE
+    else:
+        share = np.clip(np.nan_to_num(values) / (max(abs(low), abs(high)) or 1.0), -1, 1)
+        rgba[..., :3] = np.where((share >= 0)[..., None], PAINT_POSITIVE, PAINT_NEGATIVE)
+        share = np.abs(share)
+    rgba[..., 3] = np.where(finite, np.rint(np.round(share, 2) * 255), 0)
+    return rgba
+
+
+def painted_rows_svg(values, tokens, labels: list[str], quantity: str, low: float, high: float,
+                     current: int | None = None, hover_rows: list[str] | None = None) -> str:
+    """``values`` (rows, time): the same ``tokens`` once per row, each on its value's painted colour, the row
+    named by ``labels`` on the left and ``current`` outlined in bold. Hovering a character's column lists its
+    value in every row (named by ``hover_rows``, else the labels). Drawn at reading size: wider than the page,
+    it scrolls sideways."""
+    values = np.asarray(values, dtype=np.float32)
+    rows, columns = values.shape
+    inner = CHAR_WIDTH * columns
+    width, height = int(np.ceil(ROW_LABEL_WIDTH + inner)), ROW_HEIGHT * rows
+    image = base64.b64encode(png(paint_rgba(values, quantity, low, high))).decode()
+    line = "".join(show_char(t) if t in ("\n", "\t") else t for t in tokens)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+             f'<image x="{ROW_LABEL_WIDTH}" y="0" width="{inner:.1f}" height="{height}" preserveAspectRatio="none" '
+             f'style="image-rendering:pixelated" href="data:image/png;base64,{image}"/>']
+    for r, label in enumerate(labels):
+        bold = ' font-weight="bold"' if r == current else ""
+        y = ROW_HEIGHT * r + 15.5
+        parts += [f'<text x="2" y="{y}" font-family="monospace" font-size="12" fill="#555" class="row">'
+                  f'{html.escape(label)}</text>',
+                  f'<text x="{ROW_LABEL_WIDTH}" y="{y}" font-family="monospace" font-size="13" fill="{INK}"{bold} '
+                  f'textLength="{inner:.1f}" lengthAdjust="spacing" style="white-space:pre">{html.escape(line)}</text>']
+    if current is not None:
+        parts.append(f'<rect class="current" x="1" y="{ROW_HEIGHT * current + 1}" width="{width - 2}" '
+                     f'height="{ROW_HEIGHT - 2}" fill="none" stroke="#444" stroke-width="2"/>')
+    parts.append("</svg>")
+    svg = base64.b64encode("".join(parts).encode()).decode()
+    names = hover_rows or labels
+    cells = [f"position {t} · {show_char(tokens[t])}" + "".join(f"\n{names[r]}: {values[r, t]:.3f}" for r in range(rows))
+             for t in range(columns)]
+    grid = "".join(f'<span title="{html.escape(cell)}"></span>' for cell in cells)
+    place = f"left:{100 * ROW_LABEL_WIDTH / width:.4f}%;top:0;width:{100 * inner / width:.4f}%;height:100%"
+    return (f'<div class="painted-rows" data-rows="{rows}" data-current="{"" if current is None else current}" '
+            f'style="overflow:auto;max-height:{min(height + 20, 560)}px"><div style="position:relative;width:{width}px">'
+            f'<img src="data:image/svg+xml;base64,{svg}" alt="{rows} rows of {columns} painted characters" '
+            f'style="width:{width}px;display:block">'
+            f'<div style="position:absolute;{place};display:grid;grid-template-columns:repeat({columns},1fr)">'
+            f'{grid}</div></div></div>')

@@ -16,24 +16,23 @@ The movie adds "this unit across training": one unit on the probe at every snaps
 
 from __future__ import annotations
 
-import html
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from lab_ui import gate_views as views
 from lab_ui.charts import PALETTE
+from lab_ui.heatmap_svg import heatmap_svg, painted_rows_svg
+from lab_ui.svg_charts import Series, lines_svg
 from lab_ui.common import PRETRAINED_ID, run_path, run_store
 from lstm_core import analysis, gates
 from lstm_core.snapshots import EVERY_SECONDS, MAX_PROBE_CHARS, Snapshot, SnapshotStore
 
 TOP_UNITS = 16  # units a heatmap shows, in the sorted order
 PLAY_SECONDS = 0.8  # a frame of the movie while it plays
-MOVIE_ROWS_HEIGHT = 520  # pixels of "this unit across training" before it scrolls
 
 
 # -- what both views share -------------------------------------------------------------------------
@@ -62,10 +61,11 @@ def order_caption(snapshot: Snapshot) -> str:
     return f"units that follow {analysis.FEATURES[feature]} most closely (sorted as on /gates)"
 
 
-def heatmap_of(snapshot: Snapshot, quantity: str, slot: int, units) -> object:
+def heatmap_of(snapshot: Snapshot, quantity: str, slot: int, units) -> str:
+    """HTML: the snapshot's heatmap of ``units`` (an SVG image, as on /gates; its title ends with the step)."""
     values = snapshot.values[quantity][slot][:, units].astype(np.float32).T  # (units shown, time)
-    return views.heatmap(values, snapshot.tokens, list(units), quantity,
-                         title=f"{views.LABELS[quantity]} · {snapshot.slots[slot]} · step {snapshot.step:,}")
+    return heatmap_svg(values, snapshot.tokens, list(units), quantity,
+                       title=f"{views.LABELS[quantity]} · {snapshot.slots[slot]} · step {snapshot.step:,}")
 
 
 def painted_unit(snapshot: Snapshot, quantity: str, slot: int, unit: int, colour_range=None) -> str:
@@ -75,30 +75,22 @@ def painted_unit(snapshot: Snapshot, quantity: str, slot: int, unit: int, colour
 
 
 def saturation_over_training(series: list[dict], slot: int, x: str = "step", at: float | None = None,
-                             height: int = 300) -> dict | None:
-    """Each sigmoid gate's share of values above 0.9 (open, solid) and below 0.1 (shut, dotted) on the probe,
-    in one slot, at every snapshot; ``at`` marks the movie's frame. None for a model without gates."""
+                             height: int = 300) -> str | None:
+    """HTML (an SVG chart): each sigmoid gate's share of values above 0.9 (open, solid) and below 0.1 (shut,
+    dashed) on the probe, in one slot, at every snapshot; ``at`` marks the movie's frame. None for a model
+    without gates."""
     names = list(series[-1]["summary"].get("gates", {})) if series else []
     if not names:
         return None
-    xs = [row[x] for row in series]
-    traces = []
+    lines = []
     for index, gate in enumerate(names):
         colour = PALETTE[index % len(PALETTE)]
-        for figure, dash in (("open", None), ("shut", "dot")):
+        for figure, dashed in (("open", False), ("shut", True)):
             ys = [row["summary"]["gates"].get(gate, {}).get(figure, [None] * (slot + 1))[slot] for row in series]
-            traces.append(dict(type="scatter", x=xs, y=ys, mode="lines+markers", marker=dict(size=4),
-                               name=f"{views.LABELS[gate]} {figure}", line=dict(color=colour, dash=dash, width=2),
-                               hovertemplate=f"{views.LABELS[gate]}: %{{y:.0%}} {figure}<extra></extra>"))
-    layout = dict(height=height, margin=dict(l=10, r=10, t=30, b=10), uirevision="keep",
-                  title=dict(text="Gate saturation over training", font=dict(size=14)),
-                  legend=dict(orientation="h", yanchor="top", y=-0.25, x=0, font=dict(size=11)),
-                  xaxis=dict(title=dict(text="step" if x == "step" else "training seconds")),
-                  yaxis=dict(title=dict(text="share of the probe's values"), tickformat=".0%", range=[-0.02, 1.02]))
-    if at is not None:
-        layout["shapes"] = [dict(type="line", x0=at, x1=at, y0=0, y1=1, yref="paper",
-                                 line=dict(color="#444", width=1.5, dash="dash"))]
-    return dict(data=traces, layout=layout)
+            lines.append(Series(f"{views.LABELS[gate]} {figure}", ys, colour, dashed))
+    return lines_svg([row[x] for row in series], lines, "Gate saturation over training",
+                     "step" if x == "step" else "training seconds", "share of the probe's values", percent=True,
+                     y_range=(0.0, 1.0), mark_x=at, kind="saturation-over-training", width=560, height=height + 60)
 
 
 def choose_view(snapshot: Snapshot, prefix: str, columns) -> tuple[str, int]:
@@ -131,14 +123,8 @@ def choose_unit(order: np.ndarray, units: int, prefix: str, column) -> int:
 
 
 # -- the Train page: the newest snapshot of a training -------------------------------------------
-def as_figure(spec: dict | None):
-    """A plotly figure object of a cached chart: Streamlit turns a figure into JSON several times faster
-    than a plain dict, which it validates into a figure at every redraw."""
-    return None if spec is None else go.Figure(spec)
-
-
 def _cached(store_key: str, key: tuple, build):
-    """A figure rebuilt only when ``key`` changes (the live panel redraws twice a second; snapshots
+    """A chart rebuilt only when ``key`` changes (the live panel redraws twice a second; snapshots
     arrive every few seconds)."""
     cache = st.session_state.setdefault("snapshot_views_cache", {})
     if store_key not in cache or cache[store_key][0] != key:
@@ -163,9 +149,8 @@ def live_gate_panel(trainer, slot: str) -> None:
     order = _cached(f"{prefix}_order", (*moment, quantity, layer), lambda: unit_order(latest, quantity, layer))
     unit = choose_unit(order, latest.values[quantity].shape[2], prefix, controls[2])
     shown = order[:TOP_UNITS]
-    st.plotly_chart(_cached(f"{prefix}_heatmap", (*moment, quantity, layer, tuple(shown)),
-                            lambda: heatmap_of(latest, quantity, layer, shown)),
-                    key=f"{prefix}_heatmap", config=views.PLAIN)
+    st.html(_cached(f"{prefix}_heatmap", (*moment, quantity, layer, tuple(shown)),
+                    lambda: heatmap_of(latest, quantity, layer, shown)))
     st.caption(f"Step {latest.step:,} · {latest.seconds:,.1f} s of training: the probe ({len(latest.tokens)} "
                f"{'words' if latest.token == 'word' else 'characters'}) traced through the weights of that moment; "
                f"the {len(shown)} {order_caption(latest)}.")
@@ -177,11 +162,11 @@ def live_gate_panel(trainer, slot: str) -> None:
                         lambda: painted_unit(latest, quantity, layer, unit)))
     with right:
         chart = _cached(f"{prefix}_saturation", (*moment, len(series), layer),
-                        lambda: as_figure(saturation_over_training(series, layer, height=300)))
+                        lambda: saturation_over_training(series, layer, height=300))
         if chart is None:
             st.caption("A plain RNN has no gates to saturate: its state is rewritten whole at every step.")
         else:
-            st.plotly_chart(chart, key=f"{prefix}_saturation", config=views.PLAIN)
+            st.html(chart)
 
 
 def snapshot_settings(key, initial) -> None:
@@ -243,6 +228,11 @@ def movie_heatmap(path: str, stamp: tuple, frame: int, quantity: str, slot: int)
     return heatmap_of(movie_of(path, stamp).frames[frame], quantity, slot, units)
 
 
+@st.cache_resource(max_entries=96, show_spinner=False)
+def movie_saturation(path: str, stamp: tuple, slot: int, at: int) -> str | None:
+    return saturation_over_training(movie_of(path, stamp).series, slot, at=at)
+
+
 def unit_range(frames: list[Snapshot], quantity: str, slot: int, unit: int) -> tuple[float, float]:
     """One colour scale for every frame: the quantity's bounds, or as far as the unit ever reaches."""
     return gates.colour_range(quantity, np.stack([f.values[quantity][slot][:, unit] for f in frames]).astype(np.float32))
@@ -254,22 +244,14 @@ def unit_across_training(path: str, stamp: tuple, quantity: str, slot: int, unit
     all rows; a character per column, so a unit that starts following a feature shows as a band appearing)."""
     frames = movie_of(path, stamp).frames
     low, high = unit_range(frames, quantity, slot, unit)
-    sequential = quantity in views.SEQUENTIAL
-    word = frames[0].token == "word"
-    rows = []
-    for index, frame in enumerate(frames):
-        values = frame.values[quantity][slot][:, unit].astype(np.float64)
-        spans = []
-        for t, (token, value) in enumerate(zip(frame.tokens, values)):
-            shown = html.escape(analysis.show_char(token) if token in ("\n", "\t") else token)
-            spans.append(f'<span title="step {frame.step:,}, position {t}: {value:.3f}" style="background:'
-                         f'{views._background(value, low, high, sequential)}">{shown}</span>')
-        mark = "font-weight:bold;outline:2px solid #444;" if index == current else ""
-        rows.append(f'<div style="white-space:pre;{mark}"><span style="display:inline-block;width:9em;color:#555">'
-                    f'step {frame.step:,}</span>{(" " if word else "").join(spans)}</div>')
+    values = np.stack([frame.values[quantity][slot][:, unit] for frame in frames])
+    tokens = frames[0].tokens if frames[0].token == "char" else [f"{word} " for word in frames[0].tokens]
+    if frames[0].token == "word":  # a word per column would not line up: a character per column, the word's value
+        values = np.concatenate([np.repeat(values[:, [t]], len(word), axis=1) for t, word in enumerate(tokens)], axis=1)
+        tokens = list("".join(tokens))
     return (views.painted_legend(quantity, low, high)
-            + '<div style="font-family:monospace;font-size:13px;line-height:1.6;overflow-x:auto;'
-            f'max-height:{MOVIE_ROWS_HEIGHT}px;overflow-y:auto">' + "".join(rows) + "</div>")
+            + painted_rows_svg(values, tokens, [f"step {frame.step:,}" for frame in frames], quantity, low, high,
+                               current))
 
 
 def runs_with_snapshots(current: str) -> dict[str, str]:
@@ -345,18 +327,18 @@ def _movie_body(path: str, stamp: tuple) -> None:
     quantity, slot = choose_view(frame, "movie", controls)
     order = movie_order(path, stamp, quantity, slot)
     unit = choose_unit(order, frame.values[quantity].shape[2], "movie", controls[2])
-    st.plotly_chart(movie_heatmap(path, stamp, index, quantity, slot), key="movie_heatmap", config=views.PLAIN)
+    st.html(movie_heatmap(path, stamp, index, quantity, slot))
     st.caption(f"The probe traced through the weights at step {frame.step:,} ({frame.seconds:,.1f} s of training); "
                f"the {TOP_UNITS} {order_caption(frames[-1])} at the end of the training, in the same order in "
                "every frame.")
     left, right = st.columns([3, 2])
     left.markdown(f"**{views.LABELS[quantity]} of unit {unit}** ({frame.slots[slot]}) at step {frame.step:,}")
     left.html(painted_unit(frame, quantity, slot, unit, unit_range(frames, quantity, slot, unit)))
-    chart = saturation_over_training(movie.series, slot, at=frame.step)
+    chart = movie_saturation(path, stamp, slot, frame.step)
     if chart is None:
         right.caption("A plain RNN has no gates to saturate: its state is rewritten whole at every step.")
     else:
-        right.plotly_chart(chart, key="movie_saturation", config=views.PLAIN)
+        right.html(chart)
     st.markdown(f"**This unit across training**: unit {unit}'s {views.LABELS[quantity]} on the probe at every "
                 "snapshot, one row each (oldest first; the frame shown is outlined)")
     st.html(unit_across_training(path, stamp, quantity, slot, unit, index))

@@ -1,19 +1,25 @@
-"""Small charts of the Gates & states page as SVG images with hover labels: a line over the text's
-characters (surprisal) and the gate-saturation scatter.
+"""Small charts as SVG images with hover labels: a line over the text's characters (surprisal), the
+gate-saturation scatter, lines over steps (entropy on /generate, saturation over training) and grouped
+bars (next-character distributions).
 
-As Plotly charts these two cost the browser about 3 s of main-thread work on each load of /gates
-(tens of thousands of DOM changes for ticks and hover layers); as an SVG image they are one
-insertion. Hover labels come from a layer of transparent boxes above the image whose ``title`` the
-browser shows: one per character on the line, one per point on the scatter.
+As Plotly charts these cost the browser about 3 s of main-thread work on each load of /gates (tens of
+thousands of DOM changes for ticks and hover layers) and most of a /generate redraw; as an SVG image
+each is one insertion. Hover labels come from a layer of transparent boxes above the image whose
+``title`` the browser shows: one per character on the line, one per occupied cell of a grid over the
+scatter, one per step (or run of steps) on the lines, one per group of bars.
 
-    line_svg(values, tokens, name, hover_text)    HTML for st.html
-    saturation_svg(frame, title)                  HTML for st.html
+    line_svg(values, tokens, name, hover_text)                HTML for st.html
+    saturation_svg(frame, title)                              HTML for st.html
+    lines_svg(x, series, title, x_label, y_label, ...)        HTML for st.html
+    bars_svg(categories, series, title, y_label)              HTML for st.html
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import json
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,6 +29,9 @@ from lstm_core.gates import LABELS
 INK, GRID, LINE = "#31333f", "#e6e6e6", "#1f77b4"
 GATE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]  # Plotly's first colours, in trace order
 MAX_TICKS = 100
+MAX_HOVER_BOXES = 400  # a longer line groups its steps, a few to a box
+HOVER_GRID = 48  # the scatter's hover cells per side: each lists the points inside it
+HOVER_LINES = 12  # points a scatter cell's label lists by name
 
 
 def _image(svg_parts: list[str], width: int, height: int, alt: str, boxes: list[str], kind: str, data: str = "") -> str:
@@ -94,7 +103,8 @@ def line_svg(values, tokens, name: str, hover_text=None, first_step: int = 0, wi
 
 def saturation_svg(frame, title: str = "Gate saturation", width: int = 900, height: int = 380) -> str:
     """One point per unit and gate: share of steps below 0.1 (x) against above 0.9 (y); hovering a
-    point shows its unit, gate and both shares."""
+    point shows its unit, gate and both shares (with the other points that close to it: the hover layer is
+    a grid of HOVER_GRID x HOVER_GRID cells, one element per cell that holds a point, not one per point)."""
     left, right, top, bottom = 60, 170, 34, 44
     inner_w, inner_h = width - left - right, height - top - bottom
     x = lambda v: left + inner_w * (v + 0.02) / 1.04  # noqa: E731
@@ -114,17 +124,187 @@ def saturation_svg(frame, title: str = "Gate saturation", width: int = 900, heig
               '(left-saturated)</text>',
               f'<text transform="translate(16 {top + inner_h / 2:.1f}) rotate(-90)" text-anchor="middle" {text}>'
               'share of steps above 0.9 (right-saturated)</text>']
-    boxes = []
+    cells: dict[tuple[int, int], list[str]] = {}  # hover cells of a grid over the plot: the points in each
     for index, (gate, part) in enumerate(frame.groupby("gate", sort=False)):
         colour = GATE_COLOURS[index % len(GATE_COLOURS)]
         parts.append(f'<circle cx="{width - right + 20}" cy="{top + 10 + 20 * index}" r="4" fill="{colour}"/>'
                      f'<text x="{width - right + 30}" y="{top + 14 + 20 * index}" {text} class="legend">'
-                     f'{html.escape(LABELS.get(gate, gate))}</text>')
+                     f'{html.escape(LABELS.get(gate, gate))}</text><g fill="{colour}" fill-opacity="0.7">')
         for row in part.itertuples():
             cx, cy = x(row.left_saturated), y(row.right_saturated)
-            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3.5" fill="{colour}" fill-opacity="0.7"/>')
-            boxes.append(_box(cx - 4, cy - 4, 8, 8, width, height,
-                              f"unit {row.unit}, {LABELS.get(gate, gate)}: below 0.1 {row.left_saturated:.0%}, "
-                              f"above 0.9 {row.right_saturated:.0%}"))
+            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3.5"/>')
+            cell = (int((cy - top) / inner_h * HOVER_GRID), int((cx - left) / inner_w * HOVER_GRID))
+            cells.setdefault(cell, []).append(f"unit {row.unit}, {LABELS.get(gate, gate)}: below 0.1 "
+                                              f"{row.left_saturated:.0%}, above 0.9 {row.right_saturated:.0%}")
+        parts.append("</g>")
     parts.append("</svg>")
+    spans = []
+    for (r, c), points in sorted(cells.items()):
+        label = "\n".join(points[:HOVER_LINES]) + (f"\n... and {len(points) - HOVER_LINES} more here"
+                                                     if len(points) > HOVER_LINES else "")
+        spans.append(f'<span title="{html.escape(label)}" style="grid-area:{min(r, HOVER_GRID - 1) + 1}/'
+                     f'{min(c, HOVER_GRID - 1) + 1}"></span>')
+    place = (f"left:{100 * left / width:.3f}%;top:{100 * top / height:.3f}%;width:{100 * inner_w / width:.3f}%;"
+             f"height:{100 * inner_h / height:.3f}%")
+    boxes = [f'<div style="position:absolute;{place};display:grid;grid-template-columns:repeat({HOVER_GRID},1fr);'
+             f'grid-template-rows:repeat({HOVER_GRID},1fr)">' + "".join(spans) + "</div>"]
     return _image(parts, width, height, f"{title}: {len(frame)} points", boxes, "saturation-scatter")
+
+
+@dataclass
+class Series:
+    """One line (or one bar per category) of a chart."""
+
+    name: str
+    values: list
+    colour: str = LINE
+    dashed: bool = False
+
+
+def _legend(series: list[Series], x0: float, y0: float, width: float, text: str) -> list[str]:
+    """One row of swatches and names, wrapped to ``width``."""
+    parts, x, y = [], x0, y0
+    for line in series:
+        room = 34 + 6.5 * len(line.name)
+        if x > x0 and x + room > x0 + width:
+            x, y = x0, y + 18
+        dash = ' stroke-dasharray="4,3"' if line.dashed else ""
+        parts += [f'<line x1="{x:.1f}" x2="{x + 22:.1f}" y1="{y - 4:.1f}" y2="{y - 4:.1f}" stroke="{line.colour}" '
+                  f'stroke-width="2.5"{dash}/>',
+                  f'<text x="{x + 28:.1f}" y="{y:.1f}" {text} class="legend">{html.escape(line.name)}</text>']
+        x += room
+    return parts
+
+
+def _legend_rows(series: list[Series], width: float) -> int:
+    rows, x = 1, 0.0
+    for line in series:
+        room = 34 + 6.5 * len(line.name)
+        if x > 0 and x + room > width:
+            rows, x = rows + 1, 0.0
+        x += room
+    return rows
+
+
+def _frame(x_ticks, y_ticks, x, y, left: float, top: float, inner_w: float, inner_h: float, text: str,
+           x_format, y_format) -> list[str]:
+    parts = []
+    for tick in y_ticks:
+        parts += [f'<line x1="{left}" x2="{left + inner_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{GRID}"/>',
+                  f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" {text}>{y_format(tick)}</text>']
+    for tick in x_ticks:
+        parts.append(f'<text x="{x(tick):.1f}" y="{top + inner_h + 16:.1f}" text-anchor="middle" {text}>'
+                     f'{x_format(tick)}</text>')
+    return parts
+
+
+def lines_svg(x, series: list[Series], title: str = "", x_label: str = "", y_label: str = "",
+              percent: bool = False, y_range: tuple[float, float] | None = None, mark_x: float | None = None,
+              hover_text=None, kind: str = "line-chart", width: int = 900, height: int = 300) -> str:
+    """Lines over a numeric x (a step, seconds); ``percent`` shows y as shares, ``mark_x`` draws a dashed
+    upright line there (the movie's frame), ``hover_text`` adds a line per x to its hover label. Hovering shows
+    each x's values (a few x's to a box beyond MAX_HOVER_BOXES of them). None values are gaps."""
+    xs = np.asarray(x, dtype=float)
+    count = len(xs)
+    columns = {line.name: np.array([np.nan if v is None else v for v in line.values], dtype=float) for line in series}
+    finite = np.concatenate([v[np.isfinite(v)] for v in columns.values()] + [np.zeros(0)])
+    low, high = y_range or (min(0.0, float(finite.min())) if finite.size else 0.0,
+                            float(finite.max()) * 1.05 if finite.size and finite.max() > 0 else 1.0)
+    x_low, x_high = (float(xs.min()), float(xs.max())) if count else (0.0, 1.0)
+    x_high = x_high if x_high > x_low else x_low + 1.0
+    text = f'fill="{INK}" font-size="12"'
+    legend_rows = _legend_rows(series, width - 80)
+    left, right, top = 62, 16, 30 if title else 12
+    bottom = 44 + 18 * legend_rows
+    inner_w, inner_h = width - left - right, height - top - bottom
+    px = lambda v: left + inner_w * (v - x_low) / (x_high - x_low)  # noqa: E731
+    py = lambda v: top + inner_h * (1 - (v - low) / ((high - low) or 1.0))  # noqa: E731
+    y_format = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:g}")
+    x_ticks = [t for t in _ticks(x_low, x_high, 6) if x_low <= t <= x_high]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+             'font-family="Source Sans Pro, sans-serif">']
+    if title:
+        parts.append(f'<text x="{left}" y="18" font-size="14" font-weight="600" fill="{INK}">{html.escape(title)}</text>')
+    parts += _frame(x_ticks, _ticks(low, high), px, py, left, top, inner_w, inner_h, text,
+                    lambda v: f"{v:,.0f}" if x_high - x_low >= 10 else f"{v:g}", y_format)
+    parts += [f'<text x="{left + inner_w / 2:.1f}" y="{top + inner_h + 34:.1f}" text-anchor="middle" {text}>'
+              f'{html.escape(x_label)}</text>',
+              f'<text transform="translate(14 {top + inner_h / 2:.1f}) rotate(-90)" text-anchor="middle" {text}>'
+              f'{html.escape(y_label)}</text>']
+    if mark_x is not None:
+        parts.append(f'<line class="mark" x1="{px(mark_x):.1f}" x2="{px(mark_x):.1f}" y1="{top}" '
+                     f'y2="{top + inner_h}" stroke="#444" stroke-width="1.5" stroke-dasharray="5,4"/>')
+    dots = count <= 60
+    for line in series:
+        values, path, pen = columns[line.name], [], "M"
+        for at, value in zip(xs, values):
+            if not np.isfinite(value):
+                pen = "M"
+                continue
+            path.append(f"{pen}{px(at):.1f},{py(value):.1f}")
+            pen = "L"
+        dash = ' stroke-dasharray="4,3"' if line.dashed else ""
+        parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{line.colour}" stroke-width="2"{dash}/>')
+        if dots:
+            parts += [f'<circle cx="{px(a):.1f}" cy="{py(v):.1f}" r="2.5" fill="{line.colour}"/>'
+                      for a, v in zip(xs, values) if np.isfinite(v)]
+    parts += _legend(series, left, top + inner_h + 56, inner_w, text)
+    parts.append("</svg>")
+    show = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:.2f}")
+    labels = []
+    for i in range(count):
+        label = f"{x_label or 'x'} {xs[i]:g}: " + ", ".join(
+            f"{name} {show(values[i])}" for name, values in columns.items() if np.isfinite(values[i]))
+        labels.append(label + (f"; {hover_text[i]}" if hover_text is not None else ""))
+    per_box = max(1, int(np.ceil(count / MAX_HOVER_BOXES)))
+    boxes = []
+    for first in range(0, count, per_box):
+        last = min(count, first + per_box) - 1
+        x0 = px(xs[first - 1] / 2 + xs[first] / 2) if first else px(xs[0])
+        x1 = px(xs[last] / 2 + xs[last + 1] / 2) if last + 1 < count else px(xs[-1])
+        if count == 1:
+            x0, x1 = left, left + inner_w
+        boxes.append(_box(x0, top, max(x1 - x0, 1.0), inner_h, width, height, "\n".join(labels[first:last + 1])))
+    mark = f'data-mark="{mark_x:g}"' if mark_x is not None else ""
+    return _image(parts, width, height, f"{title or y_label}: {len(series)} lines over {count} points", boxes,
+                  kind, mark)
+
+
+def bars_svg(categories, series: list[Series], title: str = "", y_label: str = "probability",
+             kind: str = "bar-chart", width: int = 900, height: int = 300) -> str:
+    """Grouped bars: one group per category (a character, shown in monospace), one bar per series in it;
+    hovering a group shows every series' value there. The values, to 7 digits, are kept in ``data-values``
+    (JSON: series name -> a value per category) for whoever reads the page."""
+    count = len(categories)
+    values = np.array([[float(v) for v in line.values] for line in series]).reshape(len(series), count)
+    high = float(values.max()) * 1.08 if values.size and values.max() > 0 else 1.0
+    text = f'fill="{INK}" font-size="12"'
+    left, right, top, bottom = 62, 16, 52 if title else 34, 30
+    inner_w, inner_h = width - left - right, height - top - bottom
+    group = inner_w / max(count, 1)
+    bar = group * 0.8 / max(len(series), 1)
+    py = lambda v: top + inner_h * (1 - v / high)  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+             'font-family="Source Sans Pro, sans-serif">']
+    if title:
+        parts.append(f'<text x="{left}" y="18" font-size="14" font-weight="600" fill="{INK}">{html.escape(title)}</text>')
+    for tick in _ticks(0.0, high):
+        parts += [f'<line x1="{left}" x2="{left + inner_w}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="{GRID}"/>',
+                  f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" {text}>{tick:g}</text>']
+    parts.append(f'<text transform="translate(14 {top + inner_h / 2:.1f}) rotate(-90)" text-anchor="middle" '
+                 f'{text}>{html.escape(y_label)}</text>')
+    for index, line in enumerate(series):
+        x0 = left + group * 0.1 + bar * index
+        parts += [f'<rect x="{x0 + group * c:.1f}" y="{py(v):.1f}" width="{bar:.1f}" height="{py(0) - py(v):.1f}" '
+                  f'fill="{line.colour}"/>' for c, v in enumerate(values[index])]
+    parts += [f'<text x="{left + group * (c + 0.5):.1f}" y="{top + inner_h + 18}" text-anchor="middle" '
+              f'font-family="monospace" font-size="13" fill="{INK}" class="tick">{html.escape(str(name))}</text>'
+              for c, name in enumerate(categories)]
+    parts += _legend(series, left, (34 if title else 16), inner_w, text)
+    parts.append("</svg>")
+    boxes = [_box(left + group * c, top, group, inner_h, width, height,
+                  f"{name}: " + ", ".join(f"{line.name} {values[i, c]:.3f}" for i, line in enumerate(series)))
+             for c, name in enumerate(categories)]
+    data = html.escape(json.dumps({line.name: [float(f"{v:.7g}") for v in values[i]] for i, line in enumerate(series)}))
+    return _image(parts, width, height, f"{title or y_label}: {len(series)} bars for each of {count} categories",
+                  boxes, kind, f'data-values="{data}"')

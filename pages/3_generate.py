@@ -80,7 +80,7 @@ st.subheader("Entropy along the text (bits)")
 st.caption("How to read: how unsure the model was before each character it wrote, in bits: 0 means one character "
            "was certain, 1 bit a fair choice between two, 3 bits about eight. The second line is the distribution "
            "actually drawn from, after temperature, top-k and top-p. Hover a point for the character drawn there.")
-st.plotly_chart(views.entropy_figure(raw_entropy, sampled_entropy, chars), key="entropy", config=views.PLAIN)
+st.html(views.entropy_chart(raw_entropy, sampled_entropy, chars))
 
 
 @st.fragment
@@ -89,11 +89,9 @@ def distribution_at_a_step() -> None:
     at = st.slider("Step", 0, len(steps) - 1, query_number("step", 0, 0, len(steps) - 1), key="generate_step")
     set_query(step=at)
     bars = analysis.distribution_frame(steps[at].raw_probs, steps[at].probs, vocab.chars)
-    st.plotly_chart(views.probability_bars(bars, ["model", "sampled_from"],
-                                           {"model": "model (temperature 1)",
-                                            "sampled_from": "after temperature, top-k, top-p"},
-                                           f"Step {at}: drew {views.show_token(chars[at])!r} with p = {drawn[at]:.3f}"),
-                    key="distribution", config=views.PLAIN)
+    st.html(views.probability_bars(bars, ["model", "sampled_from"],
+                                   {"model": "model (temperature 1)", "sampled_from": "after temperature, top-k, top-p"},
+                                   f"Step {at}: drew {views.show_token(chars[at])!r} with p = {drawn[at]:.3f}"))
 
 
 @st.fragment

@@ -1,9 +1,12 @@
-"""Helpers for the page tests: opening a page with a link, the Plotly figures it drew, and their data as numpy."""
+"""Helpers for the page tests: opening a page with a link, the charts it drew (Plotly figures and the SVG
+charts of lab_ui.heatmap_svg and lab_ui.svg_charts), and their data as numpy."""
 
 from __future__ import annotations
 
 import base64
+import html
 import json
+import re
 
 import numpy as np
 
@@ -32,3 +35,50 @@ def open_app(page: str, **query):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def svg_of(body: str) -> str:
+    """The SVG image inside an SVG chart's HTML."""
+    return base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', body).group(1)).decode()
+
+
+def hover_labels(body: str) -> list[str]:
+    return [html.unescape(t) for t in re.findall(r'<span title="([^"]*)"', body)]
+
+
+def svg_heatmaps(at) -> list[dict]:
+    """The heatmaps drawn (an SVG image under a grid of hover labels): title, quantity, units, column ticks,
+    colour key, and each cell's value read from its column's hover label."""
+    maps = []
+    for element in at.get("html"):
+        body = element.proto.body
+        if 'class="gate-heatmap"' not in body:
+            continue
+        svg = svg_of(body)
+        units = [int(u) for u in re.search(r'data-units="([^"]*)"', body).group(1).split(",")]
+        columns = [label.split("\n")[1:] for label in hover_labels(body) if label.startswith("step ")]
+        cells = [line.removeprefix("unit ").split(": ") for line in sum(zip(*columns), ())]  # row by row
+        maps.append({"title": html.unescape(re.search(r'font-weight="600"[^>]*>([^<]*)<', svg).group(1)),
+                     "quantity": re.search(r'data-quantity="([^"]*)"', body).group(1), "units": units,
+                     "ticks": [html.unescape(t) for t in re.findall(r'class="tick">([^<]*)<', svg)],
+                     "key": [html.unescape(t) for t in re.findall(r'class="key">([^<]*)<', svg)],
+                     "cell_units": [int(u) for u, _ in cells],
+                     "values": np.array([float(v) for _, v in cells]).reshape(len(units), -1) if cells else None})
+    return maps
+
+
+def svg_chart(at, kind: str) -> dict | None:
+    """The first SVG chart of ``kind`` (its class: "probability-bars", "entropy-line",
+    "saturation-over-training"...): its legend, tick labels, hover labels, marked x and, for bars, the values
+    of each series; None when the page has none."""
+    body = next((h.proto.body for h in at.get("html") if f'class="{kind}"' in h.proto.body), None)
+    if body is None:
+        return None
+    svg = svg_of(body)
+    values = re.search(r'data-values="([^"]*)"', body)
+    mark = re.search(r'data-mark="([^"]*)"', body)
+    return {"legend": [html.unescape(t) for t in re.findall(r'class="legend">([^<]*)<', svg)],
+            "ticks": [html.unescape(t) for t in re.findall(r'class="tick">([^<]*)<', svg)],
+            "hover": hover_labels(body), "mark": float(mark.group(1)) if mark else None,
+            "values": {name: np.array(v) for name, v in json.loads(html.unescape(values.group(1))).items()}
+            if values else None}

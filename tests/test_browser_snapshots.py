@@ -10,20 +10,16 @@ import pytest
 
 from conftest import keep_screenshot, wait_for_app
 
-HEATMAP = "[data-testid=stPlotlyChart]:has(g.heatmaplayer)"
-
-
 def snapshot_heatmap(page):
-    """The gate heatmap of a snapshot (its title ends with the step)."""
-    return page.locator(HEATMAP).filter(has=page.locator("text.gtitle", has_text=re.compile(r"· step [\d,]+$"))).first
+    """The gate heatmap of a snapshot: an SVG image whose title (in its alt text) ends with the step."""
+    return page.locator("div.gate-heatmap img[alt*='· step']").first
 
 
 def shown(page) -> tuple[int, str]:
     """(the step in the snapshot heatmap's title, the drawn image of its cells)."""
-    chart = snapshot_heatmap(page)
-    title = chart.locator("text.gtitle").text_content()
-    image = chart.locator("g.heatmaplayer image").first.get_attribute("href") or ""
-    return int(re.search(r"step ([\d,]+)$", title).group(1).replace(",", "")), image
+    image = snapshot_heatmap(page)
+    title = image.get_attribute("alt").split(": heatmap of")[0]
+    return int(re.search(r"step ([\d,]+)$", title).group(1).replace(",", "")), image.get_attribute("src") or ""
 
 
 
@@ -50,7 +46,7 @@ def test_a_gate_heatmap_is_on_the_train_page_within_10_s_and_changes_then_replay
     steps = [step for step, _ in seen]
     assert len(set(steps)) >= 3 and steps == sorted(steps), steps
     assert len({image for _, image in seen}) >= 3, "the heatmap's cells change as the model learns"
-    assert page.get_by_text("Gate saturation over training").count()
+    assert page.locator("div.saturation-over-training img[alt^='Gate saturation over training']").count()
     keep_screenshot(page, tmp_path, "browser-train-gates")
 
     caption = page.get_by_text(re.compile(r"Saved as it trains: run")).first.inner_text()

@@ -1,10 +1,9 @@
 """The Gates & states page: a trace of a known text, sorting, unit selection, interventions (AppTest)."""
 
-import base64
 import html
+import re
 import json
 import os
-import re
 import threading
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ import lstm_core
 from lab_ui.common import run_store
 from lstm_core import analysis
 from lstm_core.runs import save_weights
-from tests.page_helpers import array, figures
+from tests.page_helpers import array, figures, hover_labels, svg_chart, svg_heatmaps, svg_of
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_gates.py")
 TEXT = "HARPAGON.\n\nAu voleur! au voleur!\n"
@@ -57,24 +56,7 @@ def title(figure: dict) -> str:
     return figure["layout"].get("title", {}).get("text", "")
 
 
-def heatmaps(at) -> list[dict]:
-    """The heatmaps drawn (an SVG image under a grid of hover labels): quantity, units, column ticks,
-    colour key, and each cell's value read from its column's hover label."""
-    maps = []
-    for element in at.get("html"):
-        body = element.proto.body
-        if 'class="gate-heatmap"' not in body:
-            continue
-        svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', body).group(1)).decode()
-        units = [int(u) for u in re.search(r'data-units="([^"]*)"', body).group(1).split(",")]
-        columns = [html.unescape(t).split("\n")[1:] for t in re.findall(r'<span title="(step [^"]*)"', body)]
-        cells = [line.removeprefix("unit ").split(": ") for line in sum(zip(*columns), ())]  # row by row
-        maps.append({"quantity": re.search(r'data-quantity="([^"]*)"', body).group(1), "units": units,
-                     "ticks": [html.unescape(t) for t in re.findall(r'class="tick">([^<]*)<', svg)],
-                     "key": [html.unescape(t) for t in re.findall(r'class="key">([^<]*)<', svg)],
-                     "cell_units": [int(u) for u, _ in cells],
-                     "values": np.array([float(v) for _, v in cells]).reshape(len(units), -1)})
-    return maps
+heatmaps = svg_heatmaps
 
 
 def saturation_legend(at) -> list[str] | None:
@@ -82,8 +64,7 @@ def saturation_legend(at) -> list[str] | None:
     body = next((h.proto.body for h in at.get("html") if 'class="saturation-scatter"' in h.proto.body), None)
     if body is None:
         return None
-    svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', body).group(1)).decode()
-    return [html.unescape(t) for t in re.findall(r'class="legend">([^<]*)<', svg)]
+    return [html.unescape(t) for t in re.findall(r'class="legend">([^<]*)<', svg_of(body))]
 
 
 def test_traces_a_typed_text_with_character_ticks(tiny):
@@ -126,11 +107,11 @@ def test_an_intervention_changes_the_next_character_probabilities(tiny):
     next(t for t in at.text_input if t.label.startswith("Units")).set_value("0-9")
     at.button(key="FormSubmitter:intervention-Apply").click().run()
     assert not at.exception and not at.error
-    bars = next(f for f in figures(at) if f["data"] and f["data"][0]["type"] == "bar")
-    before, after = array(bars["data"][0]["y"]), array(bars["data"][1]["y"])
+    bars = svg_chart(at, "probability-bars")["values"]
+    before, after = bars["before"], bars["after"]
     assert np.abs(before - after).max() > 1e-3
     silenced = lstm_core.trace(run.model, run.vocab, TEXT, interventions=[lstm_core.Intervention("hidden_state", 0, range(10), 0.0)])
-    assert after.max() == pytest.approx(silenced.probs[-1].max(), rel=1e-6)
+    assert after.max() == pytest.approx(silenced.probs[-1].max(), rel=1e-5)
     continuations = [c.value for c in at.code]
     assert len(continuations) == 2 and all(len(c) == 80 for c in continuations)
 
@@ -163,12 +144,14 @@ def test_validation_passage_cell_update_and_unit_finder(tiny):
         assert update[name] == [pytest.approx(parts[key], abs=1e-12)]
     assert parts["kept"] + parts["written"] == pytest.approx(parts["c"], abs=1e-6)
     surprisal = next(h.proto.body for h in at.get("html") if 'class="token-line"' in h.proto.body)
-    labels = [html.unescape(t) for t in re.findall(r'<span title="([^"]*)"', surprisal)]
+    labels = hover_labels(surprisal)
     frame = analysis.next_char_frame(tr)
     assert len(labels) == 100 and labels[7] == (f"step 7 · {frame.loc[7, 'character']}: surprisal (bits) "
                                                 f"{frame.loc[7, 'surprisal_bits']:.2f}; next: {frame.loc[7, 'top_next']}")
     saturation = next(h.proto.body for h in at.get("html") if 'class="saturation-scatter"' in h.proto.body)
-    assert saturation.count("<span title=") == len(analysis.saturation_frame(tr, 0))  # a point per unit and gate
+    points = sum(int(m.group(1)) if (m := re.match(r"\.\.\. and (\d+) more", line)) else 1  # close points share
+                 for label in hover_labels(saturation) for line in label.split("\n"))         # a label
+    assert points == len(analysis.saturation_frame(tr, 0))  # a point per unit and gate
     finder = next(t.value for t in at.table if "correlation" in t.value.columns)
     expected = analysis.rank_units(tr, "speaker_name", top=8)
     assert list(finder["unit"]) == list(expected["unit"])
@@ -241,9 +224,9 @@ def test_a_linked_gru_run_shows_its_own_gates_and_update(tmp_path):
     next(n for n in at.number_input if n.label == "Value").set_value(1.0)
     at.button(key="FormSubmitter:intervention-Apply").click().run()
     assert not at.exception and not at.error
-    bars = next(f for f in figures(at) if f["data"] and f["data"][0]["type"] == "bar")
+    bars = svg_chart(at, "probability-bars")["values"]
     held = lstm_core.trace(run.model, run.vocab, TEXT, interventions=[lstm_core.Intervention("update_gate", 0, range(10), 1.0)])
-    assert array(bars["data"][1]["y"]).max() == pytest.approx(held.probs[-1].max(), rel=1e-6)
+    assert bars["after"].max() == pytest.approx(held.probs[-1].max(), rel=1e-5)
 
 
 def test_a_plain_rnn_run_shows_its_hidden_state_and_says_what_does_not_apply():
@@ -270,10 +253,10 @@ def test_a_plain_rnn_run_shows_its_hidden_state_and_says_what_does_not_apply():
     next(n for n in at.number_input if n.label == "Value").set_value(0.5)
     at.button(key="FormSubmitter:intervention-Apply").click().run()
     assert not at.exception and not at.error
-    bars = next(f for f in figures(at) if f["data"] and f["data"][0]["type"] == "bar")
+    bars = svg_chart(at, "probability-bars")["values"]
     edit = lstm_core.Intervention("hidden_state", 1, range(10), 0.5, len(TEXT) - 1, len(TEXT))
     held = lstm_core.trace(run.model, run.vocab, TEXT, interventions=[edit])
-    assert array(bars["data"][1]["y"]).max() == pytest.approx(held.probs[-1].max(), rel=1e-6)
+    assert bars["after"].max() == pytest.approx(held.probs[-1].max(), rel=1e-5)
 
 
 def test_a_page_that_reads_lstms_only_says_why_it_does_not_open_a_linked_gru():

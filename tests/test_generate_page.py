@@ -1,6 +1,5 @@
 """The Generate page: greedy is deterministic, sampling follows the seed, every draw is shown (AppTest)."""
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
-from test_gates_page import array, save_tiny_run
+from test_gates_page import save_tiny_run
+from tests.page_helpers import svg_chart
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_generate.py")
 PRIME = "HARPAGON.\n\n"
@@ -53,9 +53,12 @@ def test_moving_the_temperature_slider_regenerates_and_shows_the_distributions(t
     greedy = written(at)
     at.slider(key="temperature").set_value(1.8).run()
     assert written(at) != greedy and at.query_params["temperature"] == "1.8"
-    bars = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"bar"' in c.proto.spec)
-    model_probs, sampled = array(bars["data"][0]["y"]), array(bars["data"][1]["y"])
+    bars = svg_chart(at, "probability-bars")
+    model_probs, sampled = bars["values"]["model (temperature 1)"], bars["values"]["after temperature, top-k, top-p"]
     assert not np.allclose(model_probs, sampled)  # temperature 1.8 flattens the distribution
+    assert sampled.max() > 0 and len(bars["ticks"]) == len(sampled) == 15  # the 15 likeliest characters
+    entropy = svg_chart(at, "entropy-line")
+    assert entropy["legend"][0] == "model (temperature 1)" and len(entropy["hover"]) == 60  # a label per step
     coloured = next(h.proto.body for h in at.get("html") if "p = " in h.proto.body)
     assert coloured.count("title=\"p = ") == 60 and "HARPAGON." in coloured
     sides = [c.value for c in at.code][1:]  # one block per temperature compared

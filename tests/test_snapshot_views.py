@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 import lstm_core
 from lab_ui.common import run_store
 from lstm_core.snapshots import SnapshotStore
-from tests.page_helpers import array, figures
+from tests.page_helpers import hover_labels, svg_chart, svg_heatmaps, svg_of
 from tests.training_helpers import stop_leftover_trainers
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -33,20 +33,16 @@ def store(isolated_run_store):
 
 def snapshot_heatmap(at) -> dict | None:
     """The snapshot heatmap on the page (its title ends with the snapshot's step)."""
-    return next((f for f in figures(at) if f["data"] and f["data"][0]["type"] == "heatmap"
-                 and "· step" in f["layout"]["title"]["text"]), None)
+    return next((h for h in svg_heatmaps(at) if "· step" in h["title"]), None)
 
 
-def heatmap_step(figure: dict) -> int:
-    return int(re.search(r"step ([\d,]+)$", figure["layout"]["title"]["text"]).group(1).replace(",", ""))
+def heatmap_step(heatmap: dict) -> int:
+    return int(re.search(r"step ([\d,]+)$", heatmap["title"]).group(1).replace(",", ""))
 
 
-def shown_units(figure: dict) -> list[int]:
-    return [int(label.split()[1]) for label in figure["data"][0]["y"]]
-
-
-def chart_titled(at, title: str) -> dict | None:
-    return next((f for f in figures(at) if f["layout"].get("title", {}).get("text") == title), None)
+def saturation_chart(at) -> dict | None:
+    """The chart of gate saturation over training: its legend, a hover label per snapshot, the marked step."""
+    return svg_chart(at, "saturation-over-training")
 
 
 def rerun_until(at: AppTest, condition, timeout: float = 60.0) -> None:
@@ -73,34 +69,33 @@ def test_the_train_page_shows_the_gates_as_they_learn(store):
     at.button(key="char_start").click().run()
     rerun_until(at, lambda: snapshot_heatmap(at) is not None)
     first = snapshot_heatmap(at)
-    assert first["layout"]["title"]["text"].startswith("cell state c · layer 0 · step")
+    assert first["title"].startswith("cell state c · layer 0 · step")
     rerun_until(at, lambda: heatmap_step(snapshot_heatmap(at)) > heatmap_step(first) + 50)
     later = snapshot_heatmap(at)
-    assert not np.allclose(array(first["data"][0]["z"]), array(later["data"][0]["z"])), "it changes as it learns"
+    assert not np.allclose(first["values"], later["values"]), "it changes as it learns"
 
     run_dir = Path(store.list().iloc[0]["id"])
     kept = {s.step: s for s in SnapshotStore(store.root / run_dir).load()}
     snapshot = kept[heatmap_step(later)]  # what the panel shows is a snapshot kept with the run
-    units = shown_units(later)
+    units = later["units"]
     assert len(units) == 8, "every unit of an 8-unit model, sorted"
-    np.testing.assert_allclose(array(later["data"][0]["z"]),
+    np.testing.assert_allclose(later["values"],
                                snapshot.values["cell_state"][0][:, units].astype(np.float32).T, atol=1e-3)
     feature = lstm_core.analysis.default_feature(lstm_core.analysis.text_features(snapshot.text))
     r = lstm_core.analysis.correlations(snapshot.values["cell_state"][0].astype(np.float32),
                                         lstm_core.analysis.text_features(snapshot.text)[feature])
     assert np.all(np.diff(np.abs(r[units])) <= 1e-6), "units sorted by |correlation|, as on /gates"
 
-    saturation = chart_titled(at, "Gate saturation over training")
-    names = [trace["name"] for trace in saturation["data"]]
-    assert "forget gate f open" in names and "input gate i shut" in names
-    assert len(saturation["data"][0]["x"]) >= 2
+    saturation = saturation_chart(at)
+    assert "forget gate f open" in saturation["legend"] and "input gate i shut" in saturation["legend"]
+    assert len(saturation["hover"]) >= 2  # a point per snapshot so far
     painted = next(h.proto.body for h in at.get("html") if "Colour key" in h.proto.body)
     assert painted.count("<span title=\"step ") == len(snapshot.tokens)
 
     at.selectbox(key="char_gates_quantity").set_value("forget_gate").run()
     gate = snapshot_heatmap(at)
-    assert gate["layout"]["title"]["text"].startswith("forget gate f · layer 0")
-    z = array(gate["data"][0]["z"])
+    assert gate["title"].startswith("forget gate f · layer 0")
+    z = gate["values"]
     assert z.min() >= 0 and z.max() <= 1
     at.selectbox(key="char_gates_unit").set_value(5).run()
     assert any(m.value.startswith("**forget gate f of unit 5**") for m in at.markdown)
@@ -116,7 +111,7 @@ def test_snapshots_off_and_a_bad_probe(store):
     at.text_area(key="train:seed:probe").set_value("LE TYPE.\nUn probe à moi.").run()
     at.button(key="char_start").click().run()
     rerun_until(at, lambda: snapshot_heatmap(at) is not None)
-    ticks = snapshot_heatmap(at)["layout"]["xaxis"]["ticktext"]
+    ticks = snapshot_heatmap(at)["ticks"]
     assert "".join(ticks).startswith("LE␣TYPE.↵Un")
     at.button(key="char_stop").click().run()
     at.button(key="char_reset").click().run()
@@ -155,19 +150,24 @@ def test_the_gates_page_replays_a_run_as_a_movie(store):
     slider = at.select_slider(key=f"movie_frame:{run_dir}")
     assert slider.label == f"Snapshot ({len(frames)} kept)" and len(slider.options) == len(frames)
     assert heatmap_step(snapshot_heatmap(at)) == frames[-1].step, "it opens on the model as it ended"
-    order = shown_units(snapshot_heatmap(at))
+    order = snapshot_heatmap(at)["units"]
 
     slider.set_value(3).run()
     shown = snapshot_heatmap(at)
-    assert heatmap_step(shown) == frames[3].step and shown_units(shown) == order, "units keep their order"
-    np.testing.assert_allclose(array(shown["data"][0]["z"]),
+    assert heatmap_step(shown) == frames[3].step and shown["units"] == order, "units keep their order"
+    np.testing.assert_allclose(shown["values"],
                                frames[3].values["cell_state"][1][:, order].astype(np.float32).T, atol=1e-3)
-    saturation = chart_titled(at, "Gate saturation over training")
-    assert saturation["layout"]["shapes"][0]["x0"] == frames[3].step  # the frame marked on the chart
-    across = next(h.proto.body for h in at.get("html") if "across" in h.proto.body or h.proto.body.count(
-        'display:inline-block;width:9em') == len(frames))
-    assert across.count("display:inline-block;width:9em") == len(frames), "one row per snapshot"
-    assert across.count("outline:2px") == 1
+    saturation = saturation_chart(at)
+    assert saturation["mark"] == frames[3].step and len(saturation["hover"]) == len(frames)  # the frame marked
+    across = next(h.proto.body for h in at.get("html") if 'class="painted-rows"' in h.proto.body)
+    assert 'data-rows="%d"' % len(frames) in across and 'data-current="3"' in across, "a row per snapshot, 4th shown"
+    rows = svg_of(across)
+    assert re.findall(r'class="row">([^<]*)<', rows) == [f"step {f.step:,}" for f in frames]
+    unit = int(re.search(r"unit (\d+)'s", next(m.value for m in at.markdown if "across training" in m.value)).group(1))
+    columns = hover_labels(across)
+    assert len(columns) == len(frames[0].tokens)
+    at_five = [float(line.split(": ")[1]) for line in columns[5].split("\n")[1:]]  # every snapshot's value there
+    np.testing.assert_allclose(at_five, [f.values["cell_state"][1][5, unit] for f in frames], atol=1e-3)
 
     at.button(key="movie_play").click().run()
     assert at.session_state["movie_playing"]
@@ -197,7 +197,7 @@ def test_a_run_without_snapshots_says_why_and_other_runs_can_be_chosen(store):
     assert not at.exception
     assert heatmap_step(snapshot_heatmap(at)) == SnapshotStore(gru).latest().step
     assert at.selectbox(key="movie_quantity").options == ["reset gate r", "update gate z", "new gate n", "hidden state h"]
-    assert "reset gate r open" in [t["name"] for t in chart_titled(at, "Gate saturation over training")["data"]]
+    assert "reset gate r open" in saturation_chart(at)["legend"]
 
 
 def test_the_tagger_page_shows_its_gates_on_a_probe_sentence(store):
@@ -207,8 +207,8 @@ def test_the_tagger_page_shows_its_gates_on_a_probe_sentence(store):
     at.button(key="tagger_start").click().run()
     rerun_until(at, lambda: bool(at.success), timeout=120)  # finished: the panel shows its last snapshot
     heatmap = snapshot_heatmap(at)
-    assert heatmap["layout"]["title"]["text"].startswith("cell state c · layer 0 · step 600")
-    assert heatmap["layout"]["xaxis"]["ticktext"] == ["The", "dog", "ate", "the", "apple"]  # words, not characters
+    assert heatmap["title"].startswith("cell state c · layer 0 · step 600")
+    assert heatmap["ticks"] == ["The", "dog", "ate", "the", "apple"]  # words, not characters
     assert any("the 6 units that vary most over the probe" in c.value for c in at.caption)
     painted = next(h.proto.body for h in at.get("html") if "Colour key" in h.proto.body and "apple" in h.proto.body)
     assert "</span> <span" in painted  # words painted with spaces between them

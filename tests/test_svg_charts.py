@@ -3,12 +3,14 @@ drawn where its value puts it and carries a hover label with its numbers."""
 
 import base64
 import html
+import json
 import re
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from lab_ui.svg_charts import line_svg, saturation_svg
+from lab_ui.svg_charts import Series, bars_svg, line_svg, lines_svg, saturation_svg
 
 
 def image_of(drawn: str) -> str:
@@ -36,7 +38,55 @@ def test_the_saturation_scatter_has_a_point_and_a_label_per_unit_and_gate():
     drawn = saturation_svg(frame, "Gate saturation · layer 0")
     labels = hover_labels(drawn)
     assert len(labels) == 3 and labels[1].startswith("unit 1, input gate") and "below 0.1 50%, above 0.9 25%" in labels[1]
+    assert [re.search(r'grid-area:(\d+)/(\d+)', span).groups() for span in re.findall(r"<span [^>]*>", drawn)] == \
+        [("1", "1"), ("36", "25"), ("48", "48")]  # rows from the top: (0, 1) top left, (1, 0) bottom right
     svg = image_of(drawn)
     points = [(float(x), float(y)) for x, y in re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="3.5"', svg)]
     assert points[0][0] < points[2][0] and points[0][1] < points[2][1]  # (0, 1) top left, (1, 0) bottom right
     assert len(re.findall(r'class="legend"', svg)) == 2
+
+
+def test_scatter_points_close_together_share_one_hover_label():
+    frame = pd.DataFrame({"gate": ["output_gate"] * 30, "unit": range(30), "left_saturated": [1.0] * 30,
+                          "right_saturated": [0.0] * 30})
+    labels = hover_labels(saturation_svg(frame))
+    assert len(labels) == 1 and labels[0].count("\n") == 12 and labels[0].endswith("... and 18 more here")
+
+
+def test_lines_over_steps_leave_gaps_mark_a_step_and_label_each_point():
+    drawn = lines_svg([0, 100, 200], [Series("forget gate f open", [0.2, None, 0.8]),
+                                      Series("forget gate f shut", [0.5, 0.4, 0.1], "#d62728", dashed=True)],
+                      "Gate saturation over training", "step", "share", percent=True, y_range=(0.0, 1.0), mark_x=100,
+                      kind="saturation-over-training")
+    assert 'class="saturation-over-training"' in drawn and 'data-mark="100"' in drawn
+    assert hover_labels(drawn) == ["step 0: forget gate f open 20%, forget gate f shut 50%",
+                                   "step 100: forget gate f shut 40%",  # the gap has no value to show
+                                   "step 200: forget gate f open 80%, forget gate f shut 10%"]
+    svg = image_of(drawn)
+    assert re.findall(r'class="legend">([^<]*)<', svg) == ["forget gate f open", "forget gate f shut"]
+    paths = re.findall(r'<path d="([^"]*)"', svg)
+    assert paths[0].count("M") == 2 and "L" not in paths[0]  # two points either side of the gap, not joined
+    assert 'stroke-dasharray="4,3"' in svg and 'class="mark"' in svg
+    solid = [float(y) for y in re.findall(r"[ML][\d.]+,([\d.]+)", paths[0])]
+    assert solid[1] < solid[0]  # 80% drawn above 20%
+
+
+def test_a_long_line_groups_its_steps_into_a_bounded_number_of_hover_boxes():
+    values = np.linspace(0.0, 3.0, 1000)
+    drawn = lines_svg(np.arange(1000), [Series("model", values)], x_label="step", hover_text=[f"drew {i}" for i in
+                                                                                             range(1000)])
+    labels = hover_labels(drawn)
+    assert len(labels) <= 400 and sum(label.count("\n") + 1 for label in labels) == 1000  # every step, once
+    assert labels[0].startswith("step 0: model 0.00; drew 0\nstep 1: model 0.00; drew 1")
+
+
+def test_grouped_bars_keep_their_values_and_label_each_group():
+    drawn = bars_svg(["e", "␣"], [Series("before", [0.5, 0.25]), Series("after", [0.125, 0.75], "#ff7f0e")],
+                     "Next character")
+    assert hover_labels(drawn) == ["e: before 0.500, after 0.125", "␣: before 0.250, after 0.750"]
+    values = json.loads(html.unescape(re.search(r'data-values="([^"]*)"', drawn).group(1)))
+    assert values == {"before": [0.5, 0.25], "after": [0.125, 0.75]}
+    svg = image_of(drawn)
+    heights = [float(h) for h in re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"', svg)]
+    assert heights[3] == max(heights) and heights[3] == pytest.approx(6 * heights[2], abs=0.5)  # 0.75 is 6 x 0.125
+    assert re.findall(r'class="tick">([^<]*)<', svg) == ["e", "␣"]
