@@ -119,8 +119,9 @@ def probability_bars(frame, columns, labels=None, title: str = "") -> str:
 
 def entropy_chart(model_bits, sampled_bits, tokens) -> str:
     """HTML (an SVG chart): entropy (bits) at every generated step; hovering shows the character drawn there."""
-    series = [Series("model (temperature 1)", np.round(model_bits, 3).tolist()),
-              Series("drawn from (after temperature, top-k, top-p)", np.round(sampled_bits, 3).tolist(), "#ff7f0e")]
+    series = [Series("model (temperature 1)", np.round(model_bits, 3).tolist(), short="model"),
+              Series("drawn from (after temperature, top-k, top-p)", np.round(sampled_bits, 3).tolist(), "#ff7f0e",
+                     short="drawn from")]
     return lines_svg(np.arange(len(tokens)), series, "", "step", "entropy (bits)",
                      hover_text=[f"drew {show_token(t)!r}" for t in tokens], kind="entropy-line", width=1200,
                      height=260)

@@ -159,6 +159,11 @@ class Series:
     values: list
     colour: str = LINE
     dashed: bool = False
+    short: str = ""  # the name in hover labels, where the legend's is long
+
+    @property
+    def hover_name(self) -> str:
+        return self.short or self.name
 
 
 def _legend(series: list[Series], x0: float, y0: float, width: float, text: str) -> list[str]:
@@ -206,7 +211,8 @@ def lines_svg(x, series: list[Series], title: str = "", x_label: str = "", y_lab
     each x's values (a few x's to a box beyond MAX_HOVER_BOXES of them). None values are gaps."""
     xs = np.asarray(x, dtype=float)
     count = len(xs)
-    columns = {line.name: np.array([np.nan if v is None else v for v in line.values], dtype=float) for line in series}
+    columns = {line.hover_name: np.array([np.nan if v is None else v for v in line.values], dtype=float)
+               for line in series}
     finite = np.concatenate([v[np.isfinite(v)] for v in columns.values()] + [np.zeros(0)])
     low, high = y_range or (min(0.0, float(finite.min())) if finite.size else 0.0,
                             float(finite.max()) * 1.05 if finite.size and finite.max() > 0 else 1.0)
@@ -236,7 +242,7 @@ def lines_svg(x, series: list[Series], title: str = "", x_label: str = "", y_lab
                      f'y2="{top + inner_h}" stroke="#444" stroke-width="1.5" stroke-dasharray="5,4"/>')
     dots = count <= 60
     for line in series:
-        values, path, pen = columns[line.name], [], "M"
+        values, path, pen = columns[line.hover_name], [], "M"
         for at, value in zip(xs, values):
             if not np.isfinite(value):
                 pen = "M"
@@ -258,7 +264,15 @@ def lines_svg(x, series: list[Series], title: str = "", x_label: str = "", y_lab
         labels.append(label + (f"; {hover_text[i]}" if hover_text is not None else ""))
     per_box = max(1, int(np.ceil(count / MAX_HOVER_BOXES)))
     boxes = []
-    for first in range(0, count, per_box):
+    if count > 2 and np.allclose(np.diff(xs), xs[1] - xs[0]):  # evenly spaced: a grid of boxes, no place each
+        place = (f"left:{100 * (px(xs[0]) - inner_w / (count - 1) / 2) / width:.3f}%;top:{100 * top / height:.3f}%;"
+                 f"width:{100 * inner_w * count / (count - 1) / width:.3f}%;height:{100 * inner_h / height:.3f}%")
+        spans = [f'<span title="{html.escape(chr(10).join(labels[first:first + per_box]))}" style="grid-column:span '
+                 f'{min(per_box, count - first)}"></span>' if per_box > 1 else
+                 f'<span title="{html.escape(labels[first])}"></span>' for first in range(0, count, per_box)]
+        boxes.append(f'<div style="position:absolute;{place};display:grid;grid-template-columns:repeat({count},1fr)">'
+                     + "".join(spans) + "</div>")
+    for first in range(0, count, per_box) if not boxes else ():
         last = min(count, first + per_box) - 1
         x0 = px(xs[first - 1] / 2 + xs[first] / 2) if first else px(xs[0])
         x1 = px(xs[last] / 2 + xs[last + 1] / 2) if last + 1 < count else px(xs[-1])

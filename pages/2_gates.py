@@ -22,24 +22,26 @@ st.markdown(sections.intro(run.model.config.architecture))
 corpus = run.config.get("train", {}).get("corpus", "full")
 passages = st.cache_data(analysis.validation_passages, max_entries=4)(corpus)
 left, middle, right = st.columns([2, 3, 1])
-source = left.radio("Text", ["validation passage", "typed"], horizontal=True,
-                    index=1 if query_value("source") == "typed" else 0)
+source = left.radio("Text", ["validation passage", "typed"], horizontal=True,  # keyed: a widget keeps its identity
+                    index=1 if query_value("source") == "typed" else 0, key="gates_source")  # as its link follows it
 if source == "typed":
     linked_text = query_value("text", "HARPAGON.\n\nAu voleur!\n")
     if len(linked_text) > 2000:
         st.warning(f"The link's text has {len(linked_text):,} characters; only its first 2,000 are traced.")
-    text = middle.text_area("Your text", linked_text[:2000], max_chars=2000)
+    text = middle.text_area("Your text", linked_text[:2000], max_chars=2000, key="gates_text")
     set_query(source="typed", text=text, passage=None, length=None)
 else:
     if corpus not in ("full", "seed"):
         st.caption("Runs do not keep uploaded texts: these passages come from Molière's validation text.")
     count = len(passages)
-    index = middle.number_input("Passage of the validation text", 0, count - 1, query_number("passage", 0, 0, count - 1))
+    index = middle.number_input("Passage of the validation text", 0, count - 1, query_number("passage", 0, 0, count - 1),
+                                key="gates_passage")
     longest = len(passages[index])
-    text = passages[index][:middle.slider("Length", 20, longest, query_number("length", 300, 20, longest), 10)]
+    text = passages[index][:middle.slider("Length", 20, longest, query_number("length", 300, 20, longest), 10,
+                                          key="gates_length")]
     set_query(source=None, text=None, passage=index, length=len(text))
 layers = run.model.config.num_layers
-layer = right.selectbox("Layer", range(layers), index=query_number("layer", layers - 1, 0, layers - 1))
+layer = right.selectbox("Layer", range(layers), index=query_number("layer", layers - 1, 0, layers - 1), key="gates_layer")
 set_query(layer=layer)
 if len(text) < 2:
     st.warning("There is too little text to trace: type at least two characters.")

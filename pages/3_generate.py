@@ -30,14 +30,17 @@ linked_prime = query_value("prime", "HARPAGON.\n\n")
 if len(linked_prime) > MAX_PRIME:
     st.warning(f"The link's prime text has {len(linked_prime):,} characters; the box holds {MAX_PRIME:,}, so only "
                f"its first {MAX_PRIME:,} are used.")
-prime = st.text_area("Prime text (the model reads it first)", linked_prime[:MAX_PRIME], max_chars=MAX_PRIME)
+prime = st.text_area("Prime text (the model reads it first)", linked_prime[:MAX_PRIME], max_chars=MAX_PRIME,
+                     key="generate_prime")  # keyed widgets keep their identity as their link-given values follow them
 c1, c2, c3, c4, c5 = st.columns(5)
 temperature = c1.slider("Temperature (0 = greedy)", 0.0, 2.0, query_number("temperature", 0.8, 0.0, 2.0, float, warn=True), 0.05,
                         key="temperature")
-top_k = c2.number_input("Top-k (0 = off)", 0, len(vocab), query_number("top_k", 0, 0, len(vocab), warn=True))
-top_p = c3.slider("Top-p (1 = off)", 0.05, 1.0, query_number("top_p", 1.0, 0.05, 1.0, float, warn=True), 0.05)
-length = c4.slider("Length", 10, 2000, query_number("length", 400, 10, 2000, warn=True), 10)
-seed = c5.number_input("Seed", 0, 1_000_000, query_number("seed", 0, 0, 1_000_000, warn=True))
+top_k = c2.number_input("Top-k (0 = off)", 0, len(vocab), query_number("top_k", 0, 0, len(vocab), warn=True),
+                        key="generate_top_k")
+top_p = c3.slider("Top-p (1 = off)", 0.05, 1.0, query_number("top_p", 1.0, 0.05, 1.0, float, warn=True), 0.05,
+                  key="generate_top_p")
+length = c4.slider("Length", 10, 2000, query_number("length", 400, 10, 2000, warn=True), 10, key="generate_length")
+seed = c5.number_input("Seed", 0, 1_000_000, query_number("seed", 0, 0, 1_000_000, warn=True), key="generate_seed")
 set_query(prime=prime, temperature=temperature, top_k=top_k, top_p=top_p, length=length, seed=seed)
 if vocab.unknown(prime):
     st.info("Characters the model does not know were replaced by their closest known form: "

@@ -20,10 +20,10 @@ st.markdown("A plain recurrent network rewrites its whole state at every step; a
 names = list(COMPARISONS)
 c1, c2, c3 = st.columns([2, 2, 1])
 comparison = c1.selectbox("Comparison", names, format_func=lambda n: COMPARISONS[n].title,
-                          index=query_index("comparison", names, "architectures"))
+                          index=query_index("comparison", names, "architectures"), key="compare_comparison")
 task = c2.selectbox("Task", list(TASKS), format_func=TASKS.get, index=query_index("task", TASKS, "memory"),
-                    on_change=lambda: set_query(budget=None, steps=None, fbias=None, ubias=None))
-seed = c3.number_input("Seed", 0, 10_000, query_number("seed", 0, 0, 10_000))
+                    key="compare_task", on_change=lambda: set_query(budget=None, steps=None, fbias=None, ubias=None))
+seed = c3.number_input("Seed", 0, 10_000, query_number("seed", 0, 0, 10_000), key="compare_seed")
 st.caption(COMPARISONS[comparison].commentary)
 defaults = TASK_DEFAULTS[task]
 BUDGETS, STEPS = [5_000, 10_000, 20_000, 50_000, 100_000, 200_000], [100, 200, 400, 800, 1_500, 3_000, 6_000]
@@ -35,7 +35,7 @@ def choice(name: str, options: list, default):
 
 
 c1, c2, c3 = st.columns(3)  # each task keeps its own values (key=...:task): a new task brings its defaults
-delay = c1.slider("Delay (distractors to bridge)", 5, 200, query_number("delay", 100, 5, 200), 5,
+delay = c1.slider("Delay (distractors to bridge)", 5, 200, query_number("delay", 100, 5, 200), 5, key="compare_delay",
                   disabled=task != "memory", help="Memory task only: characters between the symbol and the cue.")
 budget = c2.select_slider("Parameters per model", BUDGETS, choice("budget", BUDGETS, defaults["param_budget"]),
                           key=f"compare_budget:{task}")
