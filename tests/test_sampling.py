@@ -1,11 +1,13 @@
 """Sampling: greedy is deterministic, seeds reproduce, filters cut what they should."""
 
+import numpy as np
 import pytest
 import torch
 
+import lstm_core
 from lstm_core.corpus import Vocab
 from lstm_core.model import CharLSTM, ModelConfig
-from lstm_core.sampling import next_char_distribution, sample, sample_stream
+from lstm_core.sampling import LSTMStepper, next_char_distribution, sample, sample_stream, sample_with_interventions
 
 VOCAB = Vocab.from_text("abcdefgh \n.")
 
@@ -52,3 +54,35 @@ def test_bad_settings_are_refused(model, kwargs, message):
 
 def test_unknown_prime_characters_are_replaced(model):
     assert len(sample(model, VOCAB, "Zé€", 3, temperature=0)) == 3
+
+
+@pytest.mark.parametrize("layers", [1, 3])
+def test_the_numpy_step_equals_the_fused_lstm(layers):
+    """Sampling steps a plain LSTM in numpy (LSTMStepper): its logits and states are the model's."""
+    torch.manual_seed(layers)
+    net = lstm_core.CharModel(ModelConfig(12, hidden_size=16, num_layers=layers, embedding_dim=5)).eval()
+    assert LSTMStepper.suits(net)
+    stepper = LSTMStepper(net)
+    ids = [3, 1, 4, 1, 5, 9, 2, 6]
+    with torch.no_grad():
+        logits, state = net(torch.tensor([ids[:1]]), None)
+        numpy_state = LSTMStepper.from_torch(state)
+        for char in ids[1:]:
+            logits, state = net(torch.tensor([[char]]), state)
+            numpy_logits, numpy_state = stepper.step(char, numpy_state)
+            np.testing.assert_allclose(numpy_logits, logits[0, -1].numpy(), atol=1e-5)
+    back = LSTMStepper.to_torch(numpy_state)
+    for ours, theirs in zip(back, state):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-5)
+
+
+def test_models_the_numpy_step_does_not_compute_keep_the_fused_path():
+    gru = lstm_core.CharModel(ModelConfig(len(VOCAB), hidden_size=8, architecture="gru"))
+    variant = lstm_core.CharModel(ModelConfig(len(VOCAB), hidden_size=8, variant="no_forget_gate"))
+    assert not LSTMStepper.suits(gru) and not LSTMStepper.suits(variant)
+    assert len(sample(gru, VOCAB, "abc", 30, temperature=1.0, seed=0)) == 30
+
+
+def test_sampling_without_interventions_writes_what_sample_writes(model):
+    assert sample_with_interventions(model, VOCAB, "ab", 80, (), temperature=0.9, seed=4) == \
+        sample(model, VOCAB, "ab", 80, temperature=0.9, seed=4)
