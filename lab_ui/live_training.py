@@ -228,8 +228,10 @@ def _apply_temperature(slot: str) -> None:
         trainer.set_preview_temperature(st.session_state[f"{slot}_live_temperature"])
 
 
+@st.fragment
 def live_adjustments(slot: str) -> None:
-    """While a training exists: change its learning rate, and its preview temperature if it samples."""
+    """While a training exists: change its learning rate, and its preview temperature if it samples. A fragment:
+    a change reruns these two controls alone (the live panel shows its effect at its next poll), not the page."""
     trainer = session_trainer(slot)
     if trainer is None or _status(trainer) not in ("queued", "running", "paused"):
         return

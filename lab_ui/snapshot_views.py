@@ -90,7 +90,7 @@ def saturation_over_training(series: list[dict], slot: int, x: str = "step", at:
             lines.append(Series(f"{views.LABELS[gate]} {figure}", ys, colour, dashed))
     return lines_svg([row[x] for row in series], lines, "Gate saturation over training",
                      "step" if x == "step" else "training seconds", "share of the probe's values", percent=True,
-                     y_range=(0.0, 1.0), mark_x=at, kind="saturation-over-training", width=560, height=height + 60)
+                     y_range=(0.0, 1.0), mark_x=at, kind="saturation-over-training", width=440, height=height + 80)
 
 
 def choose_view(snapshot: Snapshot, prefix: str, columns) -> tuple[str, int]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from .trace import trace
+from .trace import sigmoid, trace
 
 MAX_LENGTH = 20_000
 
@@ -98,7 +98,7 @@ class LSTMStepper:
 
     def _cell(self, z: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         H = self.hidden
-        i, f, o = (1.0 / (1.0 + np.exp(-z[k * H:(k + 1) * H])) for k in (0, 1, 3))
+        i, f, o = (sigmoid(z[k * H:(k + 1) * H]) for k in (0, 1, 3))
         c = f * c + i * np.tanh(z[2 * H:3 * H])
         return o * np.tanh(c), c
 

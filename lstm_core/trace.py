@@ -198,11 +198,11 @@ def replay_gru_layer(weights: LayerWeights, inputs: np.ndarray, h0: np.ndarray, 
         recurrent = h @ w_hh_t + b_hh  # (3H): W_h· h + b_h·
         # The reset gate decides how much of the old state the candidate may read.
         r = result["reset_gate"][t]
-        r[:] = _sigmoid(x_proj[t, r_rows] + recurrent[r_rows])
+        r[:] = sigmoid(x_proj[t, r_rows] + recurrent[r_rows])
         _apply(edits["reset_gate"], r, t)
         # The update gate decides how much of the old state survives this step.
         z = result["update_gate"][t]
-        z[:] = _sigmoid(x_proj[t, z_rows] + recurrent[z_rows])
+        z[:] = sigmoid(x_proj[t, z_rows] + recurrent[z_rows])
         _apply(edits["update_gate"], z, t)
         # The candidate reads the input and the reset part of the old state.
         n = result["new_gate"][t]
@@ -235,7 +235,7 @@ def replay_rnn_layer(weights: LayerWeights, inputs: np.ndarray, h0: np.ndarray, 
     return {"hidden_state": hiddens}
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: np.ndarray) -> np.ndarray:
     return (0.5 * np.tanh(0.5 * z) + 0.5).astype(np.float32)  # exact halving; no overflow for large |z|
 
 

@@ -317,7 +317,7 @@ def change(page, control: Control, forward: bool, state: dict):
         return target
     if control.kind == "multiselect":
         if forward:
-            tag = element.get_by_role("button", name=re.compile("^Remove ")).last
+            tag = element.get_by_role("button", name=re.compile("^Remove ")).first  # the last may be scrolled away
             state["removed"] = tag.get_attribute("aria-label").removeprefix("Remove ")
             arm(page, control)
             tag.click()

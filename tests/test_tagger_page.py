@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 import lstm_core
 from lstm_core.runs import hold, release
 from lstm_core.tasks.training import TaggerTraining, tagger_preset
+from tests.page_helpers import svg_heatmaps
 
 PAGE = "../pages/6_tagger.py"
 
@@ -55,8 +56,8 @@ def test_typed_sentence_is_tagged_and_an_empty_one_is_refused(isolated_run_store
     assert at.query_params["sentence"] == "Everybody read that book"
     at.selectbox(key="tagger_quantity").set_value("forget_gate").run()
     assert not at.exception
-    heatmap = next(h.proto.body for h in at.get("html") if 'class="gate-heatmap"' in h.proto.body)
-    assert 'data-quantity="forget_gate"' in heatmap and heatmap.count("<span title=\"step ") == 4
+    heatmap = next(h for h in svg_heatmaps(at) if "· step" not in h["title"])  # the word gates', not the live panel's
+    assert heatmap["quantity"] == "forget_gate" and heatmap["values"].shape[1] == 4  # a column per word
     at.text_input(key="tagger_sentence").set_value("   ").run()
     assert any("at least one word" in w.value for w in at.warning)
 
