@@ -32,6 +32,7 @@ from plotly.colors import get_colorscale
 from lstm_core import gates
 from lstm_core.analysis import show_char
 from lstm_core.gates import LABELS
+from lab_ui.svg_charts import svg_open
 
 GATE_SCALE = "PuOr_r"  # a gate: purple shut (0), white half open (0.5), orange open (1)
 STATE_SCALE = "RdBu_r"  # a state or candidate: blue negative, white 0, red positive
@@ -111,8 +112,7 @@ def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, 
     cell_w, cell_h = inner / max(columns, 1), height / max(rows, 1)
     image = base64.b64encode(png(colours(values, quantity, low, high))).decode()
     text = f'fill="{INK}" font-size="12"'
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {full}" width="{width}" height="{full}" '
-             'font-family="Source Sans Pro, sans-serif">',
+    parts = [svg_open(width, full),
              f'<text x="{left}" y="16" font-size="14" font-weight="600" fill="{INK}">{html.escape(title or label)}</text>',
              f'<image x="{left}" y="{top}" width="{inner}" height="{height}" preserveAspectRatio="none" '
              f'style="image-rendering:pixelated" href="data:image/png;base64,{image}"/>']
@@ -186,7 +186,7 @@ def painted_rows_svg(values, tokens, labels: list[str], quantity: str, low: floa
     width, height = int(np.ceil(ROW_LABEL_WIDTH + inner)), ROW_HEIGHT * rows
     image = base64.b64encode(png(paint_rgba(values, quantity, low, high))).decode()
     line = "".join(show_char(t) if t in ("\n", "\t") else t for t in tokens)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+    parts = [svg_open(width, height),
              f'<image x="{ROW_LABEL_WIDTH}" y="0" width="{inner:.1f}" height="{height}" preserveAspectRatio="none" '
              f'style="image-rendering:pixelated" href="data:image/png;base64,{image}"/>']
     for r, label in enumerate(labels):

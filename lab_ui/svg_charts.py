@@ -34,6 +34,17 @@ HOVER_GRID = 48  # the scatter's hover cells per side: each lists the points ins
 HOVER_LINES = 12  # points a scatter cell's label lists by name
 
 
+def svg_open(width: int, height: int) -> str:
+    """An SVG image's opening tag, drawn at ``width`` x ``height`` pixels in the app's font."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+            'font-family="Source Sans Pro, sans-serif">')
+
+
+def _title(title: str, left: float) -> list[str]:
+    return [f'<text x="{left}" y="18" font-size="14" font-weight="600" fill="{INK}">{html.escape(title)}</text>'] \
+        if title else []
+
+
 def _image(svg_parts: list[str], width: int, height: int, alt: str, boxes: list[str], kind: str, data: str = "") -> str:
     """The SVG as an image, the hover boxes (absolutely placed spans, in percent) above it."""
     svg = base64.b64encode("".join(svg_parts).encode()).decode()
@@ -69,8 +80,7 @@ def line_svg(values, tokens, name: str, hover_text=None, first_step: int = 0, wi
     x = lambda t: left + (t + 0.5) * inner_w / max(count, 1)  # noqa: E731
     y = lambda v: top + inner_h * (1 - v / high)  # noqa: E731
     text = f'fill="{INK}" font-size="12"'
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             'font-family="Source Sans Pro, sans-serif">']
+    parts = [svg_open(width, height)]
     for tick in _ticks(0.0, high):
         parts += [f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{GRID}"/>',
                   f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" {text}>{tick:g}</text>']
@@ -110,8 +120,7 @@ def saturation_svg(frame, title: str = "Gate saturation", width: int = 900, heig
     x = lambda v: left + inner_w * (v + 0.02) / 1.04  # noqa: E731
     y = lambda v: top + inner_h * (1 - (v + 0.02) / 1.04)  # noqa: E731
     text = f'fill="{INK}" font-size="12"'
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             'font-family="Source Sans Pro, sans-serif">',
+    parts = [svg_open(width, height),
              f'<text x="{left}" y="20" font-size="15" font-weight="600" fill="{INK}">{html.escape(title)}</text>']
     for tick in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0):
         parts += [f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top}" y2="{top + inner_h}" stroke="{GRID}"/>',
@@ -227,10 +236,8 @@ def lines_svg(x, series: list[Series], title: str = "", x_label: str = "", y_lab
     py = lambda v: top + inner_h * (1 - (v - low) / ((high - low) or 1.0))  # noqa: E731
     y_format = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:g}")
     x_ticks = [t for t in _ticks(x_low, x_high, 6) if x_low <= t <= x_high]
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             'font-family="Source Sans Pro, sans-serif">']
-    if title:
-        parts.append(f'<text x="{left}" y="18" font-size="14" font-weight="600" fill="{INK}">{html.escape(title)}</text>')
+    parts = [svg_open(width, height)]
+    parts += _title(title, left)
     parts += _frame(x_ticks, _ticks(low, high), px, py, left, top, inner_w, inner_h, text,
                     lambda v: f"{v:,.0f}" if x_high - x_low >= 10 else f"{v:g}", y_format)
     parts += [f'<text x="{left + inner_w / 2:.1f}" y="{top + inner_h + 34:.1f}" text-anchor="middle" {text}>'
@@ -298,10 +305,8 @@ def bars_svg(categories, series: list[Series], title: str = "", y_label: str = "
     group = inner_w / max(count, 1)
     bar = group * 0.8 / max(len(series), 1)
     py = lambda v: top + inner_h * (1 - v / high)  # noqa: E731
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             'font-family="Source Sans Pro, sans-serif">']
-    if title:
-        parts.append(f'<text x="{left}" y="18" font-size="14" font-weight="600" fill="{INK}">{html.escape(title)}</text>')
+    parts = [svg_open(width, height)]
+    parts += _title(title, left)
     for tick in _ticks(0.0, high):
         parts += [f'<line x1="{left}" x2="{left + inner_w}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="{GRID}"/>',
                   f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" {text}>{tick:g}</text>']
