@@ -26,6 +26,7 @@ from lstm_core.analysis import show_char
 from lstm_core import gates
 from lstm_core.gates import LABELS, TABLE
 
+from lab_ui.heatmap_svg import PAINT_GATE, PAINT_NEGATIVE, PAINT_POSITIVE, paint_css, paint_rgba
 from lab_ui.svg_charts import Series, bars_svg, lines_svg
 
 SEQUENTIAL = tuple(q.name for q in TABLE.values() if q.kind == "gate")  # values in [0, 1]: an LSTM's i, f, o, a GRU's r, z
@@ -46,18 +47,6 @@ def token_axis(tokens, first_step: int = 0) -> tuple[list[str], list[str], list[
     return categories, [categories[t] for t in shown], [show_token(tokens[t]) for t in shown]
 
 
-def _background(value: float, low: float, high: float, sequential: bool) -> str:
-    """An rgba background: green intensity for [0, 1] gates, red (+) / blue (−) otherwise."""
-    if not np.isfinite(value):
-        return "transparent"
-    if sequential:
-        share = float(np.clip((value - low) / (high - low), 0, 1))
-        return f"rgba(34,139,34,{share:.2f})"
-    reach = max(abs(low), abs(high))
-    share = float(np.clip(value / reach, -1, 1))
-    return f"rgba(214,39,40,{share:.2f})" if share >= 0 else f"rgba(31,119,180,{-share:.2f})"
-
-
 def painted_text(tokens, values, quantity: str = "hidden_state", separator: str = "",
                  colour_range: tuple[float, float] | None = None, max_height: int = 640, first_step: int = 0,
                  legend: bool = True) -> str:
@@ -69,11 +58,12 @@ def painted_text(tokens, values, quantity: str = "hidden_state", separator: str 
     """
     values = np.asarray(values, np.float64)
     low, high = colour_range or gates.colour_range(quantity, values)
-    sequential = quantity in SEQUENTIAL
+    rgba = paint_rgba(values, quantity, low, high)  # the painted colours, one source for every painted view
     spans = []
     for t, (token, value) in enumerate(zip(tokens, values)):
         shown = "↵" if token == "\n" else html.escape(token)
-        spans.append(f'<span title="step {first_step + t}: {value:.3f}" style="background:{_background(value, low, high, sequential)};'
+        background = paint_css(rgba[t, :3], rgba[t, 3] / 255) if np.isfinite(value) else "transparent"
+        spans.append(f'<span title="step {first_step + t}: {value:.3f}" style="background:{background};'
                      f'padding:1px 0">{shown}</span>' + ("<br>" if token == "\n" else ""))
     key = painted_legend(quantity, low, high) if legend else ""
     return (key + '<div style="font-family:monospace;font-size:14px;line-height:1.7;white-space:pre-wrap;'
@@ -86,10 +76,11 @@ def painted_legend(quantity: str, low: float, high: float) -> str:
         return (f'<span style="background:{colour};padding:0 0.6em;margin:0 0.3em 0 0.8em;border:1px solid #ccc">'
                 f'&nbsp;</span>{words}')
     if quantity in SEQUENTIAL:
-        parts = swatch("rgba(34,139,34,0.05)", f"near {low:g} (shut)") + swatch("rgba(34,139,34,0.9)", f"near {high:g} (open)")
+        parts = (swatch(paint_css(PAINT_GATE, 0.05), f"near {low:g} (shut)")
+                 + swatch(paint_css(PAINT_GATE, 0.9), f"near {high:g} (open)"))
     else:
-        parts = (swatch("rgba(31,119,180,0.9)", f"negative (down to {low:+.2g})") + swatch("transparent", "0")
-                 + swatch("rgba(214,39,40,0.9)", f"positive (up to {high:+.2g})"))
+        parts = (swatch(paint_css(PAINT_NEGATIVE, 0.9), f"negative (down to {low:+.2g})") + swatch("transparent", "0")
+                 + swatch(paint_css(PAINT_POSITIVE, 0.9), f"positive (up to {high:+.2g})"))
     return (f'<div style="font-size:12px;color:#555;margin-bottom:4px">Colour key, {html.escape(LABELS.get(quantity, quantity))}:'
             f'{parts} · hover a character for its step and value</div>')
 

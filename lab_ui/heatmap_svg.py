@@ -32,7 +32,7 @@ from plotly.colors import get_colorscale
 from lstm_core import gates
 from lstm_core.analysis import show_char
 from lstm_core.gates import LABELS
-from lab_ui.svg_charts import svg_open
+from lab_ui.svg_charts import hover_grid, hover_span, plot_area, svg_open
 
 GATE_SCALE = "PuOr_r"  # a gate: purple shut (0), white half open (0.5), orange open (1)
 STATE_SCALE = "RdBu_r"  # a state or candidate: blue negative, white 0, red positive
@@ -142,24 +142,26 @@ def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, 
     cells = [f"step {first_step + t} · {show_char(tokens[t])}"
              + "".join(f"\nunit {int(units[r])}: {values[r, t]:.3f}" for r in range(rows if rows <= LISTED_UNITS else 0))
              for t in range(columns)]
-    place = (f"left:{100 * left / width:.4f}%;top:{100 * top / full:.4f}%;width:{100 * inner / width:.4f}%;"
-             f"height:{100 * height / full:.4f}%")
-    grid = "".join(f'<span title="{html.escape(cell)}"></span>' for cell in cells)
+    grid = hover_grid(plot_area(left, top, inner, height, width, full), [hover_span(cell) for cell in cells], columns)
     return (f'<div class="gate-heatmap" data-quantity="{quantity}" '
             f'data-units="{",".join(str(int(u)) for u in units)}" style="position:relative;max-width:{width}px">'
             f'<img src="data:image/svg+xml;base64,{svg}" alt="{html.escape(title or label)}: heatmap of '
-            f'{rows} units over {columns} steps" style="width:100%;display:block">'
-            f'<div style="position:absolute;{place};display:grid;grid-template-columns:repeat({columns},1fr)">'
-            f'{grid}</div></div>')
+            f'{rows} units over {columns} steps" style="width:100%;display:block">{grid}</div>')
 
 
 PAINT_GATE, PAINT_POSITIVE, PAINT_NEGATIVE = (34, 139, 34), (214, 39, 40), (31, 119, 180)  # painted text's colours
 CHAR_WIDTH, ROW_HEIGHT, ROW_LABEL_WIDTH = 8.4, 22, 84  # pixels: a character, a row, the rows' labels
 
 
+def paint_css(rgb, alpha: float) -> str:
+    """A painted colour as CSS."""
+    return f"rgba({int(rgb[0])},{int(rgb[1])},{int(rgb[2])},{alpha:.2f})"
+
+
 def paint_rgba(values: np.ndarray, quantity: str, low: float, high: float) -> np.ndarray:
-    """RGBA bytes of painted text (lab_ui.gate_views._background, for many values at once): a gate green, more
-    opaque the more open; anything else red above 0 and blue below, more opaque the further from 0."""
+    """RGBA bytes of painted text (lab_ui.gate_views.painted_text, the movie's painted rows): a gate green, more
+    opaque the more open; anything else red above 0 and blue below, more opaque the further from 0; the
+    opacity in hundredths. NaN is transparent."""
     values = np.asarray(values, dtype=float)
     rgba = np.zeros(values.shape + (4,), dtype=np.uint8)
     finite = np.isfinite(values)
@@ -175,10 +177,10 @@ def paint_rgba(values: np.ndarray, quantity: str, low: float, high: float) -> np
 
 
 def painted_rows_svg(values, tokens, labels: list[str], quantity: str, low: float, high: float,
-                     current: int | None = None, hover_rows: list[str] | None = None) -> str:
+                     current: int | None = None) -> str:
     """``values`` (rows, time): the same ``tokens`` once per row, each on its value's painted colour, the row
     named by ``labels`` on the left and ``current`` outlined in bold. Hovering a character's column lists its
-    value in every row (named by ``hover_rows``, else the labels). Drawn at reading size: wider than the page,
+    value in every row. Drawn at reading size: wider than the page,
     it scrolls sideways."""
     values = np.asarray(values, dtype=np.float32)
     rows, columns = values.shape
@@ -201,14 +203,11 @@ def painted_rows_svg(values, tokens, labels: list[str], quantity: str, low: floa
                      f'height="{ROW_HEIGHT - 2}" fill="none" stroke="#444" stroke-width="2"/>')
     parts.append("</svg>")
     svg = base64.b64encode("".join(parts).encode()).decode()
-    names = hover_rows or labels
-    cells = [f"position {t} · {show_char(tokens[t])}" + "".join(f"\n{names[r]}: {values[r, t]:.3f}" for r in range(rows))
+    cells = [f"position {t} · {show_char(tokens[t])}" + "".join(f"\n{labels[r]}: {values[r, t]:.3f}" for r in range(rows))
              for t in range(columns)]
-    grid = "".join(f'<span title="{html.escape(cell)}"></span>' for cell in cells)
-    place = f"left:{100 * ROW_LABEL_WIDTH / width:.4f}%;top:0;width:{100 * inner / width:.4f}%;height:100%"
+    grid = hover_grid(plot_area(ROW_LABEL_WIDTH, 0, inner, height, width, height), [hover_span(c) for c in cells],
+                      columns)
     return (f'<div class="painted-rows" data-rows="{rows}" data-current="{"" if current is None else current}" '
             f'style="overflow:auto;max-height:{min(height + 20, 560)}px"><div style="position:relative;width:{width}px">'
             f'<img src="data:image/svg+xml;base64,{svg}" alt="{rows} rows of {columns} painted characters" '
-            f'style="width:{width}px;display:block">'
-            f'<div style="position:absolute;{place};display:grid;grid-template-columns:repeat({columns},1fr)">'
-            f'{grid}</div></div></div>')
+            f'style="width:{width}px;display:block">{grid}</div></div>')

@@ -53,6 +53,24 @@ def _image(svg_parts: list[str], width: int, height: int, alt: str, boxes: list[
             + "".join(boxes) + "</div>")
 
 
+def hover_span(label: str, style: str = "") -> str:
+    """One hover box: a transparent span whose title the browser shows."""
+    return f'<span title="{html.escape(label)}"' + (f' style="{style}"' if style else "") + "></span>"
+
+
+def plot_area(x: float, y: float, w: float, h: float, width: float, height: float) -> str:
+    """CSS placing a box over the part (x, y, w, h) of a ``width`` x ``height`` image, in percent."""
+    return (f"left:{100 * x / width:.4f}%;top:{100 * y / height:.4f}%;width:{100 * w / width:.4f}%;"
+            f"height:{100 * h / height:.4f}%")
+
+
+def hover_grid(place: str, spans: list[str], columns: int, rows: int | None = None) -> str:
+    """The hover boxes over a chart's plot area (``place``, from :func:`plot_area`) as one CSS grid, ``columns``
+    wide (and ``rows`` high, for boxes placed by grid-area): the browser lays them out, no box is placed alone."""
+    template = f"grid-template-columns:repeat({columns},1fr)" + (f";grid-template-rows:repeat({rows},1fr)" if rows else "")
+    return f'<div style="position:absolute;{place};display:grid;{template}">' + "".join(spans) + "</div>"
+
+
 def _box(x: float, y: float, w: float, h: float, width: int, height: int, title: str) -> str:
     return (f'<span title="{html.escape(title)}" style="position:absolute;left:{100 * x / width:.3f}%;'
             f'top:{100 * y / height:.3f}%;width:{100 * w / width:.3f}%;height:{100 * h / height:.3f}%"></span>')
@@ -151,12 +169,8 @@ def saturation_svg(frame, title: str = "Gate saturation", width: int = 900, heig
     for (r, c), points in sorted(cells.items()):
         label = "\n".join(points[:HOVER_LINES]) + (f"\n... and {len(points) - HOVER_LINES} more here"
                                                      if len(points) > HOVER_LINES else "")
-        spans.append(f'<span title="{html.escape(label)}" style="grid-area:{min(r, HOVER_GRID - 1) + 1}/'
-                     f'{min(c, HOVER_GRID - 1) + 1}"></span>')
-    place = (f"left:{100 * left / width:.3f}%;top:{100 * top / height:.3f}%;width:{100 * inner_w / width:.3f}%;"
-             f"height:{100 * inner_h / height:.3f}%")
-    boxes = [f'<div style="position:absolute;{place};display:grid;grid-template-columns:repeat({HOVER_GRID},1fr);'
-             f'grid-template-rows:repeat({HOVER_GRID},1fr)">' + "".join(spans) + "</div>"]
+        spans.append(hover_span(label, f"grid-area:{min(r, HOVER_GRID - 1) + 1}/{min(c, HOVER_GRID - 1) + 1}"))
+    boxes = [hover_grid(plot_area(left, top, inner_w, inner_h, width, height), spans, HOVER_GRID, HOVER_GRID)]
     return _image(parts, width, height, f"{title}: {len(frame)} points", boxes, "saturation-scatter")
 
 
@@ -269,23 +283,18 @@ def lines_svg(x, series: list[Series], title: str = "", x_label: str = "", y_lab
         label = f"{x_label or 'x'} {xs[i]:g}: " + ", ".join(
             f"{name} {show(values[i])}" for name, values in columns.items() if np.isfinite(values[i]))
         labels.append(label + (f"; {hover_text[i]}" if hover_text is not None else ""))
-    per_box = max(1, int(np.ceil(count / MAX_HOVER_BOXES)))
-    boxes = []
-    if count > 2 and np.allclose(np.diff(xs), xs[1] - xs[0]):  # evenly spaced: a grid of boxes, no place each
-        place = (f"left:{100 * (px(xs[0]) - inner_w / (count - 1) / 2) / width:.3f}%;top:{100 * top / height:.3f}%;"
-                 f"width:{100 * inner_w * count / (count - 1) / width:.3f}%;height:{100 * inner_h / height:.3f}%")
-        spans = [f'<span title="{html.escape(chr(10).join(labels[first:first + per_box]))}" style="grid-column:span '
-                 f'{min(per_box, count - first)}"></span>' if per_box > 1 else
-                 f'<span title="{html.escape(labels[first])}"></span>' for first in range(0, count, per_box)]
-        boxes.append(f'<div style="position:absolute;{place};display:grid;grid-template-columns:repeat({count},1fr)">'
-                     + "".join(spans) + "</div>")
-    for first in range(0, count, per_box) if not boxes else ():
-        last = min(count, first + per_box) - 1
-        x0 = px(xs[first - 1] / 2 + xs[first] / 2) if first else px(xs[0])
-        x1 = px(xs[last] / 2 + xs[last + 1] / 2) if last + 1 < count else px(xs[-1])
-        if count == 1:
-            x0, x1 = left, left + inner_w
-        boxes.append(_box(x0, top, max(x1 - x0, 1.0), inner_h, width, height, "\n".join(labels[first:last + 1])))
+    per_box = max(1, int(np.ceil(count / MAX_HOVER_BOXES)))  # a few steps to a box on a long line
+    groups = [(first, min(count, first + per_box)) for first in range(0, count, per_box)]
+    if count > 2 and np.allclose(np.diff(xs), xs[1] - xs[0]):  # evenly spaced: one grid, a column per step
+        step_w = inner_w / (count - 1)
+        spans = [hover_span("\n".join(labels[a:b]), f"grid-column:span {b - a}" if per_box > 1 else "")
+                 for a, b in groups]
+        boxes = [hover_grid(plot_area(px(xs[0]) - step_w / 2, top, step_w * count, inner_h, width, height), spans,
+                            count)]
+    else:  # a few points at uneven steps (snapshots): each box reaches halfway to its neighbours
+        edges = [left] + [px((xs[i - 1] + xs[i]) / 2) for i in range(1, count)] + [left + inner_w]
+        boxes = [_box(edges[a], top, max(edges[b] - edges[a], 1.0), inner_h, width, height, "\n".join(labels[a:b]))
+                 for a, b in groups]
     mark = f'data-mark="{mark_x:g}"' if mark_x is not None else ""
     return _image(parts, width, height, f"{title or y_label}: {len(series)} lines over {count} points", boxes,
                   kind, mark)
