@@ -40,7 +40,8 @@ def test_a_gate_heatmap_is_on_the_train_page_within_10_s_and_changes_then_replay
 
     seen = [shown(page)]
     deadline = time.monotonic() + 60
-    while len({step for step, _ in seen}) < 3 and time.monotonic() < deadline:  # no clicks: the panel polls
+    # no clicks: the panel polls; watch until ten snapshots have come, so that the run has a movie to replay below
+    while len({step for step, _ in seen}) < 10 and time.monotonic() < deadline:
         time.sleep(0.5)
         seen.append(shown(page))
     steps = [step for step, _ in seen]
