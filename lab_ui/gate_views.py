@@ -6,7 +6,6 @@ Every view takes tokens (characters, or words at word level) and numbers the mod
     probability_bars(frame, columns)                HTML: grouped bars of distributions (SVG)
     entropy_chart(model_bits, sampled_bits, tokens) HTML: entropy at every generated step (SVG)
     probability_text(chars, probs)                  HTML: generated text coloured by probability
-    line_over_tokens(values, tokens, name)          plotly: one value per token (a review's prefixes)
 
 The cell update at one step is drawn by the Cell lab's own diagram (``cell_views.show_cell_update``).
 
@@ -116,23 +115,6 @@ def entropy_chart(model_bits, sampled_bits, tokens) -> str:
     return lines_svg(np.arange(len(tokens)), series, "", "step", "entropy (bits)",
                      hover_text=[f"drew {show_token(t)!r}" for t in tokens], kind="entropy-line", width=1200,
                      height=260)
-
-
-def line_over_tokens(values, tokens, name: str, hover_text=None, height: int = 220, first_step: int = 0,
-                     **lines) -> go.Figure:
-    """One value per token (surprisal, entropy...), x labelled by the tokens like the heatmaps."""
-    categories, tick_values, tick_texts = token_axis(tokens, first_step)
-    figure = go.Figure(go.Scatter(x=categories, y=values, mode="lines+markers", name=name, marker={"size": 3},
-                                  text=hover_text, hovertemplate="step %{x}<br>" + name + " %{y:.2f}"
-                                  + ("<br>%{text}" if hover_text is not None else "") + "<extra></extra>"))
-    for label, extra in lines.items():
-        figure.add_trace(go.Scatter(x=categories, y=extra, mode="lines", name=label.replace("_", " "),
-                                    hovertemplate="%{y:.2f}"))
-    figure.update_xaxes(type="category", tickmode="array", tickvals=tick_values, ticktext=tick_texts,
-                        tickangle=0, tickfont={"size": 10, "family": "monospace"})
-    figure.update_layout(yaxis_title=name, height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                         showlegend=bool(lines))
-    return figure
 
 
 def ablation_bars(frame, layer: int, height: int | None = None) -> go.Figure:

@@ -40,12 +40,12 @@ def svg_open(width: int, height: int) -> str:
             'font-family="Source Sans Pro, sans-serif">')
 
 
-def _title(title: str, left: float) -> list[str]:
+def chart_title(title: str, left: float) -> list[str]:
     return [f'<text x="{left}" y="18" font-size="14" font-weight="600" fill="{INK}">{html.escape(title)}</text>'] \
         if title else []
 
 
-def _image(svg_parts: list[str], width: int, height: int, alt: str, boxes: list[str], kind: str, data: str = "") -> str:
+def chart_html(svg_parts: list[str], width: int, height: int, alt: str, boxes: list[str], kind: str, data: str = "") -> str:
     """The SVG as an image, the hover boxes (absolutely placed spans, in percent) above it."""
     svg = base64.b64encode("".join(svg_parts).encode()).decode()
     return (f'<div class="{kind}" {data} style="position:relative;max-width:{width}px">'
@@ -85,16 +85,17 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def line_svg(values, tokens, name: str, hover_text=None, first_step: int = 0, width: int = 1200,
-             height: int = 220) -> str:
-    """One value per token (NaN: a gap), x labelled by the tokens; hovering a token's column shows its
-    step, its token, its value and ``hover_text``."""
+             height: int = 220, high: float | None = None, guide: float | None = None) -> str:
+    """One value per token (a character, or a word; NaN: a gap), x labelled by the tokens; hovering a token's
+    column shows its step, its token, its value and ``hover_text``. The y axis runs from 0 to ``high`` (by
+    default a little above the largest value); ``guide`` draws a dotted level line there (a probability's 0.5)."""
     values = np.asarray(values, dtype=float)
     count = len(values)
     left, right, top, bottom = 56, 20, 10, 26
     inner_w, inner_h = width - left - right, height - top - bottom
     finite = values[np.isfinite(values)]
-    high = float(finite.max()) if finite.size else 1.0
-    high = high * 1.05 or 1.0
+    if high is None:
+        high = (float(finite.max()) if finite.size else 1.0) * 1.05 or 1.0
     x = lambda t: left + (t + 0.5) * inner_w / max(count, 1)  # noqa: E731
     y = lambda v: top + inner_h * (1 - v / high)  # noqa: E731
     text = f'fill="{INK}" font-size="12"'
@@ -104,6 +105,9 @@ def line_svg(values, tokens, name: str, hover_text=None, first_step: int = 0, wi
                   f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" {text}>{tick:g}</text>']
     parts.append(f'<text transform="translate(14 {top + inner_h / 2:.1f}) rotate(-90)" text-anchor="middle" '
                  f'{text}>{html.escape(name)}</text>')
+    if guide is not None:
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(guide):.1f}" y2="{y(guide):.1f}" stroke="#888" '
+                     'stroke-dasharray="2,3" class="guide"/>')
     path, pen = [], "M"
     for t, value in enumerate(values):
         if not np.isfinite(value):
@@ -114,7 +118,8 @@ def line_svg(values, tokens, name: str, hover_text=None, first_step: int = 0, wi
     parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{LINE}" stroke-width="2"/>')
     parts += [f'<circle cx="{x(t):.1f}" cy="{y(v):.1f}" r="2" fill="{LINE}"/>' for t, v in enumerate(values)
               if np.isfinite(v)]
-    every = max(1, int(np.ceil(count / MAX_TICKS)))
+    room = sum(6.5 * len(show_char(token)) + 3 for token in tokens) / inner_w  # words need more room than characters
+    every = max(1, int(np.ceil(count / MAX_TICKS)), int(np.ceil(room)))
     parts += [f'<text x="{x(t):.1f}" y="{height - 8}" text-anchor="middle" font-family="monospace" font-size="10" '
               f'fill="{INK}" class="tick">{html.escape(show_char(tokens[t]))}</text>' for t in range(0, count, every)]
     parts.append("</svg>")
@@ -126,7 +131,7 @@ def line_svg(values, tokens, name: str, hover_text=None, first_step: int = 0, wi
             label += f"; {hover_text[t]}"
         boxes.append(_box(x(t) - inner_w / max(count, 1) / 2, top, inner_w / max(count, 1), inner_h, width, height,
                           label))
-    return _image(parts, width, height, f"{name} over {count} steps", boxes, "token-line")
+    return chart_html(parts, width, height, f"{name} over {count} steps", boxes, "token-line")
 
 
 def saturation_svg(frame, title: str = "Gate saturation", width: int = 900, height: int = 380) -> str:
@@ -171,7 +176,7 @@ def saturation_svg(frame, title: str = "Gate saturation", width: int = 900, heig
                                                      if len(points) > HOVER_LINES else "")
         spans.append(hover_span(label, f"grid-area:{min(r, HOVER_GRID - 1) + 1}/{min(c, HOVER_GRID - 1) + 1}"))
     boxes = [hover_grid(plot_area(left, top, inner_w, inner_h, width, height), spans, HOVER_GRID, HOVER_GRID)]
-    return _image(parts, width, height, f"{title}: {len(frame)} points", boxes, "saturation-scatter")
+    return chart_html(parts, width, height, f"{title}: {len(frame)} points", boxes, "saturation-scatter")
 
 
 @dataclass
@@ -251,7 +256,7 @@ def lines_svg(x, series: list[Series], title: str = "", x_label: str = "", y_lab
     y_format = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:g}")
     x_ticks = [t for t in _ticks(x_low, x_high, 6) if x_low <= t <= x_high]
     parts = [svg_open(width, height)]
-    parts += _title(title, left)
+    parts += chart_title(title, left)
     parts += _frame(x_ticks, _ticks(low, high), px, py, left, top, inner_w, inner_h, text,
                     lambda v: f"{v:,.0f}" if x_high - x_low >= 10 else f"{v:g}", y_format)
     parts += [f'<text x="{left + inner_w / 2:.1f}" y="{top + inner_h + 34:.1f}" text-anchor="middle" {text}>'
@@ -296,7 +301,7 @@ def lines_svg(x, series: list[Series], title: str = "", x_label: str = "", y_lab
         boxes = [_box(edges[a], top, max(edges[b] - edges[a], 1.0), inner_h, width, height, "\n".join(labels[a:b]))
                  for a, b in groups]
     mark = f'data-mark="{mark_x:g}"' if mark_x is not None else ""
-    return _image(parts, width, height, f"{title or y_label}: {len(series)} lines over {count} points", boxes,
+    return chart_html(parts, width, height, f"{title or y_label}: {len(series)} lines over {count} points", boxes,
                   kind, mark)
 
 
@@ -315,7 +320,7 @@ def bars_svg(categories, series: list[Series], title: str = "", y_label: str = "
     bar = group * 0.8 / max(len(series), 1)
     py = lambda v: top + inner_h * (1 - v / high)  # noqa: E731
     parts = [svg_open(width, height)]
-    parts += _title(title, left)
+    parts += chart_title(title, left)
     for tick in _ticks(0.0, high):
         parts += [f'<line x1="{left}" x2="{left + inner_w}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="{GRID}"/>',
                   f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" {text}>{tick:g}</text>']
@@ -334,5 +339,5 @@ def bars_svg(categories, series: list[Series], title: str = "", y_label: str = "
                   f"{name}: " + ", ".join(f"{line.name} {values[i, c]:.3f}" for i, line in enumerate(series)))
              for c, name in enumerate(categories)]
     data = html.escape(json.dumps({line.name: [float(f"{v:.7g}") for v in values[i]] for i, line in enumerate(series)}))
-    return _image(parts, width, height, f"{title or y_label}: {len(series)} bars for each of {count} categories",
+    return chart_html(parts, width, height, f"{title or y_label}: {len(series)} bars for each of {count} categories",
                   boxes, kind, f'data-values="{data}"')

@@ -12,14 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 import lstm_core
 import lstm_core.tasks
 from lab_ui.common import pick_run, query_index, query_number, run_store, set_query
-from lab_ui.gate_views import LABELS, painted_text, token_axis
+from lab_ui.gate_views import LABELS, painted_text
 from lab_ui.heatmap_svg import heatmap_svg
+from lab_ui.matrix_svg import matrix_svg, ranked_bars_svg
 from lab_ui.live_training import (live_adjustments, live_panel, session_trainer, training_controls,
                                   training_under_way)
 from lstm_core.analysis import unit_order
@@ -58,35 +58,27 @@ def read_uploaded_csv(data: bytes, name: str):
     return lstm_core.tasks.split_upload(lstm_core.tasks.read_labelled_csv(data, name))
 
 
-def confusion_figure(evaluation: dict, title: str = "Confusion matrix: rows true, columns predicted") -> go.Figure:
-    """Counts of true class (rows) against predicted class (columns), coloured by share of the row."""
+def confusion_chart(evaluation: dict, title: str = "Confusion matrix: rows true, columns predicted") -> str:
+    """HTML (an SVG chart): counts of true class (rows) against predicted class (columns), coloured by share of
+    the row."""
     matrix = np.asarray(evaluation["confusion"], dtype=float)
     labels = evaluation["labels"]
     shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    figure = go.Figure(go.Heatmap(
-        z=shares, x=labels, y=labels, text=[[f"{int(n)}" if n else "" for n in row] for row in matrix],
-        texttemplate="%{text}", colorscale="Blues",
-        zmin=0, zmax=1, colorbar={"title": "share of row", "thickness": 10},
-        hovertemplate="true %{y}<br>predicted %{x}<br>%{text} items (%{z:.1%} of the row)<extra></extra>"))
-    figure.update_xaxes(type="category", side="top", tickangle=-45)
-    figure.update_yaxes(type="category", autorange="reversed")
-    size = max(260, 40 + 32 * len(labels))
-    figure.update_layout(title={"text": title, "y": 0.99, "yanchor": "top"}, height=size + 100,
-                         margin={"l": 10, "r": 10, "t": 100, "b": 10})
-    return figure
+    counts = [[f"{int(n)}" if n else "" for n in row] for row in matrix]
+    hover = [[f"true {truth}, predicted {guess}: {int(matrix[r, c]):,} items ({shares[r, c]:.1%} of the row)"
+              for c, guess in enumerate(labels)] for r, truth in enumerate(labels)]
+    return matrix_svg(shares, labels, labels, "Blues", title, cell_text=counts, hover=hover,
+                      key_title="share of row", kind="confusion-matrix")
 
 
-def per_class_figure(evaluation: dict) -> go.Figure:
-    """Accuracy per class, with how many test items each class has."""
+def per_class_chart(evaluation: dict) -> str:
+    """HTML (an SVG chart): accuracy per class, the worst first, with how many test items each class has."""
     rows = [(name, v["accuracy"], v["total"]) for name, v in evaluation["per_class"].items() if v["total"]]
     rows.sort(key=lambda r: r[1])
-    figure = go.Figure(go.Bar(x=[r[1] for r in rows], y=[r[0] for r in rows], orientation="h",
-                              text=[f"{r[1]:.1%} of {r[2]:,}" for r in rows], textposition="auto",
-                              hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
-    figure.update_xaxes(range=[0, 1], tickformat=".0%", title="accuracy")
-    figure.update_layout(title="Accuracy per class", height=max(220, 60 + 24 * len(rows)),
-                         margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    return figure
+    labels = [f"{accuracy:.1%} of {total:,}" for _, accuracy, total in rows]
+    return ranked_bars_svg([r[0] for r in rows], [r[1] for r in rows], labels, "Accuracy per class", "accuracy",
+                           hover=[f"{name}: {accuracy:.1%} of its {total:,} test items right"
+                                  for name, accuracy, total in rows], kind="per-class-accuracy")
 
 
 def evaluation_view(evaluation: dict | None, baseline: float | None = None) -> None:
@@ -103,20 +95,17 @@ def evaluation_view(evaluation: dict | None, baseline: float | None = None) -> N
         column.metric(label, value)
     st.caption(f"Evaluated on {evaluation['split']}, after training ended.")
     left, right = st.columns(2)
-    left.plotly_chart(per_class_figure(evaluation), key="per_class_chart")
-    right.plotly_chart(confusion_figure(evaluation), key="confusion_chart")
+    left.html(per_class_chart(evaluation))
+    right.html(confusion_chart(evaluation))
 
 
-def probability_grid(probs: np.ndarray, words: list[str], classes: list[str]) -> go.Figure:
-    """Every class's probability (rows) at every word (columns), as the model computed it."""
-    categories, tick_values, tick_texts = token_axis(words)
-    figure = go.Figure(go.Heatmap(z=np.round(probs.T, 3), x=categories, y=classes, zmin=0, zmax=1,
-                                  colorscale="Greens", colorbar={"thickness": 10},
-                                  hovertemplate="%{x}<br>%{y}: %{z:.1%}<extra></extra>"))
-    figure.update_xaxes(type="category", tickmode="array", tickvals=tick_values, ticktext=tick_texts, tickangle=0)
-    figure.update_yaxes(type="category", autorange="reversed")
-    figure.update_layout(height=max(220, 60 + 20 * len(classes)), margin={"l": 10, "r": 10, "t": 10, "b": 10})
-    return figure
+def probability_grid(probs: np.ndarray, words: list[str], classes: list[str]) -> str:
+    """HTML (an SVG chart): every class's probability (rows) at every word (columns), as the model computed it."""
+    shares = np.asarray(probs, dtype=float).T
+    hover = [[f"word {t} · {word} → {name}: {shares[r, t]:.1%}" for t, word in enumerate(words)]
+             for r, name in enumerate(classes)]
+    return matrix_svg(shares, classes, words, "Greens", hover=hover, key_title="probability",
+                      kind="tag-probabilities", width=1100, row_height=22)
 
 
 def direction_names(lstm) -> list[str]:

@@ -54,7 +54,7 @@ st.dataframe(table, hide_index=True, height=min(600, 36 * (len(table) + 1) + 2),
 st.caption("Each word's likeliest tag and its probability under the model; words never seen in training "
            "are tagged from their characters (strong preset) or from context alone.")
 with st.expander("Every tag's probability, word by word"):
-    st.plotly_chart(probability_grid(tagged.probs, tagged.words, tagged.tag_names), key="tag_probabilities")
+    st.html(probability_grid(tagged.probs, tagged.words, tagged.tag_names))
 
 st.subheader("Gates and states, word by word")
 st.caption("Replayed from the trained weights, one word per step (the bidirectional tagger has a second, "

@@ -4,8 +4,8 @@ import numpy as np
 import streamlit as st
 
 from lab_ui import page_setup, query_value, run_store, set_query
-from lab_ui.gate_views import line_over_tokens
 from lab_ui.sharing import use_upload
+from lab_ui.svg_charts import line_svg
 from lab_ui.task_views import (budget_overrides, evaluation_view, live_training_then_run, preset_picker,
                                read_uploaded_csv, word_gates)
 from lstm_core.tasks import TaskDataError, classifier_vocab, read_review
@@ -84,10 +84,7 @@ if sum(read.unknown):
 shown = read.label_names.index("positive") if "positive" in read.label_names else len(read.label_names) - 1
 st.subheader(f"P({read.label_names[shown]}) after each word")
 st.caption("The classifier read on every prefix of the review: how its verdict evolves as it reads.")
-prefix_chart = line_over_tokens(read.prefix_probs[:, shown], read.words, f"P({read.label_names[shown]})")
-prefix_chart.update_yaxes(range=[0, 1])
-prefix_chart.add_hline(y=0.5, line_dash="dot", line_color="gray")
-st.plotly_chart(prefix_chart, key="prefix_chart")
+st.html(line_svg(read.prefix_probs[:, shown], read.words, f"P({read.label_names[shown]})", high=1.0, guide=0.5))
 
 st.subheader("Gates and states, word by word")
 word_gates(read.gates, read.words, run.model.lstm, "sentiment")

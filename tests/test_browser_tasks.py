@@ -26,7 +26,8 @@ def test_tagger_trains_the_seed_example_and_tags_a_sentence(app_server, page, tm
     wait_for_app(page)
     assert page.get_by_text("No tagger has been trained yet").count() == 1
     start_and_wait_for_the_end(page, 180)
-    page.get_by_text("Accuracy per class").first.wait_for(timeout=30_000)
+    for chart in (".per-class-accuracy img", ".confusion-matrix img"):  # its evaluation, drawn as images
+        page.locator(chart).first.wait_for(timeout=30_000)
     page.get_by_text("Gates and states, word by word").wait_for(timeout=30_000)
     assert page.locator("[data-testid=stException]").count() == 0
     assert "run=" in page.url and "sentence=" in page.url
@@ -42,6 +43,7 @@ def test_sentiment_trains_briefly_and_reads_a_review(app_server, page, tmp_path)
     start_and_wait_for_the_end(page, 300)
     page.get_by_text("Bag-of-words baseline").first.wait_for(timeout=30_000)
     page.get_by_text("after each word").first.wait_for(timeout=30_000)
+    page.locator(".token-line img").first.wait_for(timeout=30_000)  # P(positive) over the review's words
     assert page.locator("[data-testid=stException]").count() == 0
     assert page.locator("[data-testid=stMetric]", has_text="Verdict").count() == 1
     screenshot(page, tmp_path, "sentiment")

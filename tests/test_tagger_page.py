@@ -3,13 +3,14 @@ tagger trains its loss reads per word and it is not evaluated before it ends."""
 
 import time
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
 from lstm_core.runs import hold, release
 from lstm_core.tasks.training import TaggerTraining, tagger_preset
-from tests.page_helpers import svg_heatmaps
+from tests.page_helpers import svg_chart, svg_heatmaps
 
 PAGE = "../pages/6_tagger.py"
 
@@ -54,6 +55,11 @@ def test_typed_sentence_is_tagged_and_an_empty_one_is_refused(isolated_run_store
     assert not at.exception
     assert list(at.dataframe[0].value["tag"]) == ["NN", "V", "DET", "NN"]
     assert at.query_params["sentence"] == "Everybody read that book"
+    grid = svg_chart(at, "tag-probabilities")["values"]  # every tag's probability at every word
+    assert list(grid["columns"]) == ["Everybody", "read", "that", "book"]
+    assert np.allclose(np.sum(grid["values"], axis=0), 1, atol=1e-4)
+    assert [grid["rows"][i] for i in np.argmax(grid["values"], axis=0)] == ["NN", "V", "DET", "NN"]
+    assert svg_chart(at, "per-class-accuracy") and svg_chart(at, "confusion-matrix")  # its evaluation
     at.selectbox(key="tagger_quantity").set_value("forget_gate").run()
     assert not at.exception
     heatmap = next(h for h in svg_heatmaps(at) if "· step" not in h["title"])  # the word gates', not the live panel's
