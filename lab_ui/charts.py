@@ -9,12 +9,17 @@ a review); bits exist for characters only. Long runs are thinned to a few hundre
 so that a chart redrawn twice a second stays cheap for the server and the browser. Figures are
 plain plotly dicts (``{"data": [...], "layout": {...}}``): building plotly's figure objects costs three
 times more than drawing the chart, which matters when it happens twice a second.
+
+A page that draws a figure once (the Runs page's overlay) shows it as an SVG image instead
+(:func:`figure_svg`): the same lines, without Plotly's cost on the page's load.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from lab_ui.svg_charts import Curve, curves_svg
 
 MAX_POINTS = 300
 X_AXES = {"step": "Step", "seconds": "Training seconds"}
@@ -162,3 +167,15 @@ def signals_figure(frame: pd.DataFrame, x: str = "step", height: int = 360, item
                                           xanchor="center", yanchor="bottom", font=dict(size=12)))
         traces.append(_line(thinned[x], thinned[column], title, PALETTE[(index + 2) % len(PALETTE)], yaxis=f"y{axis}"))
     return dict(data=traces, layout=layout)
+
+
+def figure_svg(figure: dict, kind: str = "curves", width: int = 900) -> str:
+    """HTML (an SVG chart, :func:`lab_ui.svg_charts.curves_svg`) of a line figure made here: its lines, their
+    colours and dashes, its axis titles and its fixed y range or share axis, if it has one."""
+    layout = figure["layout"]
+    y_axis = layout["yaxis"]
+    curves = [Curve(trace["name"], trace["x"], trace["y"], trace["line"]["color"], dashed=bool(trace["line"].get("dash")),
+                    markers="markers" in trace["mode"], width=trace["line"]["width"]) for trace in figure["data"]]
+    return curves_svg(curves, layout["xaxis"]["title"]["text"], y_axis["title"]["text"],
+                      percent=y_axis.get("tickformat") == ".0%", y_range=tuple(y_axis["range"]) if "range" in y_axis
+                      else None, kind=kind, width=width, height=layout["height"])

@@ -12,6 +12,7 @@ scatter, one per step (or run of steps) on the lines, one per group of bars.
     saturation_svg(frame, title)                              HTML for st.html
     lines_svg(x, series, title, x_label, y_label, ...)        HTML for st.html
     bars_svg(categories, series, title, y_label)              HTML for st.html
+    curves_svg(curves, x_label, y_label)                      HTML for st.html: lines each over its own x
 """
 
 from __future__ import annotations
@@ -341,3 +342,83 @@ def bars_svg(categories, series: list[Series], title: str = "", y_label: str = "
     data = html.escape(json.dumps({line.name: [float(f"{v:.7g}") for v in values[i]] for i, line in enumerate(series)}))
     return chart_html(parts, width, height, f"{title or y_label}: {len(series)} bars for each of {count} categories",
                   boxes, kind, f'data-values="{data}"')
+
+
+HOVER_COLUMNS = 150  # hover boxes across a curves chart: each lists every curve's point nearest its middle
+
+
+@dataclass
+class Curve:
+    """One line over its own x values (a run's training loss, its validation loss...)."""
+
+    name: str
+    x: list
+    y: list
+    colour: str = LINE
+    dashed: bool = False
+    markers: bool = False
+    width: float = 2.0
+
+
+def curves_svg(curves: list[Curve], x_label: str, y_label: str, percent: bool = False,
+               y_range: tuple[float, float] | None = None, kind: str = "curves", width: int = 900,
+               height: int = 360) -> str:
+    """Lines each over its own x (several runs' losses against steps or seconds), the y axis fitted to them
+    unless ``y_range`` is given; ``percent`` shows y as shares. The plot is cut into HOVER_COLUMNS columns,
+    each a hover box listing every curve's point nearest its middle. The points drawn are kept in
+    ``data-values`` (JSON: curve name -> [[x, y], ...])."""
+    points = []
+    for curve in curves:
+        x, y = np.asarray(curve.x, dtype=float), np.asarray(curve.y, dtype=float)
+        kept = np.isfinite(x) & np.isfinite(y)
+        order = np.argsort(x[kept], kind="stable")
+        points.append((x[kept][order], y[kept][order]))
+    every_x = np.concatenate([x for x, _ in points] + [np.zeros(0)])
+    every_y = np.concatenate([y for _, y in points] + [np.zeros(0)])
+    x_low, x_high = (float(every_x.min()), float(every_x.max())) if every_x.size else (0.0, 1.0)
+    x_high = x_high if x_high > x_low else x_low + 1.0
+    if y_range is None:
+        low, high = (float(every_y.min()), float(every_y.max())) if every_y.size else (0.0, 1.0)
+        pad = 0.05 * (high - low) or 0.05 * abs(high) or 1.0
+        y_range = (low - pad, high + pad)
+    low, high = y_range
+    text = f'fill="{INK}" font-size="12"'
+    legend_rows = _legend_rows(curves, width - 80)
+    left, right, top = 62, 16, 12 + 18 * legend_rows
+    bottom = 44
+    inner_w, inner_h = width - left - right, height - top - bottom
+    px = lambda v: left + inner_w * (v - x_low) / (x_high - x_low)  # noqa: E731
+    py = lambda v: top + inner_h * (1 - (v - low) / ((high - low) or 1.0))  # noqa: E731
+    y_format = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:g}")
+    x_ticks = [t for t in _ticks(x_low, x_high, 6) if x_low <= t <= x_high]
+    y_ticks = [t for t in _ticks(low, high) if low <= t <= high]
+    parts = [svg_open(width, height)]
+    parts += _legend(curves, left, 16, inner_w, text)
+    parts += _frame(x_ticks, y_ticks, px, py, left, top, inner_w, inner_h, text,
+                    lambda v: f"{v:,.0f}" if x_high - x_low >= 10 else f"{v:g}", y_format)
+    parts += [f'<text x="{left + inner_w / 2:.1f}" y="{top + inner_h + 34:.1f}" text-anchor="middle" {text}>'
+              f'{html.escape(x_label)}</text>',
+              f'<text transform="translate(14 {top + inner_h / 2:.1f}) rotate(-90)" text-anchor="middle" {text}>'
+              f'{html.escape(y_label)}</text>']
+    for curve, (x, y) in zip(curves, points):
+        path = " ".join(f"{'L' if i else 'M'}{px(a):.1f},{py(b):.1f}" for i, (a, b) in enumerate(zip(x, y)))
+        dash = ' stroke-dasharray="4,3"' if curve.dashed else ""
+        parts.append(f'<path d="{path}" fill="none" stroke="{curve.colour}" stroke-width="{curve.width}"{dash}/>')
+        if curve.markers:
+            parts += [f'<circle cx="{px(a):.1f}" cy="{py(b):.1f}" r="3" fill="{curve.colour}"/>' for a, b in zip(x, y)]
+    parts.append("</svg>")
+    show = (lambda v: f"{v:.1%}") if percent else (lambda v: f"{v:.4g}")
+    spans = []
+    for column in range(HOVER_COLUMNS):
+        middle = x_low + (column + 0.5) * (x_high - x_low) / HOVER_COLUMNS
+        lines = []
+        for curve, (x, y) in zip(curves, points):
+            if not x.size:
+                continue
+            nearest = int(np.argmin(np.abs(x - middle)))
+            lines.append(f"{curve.name}: {show(y[nearest])} at {x[nearest]:,.6g}")
+        spans.append(hover_span(f"{x_label} ≈ {middle:,.4g}\n" + "\n".join(lines)))
+    boxes = [hover_grid(plot_area(left, top, inner_w, inner_h, width, height), spans, HOVER_COLUMNS)]
+    data = html.escape(json.dumps({curve.name: [[float(f"{a:.7g}"), float(f"{b:.7g}")] for a, b in zip(x, y)]
+                                   for curve, (x, y) in zip(curves, points)}))
+    return chart_html(parts, width, height, f"{y_label}: {len(curves)} lines", boxes, kind, f'data-values="{data}"')

@@ -10,7 +10,7 @@ import streamlit as st
 
 import lstm_core
 from lab_ui import page_setup, query_value, run_store, set_query
-from lab_ui.charts import accuracy_figure, has_accuracy, loss_figure
+from lab_ui.charts import accuracy_figure, figure_svg, has_accuracy, loss_figure
 from lab_ui.sharing import instructor_unlock, may_change, owner_id, shared, upload_limit_mb, use_upload, whose
 from lstm_core.runs import LOSS_PER, read_config, read_metrics
 
@@ -77,9 +77,9 @@ else:
     if empty:
         st.caption(f"No metrics recorded yet for: {', '.join(empty)}.")
     if any(not frame.empty for frame in frames.values()):
-        st.plotly_chart(loss_figure(frames, x=x, unit=unit, height=420, per=per), key="compare_loss")
+        st.html(figure_svg(loss_figure(frames, x=x, unit=unit, height=420, per=per), "loss-curves"))
         if any(has_accuracy(frame) for frame in frames.values()):
-            st.plotly_chart(accuracy_figure(frames, x=x), key="compare_accuracy")
+            st.html(figure_svg(accuracy_figure(frames, x=x), "accuracy-curves"))
 
     st.subheader("Manage a run")
     instructor_unlock()

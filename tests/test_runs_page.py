@@ -7,11 +7,13 @@ import io
 import shutil
 import zipfile
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
 from lstm_core.runs import hold, release
+from tests.page_helpers import svg_chart, svg_of
 
 PAGE = "../pages/8_runs.py"
 
@@ -55,7 +57,7 @@ def open_page() -> AppTest:
 def test_an_empty_store_says_how_runs_appear():
     at = open_page()
     assert "No runs yet" in at.info[0].value
-    assert not at.get("plotly_chart")
+    assert not svg_chart(at, "loss-curves")
 
 
 def test_lists_runs_with_settings_and_losses(store, two_runs):
@@ -71,22 +73,19 @@ def test_lists_runs_with_settings_and_losses(store, two_runs):
     assert row["seconds"] == pytest.approx(metrics["seconds"].iloc[-1])
 
 
-def test_overlays_the_loss_curves_of_the_chosen_runs(two_runs):
+def test_overlays_the_loss_curves_of_the_chosen_runs(store, two_runs):
     at = open_page()
-    charts = at.get("plotly_chart")
-    assert len(charts) == 1
-    names = {trace["name"] for trace in _figure(charts[0])["data"]}
+    chart = svg_chart(at, "loss-curves")
+    names = set(chart["values"])
+    assert set(chart["legend"]) == names and len(names) == 4  # train and validation of each run
     assert any(n.startswith("small one") for n in names) and any(n.startswith("larger one") for n in names)
+    small = next(label for label in names if label.startswith("small one") and label.endswith("validation"))
+    metrics = lstm_core.load_run(store.path(two_runs[0])).metrics.dropna(subset=["valid_loss"])
+    assert np.allclose(chart["values"][small], metrics[["step", "valid_loss"]].to_numpy(), rtol=1e-6)  # its own numbers
     at.multiselect(key="compare_runs").set_value([two_runs[0]]).run()
     assert at.query_params["compare"] in (two_runs[0], [two_runs[0]])
-    names = {trace["name"] for trace in _figure(at.get("plotly_chart")[0])["data"]}
-    assert names == {"train", "validation"}, "a single run is drawn without run prefixes"
-
-
-def _figure(chart) -> dict:
-    import json
-
-    return json.loads(chart.proto.spec)
+    assert set(svg_chart(at, "loss-curves")["values"]) == {"train", "validation"}, \
+        "a single run is drawn without run prefixes"
 
 
 def test_rename_and_delete_after_confirmation(store, two_runs):
@@ -151,4 +150,4 @@ def test_task_runs_are_overlaid_in_their_own_loss_unit(store, two_runs):
     at = open_page()
     loss_unit = next(r for r in at.radio if r.label == "Loss unit")
     assert loss_unit.options == ["Nats"]
-    assert "nats per word" in at.get("plotly_chart")[0].proto.spec.lower()
+    assert "Loss (nats per word)" in svg_of(next(h.proto.body for h in at.get("html") if "loss-curves" in h.proto.body))

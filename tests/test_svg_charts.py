@@ -1,4 +1,4 @@
-"""The surprisal line and the saturation scatter as SVG images (lab_ui.svg_charts): every point is
+"""The surprisal line, the saturation scatter and the curves of runs as SVG images (lab_ui.svg_charts): every point is
 drawn where its value puts it and carries a hover label with its numbers."""
 
 import base64
@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lab_ui.svg_charts import Series, bars_svg, line_svg, lines_svg, saturation_svg
+from lab_ui.charts import accuracy_figure, figure_svg
+from lab_ui.svg_charts import Curve, Series, bars_svg, curves_svg, line_svg, lines_svg, saturation_svg
 
 
 def image_of(drawn: str) -> str:
@@ -90,3 +91,27 @@ def test_grouped_bars_keep_their_values_and_label_each_group():
     heights = [float(h) for h in re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"', svg)]
     assert heights[3] == max(heights) and heights[3] == pytest.approx(6 * heights[2], abs=0.5)  # 0.75 is 6 x 0.125
     assert re.findall(r'class="tick">([^<]*)<', svg) == ["e", "␣"]
+
+
+def test_curves_over_their_own_steps_share_one_axis_and_hover_each_nearest_point():
+    drawn = curves_svg([Curve("train", [0, 10, 20, 30], [4.0, 3.0, 2.5, 2.0]),
+                        Curve("validation", [15, 30], [2.8, 2.2], "#d62728", markers=True)], "Step", "Loss")
+    values = json.loads(html.unescape(re.search(r'data-values="([^"]*)"', drawn).group(1)))
+    assert values == {"train": [[0, 4.0], [10, 3.0], [20, 2.5], [30, 2.0]], "validation": [[15, 2.8], [30, 2.2]]}
+    labels = hover_labels(drawn)
+    assert len(labels) == 150
+    assert labels[0].splitlines()[1:] == ["train: 4 at 0", "validation: 2.8 at 15"]  # each curve's nearest point
+    assert labels[-1].splitlines()[1:] == ["train: 2 at 30", "validation: 2.2 at 30"]
+    svg = image_of(drawn)
+    assert len(re.findall(r"<circle", svg)) == 2 and re.findall(r'class="legend">([^<]*)<', svg) == ["train", "validation"]
+
+
+def test_a_line_figure_made_for_plotly_is_drawn_the_same_as_svg():
+    frame = pd.DataFrame({"step": [1, 2, 3], "seconds": [0.1, 0.2, 0.3], "train_accuracy": [0.5, 0.6, 0.7],
+                          "valid_accuracy": [np.nan, np.nan, 0.65]})
+    figure = accuracy_figure({"run": frame})
+    drawn = figure_svg(figure, "accuracy-curves")
+    svg = image_of(drawn)
+    assert 'class="accuracy-curves"' in drawn and "Accuracy" in svg and ">100%<" in svg  # the figure's fixed 0 to 1.02
+    values = json.loads(html.unescape(re.search(r'data-values="([^"]*)"', drawn).group(1)))
+    assert values == {"train": [[1, 0.5], [2, 0.6], [3, 0.7]], "validation": [[3, 0.65]]}
