@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import importlib
 import json
 import math
@@ -56,6 +57,17 @@ def page_setup(title: str, icon: str = "🧠") -> None:
             pass  # a page run on its own (AppTest.from_file) knows no other pages
         st.divider()
         remember_owner()  # a shared server knows this browser's runs after a reload
+
+
+TEXT_BOX_STYLE = ("white-space:pre-wrap;word-break:break-word;font-family:'Source Code Pro',monospace;font-size:14px;"
+                  "line-height:1.6;color:#31333f;background:#f0f2f6;border-radius:0.5rem;padding:0.8rem 1rem;margin:0")
+
+
+def show_text(text: str, container=None) -> None:
+    """Text a model wrote, in a grey monospace box as ``st.code`` draws it, without ``st.code``'s cost: its
+    syntax highlighter takes the browser 0.4 s to set up on every page load that shows one (most of what
+    /generate's load cost beyond a minimal page's)."""
+    (container or st).html(f'<pre class="text-box" style="{TEXT_BOX_STYLE}">{html.escape(text)}</pre>')
 
 
 def page_link(view: str, label: str, icon: str | None = None, container=None) -> None:

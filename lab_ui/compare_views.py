@@ -24,7 +24,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from lab_ui.charts import evaluations, thin
-from lab_ui.common import cached_run, weights_stamp
+from lab_ui.common import cached_run, show_text, weights_stamp
 from lab_ui.gate_views import token_axis
 from lab_ui.live_training import session_trainer, set_session_trainer
 from lstm_core.analysis import unit_order
@@ -285,7 +285,7 @@ def _model_card(training, contender: Contender, snapshot, frame: pd.DataFrame) -
     for column, (label, value) in zip(st.columns(max(1, len(figures))), figures):
         column.metric(label, value)
     if snapshot.samples:
-        st.code(snapshot.samples[-1]["text"][:240], language=None, wrap_lines=True)
+        show_text(snapshot.samples[-1]["text"][:240])
 
 
 # -- measured on demand from the latest checkpoints -------------------------------------------

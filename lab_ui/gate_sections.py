@@ -17,7 +17,7 @@ import lstm_core
 from lab_ui import gate_data as data
 from lab_ui import gate_views as views
 from lab_ui.cell_views import show_cell_update
-from lab_ui.common import query_index, query_number, query_value, set_query
+from lab_ui.common import query_index, query_number, query_value, set_query, show_text
 from lstm_core import analysis, gates
 from lstm_core.gates import ARCHITECTURE_NAMES
 from lstm_core.sampling import sample_with_interventions
@@ -281,8 +281,7 @@ def interventions(view: GateView) -> None:
                                    "after the intervention"))
     for column, label, edits in zip(st.columns(2), ("Before", "After"), ([], [edit])):  # same seed, side by side
         column.markdown(f"**{label}**")
-        column.code(sample_with_interventions(run.model, run.vocab, text, length, edits, temperature, seed=seed),
-                    language=None, wrap_lines=True)
+        show_text(sample_with_interventions(run.model, run.vocab, text, length, edits, temperature, seed=seed), column)
 
 
 ABLATION_BARS = 20  # units in the ranked chart

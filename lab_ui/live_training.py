@@ -39,7 +39,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lab_ui.common import run_store
+from lab_ui.common import run_store, show_text
 from lab_ui.charts import accuracy_figure, has_accuracy, loss_figure, signals_figure
 from lab_ui.sharing import may_change, owner_id
 from lab_ui.snapshot_views import live_gate_panel
@@ -340,7 +340,7 @@ def _samples(snapshot: Snapshot) -> None:
         return
     latest = snapshot.samples[-1]
     st.markdown(f"**Sample from the model at step {latest['step']:,}** (changes as it learns)")
-    st.code(latest.get("prime", "") + latest["text"], language=None, wrap_lines=True)
+    show_text(latest.get("prime", "") + latest["text"])
 
 
 def _earlier_samples(snapshot: Snapshot) -> None:
@@ -348,7 +348,7 @@ def _earlier_samples(snapshot: Snapshot) -> None:
         with st.expander(f"Earlier samples ({len(snapshot.samples) - 1})"):
             for earlier in reversed(snapshot.samples[:-1]):
                 st.caption(f"Step {earlier['step']:,} · {earlier['seconds']:.0f} s")
-                st.code(earlier.get("prime", "") + earlier["text"], language=None, wrap_lines=True)
+                show_text(earlier.get("prime", "") + earlier["text"])
 
 
 def ended_run(slot: str) -> str | None:

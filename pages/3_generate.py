@@ -5,7 +5,8 @@ import streamlit as st
 
 import lstm_core
 from lab_ui import gate_views as views
-from lab_ui import cached_run, page_setup, query_number, query_value, selected_run, set_query, weights_stamp
+from lab_ui import (cached_run, page_setup, query_number, query_value, selected_run, set_query, show_text,
+                    weights_stamp)
 from lab_ui.gate_data import run_key
 from lab_ui.shared_samples import shared_samples
 from lstm_core import analysis
@@ -55,7 +56,7 @@ def draw_streamed() -> list:
     for step in lstm_core.sample_stream(model, vocab, prime, length, **options):  # one thread inside
         drawn_steps.append(step)
         if len(drawn_steps) % 20 == 0:
-            box.code(prime + "".join(s.char for s in drawn_steps), language=None, wrap_lines=True)
+            show_text(prime + "".join(s.char for s in drawn_steps), box)
     box.empty()
     return drawn_steps
 
@@ -75,7 +76,7 @@ st.caption(f"White: the draw was certain; red: it was unlikely. Mean probability
            f"{drawn.mean():.2f}; {np.mean(drawn < 0.1):.0%} of them had less than 0.1.")
 st.html(views.probability_text(chars, drawn, prime))
 with st.expander("Plain text"):
-    st.code(prime + "".join(chars), language=None, wrap_lines=True)
+    show_text(prime + "".join(chars))
 
 raw_entropy = analysis.entropy_bits(np.stack([s.raw_probs for s in steps]))
 sampled_entropy = analysis.entropy_bits(np.stack([s.probs for s in steps]))
@@ -106,7 +107,7 @@ def several_temperatures() -> None:
     for column, value in zip(st.columns(max(1, len(temperatures))), sorted(temperatures)):
         side = written_at(run_id, stamp, prime, min(length, 200), value, (options["top_k"], options["top_p"], seed))
         column.markdown(f"**T = {value}**")
-        column.code(side, language=None, wrap_lines=True)
+        show_text(side, column)
 
 
 distribution_at_a_step()

@@ -37,6 +37,13 @@ def open_app(page: str, **query):
     return at
 
 
+def text_boxes(at) -> list[str]:
+    """The texts of the model shown in text boxes (lab_ui.common.show_text), in page order, in ``at`` (a
+    run's page, or one of its blocks)."""
+    found = (re.search(r'<pre class="text-box"[^>]*>(.*)</pre>', h.proto.body, re.S) for h in at.get("html"))
+    return [html.unescape(match.group(1)) for match in found if match]
+
+
 def svg_of(body: str) -> str:
     """The SVG image inside an SVG chart's HTML."""
     return base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', body).group(1)).decode()

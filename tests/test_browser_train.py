@@ -110,7 +110,7 @@ def test_a_quick_start_fits_a_class_screen_and_a_stopped_run_links_to_its_gates_
     sample.wait_for(timeout=60_000)
     keep_screenshot(page, tmp_path, "browser-train-quick-start-1366x768")
     assert not page.get_by_label("Hidden size (units per layer)", exact=True).is_visible(), "settings folded"
-    for element in (chart, page.locator("[data-testid=stCode]").first):
+    for element in (chart, page.locator(".text-box").first):
         box = steady_box(element)
         assert box and box["y"] >= 0 and box["y"] + min(box["height"], 250) <= 768, f"below the fold: {box}"
 

@@ -17,7 +17,7 @@ import lstm_core
 from lab_ui.common import run_store
 from lstm_core import analysis
 from lstm_core.runs import save_weights
-from tests.page_helpers import array, figures, hover_labels, svg_chart, svg_heatmaps, svg_of
+from tests.page_helpers import array, figures, hover_labels, svg_chart, svg_heatmaps, svg_of, text_boxes
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_gates.py")
 TEXT = "HARPAGON.\n\nAu voleur! au voleur!\n"
@@ -112,7 +112,7 @@ def test_an_intervention_changes_the_next_character_probabilities(tiny):
     assert np.abs(before - after).max() > 1e-3
     silenced = lstm_core.trace(run.model, run.vocab, TEXT, interventions=[lstm_core.Intervention("hidden_state", 0, range(10), 0.0)])
     assert after.max() == pytest.approx(silenced.probs[-1].max(), rel=1e-5)
-    continuations = [c.value for c in at.code]
+    continuations = text_boxes(at)
     assert len(continuations) == 2 and all(len(c) == 80 for c in continuations)
 
 

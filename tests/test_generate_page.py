@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_core
 from test_gates_page import save_tiny_run
-from tests.page_helpers import svg_chart
+from tests.page_helpers import svg_chart, text_boxes
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_generate.py")
 PRIME = "HARPAGON.\n\n"
@@ -29,7 +29,7 @@ def generate(run_id: str, **query) -> AppTest:
 
 def written(at) -> str:
     """The generated text, from the page's plain-text block (prime + continuation)."""
-    return at.expander[0].code[0].value
+    return text_boxes(at.expander[0])[0]
 
 
 def test_temperature_zero_is_deterministic_whatever_the_seed(tiny):
@@ -61,7 +61,7 @@ def test_moving_the_temperature_slider_regenerates_and_shows_the_distributions(t
     assert entropy["legend"][0] == "model (temperature 1)" and len(entropy["hover"]) == 60  # a label per step
     coloured = next(h.proto.body for h in at.get("html") if "p = " in h.proto.body)
     assert coloured.count("title=\"p = ") == 60 and "HARPAGON." in coloured
-    sides = [c.value for c in at.code][1:]  # one block per temperature compared
+    sides = text_boxes(at)[1:]  # one block per temperature compared
     assert len(sides) == 3 and len(set(sides)) > 1
 
 
