@@ -98,6 +98,20 @@ def intro(architecture: str) -> str:
             "[/compare](/compare).")
 
 
+def folded(label: str, key: str, draw, *args) -> None:
+    """A section drawn only while its expander is open: a page load sends none of it (the saturation
+    scatter, the training movie and the interventions together were a fifth of what /gates cost the
+    browser to open), opening it reruns this section alone, and the link keeps it open (``?key=true``)."""
+    st.fragment(_folded_body, key=f"folded_{key}")(label, key, draw, *args)
+
+
+def _folded_body(label: str, key: str, draw, *args) -> None:
+    box = st.expander(label, key=key, on_change="rerun", bind="query-params")
+    if box.open:
+        with box:
+            draw(*args)
+
+
 @st.fragment
 def units_we_found(view: GateView) -> None:
     """The model's interpretable units, each a link that opens it painted, and the unit finder."""

@@ -43,9 +43,13 @@ def tiny():
     return save_tiny_run()
 
 
+FOLDED = {"saturation": "true", "interventions": "true"}  # sections drawn when opened: the link opens them
+
+
 def open_page(run_id: str, **query) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params.update({"run": run_id, **query})
+    linked = {"run": run_id, **FOLDED, **query}
+    at.query_params.update({name: value for name, value in linked.items() if value is not None})  # None: left out
     return at.run()
 
 
@@ -114,6 +118,18 @@ def test_an_intervention_changes_the_next_character_probabilities(tiny):
     assert after.max() == pytest.approx(silenced.probs[-1].max(), rel=1e-5)
     continuations = text_boxes(at)
     assert len(continuations) == 2 and all(len(c) == 80 for c in continuations)
+
+
+def test_the_folded_sections_are_drawn_only_when_opened(tiny):
+    run_id, _ = tiny
+    at = open_page(run_id, source="typed", text=TEXT, saturation=None, interventions=None, movie=None)
+    labels = [e.label for e in at.expander]
+    assert any(label.startswith("Show which gates stay shut") for label in labels)
+    assert "Show the training movie" in labels and any(label.startswith("Show the interventions") for label in labels)
+    assert saturation_legend(at) is None and not [s for s in at.selectbox if s.label == "Intervention"]
+    at = open_page(run_id, source="typed", text=TEXT, interventions=None)  # a link that opens one of them
+    assert saturation_legend(at) == ["input gate i", "forget gate f", "output gate o"]
+    assert not [s for s in at.selectbox if s.label == "Intervention"] and at.query_params["saturation"] == "true"
 
 
 def test_bad_input_gets_a_message_not_a_traceback(tiny):

@@ -136,7 +136,8 @@ def train_with_snapshots(store, architecture: str = "lstm", seconds: float = 2.0
 
 def open_gates(run_id: str, **query) -> AppTest:
     at = AppTest.from_file(str(PAGES / "2_gates.py"), default_timeout=60)
-    at.query_params.update({"run": run_id, "source": "typed", "text": "HARPAGON.\nAu voleur!\n", **query})
+    at.query_params.update({"run": run_id, "source": "typed", "text": "HARPAGON.\nAu voleur!\n", "movie": "true",
+                            **query})  # the movie's section opened by the link
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
