@@ -1,5 +1,7 @@
 """Generate: Molière-style text from a character model, streamed as it is sampled, every draw shown."""
 
+import time
+
 import numpy as np
 import streamlit as st
 
@@ -50,13 +52,17 @@ options = {"temperature": temperature, "top_k": top_k or None, "top_p": top_p if
 
 
 
+STREAM_SECONDS = 0.1  # the text written so far is shown this often while it is drawn
+
+
 def draw_streamed() -> list:
-    """Draw the sample, showing the text as it is written."""
-    box, drawn_steps = st.empty(), []
+    """Draw the sample, showing the text as it is written (a few times a second: each showing is a redraw)."""
+    box, drawn_steps, shown_at = st.empty(), [], time.monotonic()
     for step in lstm_core.sample_stream(model, vocab, prime, length, **options):  # one thread inside
         drawn_steps.append(step)
-        if len(drawn_steps) % 20 == 0:
+        if time.monotonic() - shown_at >= STREAM_SECONDS:
             show_text(prime + "".join(s.char for s in drawn_steps), box)
+            shown_at = time.monotonic()
     box.empty()
     return drawn_steps
 
