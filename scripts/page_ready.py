@@ -71,7 +71,8 @@ def measure_gates_page_ready(repeats: int = 3, quiet: bool = True) -> dict:
         root = Path(folder)
         run_id = save_bench_model(root / "runs")
         server, base = start_app_server(root / "runs", root / "streamlit.log")
-        default_view = f"{base}/gates?run={run_id}&passage=0&length={TEXT_LENGTH}"  # first 160 steps, 32 units
+        default_view = (f"{base}/gates?run={run_id}&passage=0&length={TEXT_LENGTH}"  # first 160 steps, 32 units,
+                        "&saturation=true")  # and the saturation scatter, drawn only when its section is open
         every_step = f"{default_view}&from=0&to={TEXT_LENGTH}&top=64"  # all 500 steps, 64 units a map
         try:
             with sync_playwright() as playwright:
