@@ -391,6 +391,8 @@ def curves_svg(curves: list[Curve], x_label: str, y_label: str, percent: bool = 
     py = lambda v: top + inner_h * (1 - (v - low) / ((high - low) or 1.0))  # noqa: E731
     y_format = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:g}")
     x_ticks = [t for t in _ticks(x_low, x_high, 6) if x_low <= t <= x_high]
+    if np.array_equal(every_x, np.round(every_x)):  # steps: no tick between two of them
+        x_ticks = [t for t in x_ticks if float(t).is_integer()]
     y_ticks = [t for t in _ticks(low, high) if low <= t <= high]
     parts = [svg_open(width, height)]
     parts += _legend(curves, left, 16, inner_w, text)

@@ -115,3 +115,6 @@ def test_a_line_figure_made_for_plotly_is_drawn_the_same_as_svg():
     assert 'class="accuracy-curves"' in drawn and "Accuracy" in svg and ">100%<" in svg  # the figure's fixed 0 to 1.02
     values = json.loads(html.unescape(re.search(r'data-values="([^"]*)"', drawn).group(1)))
     assert values == {"train": [[1, 0.5], [2, 0.6], [3, 0.7]], "validation": [[3, 0.65]]}
+    single = image_of(figure_svg(accuracy_figure({"run": frame.tail(1)}), "accuracy-curves"))  # one step only
+    assert re.findall(r'text-anchor="middle" fill="#31333f" font-size="12">([\d,.]+)<', single)[0] == "3"
+    assert "3.2" not in single  # no tick between two steps
