@@ -361,17 +361,17 @@ class BackgroundTrainer:
         lost_steps = max(0, reached - training.step_count)
         where = (f"its last checkpoint (step {training.step_count:,}); the {lost_steps:,} steps since then are lost"
                  if training.step_count else "the start: no checkpoint had been saved yet")
+        if training.store is not None and training.run_dir is not None:  # on disk first: whoever reads the
+            try:  # snapshot's "paused" finds the run paused in the store too
+                training.store.update(training.run_dir, status="paused")
+            except (OSError, RunError):
+                traceback.print_exc()
         with self._lock:
             self._rows, self._samples = list(training.rows), list(training.samples)
             self._step, self._seconds, self._progress = training.step_count, training.train_seconds, training.progress()
             self._restarts += 1
             self._status = "paused"
             self._message = f"{why} The run is paused at {where}. Resume continues from there."
-        if training.store is not None and training.run_dir is not None:
-            try:
-                training.store.update(training.run_dir, status="paused")
-            except (OSError, RunError):
-                traceback.print_exc()
 
     def _fail(self, message: str) -> None:
         with self._lock:
