@@ -221,7 +221,10 @@ def _legend_rows(series: list[Series], width: float) -> int:
 
 
 def _frame(x_ticks, y_ticks, x, y, left: float, top: float, inner_w: float, inner_h: float, text: str,
-           x_format, y_format) -> list[str]:
+           x_span: float, y_format, x_label: str, y_label: str) -> list[str]:
+    """Grid lines and y ticks, x ticks (whole numbers with separators over a span of 10 or more) and both axis
+    titles, for the charts over a numeric x (:func:`lines_svg`, :func:`curves_svg`)."""
+    x_format = (lambda v: f"{v:,.0f}") if x_span >= 10 else (lambda v: f"{v:g}")
     parts = []
     for tick in y_ticks:
         parts += [f'<line x1="{left}" x2="{left + inner_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{GRID}"/>',
@@ -229,6 +232,10 @@ def _frame(x_ticks, y_ticks, x, y, left: float, top: float, inner_w: float, inne
     for tick in x_ticks:
         parts.append(f'<text x="{x(tick):.1f}" y="{top + inner_h + 16:.1f}" text-anchor="middle" {text}>'
                      f'{x_format(tick)}</text>')
+    parts += [f'<text x="{left + inner_w / 2:.1f}" y="{top + inner_h + 34:.1f}" text-anchor="middle" {text}>'
+              f'{html.escape(x_label)}</text>',
+              f'<text transform="translate(14 {top + inner_h / 2:.1f}) rotate(-90)" text-anchor="middle" {text}>'
+              f'{html.escape(y_label)}</text>']
     return parts
 
 
@@ -258,12 +265,8 @@ def lines_svg(x, series: list[Series], title: str = "", x_label: str = "", y_lab
     x_ticks = [t for t in _ticks(x_low, x_high, 6) if x_low <= t <= x_high]
     parts = [svg_open(width, height)]
     parts += chart_title(title, left)
-    parts += _frame(x_ticks, _ticks(low, high), px, py, left, top, inner_w, inner_h, text,
-                    lambda v: f"{v:,.0f}" if x_high - x_low >= 10 else f"{v:g}", y_format)
-    parts += [f'<text x="{left + inner_w / 2:.1f}" y="{top + inner_h + 34:.1f}" text-anchor="middle" {text}>'
-              f'{html.escape(x_label)}</text>',
-              f'<text transform="translate(14 {top + inner_h / 2:.1f}) rotate(-90)" text-anchor="middle" {text}>'
-              f'{html.escape(y_label)}</text>']
+    parts += _frame(x_ticks, _ticks(low, high), px, py, left, top, inner_w, inner_h, text, x_high - x_low,
+                    y_format, x_label, y_label)
     if mark_x is not None:
         parts.append(f'<line class="mark" x1="{px(mark_x):.1f}" x2="{px(mark_x):.1f}" y1="{top}" '
                      f'y2="{top + inner_h}" stroke="#444" stroke-width="1.5" stroke-dasharray="5,4"/>')
@@ -396,12 +399,8 @@ def curves_svg(curves: list[Curve], x_label: str, y_label: str, percent: bool = 
     y_ticks = [t for t in _ticks(low, high) if low <= t <= high]
     parts = [svg_open(width, height)]
     parts += _legend(curves, left, 16, inner_w, text)
-    parts += _frame(x_ticks, y_ticks, px, py, left, top, inner_w, inner_h, text,
-                    lambda v: f"{v:,.0f}" if x_high - x_low >= 10 else f"{v:g}", y_format)
-    parts += [f'<text x="{left + inner_w / 2:.1f}" y="{top + inner_h + 34:.1f}" text-anchor="middle" {text}>'
-              f'{html.escape(x_label)}</text>',
-              f'<text transform="translate(14 {top + inner_h / 2:.1f}) rotate(-90)" text-anchor="middle" {text}>'
-              f'{html.escape(y_label)}</text>']
+    parts += _frame(x_ticks, y_ticks, px, py, left, top, inner_w, inner_h, text, x_high - x_low,
+                    y_format, x_label, y_label)
     for curve, (x, y) in zip(curves, points):
         path = " ".join(f"{'L' if i else 'M'}{px(a):.1f},{py(b):.1f}" for i, (a, b) in enumerate(zip(x, y)))
         dash = ' stroke-dasharray="4,3"' if curve.dashed else ""
