@@ -1,17 +1,17 @@
-"""Plotly figures of training metrics, shared by the live-training panel and the Runs page.
+"""Charts of training metrics, shared by the live-training panel and the Runs page.
 
 Every builder takes metric frames as :class:`lstm_core.CharTraining` (and the task trainings) write
 them: one row per step with ``step`` and ``seconds``, and whichever of ``train_loss``,
 ``valid_loss``, ``train_bpc``, ``valid_bpc``, ``valid_accuracy``, ``chars_per_sec`` /
 ``items_per_sec``, ``grad_norm`` and ``lr`` the training reports. Validation columns are NaN
 between evaluations. A loss is labelled with what it is averaged over (``per``: a character, a word,
-a review); bits exist for characters only. Long runs are thinned to a few hundred points by averaging neighbouring steps,
-so that a chart redrawn twice a second stays cheap for the server and the browser. Figures are
-plain plotly dicts (``{"data": [...], "layout": {...}}``): building plotly's figure objects costs three
-times more than drawing the chart, which matters when it happens twice a second.
+a review); bits exist for characters only. Long runs are thinned to a few hundred points by averaging
+neighbouring steps, so that a chart redrawn every second stays cheap for the server and the browser.
 
-A page that draws a figure once (the Runs page's overlay) shows it as an SVG image instead
-(:func:`figure_svg`): the same lines, without Plotly's cost on the page's load.
+The builders return figures as plain Plotly-style dicts (``{"data": [...], "layout": {...}}``): what is drawn
+(lines, colours, axes, panels) is decided once, here. :func:`figure_svg` draws them as SVG images. As Plotly
+charts, the live panel's redraws cost the browser most of a core on a 2-core machine and took a quarter of
+the training's throughput; as images each redraw is one insertion.
 """
 
 from __future__ import annotations
@@ -169,13 +169,28 @@ def signals_figure(frame: pd.DataFrame, x: str = "step", height: int = 360, item
     return dict(data=traces, layout=layout)
 
 
-def figure_svg(figure: dict, kind: str = "curves", width: int = 900) -> str:
-    """HTML (an SVG chart, :func:`lab_ui.svg_charts.curves_svg`) of a line figure made here: its lines, their
-    colours and dashes, its axis titles and its fixed y range or share axis, if it has one."""
+def figure_svg(figure: dict, kind: str = "curves", width: int = 900, hover: bool = True) -> str:
+    """HTML (SVG charts, :func:`lab_ui.svg_charts.curves_svg`) of a line figure made here: its lines, their
+    colours and dashes, its axis titles and its fixed y range, share or log axis, if it has one. A figure of
+    stacked panels (:func:`signals_figure`: one y axis and title each) gives one small chart per panel, the
+    x axis's title under the last. ``hover``: hover labels (see :func:`lab_ui.svg_charts.curves_svg`)."""
     layout = figure["layout"]
-    y_axis = layout["yaxis"]
-    curves = [Curve(trace["name"], trace["x"], trace["y"], trace["line"]["color"], dashed=bool(trace["line"].get("dash")),
-                    markers="markers" in trace["mode"], width=trace["line"]["width"]) for trace in figure["data"]]
-    return curves_svg(curves, layout["xaxis"]["title"]["text"], y_axis["title"]["text"],
-                      percent=y_axis.get("tickformat") == ".0%", y_range=tuple(y_axis["range"]) if "range" in y_axis
-                      else None, kind=kind, width=width, height=layout["height"])
+    axes = sorted((name for name in layout if name.startswith("yaxis")), key=lambda name: int(name[5:] or 1))
+    panels = [[trace for trace in figure["data"] if trace.get("yaxis", "y") == "y" + name[5:]] for name in axes]
+    titles = [note["text"] for note in layout.get("annotations", [])] if len(axes) > 1 else [""]
+    height = layout["height"] if len(axes) == 1 else max(130, layout["height"] // len(axes) + 40)
+    charts = []
+    for index, (name, traces, title) in enumerate(zip(axes, panels, titles)):
+        y_axis = layout[name]
+        log_y = y_axis.get("type") == "log"
+        curves = [Curve(trace["name"], trace["x"], trace["y"], trace["line"]["color"],
+                        dashed=bool(trace["line"].get("dash")), markers="markers" in trace["mode"],
+                        width=trace["line"]["width"]) for trace in traces]
+        y_range = tuple(10 ** v for v in y_axis["range"]) if log_y and "range" in y_axis else \
+            tuple(y_axis["range"]) if "range" in y_axis else None
+        charts.append(curves_svg(
+            curves, layout["xaxis"]["title"]["text"] if index == len(axes) - 1 else "",
+            y_axis.get("title", {}).get("text", ""), percent=y_axis.get("tickformat") == ".0%", y_range=y_range,
+            kind=kind, width=width, height=int(height), title=title, legend=len(axes) == 1, log_y=log_y,
+            y_ticks=y_axis.get("tickvals"), hover=hover))
+    return "".join(charts)

@@ -24,7 +24,8 @@ character, per word, per review), and shows its preview samples when it makes so
 
 The training itself runs out of this process, in a worker of the server's executor (a local worker
 process, or a Ray actor: lstm_core.executor); the panel polls the trainer's snapshot in a fragment
-that reruns every half second while the training is queued or running. The run started belongs to
+that reruns every second while the training is queued or running (and the gate panel in another, every two
+seconds). The run started belongs to
 this browser (lab_ui.sharing): on a shared server only its owner may continue it. Trainers live in a session-scoped
 resource cache: navigating between pages keeps them, and when the browser tab closes the session's
 trainers are paused, so a closed tab stops using the CPU; every run is on disk through the run store.
@@ -40,14 +41,15 @@ import pandas as pd
 import streamlit as st
 
 from lab_ui.common import run_store, show_text
-from lab_ui.charts import accuracy_figure, has_accuracy, loss_figure, signals_figure
+from lab_ui.charts import accuracy_figure, figure_svg, has_accuracy, loss_figure, signals_figure
 from lab_ui.sharing import may_change, owner_id
 from lab_ui.snapshot_views import live_gate_panel
 from lstm_core.background import BackgroundTrainer, Snapshot, run_is_held
 from lstm_core.runs import RECENT_STEPS, WEIGHTS_FILE, recent_train_loss
 from lstm_core.trainer import LOG2E, TRAINING_LIMITS
 
-POLL_SECONDS = 0.5
+POLL_SECONDS = 1.0  # each redraw costs the browser ~0.1-0.3 s of CPU on a 2-core machine (scripts/ui_cost.py)
+DETAILS_POLL_SECONDS = 2.0  # a gate snapshot comes every 2 s of training at most (lstm_core.snapshots)
 STATUS_LABELS = {
     "idle": "Ready.", "queued": "Queued", "running": "Training", "paused": "Paused", "finished": "Finished",
     "stopped": "Stopped", "diverged": "Diverged", "failed": "Failed",
@@ -282,6 +284,7 @@ def _loss_label(label: str, unit: str, per: str) -> str:
 RECENT_HELP = f"Mean over the last {RECENT_STEPS} training steps."
 FIGURE_HELP = {"Throughput": f"Median over the last {RECENT_STEPS} training steps."}
 LOSS_HEIGHT = 330  # the loss chart and the latest sample side by side fit a 1366x768 screen under the controls
+LOSS_WIDTH, SIDE_WIDTH = 560, 380  # the two columns' widths on a wide screen (charts shrink with a narrower one)
 
 
 def _latest(frame: pd.DataFrame, column: str) -> float | None:
@@ -320,12 +323,12 @@ def _figures(frame: pd.DataFrame, snapshot: Snapshot, item_name: str, per: str) 
             column.metric(label, value, help=RECENT_HELP if label.startswith("Train loss") else FIGURE_HELP.get(label))
 
 
-def _loss_chart(slot: str, frame: pd.DataFrame, per: str) -> None:
+def _loss_chart(slot: str, frame: pd.DataFrame, per: str, hover: bool) -> None:
     """The loss curve, with its axis choices under it (they redraw this panel alone)."""
     x = st.session_state.get(f"{slot}_x_axis", "step")
     unit = st.session_state.get(f"{slot}_unit", "nats") if per == "character" else "nats"
-    st.plotly_chart(loss_figure({"run": frame}, x=x, unit=unit, height=LOSS_HEIGHT, per=per),
-                    key=f"{slot}_loss_chart", config={"displayModeBar": False})
+    st.html(figure_svg(loss_figure({"run": frame}, x=x, unit=unit, height=LOSS_HEIGHT, per=per), "live-loss",
+                       width=LOSS_WIDTH, hover=hover))
     left, right = st.columns(2)
     left.radio("x axis", ["step", "seconds"], horizontal=True, key=f"{slot}_x_axis",
                format_func={"step": "Steps", "seconds": "Seconds"}.get)
@@ -364,7 +367,7 @@ def ended_run(slot: str) -> str | None:
 
 def _panel_body(slot: str, polling: bool, when_ended: Callable[[str], None] | None) -> None:
     """Status and progress, then the loss chart beside the latest sample (or the signals, for a training
-    that writes none), then the figures, the other charts and the earlier samples."""
+    that writes none), then the figures and the other charts."""
     live = _session_slots().get(slot)
     if live is None:
         return
@@ -381,35 +384,46 @@ def _panel_body(slot: str, polling: bool, when_ended: Callable[[str], None] | No
         st.progress(snapshot.progress, text=f"{running}{snapshot.progress:.0%} of the budget{_eta(snapshot)}")
     if frame.empty:
         st.caption("Waiting for the first training step...")
-        live_gate_panel(session_trainer(slot), slot)  # the first snapshot comes before the first step
         return
     training = session_trainer(slot).training
     per = getattr(training, "loss_per", "character")
     x = st.session_state.get(f"{slot}_x_axis", "step")
     signals = signals_figure(frame, x=x, item_name=training.item_name)
+    hover = not polling  # a chart redrawn every second would drop its hover label at each redraw
     left, right = st.columns([3, 2])
     with left:
-        _loss_chart(slot, frame, per)
+        _loss_chart(slot, frame, per, hover)
     with right:
         if snapshot.samples:
             _samples(snapshot)
         elif signals is not None:
-            st.plotly_chart(signals, key=f"{slot}_signals_chart", config={"displayModeBar": False})
+            st.html(figure_svg(signals, "live-signals", width=SIDE_WIDTH, hover=hover))
             signals = None  # drawn
     _figures(frame, snapshot, training.item_name, per)
     if signals is not None:
-        st.plotly_chart(signals, key=f"{slot}_signals_chart", config={"displayModeBar": False})
+        st.html(figure_svg(signals, "live-signals", hover=hover))
     if has_accuracy(frame):
-        st.plotly_chart(accuracy_figure({"run": frame}, x=x), key=f"{slot}_accuracy_chart")
-    live_gate_panel(session_trainer(slot), slot)  # the gates as they learn (lab_ui.snapshot_views)
+        st.html(figure_svg(accuracy_figure({"run": frame}, x=x), "live-accuracy", hover=hover))
+
+
+def _details_body(slot: str) -> None:
+    """What changes every few seconds at most: the gates as they learn (lab_ui.snapshot_views), the earlier
+    samples and where the run is saved."""
+    trainer = session_trainer(slot)
+    if trainer is None:
+        return
+    live_gate_panel(trainer, slot)
+    snapshot = trainer.snapshot(since=1 << 62)
     _earlier_samples(snapshot)
     if snapshot.run_dir:
         st.caption(f"Saved as it trains: run `{Path(snapshot.run_dir).name}` (see the Runs page).")
 
 
 def live_panel(slot: str, when_ended: Callable[[str], None] | None = None) -> None:
-    """The live view of ``slot``'s training: redrawn every half second while it is queued or running.
-    ``when_ended(run id)`` draws what follows a training that finished or was stopped, under its status."""
+    """The live view of ``slot``'s training, while it is queued or running: its figures and charts redrawn
+    every POLL_SECONDS, the gates, earlier samples and run under them every DETAILS_POLL_SECONDS (two fragments,
+    so the slow part is not sent again at each poll). ``when_ended(run id)`` draws what follows a training
+    that finished or was stopped, under its status."""
     trainer = session_trainer(slot)
     if trainer is None:
         st.caption("No training in this session yet.")
@@ -417,3 +431,6 @@ def live_panel(slot: str, when_ended: Callable[[str], None] | None = None) -> No
     polling = _status(trainer) in ("queued", "running")
     body = st.fragment(run_every=POLL_SECONDS if polling else None, key=f"{slot}_live_panel")(_panel_body)
     body(slot, polling, when_ended)
+    details = st.fragment(run_every=DETAILS_POLL_SECONDS if polling else None, key=f"{slot}_live_details")(
+        _details_body)
+    details(slot)

@@ -124,8 +124,8 @@ def choose_unit(order: np.ndarray, units: int, prefix: str, column) -> int:
 
 # -- the Train page: the newest snapshot of a training -------------------------------------------
 def _cached(store_key: str, key: tuple, build):
-    """A chart rebuilt only when ``key`` changes (the live panel redraws twice a second; snapshots
-    arrive every few seconds)."""
+    """A chart rebuilt only when ``key`` changes (the live gate panel redraws every two seconds;
+    snapshots arrive every few seconds)."""
     cache = st.session_state.setdefault("snapshot_views_cache", {})
     if store_key not in cache or cache[store_key][0] != key:
         cache[store_key] = (key, build())

@@ -82,7 +82,7 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     span = high - low or 1.0
     step = 10 ** np.floor(np.log10(span / count))
     step *= next(m for m in (1, 2, 5, 10) if span / (step * m) <= count)
-    return list(np.arange(np.ceil(low / step) * step, high + step / 2, step))
+    return [float(t) + 0.0 for t in np.arange(np.ceil(low / step) * step, high + step / 2, step)]  # no -0
 
 
 def line_svg(values, tokens, name: str, hover_text=None, first_step: int = 0, width: int = 1200,
@@ -365,40 +365,53 @@ class Curve:
 
 def curves_svg(curves: list[Curve], x_label: str, y_label: str, percent: bool = False,
                y_range: tuple[float, float] | None = None, kind: str = "curves", width: int = 900,
-               height: int = 360) -> str:
+               height: int = 360, title: str = "", legend: bool = True, log_y: bool = False,
+               y_ticks: list[float] | None = None, hover: bool = True) -> str:
     """Lines each over its own x (several runs' losses against steps or seconds), the y axis fitted to them
-    unless ``y_range`` is given; ``percent`` shows y as shares. The plot is cut into HOVER_COLUMNS columns,
-    each a hover box listing every curve's point nearest its middle. The points drawn are kept in
-    ``data-values`` (JSON: curve name -> [[x, y], ...])."""
+    unless ``y_range`` is given; ``percent`` shows y as shares, ``log_y`` draws y on a log scale (positive
+    values only), ``y_ticks`` fixes its ticks. ``title`` goes above the plot, the legend (unless ``legend`` is
+    False: a single line its title names) above that. The plot is cut into HOVER_COLUMNS columns, each a
+    hover box listing every curve's point nearest its middle (none without ``hover``: a chart redrawn every
+    second loses its hover label at each redraw). The points drawn are kept in ``data-values`` (JSON: curve
+    name -> [[x, y], ...])."""
     points = []
     for curve in curves:
         x, y = np.asarray(curve.x, dtype=float), np.asarray(curve.y, dtype=float)
-        kept = np.isfinite(x) & np.isfinite(y)
+        kept = np.isfinite(x) & np.isfinite(y) & ((y > 0) if log_y else True)
         order = np.argsort(x[kept], kind="stable")
         points.append((x[kept][order], y[kept][order]))
     every_x = np.concatenate([x for x, _ in points] + [np.zeros(0)])
     every_y = np.concatenate([y for _, y in points] + [np.zeros(0)])
     x_low, x_high = (float(every_x.min()), float(every_x.max())) if every_x.size else (0.0, 1.0)
     x_high = x_high if x_high > x_low else x_low + 1.0
+    scale = np.log10 if log_y else (lambda v: v)
     if y_range is None:
-        low, high = (float(every_y.min()), float(every_y.max())) if every_y.size else (0.0, 1.0)
+        low, high = (float(scale(every_y.min())), float(scale(every_y.max()))) if every_y.size else (0.0, 1.0)
         pad = 0.05 * (high - low) or 0.05 * abs(high) or 1.0
         y_range = (low - pad, high + pad)
-    low, high = y_range
+    elif log_y:
+        y_range = (float(np.log10(y_range[0])), float(np.log10(y_range[1])))
+    low, high = y_range  # in log10 units on a log axis
     text = f'fill="{INK}" font-size="12"'
-    legend_rows = _legend_rows(curves, width - 80)
-    left, right, top = 62, 16, 12 + 18 * legend_rows
-    bottom = 44
+    legend_rows = _legend_rows(curves, width - 80) if legend else 0
+    left, right = 62, 16
+    top = 12 + 18 * legend_rows + (18 if title else 0)
+    bottom = 44 if x_label else 26
     inner_w, inner_h = width - left - right, height - top - bottom
     px = lambda v: left + inner_w * (v - x_low) / (x_high - x_low)  # noqa: E731
-    py = lambda v: top + inner_h * (1 - (v - low) / ((high - low) or 1.0))  # noqa: E731
-    y_format = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:g}")
+    plot_y = lambda v: top + inner_h * (1 - (v - low) / ((high - low) or 1.0))  # noqa: E731
+    py = (lambda v: plot_y(np.log10(v))) if log_y else plot_y
+    y_format = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:.2g}") if log_y else (lambda v: f"{v:,g}")
     x_ticks = [t for t in _ticks(x_low, x_high, 6) if x_low <= t <= x_high]
     if np.array_equal(every_x, np.round(every_x)):  # steps: no tick between two of them
         x_ticks = [t for t in x_ticks if float(t).is_integer()]
-    y_ticks = [t for t in _ticks(low, high) if low <= t <= high]
+    if y_ticks is None:
+        y_ticks = [10 ** t for t in _ticks(low, high, 3)] if log_y else _ticks(low, high)
+    y_ticks = [t for t in y_ticks if low - 1e-9 <= scale(t) <= high + 1e-9]
     parts = [svg_open(width, height)]
-    parts += _legend(curves, left, 16, inner_w, text)
+    parts += chart_title(title, left)
+    if legend:
+        parts += _legend(curves, left, 16 + (18 if title else 0), inner_w, text)
     parts += _frame(x_ticks, y_ticks, px, py, left, top, inner_w, inner_h, text, x_high - x_low,
                     y_format, x_label, y_label)
     for curve, (x, y) in zip(curves, points):
@@ -410,7 +423,7 @@ def curves_svg(curves: list[Curve], x_label: str, y_label: str, percent: bool = 
     parts.append("</svg>")
     show = (lambda v: f"{v:.1%}") if percent else (lambda v: f"{v:.4g}")
     spans = []
-    for column in range(HOVER_COLUMNS):
+    for column in range(HOVER_COLUMNS if hover else 0):
         middle = x_low + (column + 0.5) * (x_high - x_low) / HOVER_COLUMNS
         lines = []
         for curve, (x, y) in zip(curves, points):
@@ -419,7 +432,7 @@ def curves_svg(curves: list[Curve], x_label: str, y_label: str, percent: bool = 
             nearest = int(np.argmin(np.abs(x - middle)))
             lines.append(f"{curve.name}: {show(y[nearest])} at {x[nearest]:,.6g}")
         spans.append(hover_span(f"{x_label} ≈ {middle:,.4g}\n" + "\n".join(lines)))
-    boxes = [hover_grid(plot_area(left, top, inner_w, inner_h, width, height), spans, HOVER_COLUMNS)]
+    boxes = [hover_grid(plot_area(left, top, inner_w, inner_h, width, height), spans, HOVER_COLUMNS)] if hover else []
     data = html.escape(json.dumps({curve.name: [[float(f"{a:.7g}"), float(f"{b:.7g}")] for a, b in zip(x, y)]
                                    for curve, (x, y) in zip(curves, points)}))
-    return chart_html(parts, width, height, f"{y_label}: {len(curves)} lines", boxes, kind, f'data-values="{data}"')
+    return chart_html(parts, width, height, f"{y_label or title}{f' against {x_label}' if x_label else ''}: {len(curves)} lines", boxes, kind, f'data-values="{data}"')

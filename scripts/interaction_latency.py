@@ -15,7 +15,7 @@ component, which draws its own controls in the page, an arrow key on its slider 
 step and unit buttons, found by their accessible names; an earlier checkout that drew these as
 Streamlit sliders has them timed there, by their labels); the interaction is
 over when the app's script has run and finished (``data-test-script-state``) and the page has been
-quiet for 400 ms. Latency = last change − t0. On /train, whose live panel redraws twice a second,
+quiet for 400 ms. Latency = last change − t0. On /train, whose live panel redraws every second,
 the page is never quiet: there the latency is the time until the change the control asks for is
 drawn (an axis title, the learning rate shown). On /generate, "first text" is the time until the
 text on screen first changes (the stream starts).
@@ -120,7 +120,7 @@ STATE = """(() => { const lat = window.__lat, app = document.querySelector('[dat
 # What a page shows, for the controls timed until a given change is drawn.
 TEXT_BOXES = ("Array.from(document.querySelectorAll('[data-testid=stMain] [data-testid=stCode], "
               "[data-testid=stMain] [data-testid=stHtml]')).map(e => e.textContent).join('|')")
-AXIS_TITLES = "Array.from(document.querySelectorAll('.js-plotly-plot .{}')).map(e => e.textContent).join('|')"
+LOSS_AXES = "document.querySelector('.live-loss img')?.alt"  # the loss chart's description names both axes
 RATE_SHOWN = ("parseFloat(Array.from(document.querySelectorAll('[data-testid=stMetric]')).find(m => "
               "m.querySelector('[data-testid=stMetricLabel]')?.textContent.trim() === 'Learning rate')"
               "?.querySelector('[data-testid=stMetricValue]')?.textContent)")  # NaN until it is shown
@@ -197,9 +197,9 @@ CONTROLS = [
                                        ("Units shown", "slider", r"^Units shown", False),
                                        ("Paint one unit", "select", r"^Paint one unit", False))),
     Control(TRAIN, "x axis (while training)", "radio", r"^x axis$", quick=True,
-            watch=AXIS_TITLES.format("g-xtitle"), until_watched=True),
+            watch=LOSS_AXES, until_watched=True),
     Control(TRAIN, "Loss unit (while training)", "radio", r"^Loss unit$",
-            watch=AXIS_TITLES.format("g-ytitle"), until_watched=True),
+            watch=LOSS_AXES, until_watched=True),
     Control(TRAIN, "Learning rate (while training)", "number", r"^Learning rate \(applies",
             watch=RATE_SHOWN, changed=RATE_MOVED, until_watched=True),
 ]

@@ -51,6 +51,18 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def chromium_pids() -> list[int]:
+    """The processes of the Chromium the script drives (browser, renderers, GPU and utility processes)."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"chrom" in cmdline.read_bytes().split(b"\0")[0].lower():
+                pids.append(int(cmdline.parent.name))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
 def worker_of(server_pid: int) -> int | None:
     """The app server's training worker process (local executor)."""
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
@@ -68,15 +80,27 @@ class CpuWatch:
 
     def __init__(self, root: Path):
         self.root, self.first, self.last = root, None, None
+        self.others_first, self.others_last = {}, {}
 
-    def sample(self, pid: int | None) -> None:
+    def sample(self, pid: int | None, others: dict[str, list[int]] | None = None) -> None:
+        """Note the worker's CPU time and the run's steps now; ``others`` names more processes (the web
+        server, the browser) whose CPU time to note at the same moments."""
         runs = [d for d in self.root.iterdir() if (d / "metrics.csv").is_file()] if self.root.is_dir() else []
         cpu = cpu_seconds(pid) if pid else None
         if len(runs) != 1 or cpu is None:
             return
         point = (len(lstm_core.runs.read_metrics(runs[0])), cpu, time.monotonic())
-        self.first = self.first or point
-        self.last = point
+        others_now = {name: sum(filter(None, map(cpu_seconds, pids))) for name, pids in (others or {}).items()}
+        if not self.first:
+            self.first, self.others_first = point, others_now
+        self.last, self.others_last = point, others_now
+
+    def other_shares(self) -> dict[str, float]:
+        """Each other process group's share of a core over the same window as the worker's."""
+        if not self.first or not self.last or self.last[2] <= self.first[2]:
+            return {}
+        wall = self.last[2] - self.first[2]
+        return {name: (self.others_last[name] - self.others_first.get(name, 0.0)) / wall for name in self.others_last}
 
     def figures(self, chars_per_step: int) -> tuple[float, float] | None:
         """(characters per CPU-second of the worker, share of a core it got), or None unmeasured."""
@@ -121,7 +145,7 @@ def in_app(preset: str, seconds: float, root: Path, executor: str, watch: CpuWat
             page.evaluate(WATCH_STEP)  # the browser notes each change of the Step figure, every 50 ms
             deadline = time.monotonic() + seconds * 4 + 120
             while time.monotonic() < deadline and not page.get_by_text("the run is saved").count():
-                watch.sample(worker_of(server.pid))
+                watch.sample(worker_of(server.pid), {"web server": [server.pid], "Chromium": chromium_pids()})
                 time.sleep(0.5)
             changes = page.evaluate("window.stepChanges")
             refresh_rate = (len(changes) - 1) / ((changes[-1] - changes[0]) / 1000) if len(changes) > 2 else 0.0
@@ -166,6 +190,10 @@ def main() -> None:
         per_cpu_base = (cpus[0][0] + cpus[2][0]) / 2
         print(f"  per CPU-second of the worker: {1 - cpus[1][0] / per_cpu_base:.1%} lower with the page open "
               f"(what the live panel costs the training itself, apart from the CPU the machine's other work takes)")
+    shares = watches[1].other_shares()
+    if shares:
+        print("  beside the training, with the page open: " +
+              ", ".join(f"{name} {share:.0%} of a core" for name, share in shares.items()))
     print(f"  live panel: the Step figure changed {refresh_rate:.2f} times a second in the browser")
 
 

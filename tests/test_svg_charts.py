@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lab_ui.charts import accuracy_figure, figure_svg
+from lab_ui.charts import accuracy_figure, figure_svg, signals_figure
 from lab_ui.svg_charts import Curve, Series, bars_svg, curves_svg, line_svg, lines_svg, saturation_svg
 
 
@@ -118,3 +118,26 @@ def test_a_line_figure_made_for_plotly_is_drawn_the_same_as_svg():
     single = image_of(figure_svg(accuracy_figure({"run": frame.tail(1)}), "accuracy-curves"))  # one step only
     assert re.findall(r'text-anchor="middle" fill="#31333f" font-size="12">([\d,.]+)<', single)[0] == "3"
     assert "3.2" not in single  # no tick between two steps
+
+
+def test_a_figure_of_stacked_panels_is_drawn_as_one_chart_a_panel_with_its_own_title_and_log_axis():
+    steps = np.arange(1, 101)
+    frame = pd.DataFrame({"step": steps, "seconds": steps * 0.1, "chars_per_sec": 30_000 + 10 * steps,
+                          "grad_norm": 1.0 / steps, "lr": 1e-3 * 1.03 ** steps})
+    drawn = figure_svg(signals_figure(frame, item_name="chars"), "live-signals", width=600)
+    images = [base64.b64decode(found).decode() for found in re.findall(r'base64,([^"]+)"', drawn)]
+    assert len(images) == 3 and drawn.count('class="live-signals"') == 3
+    titles = [re.search(r'font-weight="600"[^>]*>([^<]*)<', svg).group(1) for svg in images]
+    assert titles == ["Throughput (characters/s)", "Gradient norm (before clipping)", "Learning rate"]
+    assert ">Step<" in images[2] and ">Step<" not in images[0], "the x axis is named under the last panel only"
+    values = [json.loads(html.unescape(v))["Learning rate"] for v in re.findall(r'data-values="([^"]*)"', drawn)[2:]]
+    assert values[0][0] == [1, pytest.approx(1.03e-3, rel=1e-3)] and len(values[0]) == 100
+    rate_ticks = [float(t) for t in re.findall(r'text-anchor="end" fill="#31333f" font-size="12">([^<]*)<', images[2])]
+    assert rate_ticks and all(1e-3 <= t <= 2.1e-2 for t in rate_ticks)  # the figure's own log ticks, in range
+    heights = {}
+    for tick in rate_ticks:  # equal ratios are equal distances on a log axis
+        y = re.search(rf'y="([\d.]+)" text-anchor="end" fill="#31333f" font-size="12">{tick:.2g}<', images[2])
+        heights[tick] = float(y.group(1))
+    (a, ya), (b, yb), (c, yc) = sorted(heights.items())  # three ticks: 0.001, 0.0044, 0.019
+    assert (ya - yb) / (yb - yc) == pytest.approx(np.log(b / a) / np.log(c / b), rel=0.05)
+    assert not hover_labels(figure_svg(signals_figure(frame), "live-signals", hover=False))

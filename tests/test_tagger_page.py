@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 import lstm_core
 from lstm_core.runs import hold, release
 from lstm_core.tasks.training import TaggerTraining, tagger_preset
-from tests.page_helpers import svg_chart, svg_heatmaps
+from tests.page_helpers import svg_chart, svg_heatmaps, svg_of
 
 PAGE = "../pages/6_tagger.py"
 
@@ -128,5 +128,5 @@ def test_while_the_tagger_trains_its_loss_is_per_word_and_evaluate_waits():
     assert any("Finished" in s.value for s in at.success), "the training ends within its budget"
     labels = labels or [m.label for m in at.metric if "loss" in m.label]
     assert labels and set(labels) <= {"Train loss (nats/word)", "Validation loss (nats/word)"}, labels
-    assert '"Loss (nats per word)"' in at.get("plotly_chart")[0].proto.spec
+    assert "Loss (nats per word)" in svg_of(next(h.proto.body for h in at.get("html") if 'class="live-loss"' in h.proto.body))
     assert at.dataframe, "once it has ended the tagger is evaluated and tried"

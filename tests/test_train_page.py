@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
-from tests.page_helpers import open_app
+from tests.page_helpers import open_app, svg_chart
 from tests.training_helpers import stop_leftover_trainers
 
 PAGE = "../pages/1_train.py"
@@ -83,8 +83,10 @@ def test_live_training_grows_pauses_resumes_and_stops_into_a_saved_run(store):
     rerun_until(at, lambda: step(at) > first and figure(at, "Validation loss (nats/char)") is not None)
     nats, bits = float(figure(at, "Validation loss (nats/char)")), float(figure(at, "Validation loss (bits/char)"))
     assert bits == pytest.approx(nats / math.log(2), abs=2e-3)
-    training_charts = [c for c in at.get("plotly_chart") if "_gates_" not in c.proto.id]  # the gate panel's apart
-    assert len(training_charts) == 2, "the loss chart and the throughput / gradient / rate panels"
+    loss, signals = svg_chart(at, "live-loss"), svg_chart(at, "live-signals")
+    assert loss and signals, "the loss chart and the throughput / gradient / rate panels"
+    assert "train" in loss["values"] and len(loss["values"]["train"]) > 0
+    assert not loss["hover"], "no hover labels on a chart redrawn every second (they would vanish at each redraw)"
     assert not at.button(key="char_pause").disabled
 
     click(at, "char_pause")
@@ -102,6 +104,7 @@ def test_live_training_grows_pauses_resumes_and_stops_into_a_saved_run(store):
     assert any("the run is saved" in w.value for w in at.warning)
     row = store.list().iloc[0]
     assert row["status"] == "stopped" and row["steps"] == stopped
+    assert svg_chart(at, "live-loss")["hover"], "a chart that no longer moves has its hover labels"
     assert row["name"].startswith("seed · seed · h8x1")
     assert lstm_core.load_run(store.path(row["id"])).model.config.hidden_size == 8
     assert next_links(at) == [f"/gates?run={row['id']}", f"/generate?run={row['id']}"], "a stopped run opens too"
