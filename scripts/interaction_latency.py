@@ -120,7 +120,7 @@ STATE = """(() => { const lat = window.__lat, app = document.querySelector('[dat
 # What a page shows, for the controls timed until a given change is drawn.
 TEXT_BOXES = ("Array.from(document.querySelectorAll('[data-testid=stMain] [data-testid=stCode], "
               "[data-testid=stMain] [data-testid=stHtml]')).map(e => e.textContent).join('|')")
-LOSS_AXES = "document.querySelector('.live-loss img')?.alt"  # the loss chart's description names both axes
+LOSS_AXES = "(document.querySelector('.live-loss img')?.alt ?? '')"  # the loss chart's description names both axes
 RATE_SHOWN = ("parseFloat(Array.from(document.querySelectorAll('[data-testid=stMetric]')).find(m => "
               "m.querySelector('[data-testid=stMetricLabel]')?.textContent.trim() === 'Learning rate')"
               "?.querySelector('[data-testid=stMetricValue]')?.textContent)")  # NaN until it is shown
