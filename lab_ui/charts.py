@@ -6,7 +6,7 @@ them: one row per step with ``step`` and ``seconds``, and whichever of ``train_l
 ``items_per_sec``, ``grad_norm`` and ``lr`` the training reports. Validation columns are NaN
 between evaluations. A loss is labelled with what it is averaged over (``per``: a character, a word,
 a review); bits exist for characters only. Long runs are thinned to a few hundred points by averaging
-neighbouring steps, so that a chart redrawn every second stays cheap for the server and the browser.
+neighbouring steps, so that a chart redrawn twice a second stays cheap for the server and the browser.
 
 The builders return figures as plain Plotly-style dicts (``{"data": [...], "layout": {...}}``): what is drawn
 (lines, colours, axes, panels) is decided once, here. :func:`figure_svg` draws them as SVG images. As Plotly

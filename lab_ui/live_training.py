@@ -24,7 +24,7 @@ character, per word, per review), and shows its preview samples when it makes so
 
 The training itself runs out of this process, in a worker of the server's executor (a local worker
 process, or a Ray actor: lstm_core.executor); the panel polls the trainer's snapshot in a fragment
-that reruns every second while the training is queued or running (and the gate panel in another, every two
+that reruns every half second while the training is queued or running (and the gate panel in another, every two
 seconds). The run started belongs to
 this browser (lab_ui.sharing): on a shared server only its owner may continue it. Trainers live in a session-scoped
 resource cache: navigating between pages keeps them, and when the browser tab closes the session's
@@ -48,7 +48,7 @@ from lstm_core.background import BackgroundTrainer, Snapshot, run_is_held
 from lstm_core.runs import RECENT_STEPS, WEIGHTS_FILE, recent_train_loss
 from lstm_core.trainer import LOG2E, TRAINING_LIMITS
 
-POLL_SECONDS = 1.0  # each redraw costs the browser ~0.1-0.3 s of CPU on a 2-core machine (scripts/ui_cost.py)
+POLL_SECONDS = 0.5  # the live chart moves twice a second (docs: PRODUCT.md's bar)
 DETAILS_POLL_SECONDS = 2.0  # a gate snapshot comes every 2 s of training at most (lstm_core.snapshots)
 STATUS_LABELS = {
     "idle": "Ready.", "queued": "Queued", "running": "Training", "paused": "Paused", "finished": "Finished",
@@ -389,7 +389,7 @@ def _panel_body(slot: str, polling: bool, when_ended: Callable[[str], None] | No
     per = getattr(training, "loss_per", "character")
     x = st.session_state.get(f"{slot}_x_axis", "step")
     signals = signals_figure(frame, x=x, item_name=training.item_name)
-    hover = not polling  # a chart redrawn every second would drop its hover label at each redraw
+    hover = not polling  # a chart redrawn twice a second would drop its hover label at each redraw
     left, right = st.columns([3, 2])
     with left:
         _loss_chart(slot, frame, per, hover)

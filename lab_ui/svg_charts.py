@@ -371,7 +371,7 @@ def curves_svg(curves: list[Curve], x_label: str, y_label: str, percent: bool = 
     unless ``y_range`` is given; ``percent`` shows y as shares, ``log_y`` draws y on a log scale (positive
     values only), ``y_ticks`` fixes its ticks. ``title`` goes above the plot, the legend (unless ``legend`` is
     False: a single line its title names) above that. The plot is cut into HOVER_COLUMNS columns, each a
-    hover box listing every curve's point nearest its middle (none without ``hover``: a chart redrawn every
+    hover box listing every curve's point nearest its middle (none without ``hover``: a chart redrawn twice a
     second loses its hover label at each redraw). The points drawn are kept in ``data-values`` (JSON: curve
     name -> [[x, y], ...])."""
     points = []

@@ -15,7 +15,7 @@ component, which draws its own controls in the page, an arrow key on its slider 
 step and unit buttons, found by their accessible names; an earlier checkout that drew these as
 Streamlit sliders has them timed there, by their labels); the interaction is
 over when the app's script has run and finished (``data-test-script-state``) and the page has been
-quiet for 400 ms. Latency = last change − t0. On /train, whose live panel redraws every second,
+quiet for 400 ms. Latency = last change − t0. On /train, whose live panel redraws twice a second,
 the page is never quiet: there the latency is the time until the change the control asks for is
 drawn (an axis title, the learning rate shown). On /generate, "first text" is the time until the
 text on screen first changes (the stream starts).

@@ -86,7 +86,7 @@ def test_live_training_grows_pauses_resumes_and_stops_into_a_saved_run(store):
     loss, signals = svg_chart(at, "live-loss"), svg_chart(at, "live-signals")
     assert loss and signals, "the loss chart and the throughput / gradient / rate panels"
     assert "train" in loss["values"] and len(loss["values"]["train"]) > 0
-    assert not loss["hover"], "no hover labels on a chart redrawn every second (they would vanish at each redraw)"
+    assert not loss["hover"], "no hover labels on a chart redrawn twice a second (they would vanish at each redraw)"
     assert not at.button(key="char_pause").disabled
 
     click(at, "char_pause")
