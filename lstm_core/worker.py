@@ -90,12 +90,14 @@ def drive(training: Training, channel: Channel, ui_interval: float = 0.25) -> st
     pending: list[dict] = []
     last_flush = 0.0
     request: str | None = None  # "pause" or "stop", once asked
+    changed = False  # the owner changed a setting: the next step's row goes out at once, so the page shows it
 
     def take_commands() -> None:
-        nonlocal request
+        nonlocal request, changed
         for command, *args in channel.commands():
             if command == "lr":
                 training.set_lr(float(args[0]))
+                changed = True
             elif command == "temperature":
                 training.preview_temperature = float(args[0])
             elif command in ("pause", "stop") and request != "stop":
@@ -114,8 +116,10 @@ def drive(training: Training, channel: Channel, ui_interval: float = 0.25) -> st
         last_flush = time.monotonic()
 
     def on_step(row: dict) -> None:
+        nonlocal changed
         pending.append(row)
-        if time.monotonic() - last_flush >= ui_interval:
+        if changed or time.monotonic() - last_flush >= ui_interval:
+            changed = False
             flush()
 
     def on_eval(row: dict, metrics: dict) -> None:

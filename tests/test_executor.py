@@ -19,6 +19,7 @@ import lstm_core
 from lstm_core.background import BackgroundTrainer
 from lstm_core.executor import LocalExecutor, describe_exit
 from lstm_core.runs import RESUME_FILE, read_metrics, read_status
+from lstm_core.worker import drive
 from tests.training_helpers import tiny_training, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -175,3 +176,32 @@ def test_a_killed_server_takes_its_workers_along_and_a_restarted_one_finds_the_r
     (run_id,) = restarted.recover_interrupted()
     resumed = lstm_core.CharTraining.resume(restarted.path(run_id), restarted)
     assert resumed.step_count >= 10 and restarted.list().iloc[0]["status"] == "paused"
+
+
+
+class ScriptedChannel:
+    """A worker's line to its owner, in the test: a new learning rate arrives before step ``at_step``, and every
+    message the worker sends is kept."""
+
+    def __init__(self, training, at_step: int):
+        self.training, self.at_step, self.asked, self.sent = training, at_step, False, []
+
+    def commands(self) -> list[tuple]:
+        if self.asked or self.training.step_count < self.at_step:
+            return []
+        self.asked = True
+        return [("lr", 1e-3)]
+
+    def send(self, message: dict) -> None:
+        self.sent.append(message)
+
+
+def test_a_new_learning_rate_reaches_the_page_with_the_next_step_not_at_the_next_quarter_second(store):
+    training = tiny_training(store, max_seconds=1.0, eval_every_seconds=3600.0)
+    channel = ScriptedChannel(training, at_step=20)
+    drive(training, channel, ui_interval=3600.0)  # rows would otherwise wait for the end (or an evaluation)
+    batches = [message["rows"] for message in channel.sent if message["type"] == "rows"]
+    changed = next(i for i, rows in enumerate(batches) if rows[-1]["lr"] == pytest.approx(1e-3))
+    assert len(batches[changed]) == 1 or batches[changed][-2]["lr"] != pytest.approx(1e-3), \
+        "the batch ends with the first step at the new rate"
+    assert batches[changed][-1]["step"] == 21 and training.step_count > 21, "sent at once, not with the last rows"
