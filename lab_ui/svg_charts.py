@@ -435,4 +435,5 @@ def curves_svg(curves: list[Curve], x_label: str, y_label: str, percent: bool = 
     boxes = [hover_grid(plot_area(left, top, inner_w, inner_h, width, height), spans, HOVER_COLUMNS)] if hover else []
     data = html.escape(json.dumps({curve.name: [[float(f"{a:.7g}"), float(f"{b:.7g}")] for a, b in zip(x, y)]
                                    for curve, (x, y) in zip(curves, points)}))
-    return chart_html(parts, width, height, f"{y_label or title}{f' against {x_label}' if x_label else ''}: {len(curves)} lines", boxes, kind, f'data-values="{data}"')
+    alt = f"{y_label or title}" + (f" against {x_label}" if x_label else "") + f": {len(curves)} lines"
+    return chart_html(parts, width, height, alt, boxes, kind, f'data-values="{data}"')

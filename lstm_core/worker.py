@@ -90,14 +90,13 @@ def drive(training: Training, channel: Channel, ui_interval: float = 0.25) -> st
     pending: list[dict] = []
     last_flush = 0.0
     request: str | None = None  # "pause" or "stop", once asked
-    changed = False  # the owner changed a setting: the next step's row goes out at once, so the page shows it
 
     def take_commands() -> None:
-        nonlocal request, changed
+        nonlocal request, last_flush
         for command, *args in channel.commands():
             if command == "lr":
                 training.set_lr(float(args[0]))
-                changed = True
+                last_flush = float("-inf")  # the next step's row goes out at once: the page shows the new rate
             elif command == "temperature":
                 training.preview_temperature = float(args[0])
             elif command in ("pause", "stop") and request != "stop":
@@ -116,10 +115,8 @@ def drive(training: Training, channel: Channel, ui_interval: float = 0.25) -> st
         last_flush = time.monotonic()
 
     def on_step(row: dict) -> None:
-        nonlocal changed
         pending.append(row)
-        if changed or time.monotonic() - last_flush >= ui_interval:
-            changed = False
+        if time.monotonic() - last_flush >= ui_interval:
             flush()
 
     def on_eval(row: dict, metrics: dict) -> None:
