@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from lab_ui import page_setup, query_value, run_store, set_query
+from lab_ui import page_setup, query_value, run_store, set_query, show_table
 from lab_ui.task_views import (budget_overrides, evaluation_view, live_training_then_run, preset_picker,
                                probability_grid, word_gates)
 from lstm_core.tasks import split_words, tag_words, tagger_vocabs
@@ -49,8 +49,7 @@ table = pd.DataFrame({
     "runner-up": [f"{tag} {p:.1%}" for tag, p in (tagged.top(t, 2)[1] for t in range(len(words)))],
     "seen in training": ["no" if u else "yes" for u in tagged.unknown],
 })
-st.dataframe(table, hide_index=True, height=min(600, 36 * (len(table) + 1) + 2), column_config={
-    "probability": st.column_config.ProgressColumn("probability", format="percent", min_value=0.0, max_value=1.0)})
+show_table(table, formats={"probability": "{:.1%}"}, bars=("probability",))
 st.caption("Each word's likeliest tag and its probability under the model; words never seen in training "
            "are tagged from their characters (strong preset) or from context alone.")
 with st.expander("Every tag's probability, word by word"):

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 import lstm_core
-from lab_ui import page_setup, query_value, run_store, set_query
+from lab_ui import page_setup, query_index, query_value, run_store, set_query, show_table
 from lab_ui.charts import accuracy_figure, figure_svg, has_accuracy, loss_figure
 from lab_ui.sharing import instructor_unlock, may_change, owner_id, shared, upload_limit_mb, use_upload, whose
 from lstm_core.runs import LOSS_PER, read_config, read_metrics
@@ -18,6 +18,11 @@ page_setup("Runs")
 SETTINGS = [("corpus", "corpus"), ("hidden_size", "hidden"), ("num_layers", "layers"), ("seq_len", "seq"),
             ("batch_size", "batch"), ("lr", "lr"), ("dropout", "dropout"), ("forget_bias", "forget bias"),
             ("max_seconds", "budget s"), ("epochs", "epochs")]
+HEADERS = {"seconds": "duration (s)", "train_loss": "final train loss", "final_valid_loss": "final valid loss",
+           "best_valid_loss": "best valid loss", "started_by": "started by"}  # the table's column headers
+ORDERS = {"newest": ("Newest first", None, True), "best": ("Best validation loss", "best_valid_loss", True),
+          "final": ("Final validation loss", "final_valid_loss", True), "name": ("Name", "name", True),
+          "longest": ("Longest training", "seconds", False)}  # name: (label, column, ascending)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -53,11 +58,16 @@ else:
                         started_by=runs["owner"].map(whose))
     columns = ["name", "kind", "status", "settings", "steps", "seconds", "train_loss", "final_valid_loss",
                "best_valid_loss", "created"] + (["started_by"] if shared() else [])
-    st.dataframe(table[columns], hide_index=True, width="stretch", column_config={
-        "seconds": st.column_config.NumberColumn("duration (s)", format="%.1f"),
-        "train_loss": st.column_config.NumberColumn("final train loss", format="%.3f"),
-        "final_valid_loss": st.column_config.NumberColumn("final valid loss", format="%.3f"),
-        "best_valid_loss": st.column_config.NumberColumn("best valid loss", format="%.3f")})
+    order = st.columns([1, 3])[0].selectbox("Sort by", list(ORDERS), index=query_index("sort", ORDERS, "newest"),
+                         format_func=lambda name: ORDERS[name][0], key="runs_order")
+    set_query(sort=None if order == "newest" else order)
+    _, column, ascending = ORDERS[order]
+    if column:
+        table = table.sort_values(column, ascending=ascending, na_position="last", kind="stable",
+                                  key=lambda values: values.str.lower() if values.dtype == object else values)
+    show_table(table[columns].rename(columns=HEADERS), formats={
+        HEADERS["seconds"]: "{:.1f}", HEADERS["train_loss"]: "{:.3f}", HEADERS["final_valid_loss"]: "{:.3f}",
+        HEADERS["best_valid_loss"]: "{:.3f}"})
 
     labels = dict(zip(runs["id"], runs["name"] + " · " + runs["id"].str[:15]))
     st.subheader("Compare loss curves")

@@ -62,15 +62,32 @@ def test_an_empty_store_says_how_runs_appear():
 
 def test_lists_runs_with_settings_and_losses(store, two_runs):
     at = open_page()
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert set(table["name"]) == {"small one", "larger one"}
     assert all(table["status"] == "finished")
     row = table.set_index("name").loc["larger one"]
     assert "hidden 16" in row["settings"] and "corpus seed" in row["settings"]
     metrics = lstm_core.load_run(store.path(two_runs[1])).metrics
-    assert row["final_valid_loss"] == pytest.approx(metrics["valid_loss"].dropna().iloc[-1])
+    assert row["final valid loss"] == pytest.approx(metrics["valid_loss"].dropna().iloc[-1])
     assert row["steps"] == len(metrics)
-    assert row["seconds"] == pytest.approx(metrics["seconds"].iloc[-1])
+    assert row["duration (s)"] == pytest.approx(metrics["seconds"].iloc[-1])
+
+
+def test_the_table_sorts_by_a_column_and_the_link_keeps_the_order(store, two_runs):
+    store.rename(two_runs[1], "z, the larger one")  # the newest run, last by name
+    at = open_page()
+    assert list(at.table[0].value["name"]) == ["z, the larger one", "small one"], "newest first"
+    at.selectbox(key="runs_order").set_value("best").run()
+    table = at.table[0].value
+    assert list(table["best valid loss"]) == sorted(table["best valid loss"]), "the lowest validation loss on top"
+    assert at.query_params["sort"] == "best"
+    at.selectbox(key="runs_order").set_value("name").run()
+    assert list(at.table[0].value["name"]) == ["small one", "z, the larger one"]
+    again = AppTest.from_file(PAGE, default_timeout=60)
+    again.query_params["sort"] = "longest"
+    again.run()
+    table = again.table[0].value
+    assert list(table["duration (s)"]) == sorted(table["duration (s)"], reverse=True)
 
 
 def test_overlays_the_loss_curves_of_the_chosen_runs(store, two_runs):
@@ -112,7 +129,7 @@ def test_import_through_the_page_accepts_an_export_and_refuses_a_corrupt_zip(sto
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "Imported as" in at.success[0].value
     assert sum(store.list()["status"] == "imported") == 1
-    assert "small one (imported)" in set(at.dataframe[0].value["name"])
+    assert "small one (imported)" in set(at.table[0].value["name"])
 
     broken = io.BytesIO()
     with zipfile.ZipFile(broken, "w") as archive:

@@ -94,8 +94,8 @@ def test_an_import_belongs_to_its_importer_not_to_the_exporter(store, trained):
 def test_on_a_shared_server_another_users_run_is_read_only(store, trained, shared):
     _, (mine, theirs) = trained
     at = runs_page()
-    table = at.dataframe[0].value.set_index("name")
-    assert table.loc["mine", "started_by"] == "you" and table.loc["theirs", "started_by"] == "another user"
+    table = at.table[0].value.set_index("name")
+    assert table.loc["mine", "started by"] == "you" and table.loc["theirs", "started by"] == "another user"
     choose(at, theirs)
     assert any("Read-only: another user started this run" in i.value for i in at.info)
     assert at.checkbox(key=f"confirm_{theirs}").disabled and delete_button(at).disabled
@@ -126,7 +126,7 @@ def test_the_instructor_password_unlocks_every_run(store, trained, shared):
 def test_without_the_shared_setting_everything_is_allowed(store, trained):
     _, (mine, theirs) = trained
     at = runs_page()
-    assert "started_by" not in at.dataframe[0].value
+    assert "started by" not in at.table[0].value
     choose(at, theirs)
     assert not any("Read-only" in i.value for i in at.info)
     assert not at.checkbox(key=f"confirm_{theirs}").disabled

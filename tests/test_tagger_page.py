@@ -41,7 +41,7 @@ def test_start_the_seed_preset_and_tag_its_sentence():
     assert any("Finished after 600 steps" in s.value for s in at.success)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Accuracy"] == "100.0%"
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table["word"]) == ["The", "dog", "ate", "the", "apple"]
     assert list(table["tag"]) == ["DET", "NN", "V", "DET", "NN"]
     assert "seed-toy" in at.query_params["run"]
@@ -53,7 +53,7 @@ def test_typed_sentence_is_tagged_and_an_empty_one_is_refused(isolated_run_store
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.text_input(key="tagger_sentence").set_value("Everybody read that book").run()
     assert not at.exception
-    assert list(at.dataframe[0].value["tag"]) == ["NN", "V", "DET", "NN"]
+    assert list(at.table[0].value["tag"]) == ["NN", "V", "DET", "NN"]
     assert at.query_params["sentence"] == "Everybody read that book"
     grid = svg_chart(at, "tag-probabilities")["values"]  # every tag's probability at every word
     assert list(grid["columns"]) == ["Everybody", "read", "that", "book"]
@@ -105,7 +105,7 @@ def test_a_half_trained_tagger_is_not_evaluated_as_if_done(isolated_run_store, s
     assert not at.exception
     assert at.selectbox(key="tagger_run").value == training.run_dir.name, "the run can still be chosen"
     assert any("Not evaluated yet" in i.value and why in i.value for i in at.info), [i.value for i in at.info]
-    assert not at.dataframe and not [m for m in at.metric if m.label == "Accuracy"], \
+    assert not at.table and not [m for m in at.metric if m.label == "Accuracy"], \
         "no tags, no accuracy from a half-trained model"
 
 
@@ -124,9 +124,9 @@ def test_while_the_tagger_trains_its_loss_is_per_word_and_evaluate_waits():
         assert not at.exception
         labels = labels or [m.label for m in at.metric if "loss" in m.label]
         if not at.success:  # still training: nothing is evaluated or tagged
-            assert not at.dataframe and any("Still training" in i.value for i in at.info)
+            assert not at.table and any("Still training" in i.value for i in at.info)
     assert any("Finished" in s.value for s in at.success), "the training ends within its budget"
     labels = labels or [m.label for m in at.metric if "loss" in m.label]
     assert labels and set(labels) <= {"Train loss (nats/word)", "Validation loss (nats/word)"}, labels
     assert "Loss (nats per word)" in svg_of(next(h.proto.body for h in at.get("html") if 'class="live-loss"' in h.proto.body))
-    assert at.dataframe, "once it has ended the tagger is evaluated and tried"
+    assert at.table, "once it has ended the tagger is evaluated and tried"
