@@ -185,7 +185,7 @@ def figure_svg(figure: dict, kind: str = "curves", width: int = 900, hover: bool
         log_y = y_axis.get("type") == "log"
         curves = [Curve(trace["name"], trace["x"], trace["y"], trace["line"]["color"],
                         dashed=bool(trace["line"].get("dash")), markers="markers" in trace["mode"],
-                        width=trace["line"]["width"]) for trace in traces]
+                        width=trace["line"]["width"], opacity=trace.get("opacity", 1.0)) for trace in traces]
         y_range = tuple(10 ** v for v in y_axis["range"]) if log_y and "range" in y_axis else \
             tuple(y_axis["range"]) if "range" in y_axis else None
         charts.append(curves_svg(

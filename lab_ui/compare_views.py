@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from lab_ui.charts import evaluations, thin
+from lab_ui.charts import evaluations, figure_svg, thin
 from lab_ui.common import cached_run, show_text, weights_stamp
 from lab_ui.gate_views import token_axis
 from lab_ui.live_training import session_trainer, set_session_trainer
@@ -253,14 +253,15 @@ def _live_body(setup: CompareSetup, polling: bool) -> None:
                    "order-6 n-gram on the same split; a model above it has not yet learnt more than local spelling.")
     if reference is None:
         st.caption("The n-gram's line is being computed…")
-    st.plotly_chart(loss_overlay(frames, contenders, reference, chance,
-                                 "Loss at the answer (nats)" if memory else "Loss (nats per character)"),
-                    key="compare_loss", config=PLAIN)
+    hover = not polling  # a chart redrawn twice a second would drop its hover label at each redraw
+    st.html(figure_svg(loss_overlay(frames, contenders, reference, chance,
+                                    "Loss at the answer (nats)" if memory else "Loss (nats per character)"),
+                       "compare-loss", hover=hover))
     if memory:
         st.markdown("**Recall on 1,000 validation sequences**")
         st.caption(f"How to read this: the share of sequences where the model's likeliest answer after the cue is the "
                    f"symbol it saw {setup.delay + 1} steps earlier; 12.5 % is guessing.")
-        st.plotly_chart(accuracy_overlay(frames, contenders, 1 / 8), key="compare_accuracy", config=PLAIN)
+        st.html(figure_svg(accuracy_overlay(frames, contenders, 1 / 8), "compare-accuracy", hover=hover))
 
 
 def _model_card(training, contender: Contender, snapshot, frame: pd.DataFrame) -> None:

@@ -195,11 +195,16 @@ class Series:
         return self.short or self.name
 
 
+def _legend_room(name: str) -> float:
+    """Pixels an entry of the legend takes: its swatch, its name at 12 px (capitals are wider) and a gap."""
+    return 36 + sum(8.2 if letter.isupper() else 6.5 for letter in name)
+
+
 def _legend(series: list[Series], x0: float, y0: float, width: float, text: str) -> list[str]:
     """One row of swatches and names, wrapped to ``width``."""
     parts, x, y = [], x0, y0
     for line in series:
-        room = 34 + 6.5 * len(line.name)
+        room = _legend_room(line.name)
         if x > x0 and x + room > x0 + width:
             x, y = x0, y + 18
         dash = ' stroke-dasharray="4,3"' if line.dashed else ""
@@ -213,7 +218,7 @@ def _legend(series: list[Series], x0: float, y0: float, width: float, text: str)
 def _legend_rows(series: list[Series], width: float) -> int:
     rows, x = 1, 0.0
     for line in series:
-        room = 34 + 6.5 * len(line.name)
+        room = _legend_room(line.name)
         if x > 0 and x + room > width:
             rows, x = rows + 1, 0.0
         x += room
@@ -361,6 +366,7 @@ class Curve:
     dashed: bool = False
     markers: bool = False
     width: float = 2.0
+    opacity: float = 1.0  # a faint line (each batch's loss) under a bold one (validation)
 
 
 def curves_svg(curves: list[Curve], x_label: str, y_label: str, percent: bool = False,
@@ -417,7 +423,8 @@ def curves_svg(curves: list[Curve], x_label: str, y_label: str, percent: bool = 
     for curve, (x, y) in zip(curves, points):
         path = " ".join(f"{'L' if i else 'M'}{px(a):.1f},{py(b):.1f}" for i, (a, b) in enumerate(zip(x, y)))
         dash = ' stroke-dasharray="4,3"' if curve.dashed else ""
-        parts.append(f'<path d="{path}" fill="none" stroke="{curve.colour}" stroke-width="{curve.width}"{dash}/>')
+        faint = f' stroke-opacity="{curve.opacity:g}"' if curve.opacity < 1 else ""
+        parts.append(f'<path d="{path}" fill="none" stroke="{curve.colour}" stroke-width="{curve.width}"{dash}{faint}/>')
         if curve.markers:
             parts += [f'<circle cx="{px(a):.1f}" cy="{py(b):.1f}" r="3" fill="{curve.colour}"/>' for a, b in zip(x, y)]
     parts.append("</svg>")

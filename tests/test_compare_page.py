@@ -14,9 +14,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
-from lstm_core.compare import COMPARISONS, CompareSetup
+from lstm_core.compare import COMPARISONS, GRU, LSTM, RNN, CompareSetup
 from lstm_core.gradients import gradient_flow
-from tests.page_helpers import open_app
+from tests.page_helpers import open_app, svg_chart
 from tests.training_helpers import stop_leftover_trainers
 
 PAGE = "../pages/9_compare.py"
@@ -66,7 +66,10 @@ def test_a_tiny_comparison_trains_to_its_end_and_every_number_comes_from_the_mod
             break
     assert len(cards) == 3 and all("finished · step 100 of 100" in c for c in cards), cards
     assert [h.value for h in at.header] == ["Gradients through time", "States on the same text"]
-    assert len(at.get("plotly_chart")) == 4  # losses, recall, gradients, states
+    assert len(at.get("plotly_chart")) == 2  # gradients, states
+    losses, recall = svg_chart(at, "compare-loss"), svg_chart(at, "compare-accuracy")
+    assert {"LSTM · validation", "GRU · validation", "plain RNN · validation", "chance (1 in 8) · 2.079"} <= set(losses["legend"])
+    assert losses["hover"] and recall["hover"], "once every training has ended, the charts have their hover labels"
     runs = store.list()
     assert len(runs) == 3 and set(runs["kind"]) == {"memory"}
     loaded = {lstm_core.load_run(store.path(i)).model.architecture: lstm_core.load_run(store.path(i)) for i in runs["id"]}
@@ -75,8 +78,10 @@ def test_a_tiny_comparison_trains_to_its_end_and_every_number_comes_from_the_mod
         assert f"{counts[arch]:,} parameters" in card  # matched budgets, as the models have them
     assert max(counts.values()) / min(counts.values()) < 1.05
     recalls = {m.value for m in at.metric if m.label == "recall"}
-    for run in loaded.values():
-        assert f"{run.metrics['valid_accuracy'].dropna().iloc[-1]:.1%}" in recalls
+    for contender in (LSTM, GRU, RNN):
+        final = loaded[contender.architecture].metrics["valid_accuracy"].dropna().iloc[-1]
+        assert f"{final:.1%}" in recalls
+        assert recall["values"][contender.label][-1][1] == pytest.approx(final, rel=1e-6)  # the chart's own numbers
     line = next(c.value for c in at.caption if c.value.startswith("Mean gradient norm at lag 6"))
     setup = CompareSetup(task="memory", delay=5, seed=3)
     text, positions, max_lag = setup.flow_probe(200)
