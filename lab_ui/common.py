@@ -67,7 +67,12 @@ def show_text(text: str, container=None) -> None:
     """Text a model wrote, in a grey monospace box as ``st.code`` draws it, without ``st.code``'s cost: its
     syntax highlighter takes the browser 0.4 s to set up on every page load that shows one (most of what
     /generate's load cost beyond a minimal page's)."""
-    (container or st).html(f'<pre class="text-box" style="{TEXT_BOX_STYLE}">{html.escape(text)}</pre>')
+    (container or st).html(text_box_html(text))
+
+
+def text_box_html(text: str) -> str:
+    """HTML of :func:`show_text`'s box (the text escaped)."""
+    return f'<pre class="text-box" style="{TEXT_BOX_STYLE}">{html.escape(text)}</pre>'
 
 
 TABLE_ROW_PX = 35  # st.table's row height, header included, at the app's font size

@@ -42,6 +42,7 @@ import streamlit as st
 
 from lab_ui.common import run_store, show_text
 from lab_ui.charts import accuracy_figure, figure_svg, has_accuracy, loss_figure, signals_figure
+from lab_ui.live_view import FIGURES, caption_html, progress_html, sample_html, show_live_panel
 from lab_ui.sharing import may_change, owner_id
 from lab_ui.snapshot_views import live_gate_panel
 from lstm_core.background import BackgroundTrainer, Snapshot, run_is_held
@@ -294,8 +295,8 @@ def _latest(frame: pd.DataFrame, column: str) -> float | None:
     return float(values.iloc[-1]) if len(values) else None
 
 
-def _figures(frame: pd.DataFrame, snapshot: Snapshot, item_name: str, per: str) -> None:
-    """The headline numbers, four to a row: losses (nats per ``per``, and bits per character), speed,
+def _figures(frame: pd.DataFrame, snapshot: Snapshot, item_name: str, per: str) -> list[tuple[str, str, str | None]]:
+    """The headline numbers as (label, value, help): losses (nats per ``per``, and bits per character), speed,
     gradient norm, rate."""
     train = recent_train_loss(frame)
     valid = _latest(frame, "valid_loss")
@@ -318,32 +319,20 @@ def _figures(frame: pd.DataFrame, snapshot: Snapshot, item_name: str, per: str) 
     lr = _latest(frame, "lr")
     if lr is not None:
         figures.append(("Learning rate", f"{lr:.2e}"))
-    for start in range(0, len(figures), 4):
-        for column, (label, value) in zip(st.columns(4), figures[start:start + 4]):
-            column.metric(label, value, help=RECENT_HELP if label.startswith("Train loss") else FIGURE_HELP.get(label))
+    return [(label, value, RECENT_HELP if label.startswith("Train loss") else FIGURE_HELP.get(label))
+            for label, value in figures]
 
 
-def _loss_chart(slot: str, frame: pd.DataFrame, per: str, hover: bool) -> None:
-    """The loss curve, with its axis choices under it (they redraw this panel alone)."""
-    x = st.session_state.get(f"{slot}_x_axis", "step")
-    unit = st.session_state.get(f"{slot}_unit", "nats") if per == "character" else "nats"
-    st.html(figure_svg(loss_figure({"run": frame}, x=x, unit=unit, height=LOSS_HEIGHT, per=per), "live-loss",
-                       width=LOSS_WIDTH, hover=hover))
-    left, right = st.columns(2)
-    left.radio("x axis", ["step", "seconds"], horizontal=True, key=f"{slot}_x_axis",
-               format_func={"step": "Steps", "seconds": "Seconds"}.get)
-    if per == "character":  # bits per character only mean something here
-        right.radio("Loss unit", ["nats", "bits"], horizontal=True, key=f"{slot}_unit",
-                    format_func={"nats": "Nats per character", "bits": "Bits per character"}.get)
-
-
-def _samples(snapshot: Snapshot) -> None:
-    """The model's latest sample (the earlier ones: _earlier_samples)."""
-    if not snapshot.samples:
-        return
-    latest = snapshot.samples[-1]
-    st.markdown(f"**Sample from the model at step {latest['step']:,}** (changes as it learns)")
-    show_text(latest.get("prime", "") + latest["text"])
+def _axis_choices(slot: str, per: str) -> tuple[str, str]:
+    """The loss chart's x axis and unit, chosen above the panel (they redraw the panel alone)."""
+    left, right, _ = st.columns([2, 3, 3])
+    x = left.radio("x axis", ["step", "seconds"], horizontal=True, key=f"{slot}_x_axis",
+                   format_func={"step": "Steps", "seconds": "Seconds"}.get)
+    if per != "character":  # bits per character only mean something for characters
+        return x, "nats"
+    unit = right.radio("Loss unit", ["nats", "bits"], horizontal=True, key=f"{slot}_unit",
+                       format_func={"nats": "Nats per character", "bits": "Bits per character"}.get)
+    return x, unit
 
 
 def _earlier_samples(snapshot: Snapshot) -> None:
@@ -366,8 +355,8 @@ def ended_run(slot: str) -> str | None:
 
 
 def _panel_body(slot: str, polling: bool, when_ended: Callable[[str], None] | None) -> None:
-    """Status and progress, then the loss chart beside the latest sample (or the signals, for a training
-    that writes none), then the figures and the other charts."""
+    """Status, then (lab_ui.live_view) progress, the loss chart beside the latest sample (or the signals, for a
+    training that writes none), the figures and the other charts."""
     live = _session_slots().get(slot)
     if live is None:
         return
@@ -379,31 +368,33 @@ def _panel_body(slot: str, polling: bool, when_ended: Callable[[str], None] | No
     run_id = ended_run(slot)
     if run_id and when_ended is not None:
         when_ended(run_id)
+    parts = []
     if snapshot.status != "finished":  # a finished training used its whole budget: its status says so
-        running = "**Training** · " if snapshot.status == "running" else ""
-        st.progress(snapshot.progress, text=f"{running}{snapshot.progress:.0%} of the budget{_eta(snapshot)}")
+        parts.append(("progress", progress_html(snapshot.progress, f"{snapshot.progress:.0%} of the budget"
+                                                f"{_eta(snapshot)}", "Training" if snapshot.status == "running" else "")))
     if frame.empty:
-        st.caption("Waiting for the first training step...")
+        parts.append(("waiting", caption_html("Waiting for the first training step...")))
+        show_live_panel(f"{slot}_live_view", parts, [])
         return
     training = session_trainer(slot).training
     per = getattr(training, "loss_per", "character")
-    x = st.session_state.get(f"{slot}_x_axis", "step")
-    signals = signals_figure(frame, x=x, item_name=training.item_name)
+    x, unit = _axis_choices(slot, per)
     hover = not polling  # a chart redrawn twice a second would drop its hover label at each redraw
-    left, right = st.columns([3, 2])
-    with left:
-        _loss_chart(slot, frame, per, hover)
-    with right:
-        if snapshot.samples:
-            _samples(snapshot)
-        elif signals is not None:
-            st.html(figure_svg(signals, "live-signals", width=SIDE_WIDTH, hover=hover))
-            signals = None  # drawn
-    _figures(frame, snapshot, training.item_name, per)
+    signals = signals_figure(frame, x=x, item_name=training.item_name)
+    parts.append(("loss", figure_svg(loss_figure({"run": frame}, x=x, unit=unit, height=LOSS_HEIGHT, per=per),
+                                     "live-loss", width=LOSS_WIDTH, hover=hover)))
+    if snapshot.samples:
+        latest = snapshot.samples[-1]
+        parts.append(("side", sample_html(latest["step"], latest.get("prime", "") + latest["text"])))
+    elif signals is not None:
+        parts.append(("side", figure_svg(signals, "live-signals", width=SIDE_WIDTH, hover=hover)))
+        signals = None  # drawn
+    parts.append((FIGURES, None))
     if signals is not None:
-        st.html(figure_svg(signals, "live-signals", hover=hover))
+        parts.append(("signals", figure_svg(signals, "live-signals", hover=hover)))
     if has_accuracy(frame):
-        st.html(figure_svg(accuracy_figure({"run": frame}, x=x), "live-accuracy", hover=hover))
+        parts.append(("accuracy", figure_svg(accuracy_figure({"run": frame}, x=x), "live-accuracy", hover=hover)))
+    show_live_panel(f"{slot}_live_view", parts, _figures(frame, snapshot, training.item_name, per))
 
 
 def _details_body(slot: str) -> None:

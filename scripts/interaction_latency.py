@@ -121,9 +121,8 @@ STATE = """(() => { const lat = window.__lat, app = document.querySelector('[dat
 TEXT_BOXES = ("Array.from(document.querySelectorAll('[data-testid=stMain] [data-testid=stCode], "
               "[data-testid=stMain] [data-testid=stHtml]')).map(e => e.textContent).join('|')")
 LOSS_AXES = "(document.querySelector('.live-loss img')?.alt ?? '')"  # the loss chart's description names both axes
-RATE_SHOWN = ("parseFloat(Array.from(document.querySelectorAll('[data-testid=stMetric]')).find(m => "
-              "m.querySelector('[data-testid=stMetricLabel]')?.textContent.trim() === 'Learning rate')"
-              "?.querySelector('[data-testid=stMetricValue]')?.textContent)")  # NaN until it is shown
+RATE_SHOWN = ("parseFloat(document.querySelector('.live-panel [data-label=\"Learning rate\"] .lp-value')"
+              "?.textContent)")  # the live panel's figure (lab_ui/components/live_panel.js); NaN until it is shown
 RATE_MOVED = "now > base * 1.25 || now < base / 1.25"  # the cosine schedule moves it by < 3% a second
 
 

@@ -125,7 +125,7 @@ WATCH_STEP = """() => {
   window.stepChanges = [];
   let last = null;
   setInterval(() => {
-    const figure = document.querySelector('[data-testid=stMetricValue]');
+    const figure = document.querySelector('.live-panel [data-label="Step"] .lp-value');
     const text = figure ? figure.textContent : null;
     if (text !== null && text !== last) { window.stepChanges.push(performance.now()); last = text; }
   }, 50);

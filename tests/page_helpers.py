@@ -16,6 +16,25 @@ def figures(at) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
+def live_panel(at) -> dict | None:
+    """What a page sent its live training panel (lab_ui.live_view): parts [[name, HTML], ...] and
+    figures [[label, value, help], ...]; None while it has none."""
+    sent = [json.loads(element.proto.json) for element in at.get("bidi_component")]
+    return next((data for data in sent if "parts" in data and "figures" in data), None)
+
+
+def live_figures(at) -> dict[str, str]:
+    """The live panel's figures, label -> value as shown."""
+    panel = live_panel(at)
+    return {label: value for label, value, _ in panel["figures"]} if panel else {}
+
+
+def html_bodies(at) -> list[str]:
+    """Every HTML body of a page: its st.html elements and the parts of its live panel."""
+    panel = live_panel(at)
+    return [h.proto.body for h in at.get("html")] + [body for _, body in (panel["parts"] if panel else []) if body]
+
+
 def array(value) -> np.ndarray:
     """A plotly data array, plain or typed ({"dtype", "bdata", "shape"})."""
     if isinstance(value, dict) and "bdata" in value:
@@ -78,7 +97,7 @@ def svg_chart(at, kind: str) -> dict | None:
     """The first SVG chart of ``kind`` (its class: "probability-bars", "entropy-line",
     "saturation-over-training"...): its legend, tick labels, hover labels, marked x and, for bars, the values
     of each series; None when the page has none."""
-    body = next((h.proto.body for h in at.get("html") if f'class="{kind}"' in h.proto.body), None)
+    body = next((body for body in html_bodies(at) if f'class="{kind}"' in body), None)
     if body is None:
         return None
     svg = svg_of(body)

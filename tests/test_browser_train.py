@@ -14,10 +14,9 @@ from conftest import keep_screenshot, wait_for_app
 
 
 def metric(page, label: str) -> str | None:
-    for card in page.locator("[data-testid=stMetric]").all():
-        if card.locator("[data-testid=stMetricLabel]").inner_text().strip() == label:
-            return card.locator("[data-testid=stMetricValue]").inner_text().strip()
-    return None
+    """A figure of the live panel (lab_ui/components/live_panel.js) as shown, None while it has none."""
+    figure = page.locator(f'.live-panel [data-label="{label}"] .lp-value')
+    return figure.first.inner_text().strip() if figure.count() else None
 
 
 LOSS_CHART = ".live-loss"  # the live panel's loss chart: an SVG image, its points in data-values

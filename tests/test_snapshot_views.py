@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 import lstm_core
 from lab_ui.common import run_store
 from lstm_core.snapshots import SnapshotStore
-from tests.page_helpers import hover_labels, svg_chart, svg_heatmaps, svg_of
+from tests.page_helpers import hover_labels, live_figures, svg_chart, svg_heatmaps, svg_of
 from tests.training_helpers import stop_leftover_trainers
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -117,7 +117,7 @@ def test_snapshots_off_and_a_bad_probe(store):
     at.button(key="char_reset").click().run()
     at.checkbox(key="train:seed:snapshots").uncheck().run()
     at.button(key="char_start").click().run()
-    rerun_until(at, lambda: any(m.label == "Step" and m.value != "0" for m in at.metric))
+    rerun_until(at, lambda: live_figures(at).get("Step", "0") != "0")
     assert snapshot_heatmap(at) is None and not any("gates as they learn" in m.value for m in at.markdown)
     at.button(key="char_stop").click().run()
     assert lstm_core.load_run(store.root / store.list().iloc[0]["id"]).config["train"]["snapshot_every_seconds"] is None

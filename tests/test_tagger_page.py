@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 import lstm_core
 from lstm_core.runs import hold, release
 from lstm_core.tasks.training import TaggerTraining, tagger_preset
-from tests.page_helpers import svg_chart, svg_heatmaps, svg_of
+from tests.page_helpers import html_bodies, live_figures, svg_chart, svg_heatmaps, svg_of
 
 PAGE = "../pages/6_tagger.py"
 
@@ -122,11 +122,11 @@ def test_while_the_tagger_trains_its_loss_is_per_word_and_evaluate_waits():
         time.sleep(0.5)
         at.run()
         assert not at.exception
-        labels = labels or [m.label for m in at.metric if "loss" in m.label]
+        labels = labels or [label for label in live_figures(at) if "loss" in label]
         if not at.success:  # still training: nothing is evaluated or tagged
             assert not at.table and any("Still training" in i.value for i in at.info)
     assert any("Finished" in s.value for s in at.success), "the training ends within its budget"
-    labels = labels or [m.label for m in at.metric if "loss" in m.label]
+    labels = labels or [label for label in live_figures(at) if "loss" in label]
     assert labels and set(labels) <= {"Train loss (nats/word)", "Validation loss (nats/word)"}, labels
-    assert "Loss (nats per word)" in svg_of(next(h.proto.body for h in at.get("html") if 'class="live-loss"' in h.proto.body))
+    assert "Loss (nats per word)" in svg_of(next(body for body in html_bodies(at) if 'class="live-loss"' in body))
     assert at.table, "once it has ended the tagger is evaluated and tried"

@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
-from tests.page_helpers import open_app, svg_chart
+from tests.page_helpers import live_figures, open_app, svg_chart
 from tests.training_helpers import stop_leftover_trainers
 
 PAGE = "../pages/1_train.py"
@@ -40,7 +40,7 @@ def tiny_settings(at: AppTest, seconds: float = 20.0, **values) -> None:
 
 
 def figure(at: AppTest, label: str) -> str | None:
-    return next((m.value for m in at.metric if m.label == label), None)
+    return live_figures(at).get(label)
 
 
 def step(at: AppTest) -> int:

@@ -1,0 +1,59 @@
+"""The live panel's script (lab_ui/components/live_panel.js), loaded as a module in Chromium: it draws the parts
+in the order sent, replaces only a part whose HTML changed (a chart that did not move keeps its element, and a
+hovered one its label), drops a part no longer sent, and draws the figures with their text escaped."""
+
+import pytest
+
+from lab_ui.live_view import FIGURES, component_source
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+MOUNT = """async ([source, updates]) => {
+  const url = URL.createObjectURL(new Blob([source], {type: "text/javascript"}));
+  const mount = (await import(url)).default;
+  document.body.innerHTML = '<div class="live-panel"></div>';
+  const root = document.body.querySelector(".live-panel");
+  const seen = [];
+  for (const data of updates) {
+    mount({ data, parentElement: document.body });
+    seen.push([...root.children].map((e) => [e.dataset.part, e.firstChild]));  // a part and what it draws
+  }
+  const names = seen.map((children) => children.map(([name]) => name));
+  const kept = seen.slice(1).map((children, i) => children.map(([, node]) => seen[i].some(([, old]) => old === node)));
+  const figures = [...root.querySelectorAll(".lp-figure")].map((f) =>
+    [f.dataset.label, f.querySelector(".lp-value").textContent, f.querySelector(".lp-label").title]);
+  return { names, kept, html: root.innerHTML, figures };
+}"""
+
+
+@pytest.fixture(scope="module")
+def mount_all(browser):
+    """mount_all([data, ...]) -> what the panel held after each update, as the component draws it."""
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.set_content("<html><body></body></html>")
+    yield lambda updates: tab.evaluate(MOUNT, [component_source("js"), updates])
+    context.close()
+
+
+def update(parts, figures=()):
+    return {"parts": [list(p) for p in parts], "figures": [list(f) for f in figures]}
+
+
+def test_only_the_parts_that_changed_are_replaced_in_the_order_sent(mount_all):
+    result = mount_all([
+        update([("progress", "<b>10%</b>"), ("loss", "<i>chart 1</i>"), (FIGURES, None)], [("Step", "1", None)]),
+        update([("progress", "<b>10%</b>"), ("loss", "<i>chart 2</i>"), (FIGURES, None)], [("Step", "1", None)]),
+        update([("loss", "<i>chart 2</i>"), ("side", "sample"), (FIGURES, None)], [("Step", "2", "help")]),
+    ])
+    assert result["names"] == [["progress", "loss", FIGURES], ["progress", "loss", FIGURES],
+                               ["loss", "side", FIGURES]]
+    assert result["kept"][0] == [True, False, True], "the unchanged progress and figures keep their elements"
+    assert result["kept"][1] == [True, False, False], "the same loss chart stays; a new part and new figures are drawn"
+    assert "chart 2" in result["html"] and "10%" not in result["html"], "a part no longer sent is gone"
+    assert result["figures"] == [["Step", "2", "help"]]
+
+
+def test_figures_are_drawn_as_text(mount_all):
+    result = mount_all([update([(FIGURES, None)], [('<img src=x onerror="alert(1)">', "<b>1</b>", None)])])
+    assert result["figures"] == [['<img src=x onerror="alert(1)">', "<b>1</b>", ""]]
+    assert "<img" not in result["html"] and "<b>" not in result["html"]
