@@ -75,6 +75,16 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture(scope="module")
+def blank_tab(browser):
+    """An empty page in a context of its own, where a test loads a component's script as a module."""
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.set_content("<html><body></body></html>")
+    yield tab
+    context.close()
+
+
 def wait_for_app(tab, timeout: float = 60_000) -> None:
     """Wait until Streamlit has finished running the page's script."""
     tab.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)

@@ -21,14 +21,10 @@ IMPORT = """async ([source, call, cases]) => {
 
 
 @pytest.fixture(scope="module")
-def run_js(browser):
+def run_js(blank_tab):
     """run_js(function name, [args, ...]) -> its results, from cell_lab.js as the component loads it."""
-    context = browser.new_context()
-    tab = context.new_page()
-    tab.set_content("<html><body></body></html>")
     source = component_source("js")
-    yield lambda call, cases: tab.evaluate(IMPORT, [source, call, cases])
-    context.close()
+    return lambda call, cases: blank_tab.evaluate(IMPORT, [source, call, cases])
 
 
 def assert_same(js_step: dict, step: cell.CellStep):

@@ -26,13 +26,9 @@ MOUNT = """async ([source, updates]) => {
 
 
 @pytest.fixture(scope="module")
-def mount_all(browser):
+def mount_all(blank_tab):
     """mount_all([data, ...]) -> what the panel held after each update, as the component draws it."""
-    context = browser.new_context()
-    tab = context.new_page()
-    tab.set_content("<html><body></body></html>")
-    yield lambda updates: tab.evaluate(MOUNT, [component_source("js"), updates])
-    context.close()
+    return lambda updates: blank_tab.evaluate(MOUNT, [component_source("js"), updates])
 
 
 def update(parts, figures=()):
