@@ -23,7 +23,7 @@ function figuresHtml(figures) {
   return figures.map(([label, value, help]) =>
     `<div class="lp-figure" data-label="${escape(label)}">` +
     `<div class="lp-label"${help ? ` title="${escape(help)}"` : ""}>${escape(label)}</div>` +
-    `<div class="lp-value">${escape(value)}</div></div>`).join("");
+    `<div class="lp-value" title="${escape(value)}">${escape(value)}</div></div>`).join("");  // cut short: in full on hover
 }
 
 export default function mountLivePanel({ data, parentElement }) {
