@@ -43,6 +43,8 @@ def test_one_click_trains_three_architectures_and_their_curves_appear(app_server
     page.get_by_role("heading", name="Gradients through time").wait_for(timeout=300_000)
     wait_for_app(page)
     assert page.get_by_text("Mean gradient norm at lag 11").is_visible()
-    assert page.locator("[data-testid=stPlotlyChart]").count() == 2  # gradients and states; the losses are SVG
+    charts = page.locator("[data-testid=stPlotlyChart]")
+    charts.nth(1).wait_for(timeout=60_000)  # the page's first Plotly charts: drawn once Plotly's code has loaded
+    assert charts.count() == 2  # gradients and states; the losses are SVG
     assert page.locator(f"{LOSS_CHART} img").is_visible()
     keep_screenshot(page, tmp_path, "browser-compare")
