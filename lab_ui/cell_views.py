@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from lab_ui.common import cached_run, query_number, query_value, set_query
+from lab_ui.common import cached_run, component_file, query_number, query_value, set_query
 from lstm_core import cell_lab, unit_walk
 from lstm_core.cell import MAX_INPUTS, MAX_UNITS, CellStep, run_sequence
 from lstm_core.cell_lab import RANGES, SCENARIOS, CellValues
 from lstm_core.gates import LSTM_TABLE, QUANTITIES, SYMBOLS
 from lstm_core.trace import trace
 
-COMPONENT_DIR = Path(__file__).resolve().parent / "components"
 STORE, REVISION, SENT = "cell_lab_values", "cell_lab_revision", "cell_lab_sent"
 QUANTITY_TABLE = [{"name": q.name, "symbol": q.symbol, "kind": q.kind, "activation": q.activation, "label": q.label}
                   for q in LSTM_TABLE]  # lstm_core.gates, as the browser reads it
@@ -37,7 +35,7 @@ QUANTITY_TABLE = [{"name": q.name, "symbol": q.symbol, "kind": q.kind, "activati
 
 def component_source(suffix: str) -> str:
     """The component's own file: ``"js"``, ``"css"`` or ``"html"``."""
-    return (COMPONENT_DIR / f"cell_lab.{suffix}").read_text(encoding="utf-8")
+    return component_file("cell_lab", suffix)
 
 
 _cell_lab = st.components.v2.component("lstm_lab_cell", html=component_source("html"), css=component_source("css"),

@@ -59,6 +59,14 @@ def page_setup(title: str, icon: str = "🧠") -> None:
         remember_owner()  # a shared server knows this browser's runs after a reload
 
 
+COMPONENT_DIR = Path(__file__).resolve().parent / "components"
+
+
+def component_file(name: str, suffix: str) -> str:
+    """A component's own file, ``lab_ui/components/<name>.<suffix>`` (its "js", "css" or "html")."""
+    return (COMPONENT_DIR / f"{name}.{suffix}").read_text(encoding="utf-8")
+
+
 TEXT_BOX_STYLE = ("white-space:pre-wrap;word-break:break-word;font-family:'Source Code Pro',monospace;font-size:14px;"
                   "line-height:1.6;color:#31333f;background:#f0f2f6;border-radius:0.5rem;padding:0.8rem 1rem;margin:0")
 

@@ -10,19 +10,16 @@ escaped); the figures go as (label, value, help) and the script draws them.
 from __future__ import annotations
 
 import html
-from pathlib import Path
-
 import streamlit as st
 
-from lab_ui.common import text_box_html
+from lab_ui.common import component_file, text_box_html
 
-COMPONENT_DIR = Path(__file__).resolve().parent / "components"
 FIGURES = "figures"  # the part the component fills with the figures
 
 
 def component_source(suffix: str) -> str:
     """The component's own file: ``"js"`` or ``"css"``."""
-    return (COMPONENT_DIR / f"live_panel.{suffix}").read_text(encoding="utf-8")
+    return component_file("live_panel", suffix)
 
 
 _live_panel = st.components.v2.component("lstm_lab_live_panel", html='<div class="live-panel"></div>',

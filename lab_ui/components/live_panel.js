@@ -1,10 +1,10 @@
-/* The Train page's live panel in the browser: progress, loss chart, latest sample, figures and charts.
+/* The live training panel in the browser (Train, Tagger, Sentiment): progress, loss chart, latest
+   sample, figures and charts.
 
    lab_ui/live_view.py mounts this module as an st.components.v2 component inside the panel's polling
    fragment. Python sends the panel as named parts of HTML it made itself (charts as SVG images, text
    escaped) and the headline figures as [label, value, help], drawn here in the part "figures" (sent
-   without HTML). A poll that changes one part replaces
-   that part alone: the page's other elements are not drawn again twice a second.
+   without HTML). A poll replaces only the parts whose HTML changed.
 */
 
 /** The element of part `name` in `root`, made (empty) where it is missing. */
