@@ -23,7 +23,7 @@ from lstm_core.runs import WEIGHTS_FILE, default_store_root
 
 PRETRAINED_ID = "pretrained"
 PAGES = [  # (script, url path, label)
-    ("app.py", "", "Home"),
+    ("home.py", "", "Home"),
     ("pages/0_lesson.py", "lesson", "Lesson"),
     ("pages/1_train.py", "train", "Train"),
     ("pages/2_gates.py", "gates", "Gates & states"),

@@ -33,6 +33,7 @@ trainers are paused, so a closed tab stops using the CPU; every run is on disk t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,16 +41,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from lab_ui import live_feed
 from lab_ui.common import run_store, show_text
 from lab_ui.charts import accuracy_figure, figure_svg, has_accuracy, loss_figure, signals_figure
-from lab_ui.live_view import FIGURES, caption_html, progress_html, sample_html, show_live_panel
+from lab_ui.live_view import FIGURES, POLL_SECONDS, caption_html, progress_html, sample_html, show_live_panel
 from lab_ui.sharing import may_change, owner_id
 from lab_ui.snapshot_views import live_gate_panel
 from lstm_core.background import BackgroundTrainer, Snapshot, run_is_held
 from lstm_core.runs import RECENT_STEPS, WEIGHTS_FILE, recent_train_loss
 from lstm_core.trainer import LOG2E, TRAINING_LIMITS
 
-POLL_SECONDS = 0.5  # the live chart moves twice a second (docs: PRODUCT.md's bar)
 DETAILS_POLL_SECONDS = 2.0  # a gate snapshot comes every 2 s of training at most (lstm_core.snapshots)
 STATUS_LABELS = {
     "idle": "Ready.", "queued": "Queued", "running": "Training", "paused": "Paused", "finished": "Finished",
@@ -66,6 +67,15 @@ class LiveSlot:
     settled: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows[:-1]: never written again
     settled_count: int = 0
     restarts: int = 0  # the trainer's count of returns to a checkpoint that these rows reflect
+    token: str = field(default_factory=live_feed.new_token)  # its panel's feed (lab_ui.live_feed)
+    feed_lost: bool = False  # the browser could not reach the feed: the panel polls in its fragment instead
+    lock: threading.Lock = field(default_factory=threading.Lock)  # the page and the feed both read the rows
+
+    def read(self) -> tuple[Snapshot, pd.DataFrame]:
+        """The trainer's snapshot with the rows not fetched yet, and all metric rows so far."""
+        with self.lock:
+            snapshot = self.fetch()
+            return snapshot, self.frame(snapshot)
 
     def fetch(self) -> Snapshot:
         """The trainer's snapshot with the rows not fetched yet; all of them again after the rows went
@@ -93,6 +103,7 @@ class LiveSlot:
 def _pause_released(slots: dict) -> None:
     """The tab closed: pause its trainings (the thread saves the run as paused and ends)."""
     for live in list(slots.values()):
+        live_feed.withdraw(live.token)
         live.trainer.release()
 
 
@@ -116,6 +127,8 @@ def set_session_trainer(slot: str, trainer: BackgroundTrainer) -> None:
 def clear_session_trainer(slot: str) -> None:
     """Forget the trainer in ``slot``, stopping it first if it has not ended (its run stays on disk)."""
     live = _session_slots().pop(slot, None)
+    if live is not None:
+        live_feed.withdraw(live.token)
     if live is not None and live.trainer.snapshot(since=1 << 62).status in ("queued", "running", "paused"):
         live.trainer.stop(wait=True)
     if live is not None:
@@ -354,32 +367,19 @@ def ended_run(slot: str) -> str | None:
     return Path(snapshot.run_dir).name if (Path(snapshot.run_dir) / WEIGHTS_FILE).exists() else None
 
 
-def _panel_body(slot: str, polling: bool, when_ended: Callable[[str], None] | None) -> None:
-    """Status, then (lab_ui.live_view) progress, the loss chart beside the latest sample (or the signals, for a
-    training that writes none), the figures and the other charts."""
-    live = _session_slots().get(slot)
-    if live is None:
-        return
-    snapshot = live.fetch()
-    if polling and not snapshot.active:
-        st.rerun()  # the training ended or paused: redraw the whole page so the buttons follow
-    frame = live.frame(snapshot)
-    _status_line(snapshot)
-    run_id = ended_run(slot)
-    if run_id and when_ended is not None:
-        when_ended(run_id)
+def _panel_parts(live: LiveSlot, snapshot: Snapshot, frame: pd.DataFrame, x: str, unit: str,
+                 hover: bool) -> tuple[list, list]:
+    """The panel's parts (lab_ui.live_view): progress, the loss chart beside the latest sample (or the signals,
+    for a training that writes none), the figures and the other charts; and the figures."""
     parts = []
     if snapshot.status != "finished":  # a finished training used its whole budget: its status says so
         parts.append(("progress", progress_html(snapshot.progress, f"{snapshot.progress:.0%} of the budget"
                                                 f"{_eta(snapshot)}", "Training" if snapshot.status == "running" else "")))
     if frame.empty:
         parts.append(("waiting", caption_html("Waiting for the first training step...")))
-        show_live_panel(f"{slot}_live_view", parts, [])
-        return
-    training = session_trainer(slot).training
+        return parts, []
+    training = live.trainer.training
     per = getattr(training, "loss_per", "character")
-    x, unit = _axis_choices(slot, per)
-    hover = not polling  # a chart redrawn twice a second would drop its hover label at each redraw
     signals = signals_figure(frame, x=x, item_name=training.item_name)
     parts.append(("loss", figure_svg(loss_figure({"run": frame}, x=x, unit=unit, height=LOSS_HEIGHT, per=per),
                                      "live-loss", width=LOSS_WIDTH, hover=hover)))
@@ -394,7 +394,62 @@ def _panel_body(slot: str, polling: bool, when_ended: Callable[[str], None] | No
         parts.append(("signals", figure_svg(signals, "live-signals", hover=hover)))
     if has_accuracy(frame):
         parts.append(("accuracy", figure_svg(accuracy_figure({"run": frame}, x=x), "live-accuracy", hover=hover)))
-    show_live_panel(f"{slot}_live_view", parts, _figures(frame, snapshot, training.item_name, per))
+    return parts, _figures(frame, snapshot, training.item_name, per)
+
+
+def _page_state(snapshot: Snapshot, frame: pd.DataFrame) -> str:
+    """What the page around the panel is drawn from (the status line, the buttons, the chart's choices): when the
+    feed's answer brings another, the page must rerun to follow."""
+    return f"{snapshot.status}|{snapshot.message}|{snapshot.queue_position}|{'rows' if len(frame) else 'none'}"
+
+
+def _feed_answer(live: LiveSlot, x: str, unit: str) -> Callable[[], dict]:
+    """The feed's answer for ``live``'s panel (lab_ui.live_feed), as the page last drew it (its x axis and unit)."""
+    def answer() -> dict:
+        snapshot, frame = live.read()
+        parts, figures = _panel_parts(live, snapshot, frame, x, unit, hover=False)
+        return {"parts": [list(part) for part in parts], "figures": [list(figure) for figure in figures],
+                "state": _page_state(snapshot, frame)}
+    return answer
+
+
+def _feed_lost(live: LiveSlot) -> None:
+    """The browser could not fetch the panel (a proxy in between?): poll in the fragment from now on."""
+    live.feed_lost = True
+
+
+def _panel_body(slot: str, polling: bool, when_ended: Callable[[str], None] | None) -> None:
+    """Status, then the panel: fed through lab_ui.live_feed while the training runs (its script fetches the
+    parts), or drawn by this fragment's polling where no feed is served."""
+    live = _session_slots().get(slot)
+    if live is None:
+        return
+    snapshot, frame = live.read()
+    if polling and not snapshot.active:
+        st.rerun()  # the training ended or paused: redraw the whole page so the buttons follow
+    _status_line(snapshot)
+    run_id = ended_run(slot)
+    if run_id and when_ended is not None:
+        when_ended(run_id)
+    training = live.trainer.training
+    per = getattr(training, "loss_per", "character")
+    x, unit = _axis_choices(slot, per) if len(frame) else ("step", "nats")
+    # While polling, no hover labels: a chart redrawn twice a second would drop its label at each redraw.
+    parts, figures = _panel_parts(live, snapshot, frame, x, unit, hover=not polling)
+    feed = _feed_of(live) if polling else None
+    if feed is not None:
+        live_feed.publish(live.token, _feed_answer(live, x, unit))
+    else:  # the training ended or paused (or the browser cannot reach the feed): nobody fetches it
+        live_feed.withdraw(live.token)
+    shown = show_live_panel(f"{slot}_live_view", parts, figures, feed=feed, state=_page_state(snapshot, frame),
+                            on_lost=lambda: _feed_lost(live))
+    if shown is not None and shown.lost and polling and feed is not None:
+        st.rerun()  # the fragment polls from now on
+
+
+def _feed_of(live: LiveSlot) -> str | None:
+    """Where the browser fetches ``live``'s panel, or None: no feed route here, or the browser lost it."""
+    return None if live.feed_lost else live_feed.feed_url(live.token)
 
 
 def _details_body(slot: str) -> None:
@@ -420,7 +475,8 @@ def live_panel(slot: str, when_ended: Callable[[str], None] | None = None) -> No
         st.caption("No training in this session yet.")
         return
     polling = _status(trainer) in ("queued", "running")
-    body = st.fragment(run_every=POLL_SECONDS if polling else None, key=f"{slot}_live_panel")(_panel_body)
+    fed = _feed_of(_session_slots()[slot]) is not None
+    body = st.fragment(run_every=POLL_SECONDS if polling and not fed else None, key=f"{slot}_live_panel")(_panel_body)
     body(slot, polling, when_ended)
     details = st.fragment(run_every=DETAILS_POLL_SECONDS if polling else None, key=f"{slot}_live_details")(
         _details_body)

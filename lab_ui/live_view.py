@@ -10,11 +10,15 @@ escaped); the figures go as (label, value, help) and the script draws them.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+
 import streamlit as st
 
 from lab_ui.common import component_file, text_box_html
 
 FIGURES = "figures"  # the part the component fills with the figures
+POLL_SECONDS = 0.5  # the live chart moves twice a second (docs: PRODUCT.md's bar), fed or polled
+FEED_TRIES = 3  # failed fetches in a row before the panel gives up its feed for the fragment's polling
 
 
 def component_source(suffix: str) -> str:
@@ -45,8 +49,18 @@ def sample_html(step: int, text: str) -> str:
             + text_box_html(text))
 
 
-def show_live_panel(key: str, parts: list[tuple[str, str | None]], figures: list[tuple[str, str, str | None]]) -> None:
+def show_live_panel(key: str, parts: list[tuple[str, str | None]], figures: list[tuple[str, str, str | None]],
+                    feed: str | None = None, state: str = "", on_lost: Callable[[], None] | None = None):
     """The panel: ``parts`` (name, HTML) in order, the part named FIGURES (its HTML None) drawn from ``figures``
-    (label, value, help or None)."""
-    _live_panel(key=key, data={"parts": [list(part) for part in parts],
-                               "figures": [list(figure) for figure in figures]})
+    (label, value, help or None). With a ``feed`` (lab_ui.live_feed's path for it), the script fetches the
+    panel from there every POLL_SECONDS and asks for a rerun when the answer's state is no longer ``state``; when
+    the feed fails FEED_TRIES times in a row it calls ``on_lost`` in a rerun. Returns the component's result
+    (``.lost`` is true in that rerun)."""
+    return _live_panel(key=key, data={"parts": [list(part) for part in parts],
+                                      "figures": [list(figure) for figure in figures],
+                                      "feed": feed, "state": state, "every_ms": round(POLL_SECONDS * 1000), "tries": FEED_TRIES},
+                       on_changed_change=_rerun_only, on_lost_change=on_lost or _rerun_only)
+
+
+def _rerun_only() -> None:
+    """A trigger's callback: the rerun it causes is all it asks for."""

@@ -1,6 +1,6 @@
-"""In a real browser: the Train page's live chart moves on its own, pause holds the run, a visit
-to the Runs page and back finds the run and its charts intact; on a 1366x768 screen a quick start shows
-its loss chart and sample first, and a stopped run opens its gates in one click."""
+"""In a real browser: the Train page's live chart moves on its own (fetched from the server's feed), pause
+holds the run, a visit to the Runs page and back finds the run and its charts intact; on a 1366x768 screen a
+quick start shows its loss chart and sample first, and a stopped run opens its gates in one click."""
 
 from __future__ import annotations
 
@@ -61,15 +61,18 @@ def test_live_chart_moves_alone_and_the_run_survives_navigation(app_server, page
     wait_for_app(page)
     set_number(page, "Hidden size (units per layer)", 32)
     set_number(page, "Batch size (parallel streams)", 8)
+    fed = []  # the live panel's fetches from the server's feed (lab_ui.live_feed), by status
+    page.on("response", lambda response: fed.append(response.status) if "/api/live/" in response.url else None)
     page.get_by_role("button", name="Start training").click()
     page.wait_for_selector(f"{LOSS_CHART} img", timeout=60_000)
 
     seen = [loss_chart_paths(page)]
     deadline = time.monotonic() + 60
-    while len(set(seen)) < 3 and time.monotonic() < deadline:  # no clicks: only the polling fragment redraws
+    while len(set(seen)) < 3 and time.monotonic() < deadline:  # no clicks: only the panel's feed redraws it
         time.sleep(0.5)
         seen.append(loss_chart_paths(page))
     assert len(set(seen)) >= 3, "the loss chart should change at least twice without any interaction"
+    assert fed.count(200) >= 2 and set(fed) == {200}, f"the panel is fed by the server's route: {fed}"
     keep_screenshot(page, tmp_path, "browser-train-live")
 
     page.get_by_role("button", name="Pause").click()

@@ -53,3 +53,63 @@ def test_figures_are_drawn_as_text(mount_all):
     result = mount_all([update([(FIGURES, None)], [('<img src=x onerror="alert(1)">', "<b>1</b>", None)])])
     assert result["figures"] == [['<img src=x onerror="alert(1)">', "<b>1</b>", ""]]
     assert "<img" not in result["html"] and "<b>" not in result["html"]
+
+
+FOLLOW = """async ([source, data, answers, stopAfter]) => {
+  const url = URL.createObjectURL(new Blob([source], {type: "text/javascript"}));
+  const mount = (await import(url)).default;
+  document.body.innerHTML = '<div class="live-panel"></div>';
+  const root = document.body.querySelector(".live-panel");
+  const fetched = [], triggers = [], drawn = [];
+  window.fetch = async (where) => {  // the server's feed, answering from the list (its last answer again after)
+    const answer = answers[Math.min(fetched.length, answers.length - 1)];
+    fetched.push(where);
+    return answer === null ? new Response("", { status: 404 })
+      : new Response(JSON.stringify(answer), { headers: { "Content-Type": "application/json" } });
+  };
+  const cleanup = mount({ data, parentElement: document.body, setTriggerValue: (n, v) => triggers.push([n, v]) });
+  const pause = (ms) => new Promise((done) => setTimeout(done, ms));
+  for (let waited = 0; waited < 2000 && triggers.length === 0 && fetched.length < stopAfter; waited += 10) {
+    await pause(10);
+    if (drawn.at(-1) !== root.textContent) drawn.push(root.textContent);
+  }
+  cleanup();
+  const count = fetched.length;
+  await pause(data.every_ms * 5);
+  return { fetched, triggers, drawn, more: fetched.length - count };
+}"""
+
+
+def fed(feed="/api/live/t", state="running|Training.|0|rows"):
+    return {**update([("progress", "start")]), "feed": feed, "state": state, "every_ms": 20, "tries": 3}
+
+
+def answer(text, state="running|Training.|0|rows"):
+    return {**update([("progress", text)]), "state": state}
+
+
+@pytest.fixture(scope="module")
+def follow(blank_tab):
+    """follow(data, answers, stop_after) -> what the panel fetched, drew and asked the page for."""
+    return lambda data, answers, stop_after=100: blank_tab.evaluate(FOLLOW, [component_source("js"), data, answers,
+                                                                            stop_after])
+
+
+def test_the_panel_draws_each_fetched_answer_and_asks_for_a_rerun_when_the_page_must_follow(follow):
+    result = follow(fed(), [answer("one"), answer("two"), answer("ended", state="finished|Finished.|0|rows")])
+    assert result["fetched"][0] == "/api/live/t"
+    assert [text for text in result["drawn"] if text != "start"] == ["one", "two", "ended"], result["drawn"]
+    assert result["triggers"] == [["changed", "finished|Finished.|0|rows"]]
+    assert len(result["fetched"]) == 3 and result["more"] == 0, "no fetch once the page was asked to rerun"
+
+
+def test_a_feed_that_keeps_failing_is_given_up_once(follow):
+    result = follow(fed(), [answer("one"), None, None, None])
+    assert result["triggers"] == [["lost", "Error: the feed answered 404"]]
+    assert len(result["fetched"]) == 4 and result["more"] == 0
+
+
+def test_a_panel_without_a_feed_fetches_nothing_and_one_taken_down_stops(follow):
+    assert follow({**update([("progress", "x")]), "every_ms": 20}, [answer("one")], stop_after=1)["fetched"] == []
+    stopped = follow(fed(), [answer("one")], stop_after=2)
+    assert stopped["triggers"] == [] and stopped["more"] == 0, "the cleanup Streamlit calls stops the fetching"
