@@ -71,6 +71,20 @@ TEXT_BOX_STYLE = ("white-space:pre-wrap;word-break:break-word;font-family:'Sourc
                   "line-height:1.6;color:#31333f;background:#f0f2f6;border-radius:0.5rem;padding:0.8rem 1rem;margin:0")
 
 
+def folded(label: str, key: str, draw, *args) -> None:
+    """A section drawn only while its expander is open: a page load sends none of it (on /gates the saturation
+    scatter, the training movie and the interventions together were a fifth of what the page cost the
+    browser to open), opening it reruns this section alone, and the link keeps it open (``?key=true``)."""
+    st.fragment(_folded_body, key=f"folded_{key}")(label, key, draw, *args)
+
+
+def _folded_body(label: str, key: str, draw, *args) -> None:
+    box = st.expander(label, key=key, on_change="rerun", bind="query-params")
+    if box.open:
+        with box:
+            draw(*args)
+
+
 def show_text(text: str, container=None) -> None:
     """Text a model wrote, in a grey monospace box as ``st.code`` draws it, without ``st.code``'s cost: its
     syntax highlighter takes the browser 0.4 s to set up on every page load that shows one (most of what

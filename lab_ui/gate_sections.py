@@ -18,6 +18,7 @@ from lab_ui import gate_data as data
 from lab_ui import gate_views as views
 from lab_ui.cell_views import show_cell_update
 from lab_ui.common import query_index, query_number, query_value, set_query, show_text
+from lab_ui.html_view import show_html
 from lstm_core import analysis, gates
 from lstm_core.gates import ARCHITECTURE_NAMES
 from lstm_core.sampling import sample_with_interventions
@@ -98,20 +99,6 @@ def intro(architecture: str) -> str:
             "[/compare](/compare).")
 
 
-def folded(label: str, key: str, draw, *args) -> None:
-    """A section drawn only while its expander is open: a page load sends none of it (the saturation
-    scatter, the training movie and the interventions together were a fifth of what /gates cost the
-    browser to open), opening it reruns this section alone, and the link keeps it open (``?key=true``)."""
-    st.fragment(_folded_body, key=f"folded_{key}")(label, key, draw, *args)
-
-
-def _folded_body(label: str, key: str, draw, *args) -> None:
-    box = st.expander(label, key=key, on_change="rerun", bind="query-params")
-    if box.open:
-        with box:
-            draw(*args)
-
-
 @st.fragment
 def units_we_found(view: GateView) -> None:
     """The model's interpretable units, each a link that opens it painted, and the unit finder."""
@@ -139,8 +126,9 @@ def units_we_found(view: GateView) -> None:
     tr = view.trace
     for column, row in zip(st.columns(3), best.head(3).itertuples()):
         column.caption(f"layer {row.layer}, {views.LABELS[row.quantity]}, unit {row.unit} (r = {row.correlation:+.2f})")
-        column.html(views.painted_text(tr.chars, tr[row.quantity][row.layer, :, row.unit], row.quantity,
-                                       max_height=260, legend=False))
+        show_html(views.painted_text(tr.chars, tr[row.quantity][row.layer, :, row.unit], row.quantity,
+                                     max_height=260, legend=False),
+                  key=f"gates_found_{row.layer}_{row.quantity}_{row.unit}", container=column)
 
 
 @st.fragment
@@ -176,7 +164,8 @@ def heatmaps(view: GateView) -> None:
                   "A plain RNN has no gates: its hidden state runs from blue (negative) through white (0) to red "
                   "(positive).") + " Hover a cell for its value.")
     for quantity in quantities:  # SVG, not Plotly: six Plotly heatmaps took the browser seconds to settle
-        st.html(data.heatmap_svg(view.key, view.text, view.layer, quantity, sort, feature, top_k, first, stop))
+        show_html(data.heatmap_svg(view.key, view.text, view.layer, quantity, sort, feature, top_k, first, stop),
+                  key=f"gates_heatmap_{quantity}")
 
 
 @st.fragment
@@ -189,11 +178,11 @@ def one_unit(view: GateView) -> None:
     unit = c2.number_input("Unit", 0, view.hidden - 1, query_number("unit", view.best_unit(), 0, view.hidden - 1),
                            key="gates_unit")
     set_query(paint=paint, unit=unit)
-    st.html(views.painted_text(tr.chars, tr[paint][view.layer, :, unit], paint))
+    show_html(views.painted_text(tr.chars, tr[paint][view.layer, :, unit], paint), key="gates_painted")
     st.subheader("Surprisal and the next characters")
     st.caption("How to read: how surprised the model was by each next character, in bits (0: it was certain; "
                "each extra bit halves the probability it gave). Hover a character for its five likeliest next characters.")
-    st.html(data.surprisal_svg(view.key, view.text, 0, min(len(view.text), 100)))
+    show_html(data.surprisal_svg(view.key, view.text, 0, min(len(view.text), 100)), key="gates_surprisal")
     step = st.slider("Step", 0, len(tr.chars) - 1, query_number("step", 0, 0, len(tr.chars) - 1), key="gates_step")
     set_query(step=step)
     nexts = data.next_chars_of(view.key, view.text)
@@ -239,7 +228,7 @@ def saturation(view: GateView) -> None:
     st.caption("How to read: one point per unit and gate. A point near the x axis' right end is a gate almost "
                "always shut (below 0.1); near the top, almost always open (above 0.9); near the origin, a gate "
                "that moves in between. " + remembering)
-    st.html(data.saturation_svg(view.key, view.text, view.layer))
+    show_html(data.saturation_svg(view.key, view.text, view.layer), key="gates_saturation")
 
 
 INTERVENTIONS = {"clamp a gate": None, "silence units (h = 0)": "hidden_state",
@@ -368,7 +357,7 @@ def _ablation_body(view: GateView, polling: bool) -> None:
         follows = f"; of the text's features it follows {analysis.FEATURES[best]} best (r = {r[best]:+.2f})"
     st.caption(f"Unit {chosen} of layer {layer}: silencing it costs {delta:+.3f} nats per character{follows}. "
                "Its hidden state h (what silencing sets to 0), on the text chosen at the top of the page:")
-    st.html(views.painted_text(view.trace.chars, values, "hidden_state", max_height=260))
+    show_html(views.painted_text(view.trace.chars, values, "hidden_state", max_height=260), key="gates_ablated_paint")
 
 
 def _paint_ablated(unit: int) -> None:

@@ -26,6 +26,7 @@ import streamlit as st
 from lab_ui import gate_views as views
 from lab_ui.charts import PALETTE
 from lab_ui.heatmap_svg import heatmap_svg, painted_rows_svg
+from lab_ui.html_view import show_html
 from lab_ui.svg_charts import Series, lines_svg
 from lab_ui.common import PRETRAINED_ID, run_path, run_store
 from lstm_core import analysis, gates
@@ -149,8 +150,8 @@ def live_gate_panel(trainer, slot: str) -> None:
     order = _cached(f"{prefix}_order", (*moment, quantity, layer), lambda: unit_order(latest, quantity, layer))
     unit = choose_unit(order, latest.values[quantity].shape[2], prefix, controls[2])
     shown = order[:TOP_UNITS]
-    st.html(_cached(f"{prefix}_heatmap", (*moment, quantity, layer, tuple(shown)),
-                    lambda: heatmap_of(latest, quantity, layer, shown)))
+    show_html(_cached(f"{prefix}_heatmap", (*moment, quantity, layer, tuple(shown)),
+                      lambda: heatmap_of(latest, quantity, layer, shown)), key=f"{prefix}_heatmap_view")
     st.caption(f"Step {latest.step:,} · {latest.seconds:,.1f} s of training: the probe ({len(latest.tokens)} "
                f"{'words' if latest.token == 'word' else 'characters'}) traced through the weights of that moment; "
                f"the {len(shown)} {order_caption(latest)}.")
@@ -158,15 +159,15 @@ def live_gate_panel(trainer, slot: str) -> None:
     with left:
         st.markdown(f"**{views.LABELS[quantity]} of unit {unit}** ({latest.slots[layer]}) on the probe, "
                     f"step {latest.step:,}")
-        st.html(_cached(f"{prefix}_painted", (*moment, quantity, layer, unit),
-                        lambda: painted_unit(latest, quantity, layer, unit)))
+        show_html(_cached(f"{prefix}_painted", (*moment, quantity, layer, unit),
+                          lambda: painted_unit(latest, quantity, layer, unit)), key=f"{prefix}_painted_view")
     with right:
         chart = _cached(f"{prefix}_saturation", (*moment, len(series), layer),
                         lambda: saturation_over_training(series, layer, height=300))
         if chart is None:
             st.caption("A plain RNN has no gates to saturate: its state is rewritten whole at every step.")
         else:
-            st.html(chart)
+            show_html(chart, key=f"{prefix}_saturation_view")
 
 
 def snapshot_settings(key, initial) -> None:
@@ -327,18 +328,19 @@ def _movie_body(path: str, stamp: tuple) -> None:
     quantity, slot = choose_view(frame, "movie", controls)
     order = movie_order(path, stamp, quantity, slot)
     unit = choose_unit(order, frame.values[quantity].shape[2], "movie", controls[2])
-    st.html(movie_heatmap(path, stamp, index, quantity, slot))
+    show_html(movie_heatmap(path, stamp, index, quantity, slot), key="movie_heatmap")
     st.caption(f"The probe traced through the weights at step {frame.step:,} ({frame.seconds:,.1f} s of training); "
                f"the {TOP_UNITS} {order_caption(frames[-1])} at the end of the training, in the same order in "
                "every frame.")
     left, right = st.columns([3, 2])
     left.markdown(f"**{views.LABELS[quantity]} of unit {unit}** ({frame.slots[slot]}) at step {frame.step:,}")
-    left.html(painted_unit(frame, quantity, slot, unit, unit_range(frames, quantity, slot, unit)))
+    show_html(painted_unit(frame, quantity, slot, unit, unit_range(frames, quantity, slot, unit)), key="movie_painted",
+              container=left)
     chart = movie_saturation(path, stamp, slot, frame.step)
     if chart is None:
         right.caption("A plain RNN has no gates to saturate: its state is rewritten whole at every step.")
     else:
-        right.html(chart)
+        show_html(chart, key="movie_saturation", container=right)
     st.markdown(f"**This unit across training**: unit {unit}'s {views.LABELS[quantity]} on the probe at every "
                 "snapshot, one row each (oldest first; the frame shown is outlined)")
-    st.html(unit_across_training(path, stamp, quantity, slot, unit, index))
+    show_html(unit_across_training(path, stamp, quantity, slot, unit, index), key="movie_across")

@@ -19,6 +19,7 @@ import lstm_core.tasks
 from lab_ui.common import pick_run, query_index, query_number, run_store, set_query
 from lab_ui.gate_views import LABELS, painted_text
 from lab_ui.heatmap_svg import heatmap_svg
+from lab_ui.html_view import show_html
 from lab_ui.matrix_svg import matrix_svg, ranked_bars_svg
 from lab_ui.live_training import (live_adjustments, live_panel, session_trainer, training_controls,
                                   training_under_way)
@@ -95,8 +96,8 @@ def evaluation_view(evaluation: dict | None, baseline: float | None = None) -> N
         column.metric(label, value)
     st.caption(f"Evaluated on {evaluation['split']}, after training ended.")
     left, right = st.columns(2)
-    left.html(per_class_chart(evaluation))
-    right.html(confusion_chart(evaluation))
+    show_html(per_class_chart(evaluation), key="evaluation_per_class", container=left)
+    show_html(confusion_chart(evaluation), key="evaluation_confusion", container=right)
 
 
 def probability_grid(probs: np.ndarray, words: list[str], classes: list[str]) -> str:
@@ -134,10 +135,10 @@ def word_gates(gates: dict, words: list[str], lstm, slot: str) -> None:
     order = unit_order(values, "variance")[:count]
     st.caption("How to read: each row is one unit, each column one word. Gates run from purple (shut, 0) through "
                "white to orange (open, 1); states from blue (negative) through white (0) to red (positive).")
-    st.html(heatmap_svg(values[:, order].T, words, order.tolist(), quantity,
-                        title=f"{LABELS[quantity]} · {names[direction]}"))
+    show_html(heatmap_svg(values[:, order].T, words, order.tolist(), quantity,
+                          title=f"{LABELS[quantity]} · {names[direction]}"), key=f"{slot}_word_heatmap")
     unit = st.selectbox("Paint one unit on the words", order.tolist(), key=f"{slot}_paint_unit")
-    st.html(painted_text(words, values[:, unit], quantity, separator=" "))
+    show_html(painted_text(words, values[:, unit], quantity, separator=" "), key=f"{slot}_word_painted")
 
 
 def _still_training(run_id: str) -> str | None:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from lab_ui import gate_data as data
 from lab_ui import gate_sections as sections
-from lab_ui import page_setup, query_number, query_value, selected_run, set_query
+from lab_ui import folded, page_setup, query_number, query_value, selected_run, set_query
 from lab_ui.snapshot_views import training_movie
 from lstm_core import analysis
 from lstm_core.model import ARCHITECTURES
@@ -60,13 +60,13 @@ sections.one_unit(view)
 st.header("Units the model cannot do without")
 sections.ablation(view)
 st.header("Gate saturation")  # the sections below are drawn when opened: the page opens faster without them
-sections.folded("Show which gates stay shut and which stay open, unit by unit", "saturation", sections.saturation, view)
+folded("Show which gates stay shut and which stay open, unit by unit", "saturation", sections.saturation, view)
 st.header("Training movie")
 st.caption("How this model got here: the same probe traced through its weights at moments of its training. "
            "Open it, press play, or drag the slider.")
-sections.folded("Show the training movie", "movie", training_movie, run_id)
+folded("Show the training movie", "movie", training_movie, run_id)
 st.header("Interventions")
-sections.folded("Show the interventions: clamp a gate, silence units or set a state, and see what the model "
+folded("Show the interventions: clamp a gate, silence units or set a state, and see what the model "
                 "writes then", "interventions", sections.interventions, view)
 st.download_button("Download the trace (CSV, long form)", lambda: analysis.trace_csv(view.trace),
                    file_name=f"trace-{run_id}.csv", mime="text/csv", on_click="ignore")

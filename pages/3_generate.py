@@ -10,6 +10,7 @@ from lab_ui import gate_views as views
 from lab_ui import (cached_run, page_setup, query_number, query_value, selected_run, set_query, show_text,
                     weights_stamp)
 from lab_ui.gate_data import run_key
+from lab_ui.html_view import show_html
 from lab_ui.shared_samples import shared_samples
 from lstm_core import analysis
 
@@ -80,7 +81,7 @@ drawn = np.array([s.prob for s in steps])
 st.subheader("The text, each character coloured by the probability it was drawn with")
 st.caption(f"White: the draw was certain; red: it was unlikely. Mean probability of the drawn characters "
            f"{drawn.mean():.2f}; {np.mean(drawn < 0.1):.0%} of them had less than 0.1.")
-st.html(views.probability_text(chars, drawn, prime))
+show_html(views.probability_text(chars, drawn, prime), key="generate_coloured")
 with st.expander("Plain text"):
     show_text(prime + "".join(chars))
 
@@ -90,7 +91,7 @@ st.subheader("Entropy along the text (bits)")
 st.caption("How to read: how unsure the model was before each character it wrote, in bits: 0 means one character "
            "was certain, 1 bit a fair choice between two, 3 bits about eight. The second line is the distribution "
            "actually drawn from, after temperature, top-k and top-p. Hover a point for the character drawn there.")
-st.html(views.entropy_chart(raw_entropy, sampled_entropy, chars))
+show_html(views.entropy_chart(raw_entropy, sampled_entropy, chars), key="generate_entropy")
 
 
 @st.fragment

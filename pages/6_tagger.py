@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from lab_ui import page_setup, query_value, run_store, set_query, show_table
+from lab_ui import folded, page_setup, query_value, run_store, set_query, show_table
+from lab_ui.html_view import show_html
 from lab_ui.task_views import (budget_overrides, evaluation_view, live_training_then_run, preset_picker,
                                probability_grid, word_gates)
 from lstm_core.tasks import split_words, tag_words, tagger_vocabs
@@ -52,8 +53,8 @@ table = pd.DataFrame({
 show_table(table, formats={"probability": "{:.1%}"}, bars=("probability",))
 st.caption("Each word's likeliest tag and its probability under the model; words never seen in training "
            "are tagged from their characters (strong preset) or from context alone.")
-with st.expander("Every tag's probability, word by word"):
-    st.html(probability_grid(tagged.probs, tagged.words, tagged.tag_names))
+folded("Every tag's probability, word by word", "tag_probabilities",  # drawn when opened: the page opens faster
+       lambda: show_html(probability_grid(tagged.probs, tagged.words, tagged.tag_names), key="tagger_grid"))
 
 st.subheader("Gates and states, word by word")
 st.caption("Replayed from the trained weights, one word per step (the bidirectional tagger has a second, "

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from lab_ui import page_setup, query_value, run_store, set_query
+from lab_ui.html_view import show_html
 from lab_ui.sharing import use_upload
 from lab_ui.svg_charts import line_svg
 from lab_ui.task_views import (budget_overrides, evaluation_view, live_training_then_run, preset_picker,
@@ -84,7 +85,8 @@ if sum(read.unknown):
 shown = read.label_names.index("positive") if "positive" in read.label_names else len(read.label_names) - 1
 st.subheader(f"P({read.label_names[shown]}) after each word")
 st.caption("The classifier read on every prefix of the review: how its verdict evolves as it reads.")
-st.html(line_svg(read.prefix_probs[:, shown], read.words, f"P({read.label_names[shown]})", high=1.0, guide=0.5))
+show_html(line_svg(read.prefix_probs[:, shown], read.words, f"P({read.label_names[shown]})", high=1.0, guide=0.5),
+          key="sentiment_reading")
 
 st.subheader("Gates and states, word by word")
 word_gates(read.gates, read.words, run.model.lstm, "sentiment")

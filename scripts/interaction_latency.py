@@ -119,7 +119,8 @@ STATE = """(() => { const lat = window.__lat, app = document.querySelector('[dat
 
 # What a page shows, for the controls timed until a given change is drawn.
 TEXT_BOXES = ("Array.from(document.querySelectorAll('[data-testid=stMain] [data-testid=stCode], "
-              "[data-testid=stMain] [data-testid=stHtml]')).map(e => e.textContent).join('|')")
+              "[data-testid=stMain] [data-testid=stHtml], [data-testid=stMain] .html-view')).map(e => e.textContent)"
+              ".join('|')")
 LOSS_AXES = "(document.querySelector('.live-loss img')?.alt ?? '')"  # the loss chart's description names both axes
 RATE_SHOWN = ("parseFloat(document.querySelector('.live-panel [data-label=\"Learning rate\"] .lp-value')"
               "?.textContent)")  # the live panel's figure (lab_ui/components/live_panel.js); NaN until it is shown

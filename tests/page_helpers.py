@@ -16,11 +16,16 @@ def figures(at) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
+def component_data(at) -> list:
+    """The data of every custom component on the page (or a block of it), in page order."""
+    return [json.loads(element.proto.json) for element in at.get("bidi_component")]
+
+
 def live_panel(at) -> dict | None:
     """What a page sent its live training panel (lab_ui.live_view): parts [[name, HTML], ...] and
     figures [[label, value, help], ...]; None while it has none."""
-    sent = [json.loads(element.proto.json) for element in at.get("bidi_component")]
-    return next((data for data in sent if "parts" in data and "figures" in data), None)
+    panels = (data for data in component_data(at) if isinstance(data, dict) and "parts" in data and "figures" in data)
+    return next(panels, None)
 
 
 def live_figures(at) -> dict[str, str]:
@@ -29,10 +34,17 @@ def live_figures(at) -> dict[str, str]:
     return {label: value for label, value, _ in panel["figures"]} if panel else {}
 
 
+def html_views(at) -> list[str]:
+    """The bodies drawn by lab_ui.html_view.show_html (its component's data is the body), in page order."""
+    return [data for data in component_data(at) if isinstance(data, str)]
+
+
 def html_bodies(at) -> list[str]:
-    """Every HTML body of a page: its st.html elements and the parts of its live panel."""
+    """Every HTML body of a page (or a block of it): its st.html elements, its lab_ui.html_view bodies and the
+    parts of its live panel."""
     panel = live_panel(at)
-    return [h.proto.body for h in at.get("html")] + [body for _, body in (panel["parts"] if panel else []) if body]
+    return ([h.proto.body for h in at.get("html")] + html_views(at)
+            + [body for _, body in (panel["parts"] if panel else []) if body])
 
 
 def array(value) -> np.ndarray:
@@ -76,8 +88,7 @@ def svg_heatmaps(at) -> list[dict]:
     """The heatmaps drawn (an SVG image under a grid of hover labels): title, quantity, units, column ticks,
     colour key, and each cell's value read from its column's hover label."""
     maps = []
-    for element in at.get("html"):
-        body = element.proto.body
+    for body in html_bodies(at):
         if 'class="gate-heatmap"' not in body:
             continue
         svg = svg_of(body)

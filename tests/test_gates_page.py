@@ -17,7 +17,7 @@ import lstm_core
 from lab_ui.common import run_store
 from lstm_core import analysis
 from lstm_core.runs import save_weights
-from tests.page_helpers import array, figures, hover_labels, svg_chart, svg_heatmaps, svg_of, text_boxes
+from tests.page_helpers import array, component_data, figures, hover_labels, html_bodies, svg_chart, svg_heatmaps, svg_of, text_boxes
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_gates.py")
 TEXT = "HARPAGON.\n\nAu voleur! au voleur!\n"
@@ -65,7 +65,7 @@ heatmaps = svg_heatmaps
 
 def saturation_legend(at) -> list[str] | None:
     """The gates named in the saturation scatter's legend, or None when the page draws no scatter."""
-    body = next((h.proto.body for h in at.get("html") if 'class="saturation-scatter"' in h.proto.body), None)
+    body = next((h for h in html_bodies(at) if 'class="saturation-scatter"' in h), None)
     if body is None:
         return None
     return [html.unescape(t) for t in re.findall(r'class="legend">([^<]*)<', svg_of(body))]
@@ -99,7 +99,7 @@ def test_sorting_top_k_and_unit_selection(tiny):
     assert at.query_params["sort"] == "mean" and at.query_params["top"] == "3"
 
     next(n for n in at.number_input if n.label == "Unit").set_value(6).run()
-    painted = next(h.proto.body for h in at.get("html") if "Colour key" in h.proto.body and "step 0:" in h.proto.body)
+    painted = next(h for h in html_bodies(at) if "Colour key" in h and "step 0:" in h)
     assert f"step 2: {tr.cell_state[1, 2, 6]:.3f}" in painted  # cell state of layer 1, unit 6
     assert painted.count('<span title="step') == len(TEXT)
 
@@ -152,19 +152,18 @@ def test_validation_passage_cell_update_and_unit_finder(tiny):
     text = analysis.validation_passages("seed")[2][:120]
     tr = lstm_core.trace(run.model, run.vocab, text)
     assert heatmaps(at)[0]["ticks"][:4] == list(text[:4])
-    diagram = at.get("bidi_component")[0]
-    update = json.loads(diagram.proto.json)["update"]  # the Cell lab's diagram, read-only
+    [update] = [data["update"] for data in component_data(at) if isinstance(data, dict)]  # the Cell lab's diagram
     parts = tr.cell_update(0, 7, 3)
     for key, name in (("c_prev", "c_prev"), ("kept", "kept"), ("written", "written"), ("c", "cell_state"),
                       ("h", "hidden_state"), ("f", "forget_gate")):
         assert update[name] == [pytest.approx(parts[key], abs=1e-12)]
     assert parts["kept"] + parts["written"] == pytest.approx(parts["c"], abs=1e-6)
-    surprisal = next(h.proto.body for h in at.get("html") if 'class="token-line"' in h.proto.body)
+    surprisal = next(h for h in html_bodies(at) if 'class="token-line"' in h)
     labels = hover_labels(surprisal)
     frame = analysis.next_char_frame(tr)
     assert len(labels) == 100 and labels[7] == (f"step 7 · {frame.loc[7, 'character']}: surprisal (bits) "
                                                 f"{frame.loc[7, 'surprisal_bits']:.2f}; next: {frame.loc[7, 'top_next']}")
-    saturation = next(h.proto.body for h in at.get("html") if 'class="saturation-scatter"' in h.proto.body)
+    saturation = next(h for h in html_bodies(at) if 'class="saturation-scatter"' in h)
     points = sum(int(m.group(1)) if (m := re.match(r"\.\.\. and (\d+) more", line)) else 1  # close points share
                  for label in hover_labels(saturation) for line in label.split("\n"))         # a label
     assert points == len(analysis.saturation_frame(tr, 0))  # a point per unit and gate
@@ -229,7 +228,7 @@ def test_a_linked_gru_run_shows_its_own_gates_and_update(tmp_path):
     parts = tr.cell_update(0, 5, 3)
     shown = next(m.value for m in at.markdown if m.value.startswith("- reset gate r"))
     assert f"= {parts['kept']:+.3f} kept + {parts['written']:+.3f} written = **{parts['h']:+.3f}**" in shown
-    assert not at.get("bidi_component")  # the LSTM's cell diagram is not drawn for a GRU
+    assert not [data for data in component_data(at) if isinstance(data, dict)]  # no LSTM cell diagram for a GRU
     assert saturation_legend(at) == ["reset gate r", "update gate z"]
     kind = next(s for s in at.selectbox if s.label == "Intervention")
     assert kind.options == ["clamp a gate", "silence units (h = 0)", "set the hidden state at one step"]
@@ -319,7 +318,7 @@ def test_the_ablation_ranks_the_units_on_demand_and_paints_them(architecture):
     assert any(c.value.startswith(f"Unit {top[2]} of layer 0: silencing it costs {expected['delta'][2]:+.3f}")
                for c in at.caption)
     tr = lstm_core.trace(run.model, run.vocab, TEXT)
-    painted = [h.proto.body for h in at.get("html") if f"step 3: {tr.hidden_state[0, 3, top[2]]:.3f}" in h.proto.body]
+    painted = [h for h in html_bodies(at) if f"step 3: {tr.hidden_state[0, 3, top[2]]:.3f}" in h]
     assert painted and painted[-1].count('<span title="step') == len(TEXT)
     again = open_page(run_id, source="typed", text=TEXT, layer="0")  # another visitor: no button, the same chart
     assert not [b for b in again.button if b.key == "gates_ablation_go"]

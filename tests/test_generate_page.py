@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_core
 from test_gates_page import save_tiny_run
-from tests.page_helpers import svg_chart, text_boxes
+from tests.page_helpers import html_bodies, svg_chart, text_boxes
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_generate.py")
 PRIME = "HARPAGON.\n\n"
@@ -59,7 +59,7 @@ def test_moving_the_temperature_slider_regenerates_and_shows_the_distributions(t
     assert sampled.max() > 0 and len(bars["ticks"]) == len(sampled) == 15  # the 15 likeliest characters
     entropy = svg_chart(at, "entropy-line")
     assert entropy["legend"][0] == "model (temperature 1)" and len(entropy["hover"]) == 60  # a label per step
-    coloured = next(h.proto.body for h in at.get("html") if "p = " in h.proto.body)
+    coloured = next(h for h in html_bodies(at) if "HARPAGON." in h and "title=\"p = " in h)  # the coloured text
     assert coloured.count("title=\"p = ") == 60 and "HARPAGON." in coloured
     sides = text_boxes(at)[1:]  # one block per temperature compared
     assert len(sides) == 3 and len(set(sides)) > 1

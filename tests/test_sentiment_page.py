@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 import lstm_core
 from lstm_core.tasks import LabelledTexts
 from lstm_core.tasks.training import ClassifierTraining, classifier_preset
-from tests.page_helpers import svg_chart
+from tests.page_helpers import html_bodies, svg_chart
 
 PAGE = "../pages/7_sentiment.py"
 
@@ -62,6 +62,6 @@ def test_saved_classifier_shows_evaluation_baseline_and_reads_a_review(isolated_
     assert prefixes["ticks"] == ["the", "music", "was", "wonderful"] and len(prefixes["hover"]) == 4
     assert float(prefixes["hover"][-1].rsplit(" ", 1)[1]) == pytest.approx(float(metrics["P(positive)"].rstrip("%")) / 100,
                                                                            abs=0.006)  # the last prefix is the review
-    assert any('class="gate-heatmap"' in h.proto.body for h in at.get("html"))  # the gates, word by word
+    assert any('class="gate-heatmap"' in h for h in html_bodies(at))  # the gates, word by word
     at.text_area(key="sentiment_review").set_value("<br /> ...").run()
     assert any("nothing to classify" in w.value for w in at.warning)

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 import lstm_core
 from lab_ui.common import run_store
 from lstm_core.snapshots import SnapshotStore
-from tests.page_helpers import hover_labels, live_figures, svg_chart, svg_heatmaps, svg_of
+from tests.page_helpers import hover_labels, html_bodies, live_figures, svg_chart, svg_heatmaps, svg_of
 from tests.training_helpers import stop_leftover_trainers
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -89,7 +89,7 @@ def test_the_train_page_shows_the_gates_as_they_learn(store):
     saturation = saturation_chart(at)
     assert "forget gate f open" in saturation["legend"] and "input gate i shut" in saturation["legend"]
     assert len(saturation["hover"]) >= 2  # a point per snapshot so far
-    painted = next(h.proto.body for h in at.get("html") if "Colour key" in h.proto.body)
+    painted = next(h for h in html_bodies(at) if "Colour key" in h)
     assert painted.count("<span title=\"step ") == len(snapshot.tokens)
 
     at.selectbox(key="char_gates_quantity").set_value("forget_gate").run()
@@ -160,7 +160,7 @@ def test_the_gates_page_replays_a_run_as_a_movie(store):
                                frames[3].values["cell_state"][1][:, order].astype(np.float32).T, atol=1e-3)
     saturation = saturation_chart(at)
     assert saturation["mark"] == frames[3].step and len(saturation["hover"]) == len(frames)  # the frame marked
-    across = next(h.proto.body for h in at.get("html") if 'class="painted-rows"' in h.proto.body)
+    across = next(h for h in html_bodies(at) if 'class="painted-rows"' in h)
     assert 'data-rows="%d"' % len(frames) in across and 'data-current="3"' in across, "a row per snapshot, 4th shown"
     rows = svg_of(across)
     assert re.findall(r'class="row">([^<]*)<', rows) == [f"step {f.step:,}" for f in frames]
@@ -211,5 +211,5 @@ def test_the_tagger_page_shows_its_gates_on_a_probe_sentence(store):
     assert heatmap["title"].startswith("cell state c · layer 0 · step 600")
     assert heatmap["ticks"] == ["The", "dog", "ate", "the", "apple"]  # words, not characters
     assert any("the 6 units that vary most over the probe" in c.value for c in at.caption)
-    painted = next(h.proto.body for h in at.get("html") if "Colour key" in h.proto.body and "apple" in h.proto.body)
+    painted = next(h for h in html_bodies(at) if "Colour key" in h and "apple" in h)
     assert "</span> <span" in painted  # words painted with spaces between them

@@ -51,6 +51,8 @@ def test_typed_sentence_is_tagged_and_an_empty_one_is_refused(isolated_run_store
     training = TaggerTraining(tagger_preset("seed-toy"), store=lstm_core.RunStore(isolated_run_store))
     training.run()
     at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert svg_chart(at, "tag-probabilities") is None, "every tag's probability is drawn once its section is opened"
+    at.query_params["tag_probabilities"] = "true"  # opened (as the section's link keeps it)
     at.text_input(key="tagger_sentence").set_value("Everybody read that book").run()
     assert not at.exception
     assert list(at.table[0].value["tag"]) == ["NN", "V", "DET", "NN"]
