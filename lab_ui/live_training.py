@@ -23,9 +23,11 @@ grad_norm, lr), labels losses with what the training averages them over (its ``l
 character, per word, per review), and shows its preview samples when it makes some.
 
 The training itself runs out of this process, in a worker of the server's executor (a local worker
-process, or a Ray actor: lstm_core.executor); the panel polls the trainer's snapshot in a fragment
-that reruns every half second while the training is queued or running (and the gate panel in another, every two
-seconds). The run started belongs to
+process, or a Ray actor: lstm_core.executor). While the training is queued or running, the panel's own script
+fetches it twice a second from the app server's feed (lab_ui.live_feed), and the page reruns only when it must
+follow (the training ended or paused, its first metrics came); where no feed is served, the panel polls the
+trainer's snapshot in a fragment that reruns every half second instead. The gate panel reruns in a fragment of
+its own every two seconds. The run started belongs to
 this browser (lab_ui.sharing): on a shared server only its owner may continue it. Trainers live in a session-scoped
 resource cache: navigating between pages keeps them, and when the browser tab closes the session's
 trainers are paused, so a closed tab stops using the CPU; every run is on disk through the run store.
@@ -443,8 +445,8 @@ def _panel_body(slot: str, polling: bool, when_ended: Callable[[str], None] | No
         live_feed.withdraw(live.token)
     shown = show_live_panel(f"{slot}_live_view", parts, figures, feed=feed, state=_page_state(snapshot, frame),
                             on_lost=lambda: _feed_lost(live))
-    if shown is not None and shown.lost and polling and feed is not None:
-        st.rerun()  # the fragment polls from now on
+    if shown is not None and shown.lost and polling:  # (on_lost has marked the feed lost already)
+        st.rerun()  # the whole page: its fragment polls from now on
 
 
 def _feed_of(live: LiveSlot) -> str | None:
@@ -467,8 +469,8 @@ def _details_body(slot: str) -> None:
 
 def live_panel(slot: str, when_ended: Callable[[str], None] | None = None) -> None:
     """The live view of ``slot``'s training, while it is queued or running: its figures and charts redrawn
-    every POLL_SECONDS, the gates, earlier samples and run under them every DETAILS_POLL_SECONDS (two fragments,
-    so the slow part is not sent again at each poll). ``when_ended(run id)`` draws what follows a training
+    every POLL_SECONDS (fed, or polled by their fragment), the gates, earlier samples and run under them every
+    DETAILS_POLL_SECONDS (a fragment of their own, so the slow part is not sent again at each poll). ``when_ended(run id)`` draws what follows a training
     that finished or was stopped, under its status."""
     trainer = session_trainer(slot)
     if trainer is None:

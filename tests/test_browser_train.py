@@ -73,6 +73,16 @@ def test_live_chart_moves_alone_and_the_run_survives_navigation(app_server, page
         seen.append(loss_chart_paths(page))
     assert len(set(seen)) >= 3, "the loss chart should change at least twice without any interaction"
     assert fed.count(200) >= 2 and set(fed) == {200}, f"the panel is fed by the server's route: {fed}"
+
+    page.route("**/api/live/**", lambda route: route.fulfill(status=503))  # the feed unreachable (a proxy in between)
+    seen = [loss_chart_paths(page)]
+    deadline = time.monotonic() + 60
+    while len(set(seen)) < 3 and time.monotonic() < deadline:  # the page gives the feed up and polls instead
+        time.sleep(0.5)
+        seen.append(loss_chart_paths(page))
+    assert len(set(seen)) >= 3, "without its feed the panel still moves, polled by its fragment"
+    assert 503 in fed
+    page.unroute("**/api/live/**")
     keep_screenshot(page, tmp_path, "browser-train-live")
 
     page.get_by_role("button", name="Pause").click()
