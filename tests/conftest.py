@@ -36,6 +36,18 @@ def torch_kernels_put_back():
 
 
 @pytest.fixture(autouse=True)
+def main_module_put_back():
+    """A page run in the test process (AppTest) can leave its script as ``__main__``; a process pool started
+    later ("spawn", scripts/memory_table.py) would run that script again in each child, outside Streamlit."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
+
+
+@pytest.fixture(autouse=True)
 def fresh_run_store_cache():
     """The app caches its run store per process; each test must see its own isolated store."""
     from lab_ui.common import run_store
