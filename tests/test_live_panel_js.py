@@ -55,7 +55,7 @@ def test_figures_are_drawn_as_text(mount_all):
     assert "<img" not in result["html"] and "<b>" not in result["html"]
 
 
-FOLLOW = """async ([source, data, answers, stopAfter]) => {
+FOLLOW = """async ([source, data, answers, stopAfter, poke]) => {
   const url = URL.createObjectURL(new Blob([source], {type: "text/javascript"}));
   const mount = (await import(url)).default;
   document.body.innerHTML = '<div class="live-panel"></div>';
@@ -69,13 +69,14 @@ FOLLOW = """async ([source, data, answers, stopAfter]) => {
   };
   const cleanup = mount({ data, parentElement: document.body, setTriggerValue: (n, v) => triggers.push([n, v]) });
   const pause = (ms) => new Promise((done) => setTimeout(done, ms));
+  if (poke) document.dispatchEvent(new Event("change"));  // the user changed a control somewhere on the page
   for (let waited = 0; waited < 2000 && triggers.length === 0 && fetched.length < stopAfter; waited += 10) {
     await pause(10);
     if (drawn.at(-1) !== root.textContent) drawn.push(root.textContent);
   }
   cleanup();
   const count = fetched.length;
-  await pause(data.every_ms * 5);
+  await pause(Math.min(data.every_ms * 5, 500));
   return { fetched, triggers, drawn, more: fetched.length - count };
 }"""
 
@@ -91,8 +92,8 @@ def answer(text, state="running|Training.|0|rows"):
 @pytest.fixture(scope="module")
 def follow(blank_tab):
     """follow(data, answers, stop_after) -> what the panel fetched, drew and asked the page for."""
-    return lambda data, answers, stop_after=100: blank_tab.evaluate(FOLLOW, [component_source("js"), data, answers,
-                                                                            stop_after])
+    return lambda data, answers, stop_after=100, poke=False: blank_tab.evaluate(
+        FOLLOW, [component_source("js"), data, answers, stop_after, poke])
 
 
 def test_the_panel_draws_each_fetched_answer_and_asks_for_a_rerun_when_the_page_must_follow(follow):
@@ -113,3 +114,11 @@ def test_a_panel_without_a_feed_fetches_nothing_and_one_taken_down_stops(follow)
     assert follow({**update([("progress", "x")]), "every_ms": 20}, [answer("one")], stop_after=1)["fetched"] == []
     stopped = follow(fed(), [answer("one")], stop_after=2)
     assert stopped["triggers"] == [] and stopped["more"] == 0, "the cleanup Streamlit calls stops the fetching"
+
+
+def test_a_changed_control_makes_the_panel_fetch_at_once(follow):
+    slow = {**fed(), "every_ms": 60_000}  # left alone, it would not fetch within the test
+    assert follow(slow, [answer("one")], stop_after=1)["fetched"] == []
+    poked = follow(slow, [answer("one")], stop_after=2, poke=True)
+    assert len(poked["fetched"]) >= 2, "fetched every 0.1 s for a while after a control changed"
+    assert poked["more"] == 0

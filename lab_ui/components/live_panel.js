@@ -45,41 +45,64 @@ function draw(root, parts, figures) {
   for (const element of [...root.children]) if (!kept.has(element)) element.remove();
 }
 
-/** Fetch the panel from `data.feed` every `data.every_ms` while the tab is visible and draw it; when its state
-    is no longer the page's, or `data.tries` fetches failed in a row, stop and ask the page to rerun. */
+const QUICK_MS = 2000;  // after the user changes a control, fetch every QUICK_EVERY_MS for this long:
+const QUICK_EVERY_MS = 100;  // they watch for its effect (a new learning rate), which twice a second shows late
+
+/** Fetch the panel from `data.feed` every `data.every_ms` (more often for a while after a control changed) while
+    the tab is visible, and draw it; when its state is no longer the page's, or `data.tries` fetches failed in a
+    row, stop and ask the page to rerun. */
 function follow(root, data, setTriggerValue) {
-  let failures = 0;
-  let waiting = false;
-  const timer = setInterval(async () => {
-    if (waiting || document.hidden) return;  // one fetch at a time; a hidden tab costs nothing
-    waiting = true;
+  const feed = { failures: 0, quickUntil: 0, timeout: undefined, waiting: false };
+  const current = () => root.lpFeed === feed;  // not replaced by a new drawing of the panel, nor stopped
+  const next = () => {
+    clearTimeout(feed.timeout);
+    if (current()) feed.timeout = setTimeout(poll, performance.now() < feed.quickUntil ? QUICK_EVERY_MS : data.every_ms);
+  };
+  const poll = async () => {
+    if (!current() || feed.waiting) return;  // one fetch at a time
+    if (document.hidden) return next();  // a hidden tab costs nothing
+    feed.waiting = true;
     try {
       const response = await fetch(data.feed, { cache: "no-store" });
       if (!response.ok) throw new Error(`the feed answered ${response.status}`);
       const panel = await response.json();
-      if (root.lpTimer !== timer) return;  // the page drew the panel again meanwhile
-      failures = 0;
+      if (!current()) return;
+      feed.failures = 0;
       draw(root, panel.parts, panel.figures);
       if (panel.state !== data.state) {
         stop(root);
         setTriggerValue("changed", panel.state);
+        return;
       }
     } catch (error) {
-      failures += 1;
-      if (failures >= data.tries && root.lpTimer === timer) {
+      feed.failures += 1;
+      if (feed.failures >= data.tries && current()) {
         stop(root);
         setTriggerValue("lost", String(error));
+        return;
       }
     } finally {
-      waiting = false;
+      feed.waiting = false;
     }
-  }, data.every_ms);
-  root.lpTimer = timer;
+    next();
+  };
+  feed.onControl = () => {
+    feed.quickUntil = performance.now() + QUICK_MS;
+    if (!feed.waiting) next();
+  };
+  document.addEventListener("change", feed.onControl, true);
+  document.addEventListener("click", feed.onControl, true);
+  root.lpFeed = feed;
+  next();
 }
 
 function stop(root) {
-  clearInterval(root.lpTimer);
-  root.lpTimer = undefined;
+  const feed = root.lpFeed;
+  if (!feed) return;
+  clearTimeout(feed.timeout);
+  document.removeEventListener("change", feed.onControl, true);
+  document.removeEventListener("click", feed.onControl, true);
+  root.lpFeed = undefined;
 }
 
 export default function mountLivePanel({ data, parentElement, setTriggerValue }) {
