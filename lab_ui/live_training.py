@@ -46,7 +46,8 @@ import streamlit as st
 from lab_ui import live_feed
 from lab_ui.common import run_store, show_text
 from lab_ui.charts import accuracy_figure, figure_svg, has_accuracy, loss_figure, signals_figure
-from lab_ui.live_view import FIGURES, POLL_SECONDS, caption_html, progress_html, sample_html, show_live_panel
+from lab_ui.live_view import (FIGURES, POLL_SECONDS, caption_html, panel_data, progress_html, sample_html,
+                               show_live_panel)
 from lab_ui.sharing import may_change, owner_id
 from lab_ui.snapshot_views import live_gate_panel
 from lstm_core.background import BackgroundTrainer, Snapshot, run_is_held
@@ -410,8 +411,7 @@ def _feed_answer(live: LiveSlot, x: str, unit: str) -> Callable[[], dict]:
     def answer() -> dict:
         snapshot, frame = live.read()
         parts, figures = _panel_parts(live, snapshot, frame, x, unit, hover=False)
-        return {"parts": [list(part) for part in parts], "figures": [list(figure) for figure in figures],
-                "state": _page_state(snapshot, frame)}
+        return {**panel_data(parts, figures), "state": _page_state(snapshot, frame)}
     return answer
 
 

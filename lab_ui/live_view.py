@@ -49,6 +49,11 @@ def sample_html(step: int, text: str) -> str:
             + text_box_html(text))
 
 
+def panel_data(parts: list[tuple[str, str | None]], figures: list[tuple[str, str, str | None]]) -> dict:
+    """The panel as the script draws it (JSON-ready), whether the page sends it or the feed answers it."""
+    return {"parts": [list(part) for part in parts], "figures": [list(figure) for figure in figures]}
+
+
 def show_live_panel(key: str, parts: list[tuple[str, str | None]], figures: list[tuple[str, str, str | None]],
                     feed: str | None = None, state: str = "", on_lost: Callable[[], None] | None = None):
     """The panel: ``parts`` (name, HTML) in order, the part named FIGURES (its HTML None) drawn from ``figures``
@@ -56,9 +61,8 @@ def show_live_panel(key: str, parts: list[tuple[str, str | None]], figures: list
     panel from there every POLL_SECONDS and asks for a rerun when the answer's state is no longer ``state``; when
     the feed fails FEED_TRIES times in a row it calls ``on_lost`` in a rerun. Returns the component's result
     (``.lost`` is true in that rerun)."""
-    return _live_panel(key=key, data={"parts": [list(part) for part in parts],
-                                      "figures": [list(figure) for figure in figures],
-                                      "feed": feed, "state": state, "every_ms": round(POLL_SECONDS * 1000), "tries": FEED_TRIES},
+    return _live_panel(key=key, data={**panel_data(parts, figures), "feed": feed, "state": state,
+                                      "every_ms": round(POLL_SECONDS * 1000), "tries": FEED_TRIES},
                        on_changed_change=_rerun_only, on_lost_change=on_lost or _rerun_only)
 
 

@@ -97,6 +97,16 @@ def blank_tab(browser):
     context.close()
 
 
+def component_prelude(root_class: str) -> str:
+    """The first lines of a JS test of a component's script (evaluated with its source as ``source``): import
+    the script as a module (``mount``, its default export) and give it an empty root (``root``)."""
+    return f"""
+  const url = URL.createObjectURL(new Blob([source], {{type: "text/javascript"}}));
+  const mount = (await import(url)).default;
+  document.body.innerHTML = '<div class="{root_class}"></div>';
+  const root = document.body.querySelector(".{root_class}");"""
+
+
 def wait_for_app(tab, timeout: float = 60_000) -> None:
     """Wait until Streamlit has finished running the page's script."""
     tab.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)

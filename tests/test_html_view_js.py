@@ -3,14 +3,11 @@ keeps its DOM while a rerun sends the same body again, and draws a new body in i
 
 import pytest
 
+from conftest import component_prelude
 from lab_ui.html_view import JS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-MOUNT = """async ([source, bodies]) => {
-  const url = URL.createObjectURL(new Blob([source], {type: "text/javascript"}));
-  const mount = (await import(url)).default;
-  document.body.innerHTML = '<div class="html-view"></div>';
-  const root = document.body.querySelector(".html-view");
+MOUNT = "async ([source, bodies]) => {" + component_prelude("html-view") + """
   const seen = [];
   for (const data of bodies) {
     mount({ data, parentElement: document.body });

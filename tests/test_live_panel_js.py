@@ -4,14 +4,11 @@ hovered one its label), drops a part no longer sent, and draws the figures with 
 
 import pytest
 
+from conftest import component_prelude
 from lab_ui.live_view import FIGURES, component_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-MOUNT = """async ([source, updates]) => {
-  const url = URL.createObjectURL(new Blob([source], {type: "text/javascript"}));
-  const mount = (await import(url)).default;
-  document.body.innerHTML = '<div class="live-panel"></div>';
-  const root = document.body.querySelector(".live-panel");
+MOUNT = "async ([source, updates]) => {" + component_prelude("live-panel") + """
   const seen = [];
   for (const data of updates) {
     mount({ data, parentElement: document.body });
@@ -55,11 +52,7 @@ def test_figures_are_drawn_as_text(mount_all):
     assert "<img" not in result["html"] and "<b>" not in result["html"]
 
 
-FOLLOW = """async ([source, data, answers, stopAfter, poke]) => {
-  const url = URL.createObjectURL(new Blob([source], {type: "text/javascript"}));
-  const mount = (await import(url)).default;
-  document.body.innerHTML = '<div class="live-panel"></div>';
-  const root = document.body.querySelector(".live-panel");
+FOLLOW = "async ([source, data, answers, stopAfter, poke]) => {" + component_prelude("live-panel") + """
   const fetched = [], triggers = [], drawn = [];
   window.fetch = async (where) => {  // the server's feed, answering from the list (its last answer again after)
     const answer = answers[Math.min(fetched.length, answers.length - 1)];
