@@ -8,7 +8,7 @@ from memory: it neither re-traces the text nor rebuilds the other sections' figu
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import streamlit as st
@@ -17,7 +17,7 @@ import lstm_core
 from lab_ui import gate_data as data
 from lab_ui import gate_views as views
 from lab_ui.cell_views import show_cell_update
-from lab_ui.common import query_index, query_number, query_value, set_query, show_text
+from lab_ui.common import folded, query_index, query_number, query_value, set_query, show_text
 from lab_ui.html_view import show_html
 from lstm_core import analysis, gates
 from lstm_core.gates import ARCHITECTURE_NAMES
@@ -97,6 +97,31 @@ def intro(architecture: str) -> str:
             f"with {kinds} per unit, replayed exactly from its weights:\n\n{lines}\n\n"
             "The sections that read an LSTM's cell say so; compare the architectures side by side on "
             "[/compare](/compare).")
+
+
+@st.fragment
+def by_layer(view: GateView) -> None:
+    """The layer's control and every section that shows one layer, as one fragment: moving the layer redraws
+    these sections alone, not the text's controls, the units found or the training movie."""
+    layers = view.run.model.config.num_layers
+    left, right = st.columns([1, 5], vertical_alignment="bottom")
+    layer = left.selectbox("Layer", range(layers), index=view.layer, key="gates_layer")
+    set_query(layer=layer)
+    right.caption(f"The sections below read layer {layer} of {layers}" + (
+        " (0 reads the characters, each next layer the one before it); the units found above come from every "
+        "layer." if layers > 1 else "."))
+    view = replace(view, layer=layer)
+    st.header("Heatmaps")
+    heatmaps(view)
+    st.header("One unit on the text")
+    one_unit(view)
+    st.header("Units the model cannot do without")
+    ablation(view)
+    st.header("Gate saturation")  # the sections below are drawn when opened: the page opens faster without them
+    folded("Show which gates stay shut and which stay open, unit by unit", "saturation", saturation, view)
+    st.header("Interventions")
+    folded("Show the interventions: clamp a gate, silence units or set a state, and see what the model "
+           "writes then", "interventions", interventions, view)
 
 
 @st.fragment

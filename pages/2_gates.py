@@ -2,7 +2,7 @@
 read, ranked, ablated and edited; the quantities shown are the model's own (lstm_core.gates).
 
 Each section is a fragment (lab_ui.gate_sections) drawing from server-wide caches: moving a control
-redraws its own section only.
+redraws its own section only, and moving the layer redraws the sections that show one layer.
 """
 
 import streamlit as st
@@ -21,7 +21,7 @@ run_id, run = selected_run(architectures=ARCHITECTURES)  # an LSTM, a GRU or a p
 st.markdown(sections.intro(run.model.config.architecture))
 corpus = run.config.get("train", {}).get("corpus", "full")
 passages = st.cache_data(analysis.validation_passages, max_entries=4)(corpus)
-left, middle, right = st.columns([2, 3, 1])
+left, middle = st.columns([2, 4])
 source = left.radio("Text", ["validation passage", "typed"], horizontal=True,  # keyed: a widget keeps its identity
                     index=1 if query_value("source") == "typed" else 0, key="gates_source")  # as its link follows it
 if source == "typed":
@@ -40,33 +40,22 @@ else:
     text = passages[index][:middle.slider("Length", 20, longest, query_number("length", 300, 20, longest), 10,
                                           key="gates_length")]
     set_query(source=None, text=None, passage=index, length=len(text))
-layers = run.model.config.num_layers
-layer = right.selectbox("Layer", range(layers), index=query_number("layer", layers - 1, 0, layers - 1), key="gates_layer")
-set_query(layer=layer)
 if len(text) < 2:
     st.warning("There is too little text to trace: type at least two characters.")
     st.stop()
-view = sections.GateView(run_id, run, data.run_key(run_id), text, layer, corpus)
+layers = run.model.config.num_layers
+view = sections.GateView(run_id, run, data.run_key(run_id), text,
+                          query_number("layer", layers - 1, 0, layers - 1), corpus)
 if view.trace.replacements:
     st.info("Characters the model does not know were replaced by their closest known form: "
             + ", ".join(f"{unknown!r} → {used!r}" for unknown, used in view.trace.replacements.items()))
 
 st.header("Units that follow the text")
 sections.units_we_found(view)
-st.header("Heatmaps")
-sections.heatmaps(view)
-st.header("One unit on the text")
-sections.one_unit(view)
-st.header("Units the model cannot do without")
-sections.ablation(view)
-st.header("Gate saturation")  # the sections below are drawn when opened: the page opens faster without them
-folded("Show which gates stay shut and which stay open, unit by unit", "saturation", sections.saturation, view)
+sections.by_layer(view)  # a fragment: moving the layer redraws the sections that show one layer
 st.header("Training movie")
 st.caption("How this model got here: the same probe traced through its weights at moments of its training. "
            "Open it, press play, or drag the slider.")
 folded("Show the training movie", "movie", training_movie, run_id)
-st.header("Interventions")
-folded("Show the interventions: clamp a gate, silence units or set a state, and see what the model "
-                "writes then", "interventions", sections.interventions, view)
 st.download_button("Download the trace (CSV, long form)", lambda: analysis.trace_csv(view.trace),
                    file_name=f"trace-{run_id}.csv", mime="text/csv", on_click="ignore")

@@ -104,6 +104,27 @@ def test_sorting_top_k_and_unit_selection(tiny):
     assert painted.count('<span title="step') == len(TEXT)
 
 
+def test_moving_the_layer_redraws_every_section_that_shows_one_layer(tiny):
+    """The layer's control sits in its own fragment with the sections that read one layer: each follows it,
+    and so does the link."""
+    run_id, run = tiny
+    at = open_page(run_id, source="typed", text=TEXT, layer="1", unit="6")
+    layer = next(s for s in at.selectbox if s.label == "Layer")
+    assert layer.value == 1 and any("read layer 1 of 2" in c.value for c in at.caption)
+    layer.set_value(0).run()
+    assert not at.exception and at.query_params["layer"] == "0"
+    assert any("read layer 0 of 2" in c.value for c in at.caption)
+    tr = lstm_core.trace(run.model, run.vocab, TEXT)
+    maps = heatmaps(at)
+    assert all(m["title"].endswith("· layer 0") for m in maps)
+    np.testing.assert_allclose(maps[4]["values"], tr.cell_state[0][:, maps[4]["units"]].T, atol=1e-3)
+    painted = next(h for h in html_bodies(at) if "Colour key" in h and "step 0:" in h)
+    assert f"step 2: {tr.cell_state[0, 2, 6]:.3f}" in painted  # the painted unit reads layer 0 now
+    update = next(c for c in component_data(at) if isinstance(c, dict) and c.get("view") == "update")
+    assert update["title"] == "The cell update of unit 6, layer 0, at step 0"
+    assert update["update"]["cell_state"] == [pytest.approx(float(tr.cell_state[0, 0, 6]), abs=1e-5)]
+
+
 def test_an_intervention_changes_the_next_character_probabilities(tiny):
     run_id, run = tiny
     at = open_page(run_id, source="typed", text=TEXT, layer="0")
