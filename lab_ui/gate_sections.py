@@ -17,7 +17,7 @@ import lstm_core
 from lab_ui import gate_data as data
 from lab_ui import gate_views as views
 from lab_ui.cell_views import show_cell_update
-from lab_ui.common import folded, query_index, query_number, query_value, set_query, show_text
+from lab_ui.common import folded, query_index, query_number, query_value, set_query, show_text, table_html
 from lab_ui.html_view import show_html
 from lstm_core import analysis, gates
 from lstm_core.gates import ARCHITECTURE_NAMES
@@ -146,14 +146,13 @@ def units_we_found(view: GateView) -> None:
                    "Pick another feature, or another passage.")
         return
     best = data.ranking(view.key, view.text, feature)
-    st.table(best.assign(quantity=best["quantity"].map(views.LABELS),
-                         correlation=best["correlation"].map("{:+.3f}".format)))
+    show_html(table_html(best.assign(quantity=best["quantity"].map(views.LABELS),
+                                     correlation=best["correlation"].map("{:+.3f}".format))), key="gates_finder_table")
     tr = view.trace
-    for column, row in zip(st.columns(3), best.head(3).itertuples()):
-        column.caption(f"layer {row.layer}, {views.LABELS[row.quantity]}, unit {row.unit} (r = {row.correlation:+.2f})")
-        show_html(views.painted_text(tr.chars, tr[row.quantity][row.layer, :, row.unit], row.quantity,
-                                     max_height=260, legend=False),
-                  key=f"gates_found_{row.layer}_{row.quantity}_{row.unit}", container=column)
+    shown = [(f"layer {row.layer}, {views.LABELS[row.quantity]}, unit {row.unit} (r = {row.correlation:+.2f})",
+              views.painted_text(tr.chars, tr[row.quantity][row.layer, :, row.unit], row.quantity, max_height=260,
+                                 legend=False)) for row in best.head(3).itertuples()]
+    show_html(views.side_by_side(shown), key="gates_found")  # one element, not three columns of two
 
 
 @st.fragment
@@ -216,8 +215,8 @@ def one_unit(view: GateView) -> None:
     goes_on = f" (the text goes on with **{views.show_token(actual)}**, {nexts.loc[step, 'surprisal_bits']:.2f} bits)"
     left.markdown(f"After **{views.show_token(tr.chars[step])}** (step {step}), the model expects"
                   f"{goes_on if actual else ''}:")
-    left.table(pd.DataFrame([{"next character": views.show_token(ch), "probability": f"{p:.3f}"}
-                             for ch, p in tr.top_next(step, 5)]).set_index("next character"))
+    show_html(table_html(pd.DataFrame([{"next character": views.show_token(ch), "probability": f"{p:.3f}"}
+                                       for ch, p in tr.top_next(step, 5)])), key="gates_next_table", container=left)
     with right:
         update_at(view, step, unit)
 

@@ -69,6 +69,14 @@ def painted_text(tokens, values, quantity: str = "hidden_state", separator: str 
             f'word-break:break-all;max-height:{max_height}px;overflow-y:auto">{separator.join(spans)}</div>')
 
 
+def side_by_side(views: list[tuple[str, str]]) -> str:
+    """HTML: (caption, HTML) pairs side by side in equal columns, each under its caption, as one body (the
+    browser draws one element far faster than a row of Streamlit columns)."""
+    cells = "".join(f'<div style="min-width:0"><div style="font-size:14px;color:rgba(49,51,63,0.6);margin-bottom:0.5rem">'
+                    f'{html.escape(caption)}</div>{body}</div>' for caption, body in views)
+    return f'<div style="display:grid;grid-template-columns:repeat({len(views) or 1},minmax(0,1fr));gap:1rem">{cells}</div>'
+
+
 def painted_legend(quantity: str, low: float, high: float) -> str:
     """One line saying what the painted colours mean, with swatches."""
     def swatch(colour: str, words: str) -> str:

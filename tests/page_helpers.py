@@ -9,6 +9,7 @@ import json
 import re
 
 import numpy as np
+import pandas as pd
 
 
 def figures(at) -> list[dict]:
@@ -45,6 +46,17 @@ def html_bodies(at) -> list[str]:
     panel = live_panel(at)
     return ([h.proto.body for h in at.get("html")] + html_views(at)
             + [body for _, body in (panel["parts"] if panel else []) if body])
+
+
+def html_tables(at) -> list[pd.DataFrame]:
+    """The tables a page drew as HTML (lab_ui.common.table_html), each as a frame of its cells' texts."""
+    frames = []
+    for body in html_bodies(at):
+        for table in re.findall(r'<table class="lab-table">(.*?)</table>', body, re.S):
+            cells = lambda row, tag: [html.unescape(c) for c in re.findall(rf"<{tag}[^>]*>(.*?)</{tag}>", row, re.S)]  # noqa: E731
+            rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+            frames.append(pd.DataFrame([cells(row, "td") for row in rows[1:]], columns=cells(rows[0], "th")))
+    return frames
 
 
 def array(value) -> np.ndarray:

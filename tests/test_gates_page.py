@@ -17,7 +17,8 @@ import lstm_core
 from lab_ui.common import run_store
 from lstm_core import analysis
 from lstm_core.runs import save_weights
-from tests.page_helpers import array, component_data, figures, hover_labels, html_bodies, svg_chart, svg_heatmaps, svg_of, text_boxes
+from tests.page_helpers import (array, component_data, figures, hover_labels, html_bodies, html_tables, svg_chart,
+                                svg_heatmaps, svg_of, text_boxes)
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_gates.py")
 TEXT = "HARPAGON.\n\nAu voleur! au voleur!\n"
@@ -188,9 +189,12 @@ def test_validation_passage_cell_update_and_unit_finder(tiny):
     points = sum(int(m.group(1)) if (m := re.match(r"\.\.\. and (\d+) more", line)) else 1  # close points share
                  for label in hover_labels(saturation) for line in label.split("\n"))         # a label
     assert points == len(analysis.saturation_frame(tr, 0))  # a point per unit and gate
-    finder = next(t.value for t in at.table if "correlation" in t.value.columns)
+    finder = next(t for t in html_tables(at) if "correlation" in t.columns)
     expected = analysis.rank_units(tr, "speaker_name", top=8)
-    assert list(finder["unit"]) == list(expected["unit"])
+    assert list(finder["unit"]) == [str(u) for u in expected["unit"]]
+    assert list(finder["correlation"]) == [f"{r:+.3f}" for r in expected["correlation"]]
+    next_chars = next(t for t in html_tables(at) if "next character" in t.columns)
+    assert list(next_chars["probability"]) == [f"{p:.3f}" for _, p in tr.top_next(7, 5)]  # at the linked step
 
 
 def test_settings_out_of_range_in_the_link_are_brought_into_range(tiny):
@@ -224,7 +228,7 @@ def test_the_unit_finder_says_when_a_feature_is_absent(tiny):
     at = open_page(run_id, source="typed", text=TEXT, feature="inside_quotes")
     assert not at.exception
     assert any("no character inside quotes" in w.value for w in at.warning)
-    assert not [t for t in at.table if "correlation" in t.value.columns], "no ranking of r = 0 units"
+    assert not [t for t in html_tables(at) if "correlation" in t.columns], "no ranking of r = 0 units"
 
 
 # -- every architecture: a GRU's and a plain RNN's own quantities, and why an LSTM's do not apply -----
