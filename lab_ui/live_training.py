@@ -35,6 +35,7 @@ trainers are paused, so a closed tab stops using the CPU; every run is on disk t
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -247,6 +248,13 @@ def _apply_temperature(slot: str) -> None:
         trainer.set_preview_temperature(st.session_state[f"{slot}_live_temperature"])
 
 
+def lr_step(lr: float) -> float:
+    """The learning rate's +/- step: the power of ten below half the rate (2e-3 moves by 1e-3, 5e-4 by 1e-4). The
+    rate stays on a short decimal grid that its box shows exactly, and a click never takes it to 0; a step of
+    half the rate itself drifted to values the box rounded (1.125e-3 shown as 0.00113), so a click seemed undone."""
+    return 10.0 ** math.floor(math.log10(max(float(lr), TRAINING_LIMITS["lr"][0]) / 2))
+
+
 @st.fragment
 def live_adjustments(slot: str) -> None:
     """While a training exists: change its learning rate, and its preview temperature if it samples. A fragment:
@@ -257,7 +265,7 @@ def live_adjustments(slot: str) -> None:
     training = trainer.training
     left, right = st.columns(2)
     left.number_input("Learning rate (applies at the next step)", *TRAINING_LIMITS["lr"],
-                      value=float(training.base_lr), format="%.5f", step=float(training.base_lr) / 2,
+                      value=float(training.base_lr), format="%.2e", step=lr_step(training.base_lr),
                       key=f"{slot}_live_lr", on_change=_apply_lr, args=(slot,))
     if training.previews:
         right.slider("Preview temperature", 0.1, 2.0, float(training.preview_temperature), 0.05,

@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
+from lab_ui.live_training import lr_step
 from tests.page_helpers import live_figures, open_app, svg_chart
 from tests.training_helpers import stop_leftover_trainers
 
@@ -96,6 +97,13 @@ def test_live_training_grows_pauses_resumes_and_stops_into_a_saved_run(store):
     at.run()
     assert step(at) == paused, "a paused training takes no steps"
     assert store.list().iloc[0]["status"] == "paused"
+    rate = at.number_input(key="char_live_lr")  # its steps keep it on a grid its box shows exactly
+    assert rate.proto.format == "%.2e" and rate.proto.step == lr_step(rate.value)
+    raised = float(f"{rate.value * 10:.2e}")
+    rate.set_value(raised).run()
+    rate = at.number_input(key="char_live_lr")
+    assert not at.exception and rate.value == raised
+    assert rate.proto.step == lr_step(raised) == 10 * lr_step(raised / 10), "the training took the new rate"
 
     click(at, "char_resume")
     rerun_until(at, lambda: step(at) > paused)
