@@ -4,7 +4,7 @@ Optional (``pip install -r requirements-ray.txt``). :func:`lstm_core.executor.ma
 when ``LSTM_LAB_RAY_ADDRESS`` names a cluster (``host:port`` of its head, as ``ray start --head``
 prints) or ``LSTM_LAB_EXECUTOR=ray`` / ``--executor ray`` asks for it; with no address it starts a
 local Ray instance bound to 127.0.0.1, with no dashboard. A class that outgrows one machine adds Ray
-worker machines to a cluster (the README shows the ``ray start`` lines), not code.
+worker machines to a cluster (the README says how), not code.
 
 Each actor reserves the CPUs of one training (``LSTM_LAB_TRAINING_THREADS``) and runs the same
 worker loop as a local worker (:func:`lstm_core.worker.drive`). Ray ships the ``lstm_core`` package to
