@@ -115,15 +115,17 @@ def show_table(frame: pd.DataFrame, formats: dict[str, str] | None = None, bars:
     (container or st).table(styler, hide_index=True, height=height)
 
 
+CAPTION_INK = "rgba(49,51,63,0.6)"  # Streamlit's caption and table-header grey, for HTML the app draws itself
 TABLE_CSS = ("<style>.lab-table{border-collapse:collapse;width:100%;font-size:14px;color:#31333f;margin-bottom:1rem}"
              ".lab-table th,.lab-table td{border:1px solid rgba(49,51,63,0.1);padding:0.25rem 0.375rem;"
-             "text-align:left;line-height:1.6}.lab-table th{color:rgba(49,51,63,0.6);font-weight:400}"
+             f"text-align:left;line-height:1.6}}.lab-table th{{color:{CAPTION_INK};font-weight:400}}"
              ".lab-table td.number{text-align:right}</style>")
 
 
 def table_html(frame: pd.DataFrame) -> str:
     """``frame`` as a plain HTML table (``st.table``'s look, its index left out), for ``show_html``: one element,
-    where ``st.table`` draws every cell as Markdown (a 9-row ranking was 36 of /gates' 108 Markdown renders)."""
+    where ``st.table`` draws every cell as Markdown (a 9-row ranking was 36 of /gates' 108 Markdown renders).
+    :func:`show_table` stays ``st.table`` for the tables that need its number formats, bars and scrolling."""
     def cell(value) -> str:
         number = isinstance(value, numbers.Number) and not isinstance(value, bool)
         return f'<td class="number">{value}</td>' if number else f"<td>{html.escape(str(value))}</td>"

@@ -2,7 +2,8 @@
 
 A section reads one :class:`GateView` (the run, the text, the layer and the trace) and draws from
 the server-wide caches of :mod:`lab_ui.gate_data`, so moving a unit or a step redraws one section
-from memory: it neither re-traces the text nor rebuilds the other sections' figures.
+from memory: it neither re-traces the text nor rebuilds the other sections' figures. The layer's control
+and the sections that read one layer form one fragment around theirs (:func:`by_layer`).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from lstm_core.analysis import show_char
 from lstm_core import gates
 from lstm_core.gates import LABELS, TABLE
 
+from lab_ui.common import CAPTION_INK
 from lab_ui.heatmap_svg import PAINT_GATE, PAINT_NEGATIVE, PAINT_POSITIVE, paint_css, paint_rgba
 from lab_ui.svg_charts import Series, bars_svg, lines_svg
 
@@ -69,12 +70,12 @@ def painted_text(tokens, values, quantity: str = "hidden_state", separator: str 
             f'word-break:break-all;max-height:{max_height}px;overflow-y:auto">{separator.join(spans)}</div>')
 
 
-def side_by_side(views: list[tuple[str, str]]) -> str:
-    """HTML: (caption, HTML) pairs side by side in equal columns, each under its caption, as one body (the
+def side_by_side(panes: list[tuple[str, str]]) -> str:
+    """HTML: (caption, HTML) panes side by side in equal columns, each under its caption, as one body (the
     browser draws one element far faster than a row of Streamlit columns)."""
-    cells = "".join(f'<div style="min-width:0"><div style="font-size:14px;color:rgba(49,51,63,0.6);margin-bottom:0.5rem">'
-                    f'{html.escape(caption)}</div>{body}</div>' for caption, body in views)
-    return f'<div style="display:grid;grid-template-columns:repeat({len(views) or 1},minmax(0,1fr));gap:1rem">{cells}</div>'
+    cells = "".join(f'<div style="min-width:0"><div style="font-size:14px;color:{CAPTION_INK};margin-bottom:0.5rem">'
+                    f'{html.escape(caption)}</div>{body}</div>' for caption, body in panes)
+    return f'<div style="display:grid;grid-template-columns:repeat({len(panes) or 1},minmax(0,1fr));gap:1rem">{cells}</div>'
 
 
 def painted_legend(quantity: str, low: float, high: float) -> str:
