@@ -31,7 +31,8 @@ from safetensors.numpy import save as save_bytes
 
 from . import gates
 from .analysis import correlations, features_present, text_features
-from .runs import SNAPSHOT_DIR, SNAPSHOT_FILE, RunError, read_config, register_import_check, snapshot_files, write_atomic
+from .runs import (SNAPSHOT_DIR, SNAPSHOT_FILE, RunError, read_config, register_import_check, snapshot_files,
+                   write_atomic)
 
 MAX_SNAPSHOTS = 40
 MAX_BYTES = 32_000_000
