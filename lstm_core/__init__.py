@@ -19,10 +19,16 @@ from .gradients import GradientFlow, gradient_flow
 from .trainer import TrainingDiverged
 from .training import PRESETS, CharTraining, TrainConfig, preset_config
 
+# Every training registers its kind of run (lstm_core.run_kinds) when imported: all are imported here, so
+# that load_run reads a run of any kind from any entry point (the command line, the app, the tests).
+from .memory import MemoryTraining
+from .tasks.training import ClassifierTraining, TaggerTraining
+
 __all__ = [
     "Corpus", "CorpusError", "Vocab", "decode_upload", "load_corpus", "CharLSTM", "CharModel", "ModelConfig",
     "PRETRAINED_DIR", "Run", "RunError", "RunStore", "export_zip", "load_run", "SampledChar",
     "next_char_distribution", "one_thread", "sample", "sample_stream", "sample_with_interventions", "GATES", "QUANTITIES", "STATES", "Intervention",
     "Trace", "replay_lstm", "trace", "PRESETS", "CharTraining", "TrainConfig", "TrainingDiverged",
     "preset_config", "CharModel", "UnitAblation", "unit_ablation", "GradientFlow", "gradient_flow", "replay_recurrent",
+    "MemoryTraining", "TaggerTraining", "ClassifierTraining",
 ]

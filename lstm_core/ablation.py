@@ -26,6 +26,7 @@ import torch
 import torch.nn as nn
 
 from .recurrence import fused_layers, layer_weights, masked_layer
+from .runs import load_run
 
 MAX_BATCH_VALUES = 8_000_000  # floats of (batch, time, hidden) held at once: the units go in groups below it
 
@@ -84,8 +85,6 @@ def unit_ablation(model: nn.Module, vocab, text: str, layer: int = 0, units=None
 def ablate_saved_run(run_dir: str, text: str, layer: int) -> tuple[UnitAblation, float]:
     """:func:`unit_ablation` of the run saved in ``run_dir``, and the seconds it took: what a worker process
     runs (it loads the run itself, so only a path travels to it and the arrays come back)."""
-    from .runs import load_run
-
     run = load_run(run_dir)
     started = time.perf_counter()
     result = unit_ablation(run.model, run.vocab, text, layer)

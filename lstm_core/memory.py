@@ -30,7 +30,8 @@ import torch.nn as nn
 from .corpus import Vocab
 from .model import MODEL_LIMITS, CharModel, ModelConfig, model_config_from
 from .ngram import DEFAULT_ORDER, NGramModel
-from .runs import LOSS_PER, RunStore
+from .run_kinds import RunKind, register
+from .runs import RunStore
 from .snapshots import EVERY_SECONDS
 from .trace import trace
 from .trainer import TRAINING_LIMITS, Training, check_settings, make_optimizer
@@ -124,11 +125,14 @@ def recall(model: nn.Module, ids: torch.Tensor, answers: torch.Tensor) -> tuple[
     return loss, (last.argmax(-1) == answers).float().mean().item()
 
 
+MEMORY_RUNS = register(RunKind("memory", CharModel, ModelConfig, loss_per="recalled symbol"))
+
+
 class MemoryTraining(Training):
     """A character model trained to recall the symbol after the delay; saves itself as a run of kind "memory"."""
 
     kind = "memory"
-    loss_per = LOSS_PER["memory"]  # only the answer after the cue is scored
+    loss_per = MEMORY_RUNS.loss_per  # only the answer after the cue is scored
     item_name = "sequences"
     throughput_column = "items_per_sec"
 

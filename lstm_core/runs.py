@@ -5,7 +5,8 @@ A run folder holds
     model.safetensors       the weights (safetensors: plain tensors, nothing is ever unpickled)
     metrics.csv             one row per training step (and the validation losses)
     samples.json            text sampled from the model as it trained (optional)
-    snapshots/              the gates on a fixed probe at moments of the training (lstm_core.snapshots)
+    snapshots/              the gates on a fixed probe at moments of the training, a file per step
+                            (what they hold is :mod:`lstm_core.snapshots`' business; the store moves files)
     status.json             the run's status (running, paused, finished...), so a lost index is rebuilt whole
     optimizer.safetensors   the optimizer's state and
     resume.json             the step, clock and learning rate, so that a paused run can be continued
@@ -19,7 +20,11 @@ shared server can let users change only their own runs.
 
 Loading validates everything: a corrupt, foreign or hostile file is refused with
 :class:`RunError`, whose message says what is wrong. Runs are exported and imported as zip files
-holding exactly those files.
+holding exactly those files; the modules that own a file's contents register checks of an
+imported zip (:func:`register_import_check`).
+
+The store knows files, not models: the model a run holds is built by its kind, which its training
+registers in :mod:`lstm_core.run_kinds`.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import threading
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,9 +50,7 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as safetensors_bytes
 
 from .corpus import Vocab
-from .model import CharModel, ModelConfig
-from .tasks.classifier import ClassifierConfig, LSTMClassifier
-from .tasks.tagger import LSTMTagger, TaggerConfig
+from .run_kinds import build_model
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -56,7 +60,8 @@ STATUS_FILE = "status.json"
 OPTIMIZER_FILE = "optimizer.safetensors"
 RESUME_FILE = "resume.json"
 RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE, SAMPLES_FILE)  # what an exported zip holds
-SNAPSHOT_FILE = re.compile(r"^snapshots/\d{9}\.safetensors$")  # and its gate snapshots (lstm_core.snapshots)
+SNAPSHOT_DIR = "snapshots"  # and its gate snapshots, one file per step (lstm_core.snapshots)
+SNAPSHOT_FILE = re.compile(rf"^{SNAPSHOT_DIR}/\d{{9}}\.safetensors$")  # a snapshot's file: its zero-padded step
 FORMAT = "lstm-lab-run/1"
 MAX_IMPORT_BYTES = 200_000_000
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +99,18 @@ def is_held(run_dir) -> bool:
 
 class RunError(ValueError):
     """A run that cannot be loaded or stored; the message says why, for the user."""
+
+
+ImportCheck = Callable[[Path, list], None]  # (an imported run's unpacked folder, the zip's file names)
+IMPORT_CHECKS: list[ImportCheck] = []  # run by import_zip after load_run; each raises RunError to refuse
+
+
+def register_import_check(check: ImportCheck) -> ImportCheck:
+    """Have :meth:`RunStore.import_zip` run ``check`` on every imported zip (the module that owns a
+    file's contents registers it at import: :mod:`lstm_core.snapshots` checks the snapshots)."""
+    if check not in IMPORT_CHECKS:
+        IMPORT_CHECKS.append(check)
+    return check
 
 
 @dataclass
@@ -174,25 +191,6 @@ def read_config(path: Path) -> dict:
     return config
 
 
-LOSS_PER = {  # a run's kind -> what its loss is averaged over (its unit is nats per this)
-    "char": "character", "memory": "recalled symbol", "tagger": "word", "classifier": "review"}
-
-MODEL_BUILDERS = {  # a run's kind -> its model, built from the settings saved in config.json
-    "char": lambda settings: CharModel(ModelConfig(**settings)),  # no "architecture" (older runs): an LSTM
-    "memory": lambda settings: CharModel(ModelConfig(**settings)),
-    "tagger": lambda settings: LSTMTagger(TaggerConfig(**settings)),
-    "classifier": lambda settings: LSTMClassifier(ClassifierConfig(**settings)),
-}
-
-
-def build_model(config: dict) -> torch.nn.Module:
-    """The untrained model a run's config describes (character models, or a task's model)."""
-    kind = config.get("kind", "char")
-    if kind not in MODEL_BUILDERS:
-        raise ValueError(f"unknown kind of run {kind!r}")
-    return MODEL_BUILDERS[kind](config["model"])
-
-
 def load_run(path, map_location: str = "cpu") -> Run:
     """Load and validate a run folder; refuse anything that is not exactly what we wrote."""
     path = Path(path)
@@ -249,6 +247,14 @@ def read_metrics(path: Path) -> pd.DataFrame:
         return pd.read_csv(file)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError):
         return pd.DataFrame()
+
+
+def snapshot_files(path) -> list[Path]:
+    """A run's snapshot files, oldest first (each is named by its zero-padded step)."""
+    folder = Path(path) / SNAPSHOT_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(file for file in folder.iterdir() if SNAPSHOT_FILE.match(f"{SNAPSHOT_DIR}/{file.name}"))
 
 
 def recent_train_loss(metrics: pd.DataFrame, window: int = RECENT_STEPS) -> float | None:
@@ -341,20 +347,19 @@ class RunStore:
         self.update(path, status=checkpoint.status, figures=checkpoint.figures)
 
     def write_snapshot(self, path: Path, snapshot) -> int:
-        """Write a training's gate snapshot (:class:`lstm_core.snapshots.Snapshot`) into its run folder's
-        ``snapshots/``, thinned to its bounds; returns the bytes written."""
-        from .snapshots import SnapshotStore  # snapshots reads runs' helpers: imported here, not at the top
-
+        """Write a training's gate snapshot into its run folder; returns the bytes written. The snapshot
+        writes its own file and keeps the folder in its bounds (:meth:`lstm_core.snapshots.Snapshot.write_into`);
+        the store refuses a run that is gone."""
         path = Path(path)
         if not path.is_dir():
             raise RunError(f"The run {path.name} is gone (deleted while it trained?); its snapshot is dropped.")
-        return SnapshotStore(path).add(snapshot)
+        return snapshot.write_into(path)
 
     def discard_snapshots_after(self, path: Path, step: int) -> None:
         """Forget a run's snapshots taken after ``step``: the training went back to its checkpoint there."""
-        from .snapshots import SnapshotStore
-
-        SnapshotStore(path).discard_after(step)
+        for file in snapshot_files(path):
+            if int(file.stem) > step:
+                file.unlink(missing_ok=True)
 
     def claim(self, path: Path, owner: str | None) -> None:
         """Record ``owner`` as who started a run, unless it has an owner already."""
@@ -444,7 +449,8 @@ class RunStore:
             try:
                 config = read_config(staging)
                 load_run(staging)  # validates settings and weights; raises RunError otherwise
-                check_snapshots(staging, [n for n in names if SNAPSHOT_FILE.match(n)])
+                for check in IMPORT_CHECKS:
+                    check(staging, names)
             except RunError as err:  # name the upload, not the staging folder
                 raise RunError(str(err).replace(str(staging), "the uploaded zip")
                                .replace(staging.name, "the uploaded zip")) from None
@@ -461,17 +467,6 @@ class RunStore:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def check_snapshots(folder: Path, names: list[str]) -> None:
-    """Refuse an imported run whose gate snapshots are not all readable snapshots of its model."""
-    from .snapshots import Snapshot
-
-    units = read_config(folder)["model"]["hidden_size"]  # load_run has checked the settings already
-    for name in names:
-        snapshot = Snapshot.from_bytes((folder / name).read_bytes(), name)
-        if any(array.shape[2] != units for array in snapshot.values.values()):
-            raise RunError(f"{name} does not hold this model's units: it is a snapshot of another model.")
-
-
 def export_zip(path) -> bytes:
     """A run folder as a zip (the files :meth:`RunStore.import_zip` accepts), its gate snapshots included."""
     path = Path(path)
@@ -480,9 +475,6 @@ def export_zip(path) -> bytes:
         for name in RUN_FILES:
             if (path / name).is_file():
                 archive.write(path / name, name)
-        snapshots = path / "snapshots"
-        if snapshots.is_dir():
-            for file in sorted(snapshots.iterdir()):
-                if SNAPSHOT_FILE.match(f"snapshots/{file.name}"):
-                    archive.write(file, f"snapshots/{file.name}")
+        for file in snapshot_files(path):
+            archive.write(file, f"{SNAPSHOT_DIR}/{file.name}")
     return buffer.getvalue()

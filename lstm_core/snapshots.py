@@ -8,7 +8,9 @@ A run's snapshots replay as a training movie; the last one feeds the Train page'
 
 Where they come from: :meth:`lstm_core.trainer.Training.snapshot` traces the probe (off the training
 clock) and hands the snapshot to its run store (in a worker, to the store's stand-in, which sends it
-to the process that owns the store); :meth:`lstm_core.runs.RunStore.write_snapshot` writes and thins.
+to the process that owns the store); :meth:`lstm_core.runs.RunStore.write_snapshot` has the snapshot
+write itself (:meth:`Snapshot.write_into`) and thin its run's folder. An imported run's snapshots are
+checked here too (:func:`check_snapshots`, registered with the store).
 
 Storage is bounded: :class:`SnapshotStore` keeps at most ``MAX_SNAPSHOTS`` files and
 ``MAX_BYTES`` in a run's ``snapshots/`` folder, thinning the oldest ones evenly, never the first or
@@ -29,9 +31,9 @@ from safetensors.numpy import save as save_bytes
 
 from . import gates
 from .analysis import correlations, features_present, text_features
-from .runs import RunError, write_atomic
+from .runs import (SNAPSHOT_DIR, SNAPSHOT_FILE, RunError, read_config, register_import_check, snapshot_files,
+                   write_atomic)
 
-SNAPSHOT_DIR = "snapshots"
 MAX_SNAPSHOTS = 40
 MAX_BYTES = 32_000_000
 PROBE_CHARS = 240  # a probe passage's length: the movie shows every character of it
@@ -40,7 +42,6 @@ PROBE_WORDS = 60  # a word-level probe's default length (the classifier's review
 MAX_PROBE_WORDS = 200  # a typed word-level probe's longest
 EVERY_SECONDS = 2.0  # a snapshot at least this often, in seconds of training (and at every evaluation)
 LOW, HIGH = 0.1, 0.9  # a gate below LOW is shut, above HIGH open (Karpathy et al. 2015's saturation)
-FILE_NAME = re.compile(r"^\d{9}\.safetensors$")  # a snapshot's file: its zero-padded step
 
 
 @dataclass
@@ -79,6 +80,10 @@ class Snapshot:
         metadata = {"step": str(self.step), "seconds": repr(self.seconds), "tokens": json.dumps(self.tokens),
                     "summary": json.dumps(self.summary), "token": self.token, "slots": json.dumps(self.slots)}
         return save_bytes(dict(self.values), metadata=metadata)
+
+    def write_into(self, run_dir) -> int:
+        """Add this snapshot to a run folder's snapshots, kept in their bounds; returns the bytes written."""
+        return SnapshotStore(run_dir).add(self)
 
     @classmethod
     def from_bytes(cls, data: bytes, label: str = "a snapshot") -> "Snapshot":
@@ -190,15 +195,14 @@ class SnapshotStore:
     The bounds default to ``MAX_SNAPSHOTS`` and ``MAX_BYTES`` (read when the store object is made)."""
 
     def __init__(self, run_dir, max_snapshots: int | None = None, max_bytes: int | None = None):
-        self.folder = Path(run_dir) / SNAPSHOT_DIR
+        self.run_dir = Path(run_dir)
+        self.folder = self.run_dir / SNAPSHOT_DIR
         self.max_snapshots = MAX_SNAPSHOTS if max_snapshots is None else max_snapshots
         self.max_bytes = MAX_BYTES if max_bytes is None else max_bytes
 
     def files(self) -> list[Path]:
         """Snapshot files, oldest first (their names are the zero-padded step)."""
-        if not self.folder.is_dir():
-            return []
-        return sorted(path for path in self.folder.glob("*.safetensors") if FILE_NAME.match(path.name))
+        return snapshot_files(self.run_dir)
 
     def add(self, snapshot: Snapshot) -> int:
         """Write a snapshot atomically (replacing one of the same step), then thin the older ones to the
@@ -219,12 +223,6 @@ class SnapshotStore:
             gaps = [steps[k + 1] - steps[k - 1] for k in range(1, len(files) - 1)]
             victim = files.pop(1 + int(np.argmin(gaps)))
             victim.unlink(missing_ok=True)
-
-    def discard_after(self, step: int) -> None:
-        """Remove the snapshots taken after ``step`` (the training went back to its checkpoint there)."""
-        for path in self.files():
-            if int(path.stem) > step:
-                path.unlink(missing_ok=True)
 
     def load(self) -> list[Snapshot]:
         """Every readable snapshot, oldest first (a damaged file is passed over)."""
@@ -276,3 +274,18 @@ def export_npz(snapshots: list[Snapshot], out) -> None:
     np.savez_compressed(out, steps=np.array([s.step for s in snapshots]),
                         seconds=np.array([s.seconds for s in snapshots]), tokens=np.array(first.tokens),
                         slots=np.array(first.slots), **series, **arrays)
+
+
+def check_snapshots(folder: Path, names: list[str]) -> None:
+    """Refuse an imported run whose gate snapshots are not all readable snapshots of its model
+    (:meth:`lstm_core.runs.RunStore.import_zip` runs it after loading the run)."""
+    units = read_config(folder)["model"]["hidden_size"]  # load_run has checked the settings already
+    for name in names:
+        if not SNAPSHOT_FILE.match(name):
+            continue
+        snapshot = Snapshot.from_bytes((folder / name).read_bytes(), name)
+        if any(array.shape[2] != units for array in snapshot.values.values()):
+            raise RunError(f"{name} does not hold this model's units: it is a snapshot of another model.")
+
+
+register_import_check(check_snapshots)

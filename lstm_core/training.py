@@ -23,7 +23,8 @@ import torch.nn as nn
 from .corpus import Corpus, load_corpus
 from .model import MODEL_LIMITS, CharModel, ModelConfig, detach_state, model_config_from
 from .analysis import speaker_prime
-from .runs import LOSS_PER, RunError, RunStore
+from .run_kinds import RunKind, register
+from .runs import RunError, RunStore
 from .sampling import sample
 from .snapshots import EVERY_SECONDS, check_probe, probe_passage
 from .trace import trace
@@ -193,12 +194,17 @@ def evaluate_loss(model: nn.Module, ids: torch.Tensor, seq_len: int = 200, batch
     return total / count
 
 
+# the kind of run a character training saves (lstm_core.run_kinds); a run older than the kinds names
+# none and is one of these, and one older than the architectures names none and is an LSTM
+CHAR_RUNS = register(RunKind("char", CharModel, ModelConfig, loss_per="character"))
+
+
 class CharTraining(Training):
     """One training of a character model: next-character loss on batched streams; saves itself as a run."""
 
     kind = "char"
     item_name = "characters"
-    loss_per = LOSS_PER["char"]
+    loss_per = CHAR_RUNS.loss_per
     throughput_column = "chars_per_sec"
     previews = True
     probe_features = True

@@ -12,7 +12,8 @@ import lstm_core
 from lab_ui import page_setup, query_index, query_value, run_store, set_query, show_table
 from lab_ui.charts import accuracy_figure, figure_svg, has_accuracy, loss_figure
 from lab_ui.sharing import instructor_unlock, may_change, owner_id, shared, upload_limit_mb, use_upload, whose
-from lstm_core.runs import LOSS_PER, read_config, read_metrics
+from lstm_core.run_kinds import loss_per
+from lstm_core.runs import read_config, read_metrics
 
 page_setup("Runs")
 SETTINGS = [("corpus", "corpus"), ("hidden_size", "hidden"), ("num_layers", "layers"), ("seq_len", "seq"),
@@ -78,7 +79,7 @@ else:
     x = left.radio("x axis", ["step", "seconds"], horizontal=True,
                    format_func={"step": "Steps", "seconds": "Seconds"}.get)
     kinds = runs.set_index("id").loc[chosen, "kind"].fillna("char") if chosen else pd.Series(dtype=str)
-    pers = {LOSS_PER.get(kind, "item") for kind in kinds}
+    pers = {loss_per(kind) for kind in kinds}
     per = pers.pop() if len(pers) == 1 else "item (character, word or review, by run)"
     unit = right.radio("Loss unit", ["nats", "bits"] if per == "character" else ["nats"], horizontal=True,
                        format_func={"nats": "Nats", "bits": "Bits (per character)"}.get)

@@ -7,8 +7,9 @@ classifier (seeds 000, 001). Their trainings live in :mod:`lstm_core.tasks.train
     run = lstm_core.load_run(training.run_dir)    # run.model is an LSTMTagger; run.config["words"], ...
     tagged = tag_words(run.model, tagger_vocabs(run.config), split_words("The dog ate the apple."))
 
-This package holds only what the run store needs below it (data, vocabularies, models), so that
-the dependency order stays: models < runs < training < task trainings.
+This package holds the tasks' data, vocabularies and models; their trainings register the "tagger"
+and "classifier" kinds of run (:mod:`lstm_core.run_kinds`), so that the dependency order stays:
+models < run kinds < runs < training < task trainings.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ import torch.nn as nn
 
 from ..gates import QUANTITIES
 from ..model import check_range
-from ..runs import LOSS_PER, RunError, RunStore
+from ..run_kinds import RunKind, register
+from ..runs import RunError, RunStore
 from ..snapshots import EVERY_SECONDS, MAX_PROBE_WORDS, PROBE_WORDS, slot_names
 from ..trace import replay_lstm
 from ..trainer import TRAINING_LIMITS, Training, check_settings, make_optimizer
@@ -37,6 +38,11 @@ from .classifier import ClassifierConfig, LSTMClassifier, encode_batch
 from .data import (LabelledTexts, TaggedSentence, TokenVocab, load_imdb_sample, load_treebank, tokenize,
                    toy_sentences)
 from .tagger import LSTMTagger, TaggerConfig, TaggerVocabs, normalise_word, split_words
+
+
+# the kinds of run these trainings save (lstm_core.run_kinds): how a saved run's model is rebuilt
+TAGGER_RUNS = register(RunKind("tagger", LSTMTagger, TaggerConfig, loss_per="word"))
+CLASSIFIER_RUNS = register(RunKind("classifier", LSTMClassifier, ClassifierConfig, loss_per="review"))
 
 
 # -- settings and presets ----------------------------------------------------------------------
@@ -369,7 +375,7 @@ class TaggerTraining(TaskTraining):
 
     kind = "tagger"
     item_name = "words"
-    loss_per = LOSS_PER["tagger"]  # NLLLoss averages over the real words of a batch (padding is ignored)
+    loss_per = TAGGER_RUNS.loss_per  # NLLLoss averages over the real words of a batch (padding is ignored)
 
     def __init__(self, config: TaggerTrainConfig, store: RunStore | None = None, name: str | None = None):
         torch.manual_seed(config.seed)
@@ -474,7 +480,7 @@ class ClassifierTraining(TaskTraining):
 
     kind = "classifier"
     item_name = "reviews"
-    loss_per = LOSS_PER["classifier"]
+    loss_per = CLASSIFIER_RUNS.loss_per
 
     def __init__(self, config: ClassifierTrainConfig, store: RunStore | None = None, name: str | None = None,
                  train: LabelledTexts | None = None, held_out: LabelledTexts | None = None,
