@@ -23,9 +23,12 @@ from typing import Callable
 import numpy as np
 import torch.nn as nn
 
-from . import recurrence, replay
 from .ablated_lstm import VariantLSTM
 from .gates import GRU_TABLE, LSTM_TABLE, RNN_TABLE, Quantity
+from .recurrence import gru_kernel, gru_step, lstm_kernel, lstm_step, rnn_kernel, rnn_step
+from .replay import gru_update, lstm_update, replay_gru_layer, replay_lstm_layer, replay_rnn_layer, rnn_update
+
+STANDARD = "standard"  # the variant of every cell that is not an ablated LSTM
 
 
 @dataclass(frozen=True)
@@ -121,19 +124,18 @@ class Architecture:
         return self.module(input_size, hidden_size, num_layers=num_layers, dropout=dropout, batch_first=True)
 
 
-STANDARD = "standard"
 _LSTM = dict(name="lstm", display_name="LSTM", short_name="LSTM", table=LSTM_TABLE, torch_mode="LSTM",
-             replay_layer=replay.replay_lstm_layer, take_apart=replay.lstm_update, step=recurrence.lstm_step,
-             kernel=recurrence.lstm_kernel, keep_gate="f", write_gate="i", keep_bias_setting="forget_bias")
+             replay_layer=replay_lstm_layer, take_apart=lstm_update, step=lstm_step,
+             kernel=lstm_kernel, keep_gate="f", write_gate="i", keep_bias_setting="forget_bias")
 ENTRIES = (
     Architecture(variant=STANDARD, free_blocks=("i", "f", "g", "o"), module=nn.LSTM, **_LSTM),
     Architecture(name="gru", variant=STANDARD, display_name="GRU", short_name="GRU", table=GRU_TABLE,
-                 free_blocks=("r", "z", "n"), module=nn.GRU, torch_mode="GRU", replay_layer=replay.replay_gru_layer,
-                 take_apart=replay.gru_update, step=recurrence.gru_step, kernel=recurrence.gru_kernel,
+                 free_blocks=("r", "z", "n"), module=nn.GRU, torch_mode="GRU", replay_layer=replay_gru_layer,
+                 take_apart=gru_update, step=gru_step, kernel=gru_kernel,
                  keep_gate="z", keep_bias_setting="update_bias"),
     Architecture(name="rnn", variant=STANDARD, display_name="plain RNN", short_name="RNN", table=RNN_TABLE,
-                 free_blocks=("h",), module=nn.RNN, torch_mode="RNN_TANH", replay_layer=replay.replay_rnn_layer,
-                 take_apart=replay.rnn_update, step=recurrence.rnn_step, kernel=recurrence.rnn_kernel),
+                 free_blocks=("h",), module=nn.RNN, torch_mode="RNN_TANH", replay_layer=replay_rnn_layer,
+                 take_apart=rnn_update, step=rnn_step, kernel=rnn_kernel),
     # f = 1: the cell only adds (the 1997 LSTM). It never forgets, so float32 rounding, which the fused kernel
     # and the replay make differently, piles up; in float64 the replay stays within the kernel's own rounding
     # (measured: 1.2e-5 apart in float32, 7e-6 in float64, 3 x 512 units, 78 steps).
