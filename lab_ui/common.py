@@ -18,8 +18,8 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 import lstm_core
 from lab_ui.sharing import remember_owner
+from lstm_core.architectures import display_name
 from lstm_core.background import configure_torch_threads
-from lstm_core.gates import ARCHITECTURE_NAMES
 from lstm_core.runs import WEIGHTS_FILE, default_store_root
 
 PRETRAINED_ID = "pretrained"
@@ -209,7 +209,7 @@ def run_choices(kind: str = "char", architectures: tuple[str, ...] = ("lstm",)) 
                     continue
                 detail = f", valid {row.best_valid_loss:.2f}" if pd.notna(row.best_valid_loss) else ""
                 if len(architectures) > 1:  # a picker of several architectures says which each run is
-                    detail = f", {ARCHITECTURE_NAMES.get(architecture, architecture)}{detail}"
+                    detail = f", {display_name(architecture)}{detail}"
             else:
                 detail = f", {row.summary}" if row.summary else ""
             choices[row.id] = f"{row.name} ({row.status}{detail})"
@@ -272,8 +272,8 @@ def _not_offered(run_id: str, kind: str, architectures: tuple[str, ...]) -> str:
     if kind == "char":
         architecture = run_architecture(path)
         if architecture not in architectures:
-            readable = " or ".join(ARCHITECTURE_NAMES.get(a, a) for a in architectures)
-            return (f"is a {ARCHITECTURE_NAMES.get(architecture, architecture)}, and this page reads {readable} models "
+            readable = " or ".join(display_name(a) for a in architectures)
+            return (f"is a {display_name(architecture)}, and this page reads {readable} models "
                     "only (the Gates & states page shows every architecture)")
     return "is not a model this page can open"
 

@@ -214,7 +214,7 @@ def state_heatmaps(traces: dict, contenders: dict, memory: bool, top: int = 16) 
 
 
 def _shown_quantity(tr, memory: bool) -> str:
-    return "cell_state" if memory and tr.architecture == "lstm" else "hidden_state"
+    return tr.arch.memory_state if memory else "hidden_state"
 
 
 # -- the live view ------------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from lab_ui import gate_views as views
 from lab_ui.cell_views import show_cell_update
 from lab_ui.common import folded, query_index, query_number, query_value, set_query, show_text, table_html
 from lab_ui.html_view import show_html
-from lstm_core import analysis, gates
-from lstm_core.gates import ARCHITECTURE_NAMES
+from lstm_core import analysis
+from lstm_core.architectures import Architecture
 from lstm_core.sampling import sample_with_interventions
 
 FEATURE_NAMES = list(analysis.FEATURES)
@@ -52,18 +52,23 @@ class GateView:
         return self.run.model.config.architecture
 
     @property
+    def arch(self) -> Architecture:
+        """The model's entry in lstm_core.architectures, which the sections ask."""
+        return self.run.model.arch
+
+    @property
     def name(self) -> str:
-        return ARCHITECTURE_NAMES[self.architecture]
+        return self.arch.display_name
 
     @property
     def quantities(self) -> tuple[str, ...]:
         """What this model's trace holds (lstm_core.gates): gates first in PyTorch's order, then states."""
-        return gates.names(self.architecture)
+        return self.arch.quantities
 
     @property
     def memory(self) -> str:
         """The state that carries memory: an LSTM's cell state, the hidden state of the others."""
-        return "cell_state" if "cell_state" in self.quantities else "hidden_state"
+        return self.arch.memory_state
 
     def feature(self) -> str:
         """The feature units are judged by: the link's, or the most telling one present in the text."""
@@ -86,15 +91,13 @@ LSTM_INTRO = (
     "the units we found: some follow speaker names, some count the position in the verse line.")
 
 
-def intro(architecture: str) -> str:
+def intro(arch: Architecture) -> str:
     """What the page shows for this architecture, its quantities named and explained by the gate table."""
-    if architecture == "lstm":
+    if arch.has_cell_state:
         return LSTM_INTRO
-    table = gates.TABLES[architecture]
-    kinds = "no gates, one state" if architecture == "rnn" else (
-        f"{sum(q.kind != 'state' for q in table)} gate blocks and one state")
-    lines = "\n".join(f"- **{q.label}**: {q.meaning}" for q in table)
-    return (f"This model is a **{ARCHITECTURE_NAMES[architecture]}**: it reads the text one character at a time, "
+    kinds = f"{len(arch.gates)} gate blocks and one state" if arch.gates else "no gates, one state"
+    lines = "\n".join(f"- **{q.label}**: {q.meaning}" for q in arch.table)
+    return (f"This model is a **{arch.display_name}**: it reads the text one character at a time, "
             f"with {kinds} per unit, replayed exactly from its weights:\n\n{lines}\n\n"
             "The sections that read an LSTM's cell say so; compare the architectures side by side on "
             "[/compare](/compare).")
@@ -185,7 +188,7 @@ def heatmaps(view: GateView) -> None:
     gate_colours = ("Gates run from purple (shut, 0) through white (half open) to orange (open, 1); states and the "
                     "candidate from blue (negative) through white (0) to red (positive).")
     st.caption("How to read: each row is one unit, each column one character of the text (left to right). "
-               + (gate_colours if gates.gates_of(view.architecture) else
+               + (gate_colours if view.arch.gates else
                   "A plain RNN has no gates: its hidden state runs from blue (negative) through white (0) to red "
                   "(positive).") + " Hover a cell for its value.")
     for quantity in quantities:  # SVG, not Plotly: six Plotly heatmaps took the browser seconds to settle
@@ -226,9 +229,9 @@ def update_at(view: GateView, step: int, unit: int) -> None:
     """One unit's update at one step, taken apart in its architecture's own terms."""
     parts = view.trace.cell_update(view.layer, step, unit)
     where = f"unit {unit}, layer {view.layer}, at step {step}"
-    if view.architecture == "lstm":
+    if view.arch.has_cell_state:
         show_cell_update(parts, f"The cell update of {where}")
-    elif view.architecture == "gru":
+    elif view.arch.gates:  # gates and no cell: a GRU
         st.markdown(f"**The update of {where}.** A GRU has no cell: it blends its old hidden state with a candidate.")
         st.markdown(f"- reset gate r = {parts['r']:.3f}: the candidate reads that much of the old state\n"
                     f"- candidate n = tanh(W·x + r ⊙ (U·h(t−1))) = {parts['n']:+.3f}\n"
@@ -244,11 +247,11 @@ def update_at(view: GateView, step: int, unit: int) -> None:
 
 @st.fragment
 def saturation(view: GateView) -> None:
-    if not gates.sigmoid_gates_of(view.architecture):
+    if not view.arch.sigmoid_gates:
         st.caption("Does not apply: a plain RNN has no gates to saturate; its state is rewritten whole at every step.")
         return
     remembering = ("Karpathy et al. (2015) found forget gates of trained models right-saturated: units that remember "
-                   "across long stretches." if view.architecture == "lstm" else
+                   "across long stretches." if view.arch.has_cell_state else
                    "An update gate z near the top keeps its old state most of the time: the GRU's way to remember.")
     st.caption("How to read: one point per unit and gate. A point near the x axis' right end is a gate almost "
                "always shut (below 0.1); near the top, almost always open (above 0.9); near the origin, a gate "
@@ -260,12 +263,12 @@ INTERVENTIONS = {"clamp a gate": None, "silence units (h = 0)": "hidden_state",
                  "set the cell state at one step": "cell_state", "set the hidden state at one step": "hidden_state"}
 
 
-def interventions_of(architecture: str) -> list[str]:
+def interventions_of(arch: Architecture) -> list[str]:
     """The interventions a model of this architecture can take: a gate to clamp only where there is one,
     the cell state an LSTM's, the hidden state the others' memory."""
-    offered = ["clamp a gate"] if gates.sigmoid_gates_of(architecture) else []
+    offered = ["clamp a gate"] if arch.sigmoid_gates else []
     offered.append("silence units (h = 0)")
-    offered.append("set the cell state at one step" if architecture == "lstm" else "set the hidden state at one step")
+    offered.append("set the cell state at one step" if arch.has_cell_state else "set the hidden state at one step")
     return offered
 
 
@@ -275,8 +278,8 @@ def interventions(view: GateView) -> None:
     run, text, layer = view.run, view.text, view.layer
     with st.form("intervention"):
         c1, c2, c3, c4 = st.columns(4)
-        kind = c1.selectbox("Intervention", interventions_of(view.architecture))
-        clampable = gates.sigmoid_gates_of(view.architecture)
+        kind = c1.selectbox("Intervention", interventions_of(view.arch))
+        clampable = view.arch.sigmoid_gates
         if clampable:
             gate = c2.selectbox("Gate (to clamp)", clampable, format_func=views.LABELS.get)
         else:

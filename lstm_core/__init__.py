@@ -10,11 +10,11 @@ line (``python -m lstm_core``), the tests and the benchmark use exactly what the
 
 from .ablation import UnitAblation, unit_ablation
 from .corpus import Corpus, CorpusError, Vocab, decode_upload, load_corpus
-from .model import CharLSTM, CharModel, ModelConfig
+from .model import CharModel, ModelConfig
 from .runs import PRETRAINED_DIR, Run, RunError, RunStore, export_zip, load_run
 from .sampling import SampledChar, next_char_distribution, one_thread, sample, sample_stream, sample_with_interventions
 from .gates import GATES, QUANTITIES, STATES
-from .trace import Intervention, Trace, replay_lstm, replay_recurrent, trace
+from .trace import Intervention, Trace, replay_recurrent, trace
 from .gradients import GradientFlow, gradient_flow
 from .trainer import TrainingDiverged
 from .training import PRESETS, CharTraining, TrainConfig, preset_config
@@ -25,10 +25,10 @@ from .memory import MemoryTraining
 from .tasks.training import ClassifierTraining, TaggerTraining
 
 __all__ = [
-    "Corpus", "CorpusError", "Vocab", "decode_upload", "load_corpus", "CharLSTM", "CharModel", "ModelConfig",
+    "Corpus", "CorpusError", "Vocab", "decode_upload", "load_corpus", "CharModel", "ModelConfig",
     "PRETRAINED_DIR", "Run", "RunError", "RunStore", "export_zip", "load_run", "SampledChar",
     "next_char_distribution", "one_thread", "sample", "sample_stream", "sample_with_interventions", "GATES", "QUANTITIES", "STATES", "Intervention",
-    "Trace", "replay_lstm", "trace", "PRESETS", "CharTraining", "TrainConfig", "TrainingDiverged",
-    "preset_config", "CharModel", "UnitAblation", "unit_ablation", "GradientFlow", "gradient_flow", "replay_recurrent",
+    "Trace", "trace", "PRESETS", "CharTraining", "TrainConfig", "TrainingDiverged",
+    "preset_config", "UnitAblation", "unit_ablation", "GradientFlow", "gradient_flow", "replay_recurrent",
     "MemoryTraining", "TaggerTraining", "ClassifierTraining",
 ]

@@ -55,7 +55,7 @@ class UnitAblation:
 def unit_ablation(model: nn.Module, vocab, text: str, layer: int = 0, units=None) -> UnitAblation:
     """Silence each unit of ``layer`` in turn (or only ``units``) over ``text``; see the module's docstring.
     Units not measured have NaN losses."""
-    core = model.recurrent
+    core, arch = model.recurrent, model.arch
     if not 0 <= layer < core.num_layers:
         raise ValueError(f"the model has {core.num_layers} layer(s); layer {layer} does not exist")
     cleaned, _ = vocab.clean(text)
@@ -65,7 +65,7 @@ def unit_ablation(model: nn.Module, vocab, text: str, layer: int = 0, units=None
     units = np.arange(hidden) if units is None else np.unique(np.asarray(units, int))
     model.eval()
     ids = torch.tensor(vocab.encode(cleaned), dtype=torch.long)
-    below, _ = fused_layers(core, model.embedding(ids).unsqueeze(0), 0, layer)  # (1, time, input): shared
+    below, _ = fused_layers(arch, core, model.embedding(ids).unsqueeze(0), 0, layer)  # (1, time, input): shared
     weights = layer_weights(core, layer)
     group = max(1, MAX_BATCH_VALUES // (len(ids) * hidden) - 1)
     losses = np.full(hidden, np.nan)
@@ -74,8 +74,8 @@ def unit_ablation(model: nn.Module, vocab, text: str, layer: int = 0, units=None
         chosen = units[first:first + group]
         mask = torch.ones(len(chosen) + 1, hidden)  # element 0: intact; element k: unit chosen[k - 1] silenced
         mask[torch.arange(1, len(chosen) + 1), torch.as_tensor(chosen)] = 0.0
-        hidden_states = masked_layer(model.architecture, weights, below, mask)
-        top, _ = fused_layers(core, hidden_states, layer + 1, core.num_layers)  # (batch, time, hidden)
+        hidden_states = masked_layer(arch, weights, below, mask)
+        top, _ = fused_layers(arch, core, hidden_states, layer + 1, core.num_layers)  # (batch, time, hidden)
         per_element = _losses(model.head, top, ids)
         baseline = float(per_element[0]) if baseline is None else baseline
         losses[chosen] = per_element[1:]

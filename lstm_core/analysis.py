@@ -21,11 +21,9 @@ import numpy as np
 import pandas as pd
 
 from .corpus import load_corpus
-from .gates import SIGMOID_GATES, sigmoid_gates_of
 from .trace import Trace
 
 VOWELS = set("aeiouyàâäéèêëîïôöùûüÿæœAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŸÆŒ")
-SATURATION_GATES = SIGMOID_GATES  # the gates that live in [0, 1]
 SORT_ORDERS = ("index", "mean", "variance", "correlation")
 FEATURES = {  # name -> what it marks, for the page's labels
     "speaker_name": "inside a speaker's name in capitals (\"HARPAGON.\")",
@@ -188,7 +186,7 @@ def reference_text(corpus: str = "full", length: int = 3000) -> str:
 def saturation_frame(tr: Trace, layer: int, low: float = 0.1, high: float = 0.9) -> pd.DataFrame:
     """Per unit and gate, the share of steps below ``low`` (left) and above ``high`` (right)."""
     frames = []
-    for gate in sigmoid_gates_of(tr.architecture):  # an LSTM's i, f, o; a GRU's r, z; an RNN has none
+    for gate in tr.arch.sigmoid_gates:  # an LSTM's i, f, o; a GRU's r, z; an RNN has none
         left, right = tr.saturation(gate, layer, low, high)
         frames.append(pd.DataFrame({"gate": gate, "unit": np.arange(len(left)),
                                     "left_saturated": left, "right_saturated": right}))

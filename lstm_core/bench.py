@@ -35,7 +35,7 @@ from pathlib import Path
 import torch
 
 from .corpus import load_corpus
-from .model import CharLSTM, ModelConfig
+from .model import CharModel, ModelConfig
 from .sampling import sample
 from .seed_loop import seed_loop
 from .trace import trace
@@ -61,7 +61,7 @@ def time_trace(chars: int = 1000, repeats: int = 15) -> float:
     """Median milliseconds to trace ``chars`` characters through a 2-layer, 256-unit model."""
     corpus = load_corpus("seed")
     torch.manual_seed(0)
-    model = CharLSTM(ModelConfig(len(corpus.vocab), hidden_size=256, num_layers=2, embedding_dim=64)).eval()
+    model = CharModel(ModelConfig(len(corpus.vocab), hidden_size=256, num_layers=2, embedding_dim=64)).eval()
     text = corpus.valid_text[:chars]
     trace(model, corpus.vocab, text)  # warm up
     timings = []
@@ -184,10 +184,10 @@ def run_script(name: str, *args: str) -> dict:
         return json.loads(out.read_text(encoding="utf-8"))
 
 
-def _as_char_model(seed_model, corpus) -> CharLSTM:
-    """The seed's model re-housed in :class:`CharLSTM` (same weights) so one evaluation serves both."""
+def _as_char_model(seed_model, corpus) -> CharModel:
+    """The seed's model re-housed in :class:`CharModel` (same weights) so one evaluation serves both."""
     hidden = seed_model.hidden_size
-    model = CharLSTM(ModelConfig(len(corpus.vocab), hidden_size=hidden, num_layers=1, embedding_dim=None))
+    model = CharModel(ModelConfig(len(corpus.vocab), hidden_size=hidden, num_layers=1, embedding_dim=None))
     model.embedding.load_state_dict(seed_model.embedding.state_dict())
     model.lstm.load_state_dict(seed_model.lstm.state_dict())
     model.head.load_state_dict(seed_model.fc.state_dict())

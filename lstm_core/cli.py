@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .analysis import trace_csv
+from .architectures import ARCHITECTURES, DEFAULT, VARIANTS, architecture
 from .background import BackgroundTrainer, configure_torch_threads
 from .bench import run_bench
 from .executor import make_executor
@@ -37,7 +38,6 @@ from .snapshots import SnapshotStore, export_npz, probe_passage
 from .gates import QUANTITIES
 from .gradients import gradient_flow
 from .memory import MemoryConfig, MemoryTraining, memory_probe
-from .model import VARIANTS
 from .ngram import corpus_baseline
 from .sampling import sample
 from .tasks.cli import add_task_commands
@@ -45,7 +45,7 @@ from .trace import trace
 from .trainer import TrainingDiverged
 from .training import PRESETS, CharTraining, preset_config
 
-ARCH_CHOICES = ["lstm", "gru", "rnn"]
+ARCH_CHOICES = list(ARCHITECTURES)
 PRETRAIN_PRESET = "bigger"
 PRETRAIN_SECONDS = 300.0
 # The shipped model's training movie: a 200-character probe and at most 12 snapshots in 14 MB. Each snapshot of
@@ -67,11 +67,12 @@ def train_command(args) -> int:
         overrides["max_seconds"] = None
     config = preset_config(args.preset, **overrides)
     store = RunStore(args.out)
-    kind = " ".join(filter(None, [config.architecture.upper() if config.architecture != "lstm" else None,
-                                  config.variant.replace("_", " ") if config.variant != "standard" else None]))
+    arch = architecture(config.architecture, config.variant)
+    kind = " ".join(filter(None, [arch.short_name if arch.name != DEFAULT.name else None,
+                                  arch.variant_words if arch.ablated else None]))
     training = CharTraining(config, store=store, name=args.name or f"{args.preset}{f' ({kind})' if kind else ''}")
     model = training.model.config
-    print(f"training {model.architecture.upper()} ({model.variant.replace('_', ' ')}), hidden {model.hidden_size} x "
+    print(f"training {model.arch.short_name} ({model.arch.variant_words}), hidden {model.hidden_size} x "
           f"{model.num_layers}, {training.describe()['parameters']:,} parameters, on {training.corpus.describe()}; "
           f"run folder {training.run_dir}", flush=True)
 
@@ -125,8 +126,8 @@ def train_memory_command(args) -> int:
         settings["param_budget"] = args.param_budget
     training = MemoryTraining(MemoryConfig(**settings), store=RunStore(args.out or default_store_root()))
     model = training.model.config
-    print(f"memory task: recall 1 of 8 symbols after {args.delay} distractors; {model.architecture.upper()} "
-          f"({model.variant.replace('_', ' ')}), hidden {model.hidden_size}, "
+    print(f"memory task: recall 1 of 8 symbols after {args.delay} distractors; {model.arch.short_name} "
+          f"({model.arch.variant_words}), hidden {model.hidden_size}, "
           f"{training.describe()['parameters']:,} parameters; run folder {training.run_dir}", flush=True)
 
     def report(row, metrics):
@@ -153,7 +154,7 @@ def gradient_flow_command(args) -> int:
     frame = flow.frame()
     frame.to_csv(args.out, index=False, float_format="%.6g")
     lag = min(50, args.max_lag)
-    print(f"{run.model.architecture.upper()}: mean gradient norm over {len(flow.positions)} positions, lags 0..{args.max_lag}, "
+    print(f"{run.model.arch.short_name}: mean gradient norm over {len(flow.positions)} positions, lags 0..{args.max_lag}, "
           f"{flow.hidden.shape[0]} layer(s); at lag {lag} the first layer's is {flow.ratio_at(lag):.3g} of lag 0's")
     print(f"wrote {len(frame):,} rows to {args.out}")
     return 0

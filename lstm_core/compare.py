@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 from .analysis import validation_passages
 from .corpus import load_corpus
-from .gates import ARCHITECTURE_NAMES
+from .architectures import architecture
 from .memory import BATCHES_PER_EPOCH, CHANCE, MemoryConfig, MemoryTraining, memory_baseline, memory_probe, memory_sample_text
 from .ngram import DEFAULT_ORDER, corpus_baseline
 from .runs import RunStore
@@ -36,16 +36,13 @@ class Contender:
 
     @property
     def label(self) -> str:
-        name = ARCHITECTURE_NAMES[self.architecture]
-        return name if self.variant == "standard" else f"{name}, {VARIANT_LABELS[self.variant]}"
+        return architecture(self.architecture, self.variant).label
 
     @property
     def colour(self) -> str:
         return COLOURS[(self.architecture, self.variant)]
 
 
-VARIANT_LABELS = {"no_forget_gate": "no forget gate (f = 1)", "coupled_gates": "coupled gates (i = 1 − f)",
-                  "no_output_gate": "no output gate (o = 1)"}
 COLOURS = {("lstm", "standard"): "#1f77b4", ("gru", "standard"): "#2ca02c", ("rnn", "standard"): "#d62728",
            ("lstm", "no_forget_gate"): "#ff7f0e", ("lstm", "coupled_gates"): "#9467bd",
            ("lstm", "no_output_gate"): "#8c564b"}

@@ -2,14 +2,12 @@
 
 Every module and page that names a gate or a state reads it from here: the exact trace, the cell
 lab, the nn.LSTM explorer, the unit finder, the heatmaps and the interventions. There is one table
-per architecture, each in PyTorch's row order (the blocks of ``weight_ih_l{k}`` / ``weight_hh_l{k}``):
+per cell type, each in PyTorch's row order (the blocks of ``weight_ih_l{k}`` / ``weight_hh_l{k}``);
+each entry of :mod:`lstm_core.architectures` holds its own (``architecture("gru").quantities``):
 
-    lstm   i | f | g | o, then the states c, h      (torch.nn.LSTM)
-    gru    r | z | n, then the state h               (torch.nn.GRU; n is torch's name for the candidate)
-    rnn    the state h only                          (torch.nn.RNN, tanh: the Elman network)
-
-    names("gru")                        -> ("reset_gate", "update_gate", "new_gate", "hidden_state")
-    gates_of("gru")                     -> ("reset_gate", "update_gate", "new_gate")
+    LSTM_TABLE   i | f | g | o, then the states c, h      (torch.nn.LSTM)
+    GRU_TABLE    r | z | n, then the state h               (torch.nn.GRU; n is torch's name for the candidate)
+    RNN_TABLE    the state h only                          (torch.nn.RNN, tanh: the Elman network)
 
     quantity("forget_gate").symbol      -> "f"
     quantity("forget_gate").bounds      -> (0.0, 1.0)   (a sigmoid gate)
@@ -75,49 +73,22 @@ RNN_TABLE = (  # a plain (Elman) RNN has no gates: one state
     Quantity("hidden_state", "h", "state", "tanh", -1.0, 1.0, 0.0,
              "the memory and the output at once: tanh(W x + U h(t−1) + b), rewritten whole at every step"),
 )
-TABLES = {"lstm": LSTM_TABLE, "gru": GRU_TABLE, "rnn": RNN_TABLE}  # architecture -> its gates and states
-ARCHITECTURES = {arch: tuple(q.name for q in table) for arch, table in TABLES.items()}
-ARCHITECTURE_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "plain RNN"}
-GATE_BLOCKS = {arch: sum(q.kind != "state" for q in table) or 1 for arch, table in TABLES.items()}  # rows per unit
 TABLE = {q.name: q for q in LSTM_TABLE}  # every name once; hidden_state keeps the LSTM's line
 TABLE.update({q.name: q for q in GRU_TABLE if q.name not in TABLE})
 
 GATES = tuple(q.name for q in LSTM_TABLE if q.kind != "state")  # the four blocks, i | f | g | o
 STATES = tuple(q.name for q in LSTM_TABLE if q.kind == "state")
 QUANTITIES = GATES + STATES
-SIGMOID_GATES = tuple(q.name for q in LSTM_TABLE if q.activation == "sigmoid" and q.kind == "gate")
 SYMBOLS = {q.name: q.symbol for q in TABLE.values()}  # every architecture's names
 LABELS = {q.name: q.label for q in TABLE.values()}
 
 
-def check_architecture(architecture: str) -> str:
-    if architecture not in TABLES:
-        raise ValueError(f"unknown architecture {architecture!r}; choose one of {', '.join(TABLES)}")
-    return architecture
-
-
-def names(architecture: str = "lstm") -> tuple[str, ...]:
-    """The quantities a trace of this architecture holds, gates first (PyTorch's order), then states."""
-    return ARCHITECTURES[check_architecture(architecture)]
-
-
-def gates_of(architecture: str = "lstm") -> tuple[str, ...]:
-    """The gate blocks of an architecture, in PyTorch's row order (none for a plain RNN)."""
-    return tuple(q.name for q in TABLES[check_architecture(architecture)] if q.kind != "state")
-
-
-def sigmoid_gates_of(architecture: str = "lstm") -> tuple[str, ...]:
-    """The gates that live in [0, 1] (saturation, clamping)."""
-    return tuple(q.name for q in TABLES[check_architecture(architecture)] if q.kind == "gate")
-
-
-def quantity(name: str, architecture: str | None = None) -> Quantity:
-    """The table's entry for ``name`` (in ``architecture``'s table when given); a ValueError lists the
+def quantity(name: str) -> Quantity:
+    """The table's entry for ``name`` (a cell type's own: ``Architecture.quantity``); a ValueError lists the
     known names."""
-    table = TABLE if architecture is None else {q.name: q for q in TABLES[check_architecture(architecture)]}
-    if name not in table:
-        raise ValueError(f"unknown quantity {name!r}; choose one of {', '.join(table)}")
-    return table[name]
+    if name not in TABLE:
+        raise ValueError(f"unknown quantity {name!r}; choose one of {', '.join(TABLE)}")
+    return TABLE[name]
 
 
 def check_value(name: str, value: float) -> None:

@@ -83,8 +83,8 @@ def gradient_flow(model: nn.Module, vocab, text: str, max_lag: int = 200, positi
 
 
 def _flow(model: nn.Module, ids: torch.Tensor, chosen: list[int], max_lag: int) -> GradientFlow:
-    core, architecture = model.recurrent, model.architecture
-    lstm = architecture == "lstm"
+    core, arch = model.recurrent, model.arch
+    lstm = arch.has_cell_state  # an LSTM's cell state is measured too
     layers = core.num_layers
     starts = [t - max_lag for t in chosen]  # each window reads ids[start .. t]
     with torch.no_grad():
@@ -99,7 +99,7 @@ def _flow(model: nn.Module, ids: torch.Tensor, chosen: list[int], max_lag: int) 
     for step in range(max_lag + 1):
         x = embedded[:, step]
         for layer in range(layers):
-            h[layer], c[layer] = cell_step(architecture, weights[layer], x, h[layer], c[layer])
+            h[layer], c[layer] = cell_step(arch, weights[layer], x, h[layer], c[layer])
             x = h[layer]
         for kept, states in ((kept_h, h), (kept_c, c)) if lstm else ((kept_h, h),):
             for tensor in states:
@@ -114,7 +114,7 @@ def _flow(model: nn.Module, ids: torch.Tensor, chosen: list[int], max_lag: int) 
                                  for states in kept], dtype=torch.float64)  # (steps, layers)
         return per_step.flip(0).T.numpy().astype(np.float64)
 
-    return GradientFlow(norms(kept_h), norms(kept_c) if lstm else None, list(chosen), architecture)
+    return GradientFlow(norms(kept_h), norms(kept_c) if lstm else None, list(chosen), arch.name)
 
 
 def _states_at(model: nn.Module, ids: torch.Tensor, starts: list[int]):

@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from .trace import sigmoid, trace
+from .replay import sigmoid
+from .trace import trace
 
 MAX_LENGTH = 20_000
 
@@ -93,8 +94,7 @@ class LSTMStepper:
     def suits(model) -> bool:
         """A plain character LSTM (no variant, projection or second direction), which this step computes."""
         lstm = getattr(model, "recurrent", None)
-        return (getattr(model, "architecture", None) == "lstm" and type(lstm) is torch.nn.LSTM
-                and not lstm.bidirectional and not lstm.proj_size and lstm.batch_first)
+        return type(lstm) is torch.nn.LSTM and not lstm.bidirectional and not lstm.proj_size and lstm.batch_first
 
     def _cell(self, z: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         H = self.hidden

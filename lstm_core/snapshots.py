@@ -31,6 +31,7 @@ from safetensors.numpy import save as save_bytes
 
 from . import gates
 from .analysis import correlations, features_present, text_features
+from .architectures import ENTRIES
 from .runs import (SNAPSHOT_DIR, SNAPSHOT_FILE, RunError, read_config, register_import_check, snapshot_files,
                    write_atomic)
 
@@ -113,9 +114,9 @@ def in_order(names) -> list[str]:
     """Quantity names in their architecture's order (gates in PyTorch's order, then the states); a file
     lists its tensors alphabetically."""
     names = set(names)
-    for table in gates.ARCHITECTURES.values():
-        if names == set(table):
-            return list(table)
+    for arch in ENTRIES:
+        if names == set(arch.quantities):
+            return list(arch.quantities)
     return sorted(names)
 
 

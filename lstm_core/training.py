@@ -137,9 +137,8 @@ PRESETS = {p.name: p for p in [
 
 def model_name(corpus: str, model: ModelConfig) -> str:
     """A run's default name: "full LSTM h192x1", "full GRU h220x1", "full LSTM (coupled gates) h200x1"."""
-    arch = model.architecture.upper() if model.architecture != "rnn" else "RNN"
-    variant = f" ({model.variant.replace('_', ' ')})" if model.variant != "standard" else ""
-    return f"{corpus} {arch}{variant} h{model.hidden_size}x{model.num_layers}"
+    variant = f" ({model.arch.variant_words})" if model.arch.ablated else ""
+    return f"{corpus} {model.arch.short_name}{variant} h{model.hidden_size}x{model.num_layers}"
 
 
 def preset_config(name: str, **overrides) -> TrainConfig:

@@ -69,7 +69,7 @@ class UnitWalk:
 
 
 def walk_unit(model, vocab, text: str, unit: int, layer: int = 0, traced: Trace | None = None) -> UnitWalk:
-    """Take ``unit`` of ``layer`` out of a :class:`~lstm_core.model.CharLSTM` and step it through ``text``.
+    """Take ``unit`` of ``layer`` out of a :class:`~lstm_core.model.CharModel` and step it through ``text``.
 
     ``traced`` is the model's exact trace of ``text`` when the caller has it already.
     """

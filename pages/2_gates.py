@@ -12,13 +12,13 @@ from lab_ui import gate_sections as sections
 from lab_ui import folded, page_setup, query_number, query_value, selected_run, set_query
 from lab_ui.snapshot_views import training_movie
 from lstm_core import analysis
-from lstm_core.model import ARCHITECTURES
+from lstm_core.architectures import ARCHITECTURES
 
 page_setup("Gates & states")
 
 st.title("Gates & states")
 run_id, run = selected_run(architectures=ARCHITECTURES)  # an LSTM, a GRU or a plain RNN: each shows what it has
-st.markdown(sections.intro(run.model.config.architecture))
+st.markdown(sections.intro(run.model.arch))
 corpus = run.config.get("train", {}).get("corpus", "full")
 passages = st.cache_data(analysis.validation_passages, max_entries=4)(corpus)
 left, middle = st.columns([2, 4])

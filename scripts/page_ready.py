@@ -45,7 +45,7 @@ def save_bench_model(store_root: Path) -> str:
     store = lstm_core.RunStore(store_root)
     path = store.create("page-ready bench", {"kind": "char", "model": config.to_dict(), "vocab": vocab,
                                              "train": {"corpus": "full"}})
-    save_weights(lstm_core.CharLSTM(config), path / "model.safetensors")
+    save_weights(lstm_core.CharModel(config), path / "model.safetensors")
     store.update(path, status="saved")
     return path.name
 

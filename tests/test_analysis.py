@@ -9,8 +9,9 @@ import torch
 
 from lab_ui import gate_views
 from lstm_core import analysis
+from lstm_core.architectures import architecture
 from lstm_core.corpus import Vocab
-from lstm_core.model import CharLSTM, ModelConfig
+from lstm_core.model import CharModel, ModelConfig
 from lstm_core.sampling import sample, sample_with_interventions, shifted_interventions
 from lstm_core.gates import QUANTITIES
 from lstm_core.trace import Intervention, trace
@@ -22,7 +23,7 @@ VOCAB = Vocab.from_text(SCENE + "xyz")
 @pytest.fixture(scope="module")
 def model():
     torch.manual_seed(0)
-    return CharLSTM(ModelConfig(len(VOCAB), hidden_size=12, num_layers=2, embedding_dim=8)).eval()
+    return CharModel(ModelConfig(len(VOCAB), hidden_size=12, num_layers=2, embedding_dim=8)).eval()
 
 
 def marks(values) -> str:
@@ -85,7 +86,7 @@ def test_saturation_frame_counts_steps_below_and_above(model):
     tr = trace(model, VOCAB, SCENE)
     tr.forget_gate[0, :, 2] = np.where(np.arange(len(SCENE)) % 4 == 0, 0.05, 0.95)
     frame = analysis.saturation_frame(tr, 0)
-    assert set(frame["gate"]) == set(analysis.SATURATION_GATES) and len(frame) == 3 * 12
+    assert set(frame["gate"]) == set(architecture("lstm").sigmoid_gates) and len(frame) == 3 * 12
     row = frame[(frame.gate == "forget_gate") & (frame.unit == 2)].iloc[0]
     assert row.left_saturated == pytest.approx(np.mean(np.arange(len(SCENE)) % 4 == 0))
     assert row.left_saturated + row.right_saturated == pytest.approx(1.0)

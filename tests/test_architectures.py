@@ -9,7 +9,9 @@ import pytest
 import torch
 
 from lstm_core import CharModel, ModelConfig, RunStore, TrainConfig, load_run
-from lstm_core.model import VARIANTS, VariantLSTM, count_parameters, hidden_for_budget
+from lstm_core.ablated_lstm import VariantLSTM
+from lstm_core import architectures
+from lstm_core.model import count_parameters, hidden_for_budget
 from lstm_core.training import CharTraining, preset_config
 
 KINDS = [("lstm", "standard"), ("gru", "standard"), ("rnn", "standard"), ("lstm", "no_forget_gate"),
@@ -45,7 +47,7 @@ def test_a_parameter_budget_matches_the_three_architectures():
 def test_ablated_lstms_have_three_blocks_and_read_like_nn_lstm():
     for variant in ("no_forget_gate", "coupled_gates", "no_output_gate"):
         core = CharModel(ModelConfig(20, hidden_size=6, num_layers=2, variant=variant, forget_bias=2.0)).lstm
-        assert isinstance(core, VariantLSTM) and core.free == VARIANTS[variant]
+        assert isinstance(core, VariantLSTM) and core.free == architectures.architecture("lstm", variant).free_blocks
         assert core.free_weight_ih_l0.shape == (18, 6) and core.weight_ih_l0.shape == (24, 6)
         bias = (core.bias_ih_l1 + core.bias_hh_l1).detach()
         if variant == "no_forget_gate":
@@ -133,19 +135,34 @@ def test_bad_architecture_settings_are_refused():
 
 def test_the_readings_of_a_trace_follow_its_architecture():
     """Saturation, the unit finder, the long-form export and the surprisal read a GRU's and an RNN's traces."""
-    from lstm_core import analysis, gates, trace
+    from lstm_core import analysis, trace
     from lstm_core.corpus import Vocab
 
     text = "HARPAGON.\nAu voleur! au voleur! (Il sort.)\n"
     vocab = Vocab.from_text(text)
-    for architecture in ("gru", "rnn"):
+    for name in ("gru", "rnn"):
         torch.manual_seed(0)
-        tr = trace(CharModel(ModelConfig(len(vocab), hidden_size=6, num_layers=2, architecture=architecture)).eval(),
+        tr = trace(CharModel(ModelConfig(len(vocab), hidden_size=6, num_layers=2, architecture=name)).eval(),
                    vocab, text)
         saturation = analysis.saturation_frame(tr, 1)
-        assert list(saturation["gate"].unique()) == list(gates.sigmoid_gates_of(architecture))  # r, z; none for an RNN
+        assert list(saturation["gate"].unique()) == list(architectures.architecture(name).sigmoid_gates)  # r, z; none for an RNN
         ranked = analysis.rank_units(tr, "speaker_name", top=4)
         assert set(ranked["quantity"]) == {"hidden_state"} and len(ranked) == 4
         frame = tr.long_frame()
-        assert set(frame["quantity"]) == set(gates.names(architecture)) and len(frame) == len(tr.quantities) * 2 * len(text) * 6
+        assert set(frame["quantity"]) == set(architectures.architecture(name).quantities) and len(frame) == len(tr.quantities) * 2 * len(text) * 6
         assert analysis.next_char_frame(tr).shape[0] == len(text)
+
+
+def test_the_registry_has_one_entry_per_cell_and_refuses_unknown_ones():
+    assert architectures.ARCHITECTURES == ("lstm", "gru", "rnn")  # the strings saved in configs: never renamed
+    assert architectures.VARIANTS == ("standard", "no_forget_gate", "coupled_gates", "no_output_gate")
+    for entry in architectures.ENTRIES:
+        module = entry.build(5, 4, 2, 0.0)
+        assert architectures.of_module(module) is entry  # a module names its own entry back
+        assert entry.state_count == (2 if entry.has_cell_state else 1)
+        assert module.weight_hh_l0.shape[0] == max(len(entry.gate_symbols), 1) * 4  # a block per gate (an RNN: one)
+    with pytest.raises(ValueError, match="is an LSTM's; a GRU has none"):
+        architectures.architecture("gru", "coupled_gates")
+    with pytest.raises(ValueError, match="RNN_RELU"):
+        architectures.of_module(torch.nn.RNN(3, 4, nonlinearity="relu"))
+    assert architectures.display_name("rnn") == "plain RNN" and architectures.display_name("mamba") == "mamba"

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from lstm_core import gates
+from lstm_core.architectures import architecture
 from lstm_core.trace import Intervention
 
 
@@ -16,14 +17,14 @@ def test_gates_follow_pytorch_row_order():
 
 def test_bounds_hold_for_what_an_lstm_computes():
     """Every bounded quantity of a random LSTM stays within the table's bounds."""
-    from lstm_core.trace import replay_lstm
+    from lstm_core.trace import replay_recurrent
 
     torch.manual_seed(0)
     lstm = torch.nn.LSTM(3, 5, num_layers=2)
     with torch.no_grad():
         for p in lstm.parameters():
             p.mul_(8)  # large weights push the gates to their limits
-    traced = replay_lstm(lstm, np.random.default_rng(0).normal(size=(40, 3)) * 5)
+    traced = replay_recurrent(lstm, np.random.default_rng(0).normal(size=(40, 3)) * 5)
     for name in gates.QUANTITIES:
         low, high = gates.quantity(name).bounds
         if low is not None:
@@ -51,17 +52,17 @@ def test_unknown_quantity_is_named():
 
 
 def test_each_architecture_has_its_table_in_pytorchs_row_order():
-    assert gates.names("lstm") == gates.QUANTITIES
-    assert gates.names("gru") == ("reset_gate", "update_gate", "new_gate", "hidden_state")
-    assert gates.gates_of("gru") == ("reset_gate", "update_gate", "new_gate")  # r | z | n, as in weight_ih_l{k}
-    assert gates.names("rnn") == ("hidden_state",) and gates.gates_of("rnn") == ()
-    assert gates.sigmoid_gates_of("gru") == ("reset_gate", "update_gate")
-    assert [gates.SYMBOLS[g] for g in gates.gates_of("gru")] == ["r", "z", "n"]
-    assert gates.quantity("hidden_state", "gru").meaning != gates.quantity("hidden_state", "lstm").meaning
-    with pytest.raises(ValueError, match="choose one of lstm, gru, rnn"):
-        gates.names("transformer")
+    assert architecture("lstm").quantities == gates.QUANTITIES
+    assert architecture("gru").quantities == ("reset_gate", "update_gate", "new_gate", "hidden_state")
+    assert architecture("gru").gates == ("reset_gate", "update_gate", "new_gate")  # r | z | n, as in weight_ih_l{k}
+    assert architecture("rnn").quantities == ("hidden_state",) and architecture("rnn").gates == ()
+    assert architecture("gru").sigmoid_gates == ("reset_gate", "update_gate")
+    assert [gates.SYMBOLS[g] for g in architecture("gru").gates] == ["r", "z", "n"]
+    assert architecture("gru").quantity("hidden_state").meaning != architecture("lstm").quantity("hidden_state").meaning
+    with pytest.raises(ValueError, match="must be one of lstm, gru, rnn"):
+        architecture("transformer")
     with pytest.raises(ValueError, match="choose one of hidden_state"):
-        gates.quantity("forget_gate", "rnn")
+        architecture("rnn").quantity("forget_gate")
 
 
 def test_bounds_hold_for_what_a_gru_and_an_rnn_compute():
@@ -73,6 +74,6 @@ def test_bounds_hold_for_what_a_gru_and_an_rnn_compute():
             for p in module.parameters():
                 p.mul_(8)
         traced = replay_recurrent(module, np.random.default_rng(1).normal(size=(40, 3)) * 5)
-        for name in gates.names("gru" if isinstance(module, torch.nn.GRU) else "rnn"):
+        for name in architecture("gru" if isinstance(module, torch.nn.GRU) else "rnn").quantities:
             low, high = gates.quantity(name).bounds
             assert traced[name].min() >= low and traced[name].max() <= high, name

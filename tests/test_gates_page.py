@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 import lstm_core
 from lab_ui.common import run_store
 from lstm_core import analysis
+from lstm_core.architectures import architecture
 from lstm_core.runs import save_weights
 from tests.page_helpers import (array, component_data, figures, hover_labels, html_bodies, html_tables, svg_chart,
                                 svg_heatmaps, svg_of, text_boxes)
@@ -243,7 +244,7 @@ def test_a_linked_gru_run_shows_its_own_gates_and_update(tmp_path):
     assert all(f"**{q.label}**: {q.meaning}" in at.markdown[0].value for q in lstm_core.gates.GRU_TABLE)
     tr = lstm_core.trace(run.model, run.vocab, TEXT)
     maps = heatmaps(at)
-    assert [m["quantity"] for m in maps] == list(lstm_core.gates.names("gru"))
+    assert [m["quantity"] for m in maps] == list(architecture("gru").quantities)
     update = maps[1]  # the update gate: a gate's colours, centred at half open
     assert update["key"] == ["0 shut", "0.5", "1 open"]
     np.testing.assert_allclose(update["values"], tr.update_gate[0][:, update["units"]].T, atol=1e-3)

@@ -32,7 +32,7 @@ def autograd_norms(model, text, t, max_lag):
     for step in range(t + 1):
         x = model.embedding(ids[step:step + 1]).unsqueeze(0)  # (1, 1, embedding)
         for layer in range(layers):
-            _, states[layer] = fused_layers(core, x, layer, layer + 1, states[layer])
+            _, states[layer] = fused_layers(model.arch, core, x, layer, layer + 1, states[layer])
             x = (states[layer][0] if lstm else states[layer]).transpose(0, 1)  # feeds the layer above, same step
         hs.append([s[0] if lstm else s for s in states])
         cs.append([s[1] for s in states] if lstm else [])

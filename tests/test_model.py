@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lstm_core import CharLSTM, ModelConfig
+from lstm_core import CharModel, ModelConfig
 
 
 def test_defaults_follow_the_seed_notebook():
@@ -29,7 +29,7 @@ def test_out_of_range_settings_are_refused(settings, message):
 
 
 def test_forward_shapes():
-    model = CharLSTM(ModelConfig(20, hidden_size=12, num_layers=3, embedding_dim=5))
+    model = CharModel(ModelConfig(20, hidden_size=12, num_layers=3, embedding_dim=5))
     ids = torch.randint(0, 20, (4, 7))  # (batch, time)
     logits, (h, c) = model(ids)
     assert logits.shape == (4, 7, 20)  # one distribution per position
@@ -41,7 +41,7 @@ def test_forward_shapes():
 
 def test_carried_state_continues_the_sequence():
     torch.manual_seed(0)
-    model = CharLSTM(ModelConfig(20, hidden_size=10, num_layers=2)).eval()
+    model = CharModel(ModelConfig(20, hidden_size=10, num_layers=2)).eval()
     ids = torch.randint(0, 20, (2, 12))
     with torch.no_grad():
         whole, _ = model(ids)
@@ -53,8 +53,8 @@ def test_carried_state_continues_the_sequence():
 
 
 def test_dropout_only_between_layers_and_only_in_training():
-    assert CharLSTM(ModelConfig(20, hidden_size=8, dropout=0.5)).lstm.dropout == 0.0  # one layer: none inside
-    model = CharLSTM(ModelConfig(20, hidden_size=8, num_layers=2, dropout=0.5))
+    assert CharModel(ModelConfig(20, hidden_size=8, dropout=0.5)).lstm.dropout == 0.0  # one layer: none inside
+    model = CharModel(ModelConfig(20, hidden_size=8, num_layers=2, dropout=0.5))
     assert model.lstm.dropout == 0.5
     ids = torch.randint(0, 20, (2, 6))
     model.eval()
@@ -64,13 +64,13 @@ def test_dropout_only_between_layers_and_only_in_training():
 
 def test_forget_bias_touches_only_the_forget_gate():
     torch.manual_seed(0)
-    before = {k: v.clone() for k, v in CharLSTM(ModelConfig(20, hidden_size=6, num_layers=2)).lstm.named_parameters()}
+    before = {k: v.clone() for k, v in CharModel(ModelConfig(20, hidden_size=6, num_layers=2)).lstm.named_parameters()}
     torch.manual_seed(0)  # the same draws, then the forget-gate bias set to 2
-    model = CharLSTM(ModelConfig(20, hidden_size=6, num_layers=2, forget_bias=2.0))
+    model = CharModel(ModelConfig(20, hidden_size=6, num_layers=2, forget_bias=2.0))
     for layer in range(2):
         for name in (f"bias_ih_l{layer}", f"bias_hh_l{layer}"):
             bias, old = getattr(model.lstm, name), before[name]
             assert torch.equal(bias[6:12], torch.full((6,), 1.0))  # half of the value in each bias vector
             assert torch.equal(bias[:6], old[:6]) and torch.equal(bias[12:], old[12:])
-    configured = CharLSTM(ModelConfig(20, hidden_size=6, forget_bias=1.0)).lstm
+    configured = CharModel(ModelConfig(20, hidden_size=6, forget_bias=1.0)).lstm
     assert torch.equal((configured.bias_ih_l0 + configured.bias_hh_l0)[6:12], torch.ones(6))

@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from lstm_core import PRETRAINED_DIR, CharLSTM, ModelConfig, RunError, RunStore, Vocab, export_zip, load_run
+from lstm_core import PRETRAINED_DIR, CharModel, ModelConfig, RunError, RunStore, Vocab, export_zip, load_run
 from lstm_core.runs import CONFIG_FILE, METRICS_FILE, SAMPLES_FILE, WEIGHTS_FILE, hold, release, save_weights
 
 VOCAB_CHARS = list("\n abcdefgh")
@@ -19,7 +19,7 @@ VOCAB_CHARS = list("\n abcdefgh")
 def make_run(store: RunStore, name: str = "tiny run", hidden: int = 8, seed: int = 0):
     """A small saved character run: config, weights, metrics and samples, as the trainer writes them."""
     torch.manual_seed(seed)
-    model = CharLSTM(ModelConfig(len(VOCAB_CHARS), hidden_size=hidden, num_layers=2, embedding_dim=4))
+    model = CharModel(ModelConfig(len(VOCAB_CHARS), hidden_size=hidden, num_layers=2, embedding_dim=4))
     path = store.create(name, {"kind": "char", "model": model.config.to_dict(), "vocab": VOCAB_CHARS})
     save_weights(model, path / WEIGHTS_FILE)
     metrics = pd.DataFrame({"step": [1, 2, 3], "seconds": [0.1, 0.2, 0.3], "train_loss": [2.4, 2.2, 2.0],
@@ -188,7 +188,7 @@ def test_hostile_pickle_never_runs(store, tmp_path):
 
 def test_wrong_shapes_are_refused(store):
     path, _ = make_run(store, hidden=8)
-    other = CharLSTM(ModelConfig(len(VOCAB_CHARS), hidden_size=6, num_layers=2, embedding_dim=4))
+    other = CharModel(ModelConfig(len(VOCAB_CHARS), hidden_size=6, num_layers=2, embedding_dim=4))
     save_weights(other, path / WEIGHTS_FILE)
     with pytest.raises(RunError, match=r"do not match its settings: .* is \(24, 4\), expected \(32, 4\)"):
         load_run(path)

@@ -6,7 +6,7 @@ import torch
 
 import lstm_core
 from lstm_core.corpus import Vocab
-from lstm_core.model import CharLSTM, ModelConfig
+from lstm_core.model import CharModel, ModelConfig
 from lstm_core.sampling import LSTMStepper, next_char_distribution, sample, sample_stream, sample_with_interventions
 
 VOCAB = Vocab.from_text("abcdefgh \n.")
@@ -15,7 +15,7 @@ VOCAB = Vocab.from_text("abcdefgh \n.")
 @pytest.fixture(scope="module")
 def model():
     torch.manual_seed(0)
-    return CharLSTM(ModelConfig(len(VOCAB), hidden_size=16)).eval()
+    return CharModel(ModelConfig(len(VOCAB), hidden_size=16)).eval()
 
 
 def test_temperature_zero_is_greedy_and_deterministic(model):

@@ -14,7 +14,7 @@ PROBE = "HARPAGON.\nAu voleur!\nHARPAGON.\nau voleur!\n"
 
 def traced_snapshot(step: int = 3, seed: int = 0) -> tuple[Snapshot, lstm_core.Trace]:
     torch.manual_seed(seed)
-    model = lstm_core.CharLSTM(lstm_core.ModelConfig(len(VOCAB), hidden_size=12, num_layers=2, embedding_dim=6))
+    model = lstm_core.CharModel(lstm_core.ModelConfig(len(VOCAB), hidden_size=12, num_layers=2, embedding_dim=6))
     tr = lstm_core.trace(model.eval(), VOCAB, PROBE)
     return Snapshot.capture(step, 1.25, tr.chars, {q: tr[q] for q in lstm_core.QUANTITIES}), tr
 
@@ -166,10 +166,10 @@ def test_the_tagger_classifier_and_memory_task_snapshot_their_probes_exactly(tmp
             words = training.probe_words
             if training.kind == "tagger":
                 word_ids, _, char_ids = training.vocabs.encode_batch([words])
-                expected = lstm_core.replay_lstm(model.lstm, model.lstm_inputs(word_ids, char_ids)[0].detach().numpy())
+                expected = lstm_core.replay_recurrent(model.lstm, model.lstm_inputs(word_ids, char_ids)[0].detach().numpy())
             else:
                 table = model.embedding.weight.detach().numpy()
-                expected = lstm_core.replay_lstm(model.lstm, table, token_ids=np.array(training.vocab.encode(words)))
+                expected = lstm_core.replay_recurrent(model.lstm, table, token_ids=np.array(training.vocab.encode(words)))
             tokens = words
             assert snapshot.token == "word" and snapshot.slots == ["layer 0, left to right", "layer 0, right to left"]
             assert snapshot.text == " ".join(words) and len(words) >= 5

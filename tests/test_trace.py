@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_core import gates
+from lstm_core.architectures import REGISTRY
 from lstm_core.corpus import Vocab
-from lstm_core.model import CharLSTM, CharModel, ModelConfig
-from lstm_core.trace import Intervention, replay_lstm, trace
+from lstm_core.model import CharModel, ModelConfig
+from lstm_core.trace import Intervention, replay_recurrent, trace
 
 TEXT = "MASCARILLE.\nMa foi, tu te le sy sois touves d'arrête sa bien sans les bonheur.\n"
 VOCAB = Vocab.from_text(TEXT + "xyz")
@@ -27,7 +27,7 @@ def fused(model, text, state=None):
                          + [(4, 1024)])  # and the Train page's largest model
 def test_replay_equals_nn_lstm(layers, hidden):
     torch.manual_seed(layers * 1000 + hidden)
-    model = CharLSTM(ModelConfig(len(VOCAB), hidden_size=hidden, num_layers=layers, dropout=0.3,
+    model = CharModel(ModelConfig(len(VOCAB), hidden_size=hidden, num_layers=layers, dropout=0.3,
                                  forget_bias=1.0)).eval()
     out, h, c = fused(model, TEXT)
     tr = trace(model, VOCAB, TEXT)
@@ -40,7 +40,7 @@ def test_replay_equals_nn_lstm(layers, hidden):
 @pytest.mark.parametrize("layers,hidden", [(1, 16), (2, 64), (3, 128)])
 def test_replay_continues_a_carried_state(layers, hidden):
     torch.manual_seed(3)
-    model = CharLSTM(ModelConfig(len(VOCAB), hidden_size=hidden, num_layers=layers)).eval()
+    model = CharModel(ModelConfig(len(VOCAB), hidden_size=hidden, num_layers=layers)).eval()
     first, second = TEXT[:30], TEXT[30:]
     _, h, c = fused(model, first)
     state = (torch.from_numpy(h).unsqueeze(1), torch.from_numpy(c).unsqueeze(1))
@@ -57,7 +57,7 @@ def test_replay_of_a_bidirectional_lstm_equals_nn_lstm():
     x = torch.randn(11, 5)
     with torch.no_grad():
         out, (h, c) = lstm(x)
-    traced = replay_lstm(lstm, x.numpy())
+    traced = replay_recurrent(lstm, x.numpy())
     np.testing.assert_allclose(traced["output"], out.numpy(), atol=1e-5)
     np.testing.assert_allclose(traced["h_n"], h.numpy(), atol=1e-5)
     np.testing.assert_allclose(traced["c_n"], c.numpy(), atol=1e-5)
@@ -65,7 +65,7 @@ def test_replay_of_a_bidirectional_lstm_equals_nn_lstm():
 
 def test_gates_obey_the_lstm_equations():
     torch.manual_seed(1)
-    model = CharLSTM(ModelConfig(len(VOCAB), hidden_size=12, num_layers=2)).eval()
+    model = CharModel(ModelConfig(len(VOCAB), hidden_size=12, num_layers=2)).eval()
     tr = trace(model, VOCAB, TEXT)
     for layer in range(2):
         c_prev = np.vstack([tr.initial_cell[layer][None], tr.cell_state[layer, :-1]])
@@ -81,7 +81,7 @@ def test_gates_obey_the_lstm_equations():
 
 def test_probabilities_equal_the_model_head():
     torch.manual_seed(2)
-    model = CharLSTM(ModelConfig(len(VOCAB), hidden_size=32)).eval()
+    model = CharModel(ModelConfig(len(VOCAB), hidden_size=32)).eval()
     tr = trace(model, VOCAB, TEXT)
     with torch.no_grad():
         logits, _ = model(torch.tensor([VOCAB.encode(TEXT)]))
@@ -92,7 +92,7 @@ def test_probabilities_equal_the_model_head():
 
 def test_interventions_change_what_follows_and_only_that():
     torch.manual_seed(4)
-    model = CharLSTM(ModelConfig(len(VOCAB), hidden_size=16)).eval()
+    model = CharModel(ModelConfig(len(VOCAB), hidden_size=16)).eval()
     plain = trace(model, VOCAB, TEXT)
     silenced = trace(model, VOCAB, TEXT, interventions=[Intervention("hidden_state", 0, [0, 1, 2], 0.0, start=20)])
     np.testing.assert_array_equal(silenced.hidden_state[0, :20], plain.hidden_state[0, :20])
@@ -113,11 +113,11 @@ def test_interventions_change_what_follows_and_only_that():
 
 def test_unknown_characters_are_replaced_and_reported():
     torch.manual_seed(5)
-    model = CharLSTM(ModelConfig(len(VOCAB), hidden_size=8)).eval()
+    model = CharModel(ModelConfig(len(VOCAB), hidden_size=8)).eval()
     tr = trace(model, VOCAB, "Où “ça”\t€")
     assert '"' not in VOCAB.chars and tr.replacements["“"] == VOCAB.fallback  # no plain quote to stand in
     quoted = Vocab.from_text(TEXT + '"')
-    assert trace(CharLSTM(ModelConfig(len(quoted), hidden_size=8)).eval(), quoted, "“oui”").replacements == \
+    assert trace(CharModel(ModelConfig(len(quoted), hidden_size=8)).eval(), quoted, "“oui”").replacements == \
         {"“": '"', "”": '"'}  # the plain form, where the vocabulary has it
     assert tr.replacements["€"] == VOCAB.fallback
     assert len(tr.chars) == len("Où “ça”\t€")
@@ -127,7 +127,7 @@ def test_unknown_characters_are_replaced_and_reported():
 
 def test_long_form_export_has_one_row_per_value():
     torch.manual_seed(6)
-    model = CharLSTM(ModelConfig(len(VOCAB), hidden_size=4, num_layers=2)).eval()
+    model = CharModel(ModelConfig(len(VOCAB), hidden_size=4, num_layers=2)).eval()
     tr = trace(model, VOCAB, "Ma foi")
     frame = tr.long_frame()
     assert len(frame) == 6 * 2 * 6 * 4
@@ -163,7 +163,7 @@ def test_replay_equals_the_torch_module_for_every_architecture(architecture, var
     with torch.no_grad():
         out, state = model.recurrent(model.embedding(ids))
     tr = trace(model, VOCAB, TEXT)
-    assert tr.architecture == architecture and tr.quantities == gates.names(architecture)
+    assert tr.architecture == architecture and tr.quantities == REGISTRY[architecture, variant].quantities
     assert tr.hidden_state.shape == (layers, len(TEXT), hidden)
     np.testing.assert_allclose(tr.hidden_state[-1], out[0].numpy(), atol=1e-5)
     np.testing.assert_allclose(final_hidden(architecture, tr.final_state)[:, 0].numpy(),

@@ -7,7 +7,7 @@ import torch
 
 from lstm_core import (PRESETS, CharTraining, Corpus, RunError, RunStore, TrainConfig, TrainingDiverged, load_corpus, load_run,
                        preset_config)
-from lstm_core.model import CharLSTM, ModelConfig
+from lstm_core.model import CharModel, ModelConfig
 from lstm_core.training import evaluate_loss, stream_batches
 
 
@@ -112,7 +112,7 @@ def test_stream_batches_offset_and_too_short_text():
 
 def test_state_carried_across_chunks_is_the_streams_state():
     torch.manual_seed(0)
-    model = CharLSTM(ModelConfig(50, hidden_size=12, num_layers=2)).eval()
+    model = CharModel(ModelConfig(50, hidden_size=12, num_layers=2)).eval()
     ids = torch.randint(0, 50, (401,))
     with torch.no_grad():
         state, pieces = None, []

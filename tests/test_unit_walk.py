@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_core import CharLSTM, ModelConfig, PRETRAINED_DIR, Vocab, load_run, trace
+from lstm_core import CharModel, ModelConfig, PRETRAINED_DIR, Vocab, load_run, trace
 from lstm_core import unit_walk
 
 
 def tiny_model(layers=2):
     torch.manual_seed(0)
     vocab = Vocab.from_text("abcde .\n")
-    return CharLSTM(ModelConfig(vocab_size=len(vocab), hidden_size=6, num_layers=layers, embedding_dim=4)).eval(), vocab
+    return CharModel(ModelConfig(vocab_size=len(vocab), hidden_size=6, num_layers=layers, embedding_dim=4)).eval(), vocab
 
 
 @pytest.mark.parametrize("layer", [0, 1])

@@ -22,7 +22,7 @@ import torch.nn as nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..model import check_range
-from ..trace import replay_lstm
+from ..trace import replay_recurrent
 from .data import TokenVocab, tokenize
 
 READOUTS = ("last", "pool")
@@ -105,7 +105,7 @@ class ReadReview:
     prefix_probs: np.ndarray  # (time, classes): the classifier read after words[: t + 1]
     label_names: list[str]
     unknown: list[bool]
-    gates: dict  # replay_lstm's result: each quantity (layers * directions, time, hidden)
+    gates: dict  # replay_recurrent's result: each quantity (layers * directions, time, hidden)
     truncated: bool
 
 
@@ -126,6 +126,6 @@ def read_review(model: LSTMClassifier, vocab: TokenVocab, label_names: list[str]
     lengths = torch.arange(1, steps + 1)
     prefix_probs = torch.softmax(model(prefixes, lengths), dim=1).numpy()
     table = model.embedding.weight.detach().cpu().float().numpy()
-    gates = replay_lstm(model.lstm, table, token_ids=ids.numpy())
+    gates = replay_recurrent(model.lstm, table, token_ids=ids.numpy())
     unknown = [w not in vocab for w in words]
     return ReadReview(words, prefix_probs[-1], prefix_probs, list(label_names), unknown, gates, truncated)

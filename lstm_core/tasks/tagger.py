@@ -7,7 +7,7 @@ representation (a small convolution over each word's characters, max-pooled over
 characters only: it sees suffixes and capitals, so it can tag words it never saw in training),
 and a bidirectional LSTM (each tag sees the words on both sides).
 
-Word-level gates come from :func:`lstm_core.replay_lstm` on the same inputs the LSTM reads.
+Word-level gates come from :func:`lstm_core.replay_recurrent` on the same inputs the LSTM reads.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import torch.nn as nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..model import check_range
-from ..trace import replay_lstm
+from ..trace import replay_recurrent
 from .data import TokenVocab
 
 MAX_WORD_CHARS = 24  # longer words are cut for the character features (their start is kept)
@@ -145,7 +145,7 @@ class TaggedWords:
     probs: np.ndarray  # (time, tags)
     tag_names: list[str]
     unknown: list[bool]  # the word was not in the training vocabulary
-    gates: dict  # replay_lstm's result: each quantity (layers * directions, time, hidden)
+    gates: dict  # replay_recurrent's result: each quantity (layers * directions, time, hidden)
 
     def top(self, t: int, k: int = 3) -> list[tuple[str, float]]:
         best = np.argsort(-self.probs[t])[:k]
@@ -161,7 +161,7 @@ def tag_words(model: LSTMTagger, vocabs: TaggerVocabs, words: list[str]) -> Tagg
     word_ids, lengths, char_ids = vocabs.encode_batch([words])
     log_probs = model(word_ids, lengths, char_ids)[0]  # (time, tags)
     inputs = model.lstm_inputs(word_ids, char_ids)[0].numpy()  # (time, input)
-    gates = replay_lstm(model.lstm, inputs)
+    gates = replay_recurrent(model.lstm, inputs)
     probs = log_probs.exp().numpy()
     tags = [vocabs.tags[j] for j in probs.argmax(axis=1)]
     unknown = [normalise_word(w) not in vocabs.words for w in words]

@@ -31,7 +31,7 @@ from ..model import check_range
 from ..run_kinds import RunKind, register
 from ..runs import RunError, RunStore
 from ..snapshots import EVERY_SECONDS, MAX_PROBE_WORDS, PROBE_WORDS, slot_names
-from ..trace import replay_lstm
+from ..trace import replay_recurrent
 from ..trainer import TRAINING_LIMITS, Training, check_settings, make_optimizer
 from .baseline import BagOfWordsBaseline, shipped_baseline_accuracy
 from .classifier import ClassifierConfig, LSTMClassifier, encode_batch
@@ -346,13 +346,13 @@ class TaskTraining(Training):
     probe_words: list[str]  # set by each task
 
     def probe_inputs(self):
-        """What the LSTM reads on the probe: (inputs, token ids) as :func:`replay_lstm` takes them."""
+        """What the LSTM reads on the probe: (inputs, token ids) as :func:`replay_recurrent` takes them."""
         raise NotImplementedError
 
     @torch.no_grad()
     def probe_trace(self) -> tuple[list[str], dict]:
         inputs, token_ids = self.probe_inputs()
-        traced = replay_lstm(self.model.lstm, inputs, token_ids=token_ids)
+        traced = replay_recurrent(self.model.lstm, inputs, token_ids=token_ids)
         return list(self.probe_words), {name: traced[name] for name in QUANTITIES}
 
     def probe_slots(self) -> list[str]:
