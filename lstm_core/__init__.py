@@ -16,8 +16,8 @@ from .sampling import SampledChar, next_char_distribution, one_thread, sample, s
 from .gates import GATES, QUANTITIES, STATES
 from .trace import Intervention, Trace, replay_lstm, replay_recurrent, trace
 from .gradients import GradientFlow, gradient_flow
-from .trainer import TrainingDiverged
-from .training import PRESETS, CharTraining, TrainConfig, preset_config
+from .training.loop import TrainingDiverged
+from .training.char import PRESETS, CharTraining, TrainConfig, preset_config
 
 __all__ = [
     "Corpus", "CorpusError", "Vocab", "decode_upload", "load_corpus", "CharLSTM", "CharModel", "ModelConfig",

@@ -8,7 +8,7 @@ import lstm_core
 from lstm_core.cli import main
 from lstm_core.tasks import (ClassifierConfig, LabelledTexts, LSTMClassifier, LSTMTagger, TaggerConfig, TaggerVocabs,
                              TokenVocab, classifier_vocab, read_review, split_words, tag_words, tagger_vocabs)
-from lstm_core.tasks.training import ClassifierTraining, TaggerTraining, classifier_preset, tagger_preset
+from lstm_core.training.tasks import ClassifierTraining, TaggerTraining, classifier_preset, tagger_preset
 from lstm_core.tasks.classifier import encode_batch
 
 WORDS = TokenVocab(["the", "dog", "ate", "apple", "a", "cat"])

@@ -8,7 +8,7 @@ import torch
 from lstm_core import (PRESETS, CharTraining, Corpus, RunError, RunStore, TrainConfig, TrainingDiverged, load_corpus, load_run,
                        preset_config)
 from lstm_core.model import CharLSTM, ModelConfig
-from lstm_core.training import evaluate_loss, stream_batches
+from lstm_core.training.char import evaluate_loss, stream_batches
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """The seed tasks' data and models: a part-of-speech tagger (seed 004) and a (Bi)LSTM sentiment
-classifier (seeds 000, 001). Their trainings live in :mod:`lstm_core.tasks.training`, above the run store::
+classifier (seeds 000, 001). Their trainings live in :mod:`lstm_core.training.tasks`, above the run store::
 
-    from lstm_core.tasks.training import TaggerTraining, tagger_preset
+    from lstm_core.training.tasks import TaggerTraining, tagger_preset
     training = TaggerTraining(tagger_preset("strong"), store=RunStore(folder))
     training.run()                                 # then training.evaluation: accuracy, per tag, confusion
     run = lstm_core.load_run(training.run_dir)    # run.model is an LSTMTagger; run.config["words"], ...

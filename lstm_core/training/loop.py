@@ -43,9 +43,10 @@ import torch.nn as nn
 from safetensors.torch import load_file
 from safetensors.torch import save as safetensors_bytes
 
-from .model import check_limits, check_range
-from .runs import (METRICS_FILE, OPTIMIZER_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, Checkpoint, RunError,
+from ..model import check_limits, check_range
+from ..runs import (METRICS_FILE, OPTIMIZER_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, Checkpoint, RunError,
                    RunStore, json_bytes, read_config, read_metrics, read_weights, run_figures, weights_bytes)
+from ..snapshots import Snapshot
 
 LOG2E = 1 / math.log(2)  # nats -> bits
 TRAINING_LIMITS = {  # setting -> (lowest, highest), for every training; the pages offer the same ranges
@@ -281,8 +282,6 @@ class Training:
         any (off the training clock); returns it (None when the settings turn snapshots off)."""
         if getattr(self.config, "snapshot_every_seconds", None) is None:
             return None
-        from .snapshots import Snapshot  # the snapshot module reads the trace and analysis modules
-
         tokens, values = self.probe_trace()
         snapshot = Snapshot.capture(self.step_count, self.train_seconds, tokens, values,
                                     text_units=self.probe_features, token=self.probe_token, slots=self.probe_slots())

@@ -27,13 +27,13 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .corpus import Vocab
-from .model import MODEL_LIMITS, CharModel, ModelConfig, model_config_from
-from .ngram import DEFAULT_ORDER, NGramModel
-from .runs import LOSS_PER, RunStore
-from .snapshots import EVERY_SECONDS
-from .trace import trace
-from .trainer import TRAINING_LIMITS, Training, check_settings, make_optimizer
+from ..corpus import Vocab
+from ..model import MODEL_LIMITS, CharModel, ModelConfig, model_config_from
+from ..ngram import DEFAULT_ORDER, NGramModel
+from ..runs import LOSS_PER, RunStore
+from ..snapshots import EVERY_SECONDS
+from ..trace import trace
+from .loop import TRAINING_LIMITS, Training, check_settings, make_optimizer
 
 SYMBOLS = "ABCDEFGH"  # what must be remembered
 DISTRACTORS = "abcdefgh"  # what comes in between

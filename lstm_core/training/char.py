@@ -20,14 +20,14 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .corpus import Corpus, load_corpus
-from .model import MODEL_LIMITS, CharModel, ModelConfig, detach_state, model_config_from
-from .analysis import speaker_prime
-from .runs import LOSS_PER, RunError, RunStore
-from .sampling import sample
-from .snapshots import EVERY_SECONDS, check_probe, probe_passage
-from .trace import trace
-from .trainer import LOG2E, TRAINING_LIMITS, Training, check_settings, make_optimizer
+from ..corpus import Corpus, load_corpus
+from ..model import MODEL_LIMITS, CharModel, ModelConfig, detach_state, model_config_from
+from ..analysis import speaker_prime
+from ..runs import LOSS_PER, RunError, RunStore
+from ..sampling import sample
+from ..snapshots import EVERY_SECONDS, check_probe, probe_passage
+from ..trace import trace
+from .loop import LOG2E, TRAINING_LIMITS, Training, check_settings, make_optimizer
 
 
 LIMITS = {  # every bounded setting of a character training: checked by TrainConfig, offered by the Train page

@@ -1,6 +1,6 @@
 """Training the seed tasks live: the tagger and the sentiment classifier, one step at a time.
 
-:class:`TaggerTraining` and :class:`ClassifierTraining` are :class:`lstm_core.trainer.Training`\ s:
+:class:`TaggerTraining` and :class:`ClassifierTraining` are :class:`lstm_core.training.loop.Training`\ s:
 the one training loop (budget, step template, evaluation, checkpoints, resumption) runs them exactly
 as it runs a character model, in the app's background trainer and on the command line. Each metrics
 row has ``step``, ``epoch``, ``seconds``, ``train_loss``, ``valid_loss``, ``valid_accuracy``,
@@ -31,12 +31,12 @@ from ..model import check_range
 from ..runs import LOSS_PER, RunError, RunStore
 from ..snapshots import EVERY_SECONDS, MAX_PROBE_WORDS, PROBE_WORDS, slot_names
 from ..trace import replay_lstm
-from ..trainer import TRAINING_LIMITS, Training, check_settings, make_optimizer
-from .baseline import BagOfWordsBaseline, shipped_baseline_accuracy
-from .classifier import ClassifierConfig, LSTMClassifier, encode_batch
-from .data import (LabelledTexts, TaggedSentence, TokenVocab, load_imdb_sample, load_treebank, tokenize,
+from .loop import TRAINING_LIMITS, Training, check_settings, make_optimizer
+from ..tasks.baseline import BagOfWordsBaseline, shipped_baseline_accuracy
+from ..tasks.classifier import ClassifierConfig, LSTMClassifier, encode_batch
+from ..tasks.data import (LabelledTexts, TaggedSentence, TokenVocab, load_imdb_sample, load_treebank, tokenize,
                    toy_sentences)
-from .tagger import LSTMTagger, TaggerConfig, TaggerVocabs, normalise_word, split_words
+from ..tasks.tagger import LSTMTagger, TaggerConfig, TaggerVocabs, normalise_word, split_words
 
 
 # -- settings and presets ----------------------------------------------------------------------
