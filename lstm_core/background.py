@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .executor import Executor, Link, WorkerLost, default_executor, local_pool_size, training_threads
-from .model import check_range
+from .limits import check_range
 from .runs import RunError, hold, is_held, release
 from .snapshots import Snapshot as GateSnapshot
 from .snapshots import SnapshotStore

@@ -21,22 +21,15 @@ import torch
 import torch.nn as nn
 
 from ..corpus import Corpus, load_corpus
-from ..model import MODEL_LIMITS, CharModel, ModelConfig, detach_state, model_config_from
+from ..limits import CHAR_LIMITS
+from ..model import CharModel, ModelConfig, detach_state, model_config_from
 from ..analysis import speaker_prime
 from ..runs import LOSS_PER, RunError, RunStore
 from ..sampling import sample
 from ..snapshots import EVERY_SECONDS, check_probe, probe_passage
 from ..trace import trace
-from .loop import LOG2E, TRAINING_LIMITS, Training, check_settings, make_optimizer
+from .loop import LOG2E, Training, check_settings, make_optimizer
 
-
-LIMITS = {  # every bounded setting of a character training: checked by TrainConfig, offered by the Train page
-    **{name: span for name, span in MODEL_LIMITS.items() if name != "vocab_size"},
-    **TRAINING_LIMITS,
-    "seq_len": (2, 2000),
-    "eval_chars": (100, 10_000_000),
-    "param_budget": (100, 50_000_000),
-}
 
 
 @dataclass
@@ -74,7 +67,7 @@ class TrainConfig:
     probe: str | None = None  # the text snapshots trace; None: a passage of the validation text
 
     def __post_init__(self):
-        check_settings(self, LIMITS)
+        check_settings(self, CHAR_LIMITS)
         check_probe(self.probe)
         if self.schedule not in ("cosine", "constant"):
             raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")

@@ -43,25 +43,12 @@ import torch.nn as nn
 from safetensors.torch import load_file
 from safetensors.torch import save as safetensors_bytes
 
-from ..model import check_limits, check_range
+from ..limits import OPTIONAL_SETTINGS, TRAINING_LIMITS, check_limits, check_range
 from ..runs import (METRICS_FILE, OPTIMIZER_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, Checkpoint, RunError,
                    RunStore, json_bytes, read_config, read_metrics, read_weights, run_figures, weights_bytes)
 from ..snapshots import Snapshot
 
 LOG2E = 1 / math.log(2)  # nats -> bits
-TRAINING_LIMITS = {  # setting -> (lowest, highest), for every training; the pages offer the same ranges
-    "lr": (1e-6, 10.0),
-    "weight_decay": (0.0, 1.0),
-    "grad_clip": (1e-3, 1e3),
-    "batch_size": (1, 1024),
-    "max_seconds": (1.0, 24 * 3600.0),
-    "epochs": (0.01, 10_000.0),
-    "seed": (0, 2**31 - 1),
-    "warmup_steps": (0, 100_000),
-    "snapshot_every_seconds": (0.01, 3600.0),
-}
-OPTIONAL_SETTINGS = ("grad_clip", "max_seconds", "epochs", "embedding_dim", "forget_bias", "update_bias", "chrono",
-                     "param_budget", "patience", "snapshot_every_seconds")  # None: off, or the default
 LR_RANGE = TRAINING_LIMITS["lr"]
 PROGRESS_FIELDS = ("step_count", "epoch", "train_seconds", "base_lr", "last_eval_at", "best_valid")
 

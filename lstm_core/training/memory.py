@@ -28,25 +28,19 @@ import torch
 import torch.nn as nn
 
 from ..corpus import Vocab
-from ..model import MODEL_LIMITS, CharModel, ModelConfig, model_config_from
+from ..limits import MEMORY_LIMITS
+from ..model import CharModel, ModelConfig, model_config_from
 from ..ngram import DEFAULT_ORDER, NGramModel
 from ..runs import LOSS_PER, RunStore
 from ..snapshots import EVERY_SECONDS
 from ..trace import trace
-from .loop import TRAINING_LIMITS, Training, check_settings, make_optimizer
+from .loop import Training, check_settings, make_optimizer
 
 SYMBOLS = "ABCDEFGH"  # what must be remembered
 DISTRACTORS = "abcdefgh"  # what comes in between
 CUE = "?"  # "now answer"
 VOCAB = Vocab(sorted(SYMBOLS + DISTRACTORS + CUE))
 CHANCE = 1 / len(SYMBOLS)
-LIMITS = {
-    **{name: span for name, span in MODEL_LIMITS.items() if name != "vocab_size"},
-    **TRAINING_LIMITS,
-    "delay": (1, 1000),
-    "valid_sequences": (64, 100_000),
-    "param_budget": (100, 50_000_000),
-}
 BATCHES_PER_EPOCH = 100  # the stream never ends; an "epoch" is this many fresh batches
 
 
@@ -97,7 +91,7 @@ class MemoryConfig:
     snapshot_every_seconds: float | None = EVERY_SECONDS  # gate snapshots on one sequence; None: off
 
     def __post_init__(self):
-        check_settings(self, LIMITS)
+        check_settings(self, MEMORY_LIMITS)
         if self.schedule not in ("cosine", "constant"):
             raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
         self.model_config()  # the model settings are checked here too

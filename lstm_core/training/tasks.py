@@ -27,11 +27,11 @@ import torch
 import torch.nn as nn
 
 from ..gates import QUANTITIES
-from ..model import check_range
+from ..limits import TASK_LIMITS, check_range
 from ..runs import LOSS_PER, RunError, RunStore
 from ..snapshots import EVERY_SECONDS, MAX_PROBE_WORDS, PROBE_WORDS, slot_names
 from ..trace import replay_lstm
-from .loop import TRAINING_LIMITS, Training, check_settings, make_optimizer
+from .loop import Training, check_settings, make_optimizer
 from ..tasks.baseline import BagOfWordsBaseline, shipped_baseline_accuracy
 from ..tasks.classifier import ClassifierConfig, LSTMClassifier, encode_batch
 from ..tasks.data import (LabelledTexts, TaggedSentence, TokenVocab, load_imdb_sample, load_treebank, tokenize,
@@ -40,17 +40,6 @@ from ..tasks.tagger import LSTMTagger, TaggerConfig, TaggerVocabs, normalise_wor
 
 
 # -- settings and presets ----------------------------------------------------------------------
-TASK_LIMITS = {  # every bounded setting shared by the task trainings
-    **{name: TRAINING_LIMITS[name] for name in ("lr", "batch_size", "max_seconds", "epochs", "seed", "grad_clip",
-                                                "snapshot_every_seconds")},
-    # AdamW's decay is decoupled: each step shrinks the weights by lr x weight_decay (2.0 at 3e-3 is 0.6%), so a
-    # task's range is wider than a character model's; 2.0 measured better than 1.0 on the IMDB sample
-    "weight_decay": (0.0, 10.0),
-    "valid_share": (0.0, 0.5),
-    "patience": (1, 1000),
-}
-
-
 @dataclass
 class TaskTrainConfig:
     """Optimisation settings shared by both tasks."""
