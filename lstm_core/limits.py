@@ -49,8 +49,7 @@ MEMORY_LIMITS = {  # a training on the memory task (MemoryConfig), model setting
     "param_budget": (100, 50_000_000),
 }
 TASK_LIMITS = {  # the settings both task trainings share (TaskTrainConfig)
-    **{name: TRAINING_LIMITS[name] for name in ("lr", "batch_size", "max_seconds", "epochs", "seed", "grad_clip",
-                                                "snapshot_every_seconds")},
+    **TRAINING_LIMITS,
     # AdamW's decay is decoupled: each step shrinks the weights by lr x weight_decay (2.0 at 3e-3 is 0.6%), so a
     # task's range is wider than a character model's; 2.0 measured better than 1.0 on the IMDB sample
     "weight_decay": (0.0, 10.0),

@@ -164,6 +164,16 @@ def test_early_stopping_settings_are_checked():
     assert classifier_preset("strong").weight_decay == 2.0  # decoupled decay: lr x 2.0 per step
 
 
+@pytest.mark.parametrize("preset", [tagger_preset, classifier_preset])
+@pytest.mark.parametrize("warmup", [-1, 10**6])
+def test_a_task_trainings_warmup_is_checked_against_its_range(preset, warmup):
+    """A warm-up outside 0..100,000 steps is refused with the setting's name, as a character training's is
+    (a negative one was silently ignored, and a million steps kept the rate near zero for good)."""
+    with pytest.raises(ValueError, match=f"warmup steps must be between 0 and 100000, got {warmup}"):
+        preset("strong", warmup_steps=warmup)
+    assert preset("strong", warmup_steps=100_000).warmup_steps == 100_000
+
+
 def test_command_line_prints_the_accuracy_last(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("lstm_core.background._threads_configured", True)  # keep the tests' thread setting
     assert main(["train-tagger", "--preset", "seed-toy", "--out", str(tmp_path)]) == 0
