@@ -43,7 +43,7 @@ import torch.nn as nn
 from safetensors.torch import load_file
 from safetensors.torch import save as safetensors_bytes
 
-from ..limits import OPTIONAL_SETTINGS, TRAINING_LIMITS, check_limits, check_range
+from ..limits import TRAINING_LIMITS, check_range
 from ..runs import (METRICS_FILE, OPTIMIZER_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, Checkpoint, RunError,
                    RunStore, json_bytes, read_config, read_metrics, read_weights, run_figures, weights_bytes)
 from ..snapshots import Snapshot
@@ -55,14 +55,6 @@ PROGRESS_FIELDS = ("step_count", "epoch", "train_seconds", "base_lr", "last_eval
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or exploded; the message explains it in plain words."""
-
-
-def check_settings(config, limits: dict) -> None:
-    """Check a training's settings against ``limits`` (the shared ones plus its own); a training needs
-    a time budget or a number of epochs (or both)."""
-    if config.max_seconds is None and config.epochs is None:
-        raise ValueError("set a time budget (seconds) or a number of epochs")
-    check_limits(config, limits, optional=OPTIONAL_SETTINGS)
 
 
 def optimizer_bytes(optimizer: torch.optim.Optimizer) -> tuple[bytes, list[dict]]:
@@ -97,9 +89,10 @@ def make_optimizer(model: nn.Module, name: str, lr: float, weight_decay: float) 
 class Training:
     """One training, advanced by :meth:`step` or driven to its end by :meth:`run`; saves itself as a run.
 
-    A subclass's ``__init__`` sets ``config`` (with ``lr``, ``grad_clip``, ``schedule``,
-    ``warmup_steps``, ``max_seconds``, ``epochs``, ``eval_every_seconds``), ``model``,
-    ``optimizer`` and ``steps_per_epoch``, then calls :meth:`start_bookkeeping`.
+    A subclass's ``__init__`` sets ``config`` (a :class:`~lstm_core.training.settings.TrainingSettings`:
+    ``lr``, ``grad_clip``, ``schedule``, ``warmup_steps``, ``max_seconds``, ``epochs``,
+    ``eval_every_seconds``...), ``model``, ``optimizer`` and ``steps_per_epoch``, then calls
+    :meth:`start_bookkeeping`.
     """
 
     kind = "training"
