@@ -8,7 +8,7 @@ classifier (seeds 000, 001). Their trainings live in :mod:`lstm_core.training.ta
     tagged = tag_words(run.model, tagger_vocabs(run.config), split_words("The dog ate the apple."))
 
 This package holds only what the run store needs below it (data, vocabularies, models), so that
-the dependency order stays: models < runs < training < task trainings.
+the dependency order stays: task models < runs < training (the loop, then the task trainings).
 """
 
 from __future__ import annotations
