@@ -52,8 +52,9 @@ from lab_ui.live_view import (FIGURES, POLL_SECONDS, caption_html, panel_data, p
 from lab_ui.sharing import may_change, owner_id
 from lab_ui.snapshot_views import live_gate_panel
 from lstm_core.background import BackgroundTrainer, Snapshot, run_is_held
+from lstm_core.limits import TRAINING_LIMITS
 from lstm_core.runs import RECENT_STEPS, WEIGHTS_FILE, recent_train_loss
-from lstm_core.trainer import LOG2E, TRAINING_LIMITS
+from lstm_core.training.loop import LOG2E
 
 DETAILS_POLL_SECONDS = 2.0  # a gate snapshot comes every 2 s of training at most (lstm_core.snapshots)
 STATUS_LABELS = {

@@ -16,13 +16,13 @@ from .sampling import SampledChar, next_char_distribution, one_thread, sample, s
 from .gates import GATES, QUANTITIES, STATES
 from .trace import Intervention, Trace, replay_recurrent, trace
 from .gradients import GradientFlow, gradient_flow
-from .trainer import TrainingDiverged
-from .training import PRESETS, CharTraining, TrainConfig, preset_config
+from .training.loop import TrainingDiverged
+from .training.char import PRESETS, CharTraining, TrainConfig, preset_config
 
 # Every training registers its kind of run (lstm_core.run_kinds) when imported: all are imported here, so
 # that load_run reads a run of any kind from any entry point (the command line, the app, the tests).
-from .memory import MemoryTraining
-from .tasks.training import ClassifierTraining, TaggerTraining
+from .training.memory import MemoryTraining
+from .training.tasks import ClassifierTraining, TaggerTraining
 
 __all__ = [
     "Corpus", "CorpusError", "Vocab", "decode_upload", "load_corpus", "CharModel", "ModelConfig",

@@ -1,6 +1,6 @@
 """A training run out of this process, with a thread-safe snapshot for a page to poll.
 
-A :class:`BackgroundTrainer` hands any :class:`lstm_core.trainer.Training` (a character model, or a
+A :class:`BackgroundTrainer` hands any :class:`lstm_core.training.loop.Training` (a character model, or a
 task's tagger or classifier) to an executor (:mod:`lstm_core.executor`): a worker process of the
 local pool by default, or a Ray actor. The worker drives the one training loop; this side keeps what
 a page shows (metric rows, samples, status, queue position) and writes the worker's checkpoints into
@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 import torch
 
 from .executor import Executor, Link, WorkerLost, default_executor, local_pool_size, training_threads
-from .model import check_range
+from .limits import check_range
 from .runs import RunError, hold, is_held, release
 from .snapshots import Snapshot as GateSnapshot
 from .snapshots import SnapshotStore
-from .trainer import LR_RANGE, Training
+from .training.loop import LR_RANGE, Training
 
 TRAINING_THREADS = training_threads()  # torch threads of each training, in its worker
 MAX_CONCURRENT = local_pool_size(TRAINING_THREADS)  # trainings the local pool runs at once on this machine

@@ -18,7 +18,7 @@ like on whatever machine runs it:
    pages' first loads. ``--quick`` times a few controls, 3 times each.
 
 ``--quick`` shortens every budget (x0.2) and times the page once, so the whole bench takes a few minutes. Validation losses are
-measured on the whole validation split (168,729 characters) with :func:`~lstm_core.training.evaluate_loss`.
+measured on the whole validation split (168,729 characters) with :func:`~lstm_core.training.char.evaluate_loss`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from .model import CharModel, ModelConfig
 from .sampling import sample
 from .seed_loop import seed_loop
 from .trace import trace
-from .training import CharTraining, evaluate_loss, preset_config
+from .training.char import CharTraining, evaluate_loss, preset_config
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 

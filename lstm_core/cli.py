@@ -37,13 +37,13 @@ from .runs import (OPTIMIZER_FILE, PRETRAINED_DIR, RESUME_FILE, RunError, RunSto
 from .snapshots import SnapshotStore, export_npz, probe_passage
 from .gates import QUANTITIES
 from .gradients import gradient_flow
-from .memory import MemoryConfig, MemoryTraining, memory_probe
+from .training.memory import MemoryConfig, MemoryTraining, memory_probe
 from .ngram import corpus_baseline
 from .sampling import sample
 from .tasks.cli import add_task_commands
 from .trace import trace
-from .trainer import TrainingDiverged
-from .training import PRESETS, CharTraining, preset_config
+from .training.loop import TrainingDiverged
+from .training.char import PRESETS, CharTraining, preset_config
 
 ARCH_CHOICES = list(ARCHITECTURES)
 PRETRAIN_PRESET = "bigger"

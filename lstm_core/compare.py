@@ -3,7 +3,7 @@
 A comparison is a few contenders (a plain RNN, a GRU, an LSTM, or an ablated LSTM) trained on the same
 task with matched parameter counts (a shared budget sets each one's hidden size) and the same seed,
 data order and number of steps. The task is a character corpus (Molière) or the memory task
-(:mod:`lstm_core.memory`)::
+(:mod:`lstm_core.training.memory`)::
 
     setup = CompareSetup(comparison="architectures", task="memory", delay=100)
     trainings = setup.trainings(store)          # one Training per contender, ready for a BackgroundTrainer
@@ -21,10 +21,10 @@ from dataclasses import asdict, dataclass, field
 from .analysis import validation_passages
 from .corpus import load_corpus
 from .architectures import architecture
-from .memory import BATCHES_PER_EPOCH, CHANCE, MemoryConfig, MemoryTraining, memory_baseline, memory_probe, memory_sample_text
+from .training.memory import BATCHES_PER_EPOCH, CHANCE, MemoryConfig, MemoryTraining, memory_baseline, memory_probe, memory_sample_text
 from .ngram import DEFAULT_ORDER, corpus_baseline
 from .runs import RunStore
-from .training import CharTraining, preset_config, steps_per_epoch
+from .training.char import CharTraining, preset_config, steps_per_epoch
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from .trainer import Training
+from .training.loop import Training
 from .worker import NICE, collect, post
 
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -27,11 +27,11 @@ import torch.nn as nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
 
 from .gates import GATES, SYMBOLS
+from .limits import EXPLORER_LIMITS as LIMITS
 
 GATE_BLOCKS = tuple(SYMBOLS[name] for name in GATES)  # PyTorch's row order inside weight_ih / weight_hh / biases
 GATE_MEANING = {SYMBOLS[name]: name.replace("_", " ") for name in GATES}
 PAD = "<pad>"
-LIMITS = {"input_size": 256, "hidden_size": 256, "num_layers": 6, "seq_len": 100, "batch_size": 32, "proj_size": 256}
 DEFAULT_SENTENCES = (
     "Je vis de bonne soupe",
     "Le ciel défend de vrai certains contentements",

@@ -27,7 +27,7 @@ from .compare import GRU, LSTM, RNN, TASK_DEFAULTS, CompareSetup
 from .corpus import load_corpus
 from .explorer import LSTMSettings, explore
 from .gradients import gradient_flow
-from .memory import VOCAB as MEMORY_VOCAB
+from .training.memory import VOCAB as MEMORY_VOCAB
 from .model import CharModel
 from .runs import PRETRAINED_DIR, load_run
 from .sampling import sample_stream

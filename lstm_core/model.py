@@ -29,18 +29,7 @@ import torch.nn as nn
 from .ablated_lstm import VariantLSTM
 from .architectures import Architecture, architecture
 
-MAX_HIDDEN = 1024
-MAX_LAYERS = 4
-MODEL_LIMITS = {  # setting -> (lowest, highest): checked here, offered as the Train page's ranges
-    "hidden_size": (1, MAX_HIDDEN),
-    "num_layers": (1, MAX_LAYERS),
-    "embedding_dim": (1, MAX_HIDDEN),
-    "vocab_size": (1, 10_000),
-    "dropout": (0.0, 0.9),
-    "forget_bias": (-10.0, 10.0),
-    "update_bias": (-10.0, 10.0),
-    "chrono": (2, 100_000),
-}
+from .limits import MODEL_LIMITS, check_limits
 OPTIONAL = ("forget_bias", "update_bias", "chrono")
 
 
@@ -77,28 +66,6 @@ class ModelConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def check_range(name: str, value, low, high) -> None:
-    """Raise a ValueError a user can read when a setting is out of its range."""
-    if value is None or not (low <= value <= high) or value != value:
-        raise ValueError(f"{name} must be between {low} and {high}, got {value!r}")
-
-
-def check_limits(settings, limits: dict, optional=()) -> None:
-    """Check every setting named in ``limits`` (``optional`` ones may also be None); the message
-    names the setting as a user reads it ("hidden size")."""
-    for name, (low, high) in limits.items():
-        value = getattr(settings, name)
-        if value is None and name in optional:
-            continue
-        check_range(SETTING_NAMES.get(name, name.replace("_", " ")), value, low, high)
-
-
-SETTING_NAMES = {"num_layers": "layers", "embedding_dim": "embedding size", "vocab_size": "vocabulary size",
-                 "lr": "learning rate", "seq_len": "sequence length", "grad_clip": "gradient clip",
-                 "max_seconds": "time budget (seconds)", "forget_bias": "forget-gate bias",
-                 "update_bias": "update-gate bias", "chrono": "chrono initialisation's T_max"}
 
 
 def count_parameters(config: ModelConfig) -> int:

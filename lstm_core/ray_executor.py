@@ -27,7 +27,7 @@ import ray  # noqa: E402
 from ray.exceptions import GetTimeoutError, RayActorError, RayError  # noqa: E402
 
 from .executor import PACKAGE_DIR, Executor, Link, WorkerLost, training_threads  # noqa: E402
-from .trainer import Training  # noqa: E402
+from .training.loop import Training  # noqa: E402
 from .worker import NICE, drive, settle  # noqa: E402
 
 LOCAL_OBJECT_STORE_BYTES = 256 * 1024 * 1024  # a local instance's object store: checkpoints are small

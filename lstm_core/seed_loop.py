@@ -4,7 +4,7 @@ Batch 1, 100-character windows, hidden 128, AdamW 1e-3, the state carried and de
 windows, a random start offset below 100 each epoch. :func:`seed_loop` runs it for a time budget
 (or a number of epochs) and reports the validation loss computed the way the notebook computes
 its test loss. The app's ``seed-exact`` preset trains the same loop through
-:class:`~lstm_core.training.CharTraining` (batch size 1, ``random_offset=True``).
+:class:`~lstm_core.training.char.CharTraining` (batch size 1, ``random_offset=True``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ compact :class:`Snapshot`: every quantity as (layers, time, units) in half preci
 series (each gate's mean and saturation, and for text the units that follow its features best).
 A run's snapshots replay as a training movie; the last one feeds the Train page's live gate panel.
 
-Where they come from: :meth:`lstm_core.trainer.Training.snapshot` traces the probe (off the training
+Where they come from: :meth:`lstm_core.training.loop.Training.snapshot` traces the probe (off the training
 clock) and hands the snapshot to its run store (in a worker, to the store's stand-in, which sends it
 to the process that owns the store); :meth:`lstm_core.runs.RunStore.write_snapshot` has the snapshot
 write itself (:meth:`Snapshot.write_into`) and thin its run's folder. An imported run's snapshots are

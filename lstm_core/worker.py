@@ -1,7 +1,7 @@
 """Where a training runs once it leaves the web process: the loop every worker drives, and the
 worker process of the local pool (``python -m lstm_core.worker``, started by :mod:`lstm_core.executor`).
 
-A worker receives a pickled :class:`~lstm_core.trainer.Training` and drives it with the one training
+A worker receives a pickled :class:`~lstm_core.training.loop.Training` and drives it with the one training
 loop, :meth:`Training.run`. It never touches the run store: the training's store is replaced by a
 :class:`Relay` that sends each checkpoint (its files, in memory) to the process that owns the store,
 which writes them. So a worker needs no shared folder, and a Ray actor on another machine behaves
@@ -34,7 +34,7 @@ from typing import Protocol
 
 import torch
 
-from .trainer import Training, TrainingDiverged
+from .training.loop import Training, TrainingDiverged
 
 NICE = int(os.environ.get("LSTM_LAB_WORKER_NICE", "10"))  # workers yield the CPU to the web process
 

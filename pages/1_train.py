@@ -14,7 +14,7 @@ from lab_ui.live_training import (continue_paused_run, live_adjustments, live_pa
                                      start_training, training_controls, training_under_way)
 from lab_ui.sharing import use_upload
 from lab_ui.snapshot_views import snapshot_choice, snapshot_settings
-from lstm_core.training import LIMITS
+from lstm_core.limits import CHAR_LIMITS as LIMITS
 
 page_setup("Train")
 SLOT = "char"

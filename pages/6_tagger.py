@@ -8,7 +8,7 @@ from lab_ui.html_view import show_html
 from lab_ui.task_views import (budget_overrides, evaluation_view, live_training_then_run, preset_picker,
                                probability_grid, word_gates)
 from lstm_core.tasks import split_words, tag_words, tagger_vocabs
-from lstm_core.tasks.training import TAGGER_PRESETS, TaggerTraining, tagger_preset
+from lstm_core.training.tasks import TAGGER_PRESETS, TaggerTraining, tagger_preset
 
 page_setup("Tagger")
 st.title("Part-of-speech tagger")

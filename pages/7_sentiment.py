@@ -10,7 +10,7 @@ from lab_ui.svg_charts import line_svg
 from lab_ui.task_views import (budget_overrides, evaluation_view, live_training_then_run, preset_picker,
                                read_uploaded_csv, word_gates)
 from lstm_core.tasks import TaskDataError, classifier_vocab, read_review
-from lstm_core.tasks.training import CLASSIFIER_PRESETS, ClassifierTraining, classifier_preset
+from lstm_core.training.tasks import CLASSIFIER_PRESETS, ClassifierTraining, classifier_preset
 
 page_setup("Sentiment")
 st.title("Sentiment classifier")

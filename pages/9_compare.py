@@ -9,7 +9,7 @@ import streamlit as st
 from lab_ui import compare_views as views
 from lab_ui import page_setup, query_index, query_number, query_value, run_store, set_query
 from lstm_core.compare import COMPARISONS, TASK_DEFAULTS, TASKS, CompareSetup
-from lstm_core.model import MODEL_LIMITS
+from lstm_core.limits import MODEL_LIMITS
 
 page_setup("Compare")
 st.title("Why gates exist")

@@ -4,7 +4,7 @@
     python scripts/memory_table.py --jobs 2             # two trainings at once, one torch thread each
     python scripts/memory_table.py --max-seconds 3 --delays 20 --max-delay 20    # a quick try
 
-Each model trains on :mod:`lstm_core.memory` (one of 8 capitals, ``delay`` distractors, a cue; only the
+Each model trains on :mod:`lstm_core.training.memory` (one of 8 capitals, ``delay`` distractors, a cue; only the
 answer is scored, chance is 12.5 %) for ``--max-seconds`` of training time (evaluations are not counted),
 with about ``--budget`` parameters (20,000: the hidden size follows from it, as on /compare):
 
@@ -73,7 +73,7 @@ def train_one(model: Model, delay: int, max_seconds: float, budget: int, seed: i
 
     from lstm_core.compare import CompareSetup
     from lstm_core.gradients import gradient_flow
-    from lstm_core.memory import VOCAB, MemoryConfig, MemoryTraining
+    from lstm_core.training.memory import VOCAB, MemoryConfig, MemoryTraining
 
     torch.set_num_threads(1)
     config = MemoryConfig(delay=delay, architecture=model.architecture, forget_bias=model.forget_bias,

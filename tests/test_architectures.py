@@ -12,7 +12,7 @@ from lstm_core import CharModel, ModelConfig, RunStore, TrainConfig, load_run
 from lstm_core.ablated_lstm import VariantLSTM
 from lstm_core import architectures
 from lstm_core.model import count_parameters, hidden_for_budget
-from lstm_core.training import CharTraining, preset_config
+from lstm_core.training.char import CharTraining, preset_config
 
 KINDS = [("lstm", "standard"), ("gru", "standard"), ("rnn", "standard"), ("lstm", "no_forget_gate"),
          ("lstm", "coupled_gates"), ("lstm", "no_output_gate")]

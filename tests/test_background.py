@@ -69,7 +69,7 @@ def test_stop_saves_a_finished_run(store, trainers):
     assert len(run.metrics) == snapshot.step
     # the final evaluation reads the whole validation split and lands on the last row
     assert run.metrics["full_valid_loss"].iloc[-1] == pytest.approx(
-        lstm_core.training.evaluate_loss(run.model, training.valid_ids), rel=1e-4)
+        lstm_core.training.char.evaluate_loss(run.model, training.valid_ids), rel=1e-4)
     trainer.start()
     assert trainer.snapshot().status == "stopped", "a stopped training does not start again"
 

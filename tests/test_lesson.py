@@ -12,7 +12,7 @@ from lstm_core.cell import cell_step
 from lstm_core.cell_lab import SCENARIOS
 from lstm_core.compare import GRU, LSTM, RNN, CompareSetup
 from lstm_core.gradients import gradient_flow
-from lstm_core.memory import VOCAB, MemoryTraining
+from lstm_core.training.memory import VOCAB, MemoryTraining
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "0_lesson.py")
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lstm_core import RunStore, load_run
-from lstm_core.memory import (CHANCE, CUE, DISTRACTORS, SYMBOLS, VOCAB, MemoryConfig, MemoryTraining, memory_baseline,
+from lstm_core.training.memory import (CHANCE, CUE, DISTRACTORS, SYMBOLS, VOCAB, MemoryConfig, MemoryTraining, memory_baseline,
                               memory_batch, memory_positions, memory_stream, memory_texts)
 
 

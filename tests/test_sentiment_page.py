@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_core
 from lstm_core.tasks import LabelledTexts
-from lstm_core.tasks.training import ClassifierTraining, classifier_preset
+from lstm_core.training.tasks import ClassifierTraining, classifier_preset
 from tests.page_helpers import html_bodies, svg_chart
 
 PAGE = "../pages/7_sentiment.py"

@@ -83,9 +83,9 @@ import zipfile  # noqa: E402
 from lstm_core import snapshots as snapshots_module  # noqa: E402
 from lstm_core.background import BackgroundTrainer  # noqa: E402
 from lstm_core.executor import LocalExecutor  # noqa: E402
-from lstm_core.memory import MemoryConfig, MemoryTraining  # noqa: E402
+from lstm_core.training.memory import MemoryConfig, MemoryTraining  # noqa: E402
 from lstm_core.runs import WEIGHTS_FILE, build_model, export_zip, read_config, read_weights  # noqa: E402
-from lstm_core.tasks.training import (ClassifierTraining, TaggerTraining, classifier_preset,  # noqa: E402
+from lstm_core.training.tasks import (ClassifierTraining, TaggerTraining, classifier_preset,  # noqa: E402
                                       tagger_preset)
 
 FP16 = dict(rtol=2 ** -10, atol=1e-4)  # what half precision keeps of a value

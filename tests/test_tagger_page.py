@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_core
 from lstm_core.runs import hold, release
-from lstm_core.tasks.training import TaggerTraining, tagger_preset
+from lstm_core.training.tasks import TaggerTraining, tagger_preset
 from tests.page_helpers import html_bodies, live_figures, svg_chart, svg_heatmaps, svg_of
 
 PAGE = "../pages/6_tagger.py"

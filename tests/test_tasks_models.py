@@ -8,7 +8,7 @@ import lstm_core
 from lstm_core.cli import main
 from lstm_core.tasks import (ClassifierConfig, LabelledTexts, LSTMClassifier, LSTMTagger, TaggerConfig, TaggerVocabs,
                              TokenVocab, classifier_vocab, read_review, split_words, tag_words, tagger_vocabs)
-from lstm_core.tasks.training import ClassifierTraining, TaggerTraining, classifier_preset, tagger_preset
+from lstm_core.training.tasks import ClassifierTraining, TaggerTraining, classifier_preset, tagger_preset
 from lstm_core.tasks.classifier import encode_batch
 
 WORDS = TokenVocab(["the", "dog", "ate", "apple", "a", "cat"])
@@ -162,6 +162,16 @@ def test_early_stopping_settings_are_checked():
     assert tagger_preset("seed-toy").patience is None  # two sentences: nothing to hold back
     assert classifier_preset("strong").max_seconds is None and tagger_preset("strong").max_seconds is None
     assert classifier_preset("strong").weight_decay == 2.0  # decoupled decay: lr x 2.0 per step
+
+
+@pytest.mark.parametrize("preset", [tagger_preset, classifier_preset])
+@pytest.mark.parametrize("warmup", [-1, 10**6])
+def test_a_task_trainings_warmup_is_checked_against_its_range(preset, warmup):
+    """A warm-up outside 0..100,000 steps is refused with the setting's name, as a character training's is
+    (a negative one was silently ignored, and a million steps kept the rate near zero for good)."""
+    with pytest.raises(ValueError, match=f"warmup steps must be between 0 and 100000, got {warmup}"):
+        preset("strong", warmup_steps=warmup)
+    assert preset("strong", warmup_steps=100_000).warmup_steps == 100_000
 
 
 def test_command_line_prints_the_accuracy_last(tmp_path, capsys, monkeypatch):

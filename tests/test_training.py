@@ -8,7 +8,11 @@ import torch
 from lstm_core import (PRESETS, CharTraining, Corpus, RunError, RunStore, TrainConfig, TrainingDiverged, load_corpus, load_run,
                        preset_config)
 from lstm_core.model import CharModel, ModelConfig
-from lstm_core.training import evaluate_loss, stream_batches
+from lstm_core.runs import PRETRAINED_DIR, read_config
+from lstm_core.training.char import evaluate_loss, stream_batches
+from lstm_core.training.memory import MemoryConfig
+from lstm_core.training.settings import TrainingSettings
+from lstm_core.training.tasks import classifier_preset, tagger_preset
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +61,21 @@ def test_train_config_needs_a_budget():
 def test_train_config_round_trips_through_a_dict():
     config = tiny_config(seed=7)
     assert TrainConfig.from_dict({**config.to_dict(), "unknown_setting": 1}) == config
+
+
+@pytest.mark.parametrize("config", [TrainConfig(), MemoryConfig(), tagger_preset("strong"), classifier_preset("class")],
+                         ids=["char", "memory", "tagger", "classifier"])
+def test_every_training_config_is_one_settings_layer_and_round_trips(config):
+    """The shared optimiser settings are declared once (TrainingSettings), and each kind's own defaults stay."""
+    assert isinstance(config, TrainingSettings)
+    assert type(config).from_dict({**config.to_dict(), "unknown_setting": 1}) == config
+    with pytest.raises(ValueError, match="schedule must be 'cosine' or 'constant'"):
+        type(config).from_dict({**config.to_dict(), "schedule": "linear"})
+
+
+def test_the_shipped_runs_settings_load_unchanged():
+    saved = read_config(PRETRAINED_DIR)["train"]
+    assert TrainConfig.from_dict(saved).to_dict() == saved
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

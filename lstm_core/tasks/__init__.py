@@ -1,15 +1,15 @@
 """The seed tasks' data and models: a part-of-speech tagger (seed 004) and a (Bi)LSTM sentiment
-classifier (seeds 000, 001). Their trainings live in :mod:`lstm_core.tasks.training`, above the run store::
+classifier (seeds 000, 001). Their trainings live in :mod:`lstm_core.training.tasks`, above the run store::
 
-    from lstm_core.tasks.training import TaggerTraining, tagger_preset
+    from lstm_core.training.tasks import TaggerTraining, tagger_preset
     training = TaggerTraining(tagger_preset("strong"), store=RunStore(folder))
     training.run()                                 # then training.evaluation: accuracy, per tag, confusion
     run = lstm_core.load_run(training.run_dir)    # run.model is an LSTMTagger; run.config["words"], ...
     tagged = tag_words(run.model, tagger_vocabs(run.config), split_words("The dog ate the apple."))
 
-This package holds the tasks' data, vocabularies and models; their trainings register the "tagger"
-and "classifier" kinds of run (:mod:`lstm_core.run_kinds`), so that the dependency order stays:
-models < run kinds < runs < training < task trainings.
+This package holds the tasks' data, vocabularies and models; their trainings (:mod:`lstm_core.training.tasks`)
+register the "tagger" and "classifier" kinds of run (:mod:`lstm_core.run_kinds`), so that the dependency order
+stays: task models < run kinds < runs < training (the loop, then the task trainings).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..model import check_range
+from ..limits import check_range
 from ..trace import replay_recurrent
 from .data import TokenVocab, tokenize
 

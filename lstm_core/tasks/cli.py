@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..runs import RunStore, default_store_root
 from .data import read_labelled_csv, split_upload
-from .training import (CLASSIFIER_PRESETS, TAGGER_PRESETS, ClassifierTraining, TaggerTraining,
+from ..training.tasks import (CLASSIFIER_PRESETS, TAGGER_PRESETS, ClassifierTraining, TaggerTraining,
                        classifier_preset, tagger_preset)
 
 def _store(args) -> RunStore:

@@ -21,33 +21,28 @@ train-memory`` measures it.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from .corpus import Vocab
-from .model import MODEL_LIMITS, CharModel, ModelConfig, model_config_from
-from .ngram import DEFAULT_ORDER, NGramModel
-from .run_kinds import RunKind, register
-from .runs import RunStore
-from .snapshots import EVERY_SECONDS
-from .trace import trace
-from .trainer import TRAINING_LIMITS, Training, check_settings, make_optimizer
+from ..corpus import Vocab
+from ..limits import MEMORY_LIMITS
+from ..model import CharModel, ModelConfig, model_config_from
+from ..ngram import DEFAULT_ORDER, NGramModel
+from ..run_kinds import RunKind, register
+from ..runs import RunStore
+from ..trace import trace
+from .loop import Training, make_optimizer
+from .settings import TrainingSettings
 
 SYMBOLS = "ABCDEFGH"  # what must be remembered
 DISTRACTORS = "abcdefgh"  # what comes in between
 CUE = "?"  # "now answer"
 VOCAB = Vocab(sorted(SYMBOLS + DISTRACTORS + CUE))
 CHANCE = 1 / len(SYMBOLS)
-LIMITS = {
-    **{name: span for name, span in MODEL_LIMITS.items() if name != "vocab_size"},
-    **TRAINING_LIMITS,
-    "delay": (1, 1000),
-    "valid_sequences": (64, 100_000),
-    "param_budget": (100, 50_000_000),
-}
 BATCHES_PER_EPOCH = 100  # the stream never ends; an "epoch" is this many fresh batches
 
 
@@ -69,8 +64,11 @@ def memory_texts(count: int, delay: int, seed: int = 0) -> list[str]:
 
 
 @dataclass
-class MemoryConfig:
-    """Everything that defines a training on the memory task (model settings included)."""
+class MemoryConfig(TrainingSettings):
+    """Everything that defines a training on the memory task (model settings included); the optimiser and
+    schedule settings are :class:`TrainingSettings`', with the defaults restated below."""
+
+    limits: ClassVar[dict] = MEMORY_LIMITS
 
     delay: int = 100
     architecture: str = "lstm"
@@ -83,36 +81,19 @@ class MemoryConfig:
     forget_bias: float | None = 5.0  # the LSTM's initial forget-gate bias: it decides whether 100 steps are bridged
     update_bias: float | None = 5.0  # the GRU's initial update-gate bias (z keeps the old state)
     chrono: int | None = None  # chrono initialisation for delays up to this many steps (replaces the biases)
-    batch_size: int = 64
+    batch_size: int = 64  # the shared settings whose defaults differ for the memory task
     lr: float = 3e-3
-    weight_decay: float = 0.0
-    grad_clip: float | None = 1.0
     schedule: str = "cosine"  # decays to 10%: a constant 3e-3 let a solved task spike back to 88% after 55 s
-    warmup_steps: int = 0
-    max_seconds: float | None = 60.0
-    epochs: float | None = None
-    seed: int = 0
     eval_every_seconds: float = 2.0
     valid_sequences: int = 1000
     device: str = "cpu"
-    snapshot_every_seconds: float | None = EVERY_SECONDS  # gate snapshots on one sequence; None: off
 
     def __post_init__(self):
-        check_settings(self, LIMITS)
-        if self.schedule not in ("cosine", "constant"):
-            raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
+        super().__post_init__()
         self.model_config()  # the model settings are checked here too
 
     def model_config(self, vocab_size: int = len(VOCAB)) -> ModelConfig:
         return model_config_from(self, vocab_size)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "MemoryConfig":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @torch.no_grad()

@@ -14,35 +14,33 @@ the last good checkpoint is already on disk.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from .corpus import Corpus, load_corpus
-from .model import MODEL_LIMITS, CharModel, ModelConfig, detach_state, model_config_from
-from .analysis import speaker_prime
-from .run_kinds import RunKind, register
-from .runs import RunError, RunStore
-from .sampling import sample
-from .snapshots import EVERY_SECONDS, check_probe, probe_passage
-from .trace import trace
-from .trainer import LOG2E, TRAINING_LIMITS, Training, check_settings, make_optimizer
+from ..corpus import Corpus, load_corpus
+from ..limits import CHAR_LIMITS
+from ..model import CharModel, ModelConfig, detach_state, model_config_from
+from ..analysis import speaker_prime
+from ..run_kinds import RunKind, register
+from ..runs import RunError, RunStore
+from ..sampling import sample
+from ..snapshots import check_probe, probe_passage
+from ..trace import trace
+from .loop import LOG2E, Training, make_optimizer
+from .settings import TrainingSettings
 
-
-LIMITS = {  # every bounded setting of a character training: checked by TrainConfig, offered by the Train page
-    **{name: span for name, span in MODEL_LIMITS.items() if name != "vocab_size"},
-    **TRAINING_LIMITS,
-    "seq_len": (2, 2000),
-    "eval_chars": (100, 10_000_000),
-    "param_budget": (100, 50_000_000),
-}
 
 
 @dataclass
-class TrainConfig:
-    """Everything that defines a character-model training (model settings included)."""
+class TrainConfig(TrainingSettings):
+    """Everything that defines a character-model training (model settings included); the optimiser and
+    schedule settings are :class:`TrainingSettings`', with the defaults restated below."""
+
+    limits: ClassVar[dict] = CHAR_LIMITS
 
     corpus: str = "full"  # "full", "seed", or a path to a UTF-8 text
     hidden_size: int = 192
@@ -51,15 +49,11 @@ class TrainConfig:
     dropout: float = 0.0
     forget_bias: float | None = 1.0
     seq_len: int = 50
-    batch_size: int = 16
+    batch_size: int = 16  # the shared settings whose defaults differ for a character model
     lr: float = 2e-2
     weight_decay: float = 0.01
-    grad_clip: float | None = 1.0
-    schedule: str = "cosine"  # "cosine" decays to 10% over the budget; "constant" keeps the rate
+    schedule: str = "cosine"
     warmup_steps: int = 20
-    max_seconds: float | None = 60.0  # training-time budget (evaluation excluded); None: epochs only
-    epochs: float | None = None
-    seed: int = 0
     eval_every_seconds: float = 3.0
     eval_chars: int = 60_000  # validation characters used at each interval (all of them at the end)
     random_offset: bool = False  # start each epoch at a random offset below seq_len (the notebook does)
@@ -71,27 +65,16 @@ class TrainConfig:
     update_bias: float | None = None  # a GRU's initial update-gate bias (None: PyTorch's initialisation)
     chrono: int | None = None  # chrono initialisation for delays up to this many steps (LSTM, GRU)
     param_budget: int | None = None  # when set, the hidden size is chosen to reach about this many parameters
-    snapshot_every_seconds: float | None = EVERY_SECONDS  # gate snapshots (lstm_core.snapshots); None: off
     probe: str | None = None  # the text snapshots trace; None: a passage of the validation text
 
     def __post_init__(self):
-        check_settings(self, LIMITS)
+        super().__post_init__()
         check_probe(self.probe)
-        if self.schedule not in ("cosine", "constant"):
-            raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
         self.model_config(vocab_size=1)  # the model settings are checked here too, before any data is read
 
     def model_config(self, vocab_size: int) -> ModelConfig:
         """The model's settings; with a parameter budget, its hidden size is the one that reaches it."""
         return model_config_from(self, vocab_size)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Training the seed tasks live: the tagger and the sentiment classifier, one step at a time.
 
-:class:`TaggerTraining` and :class:`ClassifierTraining` are :class:`lstm_core.trainer.Training`\ s:
+:class:`TaggerTraining` and :class:`ClassifierTraining` are :class:`lstm_core.training.loop.Training`\ s:
 the one training loop (budget, step template, evaluation, checkpoints, resumption) runs them exactly
 as it runs a character model, in the app's background trainer and on the command line. Each metrics
 row has ``step``, ``epoch``, ``seconds``, ``train_loss``, ``valid_loss``, ``valid_accuracy``,
@@ -20,24 +20,26 @@ budget), and the final evaluation restores the best weights first. The test or h
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn as nn
 
 from ..gates import QUANTITIES
-from ..model import check_range
+from ..limits import TASK_LIMITS, check_range
 from ..run_kinds import RunKind, register
 from ..runs import RunError, RunStore
-from ..snapshots import EVERY_SECONDS, MAX_PROBE_WORDS, PROBE_WORDS, slot_names
+from ..snapshots import MAX_PROBE_WORDS, PROBE_WORDS, slot_names
 from ..trace import replay_recurrent
-from ..trainer import TRAINING_LIMITS, Training, check_settings, make_optimizer
-from .baseline import BagOfWordsBaseline, shipped_baseline_accuracy
-from .classifier import ClassifierConfig, LSTMClassifier, encode_batch
-from .data import (LabelledTexts, TaggedSentence, TokenVocab, load_imdb_sample, load_treebank, tokenize,
+from .loop import Training, make_optimizer
+from .settings import TrainingSettings
+from ..tasks.baseline import BagOfWordsBaseline, shipped_baseline_accuracy
+from ..tasks.classifier import ClassifierConfig, LSTMClassifier, encode_batch
+from ..tasks.data import (LabelledTexts, TaggedSentence, TokenVocab, load_imdb_sample, load_treebank, tokenize,
                    toy_sentences)
-from .tagger import LSTMTagger, TaggerConfig, TaggerVocabs, normalise_word, split_words
+from ..tasks.tagger import LSTMTagger, TaggerConfig, TaggerVocabs, normalise_word, split_words
 
 
 # the kinds of run these trainings save (lstm_core.run_kinds): how a saved run's model is rebuilt
@@ -46,43 +48,26 @@ CLASSIFIER_RUNS = register(RunKind("classifier", LSTMClassifier, ClassifierConfi
 
 
 # -- settings and presets ----------------------------------------------------------------------
-TASK_LIMITS = {  # every bounded setting shared by the task trainings
-    **{name: TRAINING_LIMITS[name] for name in ("lr", "batch_size", "max_seconds", "epochs", "seed", "grad_clip",
-                                                "snapshot_every_seconds")},
-    # AdamW's decay is decoupled: each step shrinks the weights by lr x weight_decay (2.0 at 3e-3 is 0.6%), so a
-    # task's range is wider than a character model's; 2.0 measured better than 1.0 on the IMDB sample
-    "weight_decay": (0.0, 10.0),
-    "valid_share": (0.0, 0.5),
-    "patience": (1, 1000),
-}
-
-
 @dataclass
-class TaskTrainConfig:
-    """Optimisation settings shared by both tasks."""
+class TaskTrainConfig(TrainingSettings):
+    """Optimisation settings shared by both tasks: :class:`TrainingSettings`' (with the defaults restated
+    below), the optimiser, and early stopping."""
+
+    limits: ClassVar[dict] = TASK_LIMITS
 
     optimizer: str = "adam"  # "adam" or "sgd"
-    lr: float = 2e-3
-    weight_decay: float = 0.0
-    batch_size: int = 32
+    lr: float = 2e-3  # the shared settings whose defaults differ for the tasks
     grad_clip: float | None = 5.0
-    max_seconds: float | None = None  # training time (evaluation excluded); None: epochs only
+    max_seconds: float | None = None
     epochs: float | None = 50.0  # the most epochs; early stopping usually ends sooner
     valid_share: float = 0.1  # the last share of the training data, held back to choose the epoch
     patience: int | None = 10  # stop after this many epochs without a better accuracy there; None: never
-    seed: int = 0
-    eval_every_seconds: float = 5.0
-    schedule: str = "constant"  # "cosine" decays the rate to 10% over the budget
-    warmup_steps: int = 0
-    snapshot_every_seconds: float | None = EVERY_SECONDS  # gate snapshots (lstm_core.snapshots); None: off
     probe: str | None = None  # the sentence snapshots trace; None: one of the held-out data
 
-    def check(self) -> None:
-        if self.schedule not in ("constant", "cosine"):
-            raise ValueError(f"schedule must be constant or cosine, got {self.schedule!r}")
+    def __post_init__(self):
+        super().__post_init__()
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be adam or sgd, got {self.optimizer!r}")
-        check_settings(self, TASK_LIMITS)
         if self.patience is not None and not self.valid_share:
             raise ValueError("early stopping (patience) needs a validation share of the training data")
 
@@ -91,14 +76,6 @@ class TaskTrainConfig:
         if self.probe is not None and not 1 <= len(words) <= MAX_PROBE_WORDS:
             raise ValueError(f"the probe (the sentence the gate snapshots trace) must have 1 to {MAX_PROBE_WORDS} "
                              f"words, got {len(words)}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict):
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass
@@ -114,7 +91,7 @@ class TaggerTrainConfig(TaskTrainConfig):
     eval_sentences: int = 600  # test sentences read at each interval (all of them at the end)
 
     def __post_init__(self):
-        self.check()
+        super().__post_init__()
         if self.data not in ("treebank", "toy"):
             raise ValueError(f"tagger data must be treebank or toy, got {self.data!r}")
         check_range("word dropout", self.word_dropout, 0.0, 0.9)
@@ -136,7 +113,7 @@ class ClassifierTrainConfig(TaskTrainConfig):
     word_dropout: float = 0.0  # share of training words shown as unknown (a regulariser)
 
     def __post_init__(self):
-        self.check()
+        super().__post_init__()
         check_range("word dropout", self.word_dropout, 0.0, 0.9)
         check_range("minimum word count", self.min_word_count, 1, 1000)
         check_range("words per review", self.max_tokens, 5, 5000)

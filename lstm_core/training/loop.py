@@ -43,39 +43,18 @@ import torch.nn as nn
 from safetensors.torch import load_file
 from safetensors.torch import save as safetensors_bytes
 
-from .model import check_limits, check_range
-from .runs import (METRICS_FILE, OPTIMIZER_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, Checkpoint, RunError,
+from ..limits import TRAINING_LIMITS, check_range
+from ..runs import (METRICS_FILE, OPTIMIZER_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, Checkpoint, RunError,
                    RunStore, json_bytes, read_config, read_metrics, read_weights, run_figures, weights_bytes)
-from .snapshots import Snapshot
+from ..snapshots import Snapshot
 
 LOG2E = 1 / math.log(2)  # nats -> bits
-TRAINING_LIMITS = {  # setting -> (lowest, highest), for every training; the pages offer the same ranges
-    "lr": (1e-6, 10.0),
-    "weight_decay": (0.0, 1.0),
-    "grad_clip": (1e-3, 1e3),
-    "batch_size": (1, 1024),
-    "max_seconds": (1.0, 24 * 3600.0),
-    "epochs": (0.01, 10_000.0),
-    "seed": (0, 2**31 - 1),
-    "warmup_steps": (0, 100_000),
-    "snapshot_every_seconds": (0.01, 3600.0),
-}
-OPTIONAL_SETTINGS = ("grad_clip", "max_seconds", "epochs", "embedding_dim", "forget_bias", "update_bias", "chrono",
-                     "param_budget", "patience", "snapshot_every_seconds")  # None: off, or the default
 LR_RANGE = TRAINING_LIMITS["lr"]
 PROGRESS_FIELDS = ("step_count", "epoch", "train_seconds", "base_lr", "last_eval_at", "best_valid")
 
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or exploded; the message explains it in plain words."""
-
-
-def check_settings(config, limits: dict) -> None:
-    """Check a training's settings against ``limits`` (the shared ones plus its own); a training needs
-    a time budget or a number of epochs (or both)."""
-    if config.max_seconds is None and config.epochs is None:
-        raise ValueError("set a time budget (seconds) or a number of epochs")
-    check_limits(config, limits, optional=OPTIONAL_SETTINGS)
 
 
 def optimizer_bytes(optimizer: torch.optim.Optimizer) -> tuple[bytes, list[dict]]:
@@ -110,9 +89,10 @@ def make_optimizer(model: nn.Module, name: str, lr: float, weight_decay: float) 
 class Training:
     """One training, advanced by :meth:`step` or driven to its end by :meth:`run`; saves itself as a run.
 
-    A subclass's ``__init__`` sets ``config`` (with ``lr``, ``grad_clip``, ``schedule``,
-    ``warmup_steps``, ``max_seconds``, ``epochs``, ``eval_every_seconds``), ``model``,
-    ``optimizer`` and ``steps_per_epoch``, then calls :meth:`start_bookkeeping`.
+    A subclass's ``__init__`` sets ``config`` (a :class:`~lstm_core.training.settings.TrainingSettings`:
+    ``lr``, ``grad_clip``, ``schedule``, ``warmup_steps``, ``max_seconds``, ``epochs``,
+    ``eval_every_seconds``...), ``model``, ``optimizer`` and ``steps_per_epoch``, then calls
+    :meth:`start_bookkeeping`.
     """
 
     kind = "training"
