@@ -29,7 +29,7 @@ from .training import CharTraining, preset_config, steps_per_epoch
 
 @dataclass(frozen=True)
 class Contender:
-    """One model of a comparison: its architecture (and LSTM variant), label and colour."""
+    """One model of a comparison: its architecture (and LSTM variant) and label."""
 
     architecture: str
     variant: str = "standard"
@@ -39,16 +39,9 @@ class Contender:
         name = ARCHITECTURE_NAMES[self.architecture]
         return name if self.variant == "standard" else f"{name}, {VARIANT_LABELS[self.variant]}"
 
-    @property
-    def colour(self) -> str:
-        return COLOURS[(self.architecture, self.variant)]
-
 
 VARIANT_LABELS = {"no_forget_gate": "no forget gate (f = 1)", "coupled_gates": "coupled gates (i = 1 − f)",
                   "no_output_gate": "no output gate (o = 1)"}
-COLOURS = {("lstm", "standard"): "#1f77b4", ("gru", "standard"): "#2ca02c", ("rnn", "standard"): "#d62728",
-           ("lstm", "no_forget_gate"): "#ff7f0e", ("lstm", "coupled_gates"): "#9467bd",
-           ("lstm", "no_output_gate"): "#8c564b"}
 LSTM, GRU, RNN = Contender("lstm"), Contender("gru"), Contender("rnn")
 
 
