@@ -193,8 +193,8 @@ def start_ablation(key: tuple[str, float], corpus: str, layer: int) -> Future | 
         text = ablation_text(corpus)
         started = time.perf_counter()
         # In a process of its own, one torch thread at a worker's lower priority: thousands of small steps
-        # that share the web server's interpreter lock ran 10-20x slower there than alone (45-115 s against
-        # 5 s for the shipped model's layer, measured on a busy 2-core machine), and held up its pages.
+        # that share the web server's interpreter lock ran many times slower there than alone, and held up
+        # its pages.
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=settle,
                                  initargs=(1,)) as pool:
             result, seconds = pool.submit(ablate_saved_run, key[0], text, layer).result()

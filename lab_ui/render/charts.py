@@ -2,8 +2,8 @@
 gate-saturation scatter, lines over steps (entropy on /generate, saturation over training) and grouped
 bars (next-character distributions).
 
-As Plotly charts these cost the browser about 3 s of main-thread work on each load of /gates (tens of
-thousands of DOM changes for ticks and hover layers) and most of a /generate redraw; as an SVG image
+As Plotly charts these cost the browser tens of thousands of DOM changes for ticks and hover layers on
+each load of /gates and most of a /generate redraw; as an SVG image
 each is one insertion. Hover labels come from a layer of transparent boxes above the image whose
 ``title`` the browser shows: one per character on the line, one per occupied cell of a grid over the
 scatter, one per step (or run of steps) on the lines, one per group of bars.

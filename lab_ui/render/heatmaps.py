@@ -1,8 +1,8 @@
 """Gate and state heatmaps as an SVG image with a hover label on every cell.
 
 A Plotly heatmap of a few units over 100 characters costs the browser tens of thousands of DOM
-changes (its ticks, its hover layer, its relayouts); six of them made /gates take 3 to 4 s to
-settle after its script had finished. The same map as an SVG image is one insertion: the cells as
+changes (its ticks, its hover layer, its relayouts), which kept /gates busy long after its script had
+finished (README, "Measuring speed"). The same map as an SVG image is one insertion: the cells as
 a PNG (one pixel per cell, scaled up unsmoothed), the units on the left, the characters below, a
 colour key; over the cells lies a row of transparent boxes, one per column, whose ``title`` the
 browser shows on hover: the step, its character and each unit's value there ("step 12 · a", "unit 5:

@@ -1,9 +1,8 @@
 """A classifier's charts as SVG images with hover labels: its confusion matrix, its accuracy per class,
 and every class's probability at every word of a sentence (the Tagger and Sentiment pages).
 
-As three Plotly charts these made /tagger the slowest page to open after /gates (2.3 s in Chromium,
-3.4 times a minimal Streamlit page on the same 2-core machine): each Plotly chart builds its axes,
-text and hover layer in the page. As an SVG image each is one insertion, like the gate heatmaps
+As Plotly charts these made /tagger slow to open (README, "Measuring speed"): each Plotly chart builds its
+axes, text and hover layer in the page. As an SVG image each is one insertion, like the gate heatmaps
 (lab_ui.render.heatmaps). Hover labels come from a grid of transparent boxes above the image, one per
 cell or bar, whose ``title`` the browser shows; the numbers drawn are kept in ``data-values`` (JSON)
 for whoever reads the page.

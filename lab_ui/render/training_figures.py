@@ -10,8 +10,8 @@ neighbouring steps, so that a chart redrawn twice a second stays cheap for the s
 
 The builders return figures as plain Plotly-style dicts (``{"data": [...], "layout": {...}}``): what is drawn
 (lines, colours, axes, panels) is decided once, here. :func:`figure_svg` draws them as SVG images. As Plotly
-charts, the live panel's redraws cost the browser most of a core on a 2-core machine and took a quarter of
-the training's throughput; as images each redraw is one insertion.
+charts, the live panel's redraws cost the browser most of a core and slowed the training beside it; as images
+each redraw is one insertion.
 """
 
 from __future__ import annotations
