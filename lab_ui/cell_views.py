@@ -21,7 +21,9 @@ import json
 import numpy as np
 import streamlit as st
 
-from lab_ui.common import cached_run, component_file, query_number, query_value, set_query
+from lab_ui.html_view import component_file
+from lab_ui.query import query_number, query_value, set_query
+from lab_ui.run_picker import cached_run
 from lstm_core import cell_lab, unit_walk
 from lstm_core.cell import MAX_INPUTS, MAX_UNITS, CellStep, run_sequence
 from lstm_core.cell_lab import RANGES, SCENARIOS, CellValues

@@ -23,10 +23,12 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from lab_ui.charts import evaluations, figure_svg, thin
-from lab_ui.common import cached_run, show_text, weights_stamp
 from lab_ui.gate_views import token_axis
 from lab_ui.live_training import session_trainer, set_session_trainer
+from lab_ui.render.palette import CHANCE_LINE, MARK, contender_colour
+from lab_ui.render.text_box import show_text
+from lab_ui.render.training_figures import evaluations, figure_svg, thin
+from lab_ui.run_picker import folder_key, load_run_cached
 from lstm_core.analysis import unit_order
 from lstm_core.background import BackgroundTrainer
 from lstm_core.compare import CompareSetup, Contender
@@ -122,7 +124,7 @@ def loss_overlay(frames: dict, contenders: dict, reference: float | None, chance
     for label, frame in frames.items():
         if frame.empty or "step" not in frame:
             continue
-        colour = contenders[label].colour
+        colour = contender_colour(contenders[label])
         x_max = max(x_max, float(frame["step"].max()))
         thinned = thin(frame, ["train_loss"], "step")
         traces.append(dict(type="scatter", x=np.asarray(thinned["step"]), y=np.asarray(thinned["train_loss"]),
@@ -133,9 +135,9 @@ def loss_overlay(frames: dict, contenders: dict, reference: float | None, chance
                                name=f"{label} · validation", mode="lines+markers", marker=dict(size=6),
                                line=dict(color=colour, width=2.5)))
     if reference is not None:
-        traces.append(_level(reference, x_max, f"n-gram (order 6) · {reference:.3f}", "#444", "dash"))
+        traces.append(_level(reference, x_max, f"n-gram (order 6) · {reference:.3f}", MARK, "dash"))
     if chance is not None:
-        traces.append(_level(chance, x_max, f"chance (1 in 8) · {chance:.3f}", "#999", "dot"))
+        traces.append(_level(chance, x_max, f"chance (1 in 8) · {chance:.3f}", CHANCE_LINE, "dot"))
     return dict(data=traces, layout=_layout("Step", y_title, height))
 
 
@@ -148,8 +150,8 @@ def accuracy_overlay(frames: dict, contenders: dict, chance: float, height: int 
             x_max = max(x_max, float(measured["step"].max()))
             traces.append(dict(type="scatter", x=np.asarray(measured["step"]), y=np.asarray(measured["valid_accuracy"]),
                                name=label, mode="lines+markers", marker=dict(size=6),
-                               line=dict(color=contenders[label].colour, width=2.5)))
-    traces.append(_level(chance, x_max, "chance (1 in 8)", "#999", "dot"))
+                               line=dict(color=contender_colour(contenders[label]), width=2.5)))
+    traces.append(_level(chance, x_max, "chance (1 in 8)", CHANCE_LINE, "dot"))
     layout = _layout("Step", "Recall accuracy", height)
     layout["yaxis"].update(tickformat=".0%", range=[0, 1.02])
     return dict(data=traces, layout=layout)
@@ -165,7 +167,7 @@ def gradient_figure(flows: dict, contenders: dict, height: int = 380) -> go.Figu
     """Mean ||dL_t/dh_(t-k)|| (solid) and, for LSTMs, ||dL_t/dc_(t-k)|| (dashed) against the lag, log scale."""
     figure = go.Figure()
     for label, flow in flows.items():
-        colour = contenders[label].colour
+        colour = contender_colour(contenders[label])
         for values, what, dash in ((flow.hidden[0], "h", None), (None if flow.cell is None else flow.cell[0], "c", "dash")):
             if values is None:
                 continue
@@ -266,7 +268,7 @@ def _live_body(setup: CompareSetup, polling: bool) -> None:
 
 def _model_card(training, contender: Contender, snapshot, frame: pd.DataFrame) -> None:
     """One model's column: its name in its colour, status, size, progress and latest figures, and sample."""
-    st.markdown(f'<span style="color:{contender.colour};font-size:1.15em">■</span> **{contender.label}**',
+    st.markdown(f'<span style="color:{contender_colour(contender)};font-size:1.15em">■</span> **{contender.label}**',
                 unsafe_allow_html=True)
     model = training.model.config
     parameters = sum(p.numel() for p in training.model.parameters())
@@ -291,25 +293,26 @@ def _model_card(training, contender: Contender, snapshot, frame: pd.DataFrame) -
 
 # -- measured on demand from the latest checkpoints -------------------------------------------
 def checkpoints(setup: CompareSetup) -> dict:
-    """{label: (run id, weights stamp)} of the contenders that have saved weights."""
+    """{label: run key (folder, weights stamp)} of the contenders that have saved weights."""
     found = {}
     for slot, contender in zip(SLOTS, setup.contenders):
         trainer = session_trainer(slot)
         run_dir = trainer.training.run_dir if trainer is not None else None
-        if run_dir is not None and weights_stamp(Path(run_dir)) > 0:
-            found[contender.label] = (Path(run_dir).name, weights_stamp(Path(run_dir)))
+        key = folder_key(Path(run_dir)) if run_dir is not None else None
+        if key is not None and key[1] > 0:
+            found[contender.label] = key
     return found
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
-def _flow(run_id: str, stamp: float, text: str, max_lag: int, positions):
-    run = cached_run(run_id)
+def _flow(key: tuple[str, float], text: str, max_lag: int, positions):
+    run = load_run_cached(*key)
     return gradient_flow(run.model, run.vocab, text, max_lag=max_lag, positions=positions)
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
-def _trace(run_id: str, stamp: float, text: str):
-    run = cached_run(run_id)
+def _trace(key: tuple[str, float], text: str):
+    run = load_run_cached(*key)
     return trace(run.model, run.vocab, text)
 
 
@@ -331,7 +334,7 @@ def gradient_section(setup: CompareSetup, max_lag: int, positions: int = 16) -> 
     contenders = {c.label: c for c in setup.contenders}
     text, where, max_lag = _flow_probe(setup.task, setup.delay, setup.seed, max_lag, positions)
     with st.spinner("Backpropagating through time…"):
-        flows = {label: _flow(run_id, stamp, text, max_lag, where) for label, (run_id, stamp) in found.items()}
+        flows = {label: _flow(key, text, max_lag, where) for label, key in found.items()}
     at_what = ("the answer after each cue, back to the symbol" if setup.task == "memory" else "the next character")
     st.caption(f"How to read this: how strongly the loss at step t ({at_what}) still reacts to the state k steps "
                f"earlier, averaged over {positions} positions (log scale: each grid line is 10× less). A line that "
@@ -352,7 +355,7 @@ def states_section(setup: CompareSetup, memory_view: bool, top: int) -> None:
         return
     contenders = {c.label: c for c in setup.contenders}
     text = _probe_text(setup.task, setup.delay, setup.seed)
-    traces = {label: _trace(run_id, stamp, text) for label, (run_id, stamp) in found.items()}
+    traces = {label: _trace(key, text) for label, key in found.items()}
     st.caption("How to read this: time runs left to right over the same text for every model (zoom one row and all "
                "follow); each row is a unit, red positive, blue negative, white 0. "
                + ("A unit that keeps one colour from the first symbol to the cue is holding it in memory."

@@ -1,41 +1,33 @@
 """The nn.LSTM explorer's views: help texts, number formats, heatmaps and charts, and server-wide caches of them.
 
-What makes a change of setting answer at once (each measured in Chromium against a minimal page):
-the heatmaps, which every change of the LSTM redraws, are SVG images (:func:`heatmap_image`): a
-Plotly heatmap costs the browser about 0.2 s a redraw, the image next to nothing. Everything is
-cached per configuration (``st.cache_resource``, bounded), keyed only by what it depends on
+What makes a change of setting answer at once: the heatmaps, which every change of the LSTM redraws, are SVG
+images (:func:`lab_ui.render.heatmaps.tensor_heatmap_svg`), far cheaper for the browser than Plotly heatmaps.
+Everything is cached per configuration (``st.cache_resource``, bounded), keyed only by what it depends on
 (:func:`lstm_core.explorer.weights_only`), so an unchanged view stays the same element and is not
 redrawn. The line and bar charts are ready ``go.Figure`` objects (a dict would be validated into a
-figure again on every rerun; ``plotly.express`` costs tens of milliseconds a figure) without a Plotly
+figure again on every rerun; ``plotly.express`` is slower still) without a Plotly
 template (most of a small figure's JSON, and a slower redraw). Tables are static (``st.table``).
-Values go out rounded: colour needs three digits, text shows four significant ones.
-"""
+Values go out rounded: colour needs three digits, text shows four significant ones."""
 
 from __future__ import annotations
 
-import base64
-import html
 import math
-import re
 from dataclasses import asdict, replace
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.colors import get_colorscale
 
 from lstm_core import explorer
 from lstm_core.explorer import LSTMSettings
 
-from .common import query_index, query_number, query_value, set_query
-from .heatmap_svg import png
+from .query import query_index, query_number, query_value, set_query
+from .render.heatmaps import tensor_heatmap_svg
+from .render.palette import LIGHT_GRID, PALETTE
 
-INK = "#808495"  # text in the SVG heatmaps: readable on light and dark themes alike
 PLAIN = {"displayModeBar": False}  # st.plotly_chart config: no toolbar on these small charts
 BLOCKS = " | ".join(explorer.GATE_BLOCKS)  # the gates' row blocks in PyTorch's order, from lstm_core.gates
-DIVERGING = "RdBu_r"  # red positive, blue negative, white 0
-COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]  # one per sentence (at most four)
 
 SETTING_HELP = {
     "input_size": "H_in: the number of features of each step's input x_t. In the sentence demo below, the size of "
@@ -97,93 +89,6 @@ def _layout(height: int, **extra) -> dict:
     return {"template": "none", "height": height, "margin": dict(l=10, r=10, t=30, b=10), **extra}
 
 
-# ----------------------------------------------------------------------------- heatmaps as SVG
-
-
-def _scale_stops() -> tuple[np.ndarray, np.ndarray]:
-    """The diverging scale as (positions, RGB rows): Plotly's RdBu reversed, blue negative, white 0, red positive."""
-    stops = get_colorscale(DIVERGING)
-    positions = np.array([float(p) for p, _ in stops])
-    colours = np.array([[int(c) for c in re.findall(r"\d+", rgb)] for _, rgb in stops], dtype=float)
-    return positions, colours
-
-
-def colours_of(values: np.ndarray, reach: float) -> np.ndarray:
-    """RGBA bytes for values on the diverging scale from -reach to +reach; NaN is transparent (a gap)."""
-    positions, colours = _scale_stops()
-    where = 0.5 + 0.5 * np.clip(np.nan_to_num(values) / reach, -1.0, 1.0)
-    rgba = np.empty(values.shape + (4,), dtype=np.uint8)
-    for channel in range(3):
-        rgba[..., channel] = np.rint(np.interp(where, positions, colours[:, channel]))
-    rgba[..., 3] = np.where(np.isnan(values), 0, 255)
-    return rgba
-
-
-def heatmap_image(values, column_labels, *, alt: str, row_title: str, column_title: str, key_title: str,
-                  row_groups=(), column_groups=(), rotate_labels: bool = False, width: int = 900) -> str:
-    """A heatmap as one SVG image (an ``<img>`` for ``st.html``): cells as a pixel image, whole-number row
-    ticks, column labels, and a colour key.
-
-    ``row_groups`` [(label, first row, last row)] are split by black lines and named on the right (gate
-    blocks, directions); ``column_groups`` [(title, first column, last column)] are named above (sentences).
-    NaN cells are left empty. The colour scale is symmetric around 0, as far as the values reach.
-    A browser draws this image at a fraction of the cost of a Plotly heatmap (measured: about 0.04 s
-    against 0.2 s a redraw on this machine), which matters because it is redrawn whenever a setting
-    changes. It has no hover: the numbers that matter are in the tables beside it.
-    """
-    values = np.asarray(values, dtype=float)
-    rows, columns = values.shape
-    reach = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 0.0
-    reach = reach or 1.0
-    left, right, top = 58, 124, 24 if column_groups else 10
-    label_room = 8 + 6.2 * max((len(str(c)) for c in column_labels), default=1) * (0.72 if rotate_labels else 0)
-    bottom = int(label_room) + 34
-    height = int(min(420, max(110, 14 * rows)))
-    cell_w, cell_h = (width - left - right) / columns, height / rows
-    image = base64.b64encode(png(colours_of(values, reach))).decode()
-    text = f'fill="{INK}" font-size="11"'
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {top + height + bottom}" width="{width}" '
-             f'height="{top + height + bottom}" '
-             'font-family="Source Sans Pro, sans-serif">',
-             f'<image x="{left}" y="{top}" width="{width - left - right}" height="{height}" preserveAspectRatio="none" '
-             f'style="image-rendering:pixelated" href="data:image/png;base64,{image}"/>']
-    step = max(1, math.ceil(rows / 16))
-    parts += [f'<text x="{left - 5}" y="{top + (r + 0.5) * cell_h + 4:.1f}" text-anchor="end" {text}>{r}</text>'
-              for r in range(0, rows, step)]
-    parts.append(f'<text transform="translate(14 {top + height / 2:.1f}) rotate(-90)" text-anchor="middle" {text}>'
-                 f'{html.escape(row_title)}</text>')
-    for index, label in enumerate(column_labels):
-        x, y = left + (index + 0.5) * cell_w, top + height + 14
-        turn = f' transform="rotate(-45 {x:.1f} {y - 4})" text-anchor="end"' if rotate_labels else ' text-anchor="middle"'
-        parts.append(f'<text x="{x:.1f}" y="{y}"{turn} {text}>{html.escape(str(label))}</text>')
-    parts.append(f'<text x="{left + (width - left - right) / 2:.1f}" y="{top + height + bottom - 6}" '
-                 f'text-anchor="middle" {text}>{html.escape(column_title)}</text>')
-    spans = [(first, last + 1) for _, first, last in column_groups] or [(0, columns)]
-    for label, first, last in row_groups:
-        if last < rows - 1:
-            y = top + (last + 1) * cell_h
-            parts += [f'<line x1="{left + a * cell_w:.1f}" x2="{left + b * cell_w:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
-                      'stroke="black" stroke-width="2"/>' for a, b in spans]
-        parts.append(f'<text x="{width - right + 6}" y="{top + (first + last + 1) / 2 * cell_h + 5:.1f}" '
-                     f'font-weight="bold" {text.replace("11", "14")}>{html.escape(label)}</text>')
-    for title, first, last in column_groups:
-        parts.append(f'<text x="{left + (first + last + 1) / 2 * cell_w:.1f}" y="{top - 8}" text-anchor="middle" '
-                     f'{text}>{html.escape(title)}</text>')
-    key_x, key_top, key_height = width - right + 44, top + 24, min(height - 24, 160)
-    positions, colours = _scale_stops()
-    stops = "".join(f'<stop offset="{p:.2f}" stop-color="rgb({int(c[0])},{int(c[1])},{int(c[2])})"/>'
-                    for p, c in zip(positions, colours))
-    parts += [f'<defs><linearGradient id="explorer-key" x1="0" y1="1" x2="0" y2="0">{stops}</linearGradient></defs>',
-              f'<text x="{key_x}" y="{key_top - 12}" {text}>{html.escape(key_title)}</text>',
-              f'<rect x="{key_x}" y="{key_top}" width="12" height="{key_height}" fill="url(#explorer-key)"/>']
-    for fraction, value in ((0.0, reach), (0.5, 0.0), (1.0, -reach)):
-        parts.append(f'<text x="{key_x + 16}" y="{key_top + fraction * key_height + 4:.1f}" {text}>{number(value)}</text>')
-    parts.append("</svg>")
-    svg = base64.b64encode("".join(parts).encode()).decode()
-    return f'<img src="data:image/svg+xml;base64,{svg}" alt="{html.escape(alt)}" style="width:100%">'
-
-
-
 # ----------------------------------------------------------------------------- the configuration
 
 
@@ -222,7 +127,7 @@ def tensor_heatmap(weights: LSTMSettings, name: str) -> str:
     values = result.values[name]
     values = values.reshape(values.shape[0], -1)  # (rows, columns); a bias is one column
     blocks = next(p.blocks for p in result.parameters if p.name == name)
-    return heatmap_image(values, numbered(values.shape[1]), alt=f"{name} as a heatmap", row_title="row",
+    return tensor_heatmap_svg(values, numbered(values.shape[1]), alt=f"{name} as a heatmap", row_title="row",
                          column_title="column", key_title="value", row_groups=blocks)
 
 
@@ -262,7 +167,7 @@ def batch_heatmap(weights: LSTMSettings, sentences: tuple[str, ...]) -> tuple[st
         labels += words + [explorer.PAD] * (longest - len(words)) + ([""] if b < count - 1 else [])
         titles.append((f"sentence {b}", first, first + longest - 1))
     halves = [("fwd", 0, out_size - 1), ("rev", out_size, features - 1)] if weights.bidirectional else []
-    image = heatmap_image(values, labels, alt="the outputs of each sentence as a heatmap", row_title="output feature",
+    image = tensor_heatmap_svg(values, labels, alt="the outputs of each sentence as a heatmap", row_title="output feature",
                           column_title="the word read at each step", key_title="output", row_groups=halves,
                           column_groups=titles, rotate_labels=True)
     rows = {f"h_n[{row}, b] ({batch.row_name(row)})": [vector(forward.h_n[row, b]) for b in range(count)]
@@ -280,11 +185,11 @@ def carry_view(weights: LSTMSettings, sentences: tuple[str, ...]):
     count, longest = carry.difference.shape
     traces = [go.Scatter(x=list(range(longest)), y=np.round(carry.difference[b], 4), mode="lines+markers",
                          name=f"sentence {b}: " + " ".join(batch.words[b][:3]) + ("…" if len(batch.words[b]) > 3 else ""),
-                         line=dict(color=COLOURS[b % len(COLOURS)]), hovertemplate="step %{x}: %{y:.4g}")
+                         line=dict(color=PALETTE[b % len(PALETTE)]), hovertemplate="step %{x}: %{y:.4g}")
               for b in range(count)]
     return carry, go.Figure(traces, _layout(
-        300, xaxis=dict(title=dict(text="timestep"), **whole_ticks(longest), gridcolor="#eee"),
-        yaxis=dict(title=dict(text="‖carried − reset‖"), rangemode="tozero", gridcolor="#eee"),
+        300, xaxis=dict(title=dict(text="timestep"), **whole_ticks(longest), gridcolor=LIGHT_GRID),
+        yaxis=dict(title=dict(text="‖carried − reset‖"), rangemode="tozero", gridcolor=LIGHT_GRID),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0)))
 
 
@@ -306,12 +211,12 @@ def detach_view(weights: LSTMSettings, chunk: int):
     steps = list(range(2 * chunk))
     traces = [go.Bar(x=steps, y=np.round(values, 5), name=name, marker_color=colour,
                      hovertemplate="step %{x}: %{y:.3g}")
-              for name, values, colour in (("with detach", demo.with_detach, COLOURS[0]),
-                                           ("without detach", demo.without_detach, COLOURS[1]))]
+              for name, values, colour in (("with detach", demo.with_detach, PALETTE[0]),
+                                           ("without detach", demo.without_detach, PALETTE[1]))]
     return demo, go.Figure(traces, _layout(
         320, barmode="group", margin=dict(l=10, r=10, t=60, b=10),
-        xaxis=dict(title=dict(text="timestep t"), **whole_ticks(2 * chunk, 15), gridcolor="#eee"),
-        yaxis=dict(title=dict(text="‖∂loss/∂x_t‖"), rangemode="tozero", gridcolor="#eee"),
+        xaxis=dict(title=dict(text="timestep t"), **whole_ticks(2 * chunk, 15), gridcolor=LIGHT_GRID),
+        yaxis=dict(title=dict(text="‖∂loss/∂x_t‖"), rangemode="tozero", gridcolor=LIGHT_GRID),
         legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0),
         shapes=[dict(type="line", x0=chunk - 0.5, x1=chunk - 0.5, yref="paper", y0=0, y1=1,
                      line=dict(dash="dot", color="grey"))],

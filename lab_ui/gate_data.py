@@ -19,18 +19,12 @@ import streamlit as st
 
 import lstm_core
 from lab_ui import gate_views as views
-from lab_ui import svg_charts
-from lab_ui.common import load_run_cached, run_path, weights_stamp
-from lab_ui.heatmap_svg import heatmap_svg as svg_heatmap
+from lab_ui.render import charts
+from lab_ui.render.heatmaps import heatmap_svg as svg_heatmap
+from lab_ui.run_picker import load_run_cached
 from lstm_core import analysis
 from lstm_core.ablation import UnitAblation, ablate_saved_run
 from lstm_core.worker import settle
-
-
-def run_key(run_id: str) -> tuple[str, float]:
-    """(folder, weights stamp): what a cached result of this run depends on."""
-    path = run_path(run_id)
-    return str(path), weights_stamp(path)
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)
@@ -71,7 +65,7 @@ def unit_order(key: tuple[str, float], text: str, layer: int, quantity: str, sor
 @st.cache_resource(max_entries=96, show_spinner=False)
 def heatmap_svg(key: tuple[str, float], text: str, layer: int, quantity: str, sort: str, feature: str,
                 top: int, first: int, stop: int) -> str:
-    """One quantity's heatmap as inline SVG (lab_ui.heatmap_svg: a browser draws it far faster than Plotly)."""
+    """One quantity's heatmap as inline SVG (lab_ui.render.heatmaps: a browser draws it far faster than Plotly)."""
     tr = trace_of(key, text)
     units = unit_order(key, text, layer, quantity, sort, feature, first, stop)[:top]
     values = tr[quantity][layer, first:stop][:, units].T  # (units shown, time)
@@ -81,16 +75,16 @@ def heatmap_svg(key: tuple[str, float], text: str, layer: int, quantity: str, so
 
 @st.cache_resource(max_entries=24, show_spinner=False)
 def surprisal_svg(key: tuple[str, float], text: str, first: int, stop: int) -> str:
-    """The surprisal of each next character as an SVG line (lab_ui.svg_charts), its five likeliest on hover."""
+    """The surprisal of each next character as an SVG line (lab_ui.render.charts), its five likeliest on hover."""
     shown = next_chars_of(key, text).iloc[first:stop]
-    return svg_charts.line_svg(shown["surprisal_bits"], trace_of(key, text).chars[first:stop], "surprisal (bits)",
+    return charts.line_svg(shown["surprisal_bits"], trace_of(key, text).chars[first:stop], "surprisal (bits)",
                                hover_text=("next: " + shown["top_next"]).tolist(), first_step=first)
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)
 def saturation_svg(key: tuple[str, float], text: str, layer: int) -> str:
     frame = analysis.saturation_frame(trace_of(key, text), layer)
-    return svg_charts.saturation_svg(frame, f"Gate saturation · layer {layer}")
+    return charts.saturation_svg(frame, f"Gate saturation · layer {layer}")
 
 
 # -- unit ablation: computed on demand (seconds), kept server-wide -----------------------------------
@@ -199,8 +193,8 @@ def start_ablation(key: tuple[str, float], corpus: str, layer: int) -> Future | 
         text = ablation_text(corpus)
         started = time.perf_counter()
         # In a process of its own, one torch thread at a worker's lower priority: thousands of small steps
-        # that share the web server's interpreter lock ran 10-20x slower there than alone (45-115 s against
-        # 5 s for the shipped model's layer, measured on a busy 2-core machine), and held up its pages.
+        # that share the web server's interpreter lock ran many times slower there than alone, and held up
+        # its pages.
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=settle,
                                  initargs=(1,)) as pool:
             result, seconds = pool.submit(ablate_saved_run, key[0], text, layer).result()

@@ -18,7 +18,10 @@ import lstm_core
 from lab_ui import gate_data as data
 from lab_ui import gate_views as views
 from lab_ui.cell_views import show_cell_update
-from lab_ui.common import folded, query_index, query_number, query_value, set_query, show_text, table_html
+from lab_ui.folded import folded
+from lab_ui.query import query_index, query_number, query_value, set_query
+from lab_ui.render.tables import table_html
+from lab_ui.render.text_box import show_text
 from lab_ui.html_view import show_html
 from lstm_core import analysis
 from lstm_core.architectures import Architecture

@@ -9,8 +9,8 @@ Every view takes tokens (characters, or words at word level) and numbers the mod
 
 The cell update at one step is drawn by the Cell lab's own diagram (``cell_views.show_cell_update``).
 
-Gate and state heatmaps are SVG images (``lab_ui/heatmap_svg.py``), and the saturation scatter, the
-surprisal and entropy lines and the distributions' bars too (``lab_ui/svg_charts.py``): a page of
+Gate and state heatmaps are SVG images (``lab_ui/render/heatmaps.py``), and the saturation scatter, the
+surprisal and entropy lines and the distributions' bars too (``lab_ui/render/charts.py``): a page of
 Plotly charts took the browser seconds to draw.
 """
 
@@ -25,9 +25,10 @@ from lstm_core.analysis import show_char
 from lstm_core import gates
 from lstm_core.gates import LABELS, TABLE
 
-from lab_ui.common import CAPTION_INK
-from lab_ui.heatmap_svg import PAINT_GATE, PAINT_NEGATIVE, PAINT_POSITIVE, paint_css, paint_rgba
-from lab_ui.svg_charts import Series, bars_svg, lines_svg
+from lab_ui.render.charts import Series, bars_svg, lines_svg
+from lab_ui.render.heatmaps import paint_css, paint_rgba
+from lab_ui.render.palette import (BLUE, CAPTION_INK, FAINT, GREY, LABEL_GREY, MARK, ORANGE, PAINT_GATE,
+                                   PAINT_NEGATIVE, PAINT_POSITIVE, RED, SWATCH_EDGE, rgb)
 
 SEQUENTIAL = tuple(q.name for q in TABLE.values() if q.kind == "gate")  # values in [0, 1]: an LSTM's i, f, o, a GRU's r, z
 MAX_TICKS = 100  # characters labelled on an axis; beyond that every k-th (labels stay readable)
@@ -81,7 +82,7 @@ def side_by_side(panes: list[tuple[str, str]]) -> str:
 def painted_legend(quantity: str, low: float, high: float) -> str:
     """One line saying what the painted colours mean, with swatches."""
     def swatch(colour: str, words: str) -> str:
-        return (f'<span style="background:{colour};padding:0 0.6em;margin:0 0.3em 0 0.8em;border:1px solid #ccc">'
+        return (f'<span style="background:{colour};padding:0 0.6em;margin:0 0.3em 0 0.8em;border:1px solid {SWATCH_EDGE}">'
                 f'&nbsp;</span>{words}')
     if quantity in SEQUENTIAL:
         parts = (swatch(paint_css(PAINT_GATE, 0.05), f"near {low:g} (shut)")
@@ -89,7 +90,7 @@ def painted_legend(quantity: str, low: float, high: float) -> str:
     else:
         parts = (swatch(paint_css(PAINT_NEGATIVE, 0.9), f"negative (down to {low:+.2g})") + swatch("transparent", "0")
                  + swatch(paint_css(PAINT_POSITIVE, 0.9), f"positive (up to {high:+.2g})"))
-    return (f'<div style="font-size:12px;color:#555;margin-bottom:4px">Colour key, {html.escape(LABELS.get(quantity, quantity))}:'
+    return (f'<div style="font-size:12px;color:{LABEL_GREY};margin-bottom:4px">Colour key, {html.escape(LABELS.get(quantity, quantity))}:'
             f'{parts} · hover a character for its step and value</div>')
 
 
@@ -98,11 +99,11 @@ def probability_text(chars, probs, prime: str = "") -> str:
 
     The ``prime`` (what the model read first) is shown before it in grey.
     """
-    spans = [f'<span style="color:#888">{html.escape(prime)}</span>'] if prime else []
+    spans = [f'<span style="color:{FAINT}">{html.escape(prime)}</span>'] if prime else []
     for ch, p in zip(chars, probs):
         shown = "↵" if ch == "\n" else html.escape(ch)
         unlikely = 1.0 - float(p)
-        spans.append(f'<span title="p = {p:.3f}" style="background:rgba(214,39,40,{0.75 * unlikely:.2f})">{shown}</span>'
+        spans.append(f'<span title="p = {p:.3f}" style="background:{paint_css(rgb(RED), 0.75 * unlikely)}">{shown}</span>'
                      + ("<br>" if ch == "\n" else ""))
     return ('<div style="font-family:monospace;font-size:14px;line-height:1.7;white-space:pre-wrap">'
             + "".join(spans) + "</div>")
@@ -110,7 +111,7 @@ def probability_text(chars, probs, prime: str = "") -> str:
 
 def probability_bars(frame, columns, labels=None, title: str = "") -> str:
     """HTML (an SVG chart): grouped bars, one group per ``frame["character"]``, one bar per column of ``frame``."""
-    colours = ["#1f77b4", "#ff7f0e"]
+    colours = [BLUE, ORANGE]
     series = [Series((labels or {}).get(column, column), list(frame[column]), colours[i % len(colours)])
               for i, column in enumerate(columns)]
     return bars_svg(list(frame["character"]), series, title, "probability", kind="probability-bars")
@@ -119,7 +120,7 @@ def probability_bars(frame, columns, labels=None, title: str = "") -> str:
 def entropy_chart(model_bits, sampled_bits, tokens) -> str:
     """HTML (an SVG chart): entropy (bits) at every generated step; hovering shows the character drawn there."""
     series = [Series("model (temperature 1)", np.round(model_bits, 3).tolist(), short="model"),
-              Series("drawn from (after temperature, top-k, top-p)", np.round(sampled_bits, 3).tolist(), "#ff7f0e",
+              Series("drawn from (after temperature, top-k, top-p)", np.round(sampled_bits, 3).tolist(), ORANGE,
                      short="drawn from")]
     return lines_svg(np.arange(len(tokens)), series, "", "step", "entropy (bits)",
                      hover_text=[f"drew {show_token(t)!r}" for t in tokens], kind="entropy-line", width=1200,
@@ -130,14 +131,14 @@ def ablation_bars(frame, layer: int, height: int | None = None) -> go.Figure:
     """Ranked horizontal bars: the rise in loss (nats per character) when each unit of ``frame`` (rank, unit,
     loss, delta: :meth:`lstm_core.ablation.UnitAblation.frame`) is silenced, the costliest at the top."""
     rows = [f"unit {u}" for u in frame["unit"]]
-    colours = ["#d62728" if d > 0 else "#7f7f7f" for d in frame["delta"]]
+    colours = [RED if d > 0 else GREY for d in frame["delta"]]
     figure = go.Figure(go.Bar(x=np.round(frame["delta"], 4), y=rows, orientation="h", marker={"color": colours},
                               customdata=np.stack([frame["rank"], frame["loss"]], axis=-1),
                               hovertemplate="%{y} (rank %{customdata[0]})<br>loss rises by %{x:+.4f} nats/char"
                                             "<br>to %{customdata[1]:.3f}<extra></extra>"))
     figure.update_yaxes(type="category", autorange="reversed", tickfont={"size": 12})
     figure.update_xaxes(title="rise in validation loss when silenced (nats per character)", zeroline=True,
-                        zerolinecolor="#444")
+                        zerolinecolor=MARK)
     figure.update_layout(title=f"Units the model cannot do without · layer {layer}",
                          height=height or int(min(700, 80 + 22 * len(rows))),
                          margin={"l": 10, "r": 10, "t": 40, "b": 10})

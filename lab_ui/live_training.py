@@ -45,10 +45,11 @@ import pandas as pd
 import streamlit as st
 
 from lab_ui import live_feed
-from lab_ui.common import run_store, show_text
-from lab_ui.charts import accuracy_figure, figure_svg, has_accuracy, loss_figure, signals_figure
 from lab_ui.live_view import (FIGURES, POLL_SECONDS, caption_html, panel_data, progress_html, sample_html,
                                show_live_panel)
+from lab_ui.render.text_box import show_text
+from lab_ui.render.training_figures import accuracy_figure, figure_svg, has_accuracy, loss_figure, signals_figure
+from lab_ui.run_picker import run_store
 from lab_ui.sharing import may_change, owner_id
 from lab_ui.snapshot_views import live_gate_panel
 from lstm_core.background import BackgroundTrainer, Snapshot, run_is_held

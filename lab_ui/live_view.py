@@ -3,8 +3,8 @@ the headline figures and the other charts (lab_ui/components/live_panel.{js,css}
 
 Drawn as a dozen Streamlit elements, a panel that polls twice a second costs the browser a render of every
 element at every poll; as one component it costs one render, and the component's script replaces only the
-parts whose HTML changed. Every part is HTML made here (charts by :func:`lab_ui.charts.figure_svg`, text
-escaped); the figures go as (label, value, help) and the script draws them.
+parts whose HTML changed. Every part is HTML made here (charts by
+:func:`lab_ui.render.training_figures.figure_svg`, text escaped); the figures go as (label, value, help) and the script draws them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from lab_ui.common import component_file, text_box_html
+from lab_ui.html_view import component_file
+from lab_ui.render.text_box import text_box_html
 
 FIGURES = "figures"  # the part the component fills with the figures
 POLL_SECONDS = 0.5  # the live chart moves twice a second (docs: PRODUCT.md's bar), fed or polled

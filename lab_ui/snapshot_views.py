@@ -24,11 +24,11 @@ import numpy as np
 import streamlit as st
 
 from lab_ui import gate_views as views
-from lab_ui.charts import PALETTE
-from lab_ui.heatmap_svg import heatmap_svg, painted_rows_svg
 from lab_ui.html_view import show_html
-from lab_ui.svg_charts import Series, lines_svg
-from lab_ui.common import PRETRAINED_ID, run_path, run_store
+from lab_ui.render.charts import Series, lines_svg
+from lab_ui.render.heatmaps import heatmap_svg, painted_rows_svg
+from lab_ui.render.palette import PALETTE
+from lab_ui.run_picker import PRETRAINED_ID, run_path, run_store
 from lstm_core import analysis, gates
 from lstm_core.snapshots import EVERY_SECONDS, MAX_PROBE_CHARS, Snapshot, SnapshotStore
 

@@ -16,13 +16,14 @@ import streamlit as st
 
 import lstm_core
 import lstm_core.tasks
-from lab_ui.common import pick_run, query_index, query_number, run_store, set_query
 from lab_ui.gate_views import LABELS, painted_text
-from lab_ui.heatmap_svg import heatmap_svg
 from lab_ui.html_view import show_html
-from lab_ui.matrix_svg import matrix_svg, ranked_bars_svg
 from lab_ui.live_training import (live_adjustments, live_panel, session_trainer, training_controls,
                                   training_under_way)
+from lab_ui.query import query_index, query_number, set_query
+from lab_ui.render.heatmaps import heatmap_svg
+from lab_ui.render.matrices import matrix_svg, ranked_bars_svg
+from lab_ui.run_picker import pick_run, run_store
 from lstm_core.analysis import unit_order
 from lstm_core.gates import QUANTITIES
 from lstm_core.runs import UNFINISHED, read_status

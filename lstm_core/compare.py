@@ -29,7 +29,7 @@ from .training.char import CharTraining, preset_config, steps_per_epoch
 
 @dataclass(frozen=True)
 class Contender:
-    """One model of a comparison: its architecture (and LSTM variant), label and colour."""
+    """One model of a comparison: its architecture (and LSTM variant) and label."""
 
     architecture: str
     variant: str = "standard"
@@ -38,14 +38,7 @@ class Contender:
     def label(self) -> str:
         return architecture(self.architecture, self.variant).label
 
-    @property
-    def colour(self) -> str:
-        return COLOURS[(self.architecture, self.variant)]
 
-
-COLOURS = {("lstm", "standard"): "#1f77b4", ("gru", "standard"): "#2ca02c", ("rnn", "standard"): "#d62728",
-           ("lstm", "no_forget_gate"): "#ff7f0e", ("lstm", "coupled_gates"): "#9467bd",
-           ("lstm", "no_output_gate"): "#8c564b"}
 LSTM, GRU, RNN = Contender("lstm"), Contender("gru"), Contender("rnn")
 
 

@@ -4,7 +4,7 @@
     for step in STEPS:
         step.question, step.choices        # asked before the reveal
         reveal = step.reveal()             # Reveal(answer, text, numbers): text quotes the numbers
-        step.view                          # the page (and its settings) to open: "/cell?mode=gates&scenario=remember"
+        step.view, step.settings           # the view to open and its settings: "cell", {"mode": "gates", ...}
 
 Every sentence of a reveal is built from ``numbers`` computed by ``lstm_core`` on the shipped
 pretrained model, the untrained models /compare starts from, a cell preset, the PyTorch API or the
@@ -50,7 +50,8 @@ class LessonStep:
     slug: str
     title: str
     text: str  # two or three sentences
-    view: str  # the page to open, with its settings in the query string
+    view: str  # the view to open ("cell", "gates", "compare"...): the app knows its page
+    settings: dict[str, str]  # the view's settings (the app writes them into the page's link)
     view_label: str
     question: str
     choices: list[str]
@@ -207,9 +208,10 @@ STEPS = [
         "reaches it only through 50 squashing steps. An LSTM can instead hold a value in its cell by keeping its "
         "forget gate open. The memory task makes the difference stark: see a capital letter, read 50 distractors, "
         "then name the letter.",
-        f"/compare?comparison=architectures&task=memory&delay={WHY_GATES_DELAY}&budget={WHY_GATES_SETUP.param_budget}"
-        f"&steps={WHY_GATES_SETUP.steps}&fbias={WHY_GATES_SETUP.forget_bias:g}&ubias={WHY_GATES_SETUP.update_bias:g}"
-        f"&seed={WHY_GATES_SETUP.seed}",
+        "compare", {"comparison": "architectures", "task": "memory", "delay": str(WHY_GATES_DELAY),
+                    "budget": str(WHY_GATES_SETUP.param_budget), "steps": str(WHY_GATES_SETUP.steps),
+                    "fbias": f"{WHY_GATES_SETUP.forget_bias:g}", "ubias": f"{WHY_GATES_SETUP.update_bias:g}",
+                    "seed": str(WHY_GATES_SETUP.seed)},
         "Open /compare on the memory task (delay 50), then train LSTM vs GRU vs plain RNN",
         "An LSTM and a plain RNN with the same 20,000 parameters, untrained, read the letter and 50 distractors. "
         "How much more of the learning signal at the answer (the gradient) reaches back to the state 50 steps "
@@ -220,14 +222,14 @@ STEPS = [
         "one-cell", "One cell's arithmetic",
         "An LSTM cell keeps a memory, the cell state c. Each step the forget gate f says how much of it to keep "
         "and the input gate i how much of a new candidate g to write: c_t = f·c_(t−1) + i·g.",
-        "/cell?mode=gates&scenario=remember", "Open the cell lab on the 'remember' preset",
+        "cell", {"mode": "gates", "scenario": "remember"}, "Open the cell lab on the 'remember' preset",
         "The forget gate is almost 1, the input gate almost 0, and c_(t−1) = 0.8. What is c_t?",
         ["about 0", "about 0.8", "about 1.6"], one_cell),
     LessonStep(
         "units", "A trained model's units",
         "The model shipped with LSTM Lab learned from Molière's plays. Each of its units is a number that "
         "changes at every character; most look like noise, but some track something about the text.",
-        "/gates?run=pretrained&feature=position_in_line&sort=correlation",
+        "gates", {"run": "pretrained", "feature": "position_in_line", "sort": "correlation"},
         "Open its gates, units sorted by how well they follow the position in the line",
         "Can a single unit know how far into the verse line the model is?",
         ["No: that knowledge is spread over every unit", "Yes: one unit's cell state follows it closely"], units),
@@ -235,7 +237,7 @@ STEPS = [
         "train-live", "Train one yourself",
         "Start a training from scratch and watch it learn: the loss curve falls and the sample below it turns "
         "from noise into something like French, live, in your browser.",
-        "/train?preset=default&autostart=1&seconds=30", "Start a 30-second training",
+        "train", {"preset": "default", "autostart": "1", "seconds": "30"}, "Start a 30-second training",
         "After 30 seconds of training from scratch, what does the model write?",
         ["random characters", "word-shaped pieces and speaker names, few real words", "Molière's verse"],
         train_live),
@@ -244,20 +246,20 @@ STEPS = [
         "A model gives a probability to every next character; generating text means drawing from it, one "
         "character at a time. Dividing the scores by a temperature sharpens (below 1) or flattens (above 1) "
         "those probabilities.",
-        "/generate?run=pretrained&temperature=0.2", "Open the generator at temperature 0.2, then try 1.5",
+        "generate", {"run": "pretrained", "temperature": "0.2"}, "Open the generator at temperature 0.2, then try 1.5",
         "Which temperature writes the more repetitive text?", ["0.2", "1.5"], sampling),
     LessonStep(
         "api", "The PyTorch API",
         "In PyTorch all of this is one module, torch.nn.LSTM. Its weights are stored as a few large matrices, the "
         "four gates stacked in the order i, f, g, o.",
-        "/explorer?input_size=10&hidden_size=20&num_layers=2", "Open the explorer with these settings",
+        "explorer", {"input_size": "10", "hidden_size": "20", "num_layers": "2"}, "Open the explorer with these settings",
         "nn.LSTM(input_size=10, hidden_size=20, num_layers=2): what is the shape of weight_hh_l0?",
         ["(20, 20)", "(80, 20)", "(80, 10)"], api),
     LessonStep(
         "task", "A task: reading reviews",
         "LSTMs read more than characters. On the Sentiment page one reads movie reviews word by word and says "
         "whether each is positive or negative, trained live in 30 seconds with the class preset.",
-        "/sentiment?preset=class", "Open the sentiment classifier (class preset)",
+        "sentiment", {"preset": "class"}, "Open the sentiment classifier (class preset)",
         "Before any LSTM: how well does a classifier that ignores word order do on these reviews?",
         ["about chance (50%)", "between 60% and 75%", "above 75%"], task),
 ]

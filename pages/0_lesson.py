@@ -4,7 +4,7 @@ sidebar leads back to the step the student left (lab_ui.page_setup)."""
 
 import streamlit as st
 
-from lab_ui import page_link, page_setup, query_index, set_query
+from lab_ui import page_link, page_setup, query_index, set_query, view_url
 from lstm_core.lesson import STEPS
 
 page_setup("Lesson")
@@ -38,11 +38,11 @@ guess = st.radio(step.question, range(len(step.choices)), format_func=step.choic
                  key=f"lesson_guess_{step.slug}")
 if st.button("Show the answer", disabled=guess is None, key=f"lesson_reveal_{step.slug}", type="primary"):
     st.session_state[f"lesson_shown_{step.slug}"] = True
-view = step.view
+settings = step.settings
 if st.session_state.get(f"lesson_shown_{step.slug}") and guess is not None:
     reveal = reveal_of(step.slug)
-    if view.startswith("/gates") and {"layer", "unit"} <= reveal.numbers.keys():  # open the unit the answer names
-        view += f"&layer={reveal.numbers['layer']}&unit={reveal.numbers['unit']}"
+    if step.view == "gates" and {"layer", "unit"} <= reveal.numbers.keys():  # open the unit the answer names
+        settings = {**settings, "layer": str(reveal.numbers["layer"]), "unit": str(reveal.numbers["unit"])}
     verdict = st.success if guess == reveal.answer else st.warning
     verdict(("Right. " if guess == reveal.answer else f"Not quite: the answer is “{step.choices[reveal.answer]}”. ")
             + reveal.text)
@@ -50,7 +50,7 @@ if st.session_state.get(f"lesson_shown_{step.slug}") and guess is not None:
 with st.container(border=True):
     st.markdown("**Now look for yourself.** The page opens here; *Back to the lesson* in its sidebar returns to "
                 "this step.")
-    page_link(view, step.view_label, icon=":material/arrow_forward:")
+    page_link(view_url(step.view, settings), step.view_label, icon=":material/arrow_forward:")
 if index == len(STEPS) - 1 and st.session_state.get(f"lesson_shown_{step.slug}"):
     st.info("That was the last step. Every page is in the sidebar: train with your own settings, open the gates "
                "of any model you trained, or compare an LSTM with a GRU and a plain RNN.")

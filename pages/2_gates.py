@@ -7,9 +7,9 @@ redraws its own section only, and moving the layer redraws the sections that sho
 
 import streamlit as st
 
-from lab_ui import gate_data as data
 from lab_ui import gate_sections as sections
 from lab_ui import folded, page_setup, query_number, query_value, selected_run, set_query
+from lab_ui.run_picker import run_key
 from lab_ui.snapshot_views import training_movie
 from lstm_core import analysis
 from lstm_core.architectures import ARCHITECTURES
@@ -44,7 +44,7 @@ if len(text) < 2:
     st.warning("There is too little text to trace: type at least two characters.")
     st.stop()
 layers = run.model.config.num_layers
-view = sections.GateView(run_id, run, data.run_key(run_id), text,
+view = sections.GateView(run_id, run, run_key(run_id), text,
                           query_number("layer", layers - 1, 0, layers - 1), corpus)
 if view.trace.replacements:
     st.info("Characters the model does not know were replaced by their closest known form: "

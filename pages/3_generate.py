@@ -7,10 +7,9 @@ import streamlit as st
 
 import lstm_core
 from lab_ui import gate_views as views
-from lab_ui import (cached_run, page_setup, query_number, query_value, selected_run, set_query, show_text,
-                    weights_stamp)
-from lab_ui.gate_data import run_key
+from lab_ui import page_setup, query_number, query_value, selected_run, set_query, show_text
 from lab_ui.html_view import show_html
+from lab_ui.run_picker import load_run_cached, run_key
 from lab_ui.shared_samples import shared_samples
 from lstm_core import analysis
 
@@ -18,10 +17,11 @@ page_setup("Generate")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def written_at(run_id: str, weights_stamp: float, prime: str, length: int, temperature: float, options: tuple) -> str:
-    """A continuation at one temperature, kept so that moving the main slider does not redo the others."""
+def written_at(key: tuple[str, float], prime: str, length: int, temperature: float, options: tuple) -> str:
+    """A continuation at one temperature (of the run ``key``: :func:`lab_ui.run_picker.run_key`), kept so that
+    moving the main slider does not redo the others."""
     top_k, top_p, seed = options
-    run = cached_run(run_id)
+    run = load_run_cached(*key)
     return lstm_core.sample(run.model, run.vocab, prime, length, temperature, top_k, top_p, seed)
 
 
@@ -110,9 +110,8 @@ def several_temperatures() -> None:
     st.subheader("Several temperatures, same prime and seed")
     temperatures = st.multiselect("Temperatures", [0.0, 0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0], default=[0.2, 0.8, 1.5],
                                   key="generate_temperatures")
-    stamp = weights_stamp(run.path)
     for column, value in zip(st.columns(max(1, len(temperatures))), sorted(temperatures)):
-        side = written_at(run_id, stamp, prime, min(length, 200), value, (options["top_k"], options["top_p"], seed))
+        side = written_at(run_key(run_id), prime, min(length, 200), value, (options["top_k"], options["top_p"], seed))
         column.markdown(f"**T = {value}**")
         show_text(side, column)
 

@@ -6,7 +6,7 @@ import streamlit as st
 from lab_ui import page_setup, query_value, run_store, set_query
 from lab_ui.html_view import show_html
 from lab_ui.sharing import use_upload
-from lab_ui.svg_charts import line_svg
+from lab_ui.render.charts import line_svg
 from lab_ui.task_views import (budget_overrides, evaluation_view, live_training_then_run, preset_picker,
                                read_uploaded_csv, word_gates)
 from lstm_core.tasks import TaskDataError, classifier_vocab, read_review

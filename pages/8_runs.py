@@ -10,7 +10,7 @@ import streamlit as st
 
 import lstm_core
 from lab_ui import page_setup, query_index, query_value, run_store, set_query, show_table
-from lab_ui.charts import accuracy_figure, figure_svg, has_accuracy, loss_figure
+from lab_ui.render.training_figures import accuracy_figure, figure_svg, has_accuracy, loss_figure
 from lab_ui.sharing import instructor_unlock, may_change, owner_id, shared, upload_limit_mb, use_upload, whose
 from lstm_core.run_kinds import loss_per
 from lstm_core.runs import read_config, read_metrics

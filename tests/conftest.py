@@ -50,7 +50,7 @@ def main_module_put_back():
 @pytest.fixture(autouse=True)
 def fresh_run_store_cache():
     """The app caches its run store per process; each test must see its own isolated store."""
-    from lab_ui.common import run_store
+    from lab_ui.run_picker import run_store
 
     run_store.clear()
 

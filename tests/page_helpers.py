@@ -1,5 +1,5 @@
 """Helpers for the page tests: opening a page with a link, the charts it drew (Plotly figures and the SVG
-charts of lab_ui.heatmap_svg and lab_ui.svg_charts), and their data as numpy."""
+charts of lab_ui.render.heatmaps and lab_ui.render.charts), and their data as numpy."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def html_bodies(at) -> list[str]:
 
 
 def html_tables(at) -> list[pd.DataFrame]:
-    """The tables a page drew as HTML (lab_ui.common.table_html), each as a frame of its cells' texts."""
+    """The tables a page drew as HTML (lab_ui.render.tables.table_html), each as a frame of its cells' texts."""
     frames = []
     for body in html_bodies(at):
         for table in re.findall(r'<table class="lab-table">(.*?)</table>', body, re.S):
@@ -81,7 +81,7 @@ def open_app(page: str, **query):
 
 
 def text_boxes(at) -> list[str]:
-    """The texts of the model shown in text boxes (lab_ui.common.show_text), in page order, in ``at`` (a
+    """The texts of the model shown in text boxes (lab_ui.render.text_box.show_text), in page order, in ``at`` (a
     run's page, or one of its blocks)."""
     found = (re.search(r'<pre class="text-box"[^>]*>(.*)</pre>', h.proto.body, re.S) for h in at.get("html"))
     return [html.unescape(match.group(1)) for match in found if match]

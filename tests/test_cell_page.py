@@ -11,7 +11,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from lab_ui.common import run_store
+from lab_ui.run_picker import run_store
 from lstm_core import PRETRAINED_DIR, cell, load_run
 from lstm_core.cell_lab import MODES, SCENARIOS, CellValues
 from lstm_core.unit_walk import walk_unit

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lab_ui.charts import accuracy_figure, log_range, log_ticks, loss_figure, signals_figure
+from lab_ui.render.training_figures import accuracy_figure, log_range, log_ticks, loss_figure, signals_figure
 
 
 def frame(lr) -> pd.DataFrame:

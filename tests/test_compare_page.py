@@ -94,7 +94,7 @@ def test_a_tiny_comparison_trains_to_its_end_and_every_number_comes_from_the_mod
 
 def test_gru_and_rnn_runs_stay_out_of_the_lstm_pages_pickers(store):
     """/gates, /generate and /cell read an LSTM's gates: until they read the others, they are offered LSTMs only."""
-    from lab_ui.common import run_choices
+    from lab_ui.run_picker import run_choices
 
     made = {}
     for arch in ("lstm", "gru"):

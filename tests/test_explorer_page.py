@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from streamlit.testing.v1 import AppTest
 
-from lab_ui import explorer_views as views
+from lab_ui.render.heatmaps import tensor_heatmap_svg
 from lstm_core import explorer
 from lstm_core.explorer import LSTMSettings
 
@@ -60,7 +60,7 @@ def pixels(svg: str) -> np.ndarray:
 
 def test_heatmaps_paint_the_values_they_are_given():
     values = np.array([[-2.0, 0.0, 1.0], [2.0, np.nan, -1.0]])
-    svg = base64.b64decode(re.search(r"base64,([^\"]+)\"", views.heatmap_image(
+    svg = base64.b64decode(re.search(r"base64,([^\"]+)\"", tensor_heatmap_svg(
         values, ["a", "b", "c"], alt="test", row_title="row", column_title="column", key_title="value",
         row_groups=[("i", 0, 0), ("f", 1, 1)])).group(1)).decode()
     cells = pixels(svg)

@@ -14,7 +14,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
-from lab_ui.common import run_store
+from lab_ui.run_picker import run_store
 from lstm_core import analysis
 from lstm_core.architectures import architecture
 from lstm_core.runs import save_weights

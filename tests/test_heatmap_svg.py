@@ -1,4 +1,4 @@
-"""Gate and state heatmaps as SVG (lab_ui.heatmap_svg): every cell painted with its value's colour,
+"""Gate and state heatmaps as SVG (lab_ui.render.heatmaps): every cell painted with its value's colour,
 centred where the quantity's meaning changes, each column with a hover label giving its values."""
 
 import base64
@@ -9,7 +9,7 @@ import zlib
 
 import numpy as np
 
-from lab_ui.heatmap_svg import LISTED_UNITS, colours, heatmap_svg
+from lab_ui.render.heatmaps import LISTED_UNITS, colours, heatmap_svg
 
 
 def image_of(heatmap: str) -> str:

@@ -7,6 +7,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from lab_ui.navigation import view_url
 from lstm_core import analysis, lesson, load_corpus, trace
 from lstm_core.cell import cell_step
 from lstm_core.cell_lab import SCENARIOS
@@ -21,16 +22,16 @@ def test_every_step_has_its_parts_and_a_page_to_open():
     slugs = [s.slug for s in lesson.STEPS]
     assert len(set(slugs)) == len(slugs) >= 6
     for step in lesson.STEPS:
-        assert step.view.startswith("/") and step.question.endswith("?") and len(step.choices) >= 2
+        assert view_url(step.view, step.settings).startswith(f"/{step.view}")  # a page of the app shows it
+        assert step.question.endswith("?") and len(step.choices) >= 2
         assert 1 <= step.text.count(". ") + 1 <= 4  # two or three sentences
 
 
 def test_why_gates_comes_first_and_links_compare_with_the_models_the_reveal_measures():
     step = lesson.STEPS[0]
     assert step.slug == "why-gates" and lesson.STEPS[1].slug == "one-cell"
-    path, _, query = step.view.partition("?")
-    settings = dict(part.split("=") for part in query.split("&"))
-    assert path == "/compare"
+    settings = step.settings
+    assert step.view == "compare"
     linked = CompareSetup(settings["comparison"], settings["task"], int(settings["delay"]), int(settings["budget"]),
                           int(settings["steps"]), float(settings["fbias"]), float(settings["ubias"]), int(settings["seed"]))
     assert linked == lesson.WHY_GATES_SETUP  # what /compare builds from the link (its page test reads the link)
@@ -66,7 +67,8 @@ def test_why_gates_reveal_is_the_models_own_gradient_ratio():
 
 
 def test_the_why_gates_link_opens_compare_with_its_settings_kept():
-    query = dict(part.split("=") for part in lesson.STEPS[0].view.partition("?")[2].split("&"))
+    query = dict(part.split("=") for part in view_url(lesson.STEPS[0].view, lesson.STEPS[0].settings)
+                 .partition("?")[2].split("&"))
     at = AppTest.from_file(str(Path(PAGE).parent / "9_compare.py"), default_timeout=60)
     at.query_params.update(query)
     at.run()

@@ -1,4 +1,4 @@
-"""A classifier's charts as SVG images (lab_ui.matrix_svg, drawn by lab_ui.task_views): the confusion matrix,
+"""A classifier's charts as SVG images (lab_ui.render.matrices, drawn by lab_ui.task_views): the confusion matrix,
 the accuracy per class and the per-word class probabilities show the evaluation's and the model's own
 numbers, each cell with its hover label."""
 
@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 
-from lab_ui.svg_charts import line_svg
+from lab_ui.render.charts import line_svg
 from lab_ui.task_views import confusion_chart, per_class_chart, probability_grid
 from tests.page_helpers import hover_labels, svg_of
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lab_ui.common import run_store
+from lab_ui.run_picker import run_store
 from lab_ui.live_training import _eta
 from lstm_core import PRETRAINED_DIR
 from lstm_core.background import Snapshot

@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
-from lab_ui.common import run_store
+from lab_ui.run_picker import run_store
 from lstm_core.snapshots import SnapshotStore
 from tests.page_helpers import hover_labels, html_bodies, live_figures, svg_chart, svg_heatmaps, svg_of
 from tests.training_helpers import stop_leftover_trainers

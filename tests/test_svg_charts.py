@@ -1,4 +1,4 @@
-"""The surprisal line, the saturation scatter and the curves of runs as SVG images (lab_ui.svg_charts): every point is
+"""The surprisal line, the saturation scatter and the curves of runs as SVG images (lab_ui.render.charts): every point is
 drawn where its value puts it and carries a hover label with its numbers."""
 
 import base64
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lab_ui.charts import accuracy_figure, figure_svg, signals_figure
-from lab_ui.svg_charts import Curve, Series, bars_svg, curves_svg, line_svg, lines_svg, saturation_svg
+from lab_ui.render.training_figures import accuracy_figure, figure_svg, signals_figure
+from lab_ui.render.charts import Curve, Series, bars_svg, curves_svg, line_svg, lines_svg, saturation_svg
 
 
 def image_of(drawn: str) -> str:

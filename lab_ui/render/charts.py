@@ -2,8 +2,8 @@
 gate-saturation scatter, lines over steps (entropy on /generate, saturation over training) and grouped
 bars (next-character distributions).
 
-As Plotly charts these cost the browser about 3 s of main-thread work on each load of /gates (tens of
-thousands of DOM changes for ticks and hover layers) and most of a /generate redraw; as an SVG image
+As Plotly charts these cost the browser tens of thousands of DOM changes for ticks and hover layers on
+each load of /gates and most of a /generate redraw; as an SVG image
 each is one insertion. Hover labels come from a layer of transparent boxes above the image whose
 ``title`` the browser shows: one per character on the line, one per occupied cell of a grid over the
 scatter, one per step (or run of steps) on the lines, one per group of bars.
@@ -17,72 +17,21 @@ scatter, one per step (or run of steps) on the lines, one per group of bars.
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 from dataclasses import dataclass
 
 import numpy as np
 
+from lab_ui.render.palette import FAINT, GRID, INK, LINE, MARK, PLOTLY_ORDER
+from lab_ui.render.svg import chart_html, chart_title, hover_box, hover_grid, hover_span, plot_area, svg_open, ticks
 from lstm_core.analysis import show_char
 from lstm_core.gates import LABELS
 
-INK, GRID, LINE = "#31333f", "#e6e6e6", "#1f77b4"
-GATE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]  # Plotly's first colours, in trace order
 MAX_TICKS = 100
 MAX_HOVER_BOXES = 400  # a longer line groups its steps, a few to a box
 HOVER_GRID = 48  # the scatter's hover cells per side: each lists the points inside it
 HOVER_LINES = 12  # points a scatter cell's label lists by name
-
-
-def svg_open(width: int, height: int) -> str:
-    """An SVG image's opening tag, drawn at ``width`` x ``height`` pixels in the app's font."""
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-            'font-family="Source Sans Pro, sans-serif">')
-
-
-def chart_title(title: str, left: float) -> list[str]:
-    return [f'<text x="{left}" y="18" font-size="14" font-weight="600" fill="{INK}">{html.escape(title)}</text>'] \
-        if title else []
-
-
-def chart_html(svg_parts: list[str], width: int, height: int, alt: str, boxes: list[str], kind: str, data: str = "") -> str:
-    """The SVG as an image, the hover boxes (absolutely placed spans, in percent) above it."""
-    svg = base64.b64encode("".join(svg_parts).encode()).decode()
-    return (f'<div class="{kind}" {data} style="position:relative;max-width:{width}px">'
-            f'<img src="data:image/svg+xml;base64,{svg}" alt="{html.escape(alt)}" style="width:100%;display:block">'
-            + "".join(boxes) + "</div>")
-
-
-def hover_span(label: str, style: str = "") -> str:
-    """One hover box: a transparent span whose title the browser shows."""
-    return f'<span title="{html.escape(label)}"' + (f' style="{style}"' if style else "") + "></span>"
-
-
-def plot_area(x: float, y: float, w: float, h: float, width: float, height: float) -> str:
-    """CSS placing a box over the part (x, y, w, h) of a ``width`` x ``height`` image, in percent."""
-    return (f"left:{100 * x / width:.4f}%;top:{100 * y / height:.4f}%;width:{100 * w / width:.4f}%;"
-            f"height:{100 * h / height:.4f}%")
-
-
-def hover_grid(place: str, spans: list[str], columns: int, rows: int | None = None) -> str:
-    """The hover boxes over a chart's plot area (``place``, from :func:`plot_area`) as one CSS grid, ``columns``
-    wide (and ``rows`` high, for boxes placed by grid-area): the browser lays them out, no box is placed alone."""
-    template = f"grid-template-columns:repeat({columns},1fr)" + (f";grid-template-rows:repeat({rows},1fr)" if rows else "")
-    return f'<div style="position:absolute;{place};display:grid;{template}">' + "".join(spans) + "</div>"
-
-
-def _box(x: float, y: float, w: float, h: float, width: int, height: int, title: str) -> str:
-    return (f'<span title="{html.escape(title)}" style="position:absolute;left:{100 * x / width:.3f}%;'
-            f'top:{100 * y / height:.3f}%;width:{100 * w / width:.3f}%;height:{100 * h / height:.3f}%"></span>')
-
-
-def _ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values spanning [low, high]."""
-    span = high - low or 1.0
-    step = 10 ** np.floor(np.log10(span / count))
-    step *= next(m for m in (1, 2, 5, 10) if span / (step * m) <= count)
-    return [float(t) + 0.0 for t in np.arange(np.ceil(low / step) * step, high + step / 2, step)]  # no -0
 
 
 def line_svg(values, tokens, name: str, hover_text=None, first_step: int = 0, width: int = 1200,
@@ -101,13 +50,13 @@ def line_svg(values, tokens, name: str, hover_text=None, first_step: int = 0, wi
     y = lambda v: top + inner_h * (1 - v / high)  # noqa: E731
     text = f'fill="{INK}" font-size="12"'
     parts = [svg_open(width, height)]
-    for tick in _ticks(0.0, high):
+    for tick in ticks(0.0, high):
         parts += [f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{GRID}"/>',
                   f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" {text}>{tick:g}</text>']
     parts.append(f'<text transform="translate(14 {top + inner_h / 2:.1f}) rotate(-90)" text-anchor="middle" '
                  f'{text}>{html.escape(name)}</text>')
     if guide is not None:
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(guide):.1f}" y2="{y(guide):.1f}" stroke="#888" '
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(guide):.1f}" y2="{y(guide):.1f}" stroke="{FAINT}" '
                      'stroke-dasharray="2,3" class="guide"/>')
     path, pen = [], "M"
     for t, value in enumerate(values):
@@ -130,7 +79,7 @@ def line_svg(values, tokens, name: str, hover_text=None, first_step: int = 0, wi
                                                                        else "no next character")
         if hover_text is not None and np.isfinite(value):
             label += f"; {hover_text[t]}"
-        boxes.append(_box(x(t) - inner_w / max(count, 1) / 2, top, inner_w / max(count, 1), inner_h, width, height,
+        boxes.append(hover_box(x(t) - inner_w / max(count, 1) / 2, top, inner_w / max(count, 1), inner_h, width, height,
                           label))
     return chart_html(parts, width, height, f"{name} over {count} steps", boxes, "token-line")
 
@@ -159,7 +108,7 @@ def saturation_svg(frame, title: str = "Gate saturation", width: int = 900, heig
               'share of steps above 0.9 (right-saturated)</text>']
     cells: dict[tuple[int, int], list[str]] = {}  # hover cells of a grid over the plot: the points in each
     for index, (gate, part) in enumerate(frame.groupby("gate", sort=False)):
-        colour = GATE_COLOURS[index % len(GATE_COLOURS)]
+        colour = PLOTLY_ORDER[index % len(PLOTLY_ORDER)]
         parts.append(f'<circle cx="{width - right + 20}" cy="{top + 10 + 20 * index}" r="4" fill="{colour}"/>'
                      f'<text x="{width - right + 30}" y="{top + 14 + 20 * index}" {text} class="legend">'
                      f'{html.escape(LABELS.get(gate, gate))}</text><g fill="{colour}" fill-opacity="0.7">')
@@ -267,14 +216,14 @@ def lines_svg(x, series: list[Series], title: str = "", x_label: str = "", y_lab
     px = lambda v: left + inner_w * (v - x_low) / (x_high - x_low)  # noqa: E731
     py = lambda v: top + inner_h * (1 - (v - low) / ((high - low) or 1.0))  # noqa: E731
     y_format = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:g}")
-    x_ticks = [t for t in _ticks(x_low, x_high, 6) if x_low <= t <= x_high]
+    x_ticks = [t for t in ticks(x_low, x_high, 6) if x_low <= t <= x_high]
     parts = [svg_open(width, height)]
     parts += chart_title(title, left)
-    parts += _frame(x_ticks, _ticks(low, high), px, py, left, top, inner_w, inner_h, text, x_high - x_low,
+    parts += _frame(x_ticks, ticks(low, high), px, py, left, top, inner_w, inner_h, text, x_high - x_low,
                     y_format, x_label, y_label)
     if mark_x is not None:
         parts.append(f'<line class="mark" x1="{px(mark_x):.1f}" x2="{px(mark_x):.1f}" y1="{top}" '
-                     f'y2="{top + inner_h}" stroke="#444" stroke-width="1.5" stroke-dasharray="5,4"/>')
+                     f'y2="{top + inner_h}" stroke="{MARK}" stroke-width="1.5" stroke-dasharray="5,4"/>')
     dots = count <= 60
     for line in series:
         values, path, pen = columns[line.hover_name], [], "M"
@@ -307,7 +256,7 @@ def lines_svg(x, series: list[Series], title: str = "", x_label: str = "", y_lab
                             count)]
     else:  # a few points at uneven steps (snapshots): each box reaches halfway to its neighbours
         edges = [left] + [px((xs[i - 1] + xs[i]) / 2) for i in range(1, count)] + [left + inner_w]
-        boxes = [_box(edges[a], top, max(edges[b] - edges[a], 1.0), inner_h, width, height, "\n".join(labels[a:b]))
+        boxes = [hover_box(edges[a], top, max(edges[b] - edges[a], 1.0), inner_h, width, height, "\n".join(labels[a:b]))
                  for a, b in groups]
     mark = f'data-mark="{mark_x:g}"' if mark_x is not None else ""
     return chart_html(parts, width, height, f"{title or y_label}: {len(series)} lines over {count} points", boxes,
@@ -330,7 +279,7 @@ def bars_svg(categories, series: list[Series], title: str = "", y_label: str = "
     py = lambda v: top + inner_h * (1 - v / high)  # noqa: E731
     parts = [svg_open(width, height)]
     parts += chart_title(title, left)
-    for tick in _ticks(0.0, high):
+    for tick in ticks(0.0, high):
         parts += [f'<line x1="{left}" x2="{left + inner_w}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="{GRID}"/>',
                   f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" {text}>{tick:g}</text>']
     parts.append(f'<text transform="translate(14 {top + inner_h / 2:.1f}) rotate(-90)" text-anchor="middle" '
@@ -344,7 +293,7 @@ def bars_svg(categories, series: list[Series], title: str = "", y_label: str = "
               for c, name in enumerate(categories)]
     parts += _legend(series, left, (34 if title else 16), inner_w, text)
     parts.append("</svg>")
-    boxes = [_box(left + group * c, top, group, inner_h, width, height,
+    boxes = [hover_box(left + group * c, top, group, inner_h, width, height,
                   f"{name}: " + ", ".join(f"{line.name} {values[i, c]:.3f}" for i, line in enumerate(series)))
              for c, name in enumerate(categories)]
     data = html.escape(json.dumps({line.name: [float(f"{v:.7g}") for v in values[i]] for i, line in enumerate(series)}))
@@ -408,11 +357,11 @@ def curves_svg(curves: list[Curve], x_label: str, y_label: str, percent: bool = 
     plot_y = lambda v: top + inner_h * (1 - (v - low) / ((high - low) or 1.0))  # noqa: E731
     py = (lambda v: plot_y(np.log10(v))) if log_y else plot_y
     y_format = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:.2g}") if log_y else (lambda v: f"{v:,g}")
-    x_ticks = [t for t in _ticks(x_low, x_high, 6) if x_low <= t <= x_high]
+    x_ticks = [t for t in ticks(x_low, x_high, 6) if x_low <= t <= x_high]
     if np.array_equal(every_x, np.round(every_x)):  # steps: no tick between two of them
         x_ticks = [t for t in x_ticks if float(t).is_integer()]
     if y_ticks is None:
-        y_ticks = [10 ** t for t in _ticks(low, high, 3)] if log_y else _ticks(low, high)
+        y_ticks = [10 ** t for t in ticks(low, high, 3)] if log_y else ticks(low, high)
     y_ticks = [t for t in y_ticks if low - 1e-9 <= scale(t) <= high + 1e-9]
     parts = [svg_open(width, height)]
     parts += chart_title(title, left)

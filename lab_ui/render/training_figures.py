@@ -10,8 +10,8 @@ neighbouring steps, so that a chart redrawn twice a second stays cheap for the s
 
 The builders return figures as plain Plotly-style dicts (``{"data": [...], "layout": {...}}``): what is drawn
 (lines, colours, axes, panels) is decided once, here. :func:`figure_svg` draws them as SVG images. As Plotly
-charts, the live panel's redraws cost the browser most of a core on a 2-core machine and took a quarter of
-the training's throughput; as images each redraw is one insertion.
+charts, the live panel's redraws cost the browser most of a core and slowed the training beside it; as images
+each redraw is one insertion.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lab_ui.svg_charts import Curve, curves_svg
+from lab_ui.render.charts import Curve, curves_svg
+from lab_ui.render.palette import PALETTE
 
 MAX_POINTS = 300
 X_AXES = {"step": "Step", "seconds": "Training seconds"}
@@ -31,7 +32,6 @@ SIGNALS = [  # (column, title)
     ("grad_norm", "Gradient norm (before clipping)"),
     ("lr", "Learning rate"),
 ]
-PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
 
 
 def thin(frame: pd.DataFrame, columns: list[str], x: str, max_points: int = MAX_POINTS) -> pd.DataFrame:
@@ -170,10 +170,10 @@ def signals_figure(frame: pd.DataFrame, x: str = "step", height: int = 360, item
 
 
 def figure_svg(figure: dict, kind: str = "curves", width: int = 900, hover: bool = True) -> str:
-    """HTML (SVG charts, :func:`lab_ui.svg_charts.curves_svg`) of a line figure made here: its lines, their
+    """HTML (SVG charts, :func:`lab_ui.render.charts.curves_svg`) of a line figure made here: its lines, their
     colours and dashes, its axis titles and its fixed y range, share or log axis, if it has one. A figure of
     stacked panels (:func:`signals_figure`: one y axis and title each) gives one small chart per panel, the
-    x axis's title under the last. ``hover``: hover labels (see :func:`lab_ui.svg_charts.curves_svg`)."""
+    x axis's title under the last. ``hover``: hover labels (see :func:`lab_ui.render.charts.curves_svg`)."""
     layout = figure["layout"]
     axes = sorted((name for name in layout if name.startswith("yaxis")), key=lambda name: int(name[5:] or 1))
     panels = [[trace for trace in figure["data"] if trace.get("yaxis", "y") == "y" + name[5:]] for name in axes]

@@ -1,8 +1,8 @@
 """Gate and state heatmaps as an SVG image with a hover label on every cell.
 
 A Plotly heatmap of a few units over 100 characters costs the browser tens of thousands of DOM
-changes (its ticks, its hover layer, its relayouts); six of them made /gates take 3 to 4 s to
-settle after its script had finished. The same map as an SVG image is one insertion: the cells as
+changes (its ticks, its hover layer, its relayouts), which kept /gates busy long after its script had
+finished (README, "Measuring speed"). The same map as an SVG image is one insertion: the cells as
 a PNG (one pixel per cell, scaled up unsmoothed), the units on the left, the characters below, a
 colour key; over the cells lies a row of transparent boxes, one per column, whose ``title`` the
 browser shows on hover: the step, its character and each unit's value there ("step 12 · a", "unit 5:
@@ -11,6 +11,7 @@ browser shows on hover: the step, its character and each unit's value there ("st
     heatmap_svg(values, tokens, units, quantity, title)    HTML for st.html (an <img> and its hover grid)
     colours(values, quantity, low, high)                   the RGBA of each cell (tests read them)
     painted_rows_svg(values, tokens, labels, quantity, ...) HTML: rows of the same text, each painted by its values
+    tensor_heatmap_svg(values, column_labels, ...)         an <img>: a tensor of the nn.LSTM explorer, no hover
 
 Painted rows are the training movie's "this unit across training": the probe once per snapshot, each
 character on the painted-text colours (lab_ui.gate_views.painted_text's: a gate green, a state red or
@@ -20,46 +21,23 @@ as one image it is a PNG of a pixel per character under a line of text per row.
 
 from __future__ import annotations
 
-import base64
 import html
-import re
-import struct
-import zlib
+import math
 
 import numpy as np
-from plotly.colors import get_colorscale
 
+from lab_ui.render.palette import INK, LABEL_GREY, MARK, PAINT_GATE, PAINT_NEGATIVE, PAINT_POSITIVE
+from lab_ui.render.svg import (hover_grid, hover_span, plot_area, png_image, scale_gradient, scale_stops, svg_image,
+                               svg_open)
 from lstm_core import gates
 from lstm_core.analysis import show_char
 from lstm_core.gates import LABELS
-from lab_ui.svg_charts import hover_grid, hover_span, plot_area, svg_open
 
 GATE_SCALE = "PuOr_r"  # a gate: purple shut (0), white half open (0.5), orange open (1)
 STATE_SCALE = "RdBu_r"  # a state or candidate: blue negative, white 0, red positive
 MAX_TICKS = 100  # characters labelled on the axis; beyond that every k-th (labels stay readable)
 MAX_ROW_LABELS = 40  # units named on the left; beyond that every k-th
 LISTED_UNITS = 32  # a column's hover label lists every unit's value up to this many units shown
-INK = "#31333f"
-
-
-def png(rgba: np.ndarray) -> bytes:
-    """A PNG of an (height, width, 4) uint8 image: one pixel per cell, scaled up by the browser."""
-    height, width, _ = rgba.shape
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    rows = b"".join(b"\x00" + rgba[y].tobytes() for y in range(height))  # filter type 0 on every row
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b""))
-
-
-def scale_stops(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """A Plotly colour scale as (positions, RGB rows)."""
-    stops = get_colorscale(name)
-    positions = np.array([float(p) for p, _ in stops])
-    rgb = np.array([[int(c) for c in re.findall(r"\d+", colour)] for _, colour in stops], dtype=float)
-    return positions, rgb
 
 
 def colour_scale(quantity: str) -> str:
@@ -69,11 +47,16 @@ def colour_scale(quantity: str) -> str:
 def colours(values: np.ndarray, quantity: str, low: float, high: float) -> np.ndarray:
     """RGBA bytes of ``values`` on the quantity's scale from ``low`` to ``high``, its centre (0.5 for a
     gate, 0 otherwise) white in the middle, as Plotly's zmid placed it; NaN is transparent."""
-    positions, rgb = scale_stops(colour_scale(quantity))
     centre = gates.quantity(quantity).centre
+    return centred_rgba(values, colour_scale(quantity), centre, max(high - centre, centre - low))
+
+
+def centred_rgba(values: np.ndarray, scale: str, centre: float, reach: float) -> np.ndarray:
+    """RGBA bytes of ``values`` on a diverging colour ``scale``: ``centre`` in its middle, ``centre`` ± ``reach``
+    at its ends (beyond them, the end colours); NaN is transparent."""
+    positions, rgb = scale_stops(scale)
     values = np.asarray(values, dtype=float)
-    reach = max(high - centre, centre - low) or 1.0
-    where = 0.5 + 0.5 * np.clip((np.nan_to_num(values, nan=centre) - centre) / reach, -1.0, 1.0)
+    where = 0.5 + 0.5 * np.clip((np.nan_to_num(values, nan=centre) - centre) / (reach or 1.0), -1.0, 1.0)
     rgba = np.empty(values.shape + (4,), dtype=np.uint8)
     for channel in range(3):
         rgba[..., channel] = np.rint(np.interp(where, positions, rgb[:, channel]))
@@ -110,12 +93,10 @@ def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, 
     full = top + height + bottom
     inner = width - left - right
     cell_w, cell_h = inner / max(columns, 1), height / max(rows, 1)
-    image = base64.b64encode(png(colours(values, quantity, low, high))).decode()
     text = f'fill="{INK}" font-size="12"'
     parts = [svg_open(width, full),
              f'<text x="{left}" y="16" font-size="14" font-weight="600" fill="{INK}">{html.escape(title or label)}</text>',
-             f'<image x="{left}" y="{top}" width="{inner}" height="{height}" preserveAspectRatio="none" '
-             f'style="image-rendering:pixelated" href="data:image/png;base64,{image}"/>']
+             png_image(colours(values, quantity, low, high), left, top, inner, height)]
     every_row = max(1, int(np.ceil(rows / MAX_ROW_LABELS)))
     parts += [f'<text x="{left - 5}" y="{top + (r + 0.5) * cell_h + 4:.1f}" text-anchor="end" {text} '
               f'class="unit">unit {int(units[r])}</text>' for r in range(0, rows, every_row)]
@@ -123,11 +104,8 @@ def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, 
     parts += [f'<text x="{left + (t + 0.5) * cell_w:.1f}" y="{top + height + 16}" text-anchor="middle" '
               f'font-family="monospace" {text} class="tick">{html.escape(show_char(tokens[t]))}</text>'
               for t in range(0, columns, every)]
-    positions, rgb = scale_stops(colour_scale(quantity))
-    stops = "".join(f'<stop offset="{p:.3f}" stop-color="rgb({int(c[0])},{int(c[1])},{int(c[2])})"/>'
-                    for p, c in zip(positions, rgb))
     key_x, key_height = width - right + 14, min(height, 160)
-    parts += [f'<defs><linearGradient id="key" x1="0" y1="1" x2="0" y2="0">{stops}</linearGradient></defs>',
+    parts += [scale_gradient(colour_scale(quantity), "key"),
               f'<rect x="{key_x}" y="{top}" width="10" height="{key_height}" fill="url(#key)"/>']
     centre = gates.quantity(quantity).centre
     reach = max(high - centre, centre - low) or 1.0
@@ -136,7 +114,6 @@ def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, 
         parts.append(f'<text x="{key_x + 14}" y="{top + (1 - fraction) * key_height + 4:.1f}" {text} '
                      f'class="key">{html.escape(tick)}</text>')
     parts.append("</svg>")
-    svg = base64.b64encode("".join(parts).encode()).decode()
     # one hover box per column (a box per cell was 7,200 elements on /gates, which the browser sanitises and lays
     # out on every load): its label gives the step, its token and, when the map is small enough, every unit's value
     cells = [f"step {first_step + t} · {show_char(tokens[t])}"
@@ -145,11 +122,63 @@ def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, 
     grid = hover_grid(plot_area(left, top, inner, height, width, full), [hover_span(cell) for cell in cells], columns)
     return (f'<div class="gate-heatmap" data-quantity="{quantity}" '
             f'data-units="{",".join(str(int(u)) for u in units)}" style="position:relative;max-width:{width}px">'
-            f'<img src="data:image/svg+xml;base64,{svg}" alt="{html.escape(title or label)}: heatmap of '
-            f'{rows} units over {columns} steps" style="width:100%;display:block">{grid}</div>')
+            + svg_image(parts, f"{title or label}: heatmap of {rows} units over {columns} steps") + f"{grid}</div>")
 
 
-PAINT_GATE, PAINT_POSITIVE, PAINT_NEGATIVE = (34, 139, 34), (214, 39, 40), (31, 119, 180)  # painted text's colours
+def tensor_heatmap_svg(values, column_labels, *, alt: str, row_title: str, column_title: str, key_title: str,
+                       row_groups=(), column_groups=(), rotate_labels: bool = False, width: int = 900) -> str:
+    """A tensor (the nn.LSTM explorer's weights and outputs) as one SVG image (an ``<img>`` for ``st.html``):
+    cells as a pixel image, whole-number row ticks, column labels, and a colour key.
+
+    ``row_groups`` [(label, first row, last row)] are split by black lines and named on the right (gate
+    blocks, directions); ``column_groups`` [(title, first column, last column)] are named above (sentences).
+    NaN cells are left empty. The colour scale (blue negative, white 0, red positive) is symmetric around 0,
+    as far as the values reach. It has no hover: the numbers that matter are in the tables beside it.
+    """
+    values = np.asarray(values, dtype=float)
+    rows, columns = values.shape
+    reach = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 0.0
+    reach = reach or 1.0
+    left, right, top = 58, 124, 24 if column_groups else 10
+    label_room = 8 + 6.2 * max((len(str(c)) for c in column_labels), default=1) * (0.72 if rotate_labels else 0)
+    bottom = int(label_room) + 34
+    height = int(min(420, max(110, 14 * rows)))
+    cell_w, cell_h = (width - left - right) / columns, height / rows
+    text = f'fill="{INK}" font-size="11"'
+    parts = [svg_open(width, top + height + bottom),
+             png_image(centred_rgba(values, STATE_SCALE, 0.0, reach), left, top, width - left - right, height)]
+    step = max(1, math.ceil(rows / 16))
+    parts += [f'<text x="{left - 5}" y="{top + (r + 0.5) * cell_h + 4:.1f}" text-anchor="end" {text}>{r}</text>'
+              for r in range(0, rows, step)]
+    parts.append(f'<text transform="translate(14 {top + height / 2:.1f}) rotate(-90)" text-anchor="middle" {text}>'
+                 f'{html.escape(row_title)}</text>')
+    for index, label in enumerate(column_labels):
+        x, y = left + (index + 0.5) * cell_w, top + height + 14
+        turn = f' transform="rotate(-45 {x:.1f} {y - 4})" text-anchor="end"' if rotate_labels else ' text-anchor="middle"'
+        parts.append(f'<text x="{x:.1f}" y="{y}"{turn} {text}>{html.escape(str(label))}</text>')
+    parts.append(f'<text x="{left + (width - left - right) / 2:.1f}" y="{top + height + bottom - 6}" '
+                 f'text-anchor="middle" {text}>{html.escape(column_title)}</text>')
+    spans = [(first, last + 1) for _, first, last in column_groups] or [(0, columns)]
+    for label, first, last in row_groups:
+        if last < rows - 1:
+            y = top + (last + 1) * cell_h
+            parts += [f'<line x1="{left + a * cell_w:.1f}" x2="{left + b * cell_w:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
+                      'stroke="black" stroke-width="2"/>' for a, b in spans]
+        parts.append(f'<text x="{width - right + 6}" y="{top + (first + last + 1) / 2 * cell_h + 5:.1f}" '
+                     f'font-weight="bold" {text.replace("11", "14")}>{html.escape(label)}</text>')
+    for title, first, last in column_groups:
+        parts.append(f'<text x="{left + (first + last + 1) / 2 * cell_w:.1f}" y="{top - 8}" text-anchor="middle" '
+                     f'{text}>{html.escape(title)}</text>')
+    key_x, key_top, key_height = width - right + 44, top + 24, min(height - 24, 160)
+    parts += [scale_gradient(STATE_SCALE, "explorer-key", digits=2),
+              f'<text x="{key_x}" y="{key_top - 12}" {text}>{html.escape(key_title)}</text>',
+              f'<rect x="{key_x}" y="{key_top}" width="12" height="{key_height}" fill="url(#explorer-key)"/>']
+    for fraction, value in ((0.0, reach), (0.5, 0.0), (1.0, -reach)):
+        parts.append(f'<text x="{key_x + 16}" y="{key_top + fraction * key_height + 4:.1f}" {text}>{value:.4g}</text>')
+    parts.append("</svg>")
+    return svg_image(parts, alt, "width:100%")
+
+
 CHAR_WIDTH, ROW_HEIGHT, ROW_LABEL_WIDTH = 8.4, 22, 84  # pixels: a character, a row, the rows' labels
 
 
@@ -186,28 +215,25 @@ def painted_rows_svg(values, tokens, labels: list[str], quantity: str, low: floa
     rows, columns = values.shape
     inner = CHAR_WIDTH * columns
     width, height = int(np.ceil(ROW_LABEL_WIDTH + inner)), ROW_HEIGHT * rows
-    image = base64.b64encode(png(paint_rgba(values, quantity, low, high))).decode()
     line = "".join(show_char(t) if t in ("\n", "\t") else t for t in tokens)
     parts = [svg_open(width, height),
-             f'<image x="{ROW_LABEL_WIDTH}" y="0" width="{inner:.1f}" height="{height}" preserveAspectRatio="none" '
-             f'style="image-rendering:pixelated" href="data:image/png;base64,{image}"/>']
+             png_image(paint_rgba(values, quantity, low, high), ROW_LABEL_WIDTH, 0, f"{inner:.1f}", height)]
     for r, label in enumerate(labels):
         bold = ' font-weight="bold"' if r == current else ""
         y = ROW_HEIGHT * r + 15.5
-        parts += [f'<text x="2" y="{y}" font-family="monospace" font-size="12" fill="#555" class="row">'
+        parts += [f'<text x="2" y="{y}" font-family="monospace" font-size="12" fill="{LABEL_GREY}" class="row">'
                   f'{html.escape(label)}</text>',
                   f'<text x="{ROW_LABEL_WIDTH}" y="{y}" font-family="monospace" font-size="13" fill="{INK}"{bold} '
                   f'textLength="{inner:.1f}" lengthAdjust="spacing" style="white-space:pre">{html.escape(line)}</text>']
     if current is not None:
         parts.append(f'<rect class="current" x="1" y="{ROW_HEIGHT * current + 1}" width="{width - 2}" '
-                     f'height="{ROW_HEIGHT - 2}" fill="none" stroke="#444" stroke-width="2"/>')
+                     f'height="{ROW_HEIGHT - 2}" fill="none" stroke="{MARK}" stroke-width="2"/>')
     parts.append("</svg>")
-    svg = base64.b64encode("".join(parts).encode()).decode()
     cells = [f"position {t} · {show_char(tokens[t])}" + "".join(f"\n{labels[r]}: {values[r, t]:.3f}" for r in range(rows))
              for t in range(columns)]
     grid = hover_grid(plot_area(ROW_LABEL_WIDTH, 0, inner, height, width, height), [hover_span(c) for c in cells],
                       columns)
     return (f'<div class="painted-rows" data-rows="{rows}" data-current="{"" if current is None else current}" '
             f'style="overflow:auto;max-height:{min(height + 20, 560)}px"><div style="position:relative;width:{width}px">'
-            f'<img src="data:image/svg+xml;base64,{svg}" alt="{rows} rows of {columns} painted characters" '
-            f'style="width:{width}px;display:block">{grid}</div></div>')
+            + svg_image(parts, f"{rows} rows of {columns} painted characters", f"width:{width}px;display:block")
+            + f"{grid}</div></div>")

@@ -1,10 +1,9 @@
 """A classifier's charts as SVG images with hover labels: its confusion matrix, its accuracy per class,
 and every class's probability at every word of a sentence (the Tagger and Sentiment pages).
 
-As three Plotly charts these made /tagger the slowest page to open after /gates (2.3 s in Chromium,
-3.4 times a minimal Streamlit page on the same 2-core machine): each Plotly chart builds its axes,
-text and hover layer in the page. As an SVG image each is one insertion, like the gate heatmaps
-(lab_ui.heatmap_svg). Hover labels come from a grid of transparent boxes above the image, one per
+As Plotly charts these made /tagger slow to open (README, "Measuring speed"): each Plotly chart builds its
+axes, text and hover layer in the page. As an SVG image each is one insertion, like the gate heatmaps
+(lab_ui.render.heatmaps). Hover labels come from a grid of transparent boxes above the image, one per
 cell or bar, whose ``title`` the browser shows; the numbers drawn are kept in ``data-values`` (JSON)
 for whoever reads the page.
 
@@ -19,8 +18,8 @@ import json
 
 import numpy as np
 
-from lab_ui.heatmap_svg import scale_stops
-from lab_ui.svg_charts import GRID, INK, LINE, chart_html, chart_title, hover_grid, hover_span, plot_area, svg_open
+from lab_ui.render.palette import GRID, INK, LINE, ON_DARK
+from lab_ui.render.svg import chart_html, chart_title, hover_grid, hover_span, plot_area, scale_stops, svg_open
 
 LABEL_CHARS = 14  # a longer row or column name is cut, with an ellipsis (its hover label has it whole)
 KEY_STEPS = 20  # bands of the colour key
@@ -70,7 +69,7 @@ def matrix_svg(values, rows, columns, scale: str, title: str = "", cell_text=Non
                          f'fill="{colours[r * n_cols + c]}" stroke="#fff" stroke-width="0.5"/>')
             written = "" if cell_text is None else str(cell_text[r][c])
             if written:
-                ink = "#fff" if values[r, c] > 0.6 else INK
+                ink = ON_DARK if values[r, c] > 0.6 else INK
                 parts.append(f'<text x="{x + cell / 2:.1f}" y="{y + tall / 2 + 4:.1f}" text-anchor="middle" '
                              f'font-size="{min(12, cell * 0.38, tall * 0.6):.0f}" fill="{ink}" class="cell">{html.escape(written)}</text>')
     parts += [f'<text x="{left - 6:.1f}" y="{top + (r + 0.5) * tall + 4:.1f}" text-anchor="end" {text} class="row">'
@@ -130,7 +129,7 @@ def ranked_bars_svg(names, values, labels, title: str = "", x_label: str = "", h
         inside = value > 0.6
         parts.append(f'<text x="{px(value) + (-6 if inside else 6):.1f}" y="{y + row / 2 + 4:.1f}" '
                      f'text-anchor="{"end" if inside else "start"}" font-size="11" '
-                     f'fill="{"#fff" if inside else INK}" class="bar-label">{html.escape(str(label))}</text>')
+                     f'fill="{ON_DARK if inside else INK}" class="bar-label">{html.escape(str(label))}</text>')
     parts.append("</svg>")
     hover = hover if hover is not None else [f"{name}: {label}" for name, label in zip(names, labels)]
     spans = [hover_span(str(h)) for h in hover]
