@@ -18,7 +18,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 import lstm_core
 from lab_ui.sharing import remember_owner
-from lstm_core.background import configure_torch_threads
+from lstm_core.execution.background import configure_torch_threads
 from lstm_core.gates import ARCHITECTURE_NAMES
 from lstm_core.runs import WEIGHTS_FILE, default_store_root
 

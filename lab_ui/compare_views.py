@@ -28,7 +28,7 @@ from lab_ui.common import cached_run, show_text, weights_stamp
 from lab_ui.gate_views import token_axis
 from lab_ui.live_training import session_trainer, set_session_trainer
 from lstm_core.analysis import unit_order
-from lstm_core.background import BackgroundTrainer
+from lstm_core.execution.background import BackgroundTrainer
 from lstm_core.compare import CompareSetup, Contender
 from lstm_core.gates import LABELS, colour_range
 from lstm_core.gradients import gradient_flow

@@ -24,7 +24,7 @@ from lab_ui.common import load_run_cached, run_path, weights_stamp
 from lab_ui.heatmap_svg import heatmap_svg as svg_heatmap
 from lstm_core import analysis
 from lstm_core.ablation import UnitAblation, ablate_saved_run
-from lstm_core.worker import settle
+from lstm_core.execution.worker import settle
 
 
 def run_key(run_id: str) -> tuple[str, float]:

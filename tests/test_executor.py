@@ -16,10 +16,10 @@ import pytest
 import torch
 
 import lstm_core
-from lstm_core.background import BackgroundTrainer
-from lstm_core.executor import LocalExecutor, describe_exit
+from lstm_core.execution.background import BackgroundTrainer
+from lstm_core.execution.executor import LocalExecutor, describe_exit
 from lstm_core.runs import RESUME_FILE, read_metrics, read_status
-from lstm_core.worker import drive
+from lstm_core.execution.worker import drive
 from tests.training_helpers import tiny_training, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -142,7 +142,7 @@ def test_exit_statuses_are_said_in_words():
 SERVER = textwrap.dedent("""
     import sys, time
     import lstm_core
-    from lstm_core.background import BackgroundTrainer
+    from lstm_core.execution.background import BackgroundTrainer
     store = lstm_core.RunStore(sys.argv[1])
     config = lstm_core.TrainConfig(corpus="seed", hidden_size=8, embedding_dim=8, seq_len=20, batch_size=8,
                                    max_seconds=60.0, eval_every_seconds=0.3, eval_chars=2_000)

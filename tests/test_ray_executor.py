@@ -16,7 +16,7 @@ import pytest
 
 import lstm_core
 from lstm_core import cli
-from lstm_core.background import BackgroundTrainer
+from lstm_core.execution.background import BackgroundTrainer
 from lstm_core.runs import read_status
 from tests.training_helpers import wait_until
 
@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - scripts/test.sh installs it
 def test_a_training_as_a_ray_actor_behaves_as_in_a_local_worker(tmp_path, capsys, monkeypatch):
     if ray is None:
         pytest.fail("Ray is not installed: pip install -r requirements-ray.txt (scripts/test.sh does)")
-    from lstm_core.ray_executor import RayExecutor
+    from lstm_core.execution.ray_executor import RayExecutor
 
     executor = RayExecutor()  # no address: a local instance on the loopback address
     try:

@@ -1,14 +1,14 @@
 """The Ray executor: each training is a Ray actor, on a running cluster or on a local Ray instance.
 
-Optional (``pip install -r requirements-ray.txt``). :func:`lstm_core.executor.make_executor` picks it
-when ``LSTM_LAB_RAY_ADDRESS`` names a cluster (``host:port`` of its head, as ``ray start --head``
-prints) or ``LSTM_LAB_EXECUTOR=ray`` / ``--executor ray`` asks for it; with no address it starts a
+Optional (``pip install -r requirements-ray.txt``). :func:`lstm_core.execution.factory.make_executor`
+picks it when ``LSTM_LAB_RAY_ADDRESS`` names a cluster (``host:port`` of its head, as ``ray start --head``
+prints) or ``LSTM_LAB_EXECUTOR=ray`` / ``--executor ray`` asks for it. With no address it starts a
 local Ray instance bound to 127.0.0.1, with no dashboard. A class that outgrows one machine adds Ray
 worker machines to a cluster (the README says how), not code.
 
 Each actor reserves the CPUs of one training (``LSTM_LAB_TRAINING_THREADS``) and runs the same
-worker loop as a local worker (:func:`lstm_core.worker.drive`). Ray ships the ``lstm_core`` package to
-the workers with the job (``py_modules``), so a worker machine needs only the requirements
+worker loop as a local worker (:func:`lstm_core.execution.worker.drive`). Ray ships the ``lstm_core``
+package to the workers with the job (``py_modules``), so a worker machine needs only the requirements
 installed; the training's data travel pickled with it, and its checkpoints come back to the web
 process through :meth:`TrainingActor.drain`, so no folder needs to be shared. The actor is threaded:
 ``train`` runs the loop while ``command`` and ``drain`` answer beside it.
@@ -27,7 +27,7 @@ import ray  # noqa: E402
 from ray.exceptions import GetTimeoutError, RayActorError, RayError  # noqa: E402
 
 from .executor import PACKAGE_DIR, Executor, Link, WorkerLost, training_threads  # noqa: E402
-from .trainer import Training  # noqa: E402
+from ..trainer import Training  # noqa: E402
 from .worker import NICE, drive, settle  # noqa: E402
 
 LOCAL_OBJECT_STORE_BYTES = 256 * 1024 * 1024  # a local instance's object store: checkpoints are small
