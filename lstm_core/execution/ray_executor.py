@@ -3,7 +3,9 @@
 Optional (``pip install -r requirements-ray.txt``). :func:`lstm_core.execution.factory.make_executor`
 picks it when ``LSTM_LAB_RAY_ADDRESS`` names a cluster (``host:port`` of its head, as ``ray start --head``
 prints) or ``LSTM_LAB_EXECUTOR=ray`` / ``--executor ray`` asks for it. With no address it starts a
-local Ray instance bound to 127.0.0.1, with no dashboard. A class that outgrows one machine adds Ray
+local Ray instance of its own, bound to 127.0.0.1, with no dashboard: it never joins a cluster it was
+not given, not even the one an earlier ``ray start`` recorded on this machine (Ray's
+``ray_current_cluster`` file) or ``RAY_ADDRESS`` names. A class that outgrows one machine adds Ray
 worker machines to a cluster (the README says how), not code.
 
 Each actor reserves the CPUs of one training (``LSTM_LAB_TRAINING_THREADS``) and runs the same
@@ -83,9 +85,17 @@ def start_local_ray(num_cpus: int | None = None) -> None:
     # single-machine instance; this setting (read at start, inherited by Ray's processes) says so.
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     ray._private.ray_constants.ENABLE_RAY_CLUSTER = False
-    ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, num_cpus=num_cpus or os.cpu_count(),
+    # address="local": a new instance, never the cluster that Ray would otherwise look up (RAY_ADDRESS, or
+    # the one an earlier `ray start` recorded in its temporary folder), which refuses num_cpus anyway.
+    ray.init(address="local", _node_ip_address="127.0.0.1", include_dashboard=False,
+             num_cpus=num_cpus or os.cpu_count(),
              object_store_memory=LOCAL_OBJECT_STORE_BYTES, log_to_driver=False,
              runtime_env={"py_modules": [str(PACKAGE_DIR)]})
+
+
+def ray_address() -> str:
+    """The address (``host:port``) of the Ray this process is connected to, as Ray reports it."""
+    return ray.get_runtime_context().gcs_address
 
 
 class RayLink(Link):
@@ -180,7 +190,7 @@ class RayExecutor(Executor):
         return link
 
     def describe(self) -> str:
-        where = f"cluster at {self.address}" if self.address else "local Ray instance"
+        where = f"cluster at {self.address}" if self.address else f"local Ray instance at {ray_address()}"
         return f"ray executor ({where}), {self.capacity()} trainings at once"
 
     def shutdown(self) -> None:
