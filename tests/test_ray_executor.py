@@ -53,7 +53,11 @@ def test_a_training_as_a_ray_actor_behaves_as_in_a_local_worker(tmp_path, capsys
     monkeypatch.setenv("RAY_TMPDIR", ray_tmp)
     monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    executor = RayExecutor()  # no address: a local instance of its own, on the loopback address
+    try:
+        executor = RayExecutor()  # no address: a local instance of its own, on the loopback address
+    except BaseException:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+        raise
     try:
         assert ray.util.get_node_ip_address() == "127.0.0.1"
         own = ray.get_runtime_context().gcs_address
