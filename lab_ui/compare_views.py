@@ -14,7 +14,6 @@ gradients from :func:`lstm_core.gradients.gradient_flow`, the states from :func:
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +29,9 @@ from lab_ui.render.text_box import show_text
 from lab_ui.render.training_figures import evaluations, figure_svg, thin
 from lab_ui.run_picker import folder_key, load_run_cached
 from lstm_core.analysis import unit_order
-from lstm_core.background import BackgroundTrainer
 from lstm_core.compare import CompareSetup, Contender
+from lstm_core.execution.background import BackgroundTrainer
+from lstm_core.execution.compute_once import ComputeOnce
 from lstm_core.gates import LABELS, colour_range
 from lstm_core.gradients import gradient_flow
 from lstm_core.trace import trace
@@ -93,21 +93,21 @@ def _frame(slot: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# -- a shared pool for the n-gram lines, so a page never waits for one ------------------------
+# -- the n-gram lines, computed in the background so a page never waits for one ----------------
 @st.cache_resource
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstm-lab-ngram")
-
-
-@st.cache_resource(max_entries=16)
-def reference_future(task: str, delay: int) -> Future:
-    """The n-gram's loss for a task, computed once per server in the background."""
-    return _pool().submit(CompareSetup(task=task, delay=delay).reference)
+def _references() -> ComputeOnce:
+    """The n-gram's loss per (task, delay), computed once per server."""
+    return ComputeOnce(16, thread_name="lstm-lab-ngram")
 
 
 def reference_value(setup: CompareSetup) -> float | None:
-    future = reference_future(setup.task, setup.delay if setup.task == "memory" else 0)
-    return future.result() if future.done() and future.exception() is None else None
+    """The n-gram's loss for ``setup``'s task once computed, else None (its computing starts; one that
+    failed is not tried again)."""
+    references, delay = _references(), setup.delay if setup.task == "memory" else 0
+    key = (setup.task, delay)
+    if references.error(key) is None:
+        references.start(key, CompareSetup(task=setup.task, delay=delay).reference)
+    return references.get(key)
 
 
 # -- figures ----------------------------------------------------------------------------------

@@ -8,11 +8,8 @@ traced anew as it learns. Heatmaps and charts are cached whole, as the HTML they
 
 from __future__ import annotations
 
-import multiprocessing
-import threading
 import time
-from collections import OrderedDict
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import streamlit as st
@@ -24,7 +21,7 @@ from lab_ui.render.heatmaps import heatmap_svg as svg_heatmap
 from lab_ui.run_picker import load_run_cached
 from lstm_core import analysis
 from lstm_core.ablation import UnitAblation, ablate_saved_run
-from lstm_core.worker import settle
+from lstm_core.execution.compute_once import ComputeOnce, in_own_process
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)
@@ -102,69 +99,15 @@ class Ablation:
     wall_seconds: float  # with the worker process's start
 
 
-class AblationCache:
-    """A bounded, server-wide store of ablations keyed by (run key, corpus, layer), computed in the
-    background one at a time (each in a worker process: see :func:`start_ablation`).
+@st.cache_resource
+def ablation_cache() -> ComputeOnce:
+    """The server's ablations, keyed by (run key, corpus, layer), computed in the background one at a time
+    (each in a process of its own: see :func:`start_ablation`).
 
     Unlike ``st.cache_resource`` it can be asked whether a result is there (or on its way) without
     computing it: the page offers a button instead of making a visitor wait, and polls while it is made.
-    Visitors who ask for the same ablation share it, and a shared server never runs two at once.
-    """
-
-    def __init__(self, size: int = ABLATIONS_KEPT):
-        self.size = size
-        self.results: OrderedDict = OrderedDict()
-        self.pending: dict = {}  # key -> Future, while it is computed
-        self.failed: dict = {}  # key -> what went wrong, until it is asked for again
-        self.lock = threading.Lock()
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstm-lab-ablation")
-
-    def get(self, key) -> Ablation | None:
-        with self.lock:
-            found = self.results.get(key)
-            if found is not None:
-                self.results.move_to_end(key)
-            return found
-
-    def running(self, key) -> bool:
-        with self.lock:
-            return key in self.pending
-
-    def error(self, key) -> str | None:
-        with self.lock:
-            return self.failed.get(key)
-
-    def start(self, key, make) -> Future | None:
-        """Compute ``make()`` for ``key`` in the background, unless it is there or on its way already."""
-        with self.lock:
-            if key in self.results:
-                return None
-            if key not in self.pending:
-                self.failed.pop(key, None)
-                self.pending[key] = self.worker.submit(self._make, key, make)
-            return self.pending[key]
-
-    def _make(self, key, make) -> Ablation | None:
-        try:
-            made = make()
-        except Exception as err:  # noqa: BLE001 - shown on the page, not lost in a thread
-            with self.lock:
-                self.failed[key] = f"{type(err).__name__}: {err}"
-                while len(self.failed) > self.size:
-                    self.failed.pop(next(iter(self.failed)))
-                self.pending.pop(key, None)
-            return None
-        with self.lock:
-            self.results[key] = made
-            while len(self.results) > self.size:
-                self.results.popitem(last=False)
-            self.pending.pop(key, None)
-        return made
-
-
-@st.cache_resource
-def ablation_cache() -> AblationCache:
-    return AblationCache()
+    Visitors who ask for the same ablation share it, and a shared server never runs two at once."""
+    return ComputeOnce(ABLATIONS_KEPT, thread_name="lstm-lab-ablation")
 
 
 def ablation_text(corpus: str) -> str:
@@ -193,11 +136,9 @@ def start_ablation(key: tuple[str, float], corpus: str, layer: int) -> Future | 
         text = ablation_text(corpus)
         started = time.perf_counter()
         # In a process of its own, one torch thread at a worker's lower priority: thousands of small steps
-        # that share the web server's interpreter lock ran many times slower there than alone, and held up
-        # its pages.
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=settle,
-                                 initargs=(1,)) as pool:
-            result, seconds = pool.submit(ablate_saved_run, key[0], text, layer).result()
+        # that share the web server's interpreter lock ran 10-20x slower there than alone (45-115 s against
+        # 5 s for the shipped model's layer, measured on a busy 2-core machine), and held up its pages.
+        result, seconds = in_own_process(ablate_saved_run, key[0], text, layer, threads=1)
         return Ablation(result, text, seconds, time.perf_counter() - started)
 
     return ablation_cache().start((key, corpus, layer), make)

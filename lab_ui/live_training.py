@@ -17,13 +17,13 @@ Any page that trains something uses the same four calls (the Train, Tagger and S
 ``slot`` names the training within a session ("char", "tagger", "sentiment"); each browser session
 has its own trainers. ``set_session_trainer(slot, trainer)`` installs a trainer built elsewhere and
 ``clear_session_trainer(slot)`` forgets one (stopping it first). The training object is any object
-:class:`lstm_core.background.BackgroundTrainer` drives; the panel plots whichever metric columns its rows
-have (train/valid loss and bits per character, valid_accuracy, chars_per_sec or items_per_sec,
+:class:`lstm_core.execution.background.BackgroundTrainer` drives; the panel plots whichever metric columns its
+rows have (train/valid loss and bits per character, valid_accuracy, chars_per_sec or items_per_sec,
 grad_norm, lr), labels losses with what the training averages them over (its ``loss_per``: nats per
 character, per word, per review), and shows its preview samples when it makes some.
 
 The training itself runs out of this process, in a worker of the server's executor (a local worker
-process, or a Ray actor: lstm_core.executor). While the training is queued or running, the panel's own script
+process, or a Ray actor: lstm_core.execution). While the training is queued or running, the panel's own script
 fetches it twice a second from the app server's feed (lab_ui.live_feed), and the page reruns only when it must
 follow (the training ended or paused, its first metrics came); where no feed is served, the panel polls the
 trainer's snapshot in a fragment that reruns every half second instead. The gate panel reruns in a fragment of
@@ -52,7 +52,7 @@ from lab_ui.render.training_figures import accuracy_figure, figure_svg, has_accu
 from lab_ui.run_picker import run_store
 from lab_ui.sharing import may_change, owner_id
 from lab_ui.snapshot_views import live_gate_panel
-from lstm_core.background import BackgroundTrainer, Snapshot, run_is_held
+from lstm_core.execution.background import BackgroundTrainer, TrainingStatus, run_is_held
 from lstm_core.limits import TRAINING_LIMITS
 from lstm_core.runs import RECENT_STEPS, WEIGHTS_FILE, recent_train_loss
 from lstm_core.training.loop import LOG2E
@@ -77,13 +77,13 @@ class LiveSlot:
     feed_lost: bool = False  # the browser could not reach the feed: the panel polls in its fragment instead
     lock: threading.Lock = field(default_factory=threading.Lock)  # the page and the feed both read the rows
 
-    def read(self) -> tuple[Snapshot, pd.DataFrame]:
+    def read(self) -> tuple[TrainingStatus, pd.DataFrame]:
         """The trainer's snapshot with the rows not fetched yet, and all metric rows so far."""
         with self.lock:
             snapshot = self.fetch()
             return snapshot, self.frame(snapshot)
 
-    def fetch(self) -> Snapshot:
+    def fetch(self) -> TrainingStatus:
         """The trainer's snapshot with the rows not fetched yet; all of them again after the rows went
         back to a checkpoint (a worker died)."""
         snapshot = self.trainer.snapshot(since=len(self.rows))
@@ -92,7 +92,7 @@ class LiveSlot:
             snapshot = self.trainer.snapshot(since=0)
         return snapshot
 
-    def frame(self, snapshot: Snapshot) -> pd.DataFrame:
+    def frame(self, snapshot: TrainingStatus) -> pd.DataFrame:
         """All metric rows so far; only the newest row is re-read (an evaluation may still fill it)."""
         self.rows.extend(snapshot.metrics)
         if not self.rows:
@@ -144,16 +144,6 @@ def clear_session_trainer(slot: str) -> None:
 def training_under_way(slot: str) -> bool:
     """Whether this session's ``slot`` has a training queued, running or paused (one not yet ended)."""
     return _status(session_trainer(slot)) in ("queued", "running", "paused")
-
-
-def active_run_ids() -> set[str]:
-    """Run ids (folder names) that this session is training right now, in any slot."""
-    ids = set()
-    for live in list(_session_slots().values()):
-        snapshot = live.trainer.snapshot(since=1 << 62)
-        if snapshot.active and snapshot.run_dir:
-            ids.add(Path(snapshot.run_dir).name)
-    return ids
 
 
 def _status(trainer: BackgroundTrainer | None) -> str:
@@ -274,7 +264,7 @@ def live_adjustments(slot: str) -> None:
                      key=f"{slot}_live_temperature", on_change=_apply_temperature, args=(slot,))
 
 
-def _eta(snapshot: Snapshot) -> str:
+def _eta(snapshot: TrainingStatus) -> str:
     """The time left, only while the training runs (a diverged or paused run has none)."""
     if snapshot.status != "running" or snapshot.progress <= 0 or snapshot.progress >= 1:
         return ""
@@ -282,7 +272,7 @@ def _eta(snapshot: Snapshot) -> str:
     return f" · about {remaining:,.0f} s left" if remaining >= 1 else " · under a second left"
 
 
-def _status_line(snapshot: Snapshot) -> None:
+def _status_line(snapshot: TrainingStatus) -> None:
     """The status in a coloured box; a training running as it should says so in its progress bar instead."""
     if snapshot.status == "running" and snapshot.message == STATUS_LABELS["running"] + ".":
         return
@@ -321,7 +311,8 @@ def _latest(frame: pd.DataFrame, column: str) -> float | None:
     return float(values.iloc[-1]) if len(values) else None
 
 
-def _figures(frame: pd.DataFrame, snapshot: Snapshot, item_name: str, per: str) -> list[tuple[str, str, str | None]]:
+def _figures(frame: pd.DataFrame, snapshot: TrainingStatus, item_name: str,
+             per: str) -> list[tuple[str, str, str | None]]:
     """The headline numbers as (label, value, help): losses (nats per ``per``, and bits per character), speed,
     gradient norm, rate."""
     train = recent_train_loss(frame)
@@ -361,7 +352,7 @@ def _axis_choices(slot: str, per: str) -> tuple[str, str]:
     return x, unit
 
 
-def _earlier_samples(snapshot: Snapshot) -> None:
+def _earlier_samples(snapshot: TrainingStatus) -> None:
     if len(snapshot.samples) > 1:
         with st.expander(f"Earlier samples ({len(snapshot.samples) - 1})"):
             for earlier in reversed(snapshot.samples[:-1]):
@@ -380,7 +371,7 @@ def ended_run(slot: str) -> str | None:
     return Path(snapshot.run_dir).name if (Path(snapshot.run_dir) / WEIGHTS_FILE).exists() else None
 
 
-def _panel_parts(live: LiveSlot, snapshot: Snapshot, frame: pd.DataFrame, x: str, unit: str,
+def _panel_parts(live: LiveSlot, snapshot: TrainingStatus, frame: pd.DataFrame, x: str, unit: str,
                  hover: bool) -> tuple[list, list]:
     """The panel's parts (lab_ui.live_view): progress, the loss chart beside the latest sample (or the signals,
     for a training that writes none), the figures and the other charts; and the figures."""
@@ -410,7 +401,7 @@ def _panel_parts(live: LiveSlot, snapshot: Snapshot, frame: pd.DataFrame, x: str
     return parts, _figures(frame, snapshot, training.item_name, per)
 
 
-def _page_state(snapshot: Snapshot, frame: pd.DataFrame) -> str:
+def _page_state(snapshot: TrainingStatus, frame: pd.DataFrame) -> str:
     """What the page around the panel is drawn from (the status line, the buttons, the chart's choices): when the
     feed's answer brings another, the page must rerun to follow."""
     return f"{snapshot.status}|{snapshot.message}|{snapshot.queue_position}|{'rows' if len(frame) else 'none'}"

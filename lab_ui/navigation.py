@@ -18,7 +18,7 @@ import torch
 from streamlit.errors import StreamlitPageNotFoundError
 
 from lab_ui.sharing import remember_owner
-from lstm_core.background import configure_torch_threads
+from lstm_core.execution.background import configure_torch_threads
 
 PAGES = [  # (script, url path, label); a view's name is its page's url path
     ("home.py", "", "Home"),

@@ -28,9 +28,9 @@ import numpy as np
 
 from .analysis import trace_csv
 from .architectures import ARCHITECTURES, DEFAULT, VARIANTS, architecture
-from .background import BackgroundTrainer, configure_torch_threads
+from .execution.background import BackgroundTrainer, configure_torch_threads
 from .bench import run_bench
-from .executor import make_executor
+from .execution.factory import make_executor
 from .corpus import CorpusError, load_corpus
 from .runs import (OPTIMIZER_FILE, PRETRAINED_DIR, RESUME_FILE, RunError, RunStore, default_store_root, load_run,
                    read_config, read_metrics)

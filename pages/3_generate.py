@@ -69,7 +69,7 @@ def draw_streamed() -> list:
 
 
 try:  # every session asking for the same sample shares one draw
-    steps = shared_samples().get_or_draw((run_key(run_id), prime, length, tuple(options.values())), draw_streamed)
+    steps = shared_samples().get_or_compute((run_key(run_id), prime, length, tuple(options.values())), draw_streamed)
 except ValueError as err:
     st.error(f"These settings cannot be used: {err}")
     st.stop()

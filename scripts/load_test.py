@@ -34,7 +34,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 import lstm_core  # noqa: E402
-from lstm_core.executor import local_pool_size  # noqa: E402
+from lstm_core.execution.executor import local_pool_size  # noqa: E402
 from lstm_core.runs import read_config, read_metrics, read_status  # noqa: E402
 from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
 from scripts.browser import LAUNCH_ARGS, find_chromium  # noqa: E402

@@ -26,7 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 import lstm_core  # noqa: E402
-from lstm_core.background import configure_torch_threads  # noqa: E402
+from lstm_core.execution.background import configure_torch_threads  # noqa: E402
 from lstm_core.snapshots import EVERY_SECONDS, SnapshotStore  # noqa: E402
 
 
@@ -112,7 +112,7 @@ def throughput(preset: str, legs: int, leg: float, root: Path, verbose: bool = F
     rates = {on: steps * chars_per_step / cpu for on, (steps, cpu, _) in totals.items()}
     pairs = [a / b for a, b in zip(leg_rates[True], leg_rates[False])]  # neighbouring legs, on over off
     print(f"throughput, preset {preset}: {legs} alternating legs of {leg:g} s of training, one run, "
-          f"{os.cpu_count()} CPUs, {lstm_core.background.TRAINING_THREADS} torch thread(s)")
+          f"{os.cpu_count()} CPUs, {lstm_core.execution.background.TRAINING_THREADS} torch thread(s)")
     for on in (False, True):
         steps, cpu, snaps = totals[on]
         print(f"  snapshots {'on ' if on else 'off'}: {rates[on]:,.0f} characters per CPU-second "
@@ -132,7 +132,7 @@ def main() -> None:
     parser.add_argument("--skip-storage", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="print every leg's figure")
     args = parser.parse_args()
-    configure_torch_threads(lstm_core.background.TRAINING_THREADS)  # one training's share, as in a worker
+    configure_torch_threads(lstm_core.execution.background.TRAINING_THREADS)  # one training's share, as in a worker
     with tempfile.TemporaryDirectory() as folder:
         if not args.skip_storage:
             storage(args.preset, args.seconds, Path(folder) / "storage")

@@ -28,8 +28,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 import lstm_core  # noqa: E402
-from lstm_core.background import BackgroundTrainer, configure_torch_threads  # noqa: E402
-from lstm_core.executor import make_executor  # noqa: E402
+from lstm_core.execution.background import BackgroundTrainer, configure_torch_threads  # noqa: E402
+from lstm_core.execution.factory import make_executor  # noqa: E402
 from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
 from scripts.browser import launch  # noqa: E402
 
@@ -67,7 +67,7 @@ def worker_of(server_pid: int) -> int | None:
     """The app server's training worker process (local executor)."""
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            if b"lstm_core.worker" in cmdline.read_bytes() and \
+            if b"lstm_core.execution.worker" in cmdline.read_bytes() and \
                     int((cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()[1]) == server_pid:
                 return int(cmdline.parent.name)
         except (OSError, ValueError, IndexError):

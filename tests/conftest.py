@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-from lstm_core.background import configure_torch_threads  # noqa: E402
+from lstm_core.execution.background import configure_torch_threads  # noqa: E402
 from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
 from scripts.browser import find_chromium, launch  # noqa: E402
 

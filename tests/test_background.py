@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import lstm_core
-from lstm_core.background import BackgroundTrainer
-from lstm_core.executor import LocalExecutor
+from lstm_core.execution.background import BackgroundTrainer
+from lstm_core.execution.executor import LocalExecutor
 from tests.training_helpers import tiny_training, wait_until
 
 

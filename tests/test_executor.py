@@ -16,13 +16,29 @@ import pytest
 import torch
 
 import lstm_core
-from lstm_core.background import BackgroundTrainer
-from lstm_core.executor import LocalExecutor, describe_exit
+from lstm_core.execution import factory
+from lstm_core.execution.background import BackgroundTrainer
+from lstm_core.execution.executor import LocalExecutor, describe_exit
+from lstm_core.execution.worker import drive
 from lstm_core.runs import RESUME_FILE, read_metrics, read_status
-from lstm_core.worker import drive
 from tests.training_helpers import tiny_training, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_factory_picks_the_executor_and_works_without_ray(monkeypatch):
+    monkeypatch.delenv("LSTM_LAB_RAY_ADDRESS", raising=False)
+    monkeypatch.delenv("LSTM_LAB_EXECUTOR", raising=False)
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    monkeypatch.delitem(sys.modules, factory.RAY_EXECUTOR_MODULE, raising=False)
+    assert isinstance(factory.make_executor(), LocalExecutor)
+    with pytest.raises(ImportError, match="requirements-ray.txt"):
+        factory.make_executor("ray")
+    monkeypatch.setenv("LSTM_LAB_RAY_ADDRESS", "127.0.0.1:6379")  # an address asks for Ray
+    with pytest.raises(ImportError, match="requirements-ray.txt"):
+        factory.make_executor()
+    with pytest.raises(ValueError, match="unknown executor"):
+        factory.make_executor("dask")
 
 
 @pytest.fixture
@@ -142,7 +158,7 @@ def test_exit_statuses_are_said_in_words():
 SERVER = textwrap.dedent("""
     import sys, time
     import lstm_core
-    from lstm_core.background import BackgroundTrainer
+    from lstm_core.execution.background import BackgroundTrainer
     store = lstm_core.RunStore(sys.argv[1])
     config = lstm_core.TrainConfig(corpus="seed", hidden_size=8, embedding_dim=8, seq_len=20, batch_size=8,
                                    max_seconds=60.0, eval_every_seconds=0.3, eval_chars=2_000)

@@ -354,9 +354,9 @@ def test_the_ablation_ranks_the_units_on_demand_and_paints_them(architecture):
 
 
 def test_the_ablation_store_is_bounded_computes_each_key_once_and_keeps_failures_readable():
-    from lab_ui.gate_data import AblationCache
+    from lstm_core.execution.compute_once import ComputeOnce
 
-    store, calls, gate = AblationCache(size=2), [], threading.Event()
+    store, calls, gate = ComputeOnce(capacity=2), [], threading.Event()
 
     def make(value):
         def run():

@@ -1,6 +1,8 @@
 """The Ray executor against a local Ray instance (bound to 127.0.0.1): a training runs as a Ray actor
 and behaves as in a local worker (live changes, pause and resume, a killed actor leaves the run paused
-at its last checkpoint), and the command line's ``--executor ray`` prints the same lines.
+at its last checkpoint), and the command line's ``--executor ray`` prints the same lines. Without an
+address the executor starts its own Ray, even when an earlier ``ray start`` left a cluster recorded on
+the machine (here a dead one on the loopback address).
 
 Ray is an optional requirement (requirements-ray.txt); scripts/test.sh installs it.
 """
@@ -9,14 +11,17 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
+import socket
+import tempfile
 from pathlib import Path
 
 import pytest
 
 import lstm_core
 from lstm_core import cli
-from lstm_core.background import BackgroundTrainer
+from lstm_core.execution.background import BackgroundTrainer
 from lstm_core.runs import read_status
 from tests.training_helpers import wait_until
 
@@ -26,15 +31,38 @@ except ImportError:  # pragma: no cover - scripts/test.sh installs it
     ray = None
 
 
+def dead_loopback_address() -> str:
+    """``127.0.0.1:port`` where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
 @pytest.mark.slow
 def test_a_training_as_a_ray_actor_behaves_as_in_a_local_worker(tmp_path, capsys, monkeypatch):
     if ray is None:
         pytest.fail("Ray is not installed: pip install -r requirements-ray.txt (scripts/test.sh does)")
-    from lstm_core.ray_executor import RayExecutor
+    from lstm_core.execution.ray_executor import RayExecutor
 
-    executor = RayExecutor()  # no address: a local instance on the loopback address
+    # Ray's temporary folder, short (its sockets live there), with the cluster an earlier `ray start`
+    # would have recorded: Ray joins it when ray.init is given no address, which refused num_cpus.
+    ray_tmp = tempfile.mkdtemp(prefix="lab-ray-")
+    recorded = dead_loopback_address()
+    (Path(ray_tmp) / "ray").mkdir()
+    (Path(ray_tmp) / "ray" / "ray_current_cluster").write_text(recorded)
+    monkeypatch.setenv("RAY_TMPDIR", ray_tmp)
+    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    try:
+        executor = RayExecutor()  # no address: a local instance of its own, on the loopback address
+    except BaseException:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+        raise
     try:
         assert ray.util.get_node_ip_address() == "127.0.0.1"
+        own = ray.get_runtime_context().gcs_address
+        assert own.startswith("127.0.0.1:") and own != recorded
+        assert executor.describe().startswith(f"ray executor (local Ray instance at {own})")
         assert executor.capacity() == (os.cpu_count() or 1)
         store = lstm_core.RunStore(tmp_path / "runs")
         config = lstm_core.TrainConfig(corpus="seed", hidden_size=8, embedding_dim=8, seq_len=20, batch_size=8,
@@ -74,8 +102,9 @@ def test_a_training_as_a_ray_actor_behaves_as_in_a_local_worker(tmp_path, capsys
                          "--out", str(tmp_path / "cli"), "--executor", "ray"])
         out = capsys.readouterr().out
         assert code == 0, out
-        assert "running on the ray executor (local Ray instance)" in out
+        assert "running on the ray executor (local Ray instance at 127.0.0.1:" in out
         assert re.search(r"final train_loss=[\d.]+ valid_loss=[\d.]+ seconds=[\d.]+", out)
         assert lstm_core.RunStore(tmp_path / "cli").list().iloc[0]["status"] == "finished"
     finally:
         executor.shutdown()
+        shutil.rmtree(ray_tmp, ignore_errors=True)

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from lab_ui.run_picker import run_store
 from lab_ui.live_training import _eta
 from lstm_core import PRETRAINED_DIR
-from lstm_core.background import Snapshot
+from lstm_core.execution.background import TrainingStatus
 from tests.training_helpers import stop_leftover_trainers
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -82,10 +82,10 @@ def test_the_chosen_model_follows_the_user_to_the_next_page(isolated_run_store):
 
 
 def test_no_time_left_is_promised_once_a_training_has_ended():
-    running = Snapshot(status="running", message="", progress=0.25, step=10, seconds=5.0)
+    running = TrainingStatus(status="running", message="", progress=0.25, step=10, seconds=5.0)
     assert "about 15 s left" in _eta(running)
     for status in ("diverged", "paused", "stopped", "queued"):
-        ended = Snapshot(status=status, message="", progress=0.08, step=11, seconds=1.7)
+        ended = TrainingStatus(status=status, message="", progress=0.08, step=11, seconds=1.7)
         assert _eta(ended) == "", status
 
 

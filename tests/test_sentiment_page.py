@@ -15,7 +15,7 @@ PAGE = "../pages/7_sentiment.py"
 @pytest.fixture(autouse=True)
 def one_torch_thread(monkeypatch):
     """Keep the tests' single torch thread (page_setup would otherwise claim every core)."""
-    monkeypatch.setattr("lstm_core.background._threads_configured", True)
+    monkeypatch.setattr("lstm_core.execution.background._threads_configured", True)
 
 
 def small_run(root) -> None:

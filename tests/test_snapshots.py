@@ -81,8 +81,8 @@ import time  # noqa: E402
 import zipfile  # noqa: E402
 
 from lstm_core import snapshots as snapshots_module  # noqa: E402
-from lstm_core.background import BackgroundTrainer  # noqa: E402
-from lstm_core.executor import LocalExecutor  # noqa: E402
+from lstm_core.execution.background import BackgroundTrainer  # noqa: E402
+from lstm_core.execution.executor import LocalExecutor  # noqa: E402
 from lstm_core.training.memory import MemoryConfig, MemoryTraining  # noqa: E402
 from lstm_core.runs import WEIGHTS_FILE, build_model, export_zip, read_config, read_weights  # noqa: E402
 from lstm_core.training.tasks import (ClassifierTraining, TaggerTraining, classifier_preset,  # noqa: E402

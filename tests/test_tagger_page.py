@@ -18,7 +18,7 @@ PAGE = "../pages/6_tagger.py"
 @pytest.fixture(autouse=True)
 def one_torch_thread(monkeypatch):
     """Keep the tests' single torch thread (page_setup would otherwise claim every core)."""
-    monkeypatch.setattr("lstm_core.background._threads_configured", True)
+    monkeypatch.setattr("lstm_core.execution.background._threads_configured", True)
 
 
 def test_page_without_runs_offers_training():

@@ -175,7 +175,7 @@ def test_a_task_trainings_warmup_is_checked_against_its_range(preset, warmup):
 
 
 def test_command_line_prints_the_accuracy_last(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("lstm_core.background._threads_configured", True)  # keep the tests' thread setting
+    monkeypatch.setattr("lstm_core.execution.background._threads_configured", True)  # keep the tests' thread setting
     assert main(["train-tagger", "--preset", "seed-toy", "--out", str(tmp_path)]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "accuracy=1.0000"
     assert main(["train-classifier", "--csv", str(tmp_path / "missing.csv"), "--out", str(tmp_path)]) == 2

@@ -36,7 +36,7 @@ def stop_leftover_trainers() -> None:
 
     from streamlit.testing.v1 import AppTest
 
-    from lstm_core.background import BackgroundTrainer
+    from lstm_core.execution.background import BackgroundTrainer
 
     with warnings.catch_warnings():  # scanning every object touches deprecated torch attributes
         warnings.simplefilter("ignore")

@@ -6,7 +6,7 @@ detaches it (the gradient stops at the chunk start, as in the seed notebook). Wi
 ``batch_size=1`` and ``seq_len=100`` this is exactly the notebook's loop.
 
 A :class:`CharTraining` is driven one step at a time (by the command line, the benchmark, or the
-app's background thread in :mod:`lstm_core.background`) and reports a metrics row per step. It
+app's background thread in :mod:`lstm_core.execution.background`) and reports a metrics row per step. It
 never imports the app. A loss that turns NaN or explodes raises :class:`TrainingDiverged`, after
 the last good checkpoint is already on disk.
 """

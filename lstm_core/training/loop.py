@@ -9,7 +9,7 @@ resumption from a checkpoint. It reports through callbacks and never imports the
     finished = training.run(should_stop=lambda: False, on_step=print_row, on_eval=report, on_preview=show)
 
 The command line, the benchmark and the app's trainers all drive :meth:`Training.run`, in this
-process or in a worker (:mod:`lstm_core.worker`): a training pickles (without its run store) and
+process or in a worker (:mod:`lstm_core.execution.worker`): a training pickles (without its run store) and
 saves itself through whatever stands in for the store, so a worker's checkpoints reach the process
 that owns the run store. A subclass provides the model-specific parts:
 

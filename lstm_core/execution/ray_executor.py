@@ -1,14 +1,16 @@
 """The Ray executor: each training is a Ray actor, on a running cluster or on a local Ray instance.
 
-Optional (``pip install -r requirements-ray.txt``). :func:`lstm_core.executor.make_executor` picks it
-when ``LSTM_LAB_RAY_ADDRESS`` names a cluster (``host:port`` of its head, as ``ray start --head``
-prints) or ``LSTM_LAB_EXECUTOR=ray`` / ``--executor ray`` asks for it; with no address it starts a
-local Ray instance bound to 127.0.0.1, with no dashboard. A class that outgrows one machine adds Ray
+Optional (``pip install -r requirements-ray.txt``). :func:`lstm_core.execution.factory.make_executor`
+picks it when ``LSTM_LAB_RAY_ADDRESS`` names a cluster (``host:port`` of its head, as ``ray start --head``
+prints) or ``LSTM_LAB_EXECUTOR=ray`` / ``--executor ray`` asks for it. With no address it starts a
+local Ray instance of its own, bound to 127.0.0.1, with no dashboard: it never joins a cluster it was
+not given, not even the one an earlier ``ray start`` recorded on this machine (Ray's
+``ray_current_cluster`` file) or ``RAY_ADDRESS`` names. A class that outgrows one machine adds Ray
 worker machines to a cluster (the README says how), not code.
 
 Each actor reserves the CPUs of one training (``LSTM_LAB_TRAINING_THREADS``) and runs the same
-worker loop as a local worker (:func:`lstm_core.worker.drive`). Ray ships the ``lstm_core`` package to
-the workers with the job (``py_modules``), so a worker machine needs only the requirements
+worker loop as a local worker (:func:`lstm_core.execution.worker.drive`). Ray ships the ``lstm_core``
+package to the workers with the job (``py_modules``), so a worker machine needs only the requirements
 installed; the training's data travel pickled with it, and its checkpoints come back to the web
 process through :meth:`TrainingActor.drain`, so no folder needs to be shared. The actor is threaded:
 ``train`` runs the loop while ``command`` and ``drain`` answer beside it.
@@ -27,7 +29,7 @@ import ray  # noqa: E402
 from ray.exceptions import GetTimeoutError, RayActorError, RayError  # noqa: E402
 
 from .executor import PACKAGE_DIR, Executor, Link, WorkerLost, training_threads  # noqa: E402
-from .training.loop import Training  # noqa: E402
+from ..training.loop import Training  # noqa: E402
 from .worker import NICE, drive, settle  # noqa: E402
 
 LOCAL_OBJECT_STORE_BYTES = 256 * 1024 * 1024  # a local instance's object store: checkpoints are small
@@ -83,9 +85,17 @@ def start_local_ray(num_cpus: int | None = None) -> None:
     # single-machine instance; this setting (read at start, inherited by Ray's processes) says so.
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     ray._private.ray_constants.ENABLE_RAY_CLUSTER = False
-    ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, num_cpus=num_cpus or os.cpu_count(),
+    # address="local": a new instance, never the cluster that Ray would otherwise look up (RAY_ADDRESS, or
+    # the one an earlier `ray start` recorded in its temporary folder), which refuses num_cpus anyway.
+    ray.init(address="local", _node_ip_address="127.0.0.1", include_dashboard=False,
+             num_cpus=num_cpus or os.cpu_count(),
              object_store_memory=LOCAL_OBJECT_STORE_BYTES, log_to_driver=False,
              runtime_env={"py_modules": [str(PACKAGE_DIR)]})
+
+
+def ray_address() -> str:
+    """The address (``host:port``) of the Ray this process is connected to, as Ray reports it."""
+    return ray.get_runtime_context().gcs_address
 
 
 class RayLink(Link):
@@ -180,7 +190,7 @@ class RayExecutor(Executor):
         return link
 
     def describe(self) -> str:
-        where = f"cluster at {self.address}" if self.address else "local Ray instance"
+        where = f"cluster at {self.address}" if self.address else f"local Ray instance at {ray_address()}"
         return f"ray executor ({where}), {self.capacity()} trainings at once"
 
     def shutdown(self) -> None:

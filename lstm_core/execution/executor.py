@@ -1,21 +1,22 @@
 """Executors: where trainings run, out of the web process, behind one interface.
 
 - :class:`LocalExecutor`, the default: a pool of worker processes on this machine
-  (``python -m lstm_core.worker``), as many as the cores allow (cores ÷ threads per training),
+  (``python -m lstm_core.execution.worker``), as many as the cores allow (cores ÷ threads per training),
   started when the first training needs one, at a lower priority than the web process. Nothing to
   install or start.
-- :class:`lstm_core.ray_executor.RayExecutor` (optional, ``requirements-ray.txt``): each training is
+- :class:`lstm_core.execution.ray_executor.RayExecutor` (optional, ``requirements-ray.txt``): each training is
   a Ray actor, on a running cluster (``LSTM_LAB_RAY_ADDRESS``) or on a local Ray instance. A class
   that outgrows one machine adds Ray worker machines, not code.
 
-Both run the same worker loop (:func:`lstm_core.worker.drive`) and speak the same messages, so a
+Both run the same worker loop (:func:`lstm_core.execution.worker.drive`) and speak the same messages, so a
 training behaves the same in either. An executor gives out :class:`Link`\\ s, one per training: the
 owner sends commands down it and receives the worker's messages; a worker that dies (killed, out
 of memory, its machine lost) makes :meth:`Link.receive` raise :class:`WorkerLost` with what happened.
 
 Trainings beyond the executor's capacity wait in its queue (:class:`Slots`), first come first served.
+:mod:`lstm_core.execution.factory` picks the executor (local or Ray) from the settings.
 
-    executor = default_executor()        # LSTM_LAB_EXECUTOR=local|ray, or LSTM_LAB_RAY_ADDRESS=host:port
+    executor = default_executor()        # factory: LSTM_LAB_EXECUTOR=local|ray, or LSTM_LAB_RAY_ADDRESS=host:port
     link = executor.launch(training)      # once the queue grants a slot
     link.send(("lr", 1e-3)); messages = link.receive(timeout=0.5)
 """
@@ -32,10 +33,10 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from .training.loop import Training
+from ..training.loop import Training
 from .worker import NICE, collect, post
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the lstm_core package (Ray ships it to its workers)
 IDLE_SECONDS = 60.0  # an idle local worker exits after this long (its memory goes back to the machine)
 
 
@@ -153,8 +154,9 @@ class LocalWorker:
                "PYTHONPATH": os.pathsep.join([str(PACKAGE_DIR.parent), os.environ.get("PYTHONPATH", "")]).rstrip(
                    os.pathsep)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lstm_core.worker", "--fd", str(theirs.fileno()), "--threads", str(threads),
-             "--nice", str(nice)], pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL)
+            [sys.executable, "-m", "lstm_core.execution.worker", "--fd", str(theirs.fileno()),
+             "--threads", str(threads), "--nice", str(nice)],
+            pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL)
         theirs.close()
         self.connection = Connection(ours.detach())
         self.idle_since = time.monotonic()
@@ -287,36 +289,3 @@ class LocalExecutor(Executor):
         for worker in idle:
             worker.close()
 
-
-_default: Executor | None = None
-_default_lock = threading.Lock()
-
-
-def make_executor(kind: str | None = None, address: str | None = None) -> Executor:
-    """``local`` or ``ray`` (default: ``LSTM_LAB_EXECUTOR``, else ray when ``LSTM_LAB_RAY_ADDRESS`` is set)."""
-    address = address or os.environ.get("LSTM_LAB_RAY_ADDRESS") or None
-    kind = kind or os.environ.get("LSTM_LAB_EXECUTOR") or ("ray" if address else "local")
-    if kind == "local":
-        return LocalExecutor()
-    if kind == "ray":
-        from .ray_executor import RayExecutor  # Ray is optional: imported only where it is asked for
-
-        return RayExecutor(address)
-    raise ValueError(f"unknown executor {kind!r}: choose local or ray")
-
-
-def default_executor() -> Executor:
-    """This process's executor, made on first use (see :func:`make_executor`)."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = make_executor()
-        return _default
-
-
-def set_default_executor(executor: Executor | None) -> Executor | None:
-    """Replace this process's executor (the command line's ``--executor``, tests); returns the old one."""
-    global _default
-    with _default_lock:
-        previous, _default = _default, executor
-        return previous

@@ -1,7 +1,7 @@
 """A training run out of this process, with a thread-safe snapshot for a page to poll.
 
 A :class:`BackgroundTrainer` hands any :class:`lstm_core.training.loop.Training` (a character model, or a
-task's tagger or classifier) to an executor (:mod:`lstm_core.executor`): a worker process of the
+task's tagger or classifier) to an executor (:mod:`lstm_core.execution.executor`): a worker process of the
 local pool by default, or a Ray actor. The worker drives the one training loop; this side keeps what
 a page shows (metric rows, samples, status, queue position) and writes the worker's checkpoints into
 the run store, which this process owns. One light thread per active trainer waits for the worker's
@@ -28,15 +28,14 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .executor import Executor, Link, WorkerLost, default_executor, local_pool_size, training_threads
-from .limits import check_range
-from .runs import RunError, hold, is_held, release
-from .snapshots import Snapshot as GateSnapshot
-from .snapshots import SnapshotStore
-from .training.loop import LR_RANGE, Training
+from .executor import Executor, Link, WorkerLost, training_threads
+from .factory import default_executor
+from ..limits import check_range
+from ..runs import RunError, hold, is_held, release
+from ..snapshots import Snapshot, SnapshotStore
+from ..training.loop import LR_RANGE, Training
 
 TRAINING_THREADS = training_threads()  # torch threads of each training, in its worker
-MAX_CONCURRENT = local_pool_size(TRAINING_THREADS)  # trainings the local pool runs at once on this machine
 run_is_held = is_held  # whether a trainer in some open session holds a run (so no other may continue it)
 ENDED = ("finished", "stopped", "diverged", "failed")
 _threads_configured = False
@@ -51,8 +50,9 @@ def configure_torch_threads(count: int | None = None) -> None:
 
 
 @dataclass
-class Snapshot:
-    """A consistent copy of a trainer's progress, safe to read from any thread."""
+class TrainingStatus:
+    """A consistent copy of a trainer's progress, safe to read from any thread (what
+    :meth:`BackgroundTrainer.snapshot` returns; a gate snapshot is :class:`lstm_core.snapshots.Snapshot`)."""
 
     status: str  # idle, queued, running, paused, finished, stopped, diverged, failed
     message: str
@@ -98,7 +98,7 @@ class BackgroundTrainer:
         self._step, self._seconds, self._progress = training.step_count, training.train_seconds, training.progress()
         self._restarts = 0
         self.worker_pid: int | None = None  # the process that runs the training now (as the worker reports it)
-        self._gate_latest: GateSnapshot | None = None  # the newest gate snapshot
+        self._gate_latest: Snapshot | None = None  # the newest gate snapshot
         self._gate_series: list[dict] = []  # every snapshot's step, seconds and summary, oldest first
         if training.run_dir is not None:
             hold(training.run_dir)
@@ -177,7 +177,7 @@ class BackgroundTrainer:
             if self._link is not None:
                 self._link.send(command)
 
-    def gate_snapshots(self, since: int = 0) -> tuple[GateSnapshot | None, list[dict]]:
+    def gate_snapshots(self, since: int = 0) -> tuple[Snapshot | None, list[dict]]:
         """The newest gate snapshot and the summaries (step, seconds, summary) of every snapshot from
         number ``since`` on."""
         with self._lock:
@@ -190,14 +190,14 @@ class BackgroundTrainer:
         with self._lock:
             self._gate_series, self._gate_latest = series, latest
 
-    def snapshot(self, since: int = 0) -> Snapshot:
+    def snapshot(self, since: int = 0) -> TrainingStatus:
         """Progress so far; ``since`` skips metric rows the caller already has."""
         with self._lock:
             position = slots = None
             if self._status == "queued" and self.executor is not None:
                 position, slots = self.executor.slots.position(self), self.executor.capacity()
             run_dir = self.training.run_dir
-            return Snapshot(self._status, self._message, self._progress, self._step, self._seconds,
+            return TrainingStatus(self._status, self._message, self._progress, self._step, self._seconds,
                             list(self._rows[since:]), list(self._samples), position,
                             str(run_dir) if run_dir else None, slots, self._restarts)
 
@@ -313,14 +313,14 @@ class BackgroundTrainer:
             return
         self._remember(snapshot)
 
-    def _remember(self, snapshot: GateSnapshot) -> None:
+    def _remember(self, snapshot: Snapshot) -> None:
         """Keep a gate snapshot for the live panel: the newest, and its summary in the series."""
         with self._lock:
             self._gate_latest = snapshot
             self._gate_series = [row for row in self._gate_series if row["step"] < snapshot.step]
             self._gate_series.append({"step": snapshot.step, "seconds": snapshot.seconds, "summary": snapshot.summary})
 
-    def _keep_snapshot(self, snapshot: GateSnapshot) -> None:
+    def _keep_snapshot(self, snapshot: Snapshot) -> None:
         """Write a worker's gate snapshot into the run store and keep it for the live panel."""
         self._remember(snapshot)
         store, run_dir = self.training.store, self.training.run_dir

@@ -1,5 +1,6 @@
 """Where a training runs once it leaves the web process: the loop every worker drives, and the
-worker process of the local pool (``python -m lstm_core.worker``, started by :mod:`lstm_core.executor`).
+worker process of the local pool (``python -m lstm_core.execution.worker``, started by
+:mod:`lstm_core.execution.executor`).
 
 A worker receives a pickled :class:`~lstm_core.training.loop.Training` and drives it with the one training
 loop, :meth:`Training.run`. It never touches the run store: the training's store is replaced by a
@@ -34,7 +35,7 @@ from typing import Protocol
 
 import torch
 
-from .training.loop import Training, TrainingDiverged
+from ..training.loop import Training, TrainingDiverged
 
 NICE = int(os.environ.get("LSTM_LAB_WORKER_NICE", "10"))  # workers yield the CPU to the web process
 

@@ -1,0 +1,13 @@
+"""Where trainings and slow computations run, out of the web page's way.
+
+- :mod:`.worker`: the loop every training worker drives, and the local worker process.
+- :mod:`.executor`: the executor interface and the local pool of worker processes.
+- :mod:`.ray_executor`: the optional Ray executor (each training a Ray actor).
+- :mod:`.factory`: which executor this process uses (local or Ray, from the settings).
+- :mod:`.background`: a training driven from this process, with a status a page can poll.
+- :mod:`.compute_once`: results computed once per key, bounded, in the caller or in the background.
+
+Import order: worker, then executor, then ray_executor, then factory, then background. This package
+imports nothing at its top, so a worker process (``python -m lstm_core.execution.worker``) loads
+neither Ray nor the app's side.
+"""
