@@ -14,8 +14,8 @@ The process that owns the store (the web server, or the command line) is the onl
 it. A training that runs elsewhere (a worker process, a Ray actor on another machine) sends its
 checkpoints here as a :class:`Checkpoint`, files held in memory, and :meth:`RunStore.write_checkpoint`
 writes them. Every file is written under a unique temporary name and then put in place in one
-step, so a reader never sees half a file. Each run records who started it (``owner``), so that a
-shared server can let users change only their own runs.
+step, so a reader never sees half a file. Each run records who started it (``owner``, a keyed hash of
+the browser's token: lstm_core.ownership), so that a shared server can let users change only their own runs.
 
 Loading validates everything: a corrupt, foreign or hostile file is refused with
 :class:`RunError`, whose message says what is wrong. Runs are exported and imported as zip files
@@ -45,6 +45,7 @@ from safetensors.torch import save as safetensors_bytes
 
 from .corpus import Vocab
 from .model import CharModel, ModelConfig
+from .ownership import is_digest, recorded_owner
 from .tasks.classifier import ClassifierConfig, LSTMClassifier
 from .tasks.tagger import LSTMTagger, TaggerConfig
 
@@ -292,6 +293,10 @@ class RunStore:
                 seconds REAL, steps INTEGER, train_loss REAL, best_valid_loss REAL, summary TEXT, owner TEXT)""")
             if "owner" not in {column[1] for column in db.execute("PRAGMA table_info(runs)")}:
                 db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")  # an index made before runs had owners
+            legacy = [row[0] for row in db.execute("SELECT id, owner FROM runs") if row[1] and not is_digest(row[1])]
+        for run_id in legacy:  # runs that recorded a raw token: hashed now (update rewrites them)
+            if (self.root / run_id / CONFIG_FILE).is_file():
+                self.update(self.root / run_id)
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self._db_path, timeout=10)
@@ -302,7 +307,8 @@ class RunStore:
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{slugify(name)}-{uuid.uuid4().hex[:4]}"
         path = self.root / run_id
         path.mkdir()
-        config = {**config, "format": FORMAT, "name": name, "id": run_id, "created": time.time(), "owner": owner}
+        config = {**config, "format": FORMAT, "name": name, "id": run_id, "created": time.time(),
+                  "owner": recorded_owner(owner, self.root)}
         write_json(path / CONFIG_FILE, config)
         self.update(path, status="created")
         return path
@@ -316,6 +322,10 @@ class RunStore:
         ``metrics.csv``), so renaming a run or marking it diverged loses nothing.
         """
         config = read_config(path)
+        owner = recorded_owner(config.get("owner"), self.root)
+        if owner != config.get("owner"):  # a legacy raw token (or junk): the token never stays on disk
+            config["owner"] = owner
+            write_json(path / CONFIG_FILE, config)
         if status is None:
             status = read_status(path)
         else:
@@ -324,7 +334,7 @@ class RunStore:
             figures = run_figures(read_metrics(path) if metrics is None else metrics)
         row = {"id": path.name, "name": config.get("name", path.name), "kind": config.get("kind", "char"),
                "status": status, "created": config.get("created", 0.0), "updated": time.time(),
-               "summary": config.get("summary", ""), "owner": config.get("owner"), **figures}
+               "summary": config.get("summary", ""), "owner": owner, **figures}
         with self._lock, self._connect() as db:
             db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(self.COLUMNS)}) "
                        f"VALUES ({', '.join(':' + name for name in self.COLUMNS)})", row)
@@ -357,10 +367,11 @@ class RunStore:
         SnapshotStore(path).discard_after(step)
 
     def claim(self, path: Path, owner: str | None) -> None:
-        """Record ``owner`` as who started a run, unless it has an owner already."""
+        """Record ``owner`` (a browser's token; its keyed hash is kept) as who started a run, unless it has an
+        owner already."""
         config = read_config(path)
         if config.get("owner") is None and owner is not None:
-            write_json(path / CONFIG_FILE, {**config, "owner": owner})
+            write_json(path / CONFIG_FILE, {**config, "owner": recorded_owner(owner, self.root)})
             self.update(path)
 
     def list(self) -> pd.DataFrame:
@@ -473,12 +484,15 @@ def check_snapshots(folder: Path, names: list[str]) -> None:
 
 
 def export_zip(path) -> bytes:
-    """A run folder as a zip (the files :meth:`RunStore.import_zip` accepts), its gate snapshots included."""
+    """A run folder as a zip (the files :meth:`RunStore.import_zip` accepts), its gate snapshots included;
+    its config.json leaves out who owns it."""
     path = Path(path)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in RUN_FILES:
-            if (path / name).is_file():
+            if name == CONFIG_FILE:  # who owns it stays on this server
+                archive.writestr(name, json_bytes({k: v for k, v in read_config(path).items() if k != "owner"}))
+            elif (path / name).is_file():
                 archive.write(path / name, name)
         snapshots = path / "snapshots"
         if snapshots.is_dir():
