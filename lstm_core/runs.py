@@ -44,6 +44,7 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as safetensors_bytes
 
 from .corpus import Vocab
+from .import_checks import ImportRefused, check_config, check_metrics, check_model_size, check_samples
 from .model import CharModel, ModelConfig
 from .ownership import is_digest, recorded_owner
 from .tasks.classifier import ClassifierConfig, LSTMClassifier
@@ -165,13 +166,19 @@ class Checkpoint:
 
 def read_config(path: Path) -> dict:
     try:
-        config = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+        return parse_config((path / CONFIG_FILE).read_bytes(), path.name)
     except FileNotFoundError:
         raise RunError(f"{path.name} has no {CONFIG_FILE}: it is not an LSTM Lab run.") from None
+
+
+def parse_config(data: bytes, label: str = "the uploaded zip") -> dict:
+    """A run's settings from its config.json's bytes; RunError unless it is one of ours."""
+    try:
+        config = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise RunError(f"{CONFIG_FILE} of {path.name} is not valid JSON ({err}).") from None
+        raise RunError(f"{CONFIG_FILE} of {label} is not valid JSON ({err}).") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise RunError(f"{path.name} is not an LSTM Lab run (its {CONFIG_FILE} lacks format {FORMAT!r}).")
+        raise RunError(f"{label} is not an LSTM Lab run (its {CONFIG_FILE} lacks format {FORMAT!r}).")
     return config
 
 
@@ -201,6 +208,8 @@ def load_run(path, map_location: str = "cpu") -> Run:
         raise RunError(f"No run folder at {path}.")
     config = read_config(path)
     try:
+        check_model_size(config, build_model)  # its size, then its types and vocabulary, before building it
+        check_config(config)
         model = build_model(config)
     except (KeyError, TypeError, ValueError) as err:
         raise RunError(f"The settings in {path.name}/{CONFIG_FILE} are not usable: {err}") from None
@@ -247,9 +256,10 @@ def read_metrics(path: Path) -> pd.DataFrame:
     if not file.is_file() or file.stat().st_size == 0:
         return pd.DataFrame()
     try:
-        return pd.read_csv(file)
+        frame = pd.read_csv(file)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError):
         return pd.DataFrame()
+    return frame.apply(pd.to_numeric, errors="coerce")  # a damaged value is a gap, never a crash downstream
 
 
 def recent_train_loss(metrics: pd.DataFrame, window: int = RECENT_STEPS) -> float | None:
@@ -446,39 +456,48 @@ class RunStore:
                            f"{METRICS_FILE}, {SAMPLES_FILE} and snapshots/) at its top level; found {names[:6]}.")
         if sum(info.file_size for info in archive.infolist()) > MAX_IMPORT_BYTES:
             raise RunError("The zip unpacks to more than the size limit.")
-        staging = self.root / f".import-{uuid.uuid4().hex}"
-        staging.mkdir()
+        files = {name: archive.read(name) for name in names}
+        snapshots = [name for name in names if SNAPSHOT_FILE.match(name)]
+        try:  # every file is checked in memory; nothing is written before all pass
+            config = parse_config(files[CONFIG_FILE])
+            check_model_size(config, build_model)
+            check_config(config)
+            read_weights(files[WEIGHTS_FILE], build_model(config), "the uploaded zip")
+            check_metrics(files.get(METRICS_FILE, b""))
+            if SAMPLES_FILE in files:
+                check_samples(files[SAMPLES_FILE])
+            check_snapshots(config, {name: files[name] for name in snapshots})
+        except ImportRefused as err:
+            raise RunError(f"The uploaded zip is not a usable run: {err}") from None
+        except (KeyError, TypeError, ValueError) as err:
+            raise RunError(f"The settings in the uploaded zip are not usable: {err}") from None
+        name = config.get("name") or "imported"
+        path = self.create(f"{name[:69]} (imported)", {k: v for k, v in config.items()
+                                                       if k not in ("id", "created", "name", "owner")}, owner=owner)
         try:
-            for name in names:
-                (staging / name).parent.mkdir(exist_ok=True)
-                (staging / name).write_bytes(archive.read(name))
-            try:
-                config = read_config(staging)
-                load_run(staging)  # validates settings and weights; raises RunError otherwise
-                check_snapshots(staging, [n for n in names if SNAPSHOT_FILE.match(n)])
-            except RunError as err:  # name the upload, not the staging folder
-                raise RunError(str(err).replace(str(staging), "the uploaded zip")
-                               .replace(staging.name, "the uploaded zip")) from None
-            name = config.get("name", "imported")
-            path = self.create(f"{name} (imported)", {k: v for k, v in config.items()
-                                                      if k not in ("id", "created", "name", "owner")}, owner=owner)
             for name in names:
                 if name != CONFIG_FILE:
                     (path / name).parent.mkdir(exist_ok=True)
-                    shutil.copy(staging / name, path / name)
+                    write_atomic(path / name, files[name])
             self.update(path, status="imported")
-            return path
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        except BaseException:  # a refused or failed import leaves nothing behind
+            shutil.rmtree(path, ignore_errors=True)
+            with self._lock, self._connect() as db:
+                db.execute("DELETE FROM runs WHERE id = ?", (path.name,))
+            raise
+        return path
 
 
-def check_snapshots(folder: Path, names: list[str]) -> None:
-    """Refuse an imported run whose gate snapshots are not all readable snapshots of its model."""
-    from .snapshots import Snapshot
+def check_snapshots(config: dict, files: dict[str, bytes]) -> None:
+    """Refuse an imported run whose gate snapshots (name -> bytes) are more than a run keeps, or not all
+    readable snapshots of its model."""
+    from .snapshots import MAX_SNAPSHOTS, Snapshot
 
-    units = read_config(folder)["model"]["hidden_size"]  # load_run has checked the settings already
-    for name in names:
-        snapshot = Snapshot.from_bytes((folder / name).read_bytes(), name)
+    if len(files) > MAX_SNAPSHOTS:
+        raise ImportRefused(f"it holds {len(files)} snapshots; a run keeps at most {MAX_SNAPSHOTS}.")
+    units = config["model"]["hidden_size"]  # check_config has checked the settings already
+    for name, data in files.items():
+        snapshot = Snapshot.from_bytes(data, name)
         if any(array.shape[2] != units for array in snapshot.values.values()):
             raise RunError(f"{name} does not hold this model's units: it is a snapshot of another model.")
 

@@ -41,6 +41,8 @@ MAX_PROBE_WORDS = 200  # a typed word-level probe's longest
 EVERY_SECONDS = 2.0  # a snapshot at least this often, in seconds of training (and at every evaluation)
 LOW, HIGH = 0.1, 0.9  # a gate below LOW is shut, above HIGH open (Karpathy et al. 2015's saturation)
 FILE_NAME = re.compile(r"^\d{9}\.safetensors$")  # a snapshot's file: its zero-padded step
+TOKEN_KINDS = ("char", "word")  # what one step of a probe is
+KNOWN_QUANTITIES = [set(table) for table in gates.ARCHITECTURES.values()]  # a snapshot holds one architecture's
 
 
 @dataclass
@@ -87,13 +89,22 @@ class Snapshot:
             values = load_bytes(data)
             metadata = _metadata(data)
             tokens = list(json.loads(metadata["tokens"]))
+            if set(values) not in KNOWN_QUANTITIES:
+                raise ValueError("its quantities are not an architecture's gates and states")
             values = {name: values[name].astype(np.float16) for name in in_order(values)}
             if not values or any(a.ndim != 3 or a.shape[1] != len(tokens) for a in values.values()):
                 raise ValueError("its arrays do not match its probe")
             count = next(iter(values.values())).shape[0]
+            if any(a.shape[0] != count for a in values.values()):
+                raise ValueError("its arrays do not share their slots")
             slots = list(json.loads(metadata.get("slots", "[]"))) or slot_names(count)
-            return cls(int(metadata["step"]), float(metadata["seconds"]), tokens, values,
-                       json.loads(metadata["summary"]), metadata.get("token", "char"), slots)
+            token, summary = metadata.get("token", "char"), json.loads(metadata["summary"])
+            if token not in TOKEN_KINDS or not all(isinstance(t, str) and (token == "word" or len(t) == 1)
+                                                   for t in tokens):
+                raise ValueError("its probe is not a list of characters or words")
+            if len(slots) != count or not all(isinstance(slot, str) for slot in slots) or not isinstance(summary, dict):
+                raise ValueError("its slots or its summary are malformed")
+            return cls(int(metadata["step"]), float(metadata["seconds"]), tokens, values, summary, token, slots)
         except (SafetensorError, KeyError, ValueError, TypeError, AttributeError) as err:
             raise RunError(f"{label} is not a readable snapshot ({type(err).__name__}).") from None
 
@@ -121,8 +132,10 @@ def read_header(path: Path) -> dict:
         if not 0 < size < 50_000_000:
             raise ValueError("not a safetensors header")
         metadata = json.loads(file.read(size))["__metadata__"]
-    return {"step": int(metadata["step"]), "seconds": float(metadata["seconds"]),
-            "summary": json.loads(metadata["summary"])}
+    summary = json.loads(metadata["summary"])
+    if not isinstance(summary, dict):
+        raise ValueError("not a snapshot's summary")
+    return {"step": int(metadata["step"]), "seconds": float(metadata["seconds"]), "summary": summary}
 
 
 def slot_names(layers: int, bidirectional: bool = False) -> list[str]:
