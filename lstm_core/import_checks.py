@@ -15,6 +15,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import zipfile
+import zlib
 from typing import Callable
 
 import pandas as pd
@@ -23,6 +25,8 @@ import torch
 MAX_PARAMETERS = 100_000_000  # the largest model a store takes (about 400 MB of float32 weights)
 MAX_SETTING = 10_000_000  # no whole-number setting of any model is larger
 MAX_SAMPLES = 50  # a run keeps its last 50 samples (lstm_core.trainer)
+FILE_LIMITS = {  # the largest file of each type an import takes, in bytes (what a real run writes, with room)
+    "config.json": 20_000_000, "metrics.csv": 5_000_000, "samples.json": 1_000_000, "snapshot": 4_000_000}
 CHARACTER_KINDS = ("char", "memory")  # runs whose config.json holds a character vocabulary ("vocab")
 
 
@@ -124,3 +128,25 @@ def check_samples(data: bytes) -> None:
             isinstance(s, dict) and isinstance(s.get("text", ""), str) and isinstance(s.get("prime", ""), str)
             for s in samples):
         raise ImportRefused(f"its samples.json must be a list of at most {MAX_SAMPLES} samples.")
+
+
+def check_file_sizes(sizes: dict[str, int], weights_limit: int) -> None:
+    """Refuse a zip whose files (name -> unpacked size, as its directory declares) are past their type's limit."""
+    for name, size in sizes.items():
+        kind = "snapshot" if name.startswith("snapshots/") else name
+        limit = weights_limit if kind == "model.safetensors" else FILE_LIMITS.get(kind, 0)
+        if size > limit:
+            raise ImportRefused(f"its {name} unpacks to {size / 1e6:.1f} MB; this server takes up to {limit / 1e6:g} MB.")
+
+
+def bounded_read(archive, info) -> bytes:
+    """A zip member's bytes, refused as soon as they pass the size its directory declared (a forged
+    directory cannot make a small entry unpack into a bomb)."""
+    try:
+        with archive.open(info) as member:
+            data = member.read(info.file_size + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        raise ImportRefused(f"its {info.filename} is damaged in the zip.") from None
+    if len(data) > info.file_size:
+        raise ImportRefused(f"its {info.filename} unpacks to more than its zip declares.")
+    return data

@@ -44,7 +44,8 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as safetensors_bytes
 
 from .corpus import Vocab
-from .import_checks import ImportRefused, check_config, check_metrics, check_model_size, check_samples
+from .import_checks import (ImportRefused, bounded_read, check_config, check_file_sizes, check_metrics, check_model_size,
+                            check_samples)
 from .model import CharModel, ModelConfig
 from .ownership import is_digest, recorded_owner
 from .tasks.classifier import ClassifierConfig, LSTMClassifier
@@ -456,7 +457,11 @@ class RunStore:
                            f"{METRICS_FILE}, {SAMPLES_FILE} and snapshots/) at its top level; found {names[:6]}.")
         if sum(info.file_size for info in archive.infolist()) > MAX_IMPORT_BYTES:
             raise RunError("The zip unpacks to more than the size limit.")
-        files = {name: archive.read(name) for name in names}
+        try:
+            check_file_sizes({info.filename: info.file_size for info in archive.infolist()}, MAX_IMPORT_BYTES)
+            files = {info.filename: bounded_read(archive, info) for info in archive.infolist()}
+        except ImportRefused as err:
+            raise RunError(f"The uploaded zip is not a usable run: {err}") from None
         snapshots = [name for name in names if SNAPSHOT_FILE.match(name)]
         try:  # every file is checked in memory; nothing is written before all pass
             config = parse_config(files[CONFIG_FILE])

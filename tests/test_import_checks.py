@@ -15,6 +15,7 @@ from lstm_core import CharLSTM, ModelConfig, RunError, RunStore, export_zip, loa
 from lstm_core.gates import ARCHITECTURES
 from lstm_core.runs import CONFIG_FILE, METRICS_FILE, WEIGHTS_FILE, save_weights, write_atomic
 from lstm_core.snapshots import MAX_SNAPSHOTS, Snapshot
+from lstm_core.tasks import TaggerConfig
 
 VOCAB = list("\n abcdefgh")
 HIDDEN = 8
@@ -170,3 +171,25 @@ def test_a_damaged_run_is_shown_as_damaged_on_the_runs_page(isolated_run_store):
     at = AppTest.from_file("../pages/8_runs.py", default_timeout=60)
     at.run()
     assert any(str(value).startswith("damaged:") for value in at.table[0].value["settings"])
+
+
+def test_a_zip_bomb_is_refused_by_its_files_limit_however_often_it_is_imported(store):
+    files = zip_files(make_run(store))
+    bomb = {**files, METRICS_FILE: b"step,seconds\n" + b"1,0.1\n" * 1_500_000}  # 9 MB of metrics, zipped small
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in bomb.items():
+            archive.writestr(name, content)
+    assert len(data.getvalue()) < 200_000
+    before = store_contents(store)
+    for _ in range(3):
+        with pytest.raises(RunError, match="metrics.csv unpacks to 9.0 MB; this server takes up to 5 MB"):
+            store.import_zip(data.getvalue())
+    assert store_contents(store) == before
+
+
+@pytest.mark.parametrize("setting", ["char_vocab_size", "char_embedding_dim", "char_channels"])
+@pytest.mark.parametrize("value", [-1, 10**9])
+def test_the_taggers_character_sizes_are_range_checked(setting, value):
+    with pytest.raises(ValueError, match="must be between"):
+        TaggerConfig(vocab_size=10, tagset_size=3, **{"char_vocab_size": 20, setting: value})
