@@ -1,7 +1,9 @@
 """A server shared by a class: who owns which run, the instructor's key, and upload limits.
 
 Every run records who started it: the browser that did (a random token kept in a cookie, so a
-reload or a second tab is still the same user; until the cookie is set, the browser session).
+reload or a second tab is still the same user; until the cookie is set, the browser session). The
+token is a secret: runs record only its keyed hash (lstm_core.ownership), so a downloaded run tells
+no one the cookie that owns it.
 On a server started with ``LSTM_LAB_SHARED=1`` a user may rename, delete or continue only their own
 runs; everyone else's are read-only (they can still be inspected, compared and downloaded). The
 instructor password in ``.streamlit/secrets.toml`` (``instructor_password = "..."``) unlocks
@@ -17,6 +19,9 @@ import re
 import secrets
 
 import streamlit as st
+
+from lstm_core.ownership import owns
+from lstm_core.runs import default_store_root
 
 OWNER_COOKIE = "lstm_lab_owner"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -67,18 +72,23 @@ def is_instructor() -> bool:
     return bool(st.session_state.get("instructor"))
 
 
+def is_mine(owner: str | None) -> bool:
+    """Whether a run that records ``owner`` (the index's hash) was started by this browser."""
+    return owns(owner, owner_id(), default_store_root())
+
+
 def may_change(owner: str | None) -> bool:
-    """Whether this session may rename, delete or continue a run started by ``owner``."""
+    """Whether this session may rename, delete or continue a run that records ``owner``."""
     if not shared() or is_instructor():
         return True
-    return owner is not None and owner == owner_id()
+    return is_mine(owner)
 
 
 def whose(owner: str | None) -> str:
     """'you', 'another user' or 'no one' (a run from the command line or an older store)."""
     if owner is None or owner != owner:  # None or NaN from the index
         return "no one"
-    return "you" if owner == owner_id() else "another user"
+    return "you" if is_mine(owner) else "another user"
 
 
 def instructor_unlock() -> None:

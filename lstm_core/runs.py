@@ -15,8 +15,8 @@ The process that owns the store (the web server, or the command line) is the onl
 it. A training that runs elsewhere (a worker process, a Ray actor on another machine) sends its
 checkpoints here as a :class:`Checkpoint`, files held in memory, and :meth:`RunStore.write_checkpoint`
 writes them. Every file is written under a unique temporary name and then put in place in one
-step, so a reader never sees half a file. Each run records who started it (``owner``), so that a
-shared server can let users change only their own runs.
+step, so a reader never sees half a file. Each run records who started it (``owner``, a keyed hash of
+the browser's token: lstm_core.ownership), so that a shared server can let users change only their own runs.
 
 Loading validates everything: a corrupt, foreign or hostile file is refused with
 :class:`RunError`, whose message says what is wrong. Runs are exported and imported as zip files
@@ -50,6 +50,9 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as safetensors_bytes
 
 from .corpus import Vocab
+from .import_checks import (ImportRefused, bounded_read, check_config, check_file_sizes, check_metrics, check_model_size,
+                            check_samples)
+from .ownership import is_digest, recorded_owner
 from .run_kinds import build_model
 
 CONFIG_FILE = "config.json"
@@ -101,8 +104,8 @@ class RunError(ValueError):
     """A run that cannot be loaded or stored; the message says why, for the user."""
 
 
-ImportCheck = Callable[[Path, list], None]  # (an imported run's unpacked folder, the zip's file names)
-IMPORT_CHECKS: list[ImportCheck] = []  # run by import_zip after load_run; each raises RunError to refuse
+ImportCheck = Callable[[dict, dict], None]  # (an imported run's settings, its snapshot files: name -> bytes)
+IMPORT_CHECKS: list[ImportCheck] = []  # run by import_zip, in memory, before anything is written; each raises to refuse
 
 
 def register_import_check(check: ImportCheck) -> ImportCheck:
@@ -181,13 +184,19 @@ class Checkpoint:
 
 def read_config(path: Path) -> dict:
     try:
-        config = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+        return parse_config((path / CONFIG_FILE).read_bytes(), path.name)
     except FileNotFoundError:
         raise RunError(f"{path.name} has no {CONFIG_FILE}: it is not an LSTM Lab run.") from None
+
+
+def parse_config(data: bytes, label: str = "the uploaded zip") -> dict:
+    """A run's settings from its config.json's bytes; RunError unless it is one of ours."""
+    try:
+        config = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise RunError(f"{CONFIG_FILE} of {path.name} is not valid JSON ({err}).") from None
+        raise RunError(f"{CONFIG_FILE} of {label} is not valid JSON ({err}).") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise RunError(f"{path.name} is not an LSTM Lab run (its {CONFIG_FILE} lacks format {FORMAT!r}).")
+        raise RunError(f"{label} is not an LSTM Lab run (its {CONFIG_FILE} lacks format {FORMAT!r}).")
     return config
 
 
@@ -198,6 +207,8 @@ def load_run(path, map_location: str = "cpu") -> Run:
         raise RunError(f"No run folder at {path}.")
     config = read_config(path)
     try:
+        check_model_size(config, build_model)  # its size, then its types and vocabulary, before building it
+        check_config(config)
         model = build_model(config)
     except (KeyError, TypeError, ValueError) as err:
         raise RunError(f"The settings in {path.name}/{CONFIG_FILE} are not usable: {err}") from None
@@ -244,9 +255,10 @@ def read_metrics(path: Path) -> pd.DataFrame:
     if not file.is_file() or file.stat().st_size == 0:
         return pd.DataFrame()
     try:
-        return pd.read_csv(file)
+        frame = pd.read_csv(file)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError):
         return pd.DataFrame()
+    return frame.apply(pd.to_numeric, errors="coerce")  # a damaged value is a gap, never a crash downstream
 
 
 def snapshot_files(path) -> list[Path]:
@@ -298,6 +310,10 @@ class RunStore:
                 seconds REAL, steps INTEGER, train_loss REAL, best_valid_loss REAL, summary TEXT, owner TEXT)""")
             if "owner" not in {column[1] for column in db.execute("PRAGMA table_info(runs)")}:
                 db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")  # an index made before runs had owners
+            legacy = [row[0] for row in db.execute("SELECT id, owner FROM runs") if row[1] and not is_digest(row[1])]
+        for run_id in legacy:  # runs that recorded a raw token: hashed now (update rewrites them)
+            if (self.root / run_id / CONFIG_FILE).is_file():
+                self.update(self.root / run_id)
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self._db_path, timeout=10)
@@ -308,7 +324,8 @@ class RunStore:
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{slugify(name)}-{uuid.uuid4().hex[:4]}"
         path = self.root / run_id
         path.mkdir()
-        config = {**config, "format": FORMAT, "name": name, "id": run_id, "created": time.time(), "owner": owner}
+        config = {**config, "format": FORMAT, "name": name, "id": run_id, "created": time.time(),
+                  "owner": recorded_owner(owner, self.root)}
         write_json(path / CONFIG_FILE, config)
         self.update(path, status="created")
         return path
@@ -322,6 +339,10 @@ class RunStore:
         ``metrics.csv``), so renaming a run or marking it diverged loses nothing.
         """
         config = read_config(path)
+        owner = recorded_owner(config.get("owner"), self.root)
+        if owner != config.get("owner"):  # a legacy raw token (or junk): the token never stays on disk
+            config["owner"] = owner
+            write_json(path / CONFIG_FILE, config)
         if status is None:
             status = read_status(path)
         else:
@@ -330,7 +351,7 @@ class RunStore:
             figures = run_figures(read_metrics(path) if metrics is None else metrics)
         row = {"id": path.name, "name": config.get("name", path.name), "kind": config.get("kind", "char"),
                "status": status, "created": config.get("created", 0.0), "updated": time.time(),
-               "summary": config.get("summary", ""), "owner": config.get("owner"), **figures}
+               "summary": config.get("summary", ""), "owner": owner, **figures}
         with self._lock, self._connect() as db:
             db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(self.COLUMNS)}) "
                        f"VALUES ({', '.join(':' + name for name in self.COLUMNS)})", row)
@@ -362,10 +383,11 @@ class RunStore:
                 file.unlink(missing_ok=True)
 
     def claim(self, path: Path, owner: str | None) -> None:
-        """Record ``owner`` as who started a run, unless it has an owner already."""
+        """Record ``owner`` (a browser's token; its keyed hash is kept) as who started a run, unless it has an
+        owner already."""
         config = read_config(path)
         if config.get("owner") is None and owner is not None:
-            write_json(path / CONFIG_FILE, {**config, "owner": owner})
+            write_json(path / CONFIG_FILE, {**config, "owner": recorded_owner(owner, self.root)})
             self.update(path)
 
     def list(self) -> pd.DataFrame:
@@ -440,40 +462,55 @@ class RunStore:
                            f"{METRICS_FILE}, {SAMPLES_FILE} and snapshots/) at its top level; found {names[:6]}.")
         if sum(info.file_size for info in archive.infolist()) > MAX_IMPORT_BYTES:
             raise RunError("The zip unpacks to more than the size limit.")
-        staging = self.root / f".import-{uuid.uuid4().hex}"
-        staging.mkdir()
         try:
-            for name in names:
-                (staging / name).parent.mkdir(exist_ok=True)
-                (staging / name).write_bytes(archive.read(name))
-            try:
-                config = read_config(staging)
-                load_run(staging)  # validates settings and weights; raises RunError otherwise
-                for check in IMPORT_CHECKS:
-                    check(staging, names)
-            except RunError as err:  # name the upload, not the staging folder
-                raise RunError(str(err).replace(str(staging), "the uploaded zip")
-                               .replace(staging.name, "the uploaded zip")) from None
-            name = config.get("name", "imported")
-            path = self.create(f"{name} (imported)", {k: v for k, v in config.items()
-                                                      if k not in ("id", "created", "name", "owner")}, owner=owner)
+            check_file_sizes({info.filename: info.file_size for info in archive.infolist()}, MAX_IMPORT_BYTES)
+            files = {info.filename: bounded_read(archive, info) for info in archive.infolist()}
+        except ImportRefused as err:
+            raise RunError(f"The uploaded zip is not a usable run: {err}") from None
+        snapshots = [name for name in names if SNAPSHOT_FILE.match(name)]
+        try:  # every file is checked in memory; nothing is written before all pass
+            config = parse_config(files[CONFIG_FILE])
+            check_model_size(config, build_model)
+            check_config(config)
+            read_weights(files[WEIGHTS_FILE], build_model(config), "the uploaded zip")
+            check_metrics(files.get(METRICS_FILE, b""))
+            if SAMPLES_FILE in files:
+                check_samples(files[SAMPLES_FILE])
+            for check in IMPORT_CHECKS:  # the checks the modules owning a file's contents registered
+                check(config, {name: files[name] for name in snapshots})
+        except ImportRefused as err:
+            raise RunError(f"The uploaded zip is not a usable run: {err}") from None
+        except RunError:  # already says which file and why
+            raise
+        except (KeyError, TypeError, ValueError) as err:
+            raise RunError(f"The settings in the uploaded zip are not usable: {err}") from None
+        name = config.get("name") or "imported"
+        path = self.create(f"{name[:69]} (imported)", {k: v for k, v in config.items()
+                                                       if k not in ("id", "created", "name", "owner")}, owner=owner)
+        try:
             for name in names:
                 if name != CONFIG_FILE:
                     (path / name).parent.mkdir(exist_ok=True)
-                    shutil.copy(staging / name, path / name)
+                    write_atomic(path / name, files[name])
             self.update(path, status="imported")
-            return path
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        except BaseException:  # a refused or failed import leaves nothing behind
+            shutil.rmtree(path, ignore_errors=True)
+            with self._lock, self._connect() as db:
+                db.execute("DELETE FROM runs WHERE id = ?", (path.name,))
+            raise
+        return path
 
 
 def export_zip(path) -> bytes:
-    """A run folder as a zip (the files :meth:`RunStore.import_zip` accepts), its gate snapshots included."""
+    """A run folder as a zip (the files :meth:`RunStore.import_zip` accepts), its gate snapshots included;
+    its config.json leaves out who owns it."""
     path = Path(path)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in RUN_FILES:
-            if (path / name).is_file():
+            if name == CONFIG_FILE:  # who owns it stays on this server
+                archive.writestr(name, json_bytes({k: v for k, v in read_config(path).items() if k != "owner"}))
+            elif (path / name).is_file():
                 archive.write(path / name, name)
         for file in snapshot_files(path):
             archive.write(file, f"{SNAPSHOT_DIR}/{file.name}")

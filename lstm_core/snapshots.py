@@ -32,7 +32,8 @@ from safetensors.numpy import save as save_bytes
 from . import gates
 from .analysis import correlations, features_present, text_features
 from .architectures import ENTRIES
-from .runs import (SNAPSHOT_DIR, SNAPSHOT_FILE, RunError, read_config, register_import_check, snapshot_files,
+from .import_checks import ImportRefused
+from .runs import (SNAPSHOT_DIR, RunError, register_import_check, snapshot_files,
                    write_atomic)
 
 MAX_SNAPSHOTS = 40
@@ -43,6 +44,8 @@ PROBE_WORDS = 60  # a word-level probe's default length (the classifier's review
 MAX_PROBE_WORDS = 200  # a typed word-level probe's longest
 EVERY_SECONDS = 2.0  # a snapshot at least this often, in seconds of training (and at every evaluation)
 LOW, HIGH = 0.1, 0.9  # a gate below LOW is shut, above HIGH open (Karpathy et al. 2015's saturation)
+TOKEN_KINDS = ("char", "word")  # what one step of a probe is
+KNOWN_QUANTITIES = [set(entry.quantities) for entry in ENTRIES]  # a snapshot holds one architecture's
 
 
 @dataclass
@@ -93,13 +96,22 @@ class Snapshot:
             values = load_bytes(data)
             metadata = _metadata(data)
             tokens = list(json.loads(metadata["tokens"]))
+            if set(values) not in KNOWN_QUANTITIES:
+                raise ValueError("its quantities are not an architecture's gates and states")
             values = {name: values[name].astype(np.float16) for name in in_order(values)}
             if not values or any(a.ndim != 3 or a.shape[1] != len(tokens) for a in values.values()):
                 raise ValueError("its arrays do not match its probe")
             count = next(iter(values.values())).shape[0]
+            if any(a.shape[0] != count for a in values.values()):
+                raise ValueError("its arrays do not share their slots")
             slots = list(json.loads(metadata.get("slots", "[]"))) or slot_names(count)
-            return cls(int(metadata["step"]), float(metadata["seconds"]), tokens, values,
-                       json.loads(metadata["summary"]), metadata.get("token", "char"), slots)
+            token, summary = metadata.get("token", "char"), json.loads(metadata["summary"])
+            if token not in TOKEN_KINDS or not all(isinstance(t, str) and (token == "word" or len(t) == 1)
+                                                   for t in tokens):
+                raise ValueError("its probe is not a list of characters or words")
+            if len(slots) != count or not all(isinstance(slot, str) for slot in slots) or not isinstance(summary, dict):
+                raise ValueError("its slots or its summary are malformed")
+            return cls(int(metadata["step"]), float(metadata["seconds"]), tokens, values, summary, token, slots)
         except (SafetensorError, KeyError, ValueError, TypeError, AttributeError) as err:
             raise RunError(f"{label} is not a readable snapshot ({type(err).__name__}).") from None
 
@@ -127,8 +139,10 @@ def read_header(path: Path) -> dict:
         if not 0 < size < 50_000_000:
             raise ValueError("not a safetensors header")
         metadata = json.loads(file.read(size))["__metadata__"]
-    return {"step": int(metadata["step"]), "seconds": float(metadata["seconds"]),
-            "summary": json.loads(metadata["summary"])}
+    summary = json.loads(metadata["summary"])
+    if not isinstance(summary, dict):
+        raise ValueError("not a snapshot's summary")
+    return {"step": int(metadata["step"]), "seconds": float(metadata["seconds"]), "summary": summary}
 
 
 def slot_names(layers: int, bidirectional: bool = False) -> list[str]:
@@ -277,14 +291,15 @@ def export_npz(snapshots: list[Snapshot], out) -> None:
                         slots=np.array(first.slots), **series, **arrays)
 
 
-def check_snapshots(folder: Path, names: list[str]) -> None:
-    """Refuse an imported run whose gate snapshots are not all readable snapshots of its model
-    (:meth:`lstm_core.runs.RunStore.import_zip` runs it after loading the run)."""
-    units = read_config(folder)["model"]["hidden_size"]  # load_run has checked the settings already
-    for name in names:
-        if not SNAPSHOT_FILE.match(name):
-            continue
-        snapshot = Snapshot.from_bytes((folder / name).read_bytes(), name)
+def check_snapshots(config: dict, files: dict[str, bytes]) -> None:
+    """Refuse an imported run whose gate snapshots (name -> bytes) are more than a run keeps, or not all
+    readable snapshots of its model (:meth:`lstm_core.runs.RunStore.import_zip` runs it, in memory, once the
+    settings are checked)."""
+    if len(files) > MAX_SNAPSHOTS:
+        raise ImportRefused(f"it holds {len(files)} snapshots; a run keeps at most {MAX_SNAPSHOTS}.")
+    units = config["model"]["hidden_size"]
+    for name, data in files.items():
+        snapshot = Snapshot.from_bytes(data, name)
         if any(array.shape[2] != units for array in snapshot.values.values()):
             raise RunError(f"{name} does not hold this model's units: it is a snapshot of another model.")
 

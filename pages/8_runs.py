@@ -12,6 +12,7 @@ import lstm_core
 from lab_ui import page_setup, query_index, query_value, run_store, set_query, show_table
 from lab_ui.render.training_figures import accuracy_figure, figure_svg, has_accuracy, loss_figure
 from lab_ui.sharing import instructor_unlock, may_change, owner_id, shared, upload_limit_mb, use_upload, whose
+from lstm_core.import_checks import check_config
 from lstm_core.run_kinds import loss_per
 from lstm_core.runs import read_config, read_metrics
 
@@ -30,14 +31,16 @@ ORDERS = {"newest": ("Newest first", None, True), "best": ("Best validation loss
 def run_details(path: str, stamp: float) -> tuple[str, float | None, pd.DataFrame]:
     """(settings in a line, last validation loss, metrics) of a run, re-read when its files change."""
     folder = Path(path)
+    metrics = read_metrics(folder)  # numbers only: a damaged value is a gap
+    valid = metrics["valid_loss"].dropna() if "valid_loss" in metrics else pd.Series(dtype=float)
     try:
-        train = read_config(folder).get("train", {})
-    except lstm_core.RunError:
-        train = {}
+        config = read_config(folder)
+        check_config(config)
+        train = config.get("train", {})
+    except ValueError as err:  # RunError or ImportRefused: a damaged run is listed as such, and can be deleted
+        return f"damaged: {err}", None, metrics
     settings = ", ".join(f"{label} {train[name]:g}" if isinstance(train[name], float) else f"{label} {train[name]}"
                          for name, label in SETTINGS if train.get(name) is not None)
-    metrics = read_metrics(folder)
-    valid = metrics["valid_loss"].dropna() if "valid_loss" in metrics else pd.Series(dtype=float)
     return settings, (float(valid.iloc[-1]) if len(valid) else None), metrics
 
 

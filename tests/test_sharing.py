@@ -4,13 +4,17 @@ uploads are limited per session. Without the setting, everything stays allowed."
 
 from __future__ import annotations
 
+import io
+import json
 import shutil
 import sqlite3
+import zipfile
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
+from lstm_core.ownership import owner_digest
 from lstm_core.runs import CONFIG_FILE, read_config
 
 RUNS_PAGE = "../pages/8_runs.py"
@@ -67,11 +71,12 @@ def delete_button(at: AppTest):
 
 def test_the_store_records_who_started_a_run_and_keeps_it(store, trained):
     _, (mine, theirs) = trained
-    assert dict(zip(store.list()["id"], store.list()["owner"])) == {mine: ME, theirs: SOMEONE}
+    me, someone = owner_digest(ME, store.root), owner_digest(SOMEONE, store.root)
+    assert dict(zip(store.list()["id"], store.list()["owner"])) == {mine: me, theirs: someone}
     store.claim(store.path(theirs), ME)  # a run that has an owner keeps it
-    assert read_config(store.path(theirs))["owner"] == SOMEONE
+    assert read_config(store.path(theirs))["owner"] == someone
     (store.root / "index.sqlite").unlink()  # a lost index is rebuilt with the owners
-    assert set(lstm_core.RunStore(store.root).list()["owner"]) == {ME, SOMEONE}
+    assert set(lstm_core.RunStore(store.root).list()["owner"]) == {me, someone}
 
 
 def test_an_index_made_before_owners_is_upgraded(tmp_path):
@@ -82,13 +87,53 @@ def test_an_index_made_before_owners_is_upgraded(tmp_path):
                       updated REAL, seconds REAL, steps INTEGER, train_loss REAL, best_valid_loss REAL, summary TEXT)""")
     store = lstm_core.RunStore(root)
     path = store.create("after the upgrade", {"kind": "char"}, owner=ME)
-    assert store.list().set_index("id").loc[path.name, "owner"] == ME
+    assert store.list().set_index("id").loc[path.name, "owner"] == owner_digest(ME, root)
 
 
 def test_an_import_belongs_to_its_importer_not_to_the_exporter(store, trained):
     _, (mine, theirs) = trained
     imported = store.import_zip(lstm_core.export_zip(store.path(theirs)), owner=ME)
-    assert read_config(imported)["owner"] == ME
+    assert read_config(imported)["owner"] == owner_digest(ME, store.root)
+
+
+def test_no_run_on_disk_nor_in_an_export_holds_a_browsers_token(store, trained):
+    _, (mine, theirs) = trained
+    for run_id in (mine, theirs):
+        assert ME not in (store.path(run_id) / CONFIG_FILE).read_text() and \
+            SOMEONE not in (store.path(run_id) / CONFIG_FILE).read_text()
+        with zipfile.ZipFile(io.BytesIO(lstm_core.export_zip(store.path(run_id)))) as archive:
+            assert "owner" not in json.loads(archive.read(CONFIG_FILE))
+    assert not any(ME in str(value) or SOMEONE in str(value) for value in store.list()["owner"])
+
+
+def test_a_run_that_recorded_a_raw_token_is_hashed_and_still_its_owners(store, trained):
+    _, (mine, _) = trained
+    path = store.path(mine)
+    (path / CONFIG_FILE).write_text(json.dumps({**read_config(path), "owner": ME}))  # saved before the hash
+    with sqlite3.connect(store.root / "index.sqlite") as db:
+        db.execute("UPDATE runs SET owner = ? WHERE id = ?", (ME, mine))
+    reopened = lstm_core.RunStore(store.root)
+    assert read_config(path)["owner"] == owner_digest(ME, store.root)
+    assert reopened.list().set_index("id").loc[mine, "owner"] == owner_digest(ME, store.root)
+
+
+def test_a_token_read_from_a_download_does_not_take_over_a_run(store, trained, shared):
+    """User B downloads A's run, takes whatever owner field it holds (or the index's) as a cookie, and
+    still cannot rename, delete or continue A's run."""
+    _, (mine, theirs) = trained
+    with zipfile.ZipFile(io.BytesIO(lstm_core.export_zip(store.path(mine)))) as archive:
+        exported = json.loads(archive.read(CONFIG_FILE))
+    recorded = read_config(store.path(mine))["owner"]
+    for forged in (exported.get("owner"), recorded, recorded.split(":")[-1][:32], "a" * 31 + "b"):
+        at = AppTest.from_file(RUNS_PAGE, default_timeout=60)
+        if forged:
+            at.session_state["owner_id"] = forged
+        at.run()
+        choose(at, mine)
+        assert any("Read-only: another user started this run" in i.value for i in at.info), forged
+        assert at.checkbox(key=f"confirm_{mine}").disabled and delete_button(at).disabled
+        assert at.text_input[0].disabled
+    assert mine in set(store.list()["id"])
 
 
 def test_on_a_shared_server_another_users_run_is_read_only(store, trained, shared):
@@ -142,7 +187,7 @@ def test_a_shared_server_limits_imports_per_session(store, trained, shared, monk
         next(b for b in at.button if b.label == "Import").click().run()
     assert any("each session may upload or import 2 files" in e.value for e in at.error)
     assert sum(store.list()["status"] == "imported") == 2
-    assert set(store.list().query("status == 'imported'")["owner"]) == {ME}
+    assert set(store.list().query("status == 'imported'")["owner"]) == {owner_digest(ME, store.root)}
 
 
 def test_a_shared_server_refuses_a_file_over_its_size_limit(store, trained, shared, monkeypatch):
@@ -181,6 +226,6 @@ def test_a_started_training_belongs_to_this_browser(isolated_run_store, shared):
     at.button(key="char_stop").click().run()
     store = lstm_core.RunStore(isolated_run_store)
     (path,) = [store.path(run_id) for run_id in store.list()["id"]]
-    assert read_config(path)["owner"] == ME
+    assert read_config(path)["owner"] == owner_digest(ME, isolated_run_store)
     assert (path / CONFIG_FILE).is_file()
     AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()

@@ -58,6 +58,9 @@ class TaggerConfig:
         check_range("hidden size", self.hidden_size, 1, 1024)
         check_range("layers", self.num_layers, 1, 4)
         check_range("dropout", self.dropout, 0.0, 0.9)
+        check_range("character vocabulary size", self.char_vocab_size, 0, 10_000)  # 0: words only
+        check_range("character embedding size", self.char_embedding_dim, 1, 256)
+        check_range("character channels", self.char_channels, 1, 1024)
 
     @property
     def lstm_input_size(self) -> int:
