@@ -24,7 +24,7 @@ import torch
 
 MAX_PARAMETERS = 100_000_000  # the largest model a store takes (about 400 MB of float32 weights)
 MAX_SETTING = 10_000_000  # no whole-number setting of any model is larger
-MAX_SAMPLES = 50  # a run keeps its last 50 samples (lstm_core.trainer)
+MAX_SAMPLES = 50  # a run keeps its last 50 samples (lstm_core.training.loop)
 FILE_LIMITS = {  # the largest file of each type an import takes, in bytes (what a real run writes, with room)
     "config.json": 20_000_000, "metrics.csv": 5_000_000, "samples.json": 1_000_000, "snapshot": 4_000_000}
 CHARACTER_KINDS = ("char", "memory")  # runs whose config.json holds a character vocabulary ("vocab")

@@ -11,8 +11,8 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from lstm_core import CharLSTM, ModelConfig, RunError, RunStore, export_zip, load_run
-from lstm_core.gates import ARCHITECTURES
+from lstm_core import CharModel, ModelConfig, RunError, RunStore, export_zip, load_run
+from lstm_core.architectures import architecture
 from lstm_core.runs import CONFIG_FILE, METRICS_FILE, WEIGHTS_FILE, save_weights, write_atomic
 from lstm_core.snapshots import MAX_SNAPSHOTS, Snapshot
 from lstm_core.tasks import TaggerConfig
@@ -23,7 +23,7 @@ HIDDEN = 8
 
 def make_run(store: RunStore, name: str = "good"):
     torch.manual_seed(0)
-    model = CharLSTM(ModelConfig(len(VOCAB), hidden_size=HIDDEN, num_layers=1, embedding_dim=4))
+    model = CharModel(ModelConfig(len(VOCAB), hidden_size=HIDDEN, num_layers=1, embedding_dim=4))
     path = store.create(name, {"kind": "char", "model": model.config.to_dict(), "vocab": VOCAB,
                                "train": {"corpus": "seed", "hidden_size": HIDDEN}})
     save_weights(model, path / WEIGHTS_FILE)
@@ -33,7 +33,7 @@ def make_run(store: RunStore, name: str = "good"):
     return path
 
 
-def snapshot_bytes(step: int = 1, quantities=tuple(ARCHITECTURES["lstm"]), tokens=("a", "b", "c")) -> bytes:
+def snapshot_bytes(step: int = 1, quantities=architecture("lstm").quantities, tokens=("a", "b", "c")) -> bytes:
     values = {name: np.zeros((1, len(tokens), HIDDEN), np.float16) for name in quantities}
     return Snapshot(step, 0.1 * step, list(tokens), values, {}, "char", ["layer 0"]).to_bytes()  # as written, unchecked
 
