@@ -37,14 +37,6 @@ def executor():
     pool.shutdown()
 
 
-@pytest.fixture
-def trainers():
-    made: list[BackgroundTrainer] = []
-    yield made
-    for trainer in made:
-        trainer.stop(wait=True)
-
-
 def test_the_training_runs_in_a_worker_and_takes_live_changes_there(store, executor, trainers):
     trainer = BackgroundTrainer(tiny_training(store), executor=executor)
     trainers.append(trainer)

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 import lstm_core
 from lab_ui.live_training import lr_step
 from tests.page_helpers import live_figures, open_app, svg_chart
-from tests.training_helpers import stop_leftover_trainers
+from tests.training_helpers import steps_taken_meanwhile, stop_leftover_trainers
 
 PAGE = "../pages/1_train.py"
 
@@ -93,7 +93,7 @@ def test_live_training_grows_pauses_resumes_and_stops_into_a_saved_run(store):
     click(at, "char_pause")
     paused = step(at)
     assert any("Paused" in w.value for w in at.warning)
-    time.sleep(0.5)
+    steps_taken_meanwhile()  # the time, and a worker, to take 20 steps
     at.run()
     assert step(at) == paused, "a paused training takes no steps"
     assert store.list().iloc[0]["status"] == "paused"
