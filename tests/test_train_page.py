@@ -58,7 +58,7 @@ def settings_open(at: AppTest) -> bool:
     return next(e for e in at.expander if e.label.startswith("Settings")).proto.expanded
 
 
-def rerun_until(at: AppTest, condition, timeout: float = 30.0) -> None:
+def rerun_until(at: AppTest, condition, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         time.sleep(0.3)
