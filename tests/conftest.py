@@ -55,6 +55,15 @@ def fresh_run_store_cache():
     run_store.clear()
 
 
+@pytest.fixture
+def trainers():
+    """Background trainers made by a test; every one is stopped afterwards so that no slot stays taken."""
+    made = []
+    yield made
+    for trainer in made:
+        trainer.stop(wait=True)
+
+
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
     """``streamlit run app.py`` on a free loopback port; yields its base URL."""

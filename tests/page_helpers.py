@@ -7,9 +7,12 @@ import base64
 import html
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
 
 
 def figures(at) -> list[dict]:
@@ -67,14 +70,15 @@ def array(value) -> np.ndarray:
     return np.array(value)
 
 
-def open_app(page: str, **query):
-    """An AppTest of ``page`` (a path relative to tests/) opened with the link's ``query``, run once, and
-    checked for exceptions."""
+def open_app(page, **query):
+    """An AppTest of ``page`` (a path relative to tests/, or ``PAGES / "1_train.py"``) opened with the link's
+    ``query`` (a setting given as None is left out of the link), run once, and checked for exceptions."""
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(page, default_timeout=60)
+    at = AppTest.from_file(str(page), default_timeout=60)
     for name, value in query.items():
-        at.query_params[name] = value
+        if value is not None:
+            at.query_params[name] = value
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

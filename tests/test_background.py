@@ -4,7 +4,6 @@ stops the training with its explanation, and the executor's capacity queues a th
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import pytest
@@ -12,21 +11,12 @@ import pytest
 import lstm_core
 from lstm_core.execution.background import BackgroundTrainer
 from lstm_core.execution.executor import LocalExecutor
-from tests.training_helpers import tiny_training, wait_until
+from tests.training_helpers import steps_taken_meanwhile, tiny_training, wait_until
 
 
 @pytest.fixture
 def store(tmp_path):
     return lstm_core.RunStore(tmp_path / "runs")
-
-
-@pytest.fixture
-def trainers():
-    """Trainers made by a test; every one is stopped afterwards so that no slot stays taken."""
-    made: list[BackgroundTrainer] = []
-    yield made
-    for trainer in made:
-        trainer.stop(wait=True)
 
 
 def test_pause_and_resume_keep_the_step_count(store, trainers):
@@ -37,7 +27,7 @@ def test_pause_and_resume_keep_the_step_count(store, trainers):
     trainer.pause(wait=True)
     paused = trainer.snapshot()
     assert paused.status == "paused"
-    time.sleep(0.3)
+    steps_taken_meanwhile()
     assert trainer.snapshot().step == paused.step, "a paused trainer must not take steps"
     assert len(paused.metrics) == paused.step, "every step has its metrics row"
     row = store.list().iloc[0]

@@ -9,21 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
 
 from lab_ui.run_picker import run_store
 from lstm_core import PRETRAINED_DIR, cell, load_run
 from lstm_core.cell_lab import MODES, SCENARIOS, CellValues
 from lstm_core.unit_walk import walk_unit
+from tests.page_helpers import open_app
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "4_cell.py")
-
-
-def open_page(**query):
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for name, value in query.items():
-        at.query_params[name] = value
-    return at.run()
 
 
 def component(at) -> tuple[str, dict]:
@@ -51,7 +44,7 @@ def step_of(data, t):
 
 
 def test_moved_sliders_are_kept_and_agree_with_lstm_cell():
-    at = open_page(scenario="remember")
+    at = open_app(PAGE, scenario="remember")
     assert not at.exception
     key, data = component(at)
     assert data["view"] == "weights" and data["scenario"]["text"] == SCENARIOS["remember"].text["weights"]
@@ -70,12 +63,12 @@ def test_moved_sliders_are_kept_and_agree_with_lstm_cell():
 
 
 def test_a_link_reproduces_the_values():
-    at = open_page(scenario="count", units="2", c="0.5,-1", x="0.25")
+    at = open_app(PAGE, scenario="count", units="2", c="0.5,-1", x="0.25")
     assert not at.exception and not at.warning
     _, data = component(at)
     assert data["units"] == 2 and data["values"]["c"] == [0.5, -1.0] and data["values"]["x"] == [0.25]
     assert data["values"]["b"] == [[6.0, 0.0], [6.0, 0.0], [0.0, 0.0], [6.0, 0.0]]  # the preset, resized
-    at = open_page(scenario="count", c="1,2,3", x="9", mode="nonsense", scenario_x="1")
+    at = open_app(PAGE, scenario="count", c="1,2,3", x="9", mode="nonsense", scenario_x="1")
     assert not at.exception and component(at)[1]["view"] == "weights"
     problems = " ".join(w.value for w in at.warning)
     assert "c needs 1 numbers" in problems and "x must lie between -2 and 2" in problems
@@ -85,7 +78,7 @@ def test_a_link_reproduces_the_values():
 @pytest.mark.parametrize("mode", MODES)
 def test_each_mode_sends_its_own_sentence_and_the_sentence_holds(mode):
     for name, scenario in SCENARIOS.items():
-        at = open_page(scenario=name, mode=mode)
+        at = open_app(PAGE, scenario=name, mode=mode)
         assert not at.exception
         _, data = component(at)
         assert data["scenario"]["text"] == scenario.text[mode]
@@ -98,7 +91,7 @@ def test_each_mode_sends_its_own_sentence_and_the_sentence_holds(mode):
 
 
 def test_preset_loads_its_weights_and_sequence_mode_counts():
-    at = open_page()
+    at = open_app(PAGE)
     at.sidebar.selectbox(key="cell_scenario").select("count").run()
     key, data = component(at)
     assert data["scenario"]["name"] == "count" and data["values"]["b"] == [[6.0], [6.0], [0.0], [6.0]]
@@ -117,7 +110,7 @@ def test_preset_loads_its_weights_and_sequence_mode_counts():
 
 
 def test_gate_preactivation_lesson_and_several_units():
-    at = open_page(mode="gates", units="3", scenario="custom")
+    at = open_app(PAGE, mode="gates", units="3", scenario="custom")
     assert not at.exception
     key, data = component(at)
     assert data["view"] == "gates" and data["units"] == 3 and data["scenario"] is None
@@ -132,7 +125,7 @@ def test_gate_preactivation_lesson_and_several_units():
 
 
 def test_a_unit_of_the_pretrained_model_by_default():
-    at = open_page(mode="trained", unit="7")
+    at = open_app(PAGE, mode="trained", unit="7")
     assert not at.exception, at.exception
     assert at.number_input(key="cell_model_unit").value == 7
     assert "Largest difference from that exact trace" in at.markdown[-1].value
@@ -150,7 +143,7 @@ def test_a_unit_of_the_pretrained_model_by_default():
 def test_a_unit_of_a_saved_run(isolated_run_store):
     shutil.copytree(PRETRAINED_DIR, isolated_run_store / "copy")
     run_store.clear()  # the store is cached per server; this test's store is a fresh folder
-    at = open_page(mode="trained", run="copy")
+    at = open_app(PAGE, mode="trained", run="copy")
     assert not at.exception, at.exception
     assert at.sidebar.selectbox(key="selected_run").value == "copy"
     report(at, step=5)

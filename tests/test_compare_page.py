@@ -11,7 +11,6 @@ import time
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import lstm_core
 from lstm_core.compare import COMPARISONS, GRU, LSTM, RNN, CompareSetup
@@ -28,12 +27,8 @@ def store(isolated_run_store):
     stop_leftover_trainers()
 
 
-def open_page(**query) -> AppTest:
-    return open_app(PAGE, **query)
-
-
 def test_defaults_go_into_the_link_and_each_comparison_says_what_was_found():
-    at = open_page()
+    at = open_app(PAGE)
     assert at.query_params["comparison"] == "architectures" and at.query_params["task"] == "memory"
     assert at.query_params["delay"] == "100" and at.query_params["budget"] == "20000"
     assert at.button[0].label == "Train LSTM vs GRU vs plain RNN"
@@ -45,16 +40,16 @@ def test_defaults_go_into_the_link_and_each_comparison_says_what_was_found():
 
 
 def test_a_text_task_brings_its_own_defaults_and_bad_links_fall_back():
-    at = open_page(task="full")
+    at = open_app(PAGE, task="full")
     assert at.query_params["budget"] == "100000" and at.query_params["fbias"] == "1"
     assert at.slider[0].disabled  # the delay is the memory task's
-    at = open_page(task="bogus", steps="999", comparison="nope", fbias="80")
+    at = open_app(PAGE, task="bogus", steps="999", comparison="nope", fbias="80")
     assert at.query_params["task"] == "memory" and at.query_params["steps"] == "800"
     assert at.query_params["comparison"] == "architectures" and at.query_params["fbias"] == "10"
 
 
 def test_a_tiny_comparison_trains_to_its_end_and_every_number_comes_from_the_models(store):
-    at = open_page(task="memory", delay="5", steps="100", budget="5000", seed="3")
+    at = open_app(PAGE, task="memory", delay="5", steps="100", budget="5000", seed="3")
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
     deadline = time.monotonic() + 240

@@ -53,14 +53,6 @@ def executor():
     pool.shutdown()
 
 
-@pytest.fixture
-def trainers():
-    made: list[BackgroundTrainer] = []
-    yield made
-    for trainer in made:
-        trainer.stop(wait=True)
-
-
 def test_the_training_runs_in_a_worker_and_takes_live_changes_there(store, executor, trainers):
     trainer = BackgroundTrainer(tiny_training(store), executor=executor)
     trainers.append(trainer)
@@ -86,7 +78,7 @@ def test_the_training_runs_in_a_worker_and_takes_live_changes_there(store, execu
 
 
 def test_checkpoints_are_whole_files_while_the_worker_writes_them(store, executor, trainers):
-    trainer = BackgroundTrainer(tiny_training(store, max_seconds=3.0, eval_every_seconds=0.05), executor=executor)
+    trainer = BackgroundTrainer(tiny_training(store, max_seconds=1.5, eval_every_seconds=0.05), executor=executor)
     trainers.append(trainer)
     trainer.start()
     run_dir = Path(trainer.snapshot().run_dir)

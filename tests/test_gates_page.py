@@ -18,8 +18,8 @@ from lab_ui.run_picker import run_store
 from lstm_core import analysis
 from lstm_core.architectures import architecture
 from lstm_core.runs import save_weights
-from tests.page_helpers import (array, component_data, figures, hover_labels, html_bodies, html_tables, svg_chart,
-                                svg_heatmaps, svg_of, text_boxes)
+from tests.page_helpers import (array, component_data, figures, hover_labels, html_bodies, html_tables, open_app,
+                                svg_chart, svg_heatmaps, svg_of, text_boxes)
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_gates.py")
 TEXT = "HARPAGON.\n\nAu voleur! au voleur!\n"
@@ -48,11 +48,9 @@ def tiny():
 FOLDED = {"saturation": "true", "interventions": "true"}  # sections drawn when opened: the link opens them
 
 
-def open_page(run_id: str, **query) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    linked = {"run": run_id, **FOLDED, **query}
-    at.query_params.update({name: value for name, value in linked.items() if value is not None})  # None: left out
-    return at.run()
+def gates_page(run_id: str, **query) -> AppTest:
+    """/gates opened on ``run_id`` with its folded sections opened (a setting given as None is left out)."""
+    return open_app(PAGE, **{"run": run_id, **FOLDED, **query})
 
 
 
@@ -75,7 +73,7 @@ def saturation_legend(at) -> list[str] | None:
 
 def test_traces_a_typed_text_with_character_ticks(tiny):
     run_id, run = tiny
-    at = open_page(run_id, source="typed", text=TEXT, top="4", layer="0")
+    at = gates_page(run_id, source="typed", text=TEXT, top="4", layer="0")
     assert not at.exception and not at.error
     maps = heatmaps(at)
     assert [m["quantity"] for m in maps] == list(lstm_core.QUANTITIES)
@@ -90,7 +88,7 @@ def test_traces_a_typed_text_with_character_ticks(tiny):
 
 def test_sorting_top_k_and_unit_selection(tiny):
     run_id, run = tiny
-    at = open_page(run_id, source="typed", text=TEXT, layer="1")
+    at = gates_page(run_id, source="typed", text=TEXT, layer="1")
     sort = next(s for s in at.selectbox if s.label == "Sort units by")
     sort.set_value("mean").run()
     next(s for s in at.slider if s.label == "Top-k units").set_value(3).run()
@@ -110,7 +108,7 @@ def test_moving_the_layer_redraws_every_section_that_shows_one_layer(tiny):
     """The layer's control sits in its own fragment with the sections that read one layer: each follows it,
     and so does the link."""
     run_id, run = tiny
-    at = open_page(run_id, source="typed", text=TEXT, layer="1", unit="6")
+    at = gates_page(run_id, source="typed", text=TEXT, layer="1", unit="6")
     layer = next(s for s in at.selectbox if s.label == "Layer")
     assert layer.value == 1 and any("read layer 1 of 2" in c.value for c in at.caption)
     layer.set_value(0).run()
@@ -129,7 +127,7 @@ def test_moving_the_layer_redraws_every_section_that_shows_one_layer(tiny):
 
 def test_an_intervention_changes_the_next_character_probabilities(tiny):
     run_id, run = tiny
-    at = open_page(run_id, source="typed", text=TEXT, layer="0")
+    at = gates_page(run_id, source="typed", text=TEXT, layer="0")
     next(s for s in at.selectbox if s.label == "Intervention").set_value("silence units (h = 0)")
     next(t for t in at.text_input if t.label.startswith("Units")).set_value("0-9")
     at.button(key="FormSubmitter:intervention-Apply").click().run()
@@ -145,32 +143,32 @@ def test_an_intervention_changes_the_next_character_probabilities(tiny):
 
 def test_the_folded_sections_are_drawn_only_when_opened(tiny):
     run_id, _ = tiny
-    at = open_page(run_id, source="typed", text=TEXT, saturation=None, interventions=None, movie=None)
+    at = gates_page(run_id, source="typed", text=TEXT, saturation=None, interventions=None, movie=None)
     labels = [e.label for e in at.expander]
     assert any(label.startswith("Show which gates stay shut") for label in labels)
     assert "Show the training movie" in labels and any(label.startswith("Show the interventions") for label in labels)
     assert saturation_legend(at) is None and not [s for s in at.selectbox if s.label == "Intervention"]
-    at = open_page(run_id, source="typed", text=TEXT, interventions=None)  # a link that opens one of them
+    at = gates_page(run_id, source="typed", text=TEXT, interventions=None)  # a link that opens one of them
     assert saturation_legend(at) == ["input gate i", "forget gate f", "output gate o"]
     assert not [s for s in at.selectbox if s.label == "Intervention"] and at.query_params["saturation"] == "true"
 
 
 def test_bad_input_gets_a_message_not_a_traceback(tiny):
     run_id, _ = tiny
-    at = open_page(run_id, source="typed", text="Ça, ñ!")
+    at = gates_page(run_id, source="typed", text="Ça, ñ!")
     assert not at.exception
     assert any("'ñ' → 'n'" in info.value for info in at.info)
     next(s for s in at.selectbox if s.label == "Intervention").set_value("clamp a gate")
     next(n for n in at.number_input if n.label == "Value").set_value(5.0)
     at.button(key="FormSubmitter:intervention-Apply").click().run()
     assert any("lies between 0 and 1" in e.value for e in at.error)
-    at = open_page(run_id, source="typed", text="x")
+    at = gates_page(run_id, source="typed", text="x")
     assert any("at least two characters" in w.value for w in at.warning)
 
 
 def test_validation_passage_cell_update_and_unit_finder(tiny):
     run_id, run = tiny
-    at = open_page(run_id, passage="2", length="120", step="7", unit="3", layer="0")
+    at = gates_page(run_id, passage="2", length="120", step="7", unit="3", layer="0")
     assert not at.exception and not at.error
     text = analysis.validation_passages("seed")[2][:120]
     tr = lstm_core.trace(run.model, run.vocab, text)
@@ -200,7 +198,7 @@ def test_validation_passage_cell_update_and_unit_finder(tiny):
 
 def test_settings_out_of_range_in_the_link_are_brought_into_range(tiny):
     run_id, _ = tiny
-    at = open_page(run_id, passage="999", length="5", top="0", unit="-5", step="99999", layer="7", sort="colour",
+    at = gates_page(run_id, passage="999", length="5", top="0", unit="-5", step="99999", layer="7", sort="colour",
                    paint="nothing", **{"from": "-4", "to": "100000"})
     assert not at.exception and not at.error
     assert next(s for s in at.slider if s.label == "Top-k units").value == 1
@@ -211,7 +209,7 @@ def test_settings_out_of_range_in_the_link_are_brought_into_range(tiny):
 def test_the_default_view_shows_structure_not_speckle(tiny):
     """Top layer, 8 units sorted by correlation with a feature present in the passage, a colour key."""
     run_id, run = tiny
-    at = open_page(run_id, source="typed", text=TEXT)
+    at = gates_page(run_id, source="typed", text=TEXT)
     assert not at.exception and not at.error
     assert next(s for s in at.selectbox if s.label == "Layer").value == 1
     assert next(s for s in at.selectbox if s.label == "Sort units by").value == "correlation"
@@ -226,7 +224,7 @@ def test_the_default_view_shows_structure_not_speckle(tiny):
 
 def test_the_unit_finder_says_when_a_feature_is_absent(tiny):
     run_id, _ = tiny
-    at = open_page(run_id, source="typed", text=TEXT, feature="inside_quotes")
+    at = gates_page(run_id, source="typed", text=TEXT, feature="inside_quotes")
     assert not at.exception
     assert any("no character inside quotes" in w.value for w in at.warning)
     assert not [t for t in html_tables(at) if "correlation" in t.columns], "no ranking of r = 0 units"
@@ -236,7 +234,7 @@ def test_the_unit_finder_says_when_a_feature_is_absent(tiny):
 def test_a_linked_gru_run_shows_its_own_gates_and_update(tmp_path):
     run_id, run = save_tiny_run(architecture="gru")
     save_tiny_run(architecture="rnn")
-    at = open_page(run_id, source="typed", text=TEXT, layer="0", top="4", step="5", unit="3")
+    at = gates_page(run_id, source="typed", text=TEXT, layer="0", top="4", step="5", unit="3")
     assert not at.exception and not at.error and not at.warning
     assert at.query_params["run"] == run_id  # the link's GRU, not the pretrained LSTM in its place
     labels = at.sidebar.selectbox[0].options
@@ -272,7 +270,7 @@ def test_a_linked_gru_run_shows_its_own_gates_and_update(tmp_path):
 
 def test_a_plain_rnn_run_shows_its_hidden_state_and_says_what_does_not_apply():
     run_id, run = save_tiny_run(architecture="rnn")
-    at = open_page(run_id, source="typed", text=TEXT, layer="1", step="4", unit="2",
+    at = gates_page(run_id, source="typed", text=TEXT, layer="1", step="4", unit="2",
                    show="forget_gate,cell_state", paint="cell_state")  # a link made for an LSTM
     assert not at.exception and not at.error
     assert at.query_params["run"] == run_id and "no gates, one state" in at.markdown[0].value
@@ -327,7 +325,7 @@ def wait_for_ablation(at: AppTest, polls: int = 300) -> AppTest:
 @pytest.mark.parametrize("architecture", ["lstm", "gru"])
 def test_the_ablation_ranks_the_units_on_demand_and_paints_them(architecture):
     run_id, run = save_tiny_run(hidden=12, architecture=architecture)
-    at = open_page(run_id, source="typed", text=TEXT, layer="0")
+    at = gates_page(run_id, source="typed", text=TEXT, layer="0")
     assert not [f for f in figures(at) if title(f).startswith("Units the model")]
     at.button(key="gates_ablation_go").click().run()  # computed on demand, in the background
     assert not at.exception and not at.error
@@ -346,10 +344,10 @@ def test_the_ablation_ranks_the_units_on_demand_and_paints_them(architecture):
     tr = lstm_core.trace(run.model, run.vocab, TEXT)
     painted = [h for h in html_bodies(at) if f"step 3: {tr.hidden_state[0, 3, top[2]]:.3f}" in h]
     assert painted and painted[-1].count('<span title="step') == len(TEXT)
-    again = open_page(run_id, source="typed", text=TEXT, layer="0")  # another visitor: no button, the same chart
+    again = gates_page(run_id, source="typed", text=TEXT, layer="0")  # another visitor: no button, the same chart
     assert not [b for b in again.button if b.key == "gates_ablation_go"]
     assert any(title(f).startswith("Units the model") for f in figures(again))
-    other_layer = open_page(run_id, source="typed", text=TEXT, layer="1")  # cached per (run, layer)
+    other_layer = gates_page(run_id, source="typed", text=TEXT, layer="1")  # cached per (run, layer)
     assert [b for b in other_layer.button if b.key == "gates_ablation_go"]
 
 

@@ -1,4 +1,5 @@
-"""The guided lesson: every reveal's sentence holds for the numbers the models give, recomputed here."""
+"""The guided lesson: every reveal's sentence holds for the numbers the models give, recomputed here
+independently (the gradient ratio by plain autograd through the models' own forward)."""
 
 import math
 from pathlib import Path
@@ -12,7 +13,6 @@ from lstm_core import analysis, lesson, load_corpus, trace
 from lstm_core.cell import cell_step
 from lstm_core.cell_lab import SCENARIOS
 from lstm_core.compare import GRU, LSTM, RNN, CompareSetup
-from lstm_core.gradients import gradient_flow
 from lstm_core.training.memory import VOCAB, MemoryTraining
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "0_lesson.py")
@@ -41,26 +41,59 @@ def test_why_gates_comes_first_and_links_compare_with_the_models_the_reveal_meas
             assert torch.equal(value, trained[architecture].state_dict()[name]), (architecture, name)
 
 
+def mean_gradient_norm_back(model, ids: torch.Tensor, positions: list[int], lag: int) -> float:
+    """Mean over ``positions`` t of ||dL_t/dh_(t-lag)|| of a one-layer model in float64, by autograd through
+    its own forward (the fused torch kernel): read ids[..t-lag] without gradients, make the hidden state
+    there a leaf, read on to t and differentiate the loss of predicting ids[t+1]. It shares no code with
+    lstm_core.gradients."""
+    model = model.double().eval()
+    states, state, done = {}, None, 0
+    with torch.no_grad():  # the state after reading ids[:end], for every end needed, in one pass
+        for end in sorted({t - lag + 1 for t in positions}):
+            _, state = model(ids[done:end].unsqueeze(0), state)
+            states[end], done = state, end
+    norms = []
+    for t in positions:
+        state = states[t - lag + 1]
+        lstm = isinstance(state, tuple)
+        hidden = (state[0] if lstm else state).clone().requires_grad_()  # (layers, 1, hidden)
+        if lag:
+            logits, _ = model(ids[t - lag + 1:t + 1].unsqueeze(0), (hidden, state[1]) if lstm else hidden)
+            logits = logits[0, -1]
+        else:
+            logits = model.head(hidden[-1, 0])
+        loss = torch.nn.functional.cross_entropy(logits.unsqueeze(0), ids[t + 1:t + 2])
+        (grad,) = torch.autograd.grad(loss, hidden)
+        norms.append(float(grad[0, 0].norm()))
+    return sum(norms) / len(norms)
+
+
 def test_why_gates_reveal_is_the_models_own_gradient_ratio():
     reveal = lesson.why_gates()
     setup, lag = lesson.WHY_GATES_SETUP, lesson.WHY_GATES_DELAY
-    text, positions, max_lag = setup.flow_probe(lag)
-    flows, counts = {}, {}
-    for contender in (LSTM, GRU, RNN):  # recomputed from /compare's own trainings, untrained
-        model = MemoryTraining(setup.config(contender)).model
-        counts[contender.architecture] = sum(p.numel() for p in model.parameters())
-        flows[contender.architecture] = gradient_flow(model, VOCAB, text, max_lag=max_lag, positions=positions)
+    text, positions, _ = setup.flow_probe(lag)
+    ids = torch.tensor(VOCAB.encode(text))
+    at_lag, share, counts = {}, {}, {}
+    for architecture, model in lesson.why_gates_models().items():  # /compare's own models, untrained (pinned
+        assert model.recurrent.num_layers == 1                       # above), measured by plain autograd
+        counts[architecture] = sum(p.numel() for p in model.parameters())
+        at_lag[architecture] = mean_gradient_norm_back(model, ids, positions, lag)
+        share[architecture] = at_lag[architecture] / mean_gradient_norm_back(model, ids, positions, 0)
     assert max(counts.values()) / min(counts.values()) < 1.01  # "the same 20,000 parameters"
     assert all(abs(n - 20_000) < 200 for n in counts.values())
-    lstm, rnn = flows["lstm"].hidden[0, lag], flows["rnn"].hidden[0, lag]
+    lstm, rnn = at_lag["lstm"], at_lag["rnn"]
     ratio = lstm / rnn
-    assert reveal.numbers["ratio"] == pytest.approx(ratio, rel=1e-9)
+    assert reveal.numbers["ratio"] == pytest.approx(ratio, rel=1e-6)
+    assert reveal.numbers["lstm"]["at_lag"] == pytest.approx(lstm, rel=1e-6)
+    assert reveal.numbers["rnn"]["at_lag"] == pytest.approx(rnn, rel=1e-6)
+    for architecture in ("lstm", "gru", "rnn"):
+        assert reveal.numbers[architecture]["share"] == pytest.approx(share[architecture], rel=1e-6)
     assert ratio > 1e6 and lesson.STEPS[0].choices[reveal.answer] == "more than a million times more"
     assert f"The LSTM's is {lesson.scientific(ratio)} times larger" in reveal.text
-    assert f"is still {lstm:.3g}, {flows['lstm'].ratio_at(lag):.1%} of its size" in reveal.text
-    assert (f"RNN's has shrunk to {lesson.scientific(rnn)}, {lesson.scientific(flows['rnn'].ratio_at(lag), 1)} of its "
+    assert f"is still {lstm:.3g}, {share['lstm']:.1%} of its size" in reveal.text
+    assert (f"RNN's has shrunk to {lesson.scientific(rnn)}, {lesson.scientific(share['rnn'], 1)} of its "
             "size") in reveal.text
-    assert f"the GRU's keeps {flows['gru'].ratio_at(lag):.0%} of its size" in reveal.text
+    assert f"the GRU's keeps {share['gru']:.0%} of its size" in reveal.text
     assert f"{counts['lstm']:,} and {counts['rnn']:,} parameters" in reveal.text
     keeps = 1 / (1 + math.exp(-setup.forget_bias))
     assert f"bias {setup.forget_bias:g}: it keeps {keeps:.1%}" in reveal.text and keeps > 0.99  # "almost open"

@@ -12,16 +12,10 @@ from lab_ui.run_picker import run_store
 from lab_ui.live_training import _eta
 from lstm_core import PRETRAINED_DIR
 from lstm_core.execution.background import TrainingStatus
+from tests.page_helpers import open_app
 from tests.training_helpers import stop_leftover_trainers
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
-
-
-def open_page(script: str, **query) -> AppTest:
-    at = AppTest.from_file(str(PAGES / script), default_timeout=60)
-    for name, value in query.items():
-        at.query_params[name] = value
-    return at.run()
 
 
 def warning_text(at) -> str:
@@ -29,40 +23,40 @@ def warning_text(at) -> str:
 
 
 def test_train_link_with_a_negative_budget_is_brought_into_range_and_said():
-    at = open_page("1_train.py", seconds="-5")
+    at = open_app(PAGES / "1_train.py", seconds="-5")
     assert not at.exception, at.exception
     assert at.number_input(key="train:default:seconds").value == 1.0
     assert "seconds = -5" in warning_text(at) and "1 is used instead" in warning_text(at)
 
 
 def test_train_link_with_an_infinite_budget_falls_back_to_the_preset():
-    at = open_page("1_train.py", seconds="inf")
+    at = open_app(PAGES / "1_train.py", seconds="inf")
     assert not at.exception, at.exception
     assert at.number_input(key="train:default:seconds").value == 60.0  # the default preset's budget
 
 
 def test_sentiment_link_with_nan_seconds_uses_the_default():
-    at = open_page("7_sentiment.py", preset="class", seconds="nan")
+    at = open_app(PAGES / "7_sentiment.py", preset="class", seconds="nan")
     assert not at.exception, at.exception
     assert at.slider(key="sentiment_seconds").value == 30  # the class preset's own budget
 
 
 def test_sentiment_link_with_too_many_seconds_is_capped_and_said():
-    at = open_page("7_sentiment.py", preset="class", seconds="5000")
+    at = open_app(PAGES / "7_sentiment.py", preset="class", seconds="5000")
     assert not at.exception, at.exception
     assert at.slider(key="sentiment_seconds").value == 900
     assert "seconds = 5000" in warning_text(at)
 
 
 def test_tagger_link_with_too_many_seconds_is_capped_and_said():
-    at = open_page("6_tagger.py", preset="seed", seconds="99999")
+    at = open_app(PAGES / "6_tagger.py", preset="seed", seconds="99999")
     assert not at.exception, at.exception
     assert at.slider(key="tagger_seconds").value == 900
     assert "seconds = 99999" in warning_text(at)
 
 
 def test_generate_link_with_a_negative_temperature_says_greedy_is_used():
-    at = open_page("3_generate.py", temperature="-1", length="3", prime="HARPAGON.\n")
+    at = open_app(PAGES / "3_generate.py", temperature="-1", length="3", prime="HARPAGON.\n")
     assert not at.exception, at.exception
     assert at.slider(key="temperature").value == 0.0
     assert "temperature = -1" in warning_text(at) and "length = 3" in warning_text(at)
@@ -97,7 +91,7 @@ def no_leftover_trainings():
 
 
 def test_the_quick_start_link_starts_again_once_the_last_training_ended(isolated_run_store, no_leftover_trainings):
-    at = open_page("1_train.py", preset="seed", autostart="1", seconds="20")
+    at = open_app(PAGES / "1_train.py", preset="seed", autostart="1", seconds="20")
     assert not at.exception, at.exception
     assert len(run_store().list()) == 1
     at.button(key="char_stop").click().run()
@@ -112,6 +106,6 @@ def test_the_quick_start_link_starts_again_once_the_last_training_ended(isolated
 
 
 def test_a_preset_that_trains_by_epochs_says_when_it_stops_instead_of_a_clock():
-    at = open_page("7_sentiment.py", preset="strong", seconds="60")
+    at = open_app(PAGES / "7_sentiment.py", preset="strong", seconds="60")
     assert not at.exception, at.exception
     assert not at.slider and any("Trains by epochs" in c.value and "5 epochs" in c.value for c in at.caption)

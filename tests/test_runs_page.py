@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_core
 from lstm_core.runs import hold, release
-from tests.page_helpers import svg_chart, svg_of
+from tests.page_helpers import open_app, svg_chart, svg_of
 
 PAGE = "../pages/8_runs.py"
 
@@ -47,21 +47,14 @@ def two_runs(store, trained_runs):
     return ids
 
 
-def open_page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def test_an_empty_store_says_how_runs_appear():
-    at = open_page()
+    at = open_app(PAGE)
     assert "No runs yet" in at.info[0].value
     assert not svg_chart(at, "loss-curves")
 
 
 def test_lists_runs_with_settings_and_losses(store, two_runs):
-    at = open_page()
+    at = open_app(PAGE)
     table = at.table[0].value
     assert set(table["name"]) == {"small one", "larger one"}
     assert all(table["status"] == "finished")
@@ -75,7 +68,7 @@ def test_lists_runs_with_settings_and_losses(store, two_runs):
 
 def test_the_table_sorts_by_a_column_and_the_link_keeps_the_order(store, two_runs):
     store.rename(two_runs[1], "z, the larger one")  # the newest run, last by name
-    at = open_page()
+    at = open_app(PAGE)
     assert list(at.table[0].value["name"]) == ["z, the larger one", "small one"], "newest first"
     at.selectbox(key="runs_order").set_value("best").run()
     table = at.table[0].value
@@ -91,7 +84,7 @@ def test_the_table_sorts_by_a_column_and_the_link_keeps_the_order(store, two_run
 
 
 def test_overlays_the_loss_curves_of_the_chosen_runs(store, two_runs):
-    at = open_page()
+    at = open_app(PAGE)
     chart = svg_chart(at, "loss-curves")
     names = set(chart["values"])
     assert set(chart["legend"]) == names and len(names) == 4  # train and validation of each run
@@ -106,7 +99,7 @@ def test_overlays_the_loss_curves_of_the_chosen_runs(store, two_runs):
 
 
 def test_rename_and_delete_after_confirmation(store, two_runs):
-    at = open_page()
+    at = open_app(PAGE)
     at.selectbox(key="manage_run").set_value(two_runs[0]).run()
     at.text_input[0].set_value("renamed run")
     at.button[0].click().run()  # the form's Rename button
@@ -123,7 +116,7 @@ def test_rename_and_delete_after_confirmation(store, two_runs):
 
 def test_import_through_the_page_accepts_an_export_and_refuses_a_corrupt_zip(store, two_runs):
     exported = lstm_core.export_zip(store.path(two_runs[0]))
-    at = open_page()
+    at = open_app(PAGE)
     at.file_uploader(key="import_run").set_value(("run.zip", exported, "application/zip")).run()
     next(b for b in at.button if b.label == "Import").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -148,7 +141,7 @@ def test_a_run_held_by_a_trainer_is_not_deleted(store, two_runs):
     held = store.path(two_runs[0])
     hold(held)  # training, or paused, in some tab of this server
     try:
-        at = open_page()
+        at = open_app(PAGE)
         at.selectbox(key="manage_run").set_value(two_runs[0]).run()
         at.checkbox(key=f"confirm_{two_runs[0]}").check().run()
         next(b for b in at.button if b.label == "Delete run").click().run()
@@ -164,7 +157,7 @@ def test_task_runs_are_overlaid_in_their_own_loss_unit(store, two_runs):
         config = lstm_core.runs.read_config(store.path(run_id))
         lstm_core.runs.write_json(store.path(run_id) / lstm_core.runs.CONFIG_FILE, {**config, "kind": "tagger"})
         store.update(store.path(run_id))
-    at = open_page()
+    at = open_app(PAGE)
     loss_unit = next(r for r in at.radio if r.label == "Loss unit")
     assert loss_unit.options == ["Nats"]
     assert "Loss (nats per word)" in svg_of(next(h.proto.body for h in at.get("html") if "loss-curves" in h.proto.body))

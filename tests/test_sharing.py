@@ -210,8 +210,10 @@ def test_only_your_own_paused_runs_are_offered_to_continue(store, trained, share
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any(e.label == "Continue a paused run (1)" for e in at.expander)
-    assert at.selectbox(key="char_continue_choice").options == [mine] or \
-        at.selectbox(key="char_continue_choice").value == mine
+    choice = at.selectbox(key="char_continue_choice")
+    assert len(choice.options) == 1 and choice.options[0].endswith(mine), choice.options  # "name · id"
+    assert not any(theirs in option for option in choice.options)
+    assert choice.value == mine
 
 
 def test_a_started_training_belongs_to_this_browser(isolated_run_store, shared):

@@ -172,16 +172,17 @@ def test_the_gates_page_replays_a_run_as_a_movie(store):
 
     at.button(key="movie_play").click().run()
     assert at.session_state["movie_playing"]
-    steps = [heatmap_step(snapshot_heatmap(at))]
+    shown = [at.select_slider(key=f"movie_frame:{run_dir}").value]  # 3, or 4 on a machine slow enough for a frame's time to pass during the click
     for _ in range(3):
-        time.sleep(0.8)
+        at.session_state["movie_advanced_at"] = 0.0  # a frame's time has passed, whatever PLAY_SECONDS says
         at.run()
-        steps.append(heatmap_step(snapshot_heatmap(at)))
-    assert steps == sorted(steps) and len(set(steps)) >= 3, steps
+        shown.append(at.select_slider(key=f"movie_frame:{run_dir}").value)
+        assert heatmap_step(snapshot_heatmap(at)) == frames[shown[-1]].step
+    assert shown[0] in (3, 4) and shown == list(range(shown[0], shown[0] + 4)), "one frame a tick"
     at.button(key="movie_play").click().run()  # pause
     assert not at.session_state["movie_playing"]
     held = heatmap_step(snapshot_heatmap(at))
-    time.sleep(0.8)
+    at.session_state["movie_advanced_at"] = 0.0  # a playing movie would move on now
     at.run()
     assert heatmap_step(snapshot_heatmap(at)) == held
 

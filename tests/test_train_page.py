@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 import lstm_core
 from lab_ui.live_training import lr_step
 from tests.page_helpers import live_figures, open_app, svg_chart
-from tests.training_helpers import stop_leftover_trainers
+from tests.training_helpers import steps_taken_meanwhile, stop_leftover_trainers
 
 PAGE = "../pages/1_train.py"
 
@@ -25,10 +25,6 @@ PAGE = "../pages/1_train.py"
 def store(isolated_run_store):
     yield lstm_core.RunStore(isolated_run_store)
     stop_leftover_trainers()
-
-
-def open_page(**query) -> AppTest:
-    return open_app(PAGE, **query)
 
 
 def tiny_settings(at: AppTest, seconds: float = 20.0, **values) -> None:
@@ -62,7 +58,7 @@ def settings_open(at: AppTest) -> bool:
     return next(e for e in at.expander if e.label.startswith("Settings")).proto.expanded
 
 
-def rerun_until(at: AppTest, condition, timeout: float = 30.0) -> None:
+def rerun_until(at: AppTest, condition, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         time.sleep(0.3)
@@ -73,7 +69,7 @@ def rerun_until(at: AppTest, condition, timeout: float = 30.0) -> None:
 
 
 def test_live_training_grows_pauses_resumes_and_stops_into_a_saved_run(store):
-    at = open_page()
+    at = open_app(PAGE)
     assert at.query_params["preset"] in ("default", ["default"])
     tiny_settings(at)
     assert at.query_params["preset"] in ("seed", ["seed"])
@@ -93,7 +89,7 @@ def test_live_training_grows_pauses_resumes_and_stops_into_a_saved_run(store):
     click(at, "char_pause")
     paused = step(at)
     assert any("Paused" in w.value for w in at.warning)
-    time.sleep(0.5)
+    steps_taken_meanwhile()  # the time, and a worker, to take 20 steps
     at.run()
     assert step(at) == paused, "a paused training takes no steps"
     assert store.list().iloc[0]["status"] == "paused"
@@ -119,7 +115,7 @@ def test_live_training_grows_pauses_resumes_and_stops_into_a_saved_run(store):
 
 
 def test_bad_settings_are_refused_with_a_message(store):
-    at = open_page()
+    at = open_app(PAGE)
     tiny_settings(at, batch_size=1024, seq_len=2000)
     click(at, "char_start")
     assert at.error[0].value.startswith("Cannot start:")
@@ -129,7 +125,7 @@ def test_bad_settings_are_refused_with_a_message(store):
 
 
 def test_a_binary_upload_is_refused(store):
-    at = open_page(corpus="upload")
+    at = open_app(PAGE, corpus="upload")
     at.file_uploader(key="train_upload").set_value(("notes.txt", b"\x00\x01binary\x00" * 200, "text/plain")).run()
     assert "binary" in at.error[0].value
     click(at, "char_start")
@@ -139,7 +135,7 @@ def test_a_binary_upload_is_refused(store):
 
 def test_an_uploaded_text_trains(store):
     text = ("Le petit chat dort sur le mur. " * 200).encode("utf-8")
-    at = open_page(corpus="upload")
+    at = open_app(PAGE, corpus="upload")
     tiny_settings(at)
     at.radio(key="train:seed:corpus").set_value("upload").run()
     at.file_uploader(key="train_upload").set_value(("chat.txt", text, "text/plain")).run()
@@ -153,8 +149,8 @@ def test_an_uploaded_text_trains(store):
 
 
 def test_settings_are_open_to_start_with_and_folded_on_a_quick_start(store):
-    assert settings_open(open_page()), "nothing trains yet: the settings come first"
-    at = open_page(preset="seed", autostart="1", seconds="20")
+    assert settings_open(open_app(PAGE)), "nothing trains yet: the settings come first"
+    at = open_app(PAGE, preset="seed", autostart="1", seconds="20")
     assert not settings_open(at), "a quick start shows its chart and sample first, not the settings"
     assert next(e for e in at.expander if e.label.startswith("Settings")).label == "Settings · preset seed"
     assert next_links(at) == [], "no links before the training has ended"
@@ -165,7 +161,7 @@ def test_settings_are_open_to_start_with_and_folded_on_a_quick_start(store):
 
 
 def test_a_finished_training_links_to_its_gates_and_its_writing(store):
-    at = open_page()
+    at = open_app(PAGE)
     tiny_settings(at, seconds=5.0)
     click(at, "char_start")
     rerun_until(at, lambda: any("Finished" in s.value for s in at.success), timeout=60)
@@ -181,7 +177,7 @@ def test_a_finished_training_links_to_its_gates_and_its_writing(store):
 
 
 def test_a_link_autostarts_once(store):
-    at = open_page(preset="seed", autostart="1", seconds="20")
+    at = open_app(PAGE, preset="seed", autostart="1", seconds="20")
     assert "autostart" not in at.query_params
     assert at.number_input(key="train:seed:seconds").value == 20.0
     rerun_until(at, lambda: figure(at, "Step") is not None)
@@ -197,7 +193,7 @@ def test_a_paused_run_left_by_a_closed_tab_continues_here(store):
         left.step()
     left.evaluate()
     left.save(status="paused")  # what the trainer of a closed tab leaves on disk
-    at = open_page()
+    at = open_app(PAGE)
     assert any(e.label == "Continue a paused run (1)" for e in at.expander)
     click(at, "char_continue")
     rerun_until(at, lambda: figure(at, "Step") is not None and step(at) > 15)
@@ -217,7 +213,7 @@ def test_a_run_left_running_by_a_killed_server_is_offered_to_continue(store):
     left.evaluate()
     left.save(status="running")  # the last checkpoint before the process was killed
     queued = lstm_core.CharTraining(config, store=store, name="queued when it died")  # status 'created'
-    at = open_page()
+    at = open_app(PAGE)
     statuses = store.list().set_index("id")["status"]
     assert statuses[left.run_dir.name] == "paused" and statuses[queued.run_dir.name] == "paused"
     assert any(e.label == "Continue a paused run (2)" for e in at.expander)

@@ -1,12 +1,15 @@
-"""Helpers for the tests that train in the background: a tiny character training, and waiting for a condition."""
+"""Helpers for the tests that train in the background: a tiny character training, waiting for a condition, and
+a witness training that proves a paused one had the time to take steps."""
 
 from __future__ import annotations
 
+import tempfile
 import time
 
 import pytest
 
 import lstm_core
+from lstm_core.background import BackgroundTrainer
 
 TINY_SETTINGS = dict(corpus="seed", hidden_size=8, embedding_dim=8, seq_len=20, batch_size=8, max_seconds=60.0,
                      eval_every_seconds=0.2, eval_chars=2_000, preview_every_seconds=0.3, warmup_steps=0,
@@ -26,6 +29,20 @@ def wait_until(condition, timeout: float = 90.0, what: str = "the condition", po
             return
         time.sleep(poll)
     pytest.fail(f"timed out waiting for {what}")
+
+
+def steps_taken_meanwhile(steps: int = 20) -> None:
+    """Another tiny training, on the default executor (the pool a paused training gave its worker back to),
+    takes ``steps`` steps and stops; its run goes to a store of its own. A test that then sees a paused
+    training unchanged has proof that it had the time, and a worker, to take steps: a plain sleep proves
+    nothing on a machine too slow to take a step in it."""
+    with tempfile.TemporaryDirectory() as root:
+        witness = BackgroundTrainer(tiny_training(lstm_core.RunStore(root)))
+        witness.start()
+        try:
+            wait_until(lambda: witness.snapshot().step >= steps, what=f"{steps} steps of the witness training")
+        finally:
+            witness.stop(wait=True)
 
 
 def stop_leftover_trainers() -> None:
