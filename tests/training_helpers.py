@@ -9,7 +9,7 @@ import time
 import pytest
 
 import lstm_core
-from lstm_core.background import BackgroundTrainer
+from lstm_core.execution.background import BackgroundTrainer
 
 TINY_SETTINGS = dict(corpus="seed", hidden_size=8, embedding_dim=8, seq_len=20, batch_size=8, max_seconds=60.0,
                      eval_every_seconds=0.2, eval_chars=2_000, preview_every_seconds=0.3, warmup_steps=0,
