@@ -16,6 +16,15 @@ from scripts.browser import find_chromium, launch  # noqa: E402
 configure_torch_threads(1)  # tests share two cores with each other and with the app server
 
 
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (scripts/test.sh runs two processes), the tests that drive Chromium or start Ray run
+    in one process, one after another: one app server and one browser serve them all, and two Ray instances
+    or two browsers never share the two cores with each other."""
+    for item in items:
+        if item.get_closest_marker("browser") or "ray" in item.nodeid.split("::")[0]:
+            item.add_marker(pytest.mark.xdist_group("browser_and_ray"))
+
+
 @pytest.fixture(autouse=True)
 def isolated_run_store(tmp_path_factory, monkeypatch):
     """Every test writes runs into its own folder, never into the developer's ``runs/``."""
