@@ -51,7 +51,7 @@ def _switch() -> None:
 
 
 def toggle() -> None:
-    """The switch that turns presentation mode on (in the sidebar) and off (pinned to the page's corner)."""
+    """The switch that turns presentation mode on (in the sidebar) and off (pinned to the top right corner)."""
     st.session_state["presentation_toggle"] = is_on()  # the link decides, whichever page set it
     st.toggle("Presentation mode", key="presentation_toggle", on_change=_switch,
               help="Large text, no sidebar, for a projector: the link keeps it (?present=1), and so does every "
