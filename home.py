@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lab_ui import page_setup
+from lab_ui.presentation import keep_mode
 from lstm_core.lesson import STEPS as LESSON_STEPS
 
 page_setup("Home")
@@ -20,7 +21,7 @@ st.info(f"**New here, or teaching a class?** Follow the lesson: {len(LESSON_STEP
         "needs gates and one cell's arithmetic to a trained model's units, each with a live view and a question to "
         "answer before you look.")
 if st.button("Start the lesson", type="primary", key="home_lesson"):
-    st.switch_page("pages/0_lesson.py")
+    st.switch_page("pages/0_lesson.py", query_params=keep_mode())
 
 left, middle, right = st.columns(3)
 with left:
@@ -29,19 +30,20 @@ with left:
              "and the samples turn into French.")
     if st.button("Start a 30-second training"):
         st.session_state["home_quickstart"] = True
-        st.switch_page("pages/1_train.py", query_params={"preset": "default", "autostart": "1", "seconds": "30"})
+        st.switch_page("pages/1_train.py", query_params=keep_mode({"preset": "default", "autostart": "1",
+                                                                   "seconds": "30"}))
 with middle:
     st.subheader("Look inside the pretrained model")
     st.write("A model trained by LSTM Lab itself ships with the app: open its gates and states on "
              "a scene from Molière.")
     if st.button("Open the gates"):
-        st.switch_page("pages/2_gates.py", query_params={"run": "pretrained"})
+        st.switch_page("pages/2_gates.py", query_params=keep_mode({"run": "pretrained"}))
 with right:
     st.subheader("Learn the cell")
     st.write("One LSTM cell with sliders for every input, weight and state, and the equations with "
              "live numbers.")
     if st.button("Open the cell lab"):
-        st.switch_page("pages/4_cell.py")
+        st.switch_page("pages/4_cell.py", query_params=keep_mode())
 
 st.divider()
 st.markdown(

@@ -2,8 +2,9 @@
 
 A section reads one :class:`GateView` (the run, the text, the layer and the trace) and draws from
 the server-wide caches of :mod:`lab_ui.gate_data`, so moving a unit or a step redraws one section
-from memory: it neither re-traces the text nor rebuilds the other sections' figures. The layer's control
-and the sections that read one layer form one fragment around theirs (:func:`by_layer`).
+from memory: it neither re-traces the text nor rebuilds the other sections' figures. The page draws one
+section at a time, chosen by :func:`pick_section` (and the link, ``?section=heatmaps``); a section that reads
+one layer shares a fragment with the layer's control (:func:`by_layer`).
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import streamlit as st
 import lstm_core
 from lab_ui import gate_data as data
 from lab_ui import gate_views as views
+from lab_ui import presentation
 from lab_ui.cell_views import show_cell_update
-from lab_ui.folded import folded
 from lab_ui.query import query_index, query_number, query_value, set_query
 from lab_ui.render.tables import table_html
 from lab_ui.render.text_box import show_text
 from lab_ui.html_view import show_html
+from lab_ui.navigation import view_url
 from lstm_core import analysis
 from lstm_core.architectures import Architecture
 from lstm_core.sampling import sample_with_interventions
@@ -103,44 +105,57 @@ def intro(arch: Architecture) -> str:
     return (f"This model is a **{arch.display_name}**: it reads the text one character at a time, "
             f"with {kinds} per unit, replayed exactly from its weights:\n\n{lines}\n\n"
             "The sections that read an LSTM's cell say so; compare the architectures side by side on "
-            "[/compare](/compare).")
+            f"[/compare]({view_url('compare')}).")
+
+
+SECTIONS = {"units": "Units we found", "heatmaps": "Heatmaps", "unit": "One unit and its cell update",
+            "saturation": "Gate saturation", "interventions": "Interventions", "movie": "Training movie",
+            "ablation": "Units it cannot do without"}
+OLD_LINKS = ("movie", "interventions", "saturation")  # the long page's links opened a folded section: ?movie=true
+
+
+def linked_section() -> str:
+    """The section the link opens (``?section=heatmaps``, or an older link's ``?movie=true``), "units" by default."""
+    wanted = query_value("section")
+    if wanted in SECTIONS:
+        return wanted
+    return next((name for name in OLD_LINKS if query_value(name) == "true"), "units")
+
+
+def pick_section() -> str:
+    """The section picker: one section is drawn at a time (the page was 5,500 px long), and the link keeps it."""
+    section = st.radio("Section", list(SECTIONS), format_func=SECTIONS.get, horizontal=True, key="gates_section",
+                       index=list(SECTIONS).index(linked_section()), label_visibility="collapsed")
+    set_query(section=section, **dict.fromkeys(OLD_LINKS))  # an older link's flag goes: the section says it
+    return section
 
 
 @st.fragment
-def by_layer(view: GateView) -> None:
-    """The layer's control and every section that shows one layer, as one fragment: moving the layer redraws
-    these sections alone, not the text's controls, the units found or the training movie."""
+def by_layer(view: GateView, section: str = "heatmaps") -> None:
+    """The layer's control and a section that shows one layer, as one fragment: moving the layer redraws this
+    section alone, not the text's controls."""
     layers = view.run.model.config.num_layers
     left, right = st.columns([1, 5], vertical_alignment="bottom")
     layer = left.selectbox("Layer", range(layers), index=view.layer, key="gates_layer")
     set_query(layer=layer)
-    right.caption(f"The sections below read layer {layer} of {layers}" + (
-        " (0 reads the characters, each next layer the one before it); the units found above come from every "
-        "layer." if layers > 1 else "."))
-    view = replace(view, layer=layer)
-    st.header("Heatmaps")
-    heatmaps(view)
-    st.header("One unit on the text")
-    one_unit(view)
-    st.header("Units the model cannot do without")
-    ablation(view)
-    st.header("Gate saturation")  # the sections below are drawn when opened: the page opens faster without them
-    folded("Show which gates stay shut and which stay open, unit by unit", "saturation", saturation, view)
-    st.header("Interventions")
-    folded("Show the interventions: clamp a gate, silence units or set a state, and see what the model "
-           "writes then", "interventions", interventions, view)
+    right.caption(f"This section reads layer {layer} of {layers}" + (
+        " (0 reads the characters, each next layer the one before it); the units found come from every layer."
+        if layers > 1 else "."))
+    LAYER_SECTIONS[section](replace(view, layer=layer))
 
 
 @st.fragment
 def units_we_found(view: GateView) -> None:
     """The model's interpretable units, each a link that opens it painted, and the unit finder."""
     found = data.units_found(view.key, view.corpus)
+    present = "&present=1" if presentation.is_on() else ""  # a link keeps presentation mode
     if len(found):
         st.markdown("**Units we found** in this model (on a 3,000-character stretch of the validation text), "
                     "one per feature whose best unit follows it with |r| ≥ 0.5:")
         links = [f"[{analysis.FEATURES[row.feature]}: layer {row.layer}, {views.LABELS[row.quantity]}, unit {row.unit} "
-                 f"(r = {row.correlation:+.2f})](?run={view.run_id}&layer={row.layer}&paint={row.quantity}"
-                 f"&unit={row.unit}&feature={row.feature}&sort=correlation)" for row in found.itertuples()]
+                 f"(r = {row.correlation:+.2f})](?run={view.run_id}&section=unit&layer={row.layer}"
+                 f"&paint={row.quantity}&unit={row.unit}&feature={row.feature}&sort=correlation{present})"
+                 for row in found.itertuples()]
         st.markdown("\n".join(f"- {link}" for link in links))
     else:
         st.caption("No unit of this model follows any feature of the validation text with |r| ≥ 0.5 yet.")
@@ -337,7 +352,7 @@ def _ablation_body(view: GateView, polling: bool) -> None:
     layer = view.layer
     if polling and not data.ablation_running(view.key, view.corpus, layer):
         st.rerun()  # it has just ended (or failed): redraw the page, without the polling
-    st.caption(f"The unit finder above shows what units *follow*; this shows what the model *needs*. Each unit of "
+    st.caption(f"The unit finder (Units we found) shows what units *follow*; this shows what the model *needs*. Each unit of "
                f"layer {layer} is silenced in turn (its hidden state h held at 0 from the first character on) while "
                f"the model reads {data.ABLATION_CHARS:,} characters of validation text it never trained on; the units "
                "whose silence raises the loss most are the ones the model cannot do without.")
@@ -393,3 +408,7 @@ def _ablation_body(view: GateView, polling: bool) -> None:
 
 def _paint_ablated(unit: int) -> None:
     st.session_state["gates_ablation_unit"] = unit
+
+
+LAYER_SECTIONS = {"heatmaps": heatmaps, "unit": one_unit, "saturation": saturation, "interventions": interventions,
+                  "ablation": ablation}  # the sections that read one layer (by_layer)

@@ -4,6 +4,7 @@ the settings; the link "/gates?run=pretrained&..." is made here).
 
     page_setup(title)                     call first on every page
     view_url(view, settings)              "/gates?run=pretrained": a view's page and settings as a link
+                                          (with "&present=1" in presentation mode, lab_ui.presentation)
     page_link(url, label)                 a link to one of the app's pages, written as its URL
 """
 
@@ -17,6 +18,7 @@ import streamlit as st
 import torch
 from streamlit.errors import StreamlitPageNotFoundError
 
+from lab_ui import presentation
 from lab_ui.sharing import remember_owner
 from lstm_core.execution.background import configure_torch_threads
 
@@ -44,16 +46,22 @@ def page_setup(title: str, icon: str = "🧠") -> None:
     # step: plain kernels sample the pretrained model faster, with the same numbers.
     torch.backends.mkldnn.enabled = False
     _warm_torch()
+    presentation.setup()
+    if presentation.is_on():
+        presentation.toggle()  # pinned to the page's corner: the sidebar is hidden
     with st.sidebar:
         try:
             for script, _path, label in PAGES:
-                st.page_link(script, label=label)
+                st.page_link(script, label=label, query_params=presentation.keep_mode())
             if "lesson_step" in st.session_state and title != "Lesson":  # a student left the lesson for a view
                 step = st.session_state["lesson_step"] + 1
-                st.page_link("pages/0_lesson.py", label=f"Back to the lesson, step {step}", icon=":material/school:")
+                st.page_link("pages/0_lesson.py", label=f"Back to the lesson, step {step}", icon=":material/school:",
+                             query_params=presentation.keep_mode())
         except StreamlitPageNotFoundError:
             pass  # a page run on its own (AppTest.from_file) knows no other pages
         st.divider()
+        if not presentation.is_on():
+            presentation.toggle()
         remember_owner()  # a shared server knows this browser's runs after a reload
 
 
@@ -61,6 +69,7 @@ def view_url(view: str, settings: dict[str, str] | None = None) -> str:
     """The link to a view the core names ("gates") with its settings: "/gates?run=pretrained&unit=3"."""
     if view not in (path for _, path, _ in PAGES):
         raise ValueError(f"no page shows the view {view!r}")
+    settings = presentation.keep_mode(settings)  # a link made in presentation mode keeps it
     return f"/{view}" + (f"?{urlencode(settings)}" if settings else "")
 
 
@@ -69,11 +78,12 @@ def page_link(view: str, label: str, icon: str | None = None, container=None) ->
     ("/gates?run=pretrained"); a plain link where the page runs on its own (AppTest knows no other pages)."""
     target = urlsplit(view)
     script = next(script for script, path, _ in PAGES if path == target.path.strip("/"))
+    settings = presentation.keep_mode(dict(parse_qsl(target.query)))
     where = container or st
     try:
-        where.page_link(script, label=label, icon=icon, query_params=dict(parse_qsl(target.query)))
+        where.page_link(script, label=label, icon=icon, query_params=settings)
     except StreamlitPageNotFoundError:
-        where.markdown(f"[{label}]({view})")
+        where.markdown(f"[{label}]({view_url(target.path.strip('/'), settings)})")
 
 
 @st.cache_resource(show_spinner=False)

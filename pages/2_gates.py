@@ -1,14 +1,14 @@
 """Gates & states: every gate and state of a character model (an LSTM, a GRU or a plain RNN) on any text,
 read, ranked, ablated and edited; the quantities shown are the model's own (lstm_core.gates).
 
-Each section is a fragment (lab_ui.gate_sections) drawing from server-wide caches: moving a control
-redraws its own section only, and moving the layer redraws the sections that show one layer.
+One section is drawn at a time, picked under the text's controls (and kept in the link, ``?section=``). Each is a
+fragment (lab_ui.gate_sections) drawing from server-wide caches: moving a control redraws its own section only.
 """
 
 import streamlit as st
 
 from lab_ui import gate_sections as sections
-from lab_ui import folded, page_setup, query_number, query_value, selected_run, set_query
+from lab_ui import page_setup, presentation, query_number, query_value, selected_run, set_query
 from lab_ui.run_picker import run_key
 from lab_ui.snapshot_views import training_movie
 from lstm_core import analysis
@@ -18,7 +18,11 @@ page_setup("Gates & states")
 
 st.title("Gates & states")
 run_id, run = selected_run(architectures=ARCHITECTURES)  # an LSTM, a GRU or a plain RNN: each shows what it has
-st.markdown(sections.intro(run.model.arch))
+if presentation.is_on():  # a projector's screen goes to the section
+    with st.expander("What this page shows"):
+        st.markdown(sections.intro(run.model.arch))
+else:
+    st.markdown(sections.intro(run.model.arch))
 corpus = run.config.get("train", {}).get("corpus", "full")
 passages = st.cache_data(analysis.validation_passages, max_entries=4)(corpus)
 left, middle = st.columns([2, 4])
@@ -50,12 +54,14 @@ if view.trace.replacements:
     st.info("Characters the model does not know were replaced by their closest known form: "
             + ", ".join(f"{unknown!r} → {used!r}" for unknown, used in view.trace.replacements.items()))
 
-st.header("Units that follow the text")
-sections.units_we_found(view)
-sections.by_layer(view)  # a fragment: moving the layer redraws the sections that show one layer
-st.header("Training movie")
-st.caption("How this model got here: the same probe traced through its weights at moments of its training. "
-           "Open it, press play, or drag the slider.")
-folded("Show the training movie", "movie", training_movie, run_id)
+section = sections.pick_section()
+if section == "units":
+    sections.units_we_found(view)
+elif section == "movie":
+    st.caption("How this model got here: the same probe traced through its weights at moments of its training. "
+               "Press play, or drag the slider.")
+    st.fragment(training_movie, key="gates_movie")(run_id)
+else:
+    sections.by_layer(view, section)  # a fragment: moving the layer redraws this section alone
 st.download_button("Download the trace (CSV, long form)", lambda: analysis.trace_csv(view.trace),
                    file_name=f"trace-{run_id}.csv", mime="text/csv", on_click="ignore")

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def check_gates(tab, base_url: str, tmp_path: Path) -> None:
     text = "HARPAGON.\n\nAu voleur!"
-    tab.goto(f"{base_url}/gates?source=typed&text=HARPAGON.%0A%0AAu%20voleur!&top=12")
+    tab.goto(f"{base_url}/gates?source=typed&text=HARPAGON.%0A%0AAu%20voleur!&top=12&section=heatmaps")
     wait_for_app(tab)
     expected = [{"\n": "↵", " ": "␣"}.get(ch, ch) for ch in text]
     heatmap = tab.locator(".gate-heatmap").first

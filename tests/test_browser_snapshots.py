@@ -57,12 +57,10 @@ def test_a_gate_heatmap_is_on_the_train_page_within_10_s_and_changes_then_replay
 
     page.goto(f"{app_server}/gates?run={run_id}")
     wait_for_app(page)
-    movie = page.get_by_role("heading", name="Training movie")
-    movie.scroll_into_view_if_needed()
-    assert page.get_by_text(re.compile(r"^Snapshot \(\d+ kept\)$")).count() == 0, "drawn only when opened"
-    page.get_by_text("Show the training movie").click()  # its section opens (and the link keeps it open)
+    assert page.get_by_text(re.compile(r"^Snapshot \(\d+ kept\)$")).count() == 0, "drawn only when picked"
+    page.get_by_text("Training movie", exact=True).click()  # its section is drawn (and the link keeps it)
     page.get_by_text(re.compile(r"^Snapshot \(\d+ kept\)$")).wait_for(timeout=30_000)
-    assert "movie=true" in page.url
+    assert "section=movie" in page.url
     slider = page.get_by_text(re.compile(r"^Snapshot \(\d+ kept\)$"))
     kept = int(re.search(r"\((\d+) kept\)", slider.inner_text()).group(1))
     assert kept >= 10, f"the movie replays {kept} snapshots"

@@ -45,12 +45,17 @@ def tiny():
     return save_tiny_run()
 
 
-FOLDED = {"saturation": "true", "interventions": "true"}  # sections drawn when opened: the link opens them
-
-
 def gates_page(run_id: str, **query) -> AppTest:
-    """/gates opened on ``run_id`` with its folded sections opened (a setting given as None is left out)."""
-    return open_app(PAGE, **{"run": run_id, **FOLDED, **query})
+    """The page opened by a link (``section=...`` picks the one section it draws; a setting given as None is
+    left out)."""
+    return open_app(PAGE, **{"run": run_id, **query})
+
+
+def show(at: AppTest, section: str) -> AppTest:
+    """Pick another section of the page, as a click on the section picker does."""
+    at.radio(key="gates_section").set_value(section).run()
+    assert not at.exception and at.query_params["section"] == section
+    return at
 
 
 
@@ -73,7 +78,7 @@ def saturation_legend(at) -> list[str] | None:
 
 def test_traces_a_typed_text_with_character_ticks(tiny):
     run_id, run = tiny
-    at = gates_page(run_id, source="typed", text=TEXT, top="4", layer="0")
+    at = gates_page(run_id, source="typed", text=TEXT, top="4", layer="0", section="heatmaps")
     assert not at.exception and not at.error
     maps = heatmaps(at)
     assert [m["quantity"] for m in maps] == list(lstm_core.QUANTITIES)
@@ -88,7 +93,7 @@ def test_traces_a_typed_text_with_character_ticks(tiny):
 
 def test_sorting_top_k_and_unit_selection(tiny):
     run_id, run = tiny
-    at = gates_page(run_id, source="typed", text=TEXT, layer="1")
+    at = gates_page(run_id, source="typed", text=TEXT, layer="1", section="heatmaps")
     sort = next(s for s in at.selectbox if s.label == "Sort units by")
     sort.set_value("mean").run()
     next(s for s in at.slider if s.label == "Top-k units").set_value(3).run()
@@ -98,6 +103,7 @@ def test_sorting_top_k_and_unit_selection(tiny):
     assert cell_map["units"] == list(expected)
     assert at.query_params["sort"] == "mean" and at.query_params["top"] == "3"
 
+    show(at, "unit")
     next(n for n in at.number_input if n.label == "Unit").set_value(6).run()
     painted = next(h for h in html_bodies(at) if "Colour key" in h and "step 0:" in h)
     assert f"step 2: {tr.cell_state[1, 2, 6]:.3f}" in painted  # cell state of layer 1, unit 6
@@ -105,19 +111,21 @@ def test_sorting_top_k_and_unit_selection(tiny):
 
 
 def test_moving_the_layer_redraws_every_section_that_shows_one_layer(tiny):
-    """The layer's control sits in its own fragment with the sections that read one layer: each follows it,
-    and so does the link."""
+    """The layer's control sits in one fragment with the section that reads one layer: each section follows it,
+    the next section picked keeps it, and so does the link."""
     run_id, run = tiny
-    at = gates_page(run_id, source="typed", text=TEXT, layer="1", unit="6")
+    at = gates_page(run_id, source="typed", text=TEXT, layer="1", unit="6", section="heatmaps")
     layer = next(s for s in at.selectbox if s.label == "Layer")
-    assert layer.value == 1 and any("read layer 1 of 2" in c.value for c in at.caption)
+    assert layer.value == 1 and any("reads layer 1 of 2" in c.value for c in at.caption)
     layer.set_value(0).run()
     assert not at.exception and at.query_params["layer"] == "0"
-    assert any("read layer 0 of 2" in c.value for c in at.caption)
+    assert any("reads layer 0 of 2" in c.value for c in at.caption)
     tr = lstm_core.trace(run.model, run.vocab, TEXT)
     maps = heatmaps(at)
     assert all(m["title"].endswith("· layer 0") for m in maps)
     np.testing.assert_allclose(maps[4]["values"], tr.cell_state[0][:, maps[4]["units"]].T, atol=1e-3)
+    show(at, "unit")
+    assert next(s for s in at.selectbox if s.label == "Layer").value == 0
     painted = next(h for h in html_bodies(at) if "Colour key" in h and "step 0:" in h)
     assert f"step 2: {tr.cell_state[0, 2, 6]:.3f}" in painted  # the painted unit reads layer 0 now
     update = next(c for c in component_data(at) if isinstance(c, dict) and c.get("view") == "update")
@@ -127,7 +135,7 @@ def test_moving_the_layer_redraws_every_section_that_shows_one_layer(tiny):
 
 def test_an_intervention_changes_the_next_character_probabilities(tiny):
     run_id, run = tiny
-    at = gates_page(run_id, source="typed", text=TEXT, layer="0")
+    at = gates_page(run_id, source="typed", text=TEXT, layer="0", section="interventions")
     next(s for s in at.selectbox if s.label == "Intervention").set_value("silence units (h = 0)")
     next(t for t in at.text_input if t.label.startswith("Units")).set_value("0-9")
     at.button(key="FormSubmitter:intervention-Apply").click().run()
@@ -141,21 +149,30 @@ def test_an_intervention_changes_the_next_character_probabilities(tiny):
     assert len(continuations) == 2 and all(len(c) == 80 for c in continuations)
 
 
-def test_the_folded_sections_are_drawn_only_when_opened(tiny):
+def test_one_section_is_drawn_at_a_time_and_the_link_keeps_it(tiny):
     run_id, _ = tiny
-    at = gates_page(run_id, source="typed", text=TEXT, saturation=None, interventions=None, movie=None)
-    labels = [e.label for e in at.expander]
-    assert any(label.startswith("Show which gates stay shut") for label in labels)
-    assert "Show the training movie" in labels and any(label.startswith("Show the interventions") for label in labels)
-    assert saturation_legend(at) is None and not [s for s in at.selectbox if s.label == "Intervention"]
-    at = gates_page(run_id, source="typed", text=TEXT, interventions=None)  # a link that opens one of them
+    at = gates_page(run_id, source="typed", text=TEXT)  # no section in the link: the units we found
+    assert not at.exception and at.radio(key="gates_section").value == "units"
+    assert [t for t in html_tables(at) if "correlation" in t.columns], "the unit finder"
+    assert not heatmaps(at) and saturation_legend(at) is None
+    assert not [s for s in at.selectbox if s.label == "Intervention"]
+    show(at, "saturation")
     assert saturation_legend(at) == ["input gate i", "forget gate f", "output gate o"]
-    assert not [s for s in at.selectbox if s.label == "Intervention"] and at.query_params["saturation"] == "true"
+    assert not heatmaps(at) and not [t for t in html_tables(at) if "correlation" in t.columns]
+    show(at, "heatmaps")
+    assert len(heatmaps(at)) == len(lstm_core.QUANTITIES) and saturation_legend(at) is None
+    for old, section in (("saturation", "saturation"), ("interventions", "interventions"), ("movie", "movie")):
+        at = gates_page(run_id, source="typed", text=TEXT, **{old: "true"})  # a link of the long page opens its section
+        assert not at.exception and at.radio(key="gates_section").value == section
+        assert at.query_params["section"] == section and old not in at.query_params
+    assert [s for s in at.selectbox if s.label == "Intervention"] == []
+    at = gates_page(run_id, source="typed", text=TEXT, section="interventions")
+    assert [s for s in at.selectbox if s.label == "Intervention"] and saturation_legend(at) is None
 
 
 def test_bad_input_gets_a_message_not_a_traceback(tiny):
     run_id, _ = tiny
-    at = gates_page(run_id, source="typed", text="Ça, ñ!")
+    at = gates_page(run_id, source="typed", text="Ça, ñ!", section="interventions")
     assert not at.exception
     assert any("'ñ' → 'n'" in info.value for info in at.info)
     next(s for s in at.selectbox if s.label == "Intervention").set_value("clamp a gate")
@@ -168,11 +185,12 @@ def test_bad_input_gets_a_message_not_a_traceback(tiny):
 
 def test_validation_passage_cell_update_and_unit_finder(tiny):
     run_id, run = tiny
-    at = gates_page(run_id, passage="2", length="120", step="7", unit="3", layer="0")
+    at = gates_page(run_id, passage="2", length="120", step="7", unit="3", layer="0", section="heatmaps")
     assert not at.exception and not at.error
     text = analysis.validation_passages("seed")[2][:120]
     tr = lstm_core.trace(run.model, run.vocab, text)
     assert heatmaps(at)[0]["ticks"][:4] == list(text[:4])
+    show(at, "unit")
     [update] = [data["update"] for data in component_data(at) if isinstance(data, dict)]  # the Cell lab's diagram
     parts = tr.cell_update(0, 7, 3)
     for key, name in (("c_prev", "c_prev"), ("kept", "kept"), ("written", "written"), ("c", "cell_state"),
@@ -184,22 +202,24 @@ def test_validation_passage_cell_update_and_unit_finder(tiny):
     frame = analysis.next_char_frame(tr)
     assert len(labels) == 100 and labels[7] == (f"step 7 · {frame.loc[7, 'character']}: surprisal (bits) "
                                                 f"{frame.loc[7, 'surprisal_bits']:.2f}; next: {frame.loc[7, 'top_next']}")
+    next_chars = next(t for t in html_tables(at) if "next character" in t.columns)
+    assert list(next_chars["probability"]) == [f"{p:.3f}" for _, p in tr.top_next(7, 5)]  # at the linked step
+    show(at, "saturation")
     saturation = next(h for h in html_bodies(at) if 'class="saturation-scatter"' in h)
     points = sum(int(m.group(1)) if (m := re.match(r"\.\.\. and (\d+) more", line)) else 1  # close points share
                  for label in hover_labels(saturation) for line in label.split("\n"))         # a label
     assert points == len(analysis.saturation_frame(tr, 0))  # a point per unit and gate
+    show(at, "units")
     finder = next(t for t in html_tables(at) if "correlation" in t.columns)
     expected = analysis.rank_units(tr, "speaker_name", top=8)
     assert list(finder["unit"]) == [str(u) for u in expected["unit"]]
     assert list(finder["correlation"]) == [f"{r:+.3f}" for r in expected["correlation"]]
-    next_chars = next(t for t in html_tables(at) if "next character" in t.columns)
-    assert list(next_chars["probability"]) == [f"{p:.3f}" for _, p in tr.top_next(7, 5)]  # at the linked step
 
 
 def test_settings_out_of_range_in_the_link_are_brought_into_range(tiny):
     run_id, _ = tiny
     at = gates_page(run_id, passage="999", length="5", top="0", unit="-5", step="99999", layer="7", sort="colour",
-                   paint="nothing", **{"from": "-4", "to": "100000"})
+                   paint="nothing", section="heatmaps", **{"from": "-4", "to": "100000"})
     assert not at.exception and not at.error
     assert next(s for s in at.slider if s.label == "Top-k units").value == 1
     assert next(s for s in at.selectbox if s.label == "Layer").value == 1
@@ -209,7 +229,7 @@ def test_settings_out_of_range_in_the_link_are_brought_into_range(tiny):
 def test_the_default_view_shows_structure_not_speckle(tiny):
     """Top layer, 8 units sorted by correlation with a feature present in the passage, a colour key."""
     run_id, run = tiny
-    at = gates_page(run_id, source="typed", text=TEXT)
+    at = gates_page(run_id, source="typed", text=TEXT, section="heatmaps")
     assert not at.exception and not at.error
     assert next(s for s in at.selectbox if s.label == "Layer").value == 1
     assert next(s for s in at.selectbox if s.label == "Sort units by").value == "correlation"
@@ -234,7 +254,7 @@ def test_the_unit_finder_says_when_a_feature_is_absent(tiny):
 def test_a_linked_gru_run_shows_its_own_gates_and_update(tmp_path):
     run_id, run = save_tiny_run(architecture="gru")
     save_tiny_run(architecture="rnn")
-    at = gates_page(run_id, source="typed", text=TEXT, layer="0", top="4", step="5", unit="3")
+    at = gates_page(run_id, source="typed", text=TEXT, layer="0", top="4", step="5", unit="3", section="heatmaps")
     assert not at.exception and not at.error and not at.warning
     assert at.query_params["run"] == run_id  # the link's GRU, not the pretrained LSTM in its place
     labels = at.sidebar.selectbox[0].options
@@ -246,6 +266,7 @@ def test_a_linked_gru_run_shows_its_own_gates_and_update(tmp_path):
     update = maps[1]  # the update gate: a gate's colours, centred at half open
     assert update["key"] == ["0 shut", "0.5", "1 open"]
     np.testing.assert_allclose(update["values"], tr.update_gate[0][:, update["units"]].T, atol=1e-3)
+    show(at, "unit")
     paint = next(s for s in at.selectbox if s.label == "Quantity to paint")
     assert paint.options == ["reset gate r", "update gate z", "new gate n", "hidden state h"]
     assert paint.value == "hidden_state"
@@ -253,7 +274,9 @@ def test_a_linked_gru_run_shows_its_own_gates_and_update(tmp_path):
     shown = next(m.value for m in at.markdown if m.value.startswith("- reset gate r"))
     assert f"= {parts['kept']:+.3f} kept + {parts['written']:+.3f} written = **{parts['h']:+.3f}**" in shown
     assert not [data for data in component_data(at) if isinstance(data, dict)]  # no LSTM cell diagram for a GRU
+    show(at, "saturation")
     assert saturation_legend(at) == ["reset gate r", "update gate z"]
+    show(at, "interventions")
     kind = next(s for s in at.selectbox if s.label == "Intervention")
     assert kind.options == ["clamp a gate", "silence units (h = 0)", "set the hidden state at one step"]
     assert next(s for s in at.selectbox if s.label == "Gate (to clamp)").options == ["reset gate r", "update gate z"]
@@ -271,19 +294,23 @@ def test_a_linked_gru_run_shows_its_own_gates_and_update(tmp_path):
 def test_a_plain_rnn_run_shows_its_hidden_state_and_says_what_does_not_apply():
     run_id, run = save_tiny_run(architecture="rnn")
     at = gates_page(run_id, source="typed", text=TEXT, layer="1", step="4", unit="2",
-                   show="forget_gate,cell_state", paint="cell_state")  # a link made for an LSTM
+                   show="forget_gate,cell_state", paint="cell_state", section="heatmaps")  # a link made for an LSTM
     assert not at.exception and not at.error
     assert at.query_params["run"] == run_id and "no gates, one state" in at.markdown[0].value
     maps = heatmaps(at)
     assert [m["quantity"] for m in maps] == ["hidden_state"]
     tr = lstm_core.trace(run.model, run.vocab, TEXT)
     np.testing.assert_allclose(maps[0]["values"], tr.hidden_state[1][:, maps[0]["units"]].T, atol=1e-3)
+    show(at, "unit")
     assert next(s for s in at.selectbox if s.label == "Quantity to paint").options == ["hidden state h"]
     captions = [c.value for c in at.caption]
     assert any(c.startswith("No cell update to take apart") and f"h(t) = {tr.hidden_state[1, 4, 2]:+.3f}" in c
                for c in captions)
+    show(at, "saturation")
+    captions = [c.value for c in at.caption]
     assert any(c.startswith("Does not apply: a plain RNN has no gates to saturate") for c in captions)
     assert saturation_legend(at) is None
+    show(at, "interventions")
     assert "clamp a gate" not in next(s for s in at.selectbox if s.label == "Intervention").options
     assert not [s for s in at.selectbox if s.label == "Gate (to clamp)"]
     next(s for s in at.selectbox if s.label == "Intervention").set_value("set the hidden state at one step")
@@ -325,7 +352,7 @@ def wait_for_ablation(at: AppTest, polls: int = 300) -> AppTest:
 @pytest.mark.parametrize("architecture", ["lstm", "gru"])
 def test_the_ablation_ranks_the_units_on_demand_and_paints_them(architecture):
     run_id, run = save_tiny_run(hidden=12, architecture=architecture)
-    at = gates_page(run_id, source="typed", text=TEXT, layer="0")
+    at = gates_page(run_id, source="typed", text=TEXT, layer="0", section="ablation")
     assert not [f for f in figures(at) if title(f).startswith("Units the model")]
     at.button(key="gates_ablation_go").click().run()  # computed on demand, in the background
     assert not at.exception and not at.error
@@ -344,10 +371,10 @@ def test_the_ablation_ranks_the_units_on_demand_and_paints_them(architecture):
     tr = lstm_core.trace(run.model, run.vocab, TEXT)
     painted = [h for h in html_bodies(at) if f"step 3: {tr.hidden_state[0, 3, top[2]]:.3f}" in h]
     assert painted and painted[-1].count('<span title="step') == len(TEXT)
-    again = gates_page(run_id, source="typed", text=TEXT, layer="0")  # another visitor: no button, the same chart
+    again = gates_page(run_id, source="typed", text=TEXT, layer="0", section="ablation")  # another visitor: no button, the same chart
     assert not [b for b in again.button if b.key == "gates_ablation_go"]
     assert any(title(f).startswith("Units the model") for f in figures(again))
-    other_layer = gates_page(run_id, source="typed", text=TEXT, layer="1")  # cached per (run, layer)
+    other_layer = gates_page(run_id, source="typed", text=TEXT, layer="1", section="ablation")  # cached per (run, layer)
     assert [b for b in other_layer.button if b.key == "gates_ablation_go"]
 
 
