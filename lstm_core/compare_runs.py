@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from .compare import TASK_DEFAULTS, CompareSetup, Contender
-from .snapshots import SnapshotStore
 from .runs import CONFIG_FILE, OPTIMIZER_FILE, REPO_ROOT, RESUME_FILE, RunError, RunStore, read_config, write_json
+from .snapshots import SnapshotStore
 
 COMPARISON_KEY = "comparison"  # where a contender's run keeps its comparison, in its config.json
 SHIPPED_COMPARISON_DIR = REPO_ROOT / "data" / "pretrained" / "compare-memory-50"

@@ -84,6 +84,28 @@ def test_the_shipped_comparison_is_small_and_its_runs_are_one_comparison():
     assert load_comparison(list(reversed(shipped.runs.values()))) == shipped  # any order: the record orders them
 
 
+def test_a_comparison_is_known_by_its_runs_and_refuses_runs_of_another(store):
+    """Each contender's run records its comparison: its runs, in any order, load it back; a run of another
+    comparison, a missing one or a run of no comparison is refused with a reason."""
+    from lstm_core.compare_runs import comparison_of_ids, mark_comparison
+    from lstm_core.runs import RunError
+
+    setup = CompareSetup(task="memory", delay=7, steps=50, seed=2)
+    ours = [store.create(f"run {i}", {"kind": "memory"}) for i in range(3)]
+    theirs = [store.create(f"other {i}", {"kind": "memory"}) for i in range(3)]
+    mark_comparison(setup, ours)
+    mark_comparison(CompareSetup(task="memory", delay=9), theirs)
+    saved = comparison_of_ids(store, [ours[2].name, ours[0].name, ours[1].name])
+    assert saved.setup == setup and saved.ids == [path.name for path in ours]
+    assert list(saved.runs) == ["LSTM", "GRU", "plain RNN"]
+    for ids, reason in (([ours[0].name, ours[1].name, theirs[2].name], "not the runs of one comparison"),
+                        ([ours[0].name, ours[1].name], "not the runs of one comparison"),
+                        ([store.create("alone", {"kind": "memory"}).name], "not part of a comparison"),
+                        (["../outside"], "No run")):
+        with pytest.raises(RunError, match=reason):
+            comparison_of_ids(store, ids)
+
+
 def test_a_link_to_runs_that_are_not_a_comparison_says_so_and_shows_the_shipped_one(store):
     at = open_page(runs="nope-1,nope-2")
     assert any("The comparison in this link cannot be shown" in w.value for w in at.warning)
