@@ -1,19 +1,24 @@
 """The /compare page's views: several trainings side by side, live, and what they learnt, overlaid.
 
-    start_comparison(setup)            one BackgroundTrainer per contender, in slots compare_0, compare_1...
+    shown_comparison(store, link ids)  what the page shows: this session's live comparison, the saved one a link
+                                       names (``?runs=id1,id2,id3``), or the finished one shipped with the app
+    start_comparison(setup)            one BackgroundTrainer per contender, in slots compare_0, compare_1...;
+                                       their runs record the comparison (lstm_core.compare_runs), the link their ids
     stop_comparison()                  stop them all (each run is saved)
-    live_comparison()                  the polling fragment: a column per model (status, figures, sample),
+    live_comparison(shown)             the polling fragment: a column per model (status, figures, sample),
                                        the losses overlaid with the n-gram's line, recall on the memory task
-    gradient_section(), states_section()   drawn on demand from each model's latest checkpoint
+    gradient_section(), states_section()   drawn on demand from each model's checkpoint, as each training ends
 
-The trainings run through the Train page's machinery (:mod:`lab_ui.live_training`, one slot per model);
-this module only reads their snapshots and run folders. Every number comes from the models: the curves
-from their metrics, the reference line from :meth:`lstm_core.compare.CompareSetup.reference`, the
-gradients from :func:`lstm_core.gradients.gradient_flow`, the states from :func:`lstm_core.trace`.
+The trainings run through the Train page's machinery (:mod:`lab_ui.live_training`, one slot per model); a
+closed tab stops every contender (each saved as it stands), so they all end the same way. This module only
+reads their snapshots and run folders. Every number comes from the models: the curves from their metrics
+(live, or their runs' metrics.csv), the reference line from :meth:`lstm_core.compare.CompareSetup.reference`,
+the gradients from :func:`lstm_core.gradients.gradient_flow`, the states from :func:`lstm_core.trace`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,40 +28,69 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from lab_ui.gate_views import token_axis
-from lab_ui.live_training import session_trainer, set_session_trainer
+from lab_ui.live_training import clear_session_trainer, session_trainer, set_session_trainer
+from lab_ui.query import set_query
 from lab_ui.render.palette import CHANCE_LINE, MARK, contender_colour
 from lab_ui.render.text_box import show_text
 from lab_ui.render.training_figures import evaluations, figure_svg, thin
 from lab_ui.run_picker import folder_key, load_run_cached
 from lstm_core.analysis import unit_order
 from lstm_core.compare import CompareSetup, Contender
+from lstm_core.compare_runs import comparison_of_ids, mark_comparison, shipped_comparison
 from lstm_core.execution.background import BackgroundTrainer
 from lstm_core.execution.compute_once import ComputeOnce
 from lstm_core.gates import LABELS, colour_range
 from lstm_core.gradients import gradient_flow
+from lstm_core.runs import METRICS_FILE, RunError, read_config, read_metrics, read_status
 from lstm_core.trace import trace
 
 SLOTS = ("compare_0", "compare_1", "compare_2", "compare_3")
 POLL_SECONDS = 0.5
 STARTED = "compare_started"  # session key: the setup (as a dict) of the comparison now in the slots
+SHOWN = "compare_shown"  # session key: the comparison the page shows (a Shown)
 PLAIN = {"displayModeBar": False}
+ACTIVE = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The comparison the page shows: trained in this session's slots ("live"), or read from its runs on disk
+    ("saved": a link's ``runs``; "shipped": the one the app ships, data/pretrained/compare-memory-50)."""
+
+    setup: CompareSetup
+    contenders: tuple  # of Contender, in the slots' order
+    runs: dict  # {label: run folder}
+    source: str
+
+    @property
+    def live(self) -> bool:
+        return self.source == "live"
+
+    @property
+    def ids(self) -> list[str]:
+        return [Path(path).name for path in self.runs.values()]
 
 
 # -- starting and stopping ------------------------------------------------------------------
 def start_comparison(setup: CompareSetup, store) -> str | None:
-    """Train every contender of ``setup`` in its own slot; returns an error message for bad settings."""
+    """Train every contender of ``setup`` in its own slot; returns an error message for bad settings. Each run
+    records the comparison, and the link gets their ids (a reload, or the link sent on, shows it again)."""
     try:
         trainings = setup.trainings(store)
     except ValueError as err:
         return str(err)
+    mark_comparison(setup, [training.run_dir for training in trainings])
     stop_comparison()
     for slot, training in zip(SLOTS, trainings):
         trainer = BackgroundTrainer(training)
-        set_session_trainer(slot, trainer)  # a previous trainer in the slot is stopped and saved first
+        set_session_trainer(slot, trainer, on_close="stop")  # a previous trainer in the slot is stopped first
         trainer.start()
+    for slot in SLOTS[len(trainings):]:
+        clear_session_trainer(slot)  # a larger comparison's last contenders
     st.session_state[STARTED] = setup.to_dict()
     for slot in SLOTS:
         st.session_state.pop(f"{slot}_rows", None)
+    set_query(runs=",".join(training.run_dir.name for training in trainings))
     return None
 
 
@@ -74,12 +108,54 @@ def started_setup() -> CompareSetup | None:
 
 
 def running() -> bool:
-    return any(_status(slot) in ("queued", "running") for slot in SLOTS)
+    return any(_status(slot) in ACTIVE for slot in SLOTS)
 
 
 def _status(slot: str) -> str:
     trainer = session_trainer(slot)
     return trainer.snapshot(since=1 << 62).status if trainer is not None else "none"
+
+
+def _live_runs(setup: CompareSetup) -> dict:
+    """{label: run folder} of this session's contenders of ``setup``; empty when its slots hold none."""
+    runs = {}
+    for slot, contender in zip(SLOTS, setup.contenders):
+        trainer = session_trainer(slot)
+        if trainer is None or trainer.training.run_dir is None:
+            return {}
+        runs[contender.label] = Path(trainer.training.run_dir)
+    return runs
+
+
+# -- what the page shows ------------------------------------------------------------------------
+def shown_comparison(store, link_ids: list[str]) -> tuple[Shown | None, str | None]:
+    """The comparison to show, and why the link's could not be shown (or None): this session's own, while the
+    link names its runs (or none); else the saved one the link names; else the one shipped with the app."""
+    started, problem, shown = started_setup(), None, None
+    live = _live_runs(started) if started is not None else {}
+    if live and (not link_ids or link_ids == [path.name for path in live.values()]):
+        shown = Shown(started, started.contenders, live, "live")
+    elif link_ids:
+        try:
+            saved = comparison_of_ids(store, link_ids)
+            shown = Shown(saved.setup, saved.contenders, saved.runs, "saved")
+        except RunError as err:
+            problem = f"The comparison in this link cannot be shown: {err}"
+    if shown is None:
+        try:
+            saved = shipped_comparison()
+            shown = Shown(saved.setup, saved.contenders, saved.runs, "shipped")
+        except RunError as err:
+            problem = problem or str(err)
+    st.session_state[SHOWN] = shown
+    return shown, problem
+
+
+def _ended_labels(shown: Shown) -> frozenset:
+    """The contenders whose training has ended (all of them, for a comparison read from disk)."""
+    if not shown.live:
+        return frozenset(shown.runs)
+    return frozenset(c.label for slot, c in zip(SLOTS, shown.contenders) if _status(slot) not in ACTIVE)
 
 
 def _frame(slot: str) -> pd.DataFrame:
@@ -91,6 +167,44 @@ def _frame(slot: str) -> pd.DataFrame:
         del rows[max(0, len(rows) - 1):]
         rows.extend(dict(row) for row in fresh)
     return pd.DataFrame(rows)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _saved_frame(folder: str, stamp: float) -> pd.DataFrame:
+    """A saved run's metric rows (``stamp``: its metrics file's time, so a rewritten file is read again)."""
+    return read_metrics(Path(folder))
+
+
+def _metrics_stamp(folder: Path) -> float:
+    file = folder / METRICS_FILE
+    return file.stat().st_mtime if file.is_file() else 0.0
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a model's column says: its size, and where its training stands."""
+
+    hidden_size: int
+    parameters: int
+    status: str
+    step: int
+    total_steps: int
+    message: str = ""
+    sample: str | None = None
+
+
+def _live_card(slot: str) -> Card:
+    trainer = session_trainer(slot)
+    snapshot, training = trainer.snapshot(since=1 << 62), trainer.training
+    return Card(training.model.config.hidden_size, sum(p.numel() for p in training.model.parameters()),
+                snapshot.status, snapshot.step, training.total_steps, snapshot.message,
+                snapshot.samples[-1]["text"] if snapshot.samples else None)
+
+
+def _saved_card(folder: Path, frame: pd.DataFrame, setup: CompareSetup) -> Card:
+    config = read_config(folder)
+    step = int(frame["step"].max()) if "step" in frame and frame["step"].notna().any() else 0
+    return Card(int(config["model"]["hidden_size"]), int(config["parameters"]), read_status(folder), step, setup.steps)
 
 
 # -- the n-gram lines, computed in the background so a page never waits for one ----------------
@@ -108,6 +222,12 @@ def reference_value(setup: CompareSetup) -> float | None:
     if references.error(key) is None:
         references.start(key, CompareSetup(task=setup.task, delay=delay).reference)
     return references.get(key)
+
+
+def reference_pending(setup: CompareSetup) -> bool:
+    """Whether ``setup``'s n-gram line is still being computed (not ready, and not failed)."""
+    key = (setup.task, setup.delay if setup.task == "memory" else 0)
+    return reference_value(setup) is None and _references().error(key) is None
 
 
 # -- figures ----------------------------------------------------------------------------------
@@ -220,27 +340,44 @@ def _shown_quantity(tr, memory: bool) -> str:
 
 
 # -- the live view ------------------------------------------------------------------------------
-def live_comparison() -> None:
-    """A column per model (status, figures, latest sample) and the losses overlaid, redrawn every half
-    second while any of them trains."""
-    setup = started_setup()
-    if setup is None or session_trainer(SLOTS[0]) is None:
+def live_comparison(shown: Shown | None) -> None:
+    """A column per model (status, figures, latest sample) and the losses overlaid: redrawn every half second
+    while any of them trains (each model's curves as it goes), drawn once from its runs for a saved comparison."""
+    if shown is None:
         st.caption("No comparison in this session yet: choose one above and start it.")
         return
-    polling = running()
-    st.fragment(run_every=POLL_SECONDS if polling else None)(_live_body)(setup, polling)
+    if shown.source == "shipped":
+        seconds = sum(float(_saved_frame(str(p), _metrics_stamp(p))["seconds"].max()) for p in shown.runs.values())
+        st.info(f"**A finished comparison, shipped with the app:** {' vs '.join(c.label for c in shown.contenders)} "
+                f"on the memory task at delay {shown.setup.delay}, {shown.setup.steps:,} steps each, trained by this "
+                f"project's own code in {seconds:,.0f} s of training (`python -m lstm_core compare` rebuilds it). "
+                "Press the button above to train it yourself and watch it learn.")
+    elif shown.source == "saved":
+        st.caption(f"A saved comparison, read from its runs ({', '.join(shown.ids)}): its link shows it again.")
+    polling = shown.live and running()
+    ended, pending = _ended_labels(shown), reference_pending(shown.setup)
+    st.fragment(run_every=POLL_SECONDS if polling or pending else None)(_live_body)(shown, polling, ended, pending)
 
 
-def _live_body(setup: CompareSetup, polling: bool) -> None:
-    if polling and not running():
-        st.rerun()  # every training ended: redraw the page, so that the sections below use the final weights
-    contenders = {c.label: c for c in setup.contenders}
+def _live_body(shown: Shown, polling: bool, ended: frozenset, pending: bool = False) -> None:
+    if polling and (not running() or _ended_labels(shown) != ended):
+        st.rerun()  # a training ended: redraw the page, so that the sections below use its final weights
+    if pending and not polling and not reference_pending(shown.setup):
+        st.rerun()  # the n-gram's line is ready: draw it once, and stop polling
+    setup = shown.setup
+    contenders = {c.label: c for c in shown.contenders}
     frames = {}
-    for column, (slot, contender) in zip(st.columns(len(contenders)), zip(SLOTS, setup.contenders)):
-        snapshot = session_trainer(slot).snapshot(since=1 << 62)
-        frame = frames[contender.label] = _frame(slot)
+    for column, (slot, contender) in zip(st.columns(len(contenders)), zip(SLOTS, shown.contenders)):
+        if shown.live:
+            frame = _frame(slot)
+            card = _live_card(slot)
+        else:
+            folder = Path(shown.runs[contender.label])
+            frame = _saved_frame(str(folder), _metrics_stamp(folder))
+            card = _saved_card(folder, frame, setup)
+        frames[contender.label] = frame
         with column:
-            _model_card(session_trainer(slot).training, contender, snapshot, frame)
+            _model_card(contender, card, frame)
     memory = setup.task == "memory"
     reference = reference_value(setup)
     chance = setup.chance()
@@ -266,18 +403,16 @@ def _live_body(setup: CompareSetup, polling: bool) -> None:
         st.html(figure_svg(accuracy_overlay(frames, contenders, 1 / 8), "compare-accuracy", hover=hover))
 
 
-def _model_card(training, contender: Contender, snapshot, frame: pd.DataFrame) -> None:
+def _model_card(contender: Contender, card: Card, frame: pd.DataFrame) -> None:
     """One model's column: its name in its colour, status, size, progress and latest figures, and sample."""
     st.markdown(f'<span style="color:{contender_colour(contender)};font-size:1.15em">■</span> **{contender.label}**',
                 unsafe_allow_html=True)
-    model = training.model.config
-    parameters = sum(p.numel() for p in training.model.parameters())
     words = {"queued": "waiting for a free core", "running": "training", "finished": "finished",
              "stopped": "stopped", "paused": "paused", "diverged": "diverged", "failed": "failed"}
-    st.caption(f"{model.hidden_size} units · {parameters:,} parameters · {words.get(snapshot.status, snapshot.status)}"
-               f" · step {snapshot.step:,} of {training.total_steps:,}")
-    if snapshot.status in ("diverged", "failed"):
-        st.error(snapshot.message)
+    st.caption(f"{card.hidden_size} units · {card.parameters:,} parameters · {words.get(card.status, card.status)}"
+               f" · step {card.step:,} of {card.total_steps:,}")
+    if card.status in ("diverged", "failed") and card.message:
+        st.error(card.message)
     valid = evaluations(frame, "valid_loss", "step")
     figures = []
     if len(valid):
@@ -287,20 +422,22 @@ def _model_card(training, contender: Contender, snapshot, frame: pd.DataFrame) -
         figures.append(("recall", f"{accuracy['valid_accuracy'].iloc[-1]:.1%}"))
     for column, (label, value) in zip(st.columns(max(1, len(figures))), figures):
         column.metric(label, value)
-    if snapshot.samples:
-        show_text(snapshot.samples[-1]["text"][:240])
+    if card.sample:
+        show_text(card.sample[:240])
 
 
 # -- measured on demand from the latest checkpoints -------------------------------------------
 def checkpoints(setup: CompareSetup) -> dict:
-    """{label: run key (folder, weights stamp)} of the contenders that have saved weights."""
-    found = {}
-    for slot, contender in zip(SLOTS, setup.contenders):
-        trainer = session_trainer(slot)
-        run_dir = trainer.training.run_dir if trainer is not None else None
-        key = folder_key(Path(run_dir)) if run_dir is not None else None
-        if key is not None and key[1] > 0:
-            found[contender.label] = key
+    """{label: run key (folder, weights stamp)} of the shown comparison's contenders of ``setup`` that have saved
+    weights and whose training has ended (while the others train, each model appears as it ends)."""
+    shown, found = st.session_state.get(SHOWN), {}
+    if shown is None:
+        return found
+    ended, labels = _ended_labels(shown), {c.label for c in setup.contenders}
+    for label, folder in shown.runs.items():
+        key = folder_key(Path(folder))
+        if label in ended and label in labels and key[1] > 0:
+            found[label] = key
     return found
 
 

@@ -16,7 +16,9 @@ Any page that trains something uses the same four calls (the Train, Tagger and S
 
 ``slot`` names the training within a session ("char", "tagger", "sentiment"); each browser session
 has its own trainers. ``set_session_trainer(slot, trainer)`` installs a trainer built elsewhere and
-``clear_session_trainer(slot)`` forgets one (stopping it first). The training object is any object
+``clear_session_trainer(slot)`` forgets one (stopping it first); ``set_session_trainer(slot, trainer,
+on_close="stop")`` ends it for good when the tab closes, instead of pausing it (the contenders of a comparison:
+they all end the same way, saved as they stand). The training object is any object
 :class:`lstm_core.execution.background.BackgroundTrainer` drives; the panel plots whichever metric columns its
 rows have (train/valid loss and bits per character, valid_accuracy, chars_per_sec or items_per_sec,
 grad_norm, lr), labels losses with what the training averages them over (its ``loss_per``: nats per
@@ -30,7 +32,7 @@ trainer's snapshot in a fragment that reruns every half second instead. The gate
 its own every two seconds. The run started belongs to
 this browser (lab_ui.sharing): on a shared server only its owner may continue it. Trainers live in a session-scoped
 resource cache: navigating between pages keeps them, and when the browser tab closes the session's
-trainers are paused, so a closed tab stops using the CPU; every run is on disk through the run store.
+trainers are paused (or stopped, where their slot asks: a comparison's), so a closed tab stops using the CPU; every run is on disk through the run store.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class LiveSlot:
     """A session's trainer and the metric rows the page has already fetched from it."""
 
     trainer: BackgroundTrainer
+    on_close: str = "pause"  # what a closed tab does to it: "pause" (continue it later) or "stop" (saved, ended)
     rows: list = field(default_factory=list)
     settled: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows[:-1]: never written again
     settled_count: int = 0
@@ -106,14 +109,18 @@ class LiveSlot:
         return newest if self.settled.empty else pd.concat([self.settled, newest], ignore_index=True)
 
 
-def _pause_released(slots: dict) -> None:
-    """The tab closed: pause its trainings (the thread saves the run as paused and ends)."""
+def _end_released(slots: dict) -> None:
+    """The tab closed: pause its trainings (the thread saves the run as paused and ends), or stop those whose
+    slot asks for it (each saved as it stands, with its final evaluation; one that never started, without weights)."""
     for live in list(slots.values()):
         live_feed.withdraw(live.token)
-        live.trainer.release()
+        if live.on_close == "stop":
+            live.trainer.stop(wait=False)
+        else:
+            live.trainer.release()
 
 
-@st.cache_resource(scope="session", on_release=_pause_released, show_spinner=False)
+@st.cache_resource(scope="session", on_release=_end_released, show_spinner=False)
 def _session_slots() -> dict[str, LiveSlot]:
     return {}
 
@@ -124,10 +131,13 @@ def session_trainer(slot: str) -> BackgroundTrainer | None:
     return live.trainer if live else None
 
 
-def set_session_trainer(slot: str, trainer: BackgroundTrainer) -> None:
-    """Install ``trainer`` in ``slot``; a previous trainer there is stopped (and saved) first."""
+def set_session_trainer(slot: str, trainer: BackgroundTrainer, on_close: str = "pause") -> None:
+    """Install ``trainer`` in ``slot``; a previous trainer there is stopped (and saved) first. ``on_close``: what
+    the tab's closing does to it, "pause" or "stop"."""
+    if on_close not in ("pause", "stop"):
+        raise ValueError(f"on_close must be 'pause' or 'stop', got {on_close!r}")
     clear_session_trainer(slot)
-    _session_slots()[slot] = LiveSlot(trainer)
+    _session_slots()[slot] = LiveSlot(trainer, on_close)
 
 
 def clear_session_trainer(slot: str) -> None:

@@ -9,6 +9,7 @@
     python -m lstm_core trace --run DIR --text TEXT --out FILE.npz|FILE.csv
     python -m lstm_core snapshots --run DIR --out FILE.npz    # a run's gate snapshots: arrays, steps, seconds
     python -m lstm_core pretrain            # rebuilds the shipped model in data/pretrained/moliere
+    python -m lstm_core compare [--task memory --delay 50] [--out DIR]  # rebuilds the comparison /compare opens with
     python -m lstm_core bench [--quick]
     python -m lstm_core train-tagger / train-classifier [--max-seconds S]
 
@@ -25,10 +26,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .analysis import trace_csv
 from .architectures import ARCHITECTURES, DEFAULT, VARIANTS, architecture
-from .execution.background import BackgroundTrainer, configure_torch_threads
+from .execution.background import TRAINING_THREADS, BackgroundTrainer, configure_torch_threads
 from .bench import run_bench
 from .execution.factory import make_executor
 from .corpus import CorpusError, load_corpus
@@ -37,6 +39,8 @@ from .runs import (OPTIMIZER_FILE, PRETRAINED_DIR, RESUME_FILE, RunError, RunSto
 from .snapshots import SnapshotStore, export_npz, probe_passage
 from .gates import QUANTITIES
 from .gradients import gradient_flow
+from .compare import COMPARISONS, TASK_DEFAULTS, TASKS, CompareSetup
+from .compare_runs import SHIPPED_COMPARISON_DIR, SHIPPED_DELAY, build_comparison
 from .training.memory import MemoryConfig, MemoryTraining, memory_probe
 from .ngram import corpus_baseline
 from .sampling import sample
@@ -245,6 +249,30 @@ def pretrain_command(args) -> int:
     return 0
 
 
+def compare_command(args) -> int:
+    """Train a comparison to its end, one contender after the other, and keep its runs in --out (by default,
+    rebuild the comparison /compare opens with)."""
+    defaults = TASK_DEFAULTS[args.task]
+    setup = CompareSetup(args.comparison, args.task, delay=args.delay,
+                         param_budget=args.param_budget or defaults["param_budget"],
+                         steps=args.steps or defaults["steps"],
+                         forget_bias=defaults["forget_bias"] if args.forget_bias is None else args.forget_bias,
+                         update_bias=defaults["update_bias"] if args.update_bias is None else args.update_bias,
+                         seed=args.seed)
+    torch.set_num_threads(TRAINING_THREADS)  # as the app's workers train each contender (two spin on 2 cores)
+    started = time.monotonic()
+
+    def report(label, row, metrics):
+        recall = f"  recall {metrics['valid_accuracy']:.3f}" if "valid_accuracy" in metrics else ""
+        print(f"{label:10s} step {row['step']:6d}  valid {metrics['valid_loss']:.3f}{recall}", flush=True)
+
+    saved = build_comparison(setup, Path(args.out), on_eval=report)
+    size = sum(f.stat().st_size for f in Path(args.out).rglob("*") if f.is_file())
+    print(f"{len(saved.runs)} runs in {args.out} ({size / 1e6:.1f} MB), {time.monotonic() - started:.0f} s: "
+          f"{', '.join(saved.ids)}")
+    return 0
+
+
 def bench_command(args) -> int:
     return run_bench(quick=args.quick)
 
@@ -335,6 +363,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="auto")
     p.add_argument("--out", help="store the run here instead of replacing the shipped model")
     p.set_defaults(func=pretrain_command)
+
+    p = sub.add_parser("compare", help="train a comparison side by side and keep its runs (by default, rebuild "
+                                       "the one /compare opens with)")
+    p.add_argument("--comparison", choices=sorted(COMPARISONS), default="architectures")
+    p.add_argument("--task", choices=sorted(TASKS), default="memory")
+    p.add_argument("--delay", type=int, default=SHIPPED_DELAY, help="memory task: distractors to bridge")
+    p.add_argument("--param-budget", type=int, help="parameters per model (default: the task's)")
+    p.add_argument("--steps", type=int, help="training steps per model (default: the task's)")
+    p.add_argument("--forget-bias", type=float, help="the LSTMs' initial forget-gate bias (default: the task's)")
+    p.add_argument("--update-bias", type=float, help="the GRU's initial update-gate bias (default: the task's)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=str(SHIPPED_COMPARISON_DIR), help="the folder for its runs (replaced)")
+    p.set_defaults(func=compare_command)
 
     p = sub.add_parser("bench", help="benchmark against the seed notebook's loop")
     p.add_argument("--quick", action="store_true")

@@ -1,7 +1,8 @@
 """Compare: why gates exist. A plain RNN, a GRU and an LSTM (or ablated LSTMs) trained side by side.
 
-The settings live in the link (``?comparison=architectures&task=memory&delay=100``); ``autostart=1``
-starts the comparison once, on arrival.
+The settings live in the link (``?comparison=architectures&task=memory&delay=50``); ``autostart=1``
+starts the comparison once, on arrival. The page opens on the finished comparison shipped with the app;
+a comparison trained here puts its runs' ids in the link (``runs=id1,id2,id3``), which shows it again.
 """
 
 import streamlit as st
@@ -9,6 +10,7 @@ import streamlit as st
 from lab_ui import compare_views as views
 from lab_ui import page_setup, query_index, query_number, query_value, run_store, set_query
 from lstm_core.compare import COMPARISONS, TASK_DEFAULTS, TASKS, CompareSetup
+from lstm_core.compare_runs import SHIPPED_DELAY
 from lstm_core.limits import MODEL_LIMITS
 
 page_setup("Compare")
@@ -35,7 +37,7 @@ def choice(name: str, options: list, default):
 
 
 c1, c2, c3 = st.columns(3)  # each task keeps its own values (key=...:task): a new task brings its defaults
-delay = c1.slider("Delay (distractors to bridge)", 5, 200, query_number("delay", 100, 5, 200), 5, key="compare_delay",
+delay = c1.slider("Delay (distractors to bridge)", 5, 200, query_number("delay", SHIPPED_DELAY, 5, 200), 5, key="compare_delay",
                   disabled=task != "memory", help="Memory task only: characters between the symbol and the cue.")
 budget = c2.select_slider("Parameters per model", BUDGETS, choice("budget", BUDGETS, defaults["param_budget"]),
                           key=f"compare_budget:{task}")
@@ -73,22 +75,28 @@ if query_value("autostart") == "1":
 if "compare_error" in st.session_state:
     st.error(f"Cannot start: {st.session_state.pop('compare_error')}")
 
-views.live_comparison()
-started = views.started_setup()
-if started is not None and not views.running():
+link_runs = [run_id for run_id in (query_value("runs") or "").split(",") if run_id]
+shown, problem = views.shown_comparison(run_store(), link_runs)
+if problem:
+    st.warning(problem)
+if shown is None or shown.source == "shipped":
+    set_query(runs=None)  # the shipped comparison needs no ids in the link
+views.live_comparison(shown)
+if shown is not None and views.checkpoints(shown.setup):
     st.header("Gradients through time")
-    if started.task == "memory":
-        max_lag = started.delay + 1
+    if shown.setup.task == "memory":
+        max_lag = shown.setup.delay + 1
         st.caption(f"Measured on the memory task's loss at the answer, back to the symbol {max_lag} steps earlier.")
     else:
         max_lag = st.select_slider("Largest lag", [50, 100, 200, 400], choice("lag", [50, 100, 200, 400], 200))
         set_query(lag=max_lag)
-    views.gradient_section(started, max_lag)
+    views.gradient_section(shown.setup, max_lag)
     st.header("States on the same text")
     memory_view = st.radio("Show", ["memory", "hidden"], horizontal=True, index=query_index("show", ["memory", "hidden"], "memory"),
                            format_func={"memory": "what carries memory (LSTM: c, others: h)",
                                         "hidden": "the hidden state h of every model"}.get) == "memory"
     set_query(show="memory" if memory_view else "hidden")
-    views.states_section(started, memory_view, top=16)
-elif started is not None:
-    st.caption("The gradients through time and the states appear here when the trainings end (or are stopped).")
+    views.states_section(shown.setup, memory_view, top=16)
+elif shown is not None and shown.live:
+    st.caption("The gradients through time and the states appear here for each model as its training ends "
+               "(or is stopped).")

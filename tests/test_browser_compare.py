@@ -1,5 +1,6 @@
-"""In a real browser: one click starts LSTM vs GRU vs plain RNN on the memory task, their curves appear
-and grow on their own, and when they end the gradients and the states are drawn."""
+"""In a real browser: the page opens on the shipped comparison, already drawn; one click starts LSTM vs GRU vs
+plain RNN on the memory task, their curves appear and grow on their own, when they end the gradients and the
+states are drawn, and a reload of the page's link shows the same comparison again."""
 
 from __future__ import annotations
 
@@ -26,7 +27,11 @@ def test_one_click_trains_three_architectures_and_their_curves_appear(app_server
     page.set_viewport_size({"width": 1400, "height": 2600})
     page.goto(f"{app_server}/compare?task=memory&delay=10&steps=200&budget=5000")
     wait_for_app(page)
+    shipped = page.get_by_text("A finished comparison, shipped with the app")
+    assert shipped.is_visible() and page.locator(f"{LOSS_CHART} img").is_visible()
+    page.locator("[data-testid=stPlotlyChart]").nth(1).wait_for(timeout=60_000)  # its gradients and states
     page.get_by_role("button", name="Train LSTM vs GRU vs plain RNN").click()
+    shipped.wait_for(state="detached", timeout=60_000)  # the live comparison replaces it
     page.wait_for_selector(f"{LOSS_CHART} img", timeout=120_000)
     seen = [loss_curves(page)]
     deadline = time.monotonic() + 90
@@ -40,7 +45,8 @@ def test_one_click_trains_three_architectures_and_their_curves_appear(app_server
         legend = " | ".join(json.loads(loss_curves(page) or "{}"))  # each line by its legend name
         time.sleep(0.5)
     assert all(name in legend for name in names), legend  # each model in its colour, and the reference lines
-    page.get_by_role("heading", name="Gradients through time").wait_for(timeout=300_000)
+    page.get_by_text("Mean gradient norm at lag 11").wait_for(timeout=300_000)  # as each model ends
+    page.get_by_text("finished · step 200 of 200").nth(2).wait_for(timeout=300_000)
     wait_for_app(page)
     assert page.get_by_text("Mean gradient norm at lag 11").is_visible()
     charts = page.locator("[data-testid=stPlotlyChart]")
@@ -48,3 +54,10 @@ def test_one_click_trains_three_architectures_and_their_curves_appear(app_server
     assert charts.count() == 2  # gradients and states; the losses are SVG
     assert page.locator(f"{LOSS_CHART} img").is_visible()
     keep_screenshot(page, tmp_path, "browser-compare")
+    assert "runs=" in page.url
+    drawn = loss_curves(page)
+    page.goto(page.url)  # a reload: a new session, which reads the comparison from its runs
+    wait_for_app(page)
+    page.get_by_text("A saved comparison, read from its runs").wait_for(timeout=60_000)
+    assert page.get_by_text("finished · step 200 of 200").count() == 3
+    assert set(json.loads(loss_curves(page))) == set(json.loads(drawn))  # the same lines, from the saved metrics

@@ -271,3 +271,24 @@ def test_the_shipped_models_movie_fits_its_budget():
     assert size == pytest.approx(6 * 2 * 200 * 256 * 2, rel=0.01)  # quantities x layers x characters x units x fp16
     kept = min(cli.PRETRAIN_SNAPSHOTS, cli.PRETRAIN_SNAPSHOT_BYTES // size)
     assert 10 <= kept and kept * size <= 15_000_000, (kept, size)
+
+
+def test_compare_rebuilds_a_comparison_at_a_tiny_size(tmp_path, monkeypatch, capsys):
+    """``compare`` (which rebuilds the comparison /compare opens with) trains every contender to its end and
+    leaves their runs, which load back as one comparison, small, without what only a continued training needs."""
+    from lstm_core.compare_runs import SHIPPED_COMPARISON_DIR, shipped_comparison
+
+    monkeypatch.setattr(cli, "configure_torch_threads", lambda: None)
+    out = tmp_path / "compare-memory-5"
+    assert cli.main(["compare", "--task", "memory", "--delay", "5", "--steps", "10", "--param-budget", "2000",
+                     "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    saved = shipped_comparison(out)
+    assert [c.label for c in saved.contenders] == ["LSTM", "GRU", "plain RNN"]
+    assert saved.setup.delay == 5 and saved.setup.steps == 10 and ", ".join(saved.ids) in printed
+    for folder in saved.runs.values():
+        run = load_run(folder)
+        assert run.metrics["step"].iloc[-1] == 10 and run.config["memory"]["delay"] == 5
+        assert not (folder / "optimizer.safetensors").exists() and not (folder / "resume.json").exists()
+    assert not (tmp_path / ".staging-compare-memory-5").exists()
+    assert cli.parser().parse_args(["compare"]).out == str(SHIPPED_COMPARISON_DIR)  # the default rebuilds the shipped one

@@ -1,5 +1,6 @@
-"""The Compare page: its settings in the link, each comparison's commentary, and a tiny comparison trained
-to its end, whose every figure comes from the saved models.
+"""The Compare page: its settings in the link, each comparison's commentary, the finished comparison it opens
+with, and a tiny comparison trained to its end, whose every figure comes from the saved models and whose link
+shows it again.
 
 AppTest cannot tick ``run_every`` fragments, so the test sleeps and reruns the page instead.
 """
@@ -14,9 +15,10 @@ import pytest
 
 import lstm_core
 from lstm_core.compare import COMPARISONS, GRU, LSTM, RNN, CompareSetup
+from lstm_core.compare_runs import SHIPPED_SETUP, load_comparison, shipped_comparison
 from lstm_core.gradients import gradient_flow
 from tests.page_helpers import open_app, svg_chart
-from tests.training_helpers import stop_leftover_trainers
+from tests.training_helpers import stop_leftover_trainers, wait_until
 
 PAGE = "../pages/9_compare.py"
 
@@ -30,13 +32,79 @@ def store(isolated_run_store):
 def test_defaults_go_into_the_link_and_each_comparison_says_what_was_found():
     at = open_app(PAGE)
     assert at.query_params["comparison"] == "architectures" and at.query_params["task"] == "memory"
-    assert at.query_params["delay"] == "100" and at.query_params["budget"] == "20000"
+    assert at.query_params["delay"] == "50" and at.query_params["budget"] == "20000"
     assert at.button[0].label == "Train LSTM vs GRU vs plain RNN"
     assert any(COMPARISONS["architectures"].commentary == c.value for c in at.caption)
     at.selectbox[0].set_value("no_forget_gate").run()
     assert at.button[0].label == "Train LSTM vs LSTM, no forget gate (f = 1)"
     assert any("Greff et al. (2017) found the forget gate the most critical" in c.value for c in at.caption)
     assert at.query_params["comparison"] == "no_forget_gate"
+
+
+def test_first_load_shows_the_shipped_comparison_drawn_from_its_runs(store):
+    """Before anything is trained, /compare shows the finished comparison shipped with the app: losses, recall,
+    gradients and states, every figure read from (or measured on) its runs, none written in."""
+    at = open_page()
+    assert store.list().empty  # nothing trained
+    losses, recall = svg_chart(at, "compare-loss"), svg_chart(at, "compare-accuracy")
+    assert losses is not None and recall is not None
+    assert len(at.get("plotly_chart")) == 2  # gradients and states: four charts in all
+    assert [h.value for h in at.header] == ["Gradients through time", "States on the same text"]
+    assert "runs" not in at.query_params  # the shipped comparison needs no ids in the link
+    shipped = shipped_comparison()
+    assert shipped.setup == SHIPPED_SETUP  # what the page's defaults train: "Train" reruns it live
+    assert [at.query_params[name] for name in ("comparison", "task", "delay", "budget", "steps", "seed")] == [
+        "architectures", "memory", str(SHIPPED_SETUP.delay), str(SHIPPED_SETUP.param_budget),
+        str(SHIPPED_SETUP.steps), str(SHIPPED_SETUP.seed)]
+    loaded = {label: lstm_core.load_run(folder) for label, folder in shipped.runs.items()}
+    cards = [c.value for c in at.caption if " parameters · " in c.value]
+    recalls = {m.value for m in at.metric if m.label == "recall"}
+    for card, (label, run) in zip(cards, loaded.items()):
+        assert f"{run.config['parameters']:,} parameters · finished · step 800 of 800" in card
+        final = run.metrics["valid_accuracy"].dropna().iloc[-1]
+        assert f"{final:.1%}" in recalls
+        assert recall["values"][label][-1][1] == pytest.approx(final, rel=1e-6)
+    seconds = sum(run.metrics["seconds"].max() for run in loaded.values())
+    assert any(f"in {seconds:,.0f} s of training" in i.value for i in at.info)
+    text, positions, max_lag = SHIPPED_SETUP.flow_probe(200)
+    rnn = gradient_flow(loaded["plain RNN"].model, loaded["plain RNN"].vocab, text, max_lag, positions)
+    line = next(c.value for c in at.caption if c.value.startswith("Mean gradient norm at lag 50"))
+    assert f"plain RNN h {rnn.hidden[0, 50]:.1e}" in line
+
+
+def test_the_shipped_comparison_is_small_and_its_runs_are_one_comparison():
+    shipped = shipped_comparison()
+    size = sum(f.stat().st_size for folder in shipped.runs.values() for f in folder.rglob("*") if f.is_file())
+    assert size < 3_000_000, size
+    assert load_comparison(list(reversed(shipped.runs.values()))) == shipped  # any order: the record orders them
+
+
+def test_a_comparison_is_known_by_its_runs_and_refuses_runs_of_another(store):
+    """Each contender's run records its comparison: its runs, in any order, load it back; a run of another
+    comparison, a missing one or a run of no comparison is refused with a reason."""
+    from lstm_core.compare_runs import comparison_of_ids, mark_comparison
+    from lstm_core.runs import RunError
+
+    setup = CompareSetup(task="memory", delay=7, steps=50, seed=2)
+    ours = [store.create(f"run {i}", {"kind": "memory"}) for i in range(3)]
+    theirs = [store.create(f"other {i}", {"kind": "memory"}) for i in range(3)]
+    mark_comparison(setup, ours)
+    mark_comparison(CompareSetup(task="memory", delay=9), theirs)
+    saved = comparison_of_ids(store, [ours[2].name, ours[0].name, ours[1].name])
+    assert saved.setup == setup and saved.ids == [path.name for path in ours]
+    assert list(saved.runs) == ["LSTM", "GRU", "plain RNN"]
+    for ids, reason in (([ours[0].name, ours[1].name, theirs[2].name], "not the runs of one comparison"),
+                        ([ours[0].name, ours[1].name], "not the runs of one comparison"),
+                        ([store.create("alone", {"kind": "memory"}).name], "not part of a comparison"),
+                        (["../outside"], "No run")):
+        with pytest.raises(RunError, match=reason):
+            comparison_of_ids(store, ids)
+
+
+def test_a_link_to_runs_that_are_not_a_comparison_says_so_and_shows_the_shipped_one(store):
+    at = open_page(runs="nope-1,nope-2")
+    assert any("The comparison in this link cannot be shown" in w.value for w in at.warning)
+    assert svg_chart(at, "compare-loss") is not None
 
 
 def test_a_text_task_brings_its_own_defaults_and_bad_links_fall_back():
@@ -85,6 +153,37 @@ def test_a_tiny_comparison_trains_to_its_end_and_every_number_comes_from_the_mod
     lstm = gradient_flow(loaded["lstm"].model, loaded["lstm"].vocab, text, max_lag, positions)
     assert re.search(rf"LSTM h {lstm.hidden[0, 6]:.1e}, c {lstm.cell[0, 6]:.1e}", line)
     assert np.isfinite(flow.hidden).all()
+    ids = at.query_params["runs"].split(",")  # the link names the comparison's runs, in the contenders' order
+    assert sorted(ids) == sorted(runs["id"]) and [i.split("-")[-2] for i in ids] == ["lstm", "gru", "rnn"]
+
+    stop_leftover_trainers()  # a new browser session: no trainer of this one is left
+    again = open_page(**{name: at.query_params[name] for name in ("task", "delay", "steps", "budget", "seed", "runs")})
+    assert any("A saved comparison, read from its runs" in c.value for c in again.caption)
+    assert [c.value for c in again.caption if " parameters · " in c.value] == cards
+    assert {m.value for m in again.metric if m.label == "recall"} == recalls
+    assert svg_chart(again, "compare-accuracy")["values"].keys() == recall["values"].keys()
+    assert next(c.value for c in again.caption if c.value.startswith("Mean gradient norm at lag 6")) == line
+    assert len(again.get("plotly_chart")) == 2
+
+
+def test_closing_the_tab_mid_comparison_stops_every_contender_alike(store):
+    """A closed tab ends every contender of a comparison the same way, stopped and saved (never one left paused
+    while the others finish), whether it was training or still waiting for a core."""
+    from lab_ui import live_training
+    from lstm_core.execution.background import BackgroundTrainer
+
+    trainings = CompareSetup(task="memory", delay=5, steps=20_000, param_budget=2_000).trainings(store)
+    slots = {f"compare_{i}": live_training.LiveSlot(BackgroundTrainer(training), on_close="stop")
+             for i, training in enumerate(trainings)}
+    for live in slots.values():
+        live.trainer.start()
+    status = lambda live: live.trainer.snapshot(since=1 << 62)  # noqa: E731
+    wait_until(lambda: any(status(live).step > 0 for live in slots.values()), what="a contender's first steps")
+    live_training._end_released(slots)  # what Streamlit calls when the tab's session ends
+    wait_until(lambda: not any(status(live).status in ("queued", "running") for live in slots.values()),
+               what="every contender to end")
+    assert {status(live).status for live in slots.values()} == {"stopped"}
+    assert set(store.list()["status"]) == {"stopped"}
 
 
 def test_gru_and_rnn_runs_stay_out_of_the_lstm_pages_pickers(store):
