@@ -44,7 +44,7 @@ def test_defaults_go_into_the_link_and_each_comparison_says_what_was_found():
 def test_first_load_shows_the_shipped_comparison_drawn_from_its_runs(store):
     """Before anything is trained, /compare shows the finished comparison shipped with the app: losses, recall,
     gradients and states, every figure read from (or measured on) its runs, none written in."""
-    at = open_page()
+    at = open_app(PAGE)
     assert store.list().empty  # nothing trained
     losses, recall = svg_chart(at, "compare-loss"), svg_chart(at, "compare-accuracy")
     assert losses is not None and recall is not None
@@ -102,7 +102,7 @@ def test_a_comparison_is_known_by_its_runs_and_refuses_runs_of_another(store):
 
 
 def test_a_link_to_runs_that_are_not_a_comparison_says_so_and_shows_the_shipped_one(store):
-    at = open_page(runs="nope-1,nope-2")
+    at = open_app(PAGE, runs="nope-1,nope-2")
     assert any("The comparison in this link cannot be shown" in w.value for w in at.warning)
     assert svg_chart(at, "compare-loss") is not None
 
@@ -157,7 +157,7 @@ def test_a_tiny_comparison_trains_to_its_end_and_every_number_comes_from_the_mod
     assert sorted(ids) == sorted(runs["id"]) and [i.split("-")[-2] for i in ids] == ["lstm", "gru", "rnn"]
 
     stop_leftover_trainers()  # a new browser session: no trainer of this one is left
-    again = open_page(**{name: at.query_params[name] for name in ("task", "delay", "steps", "budget", "seed", "runs")})
+    again = open_app(PAGE, **{name: at.query_params[name] for name in ("task", "delay", "steps", "budget", "seed", "runs")})
     assert any("A saved comparison, read from its runs" in c.value for c in again.caption)
     assert [c.value for c in again.caption if " parameters · " in c.value] == cards
     assert {m.value for m in again.metric if m.label == "recall"} == recalls
