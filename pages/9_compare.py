@@ -7,7 +7,7 @@ starts the comparison once, on arrival.
 import streamlit as st
 
 from lab_ui import compare_views as views
-from lab_ui import page_setup, query_index, query_number, query_value, run_store, set_query
+from lab_ui import folded, page_setup, query_index, query_number, query_value, run_store, set_query
 from lstm_core.compare import COMPARISONS, TASK_DEFAULTS, TASKS, CompareSetup
 from lstm_core.limits import MODEL_LIMITS
 
@@ -51,9 +51,12 @@ update_bias = c2.slider("GRU update-gate bias at the start", *MODEL_LIMITS["upda
                         query_number("ubias", defaults["update_bias"], *MODEL_LIMITS["update_bias"], float), 0.5,
                         key=f"compare_ubias:{task}",
                         help="The GRU keeps z of its old state per step: the same role as the forget gate.")
+st.caption(views.forget_bias_note(forget_bias))
+pytorch_start = st.checkbox("Add an LSTM with PyTorch's default start (forget-gate bias near 0)",
+                            query_value("pytorch_start") == "1", key="compare_pytorch_start")
 set_query(comparison=comparison, task=task, seed=seed, delay=delay, budget=budget, steps=steps,
-          fbias=f"{forget_bias:g}", ubias=f"{update_bias:g}")
-setup = CompareSetup(comparison, task, delay, budget, steps, forget_bias, update_bias, seed)
+          fbias=f"{forget_bias:g}", ubias=f"{update_bias:g}", pytorch_start="1" if pytorch_start else None)
+setup = CompareSetup(comparison, task, delay, budget, steps, forget_bias, update_bias, seed, pytorch_start)
 
 
 def start() -> None:
@@ -75,15 +78,21 @@ if "compare_error" in st.session_state:
 
 views.live_comparison()
 started = views.started_setup()
-if started is not None and not views.running():
-    st.header("Gradients through time")
-    if started.task == "memory":
-        max_lag = started.delay + 1
-        st.caption(f"Measured on the memory task's loss at the answer, back to the symbol {max_lag} steps earlier.")
-    else:
-        max_lag = st.select_slider("Largest lag", [50, 100, 200, 400], choice("lag", [50, 100, 200, 400], 200))
-        set_query(lag=max_lag)
-    views.gradient_section(started, max_lag)
+trained = started is not None and not views.running()
+shown = started if trained else setup  # the gradients of the comparison that trained, else of the one set up
+st.header("Gradients through time")
+if shown.task == "memory":
+    max_lag = shown.delay + 1
+    st.caption(f"Measured on the memory task's loss at the answer, back to the symbol {max_lag} steps earlier.")
+else:
+    max_lag = st.select_slider("Largest lag", [50, 100, 200, 400], choice("lag", [50, 100, 200, 400], 200))
+    set_query(lag=max_lag)
+if trained:
+    views.gradient_section(shown, max_lag)
+else:  # the untrained models' gradients cost seconds: drawn when asked (the lesson's link opens them)
+    folded("Show the gradients of the untrained models, where every training starts", "untrained_gradients",
+           views.gradient_section, shown, max_lag)
+if trained:
     st.header("States on the same text")
     memory_view = st.radio("Show", ["memory", "hidden"], horizontal=True, index=query_index("show", ["memory", "hidden"], "memory"),
                            format_func={"memory": "what carries memory (LSTM: c, others: h)",
@@ -91,4 +100,4 @@ if started is not None and not views.running():
     set_query(show="memory" if memory_view else "hidden")
     views.states_section(started, memory_view, top=16)
 elif started is not None:
-    st.caption("The gradients through time and the states appear here when the trainings end (or are stopped).")
+    st.caption("The trained models' gradients and states appear here when the trainings end (or are stopped).")
