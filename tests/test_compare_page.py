@@ -6,7 +6,6 @@ AppTest cannot tick ``run_every`` fragments, so the test sleeps and reruns the p
 
 from __future__ import annotations
 
-import re
 import time
 
 import numpy as np
@@ -16,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 import lstm_core
 from lstm_core.compare import COMPARISONS, GRU, LSTM, RNN, CompareSetup
 from lstm_core.gradients import gradient_flow
-from tests.page_helpers import open_app, svg_chart
+from lstm_core.readable import norm
+from tests.page_helpers import figures, html_tables, open_app, svg_chart
 from tests.training_helpers import stop_leftover_trainers
 
 PAGE = "../pages/9_compare.py"
@@ -42,6 +42,10 @@ def test_defaults_go_into_the_link_and_each_comparison_says_what_was_found():
     assert at.button[0].label == "Train LSTM vs LSTM, no forget gate (f = 1)"
     assert any("Greff et al. (2017) found the forget gate the most critical" in c.value for c in at.caption)
     assert at.query_params["comparison"] == "no_forget_gate"
+    assert any(c.value.startswith("The LSTMs start with a forget-gate bias of 5, not PyTorch's default") for c in at.caption)
+    at.checkbox(key="compare_pytorch_start").check().run()  # the fourth contender: the LSTM as PyTorch starts it
+    assert at.button[0].label.endswith(" vs LSTM with PyTorch's default start")
+    assert at.query_params["pytorch_start"] == "1"
 
 
 def test_a_text_task_brings_its_own_defaults_and_bad_links_fall_back():
@@ -82,13 +86,19 @@ def test_a_tiny_comparison_trains_to_its_end_and_every_number_comes_from_the_mod
         final = loaded[contender.architecture].metrics["valid_accuracy"].dropna().iloc[-1]
         assert f"{final:.1%}" in recalls
         assert recall["values"][contender.label][-1][1] == pytest.approx(final, rel=1e-6)  # the chart's own numbers
-    line = next(c.value for c in at.caption if c.value.startswith("Mean gradient norm at lag 6"))
-    setup = CompareSetup(task="memory", delay=5, seed=3)
+    setup = CompareSetup(task="memory", delay=5, seed=3, param_budget=5000, steps=100)  # as the link set it
     text, positions, max_lag = setup.flow_probe(200)
+    untrained, trained = (table.set_index("model") for table in html_tables(at)[-2:])  # before and after training
     flow = gradient_flow(loaded["rnn"].model, loaded["rnn"].vocab, text, max_lag, positions)
-    assert f"plain RNN h {flow.hidden[0, 6]:.1e}" in line
+    assert trained.loc["plain RNN", "‖∂L/∂h‖ 5 steps back"] == norm(flow.hidden[0, 5])  # at the delay
     lstm = gradient_flow(loaded["lstm"].model, loaded["lstm"].vocab, text, max_lag, positions)
-    assert re.search(rf"LSTM h {lstm.hidden[0, 6]:.1e}, c {lstm.cell[0, 6]:.1e}", line)
+    assert trained.loc["LSTM", "‖∂L/∂c‖ 5 steps back"] == norm(lstm.cell[0, 5])
+    assert trained.loc["LSTM", "parameters"] == f"{counts['lstm']:,}"
+    model, vocab = setup.untrained_model(LSTM)
+    start = gradient_flow(model, vocab, text, max_lag, positions)
+    assert untrained.loc["LSTM", "‖∂L/∂h‖ 5 steps back"] == norm(start.hidden[0, 5])  # where its training began
+    names = {trace["name"] for trace in figures(at)[0]["data"]}
+    assert {"LSTM · ∂L/∂h", "LSTM · untrained · ∂L/∂h", "plain RNN · untrained · ∂L/∂h"} <= names  # one chart, both
     assert np.isfinite(flow.hidden).all()
 
 
