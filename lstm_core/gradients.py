@@ -140,8 +140,9 @@ def flow_table(flows: dict[str, GradientFlow], lag: int, near: int = 2, against:
     rows = []
     for label, flow in flows.items():
         hidden = flow.hidden[0]
-        row = {"model": label, "‖∂L/∂h‖ at the answer": norm(hidden[0]), f"‖∂L/∂h‖ {near} steps back": norm(hidden[near]),
-               f"‖∂L/∂h‖ {lag} steps back": norm(hidden[lag]), f"h: share kept after {lag}": share(hidden[lag] / hidden[0])}
+        row = {"model": label, "‖∂L/∂h‖ at the answer": norm(hidden[0]),
+               f"‖∂L/∂h‖ {near} steps back": norm(hidden[near]), f"‖∂L/∂h‖ {lag} steps back": norm(hidden[lag]),
+               f"h: share kept after {lag}": share(hidden[lag] / hidden[0])}
         cell = flow.cell[0] if flow.cell is not None else None
         row.update({"‖∂L/∂c‖ at the answer": "–" if cell is None else norm(cell[0]),
                     f"‖∂L/∂c‖ {lag} steps back": "–" if cell is None else norm(cell[lag]),

@@ -100,7 +100,8 @@ def why_gates(setup: CompareSetup = WHY_GATES_SETUP, lag: int = WHY_GATES_DELAY)
     answer = 0 if ratio < 10 else 1 if ratio < 1e6 else 2
     quoted = [f"{count[lstm]:,}", f"{count[rnn]:,}", row(lstm, "‖∂L/∂h‖ {lag} steps back"),
               row(lstm, "h: share kept after {lag}"), row(rnn, "‖∂L/∂h‖ {lag} steps back"),
-              row(rnn, "h: share kept after {lag}"), row(lstm, "× {against}'s at {lag}"), row(gru, "h: share kept after {lag}"),
+              row(rnn, "h: share kept after {lag}"), row(lstm, "× {against}'s at {lag}"),
+              row(gru, "h: share kept after {lag}"),
               share(keeps), row(start, "‖∂L/∂h‖ {lag} steps back"), row(start, "× {against}'s at {lag}"),
               row(lstm, "‖∂L/∂c‖ at the answer"), row(lstm, "‖∂L/∂c‖ {lag} steps back"),
               row(lstm, "c: share kept after {lag}"), row(lstm, "‖∂L/∂h‖ at the answer"),
