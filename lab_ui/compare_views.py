@@ -31,6 +31,8 @@ from lab_ui.gate_views import token_axis
 from lab_ui.live_training import clear_session_trainer, session_trainer, set_session_trainer
 from lab_ui.query import set_query
 from lab_ui.render.palette import CHANCE_LINE, MARK, contender_colour
+from lab_ui.html_view import show_html
+from lab_ui.render.tables import table_html
 from lab_ui.render.text_box import show_text
 from lab_ui.render.training_figures import evaluations, figure_svg, thin
 from lab_ui.run_picker import folder_key, load_run_cached
@@ -40,7 +42,8 @@ from lstm_core.compare_runs import comparison_of_ids, mark_comparison, shipped_c
 from lstm_core.execution.background import BackgroundTrainer
 from lstm_core.execution.compute_once import ComputeOnce
 from lstm_core.gates import LABELS, colour_range
-from lstm_core.gradients import gradient_flow
+from lstm_core.gradients import flow_table, gradient_flow
+from lstm_core.readable import share
 from lstm_core.runs import METRICS_FILE, RunError, read_config, read_metrics, read_status
 from lstm_core.trace import trace
 
@@ -283,18 +286,22 @@ def _layout(x_title: str, y_title: str, height: int) -> dict:
                 xaxis=dict(title=dict(text=x_title)), yaxis=dict(title=dict(text=y_title)))
 
 
-def gradient_figure(flows: dict, contenders: dict, height: int = 380) -> go.Figure:
-    """Mean ||dL_t/dh_(t-k)|| (solid) and, for LSTMs, ||dL_t/dc_(t-k)|| (dashed) against the lag, log scale."""
+def gradient_figure(flows: dict, contenders: dict, height: int = 380, untrained: dict | None = None) -> go.Figure:
+    """Mean ||dL_t/dh_(t-k)|| (solid) and, for LSTMs, ||dL_t/dc_(t-k)|| (dashed) against the lag, log scale;
+    with ``untrained``, the same models before training as thinner dotted (h) and dash-dotted (c) lines."""
     figure = go.Figure()
-    for label, flow in flows.items():
-        colour = contender_colour(contenders[label])
-        for values, what, dash in ((flow.hidden[0], "h", None), (None if flow.cell is None else flow.cell[0], "c", "dash")):
-            if values is None:
-                continue
-            shown = np.where(values > 0, values, np.nan)  # 0 (nothing reaches back) has no place on a log scale
-            figure.add_trace(go.Scatter(x=flow.lags, y=shown, mode="lines", name=f"{label} · ∂L/∂{what}",
-                                        line=dict(color=colour, dash=dash, width=2),
-                                        hovertemplate="lag %{x}: %{y:.2e}<extra>" + f"{label} · {what}</extra>"))
+    for flows_of, start, dashes, width in ((untrained or {}, " · untrained", ("dot", "dashdot"), 1.5),
+                                           (flows, "", (None, "dash"), 2)):
+        for label, flow in flows_of.items():
+            colour = contender_colour(contenders[label])
+            cell = None if flow.cell is None else flow.cell[0]
+            for values, what, dash in ((flow.hidden[0], "h", dashes[0]), (cell, "c", dashes[1])):
+                if values is None:
+                    continue
+                shown = np.where(values > 0, values, np.nan)  # 0 (nothing reaches back) has no place on a log scale
+                figure.add_trace(go.Scatter(x=flow.lags, y=shown, mode="lines", name=f"{label}{start} · ∂L/∂{what}",
+                                            line=dict(color=colour, dash=dash, width=width),
+                                            hovertemplate="lag %{x}: %{y:.2e}<extra>" + f"{label}{start} · {what}</extra>"))
     figure.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
                          legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
                          xaxis_title="Lag k (steps back from t)", yaxis_title="Mean gradient norm",
@@ -463,26 +470,61 @@ def _probe_text(task: str, delay: int, seed: int) -> str:
     return CompareSetup(task=task, delay=delay, seed=seed).probe_text()
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _untrained_flows(setup: dict, text: str, max_lag: int, positions) -> dict:
+    """{label: GradientFlow} of the models ``setup`` (a CompareSetup as a dict) starts training from."""
+    built = CompareSetup(**setup)
+    flows = {}
+    for contender in built.contenders:
+        model, vocab = built.untrained_model(contender)
+        flows[contender.label] = gradient_flow(model, vocab, text, max_lag=max_lag, positions=positions)
+    return flows
+
+
 def gradient_section(setup: CompareSetup, max_lag: int, positions: int = 16) -> None:
+    """The gradient flow of the models before training (always) and of their latest checkpoints (once saved):
+    one chart with both, and each as a table of the figures the lesson quotes (lstm_core.gradients.flow_table)."""
     found = checkpoints(setup)
-    if not found:
-        st.caption("The gradients appear once the models have saved their first checkpoint.")
-        return
     contenders = {c.label: c for c in setup.contenders}
     text, where, max_lag = _flow_probe(setup.task, setup.delay, setup.seed, max_lag, positions)
     with st.spinner("Backpropagating through time…"):
+        untrained = _untrained_flows(setup.to_dict(), text, max_lag, where)
         flows = {label: _flow(key, text, max_lag, where) for label, key in found.items()}
     at_what = ("the answer after each cue, back to the symbol" if setup.task == "memory" else "the next character")
     st.caption(f"How to read this: how strongly the loss at step t ({at_what}) still reacts to the state k steps "
                f"earlier, averaged over {positions} positions (log scale: each grid line is 10× less). A line that "
-               "falls steeply means the model cannot learn from what lies that far back: the vanishing gradient.")
-    st.plotly_chart(gradient_figure(flows, contenders), key="compare_gradients", config=PLAIN)
-    at = min(50, max_lag)
-    parts = []
-    for label, flow in flows.items():
-        cell = f", c {flow.cell[0, at]:.1e}" if flow.cell is not None else ""
-        parts.append(f"{label} h {flow.hidden[0, at]:.1e}{cell}")
-    st.caption(f"Mean gradient norm at lag {at}: " + "; ".join(parts) + " (each model's latest checkpoint).")
+               "falls steeply means the model cannot learn from what lies that far back: the vanishing gradient. "
+               "Thin dotted lines: the same models untrained, as every training starts"
+               + ("; solid: their latest checkpoints." if flows else "; train them to see where they end."))
+    st.plotly_chart(gradient_figure(flows, contenders, untrained=untrained), key="compare_gradients", config=PLAIN)
+    gradient_tables(setup, untrained, flows, setup.delay if setup.task == "memory" else min(50, max_lag))
+
+
+def gradient_tables(setup: CompareSetup, untrained: dict, trained: dict, lag: int) -> None:
+    """The chart's figures at the answer, 2 and ``lag`` steps back (on the memory task, its delay), before and
+    after training."""
+    against = next((label for label, flow in untrained.items() if flow.architecture == "rnn"), None)
+    sizes = _parameter_counts(setup.to_dict())
+    for flows, name, title in ((untrained, "untrained", "Untrained, as every training starts"),
+                               (trained, "trained", "Trained (latest checkpoints)")):
+        if flows:
+            table = flow_table(flows, lag, against=against if against in flows else None)
+            table.insert(1, "parameters", [f"{sizes[label]:,}" for label in table["model"]])
+            st.markdown(f"**{title}**")
+            show_html(table_html(table), key=f"compare_gradient_table_{name}")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _parameter_counts(setup: dict) -> dict:
+    built = CompareSetup(**setup)
+    return {c.label: sum(p.numel() for p in built.untrained_model(c)[0].parameters()) for c in built.contenders}
+
+
+def forget_bias_note(forget_bias: float) -> str:
+    """What the LSTM's starting forget-gate bias means, computed: it is this lab's choice, not PyTorch's."""
+    keeps = 1 / (1 + np.exp(-forget_bias))
+    return (f"The LSTMs start with a forget-gate bias of {forget_bias:g}, not PyTorch's default (biases drawn near 0, "
+            f"which keeps about half of the cell per step): σ({forget_bias:g}) keeps {share(keeps)} of the cell per step.")
 
 
 def states_section(setup: CompareSetup, memory_view: bool, top: int) -> None:

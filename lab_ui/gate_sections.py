@@ -162,12 +162,14 @@ def units_we_found(view: GateView) -> None:
     feature = st.selectbox("Units that follow", FEATURE_NAMES, format_func=analysis.FEATURES.get,
                            index=FEATURE_NAMES.index(view.feature()), key="gates_finder_feature",
                            help="Pearson correlation between each unit's value and this feature of the text, "
-                                "over every character shown; the strongest first, whatever its sign.")
-    if feature not in analysis.features_present(data.features_of(view.text)):
+                                "over the characters ranked on; the strongest first, whatever its sign.")
+    ranked_on, text = ranking_span(view)
+    if feature not in analysis.features_present(data.features_of(text)):
         st.warning(f"This passage has no character {analysis.FEATURES[feature]}: no unit can follow it here. "
                    "Pick another feature, or another passage.")
         return
-    best = data.ranking(view.key, view.text, feature)
+    best = data.ranking(view.key, text, feature)
+    st.caption(f"Ranked over {ranked_on}.")
     show_html(table_html(best.assign(quantity=best["quantity"].map(views.LABELS),
                                      correlation=best["correlation"].map("{:+.3f}".format))), key="gates_finder_table")
     tr = view.trace
@@ -175,6 +177,22 @@ def units_we_found(view: GateView) -> None:
               views.painted_text(tr.chars, tr[row.quantity][row.layer, :, row.unit], row.quantity, max_height=260,
                                  legend=False)) for row in best.head(3).itertuples()]
     show_html(views.side_by_side(shown), key="gates_found")  # one element, not three columns of two
+
+
+SPANS = {"shown": "the text shown", "stretch": "the 3,000 characters the units above were found on"}
+
+
+def ranking_span(view: GateView) -> tuple[str, str]:
+    """The text the unit finder ranks on, chosen (and kept in the link as ``rank_on``): the text shown, or the
+    stretch of the validation text the units we found were judged on. Returns (its description, the text)."""
+    names = list(SPANS)
+    span = st.radio("Rank on", names, format_func=SPANS.get, horizontal=True, key="gates_finder_span",
+                    index=query_index("rank_on", names, "shown"))
+    set_query(rank_on=None if span == "shown" else span)
+    if span == "stretch":
+        text = analysis.reference_text(view.corpus)
+        return f"{len(text):,} characters of the validation text, the stretch the units above were found on", text
+    return f"the {len(view.text):,} characters shown", view.text
 
 
 @st.fragment

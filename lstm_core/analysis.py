@@ -279,3 +279,16 @@ def parse_units(text: str, hidden_size: int) -> list[int]:
     if bad:
         raise ValueError(f"units run from 0 to {hidden_size - 1}; {bad[0]} is out of range")
     return sorted(set(units))
+
+
+def distinct_words(text: str) -> float:
+    """The share of a text's words (letters only, lowercased) that are distinct: low for a text that repeats itself."""
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    return len(set(words)) / max(1, len(words))
+
+
+def sample_measures(drawn) -> dict[str, float]:
+    """How spread and how repetitive a sample is (``drawn``: lstm_core.sampling's SampledChar steps): the mean
+    entropy in bits of the distributions it was drawn from, and the share of its words that are distinct."""
+    return {"entropy": float(np.mean(entropy_bits(np.stack([s.probs for s in drawn])))),
+            "distinct": distinct_words("".join(s.char for s in drawn))}

@@ -18,10 +18,13 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+import torch
+
 from .analysis import validation_passages
 from .corpus import load_corpus
 from .architectures import architecture
-from .training.memory import BATCHES_PER_EPOCH, CHANCE, MemoryConfig, MemoryTraining, memory_baseline, memory_probe, memory_sample_text
+from .model import CharModel
+from .training.memory import VOCAB, BATCHES_PER_EPOCH, CHANCE, MemoryConfig, MemoryTraining, memory_baseline, memory_probe, memory_sample_text
 from .ngram import DEFAULT_ORDER, corpus_baseline
 from .runs import RunStore
 from .training.char import CharTraining, preset_config, steps_per_epoch
@@ -29,17 +32,21 @@ from .training.char import CharTraining, preset_config, steps_per_epoch
 
 @dataclass(frozen=True)
 class Contender:
-    """One model of a comparison: its architecture (and LSTM variant) and label."""
+    """One model of a comparison: its architecture (and LSTM variant) and label. ``pytorch_start`` starts it
+    from PyTorch's own initialisation (gate biases drawn near 0) instead of the comparison's gate bias."""
 
     architecture: str
     variant: str = "standard"
+    pytorch_start: bool = False
 
     @property
     def label(self) -> str:
-        return architecture(self.architecture, self.variant).label
+        label = architecture(self.architecture, self.variant).label
+        return f"{label} with PyTorch's default start" if self.pytorch_start else label
 
 
 LSTM, GRU, RNN = Contender("lstm"), Contender("gru"), Contender("rnn")
+LSTM_PYTORCH_START = Contender("lstm", pytorch_start=True)  # the fourth contender: what a forget-gate bias buys
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,7 @@ class CompareSetup:
     forget_bias: float = 5.0  # the LSTMs' initial forget-gate bias
     update_bias: float = 5.0  # the GRU's initial update-gate bias
     seed: int = 0
+    pytorch_start: bool = False  # add an LSTM started as PyTorch starts it (LSTM_PYTORCH_START)
     extra: dict = field(default_factory=dict)  # further training settings, for the command line and tests
 
     def __post_init__(self):
@@ -106,20 +114,28 @@ class CompareSetup:
 
     @property
     def contenders(self) -> tuple[Contender, ...]:
-        return COMPARISONS[self.comparison].contenders
+        chosen = COMPARISONS[self.comparison].contenders
+        return chosen + (LSTM_PYTORCH_START,) if self.pytorch_start else chosen
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def config(self, contender: Contender):
         """The training settings of one contender (a MemoryConfig or a TrainConfig); a ValueError when bad."""
+        forget_bias = None if contender.pytorch_start else self.forget_bias  # None: PyTorch's initialisation
         common = dict(architecture=contender.architecture, variant=contender.variant, param_budget=self.param_budget,
-                      forget_bias=self.forget_bias, update_bias=self.update_bias, seed=self.seed, max_seconds=None)
+                      forget_bias=forget_bias, update_bias=self.update_bias, seed=self.seed, max_seconds=None)
         if self.task == "memory":
             return MemoryConfig(delay=self.delay, epochs=self.steps / BATCHES_PER_EPOCH, **{**common, **self.extra})
         shape = preset_config("default", **self.extra)  # batch size and window length fix the epoch's steps
         epoch = steps_per_epoch(len(load_corpus(self.task).train_text), shape.batch_size, shape.seq_len)
         return preset_config("default", corpus=self.task, epochs=self.steps / epoch, **{**common, **self.extra})
+
+    def untrained_model(self, contender: Contender) -> tuple[CharModel, object]:
+        """(model, vocabulary) of ``contender`` as its training builds it (same settings, same seed), untrained."""
+        vocab = VOCAB if self.task == "memory" else load_corpus(self.task).vocab
+        torch.manual_seed(self.seed)  # as MemoryTraining and CharTraining seed themselves before building
+        return CharModel(self.config(contender).model_config(len(vocab))), vocab
 
     def training(self, contender: Contender, store: RunStore | None = None):
         """The training of one contender (a MemoryTraining or a CharTraining), saved in ``store``."""

@@ -27,6 +27,7 @@ import torch
 import torch.nn as nn
 
 from .model import detach_state
+from .readable import norm, scientific, share
 from .recurrence import cell_step, layer_weights
 
 MAX_LAG = 1000
@@ -129,3 +130,24 @@ def _states_at(model: nn.Module, ids: torch.Tensor, starts: list[int]):
     if isinstance(found[0], tuple):
         return tuple(torch.cat([s[k] for s in found], dim=1) for k in range(2))
     return detach_state(torch.cat(found, dim=1))
+
+
+def flow_table(flows: dict[str, GradientFlow], lag: int, near: int = 2, against: str | None = None) -> pd.DataFrame:
+    """The gradient flow of several models side by side at a few lags, formatted as shown (lstm_core.readable):
+    ||dL/dh|| at the answer (lag 0), ``near`` and ``lag`` steps back and the share kept at ``lag``; the same for
+    ||dL/dc|| where a model has a cell ("–" where not); and, with ``against`` (a key of ``flows``), how many times
+    that model's ||dL/dh|| at ``lag`` each model's is. One row per model, in the order of ``flows``."""
+    rows = []
+    for label, flow in flows.items():
+        hidden = flow.hidden[0]
+        row = {"model": label, "‖∂L/∂h‖ at the answer": norm(hidden[0]),
+               f"‖∂L/∂h‖ {near} steps back": norm(hidden[near]), f"‖∂L/∂h‖ {lag} steps back": norm(hidden[lag]),
+               f"h: share kept after {lag}": share(hidden[lag] / hidden[0])}
+        cell = flow.cell[0] if flow.cell is not None else None
+        row.update({"‖∂L/∂c‖ at the answer": "–" if cell is None else norm(cell[0]),
+                    f"‖∂L/∂c‖ {lag} steps back": "–" if cell is None else norm(cell[lag]),
+                    f"c: share kept after {lag}": "–" if cell is None else share(cell[lag] / cell[0])})
+        if against is not None:
+            row[f"× {against}'s at {lag}"] = scientific(hidden[lag] / flows[against].hidden[0, lag])
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -14,21 +14,19 @@ bundled data; a test recomputes each one.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 from . import analysis
 from .cell_lab import SCENARIOS
-from .compare import GRU, LSTM, RNN, TASK_DEFAULTS, CompareSetup
+from .compare import GRU, LSTM, LSTM_PYTORCH_START, RNN, TASK_DEFAULTS, CompareSetup
 from .corpus import load_corpus
 from .explorer import LSTMSettings, explore
-from .gradients import gradient_flow
+from .gradients import flow_table, gradient_flow
 from .training.memory import VOCAB as MEMORY_VOCAB
-from .model import CharModel
+from .readable import SUPERSCRIPTS, bits, percent, scientific, share  # noqa: F401 (scientific: lesson.scientific, as before)
 from .runs import PRETRAINED_DIR, load_run
 from .sampling import sample_stream
 from .tasks.baseline import shipped_baseline_accuracy
@@ -43,6 +41,8 @@ class Reveal:
     answer: int  # index of the right choice
     text: str
     numbers: dict = field(default_factory=dict)
+    quoted: list[str] = field(default_factory=list)  # every number the text quotes, as written: its view shows each
+    settings: dict[str, str] = field(default_factory=dict)  # what the answer adds to its view's link (the unit it names)
 
 
 @dataclass
@@ -64,60 +64,68 @@ def pretrained():
 
 # -- the reveals, each computed from a model ------------------------------------------------------
 WHY_GATES_DELAY = 50  # the memory task's delay, and the lag at which the gradients are compared
-WHY_GATES_SETUP = CompareSetup(  # what /compare trains from the step's link: the memory task's defaults there
+WHY_GATES_SETUP = CompareSetup(  # what /compare trains from the step's link: the memory task's defaults there,
+    # and a fourth contender, the LSTM started as PyTorch starts it (the bias of 5 is this lab's choice)
     "architectures", "memory", delay=WHY_GATES_DELAY, param_budget=TASK_DEFAULTS["memory"]["param_budget"],
     steps=TASK_DEFAULTS["memory"]["steps"], forget_bias=TASK_DEFAULTS["memory"]["forget_bias"],
-    update_bias=TASK_DEFAULTS["memory"]["update_bias"])
+    update_bias=TASK_DEFAULTS["memory"]["update_bias"], pytorch_start=True)
 
 
 def why_gates_models(setup: CompareSetup = WHY_GATES_SETUP) -> dict:
     """The models /compare starts training from for ``setup`` (same settings, same seed), untrained:
-    {architecture: CharModel}, each with the setup's parameter budget."""
-    models = {}
-    for contender in (LSTM, GRU, RNN):
-        torch.manual_seed(setup.seed)  # as MemoryTraining seeds itself before it builds its model
-        models[contender.architecture] = CharModel(setup.config(contender).model_config())
-    return models
+    {label: CharModel}, each with the setup's parameter budget."""
+    return {contender.label: setup.untrained_model(contender)[0] for contender in setup.contenders}
+
+
+def why_gates_flows(setup: CompareSetup = WHY_GATES_SETUP, lag: int = WHY_GATES_DELAY) -> dict:
+    """{label: GradientFlow} of the untrained models at the memory task's answers, back ``lag`` steps."""
+    text, positions, max_lag = setup.flow_probe(lag)
+    return {label: gradient_flow(model, MEMORY_VOCAB, text, max_lag=max_lag, positions=positions)
+            for label, model in why_gates_models(setup).items()}
 
 
 def why_gates(setup: CompareSetup = WHY_GATES_SETUP, lag: int = WHY_GATES_DELAY) -> Reveal:
     """How much of the gradient at the memory task's answer reaches the state ``lag`` steps back, in an
-    untrained LSTM against a plain RNN (and a GRU) of equal parameter count: ||dL/dh_(t-lag)||, measured."""
-    text, positions, max_lag = setup.flow_probe(lag)
-    numbers = {}
-    for architecture, model in why_gates_models(setup).items():
-        flow = gradient_flow(model, MEMORY_VOCAB, text, max_lag=max_lag, positions=positions)
-        numbers[architecture] = {"at_answer": float(flow.hidden[0, 0]), "at_lag": float(flow.hidden[0, lag]),
-                                 "share": flow.ratio_at(lag), "hidden_size": model.config.hidden_size,
-                                 "parameters": sum(p.numel() for p in model.parameters())}
-    lstm, gru, rnn = numbers["lstm"], numbers["gru"], numbers["rnn"]
-    ratio = lstm["at_lag"] / rnn["at_lag"]
-    answer = 0 if ratio < 10 else 1 if ratio < 1e6 else 2
+    untrained LSTM against a plain RNN (and a GRU, and the LSTM as PyTorch starts it) of equal parameter count:
+    ||dL/dh_(t-lag)||, measured, and why it falls while the cell's gradient holds. It quotes the rows of
+    :func:`lstm_core.gradients.flow_table`, which /compare shows for the same untrained models."""
+    models = why_gates_models(setup)
+    flows = why_gates_flows(setup, lag)
+    lstm, gru, rnn, start = (contender.label for contender in (LSTM, GRU, RNN, LSTM_PYTORCH_START))
+    table = flow_table(flows, lag, against=rnn).set_index("model")
+    row = lambda label, column: table.loc[label, column.format(lag=lag, against=rnn)]  # noqa: E731
+    count = {label: sum(p.numel() for p in model.parameters()) for label, model in models.items()}
+    ratio = flows[lstm].hidden[0, lag] / flows[rnn].hidden[0, lag]
     keeps = 1 / (1 + math.exp(-setup.forget_bias))
-    return Reveal(answer, f"Measured on the untrained models /compare starts from ({lstm['parameters']:,} and "
-                          f"{rnn['parameters']:,} parameters): {lag} steps back from the answer, the LSTM's gradient "
-                          f"‖∂L/∂h‖ is still {lstm['at_lag']:.3g}, {lstm['share']:.1%} of its size at the answer; the "
-                          f"plain RNN's has shrunk to {scientific(rnn['at_lag'])}, {scientific(rnn['share'], 1)} of its "
-                          f"size. The LSTM's is {scientific(ratio)} times larger (the GRU's keeps {gru['share']:.0%} of "
-                          f"its size). The RNN's state passes through {lag} squashing steps, each shrinking the "
-                          f"gradient; the LSTM's forget gate starts almost open (bias {setup.forget_bias:g}: it keeps "
-                          f"{keeps:.1%} of its cell per step), so what it saw {lag} steps ago can still teach it. Train "
-                          "the three on /compare and watch which of them learns to recall the letter.",
-                  {**numbers, "ratio": ratio, "keeps": keeps, "lag": lag})
-
-
-SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def scientific(value: float, digits: int = 2) -> str:
-    """A number as a student reads it: 2.3 × 10⁻¹³, 6.5 × 10¹⁰; plainly between 0.01 and 1,000 (12, 0.35)."""
-    if 0.01 <= abs(value) < 1000:
-        return f"{value:.{digits}g}"
-    exponent = math.floor(math.log10(abs(value)))
-    mantissa = round(value / 10 ** exponent, digits - 1)
-    if abs(mantissa) >= 10:  # 9.96 rounds up to 10
-        mantissa, exponent = mantissa / 10, exponent + 1
-    return f"{mantissa:.{digits}g} × 10{str(exponent).translate(SUPERSCRIPTS)}"
+    answer = 0 if ratio < 10 else 1 if ratio < 1e6 else 2
+    quoted = [f"{count[lstm]:,}", f"{count[rnn]:,}", row(lstm, "‖∂L/∂h‖ {lag} steps back"),
+              row(lstm, "h: share kept after {lag}"), row(rnn, "‖∂L/∂h‖ {lag} steps back"),
+              row(rnn, "h: share kept after {lag}"), row(lstm, "× {against}'s at {lag}"),
+              row(gru, "h: share kept after {lag}"),
+              share(keeps), row(start, "‖∂L/∂h‖ {lag} steps back"), row(start, "× {against}'s at {lag}"),
+              row(lstm, "‖∂L/∂c‖ at the answer"), row(lstm, "‖∂L/∂c‖ {lag} steps back"),
+              row(lstm, "c: share kept after {lag}"), row(lstm, "‖∂L/∂h‖ at the answer"),
+              row(lstm, "‖∂L/∂h‖ 2 steps back")]
+    (lstm_count, rnn_count, lstm_far, lstm_kept, rnn_far, rnn_kept, times, gru_kept, kept_per_step, start_far,
+     start_times, cell_near, cell_far, cell_kept, at_answer, two_back) = quoted
+    text = (f"Measured on the untrained models /compare starts from ({lstm_count} and {rnn_count} parameters): "
+            f"{lag} steps back from the answer, the LSTM's gradient ‖∂L/∂h‖ is still {lstm_far}, {lstm_kept} of its "
+            f"size at the answer; the plain RNN's has shrunk to {rnn_far}, {rnn_kept} of its size. The LSTM's is "
+            f"{times} times larger (the GRU's keeps {gru_kept} of its size). The RNN's state passes through {lag} "
+            f"squashing steps, each shrinking the gradient.\n\n"
+            f"This LSTM starts with a forget-gate bias of {setup.forget_bias:g}, not PyTorch's default (biases drawn "
+            f"near 0): σ({setup.forget_bias:g}) keeps {kept_per_step} of its cell per step. Started as PyTorch starts "
+            f"it, the same LSTM's gradient {lag} steps back is {start_far}, only {start_times} times the RNN's.\n\n"
+            f"Why does ‖∂L/∂h‖ keep only {lstm_kept} when the forget gate keeps {kept_per_step} per step? The gradient "
+            f"travels back through the cell c, not through h: ‖∂L/∂c‖ is {cell_near} at the answer and {cell_far} "
+            f"{lag} steps back ({cell_kept}). The loss reads h directly only at the answer ({at_answer}); further back, "
+            f"h matters only through the small weights that write into the cell, so ‖∂L/∂h‖ drops to {two_back} "
+            "within 2 steps and then follows the cell's gradient. Train the four on /compare and watch which of them "
+            "learns to recall the letter.")
+    numbers = {label: {"at_answer": float(flow.hidden[0, 0]), "at_lag": float(flow.hidden[0, lag]),
+                       "share": flow.ratio_at(lag), "hidden_size": models[label].config.hidden_size,
+                       "parameters": count[label]} for label, flow in flows.items()}
+    return Reveal(answer, text, {**numbers, "ratio": ratio, "keeps": keeps, "lag": lag}, quoted)
 
 
 def one_cell() -> Reveal:
@@ -131,19 +139,22 @@ def one_cell() -> Reveal:
 
 
 def units() -> Reveal:
-    """The pretrained model's best unit for the position in the line, judged on the validation text."""
+    """The pretrained model's best unit for the position in the line, judged on the validation text (the
+    stretch /gates ranks on when its link says ``rank_on=stretch``)."""
     run = pretrained()
-    found = analysis.units_found(trace(run.model, run.vocab, analysis.reference_text("full")))
+    text = analysis.reference_text("full")
+    found = analysis.units_found(trace(run.model, run.vocab, text))
     row = found[found["feature"] == "position_in_line"]
     if row.empty:
         return Reveal(0, "No unit of this model follows the position in the line with |r| ≥ 0.5.", {"r": 0.0})
     row = row.iloc[0]
     r, layer, unit = float(row["correlation"]), int(row["layer"]), int(row["unit"])
     trend = "falls" if r < 0 else "rises"
-    return Reveal(1, f"Yes: the cell state of unit {unit} in layer {layer} follows the position in the line with "
-                     f"r = {r:+.2f} on 3,000 characters it never trained on. It {trend} along each line and snaps back "
-                     "at every newline, a counter nobody programmed.",
-                  {"r": r, "layer": layer, "unit": unit})
+    quoted = [f"{unit}", f"{layer}", f"{r:+.3f}", f"{len(text):,}"]
+    return Reveal(1, f"Yes: the cell state of unit {quoted[0]} in layer {quoted[1]} follows the position in the line "
+                     f"with r = {quoted[2]} on {quoted[3]} characters it never trained on. It {trend} along each line "
+                     "and snaps back at every newline, a counter nobody programmed.",
+                  {"r": r, "layer": layer, "unit": unit}, quoted, {"layer": str(layer), "unit": str(unit)})
 
 
 def train_live() -> Reveal:
@@ -156,27 +167,23 @@ def train_live() -> Reveal:
                      "words and verse take minutes.", {"characters": size, "start": start})
 
 
-def _distinct_words(text: str) -> float:
-    words = re.findall(r"[^\W\d_]+", text.lower())
-    return len(set(words)) / max(1, len(words))
+SAMPLING_PRIME, SAMPLING_LENGTH, SAMPLING_SEED = "HARPAGON.\n", 400, 0  # what /generate opens with from the link
 
 
-def sampling(length: int = 400, seed: int = 0) -> Reveal:
-    """The same prime and seed at temperatures 0.2 and 1.5: how spread the draws are, how repetitive the text."""
+def sampling(length: int = SAMPLING_LENGTH, seed: int = SAMPLING_SEED) -> Reveal:
+    """The same prime and seed at temperatures 0.2 and 1.5: how spread the draws are, how repetitive the text
+    (lstm_core.analysis.sample_measures, which /generate shows for each temperature it draws)."""
     run = pretrained()
-    numbers = {}
-    for temperature in (0.2, 1.5):
-        drawn = list(sample_stream(run.model, run.vocab, "HARPAGON.\n", length, temperature, seed=seed))
-        text = "".join(s.char for s in drawn)
-        numbers[temperature] = {"entropy": float(np.mean(analysis.entropy_bits(np.stack([s.probs for s in drawn])))),
-                                "distinct": _distinct_words(text)}
+    numbers = {temperature: analysis.sample_measures(list(sample_stream(
+        run.model, run.vocab, SAMPLING_PRIME, length, temperature, seed=seed))) for temperature in (0.2, 1.5)}
     low, high = numbers[0.2], numbers[1.5]
     answer = 0 if low["distinct"] < high["distinct"] else 1
-    return Reveal(answer, f"At 0.2 the model drew from distributions of {low['entropy']:.2f} bits on average and "
-                          f"{low['distinct']:.0%} of its words were distinct; at 1.5, {high['entropy']:.2f} bits and "
-                          f"{high['distinct']:.0%}. A low temperature keeps to the likeliest characters and repeats "
-                          "itself; a high one spreads the draws and invents.",
-                  {"low": low, "high": high})
+    quoted = [bits(low["entropy"]), percent(low["distinct"]), bits(high["entropy"]), percent(high["distinct"])]
+    return Reveal(answer, f"Prime “HARPAGON.”, seed {seed}, {length} characters each. At 0.2 the model drew from "
+                          f"distributions of {quoted[0]} on average and {quoted[1]} of its words were distinct; at 1.5, "
+                          f"{quoted[2]} and {quoted[3]}. A low temperature keeps to the likeliest characters and "
+                          "repeats itself; a high one spreads the draws and invents.",
+                  {"low": low, "high": high}, quoted)
 
 
 def api() -> Reveal:
@@ -211,9 +218,11 @@ STEPS = [
         "compare", {"comparison": "architectures", "task": "memory", "delay": str(WHY_GATES_DELAY),
                     "budget": str(WHY_GATES_SETUP.param_budget), "steps": str(WHY_GATES_SETUP.steps),
                     "fbias": f"{WHY_GATES_SETUP.forget_bias:g}", "ubias": f"{WHY_GATES_SETUP.update_bias:g}",
-                    "seed": str(WHY_GATES_SETUP.seed)},
-        "Open /compare on the memory task (delay 50), then train LSTM vs GRU vs plain RNN",
-        "An LSTM and a plain RNN with the same 20,000 parameters, untrained, read the letter and 50 distractors. "
+                    "seed": str(WHY_GATES_SETUP.seed), "pytorch_start": "1",
+                    "untrained_gradients": "true"},
+        "Open /compare on the memory task (delay 50): the untrained gradients, then train the four",
+        "An LSTM whose forget gate starts almost open (bias 5) and a plain RNN, each with 20,000 parameters, "
+        "untrained, read the letter and 50 distractors. "
         "How much more of the learning signal at the answer (the gradient) reaches back to the state 50 steps "
         "earlier in the LSTM than in the RNN?",
         ["about as much in both", "between 10 and a million times more", "more than a million times more"],
@@ -229,10 +238,11 @@ STEPS = [
         "units", "A trained model's units",
         "The model shipped with LSTM Lab learned from Molière's plays. Each of its units is a number that "
         "changes at every character; most look like noise, but some track something about the text.",
-        "gates", {"run": "pretrained", "feature": "position_in_line", "sort": "correlation"},
+        "gates", {"run": "pretrained", "feature": "position_in_line", "sort": "correlation", "rank_on": "stretch"},
         "Open its gates, units sorted by how well they follow the position in the line",
         "Can a single unit know how far into the verse line the model is?",
-        ["No: that knowledge is spread over every unit", "Yes: one unit's cell state follows it closely"], units),
+        ["No: many units share it, and no single one follows it closely",
+         "Yes: a single unit's cell state follows it closely"], units),
     LessonStep(
         "train-live", "Train one yourself",
         "Start a training from scratch and watch it learn: the loss curve falls and the sample below it turns "
@@ -246,7 +256,9 @@ STEPS = [
         "A model gives a probability to every next character; generating text means drawing from it, one "
         "character at a time. Dividing the scores by a temperature sharpens (below 1) or flattens (above 1) "
         "those probabilities.",
-        "generate", {"run": "pretrained", "temperature": "0.2"}, "Open the generator at temperature 0.2, then try 1.5",
+        "generate", {"run": "pretrained", "prime": SAMPLING_PRIME, "temperature": "0.2", "seed": str(SAMPLING_SEED),
+                     "length": str(SAMPLING_LENGTH)},
+        "Open the generator at temperature 0.2, beside 1.5, on the same prime and seed",
         "Which temperature writes the more repetitive text?", ["0.2", "1.5"], sampling),
     LessonStep(
         "api", "The PyTorch API",

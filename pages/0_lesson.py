@@ -41,8 +41,7 @@ if st.button("Show the answer", disabled=guess is None, key=f"lesson_reveal_{ste
 settings = step.settings
 if st.session_state.get(f"lesson_shown_{step.slug}") and guess is not None:
     reveal = reveal_of(step.slug)
-    if step.view == "gates" and {"layer", "unit"} <= reveal.numbers.keys():  # open the unit the answer names
-        settings = {**settings, "layer": str(reveal.numbers["layer"]), "unit": str(reveal.numbers["unit"])}
+    settings = {**settings, **reveal.settings}  # the view opens on what the answer names (a unit, say)
     verdict = st.success if guess == reveal.answer else st.warning
     verdict(("Right. " if guess == reveal.answer else f"Not quite: the answer is “{step.choices[reveal.answer]}”. ")
             + reveal.text)

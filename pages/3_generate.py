@@ -12,17 +12,25 @@ from lab_ui.html_view import show_html
 from lab_ui.run_picker import load_run_cached, run_key
 from lab_ui.shared_samples import shared_samples
 from lstm_core import analysis
+from lstm_core.readable import bits, percent
 
 page_setup("Generate")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def written_at(key: tuple[str, float], prime: str, length: int, temperature: float, options: tuple) -> str:
-    """A continuation at one temperature (of the run ``key``: :func:`lab_ui.run_picker.run_key`), kept so that
-    moving the main slider does not redo the others."""
+def written_at(key: tuple[str, float], prime: str, length: int, temperature: float, options: tuple) -> tuple[str, dict]:
+    """A continuation at one temperature (of the run ``key``: :func:`lab_ui.run_picker.run_key`) and its measures
+    (lstm_core.analysis.sample_measures), kept so that moving the main slider does not redo the others."""
     top_k, top_p, seed = options
     run = load_run_cached(*key)
-    return lstm_core.sample(run.model, run.vocab, prime, length, temperature, top_k, top_p, seed)
+    drawn = list(lstm_core.sample_stream(run.model, run.vocab, prime, length, temperature, top_k, top_p, seed))
+    return "".join(s.char for s in drawn), analysis.sample_measures(drawn)
+
+
+def measured(measures: dict) -> str:
+    """A sample's measures as the lesson quotes them (lstm_core.readable)."""
+    return (f"drawn from distributions of {bits(measures['entropy'])} on average; {percent(measures['distinct'])} "
+            "of its words distinct")
 
 
 st.title("Generate")
@@ -81,6 +89,7 @@ drawn = np.array([s.prob for s in steps])
 st.subheader("The text, each character coloured by the probability it was drawn with")
 st.caption(f"White: the draw was certain; red: it was unlikely. Mean probability of the drawn characters "
            f"{drawn.mean():.2f}; {np.mean(drawn < 0.1):.0%} of them had less than 0.1.")
+st.markdown(f"These {len(steps):,} characters at T = {temperature:g}: {measured(analysis.sample_measures(steps))}.")
 show_html(views.probability_text(chars, drawn, prime), key="generate_coloured")
 with st.expander("Plain text"):
     show_text(prime + "".join(chars))
@@ -110,9 +119,12 @@ def several_temperatures() -> None:
     st.subheader("Several temperatures, same prime and seed")
     temperatures = st.multiselect("Temperatures", [0.0, 0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0], default=[0.2, 0.8, 1.5],
                                   key="generate_temperatures")
+    st.caption(f"Each {length:,} characters long, from the same prime and seed; the line under each says how spread "
+               "its draws were (bits) and how repetitive its words.")
     for column, value in zip(st.columns(max(1, len(temperatures))), sorted(temperatures)):
-        side = written_at(run_key(run_id), prime, min(length, 200), value, (options["top_k"], options["top_p"], seed))
+        side, measures = written_at(run_key(run_id), prime, length, value, (options["top_k"], options["top_p"], seed))
         column.markdown(f"**T = {value}**")
+        column.caption(measured(measures).capitalize() + ".")
         show_text(side, column)
 
 

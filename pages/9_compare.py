@@ -8,7 +8,7 @@ a comparison trained here puts its runs' ids in the link (``runs=id1,id2,id3``),
 import streamlit as st
 
 from lab_ui import compare_views as views
-from lab_ui import page_setup, query_index, query_number, query_value, run_store, set_query
+from lab_ui import folded, page_setup, query_index, query_number, query_value, run_store, set_query
 from lstm_core.compare import COMPARISONS, TASK_DEFAULTS, TASKS, CompareSetup
 from lstm_core.compare_runs import SHIPPED_DELAY
 from lstm_core.limits import MODEL_LIMITS
@@ -53,9 +53,12 @@ update_bias = c2.slider("GRU update-gate bias at the start", *MODEL_LIMITS["upda
                         query_number("ubias", defaults["update_bias"], *MODEL_LIMITS["update_bias"], float), 0.5,
                         key=f"compare_ubias:{task}",
                         help="The GRU keeps z of its old state per step: the same role as the forget gate.")
+st.caption(views.forget_bias_note(forget_bias))
+pytorch_start = st.checkbox("Add an LSTM with PyTorch's default start (forget-gate bias near 0)",
+                            query_value("pytorch_start") == "1", key="compare_pytorch_start")
 set_query(comparison=comparison, task=task, seed=seed, delay=delay, budget=budget, steps=steps,
-          fbias=f"{forget_bias:g}", ubias=f"{update_bias:g}")
-setup = CompareSetup(comparison, task, delay, budget, steps, forget_bias, update_bias, seed)
+          fbias=f"{forget_bias:g}", ubias=f"{update_bias:g}", pytorch_start="1" if pytorch_start else None)
+setup = CompareSetup(comparison, task, delay, budget, steps, forget_bias, update_bias, seed, pytorch_start)
 
 
 def start() -> None:
@@ -82,15 +85,22 @@ if problem:
 if shown is None or shown.source == "shipped":
     set_query(runs=None)  # the shipped comparison needs no ids in the link
 views.live_comparison(shown)
+# The gradients of the settings above: with the shown comparison's trained models when it is the one set up
+# (on first load, the shipped one), else the untrained models alone, drawn when asked (they cost seconds).
+trained = shown is not None and shown.setup == setup and bool(views.checkpoints(setup))
+st.header("Gradients through time")
+if setup.task == "memory":
+    max_lag = setup.delay + 1
+    st.caption(f"Measured on the memory task's loss at the answer, back to the symbol {max_lag} steps earlier.")
+else:
+    max_lag = st.select_slider("Largest lag", [50, 100, 200, 400], choice("lag", [50, 100, 200, 400], 200))
+    set_query(lag=max_lag)
+if trained:
+    views.gradient_section(setup, max_lag)
+else:  # the lesson's link opens them
+    folded("Show the gradients of the untrained models, where every training starts", "untrained_gradients",
+           views.gradient_section, setup, max_lag)
 if shown is not None and views.checkpoints(shown.setup):
-    st.header("Gradients through time")
-    if shown.setup.task == "memory":
-        max_lag = shown.setup.delay + 1
-        st.caption(f"Measured on the memory task's loss at the answer, back to the symbol {max_lag} steps earlier.")
-    else:
-        max_lag = st.select_slider("Largest lag", [50, 100, 200, 400], choice("lag", [50, 100, 200, 400], 200))
-        set_query(lag=max_lag)
-    views.gradient_section(shown.setup, max_lag)
     st.header("States on the same text")
     memory_view = st.radio("Show", ["memory", "hidden"], horizontal=True, index=query_index("show", ["memory", "hidden"], "memory"),
                            format_func={"memory": "what carries memory (LSTM: c, others: h)",

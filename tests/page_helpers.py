@@ -135,3 +135,15 @@ def svg_chart(at, kind: str) -> dict | None:
             "hover": hover_labels(body), "mark": float(mark.group(1)) if mark else None,
             "values": {name: np.array(v) for name, v in json.loads(html.unescape(values.group(1))).items()}
             if values else None}
+
+
+def shown_text(at) -> str:
+    """Everything a page shows as text, joined: its titles, markdown, captions, alerts, metrics, tables, text
+    boxes, the visible text of its HTML bodies and its charts' data (Plotly specs). What a reader can find."""
+    parts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "success", "info", "warning",
+                                  "error", "code", "text") for e in at.get(kind)]
+    parts += [f"{m.label} {m.value}" for m in at.get("metric")]
+    parts += [html.unescape(re.sub(r"<[^>]+>", " ", body)) for body in html_bodies(at)]
+    parts += [frame.to_string() for frame in html_tables(at)]
+    parts += [chart.proto.spec for chart in at.get("plotly_chart")]
+    return "\n".join(str(part) for part in parts)

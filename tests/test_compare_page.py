@@ -7,7 +7,6 @@ AppTest cannot tick ``run_every`` fragments, so the test sleeps and reruns the p
 
 from __future__ import annotations
 
-import re
 import time
 
 import numpy as np
@@ -17,7 +16,8 @@ import lstm_core
 from lstm_core.compare import COMPARISONS, GRU, LSTM, RNN, CompareSetup
 from lstm_core.compare_runs import SHIPPED_SETUP, load_comparison, shipped_comparison
 from lstm_core.gradients import gradient_flow
-from tests.page_helpers import open_app, svg_chart
+from lstm_core.readable import norm
+from tests.page_helpers import figures, html_tables, open_app, svg_chart
 from tests.training_helpers import stop_leftover_trainers, wait_until
 
 PAGE = "../pages/9_compare.py"
@@ -39,6 +39,10 @@ def test_defaults_go_into_the_link_and_each_comparison_says_what_was_found():
     assert at.button[0].label == "Train LSTM vs LSTM, no forget gate (f = 1)"
     assert any("Greff et al. (2017) found the forget gate the most critical" in c.value for c in at.caption)
     assert at.query_params["comparison"] == "no_forget_gate"
+    assert any(c.value.startswith("The LSTMs start with a forget-gate bias of 5, not PyTorch's default") for c in at.caption)
+    at.checkbox(key="compare_pytorch_start").check().run()  # the fourth contender: the LSTM as PyTorch starts it
+    assert at.button[0].label.endswith(" vs LSTM with PyTorch's default start")
+    assert at.query_params["pytorch_start"] == "1"
 
 
 def test_first_load_shows_the_shipped_comparison_drawn_from_its_runs(store):
@@ -68,8 +72,8 @@ def test_first_load_shows_the_shipped_comparison_drawn_from_its_runs(store):
     assert any(f"in {seconds:,.0f} s of training" in i.value for i in at.info)
     text, positions, max_lag = SHIPPED_SETUP.flow_probe(200)
     rnn = gradient_flow(loaded["plain RNN"].model, loaded["plain RNN"].vocab, text, max_lag, positions)
-    line = next(c.value for c in at.caption if c.value.startswith("Mean gradient norm at lag 50"))
-    assert f"plain RNN h {rnn.hidden[0, 50]:.1e}" in line
+    trained = html_tables(at)[-1].set_index("model")  # the trained models' table, under the chart
+    assert trained.loc["plain RNN", "‖∂L/∂h‖ 50 steps back"] == norm(rnn.hidden[0, 50])
 
 
 def test_the_shipped_comparison_is_small_and_its_runs_are_one_comparison():
@@ -145,13 +149,19 @@ def test_a_tiny_comparison_trains_to_its_end_and_every_number_comes_from_the_mod
         final = loaded[contender.architecture].metrics["valid_accuracy"].dropna().iloc[-1]
         assert f"{final:.1%}" in recalls
         assert recall["values"][contender.label][-1][1] == pytest.approx(final, rel=1e-6)  # the chart's own numbers
-    line = next(c.value for c in at.caption if c.value.startswith("Mean gradient norm at lag 6"))
-    setup = CompareSetup(task="memory", delay=5, seed=3)
+    setup = CompareSetup(task="memory", delay=5, seed=3, param_budget=5000, steps=100)  # as the link set it
     text, positions, max_lag = setup.flow_probe(200)
+    untrained, trained = (table.set_index("model") for table in html_tables(at)[-2:])  # before and after training
     flow = gradient_flow(loaded["rnn"].model, loaded["rnn"].vocab, text, max_lag, positions)
-    assert f"plain RNN h {flow.hidden[0, 6]:.1e}" in line
+    assert trained.loc["plain RNN", "‖∂L/∂h‖ 5 steps back"] == norm(flow.hidden[0, 5])  # at the delay
     lstm = gradient_flow(loaded["lstm"].model, loaded["lstm"].vocab, text, max_lag, positions)
-    assert re.search(rf"LSTM h {lstm.hidden[0, 6]:.1e}, c {lstm.cell[0, 6]:.1e}", line)
+    assert trained.loc["LSTM", "‖∂L/∂c‖ 5 steps back"] == norm(lstm.cell[0, 5])
+    assert trained.loc["LSTM", "parameters"] == f"{counts['lstm']:,}"
+    model, vocab = setup.untrained_model(LSTM)
+    start = gradient_flow(model, vocab, text, max_lag, positions)
+    assert untrained.loc["LSTM", "‖∂L/∂h‖ 5 steps back"] == norm(start.hidden[0, 5])  # where its training began
+    names = {trace["name"] for trace in figures(at)[0]["data"]}
+    assert {"LSTM · ∂L/∂h", "LSTM · untrained · ∂L/∂h", "plain RNN · untrained · ∂L/∂h"} <= names  # one chart, both
     assert np.isfinite(flow.hidden).all()
     ids = at.query_params["runs"].split(",")  # the link names the comparison's runs, in the contenders' order
     assert sorted(ids) == sorted(runs["id"]) and [i.split("-")[-2] for i in ids] == ["lstm", "gru", "rnn"]
@@ -162,7 +172,7 @@ def test_a_tiny_comparison_trains_to_its_end_and_every_number_comes_from_the_mod
     assert [c.value for c in again.caption if " parameters · " in c.value] == cards
     assert {m.value for m in again.metric if m.label == "recall"} == recalls
     assert svg_chart(again, "compare-accuracy")["values"].keys() == recall["values"].keys()
-    assert next(c.value for c in again.caption if c.value.startswith("Mean gradient norm at lag 6")) == line
+    assert html_tables(again)[-1].equals(html_tables(at)[-1])  # the trained models' gradient table, again
     assert len(again.get("plotly_chart")) == 2
 
 

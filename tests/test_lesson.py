@@ -12,7 +12,9 @@ from lab_ui.navigation import view_url
 from lstm_core import analysis, lesson, load_corpus, trace
 from lstm_core.cell import cell_step
 from lstm_core.cell_lab import SCENARIOS
-from lstm_core.compare import GRU, LSTM, RNN, CompareSetup
+from lstm_core.compare import GRU, LSTM, LSTM_PYTORCH_START, RNN, CompareSetup
+from lstm_core.readable import norm, scientific, share
+from lstm_core.gradients import gradient_flow
 from lstm_core.training.memory import VOCAB, MemoryTraining
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "0_lesson.py")
@@ -33,12 +35,17 @@ def test_why_gates_comes_first_and_links_compare_with_the_models_the_reveal_meas
     settings = step.settings
     assert step.view == "compare"
     linked = CompareSetup(settings["comparison"], settings["task"], int(settings["delay"]), int(settings["budget"]),
-                          int(settings["steps"]), float(settings["fbias"]), float(settings["ubias"]), int(settings["seed"]))
+                          int(settings["steps"]), float(settings["fbias"]), float(settings["ubias"]), int(settings["seed"]),
+                          settings["pytorch_start"] == "1")
     assert linked == lesson.WHY_GATES_SETUP  # what /compare builds from the link (its page test reads the link)
-    trained = {c.architecture: MemoryTraining(linked.config(c)).model for c in (LSTM, GRU, RNN)}  # what it trains
-    for architecture, model in lesson.why_gates_models().items():
+    assert linked.contenders == (LSTM, GRU, RNN, LSTM_PYTORCH_START)
+    trained = {c.label: MemoryTraining(linked.config(c)).model for c in linked.contenders}  # what it trains
+    for label, model in lesson.why_gates_models().items():
         for name, value in model.state_dict().items():
-            assert torch.equal(value, trained[architecture].state_dict()[name]), (architecture, name)
+            assert torch.equal(value, trained[label].state_dict()[name]), (label, name)
+    start = trained["LSTM with PyTorch's default start"].recurrent
+    forget = slice(start.hidden_size, 2 * start.hidden_size)  # PyTorch's row order i, f, g, o
+    assert abs(float((start.bias_ih_l0 + start.bias_hh_l0)[forget].detach().mean())) < 0.1  # PyTorch's own start: near 0
 
 
 def mean_gradient_norm_back(model, ids: torch.Tensor, positions: list[int], lag: int) -> float:
@@ -71,32 +78,40 @@ def mean_gradient_norm_back(model, ids: torch.Tensor, positions: list[int], lag:
 def test_why_gates_reveal_is_the_models_own_gradient_ratio():
     reveal = lesson.why_gates()
     setup, lag = lesson.WHY_GATES_SETUP, lesson.WHY_GATES_DELAY
-    text, positions, _ = setup.flow_probe(lag)
+    text, positions, max_lag = setup.flow_probe(lag)
     ids = torch.tensor(VOCAB.encode(text))
-    at_lag, share, counts = {}, {}, {}
-    for architecture, model in lesson.why_gates_models().items():  # /compare's own models, untrained (pinned
-        assert model.recurrent.num_layers == 1                       # above), measured by plain autograd
-        counts[architecture] = sum(p.numel() for p in model.parameters())
-        at_lag[architecture] = mean_gradient_norm_back(model, ids, positions, lag)
-        share[architecture] = at_lag[architecture] / mean_gradient_norm_back(model, ids, positions, 0)
+    models = lesson.why_gates_models()  # /compare's own models, untrained, measured by plain autograd
+    at_lag, kept, counts = {}, {}, {}
+    for label, model in models.items():
+        assert model.recurrent.num_layers == 1
+        counts[label] = sum(p.numel() for p in model.parameters())
+        at_lag[label] = mean_gradient_norm_back(model, ids, positions, lag)
+        kept[label] = at_lag[label] / mean_gradient_norm_back(model, ids, positions, 0)
     assert max(counts.values()) / min(counts.values()) < 1.01  # "the same 20,000 parameters"
     assert all(abs(n - 20_000) < 200 for n in counts.values())
-    lstm, rnn = at_lag["lstm"], at_lag["rnn"]
+    lstm, rnn = at_lag["LSTM"], at_lag["plain RNN"]
     ratio = lstm / rnn
     assert reveal.numbers["ratio"] == pytest.approx(ratio, rel=1e-6)
     assert reveal.numbers["lstm"]["at_lag"] == pytest.approx(lstm, rel=1e-6)
     assert reveal.numbers["rnn"]["at_lag"] == pytest.approx(rnn, rel=1e-6)
-    for architecture in ("lstm", "gru", "rnn"):
-        assert reveal.numbers[architecture]["share"] == pytest.approx(share[architecture], rel=1e-6)
+    for architecture, label in (("lstm", "LSTM"), ("gru", "GRU"), ("rnn", "plain RNN")):
+        assert reveal.numbers[architecture]["share"] == pytest.approx(kept[label], rel=1e-6)
     assert ratio > 1e6 and lesson.STEPS[0].choices[reveal.answer] == "more than a million times more"
-    assert f"The LSTM's is {lesson.scientific(ratio)} times larger" in reveal.text
-    assert f"is still {lstm:.3g}, {share['lstm']:.1%} of its size" in reveal.text
-    assert (f"RNN's has shrunk to {lesson.scientific(rnn)}, {lesson.scientific(share['rnn'], 1)} of its "
-            "size") in reveal.text
-    assert f"the GRU's keeps {share['gru']:.0%} of its size" in reveal.text
-    assert f"{counts['lstm']:,} and {counts['rnn']:,} parameters" in reveal.text
+    assert f"The LSTM's is {scientific(ratio)} times larger" in reveal.text
+    assert f"is still {norm(lstm)}, {share(kept['LSTM'])} of its size" in reveal.text
+    assert f"RNN's has shrunk to {norm(rnn)}, {share(kept['plain RNN'])} of its size" in reveal.text
+    assert f"the GRU's keeps {share(kept['GRU'])} of its size" in reveal.text
+    assert f"{counts['LSTM']:,} and {counts['plain RNN']:,} parameters" in reveal.text
     keeps = 1 / (1 + math.exp(-setup.forget_bias))
-    assert f"bias {setup.forget_bias:g}: it keeps {keeps:.1%}" in reveal.text and keeps > 0.99  # "almost open"
+    assert f"bias of {setup.forget_bias:g}, not PyTorch's default" in reveal.text and keeps > 0.99  # "almost open"
+    assert f"σ({setup.forget_bias:g}) keeps {share(keeps)} of its cell per step" in reveal.text
+    started = at_lag["LSTM with PyTorch's default start"]
+    assert 10 < started / rnn < 1e6  # PyTorch's start changes the answer: "between 10 and a million"
+    assert f"is {norm(started)}, only {scientific(started / rnn)} times the RNN's" in reveal.text
+    flow = gradient_flow(models["LSTM"], VOCAB, text, max_lag=max_lag, positions=positions)
+    cell = flow.cell[0]  # why h falls while the forget gate holds: the cell carries the gradient
+    assert cell[lag] / cell[0] > 0.5 > kept["LSTM"]
+    assert f"‖∂L/∂c‖ is {norm(cell[0])} at the answer and {norm(cell[lag])} {lag} steps back" in reveal.text
 
 
 def test_the_why_gates_link_opens_compare_with_its_settings_kept():
@@ -107,7 +122,7 @@ def test_the_why_gates_link_opens_compare_with_its_settings_kept():
     at.run()
     assert not at.exception
     assert {name: at.query_params[name] for name in query} == query  # none replaced by a default
-    assert at.button[0].label == "Train LSTM vs GRU vs plain RNN"
+    assert at.button[0].label == "Train LSTM vs GRU vs plain RNN vs LSTM with PyTorch's default start"
 
 
 def test_large_and_small_numbers_read_as_powers_of_ten():
@@ -134,7 +149,7 @@ def test_units_reveal_names_the_models_own_line_counter():
     marks = analysis.text_features(tr.text)["position_in_line"]
     r = analysis.correlations(tr.cell_state[reveal.numbers["layer"]], marks)[reveal.numbers["unit"]]
     assert reveal.numbers["r"] == pytest.approx(r, abs=1e-6) and abs(r) >= 0.5
-    assert reveal.answer == 1 and f"r = {r:+.2f}" in reveal.text
+    assert reveal.answer == 1 and f"r = {r:+.3f}" in reveal.text
     assert ("falls" in reveal.text) == (r < 0)
 
 
@@ -150,6 +165,8 @@ def test_sampling_reveal_matches_its_numbers():
     assert low["entropy"] < high["entropy"]  # "keeps to the likeliest characters ... spreads the draws"
     assert reveal.answer == (0 if low["distinct"] < high["distinct"] else 1)
     assert f"{low['entropy']:.2f} bits" in reveal.text and f"{high['distinct']:.0%}" in reveal.text
+    assert reveal.quoted == [f"{low['entropy']:.2f} bits", f"{low['distinct']:.0%}", f"{high['entropy']:.2f} bits",
+                             f"{high['distinct']:.0%}"]
 
 
 def test_api_reveal_reads_a_real_module():
@@ -195,7 +212,8 @@ def test_each_step_asks_before_it_offers_its_view_and_other_pages_lead_back():
     at.query_params["step"] = "sampling"
     at.run()
     texts = [m.value for m in at.markdown]
-    link = next(i for i, text in enumerate(texts) if "](/generate?run=pretrained&temperature=0.2)" in text)
+    link = next(i for i, text in enumerate(texts)
+                if "](/generate?run=pretrained&prime=HARPAGON.%0A&temperature=0.2&seed=0&length=400)" in text)
     assert link > next(i for i, text in enumerate(texts) if "Now look for yourself" in text), "predict, then look"
     assert at.session_state["lesson_step"] == [s.slug for s in lesson.STEPS].index("sampling")
 

@@ -34,10 +34,13 @@ ARCHITECTURE_COLOURS = {  # (architecture, LSTM variant) -> its colour on /compa
     ("lstm", "standard"): BLUE, ("gru", "standard"): GREEN, ("rnn", "standard"): RED,
     ("lstm", "no_forget_gate"): ORANGE, ("lstm", "coupled_gates"): PURPLE, ("lstm", "no_output_gate"): BROWN,
 }
+PYTORCH_START_COLOUR = CYAN  # the LSTM started as PyTorch starts it (lstm_core.compare.LSTM_PYTORCH_START)
 
 
 def contender_colour(contender) -> str:
     """The colour of a model of a comparison (:class:`lstm_core.compare.Contender`), by its architecture."""
+    if contender.pytorch_start:
+        return PYTORCH_START_COLOUR
     return ARCHITECTURE_COLOURS[(contender.architecture, contender.variant)]
 
 
