@@ -24,9 +24,9 @@ from plotly.subplots import make_subplots
 
 from lab_ui.gate_views import token_axis
 from lab_ui.live_training import session_trainer, set_session_trainer
-from lab_ui.render.palette import CHANCE_LINE, MARK, contender_colour
+from lab_ui.render.palette import CHANCE_LINE, MARK, MARKER_GLYPHS, contender_colour, contender_marker
 from lab_ui.render.text_box import show_text
-from lab_ui.render.training_figures import evaluations, figure_svg, thin
+from lab_ui.render.training_figures import evaluations, figure_svg, marked, thin
 from lab_ui.run_picker import folder_key, load_run_cached
 from lstm_core.analysis import unit_order
 from lstm_core.compare import CompareSetup, Contender
@@ -124,16 +124,16 @@ def loss_overlay(frames: dict, contenders: dict, reference: float | None, chance
     for label, frame in frames.items():
         if frame.empty or "step" not in frame:
             continue
-        colour = contender_colour(contenders[label])
+        colour, marker = contender_colour(contenders[label]), contender_marker(contenders[label])
         x_max = max(x_max, float(frame["step"].max()))
         thinned = thin(frame, ["train_loss"], "step")
         traces.append(dict(type="scatter", x=np.asarray(thinned["step"]), y=np.asarray(thinned["train_loss"]),
-                           name=f"{label} · train", mode="lines", opacity=0.45, line=dict(color=colour, width=1)))
+                           name=f"{label} · train", opacity=0.45, line=dict(color=colour, width=1), **marked(marker)))
         measured = evaluations(frame, "valid_loss", "step")
         if len(measured):
             traces.append(dict(type="scatter", x=np.asarray(measured["step"]), y=np.asarray(measured["valid_loss"]),
-                               name=f"{label} · validation", mode="lines+markers", marker=dict(size=6),
-                               line=dict(color=colour, width=2.5)))
+                               name=f"{label} · validation", line=dict(color=colour, width=2.5),
+                               **marked(marker, every_point=True)))
     if reference is not None:
         traces.append(_level(reference, x_max, f"n-gram (order 6) · {reference:.3f}", MARK, "dash"))
     if chance is not None:
@@ -149,8 +149,8 @@ def accuracy_overlay(frames: dict, contenders: dict, chance: float, height: int 
         if len(measured):
             x_max = max(x_max, float(measured["step"].max()))
             traces.append(dict(type="scatter", x=np.asarray(measured["step"]), y=np.asarray(measured["valid_accuracy"]),
-                               name=label, mode="lines+markers", marker=dict(size=6),
-                               line=dict(color=contender_colour(contenders[label]), width=2.5)))
+                               name=label, line=dict(color=contender_colour(contenders[label]), width=2.5),
+                               **marked(contender_marker(contenders[label]), every_point=True)))
     traces.append(_level(chance, x_max, "chance (1 in 8)", CHANCE_LINE, "dot"))
     layout = _layout("Step", "Recall accuracy", height)
     layout["yaxis"].update(tickformat=".0%", range=[0, 1.02])
@@ -167,13 +167,13 @@ def gradient_figure(flows: dict, contenders: dict, height: int = 380) -> go.Figu
     """Mean ||dL_t/dh_(t-k)|| (solid) and, for LSTMs, ||dL_t/dc_(t-k)|| (dashed) against the lag, log scale."""
     figure = go.Figure()
     for label, flow in flows.items():
-        colour = contender_colour(contenders[label])
+        colour, marker = contender_colour(contenders[label]), contender_marker(contenders[label])
         for values, what, dash in ((flow.hidden[0], "h", None), (None if flow.cell is None else flow.cell[0], "c", "dash")):
             if values is None:
                 continue
             shown = np.where(values > 0, values, np.nan)  # 0 (nothing reaches back) has no place on a log scale
-            figure.add_trace(go.Scatter(x=flow.lags, y=shown, mode="lines", name=f"{label} · ∂L/∂{what}",
-                                        line=dict(color=colour, dash=dash, width=2),
+            figure.add_trace(go.Scatter(x=flow.lags, y=shown, name=f"{label} · ∂L/∂{what}",
+                                        line=dict(color=colour, dash=dash, width=2), **marked(marker, size=8),
                                         hovertemplate="lag %{x}: %{y:.2e}<extra>" + f"{label} · {what}</extra>"))
     figure.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
                          legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
@@ -268,7 +268,8 @@ def _live_body(setup: CompareSetup, polling: bool) -> None:
 
 def _model_card(training, contender: Contender, snapshot, frame: pd.DataFrame) -> None:
     """One model's column: its name in its colour, status, size, progress and latest figures, and sample."""
-    st.markdown(f'<span style="color:{contender_colour(contender)};font-size:1.15em">■</span> **{contender.label}**',
+    glyph = MARKER_GLYPHS[contender_marker(contender)]  # its colour and its shape, as in the charts
+    st.markdown(f'<span style="color:{contender_colour(contender)};font-size:1.15em">{glyph}</span> **{contender.label}**',
                 unsafe_allow_html=True)
     model = training.model.config
     parameters = sum(p.numel() for p in training.model.parameters())

@@ -27,7 +27,7 @@ from lab_ui import gate_views as views
 from lab_ui.html_view import show_html
 from lab_ui.render.charts import Series, lines_svg
 from lab_ui.render.heatmaps import heatmap_svg, painted_rows_svg
-from lab_ui.render.palette import PALETTE
+from lab_ui.render.palette import gate_colour, gate_marker
 from lab_ui.run_picker import PRETRAINED_ID, run_path, run_store
 from lstm_core import analysis, gates
 from lstm_core.snapshots import EVERY_SECONDS, MAX_PROBE_CHARS, Snapshot, SnapshotStore
@@ -84,11 +84,10 @@ def saturation_over_training(series: list[dict], slot: int, x: str = "step", at:
     if not names:
         return None
     lines = []
-    for index, gate in enumerate(names):
-        colour = PALETTE[index % len(PALETTE)]
+    for gate in names:  # each gate its colour and its marker, as in the saturation scatter on /gates
         for figure, dashed in (("open", False), ("shut", True)):
             ys = [row["summary"]["gates"].get(gate, {}).get(figure, [None] * (slot + 1))[slot] for row in series]
-            lines.append(Series(f"{views.LABELS[gate]} {figure}", ys, colour, dashed))
+            lines.append(Series(f"{views.LABELS[gate]} {figure}", ys, gate_colour(gate), dashed, marker=gate_marker(gate)))
     return lines_svg([row[x] for row in series], lines, "Gate saturation over training",
                      "step" if x == "step" else "training seconds", "share of the probe's values", percent=True,
                      y_range=(0.0, 1.0), mark_x=at, kind="saturation-over-training", width=440, height=height + 80)
