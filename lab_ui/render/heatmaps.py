@@ -179,7 +179,8 @@ def row_range(row: np.ndarray, quantity: str) -> str:
         return ""
     if is_gate(quantity):
         return f" {np.nanmin(row):.2f}–{np.nanmax(row):.2f}"
-    return f" ±{float(row_reach(row[None, :], quantity)[0]):.2g}"
+    reach = float(row_reach(row[None, :], quantity)[0])
+    return f" ±{reach:.2g}" if reach < 100 else f" ±{reach:.0f}"  # ±3.1, ±39, ±102
 
 
 def tensor_heatmap_svg(values, column_labels, *, alt: str, row_title: str, column_title: str, key_title: str,
