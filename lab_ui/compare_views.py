@@ -30,11 +30,11 @@ from plotly.subplots import make_subplots
 from lab_ui.gate_views import token_axis
 from lab_ui.live_training import clear_session_trainer, session_trainer, set_session_trainer
 from lab_ui.query import set_query
-from lab_ui.render.palette import CHANCE_LINE, MARK, contender_colour
+from lab_ui.render.palette import CHANCE_LINE, MARK, MARKER_GLYPHS, contender_colour, contender_marker
 from lab_ui.html_view import show_html
 from lab_ui.render.tables import table_html
 from lab_ui.render.text_box import show_text
-from lab_ui.render.training_figures import evaluations, figure_svg, thin
+from lab_ui.render.training_figures import evaluations, figure_svg, marked, thin
 from lab_ui.run_picker import folder_key, load_run_cached
 from lstm_core.analysis import unit_order
 from lstm_core.compare import CompareSetup, Contender
@@ -247,16 +247,16 @@ def loss_overlay(frames: dict, contenders: dict, reference: float | None, chance
     for label, frame in frames.items():
         if frame.empty or "step" not in frame:
             continue
-        colour = contender_colour(contenders[label])
+        colour, marker = contender_colour(contenders[label]), contender_marker(contenders[label])
         x_max = max(x_max, float(frame["step"].max()))
         thinned = thin(frame, ["train_loss"], "step")
         traces.append(dict(type="scatter", x=np.asarray(thinned["step"]), y=np.asarray(thinned["train_loss"]),
-                           name=f"{label} · train", mode="lines", opacity=0.45, line=dict(color=colour, width=1)))
+                           name=f"{label} · train", opacity=0.45, line=dict(color=colour, width=1), **marked(marker)))
         measured = evaluations(frame, "valid_loss", "step")
         if len(measured):
             traces.append(dict(type="scatter", x=np.asarray(measured["step"]), y=np.asarray(measured["valid_loss"]),
-                               name=f"{label} · validation", mode="lines+markers", marker=dict(size=6),
-                               line=dict(color=colour, width=2.5)))
+                               name=f"{label} · validation", line=dict(color=colour, width=2.5),
+                               **marked(marker, every_point=True)))
     if reference is not None:
         traces.append(_level(reference, x_max, f"n-gram (order 6) · {reference:.3f}", MARK, "dash"))
     if chance is not None:
@@ -272,8 +272,8 @@ def accuracy_overlay(frames: dict, contenders: dict, chance: float, height: int 
         if len(measured):
             x_max = max(x_max, float(measured["step"].max()))
             traces.append(dict(type="scatter", x=np.asarray(measured["step"]), y=np.asarray(measured["valid_accuracy"]),
-                               name=label, mode="lines+markers", marker=dict(size=6),
-                               line=dict(color=contender_colour(contenders[label]), width=2.5)))
+                               name=label, line=dict(color=contender_colour(contenders[label]), width=2.5),
+                               **marked(contender_marker(contenders[label]), every_point=True)))
     traces.append(_level(chance, x_max, "chance (1 in 8)", CHANCE_LINE, "dot"))
     layout = _layout("Step", "Recall accuracy", height)
     layout["yaxis"].update(tickformat=".0%", range=[0, 1.02])
@@ -290,17 +290,17 @@ def gradient_figure(flows: dict, contenders: dict, height: int = 380, untrained:
     """Mean ||dL_t/dh_(t-k)|| (solid) and, for LSTMs, ||dL_t/dc_(t-k)|| (dashed) against the lag, log scale;
     with ``untrained``, the same models before training as thinner dotted (h) and dash-dotted (c) lines."""
     figure = go.Figure()
-    for flows_of, start, dashes, width in ((untrained or {}, " · untrained", ("dot", "dashdot"), 1.5),
-                                           (flows, "", (None, "dash"), 2)):
+    for flows_of, start, dashes, width, size in ((untrained or {}, " · untrained", ("dot", "dashdot"), 1.5, 6),
+                                                 (flows, "", (None, "dash"), 2, 8)):
         for label, flow in flows_of.items():
-            colour = contender_colour(contenders[label])
+            colour, marker = contender_colour(contenders[label]), contender_marker(contenders[label])
             cell = None if flow.cell is None else flow.cell[0]
             for values, what, dash in ((flow.hidden[0], "h", dashes[0]), (cell, "c", dashes[1])):
                 if values is None:
                     continue
                 shown = np.where(values > 0, values, np.nan)  # 0 (nothing reaches back) has no place on a log scale
-                figure.add_trace(go.Scatter(x=flow.lags, y=shown, mode="lines", name=f"{label}{start} · ∂L/∂{what}",
-                                            line=dict(color=colour, dash=dash, width=width),
+                figure.add_trace(go.Scatter(x=flow.lags, y=shown, name=f"{label}{start} · ∂L/∂{what}",
+                                            line=dict(color=colour, dash=dash, width=width), **marked(marker, size=size),
                                             hovertemplate="lag %{x}: %{y:.2e}<extra>" + f"{label}{start} · {what}</extra>"))
     figure.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
                          legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
@@ -412,7 +412,8 @@ def _live_body(shown: Shown, polling: bool, ended: frozenset, pending: bool = Fa
 
 def _model_card(contender: Contender, card: Card, frame: pd.DataFrame) -> None:
     """One model's column: its name in its colour, status, size, progress and latest figures, and sample."""
-    st.markdown(f'<span style="color:{contender_colour(contender)};font-size:1.15em">■</span> **{contender.label}**',
+    glyph = MARKER_GLYPHS[contender_marker(contender)]  # its colour and its shape, as in the charts
+    st.markdown(f'<span style="color:{contender_colour(contender)};font-size:1.15em">{glyph}</span> **{contender.label}**',
                 unsafe_allow_html=True)
     words = {"queued": "waiting for a free core", "running": "training", "finished": "finished",
              "stopped": "stopped", "paused": "paused", "diverged": "diverged", "failed": "failed"}

@@ -24,7 +24,7 @@ from lstm_core.explorer import LSTMSettings
 
 from .query import query_index, query_number, query_value, set_query
 from .render.heatmaps import tensor_heatmap_svg
-from .render.palette import LIGHT_GRID, PALETTE
+from .render.palette import LIGHT_GRID, PALETTE, series_colour, series_marker
 
 PLAIN = {"displayModeBar": False}  # st.plotly_chart config: no toolbar on these small charts
 BLOCKS = " | ".join(explorer.GATE_BLOCKS)  # the gates' row blocks in PyTorch's order, from lstm_core.gates
@@ -185,7 +185,8 @@ def carry_view(weights: LSTMSettings, sentences: tuple[str, ...]):
     count, longest = carry.difference.shape
     traces = [go.Scatter(x=list(range(longest)), y=np.round(carry.difference[b], 4), mode="lines+markers",
                          name=f"sentence {b}: " + " ".join(batch.words[b][:3]) + ("…" if len(batch.words[b]) > 3 else ""),
-                         line=dict(color=PALETTE[b % len(PALETTE)]), hovertemplate="step %{x}: %{y:.4g}")
+                         line=dict(color=series_colour(b)), marker=dict(symbol=series_marker(b), size=8),
+                         hovertemplate="step %{x}: %{y:.4g}")
               for b in range(count)]
     return carry, go.Figure(traces, _layout(
         300, xaxis=dict(title=dict(text="timestep"), **whole_ticks(longest), gridcolor=LIGHT_GRID),
@@ -209,10 +210,10 @@ def packing_view(weights: LSTMSettings, sentences: tuple[str, ...]):
 def detach_view(weights: LSTMSettings, chunk: int):
     demo = explorer.detach_demo(weights, chunk)
     steps = list(range(2 * chunk))
-    traces = [go.Bar(x=steps, y=np.round(values, 5), name=name, marker_color=colour,
-                     hovertemplate="step %{x}: %{y:.3g}")
-              for name, values, colour in (("with detach", demo.with_detach, PALETTE[0]),
-                                           ("without detach", demo.without_detach, PALETTE[1]))]
+    traces = [go.Bar(x=steps, y=np.round(values, 5), name=name, marker_color=colour, marker_pattern_shape=hatch,
+                     hovertemplate="step %{x}: %{y:.3g}")  # a colour and a hatch each: told apart without colour
+              for name, values, colour, hatch in (("with detach", demo.with_detach, PALETTE[0], ""),
+                                                  ("without detach", demo.without_detach, PALETTE[1], "/"))]
     return demo, go.Figure(traces, _layout(
         320, barmode="group", margin=dict(l=10, r=10, t=60, b=10),
         xaxis=dict(title=dict(text="timestep t"), **whole_ticks(2 * chunk, 15), gridcolor=LIGHT_GRID),

@@ -60,14 +60,16 @@ def unit_order(key: tuple[str, float], text: str, layer: int, quantity: str, sor
 
 
 @st.cache_resource(max_entries=96, show_spinner=False)
-def heatmap_svg(key: tuple[str, float], text: str, layer: int, quantity: str, sort: str, feature: str,
-                top: int, first: int, stop: int) -> str:
-    """One quantity's heatmap as inline SVG (lab_ui.render.heatmaps: a browser draws it far faster than Plotly)."""
+def heatmap_svg(key: tuple[str, float], text: str, layer: int, quantity: str, units: tuple[int, ...],
+                first: int, stop: int, scale: str = "quantity") -> str:
+    """One quantity's heatmap of ``units`` (in that order: one order for every heatmap of the view) as inline
+    SVG (lab_ui.render.heatmaps: a browser draws it far faster than Plotly); ``scale``: one colour scale per
+    quantity or per unit."""
     tr = trace_of(key, text)
-    units = unit_order(key, text, layer, quantity, sort, feature, first, stop)[:top]
+    units = list(units)
     values = tr[quantity][layer, first:stop][:, units].T  # (units shown, time)
     return svg_heatmap(values, tr.chars[first:stop], units, quantity, first_step=first,
-                       title=f"{views.LABELS[quantity]} · layer {layer}")
+                       title=f"{views.LABELS[quantity]} · layer {layer}", scale=scale)
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)

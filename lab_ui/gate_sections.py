@@ -20,6 +20,7 @@ from lab_ui import gate_data as data
 from lab_ui import gate_views as views
 from lab_ui import presentation
 from lab_ui.cell_views import show_cell_update
+from lab_ui.heatmap_scale import scale_control
 from lab_ui.query import query_index, query_number, query_value, set_query
 from lab_ui.render.tables import table_html
 from lab_ui.render.text_box import show_text
@@ -216,19 +217,28 @@ def heatmaps(view: GateView) -> None:
     top_k = c4.slider("Top-k units", 1, view.hidden, query_number("top", min(8, view.hidden), 1, view.hidden),
                       key="gates_top", help="How many units each heatmap shows, in the sorted order.")
     last = len(view.text)
-    first, stop = st.slider("Steps shown (each character is labelled up to 100 steps)", 0, last,
-                            (query_number("from", 0, 0, last - 1), query_number("to", min(100, last), 1, last)),
-                            key="gates_steps")
+    steps, scales = st.columns([4, 2])
+    first, stop = steps.slider("Steps shown (each character is labelled up to 100 steps)", 0, last,
+                               (query_number("from", 0, 0, last - 1), query_number("to", min(100, last), 1, last)),
+                               key="gates_steps")
     stop = max(stop, first + 1)
-    set_query(show=",".join(quantities), sort=sort, feature=feature, top=top_k, **{"from": first, "to": stop})
+    scale = scale_control(scales, "gates_scale")
+    # one order for every heatmap, the memory's (so that a row can be followed from i to f to c)
+    units = tuple(int(u) for u in data.unit_order(view.key, view.text, view.layer, view.memory, sort, feature,
+                                                  first, stop)[:top_k])
+    set_query(show=",".join(quantities), sort=sort, feature=feature, top=top_k, scale=scale,
+              **{"from": first, "to": stop})
     gate_colours = ("Gates run from purple (shut, 0) through white (half open) to orange (open, 1); states and the "
                     "candidate from blue (negative) through white (0) to red (positive).")
     st.caption("How to read: each row is one unit, each column one character of the text (left to right). "
                + (gate_colours if view.arch.gates else
                   "A plain RNN has no gates: its hidden state runs from blue (negative) through white (0) to red "
-                  "(positive).") + " Hover a cell for its value.")
+                  "(positive).") + f" The units are sorted once, by the {views.LABELS[view.memory]}: each row is "
+               "the same unit in every heatmap." + (" Each row has a colour scale of its own (its range beside "
+                                                     "the unit's number)." if scale == "unit" else "")
+               + " Hover a cell for its value.")
     for quantity in quantities:  # SVG, not Plotly: six Plotly heatmaps took the browser seconds to settle
-        show_html(data.heatmap_svg(view.key, view.text, view.layer, quantity, sort, feature, top_k, first, stop),
+        show_html(data.heatmap_svg(view.key, view.text, view.layer, quantity, units, first, stop, scale),
                   key=f"gates_heatmap_{quantity}")
 
 

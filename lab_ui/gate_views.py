@@ -27,8 +27,8 @@ from lstm_core.gates import LABELS, TABLE
 
 from lab_ui.render.charts import Series, bars_svg, lines_svg
 from lab_ui.render.heatmaps import paint_css, paint_rgba
-from lab_ui.render.palette import (BLUE, CAPTION_INK, FAINT, GREY, LABEL_GREY, MARK, ORANGE, PAINT_GATE,
-                                   PAINT_NEGATIVE, PAINT_POSITIVE, RED, SWATCH_EDGE, rgb)
+from lab_ui.render.palette import (CAPTION_INK, FAINT, GREY, LABEL_GREY, MARK, PAINT_GATE, PAINT_NEGATIVE,
+                                   PAINT_POSITIVE, RED, SWATCH_EDGE, rgb, series_colour, series_marker)
 
 SEQUENTIAL = tuple(q.name for q in TABLE.values() if q.kind == "gate")  # values in [0, 1]: an LSTM's i, f, o, a GRU's r, z
 MAX_TICKS = 100  # characters labelled on an axis; beyond that every k-th (labels stay readable)
@@ -111,17 +111,17 @@ def probability_text(chars, probs, prime: str = "") -> str:
 
 def probability_bars(frame, columns, labels=None, title: str = "") -> str:
     """HTML (an SVG chart): grouped bars, one group per ``frame["character"]``, one bar per column of ``frame``."""
-    colours = [BLUE, ORANGE]
-    series = [Series((labels or {}).get(column, column), list(frame[column]), colours[i % len(colours)])
-              for i, column in enumerate(columns)]
+    series = [Series((labels or {}).get(column, column), list(frame[column]), series_colour(i), hatched=i % 2 == 1)
+              for i, column in enumerate(columns)]  # every second series hatched: told apart without colour
     return bars_svg(list(frame["character"]), series, title, "probability", kind="probability-bars")
 
 
 def entropy_chart(model_bits, sampled_bits, tokens) -> str:
     """HTML (an SVG chart): entropy (bits) at every generated step; hovering shows the character drawn there."""
-    series = [Series("model (temperature 1)", np.round(model_bits, 3).tolist(), short="model"),
-              Series("drawn from (after temperature, top-k, top-p)", np.round(sampled_bits, 3).tolist(), ORANGE,
-                     short="drawn from")]
+    series = [Series("model (temperature 1)", np.round(model_bits, 3).tolist(), series_colour(0), short="model",
+                     marker=series_marker(0)),
+              Series("drawn from (after temperature, top-k, top-p)", np.round(sampled_bits, 3).tolist(), series_colour(1),
+                     short="drawn from", marker=series_marker(1))]
     return lines_svg(np.arange(len(tokens)), series, "", "step", "entropy (bits)",
                      hover_text=[f"drew {show_token(t)!r}" for t in tokens], kind="entropy-line", width=1200,
                      height=260)

@@ -8,9 +8,10 @@ one moment of a training, every few seconds of it.
     snapshot_choice(key)               # ... read back as training settings
     training_movie(run_id)             # /gates: a slider with a play button over a saved run's snapshots
 
-Each shows one heatmap (a quantity of one layer, units sorted as on /gates: by correlation with the
-probe's most telling text feature, or by variance for a probe without one), one unit painted on the
-probe, and the gates' saturation (the share of values below 0.1 and above 0.9) over the training.
+Each shows one heatmap (a quantity of one layer, units sorted as on /gates: by correlation of the memory (an
+LSTM's cell state, the others' hidden state) with the probe's most telling text feature, or by variance for a
+probe without one; one order whatever the quantity shown, on a colour scale per quantity or per unit), one unit
+painted on the probe, and the gates' saturation (the share of values below 0.1 and above 0.9) over the training.
 The movie adds "this unit across training": one unit on the probe at every snapshot, a row each.
 """
 
@@ -24,10 +25,12 @@ import numpy as np
 import streamlit as st
 
 from lab_ui import gate_views as views
+from lab_ui.heatmap_scale import scale_control
 from lab_ui.html_view import show_html
+from lab_ui.query import set_query
 from lab_ui.render.charts import Series, lines_svg
 from lab_ui.render.heatmaps import heatmap_svg, painted_rows_svg
-from lab_ui.render.palette import PALETTE
+from lab_ui.render.palette import gate_colour, gate_marker
 from lab_ui.run_picker import PRETRAINED_ID, run_path, run_store
 from lstm_core import analysis, gates
 from lstm_core.snapshots import EVERY_SECONDS, MAX_PROBE_CHARS, Snapshot, SnapshotStore
@@ -45,9 +48,16 @@ def sort_feature(snapshot: Snapshot) -> str | None:
     return analysis.default_feature(analysis.text_features(snapshot.text))
 
 
-def unit_order(snapshot: Snapshot, quantity: str, slot: int) -> np.ndarray:
-    """Units of ``quantity`` in ``slot`` in display order: by |correlation| with the sort feature, else variance."""
-    values = snapshot.values[quantity][slot].astype(np.float32)
+def order_quantity(snapshot: Snapshot) -> str:
+    """The quantity units are sorted by, whichever is shown: the memory (an LSTM's cell state, else the hidden
+    state), so that a row is the same unit in every quantity's heatmap."""
+    return "cell_state" if "cell_state" in snapshot.values else "hidden_state"
+
+
+def unit_order(snapshot: Snapshot, slot: int) -> np.ndarray:
+    """Units in ``slot`` in display order (one for every quantity): the memory's |correlation| with the sort
+    feature, else its variance."""
+    values = snapshot.values[order_quantity(snapshot)][slot].astype(np.float32)
     feature = sort_feature(snapshot)
     if feature is None:
         return analysis.unit_order(values, "variance")
@@ -57,16 +67,18 @@ def unit_order(snapshot: Snapshot, quantity: str, slot: int) -> np.ndarray:
 def order_caption(snapshot: Snapshot) -> str:
     """How the units of a heatmap are chosen and sorted, in words ("the 16 units that...")."""
     feature = sort_feature(snapshot)
+    memory = views.LABELS[order_quantity(snapshot)]
     if feature is None:
-        return "units that vary most over the probe"
-    return f"units that follow {analysis.FEATURES[feature]} most closely (sorted as on /gates)"
+        return f"units whose {memory} varies most over the probe"
+    return f"units whose {memory} follows {analysis.FEATURES[feature]} most closely (sorted as on /gates)"
 
 
-def heatmap_of(snapshot: Snapshot, quantity: str, slot: int, units) -> str:
-    """HTML: the snapshot's heatmap of ``units`` (an SVG image, as on /gates; its title ends with the step)."""
+def heatmap_of(snapshot: Snapshot, quantity: str, slot: int, units, scale: str = "quantity") -> str:
+    """HTML: the snapshot's heatmap of ``units`` (an SVG image, as on /gates; its title ends with the step), on a
+    colour ``scale`` per quantity or per unit."""
     values = snapshot.values[quantity][slot][:, units].astype(np.float32).T  # (units shown, time)
     return heatmap_svg(values, snapshot.tokens, list(units), quantity,
-                       title=f"{views.LABELS[quantity]} · {snapshot.slots[slot]} · step {snapshot.step:,}")
+                       title=f"{views.LABELS[quantity]} · {snapshot.slots[slot]} · step {snapshot.step:,}", scale=scale)
 
 
 def painted_unit(snapshot: Snapshot, quantity: str, slot: int, unit: int, colour_range=None) -> str:
@@ -84,11 +96,10 @@ def saturation_over_training(series: list[dict], slot: int, x: str = "step", at:
     if not names:
         return None
     lines = []
-    for index, gate in enumerate(names):
-        colour = PALETTE[index % len(PALETTE)]
+    for gate in names:  # each gate its colour and its marker, as in the saturation scatter on /gates
         for figure, dashed in (("open", False), ("shut", True)):
             ys = [row["summary"]["gates"].get(gate, {}).get(figure, [None] * (slot + 1))[slot] for row in series]
-            lines.append(Series(f"{views.LABELS[gate]} {figure}", ys, colour, dashed))
+            lines.append(Series(f"{views.LABELS[gate]} {figure}", ys, gate_colour(gate), dashed, marker=gate_marker(gate)))
     return lines_svg([row[x] for row in series], lines, "Gate saturation over training",
                      "step" if x == "step" else "training seconds", "share of the probe's values", percent=True,
                      y_range=(0.0, 1.0), mark_x=at, kind="saturation-over-training", width=440, height=height + 80)
@@ -144,14 +155,15 @@ def live_gate_panel(trainer, slot: str) -> None:
         st.caption("The first gate snapshot (the weights as they start) appears as soon as the training does.")
         return
     prefix = f"{slot}_gates"
-    controls = st.columns(3)
+    controls = st.columns(4)
     quantity, layer = choose_view(latest, prefix, controls)
     moment = (str(trainer.training.run_dir), latest.step, latest.seconds)  # another run's step 0 is another moment
-    order = _cached(f"{prefix}_order", (*moment, quantity, layer), lambda: unit_order(latest, quantity, layer))
+    order = _cached(f"{prefix}_order", (*moment, layer), lambda: unit_order(latest, layer))
     unit = choose_unit(order, latest.values[quantity].shape[2], prefix, controls[2])
+    scale = scale_control(controls[3], f"{prefix}_scale", from_link=False)
     shown = order[:TOP_UNITS]
-    show_html(_cached(f"{prefix}_heatmap", (*moment, quantity, layer, tuple(shown)),
-                      lambda: heatmap_of(latest, quantity, layer, shown)), key=f"{prefix}_heatmap_view")
+    show_html(_cached(f"{prefix}_heatmap", (*moment, quantity, layer, tuple(shown), scale),
+                      lambda: heatmap_of(latest, quantity, layer, shown, scale)), key=f"{prefix}_heatmap_view")
     st.caption(f"Step {latest.step:,} · {latest.seconds:,.1f} s of training: the probe ({len(latest.tokens)} "
                f"{'words' if latest.token == 'word' else 'characters'}) traced through the weights of that moment; "
                f"the {len(shown)} {order_caption(latest)}.")
@@ -218,15 +230,15 @@ def movie_of(path: str, stamp: tuple) -> Movie:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def movie_order(path: str, stamp: tuple, quantity: str, slot: int) -> np.ndarray:
-    """The movie's unit order, fixed across its frames: the last frame's (the model as it ended)."""
-    return unit_order(movie_of(path, stamp).frames[-1], quantity, slot)
+def movie_order(path: str, stamp: tuple, slot: int) -> np.ndarray:
+    """The movie's unit order, fixed across its frames and quantities: the last frame's (the model as it ended)."""
+    return unit_order(movie_of(path, stamp).frames[-1], slot)
 
 
 @st.cache_resource(max_entries=96, show_spinner=False)
-def movie_heatmap(path: str, stamp: tuple, frame: int, quantity: str, slot: int):
-    units = movie_order(path, stamp, quantity, slot)[:TOP_UNITS]
-    return heatmap_of(movie_of(path, stamp).frames[frame], quantity, slot, units)
+def movie_heatmap(path: str, stamp: tuple, frame: int, quantity: str, slot: int, scale: str = "quantity"):
+    units = movie_order(path, stamp, slot)[:TOP_UNITS]
+    return heatmap_of(movie_of(path, stamp).frames[frame], quantity, slot, units, scale)
 
 
 @st.cache_resource(max_entries=96, show_spinner=False)
@@ -324,11 +336,13 @@ def _movie_body(path: str, stamp: tuple) -> None:
     index = right.select_slider(f"Snapshot ({len(frames)} kept)", options=list(range(len(frames))), key=frame_key,
                                 format_func=lambda i: f"step {frames[i].step:,} · {frames[i].seconds:,.0f} s")
     frame = frames[index]
-    controls = st.columns(3)
+    controls = st.columns(4)
     quantity, slot = choose_view(frame, "movie", controls)
-    order = movie_order(path, stamp, quantity, slot)
+    order = movie_order(path, stamp, slot)
     unit = choose_unit(order, frame.values[quantity].shape[2], "movie", controls[2])
-    show_html(movie_heatmap(path, stamp, index, quantity, slot), key="movie_heatmap")
+    scale = scale_control(controls[3], "movie_scale")
+    set_query(scale=scale)
+    show_html(movie_heatmap(path, stamp, index, quantity, slot, scale), key="movie_heatmap")
     st.caption(f"The probe traced through the weights at step {frame.step:,} ({frame.seconds:,.1f} s of training); "
                f"the {TOP_UNITS} {order_caption(frames[-1])} at the end of the training, in the same order in "
                "every frame.")

@@ -17,6 +17,7 @@ import streamlit as st
 import lstm_core
 import lstm_core.tasks
 from lab_ui.gate_views import LABELS, painted_text
+from lab_ui.heatmap_scale import scale_control
 from lab_ui.html_view import show_html
 from lab_ui.live_training import (live_adjustments, live_panel, session_trainer, training_controls,
                                   training_under_way)
@@ -132,12 +133,14 @@ def word_gates(gates: dict, words: list[str], lstm, slot: str) -> None:
                                  key=f"{slot}_direction")
     units_total = gates[quantity].shape[2]
     count = right.slider("Units shown (most active first)", 1, units_total, min(32, units_total), key=f"{slot}_units")
+    scale = scale_control(st, f"{slot}_scale", from_link=False)
     values = gates[quantity][direction]  # (time, units)
-    order = unit_order(values, "variance")[:count]
+    memory = "cell_state" if "cell_state" in gates else "hidden_state"  # one order, whichever quantity is shown
+    order = unit_order(gates[memory][direction], "variance")[:count]
     st.caption("How to read: each row is one unit, each column one word. Gates run from purple (shut, 0) through "
                "white to orange (open, 1); states from blue (negative) through white (0) to red (positive).")
     show_html(heatmap_svg(values[:, order].T, words, order.tolist(), quantity,
-                          title=f"{LABELS[quantity]} · {names[direction]}"), key=f"{slot}_word_heatmap")
+                          title=f"{LABELS[quantity]} · {names[direction]}", scale=scale), key=f"{slot}_word_heatmap")
     unit = st.selectbox("Paint one unit on the words", order.tolist(), key=f"{slot}_paint_unit")
     show_html(painted_text(words, values[:, unit], quantity, separator=" "), key=f"{slot}_word_painted")
 

@@ -402,3 +402,23 @@ def test_the_ablation_store_is_bounded_computes_each_key_once_and_keeps_failures
     assert store.get("a") is None and store.get("c") == "C"  # the oldest was dropped
     store.start("x", make("bad")).result(10)
     assert store.error("x") == "ValueError: no such layer" and store.get("x") is None
+
+
+def test_every_heatmap_keeps_one_unit_order_and_the_link_keeps_the_scale(tiny):
+    """Row k is the same unit in every quantity's heatmap (sorted once, by the cell state), so a unit can be
+    followed from i to f to c; a colour scale per unit is chosen in the link and kept there."""
+    run_id, run = tiny
+    at = gates_page(run_id, source="typed", text=TEXT, top="5", layer="0", sort="variance", scale="unit",
+                    section="heatmaps")
+    assert not at.exception
+    maps = heatmaps(at)
+    tr = lstm_core.trace(run.model, run.vocab, TEXT)
+    expected = list(analysis.unit_order(tr.cell_state[0], "variance")[:5])
+    assert len(maps) == len(lstm_core.QUANTITIES) and all(m["units"] == expected for m in maps)
+    scale = next(r for r in at.radio if r.label == "Colour scale")
+    assert scale.value == "unit" and at.query_params["scale"] == "unit"
+    assert all('data-scale="unit"' in body for body in html_bodies(at) if 'class="gate-heatmap"' in body)
+    scale.set_value("quantity").run()
+    assert at.query_params["scale"] == "quantity"
+    assert all('data-scale="quantity"' in body for body in html_bodies(at) if 'class="gate-heatmap"' in body)
+    assert all(m["units"] == expected for m in heatmaps(at))

@@ -62,3 +62,32 @@ def test_a_map_of_many_units_labels_the_columns_only():
     rows = LISTED_UNITS + 1
     drawn = heatmap_svg(np.zeros((rows, 4)), "abcd", list(range(rows)), "hidden_state")
     assert hover_labels(drawn) == ["step 0 · a", "step 1 · b", "step 2 · c", "step 3 · d"]
+
+
+def test_a_scale_per_unit_stretches_each_row_over_the_whole_scale():
+    """With one scale, a unit moving within ±1 beside one at ±39 looks blank; with a scale per unit, each row's
+    extremes take the scale's end colours (the key and the row labels say so)."""
+    values = np.array([[1.0, -0.5, 0.0], [39.0, -20.0, 0.0]])
+    one = pixels(image_of(heatmap_svg(values, "abc", [4, 9], "cell_state")))
+    drawn = heatmap_svg(values, "abc", [4, 9], "cell_state", scale="unit")
+    svg = image_of(drawn)
+    each = pixels(svg)
+    red_end, blue_end = tuple(each[1, 0, :3]), tuple(colours(np.array([[-1.0]]), "cell_state", -1, 1)[0, 0, :3])
+    assert tuple(each[0, 0, :3]) == red_end == tuple(one[1, 0, :3])  # the small unit's +1 as red as the big one's +39
+    assert int(np.abs(one[0, 0, :3].astype(int) - 247).max()) < 40  # on one scale it was close to white
+    assert tuple(each[0, 2, :3]) == (247, 247, 247)  # 0 stays white
+    np.testing.assert_array_equal(each[0, 1], colours(np.array([[-0.5]]), "cell_state", -1.0, 1.0)[0, 0])
+    assert blue_end != red_end
+    assert re.findall(r'class="unit">([^<]*)<', svg) == ["unit 4 ±1", "unit 9 ±39"]
+    assert [html.unescape(k) for k in re.findall(r'class="key">([^<]*)<', svg)] == ["−row's max", "0", "+row's max"]
+    assert 'data-scale="unit"' in drawn and "each row its own" in svg
+    assert hover_labels(drawn)[0] == "step 0 · a\nunit 4: 1.000\nunit 9: 39.000"  # the values themselves unchanged
+
+
+def test_a_gates_scale_per_unit_runs_from_its_lowest_to_its_highest_value():
+    values = np.array([[0.40, 0.45, 0.50], [0.0, 0.5, 1.0]])
+    svg = image_of(heatmap_svg(values, "abc", [0, 1], "forget_gate", scale="unit"))
+    each = pixels(svg)
+    np.testing.assert_array_equal(each[0], each[1])  # 0.40 to 0.50 spans the scale as 0 to 1 does
+    assert re.findall(r'class="unit">([^<]*)<', svg) == ["unit 0 0.40–0.50", "unit 1 0.00–1.00"]
+    assert [html.unescape(k) for k in re.findall(r'class="key">([^<]*)<', svg)] == ["row's min", "row's max"]

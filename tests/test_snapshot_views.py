@@ -211,6 +211,6 @@ def test_the_tagger_page_shows_its_gates_on_a_probe_sentence(store):
     heatmap = snapshot_heatmap(at)
     assert heatmap["title"].startswith("cell state c · layer 0 · step 600")
     assert heatmap["ticks"] == ["The", "dog", "ate", "the", "apple"]  # words, not characters
-    assert any("the 6 units that vary most over the probe" in c.value for c in at.caption)
+    assert any("the 6 units whose cell state c varies most over the probe" in c.value for c in at.caption)
     painted = next(h for h in html_bodies(at) if "Colour key" in h and "apple" in h)
     assert "</span> <span" in painted  # words painted with spaces between them

@@ -43,7 +43,10 @@ def test_the_saturation_scatter_has_a_point_and_a_label_per_unit_and_gate():
         [("1", "1"), ("36", "25"), ("48", "48")]  # rows from the top: (0, 1) top left, (1, 0) bottom right
     svg = image_of(drawn)
     points = [(float(x), float(y)) for x, y in re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="3.5"', svg)]
-    assert points[0][0] < points[2][0] and points[0][1] < points[2][1]  # (0, 1) top left, (1, 0) bottom right
+    squares = [(float(x) + float(w) / 2, float(y) + float(w) / 2)  # the forget gate's points: squares, not circles
+               for x, y, w in re.findall(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="[\d.]+" fill', svg)]
+    assert len(points) == 2 and len(squares) == 2  # a point per unit and gate, and a marker per gate in the legend
+    assert points[0][0] < squares[1][0] and points[0][1] < squares[1][1]  # (0, 1) top left, (1, 0) bottom right
     assert len(re.findall(r'class="legend"', svg)) == 2
 
 

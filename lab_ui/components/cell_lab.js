@@ -249,7 +249,7 @@ export function equationsHtml(table, step, unit, how, weights = null, stateDigit
 // ------------------------------------------------------------------------------------------------
 // A chart of states over the steps (sequence and trained views)
 
-const SERIES_COLOURS = ["#9467bd", "#2ca02c", "#ff7f0e", "#17becf", "#8c564b"];
+const SERIES_COLOURS = ["#cc79a7", "#009e73", "#e69f00", "#56b4e9", "#d55e00"];  // Okabe-Ito: colour-blind safe (tests/test_colour_vision.py)
 const DASHES = ["", "6 3", "2 3", "8 3 2 3"];
 
 /** Panels of lines over the steps, stacked on one step axis, the current step marked. Each panel is

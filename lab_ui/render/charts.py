@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lab_ui.render.palette import FAINT, GRID, INK, LINE, MARK, PLOTLY_ORDER
+from lab_ui.render.palette import FAINT, GRID, INK, LINE, MARK, gate_colour, gate_marker
 from lab_ui.render.svg import chart_html, chart_title, hover_box, hover_grid, hover_span, plot_area, svg_open, ticks
 from lstm_core.analysis import show_char
 from lstm_core.gates import LABELS
@@ -32,6 +32,37 @@ MAX_TICKS = 100
 MAX_HOVER_BOXES = 400  # a longer line groups its steps, a few to a box
 HOVER_GRID = 48  # the scatter's hover cells per side: each lists the points inside it
 HOVER_LINES = 12  # points a scatter cell's label lists by name
+MARKS_PER_LINE = 8  # a line's markers (its second cue beside its colour) when it has more points than that
+
+
+def marker_svg(shape: str, x: float, y: float, size: float, colour: str, extra: str = "") -> str:
+    """One marker of Plotly's ``shape`` (circle, square, diamond, triangle-up, triangle-down, cross, x) centred
+    at (x, y), ``size`` pixels across: the second cue that tells a series apart beside its colour."""
+    r = size / 2
+    if shape == "square":
+        return f'<rect x="{x - r * 0.85:.1f}" y="{y - r * 0.85:.1f}" width="{1.7 * r:.1f}" height="{1.7 * r:.1f}" ' \
+               f'fill="{colour}"{extra}/>'
+    polygons = {"diamond": [(0, -1.2), (1.2, 0), (0, 1.2), (-1.2, 0)],
+                "triangle-up": [(0, -1.15), (1.1, 0.8), (-1.1, 0.8)],
+                "triangle-down": [(0, 1.15), (1.1, -0.8), (-1.1, -0.8)]}
+    if shape in polygons:
+        points = " ".join(f"{x + r * dx:.1f},{y + r * dy:.1f}" for dx, dy in polygons[shape])
+        return f'<polygon points="{points}" fill="{colour}"{extra}/>'
+    if shape in ("cross", "x"):
+        arms = [(0, -1, 0, 1), (-1, 0, 1, 0)] if shape == "cross" else [(-0.8, -0.8, 0.8, 0.8), (-0.8, 0.8, 0.8, -0.8)]
+        return "".join(f'<line x1="{x + r * a:.1f}" y1="{y + r * b:.1f}" x2="{x + r * c:.1f}" y2="{y + r * d:.1f}" '
+                       f'stroke="{colour}" stroke-width="2"{extra}/>' for a, b, c, d in arms)
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colour}"{extra}/>'
+
+
+def marked_points(count: int, series_index: int, every_point: bool) -> range:
+    """Which of a line's ``count`` points carry its marker: all of them (``every_point``, or few points), else
+    MARKS_PER_LINE spread along it, shifted a little per series so that two lines' markers do not sit on top
+    of each other."""
+    if every_point or count <= MARKS_PER_LINE * 2:
+        return range(count)
+    every = count // MARKS_PER_LINE
+    return range((series_index * every // 3) % every, count, every)
 
 
 def line_svg(values, tokens, name: str, hover_text=None, first_step: int = 0, width: int = 1200,
@@ -108,13 +139,13 @@ def saturation_svg(frame, title: str = "Gate saturation", width: int = 900, heig
               'share of steps above 0.9 (right-saturated)</text>']
     cells: dict[tuple[int, int], list[str]] = {}  # hover cells of a grid over the plot: the points in each
     for index, (gate, part) in enumerate(frame.groupby("gate", sort=False)):
-        colour = PLOTLY_ORDER[index % len(PLOTLY_ORDER)]
-        parts.append(f'<circle cx="{width - right + 20}" cy="{top + 10 + 20 * index}" r="4" fill="{colour}"/>'
-                     f'<text x="{width - right + 30}" y="{top + 14 + 20 * index}" {text} class="legend">'
-                     f'{html.escape(LABELS.get(gate, gate))}</text><g fill="{colour}" fill-opacity="0.7">')
+        colour, shape = gate_colour(gate), gate_marker(gate)  # each gate its colour and its shape
+        parts.append(marker_svg(shape, width - right + 20, top + 10 + 20 * index, 9, colour)
+                     + f'<text x="{width - right + 30}" y="{top + 14 + 20 * index}" {text} class="legend">'
+                     f'{html.escape(LABELS.get(gate, gate))}</text><g fill-opacity="0.7" stroke-opacity="0.7">')
         for row in part.itertuples():
             cx, cy = x(row.left_saturated), y(row.right_saturated)
-            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3.5"/>')
+            parts.append(marker_svg(shape, cx, cy, 7, colour))
             cell = (int((cy - top) / inner_h * HOVER_GRID), int((cx - left) / inner_w * HOVER_GRID))
             cells.setdefault(cell, []).append(f"unit {row.unit}, {LABELS.get(gate, gate)}: below 0.1 "
                                               f"{row.left_saturated:.0%}, above 0.9 {row.right_saturated:.0%}")
@@ -138,6 +169,8 @@ class Series:
     colour: str = LINE
     dashed: bool = False
     short: str = ""  # the name in hover labels, where the legend's is long
+    marker: str = ""  # its marker's shape (lab_ui.render.palette.MARKERS), the second cue beside its colour
+    hatched: bool = False  # bars striped white (bars_svg): a bar's second cue beside its colour
 
     @property
     def hover_name(self) -> str:
@@ -149,16 +182,21 @@ def _legend_room(name: str) -> float:
     return 36 + sum(8.2 if letter.isupper() else 6.5 for letter in name)
 
 
-def _legend(series: list[Series], x0: float, y0: float, width: float, text: str) -> list[str]:
-    """One row of swatches and names, wrapped to ``width``."""
+def _legend(series: list, x0: float, y0: float, width: float, text: str) -> list[str]:
+    """One row of swatches (the line, its dash and its marker) and names, wrapped to ``width``."""
     parts, x, y = [], x0, y0
     for line in series:
         room = _legend_room(line.name)
         if x > x0 and x + room > x0 + width:
             x, y = x0, y + 18
         dash = ' stroke-dasharray="4,3"' if line.dashed else ""
-        parts += [f'<line x1="{x:.1f}" x2="{x + 22:.1f}" y1="{y - 4:.1f}" y2="{y - 4:.1f}" stroke="{line.colour}" '
-                  f'stroke-width="2.5"{dash}/>',
+        if getattr(line, "hatched", False):  # a bar's swatch, striped like its bars
+            parts.append(f'<rect x="{x:.1f}" y="{y - 10:.1f}" width="22" height="12" fill="{line.colour}"/>'
+                         f'<rect x="{x:.1f}" y="{y - 10:.1f}" width="22" height="12" fill="url(#hatch)"/>')
+        else:
+            parts.append(f'<line x1="{x:.1f}" x2="{x + 22:.1f}" y1="{y - 4:.1f}" y2="{y - 4:.1f}" '
+                         f'stroke="{line.colour}" stroke-width="2.5"{dash}/>')
+        parts += [marker_svg(line.marker, x + 11, y - 4, 8, line.colour) if line.marker else "",
                   f'<text x="{x + 28:.1f}" y="{y:.1f}" {text} class="legend">{html.escape(line.name)}</text>']
         x += room
     return parts
@@ -225,7 +263,7 @@ def lines_svg(x, series: list[Series], title: str = "", x_label: str = "", y_lab
         parts.append(f'<line class="mark" x1="{px(mark_x):.1f}" x2="{px(mark_x):.1f}" y1="{top}" '
                      f'y2="{top + inner_h}" stroke="{MARK}" stroke-width="1.5" stroke-dasharray="5,4"/>')
     dots = count <= 60
-    for line in series:
+    for index, line in enumerate(series):
         values, path, pen = columns[line.hover_name], [], "M"
         for at, value in zip(xs, values):
             if not np.isfinite(value):
@@ -235,9 +273,9 @@ def lines_svg(x, series: list[Series], title: str = "", x_label: str = "", y_lab
             pen = "L"
         dash = ' stroke-dasharray="4,3"' if line.dashed else ""
         parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{line.colour}" stroke-width="2"{dash}/>')
-        if dots:
-            parts += [f'<circle cx="{px(a):.1f}" cy="{py(v):.1f}" r="2.5" fill="{line.colour}"/>'
-                      for a, v in zip(xs, values) if np.isfinite(v)]
+        if dots or line.marker:  # a dot at each of a few points; a line's marker along it
+            parts += [marker_svg(line.marker or "circle", px(xs[i]), py(values[i]), 7 if line.marker else 5,
+                                 line.colour) for i in marked_points(count, index, dots) if np.isfinite(values[i])]
     parts += _legend(series, left, top + inner_h + 56, inner_w, text)
     parts.append("</svg>")
     show = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:.2f}")
@@ -263,6 +301,10 @@ def lines_svg(x, series: list[Series], title: str = "", x_label: str = "", y_lab
                   kind, mark)
 
 
+HATCH = ('<defs><pattern id="hatch" patternUnits="userSpaceOnUse" width="6" height="6">'
+         '<path d="M-1,7 L7,-1" stroke="#fff" stroke-width="1.6"/></pattern></defs>')  # white stripes over a bar
+
+
 def bars_svg(categories, series: list[Series], title: str = "", y_label: str = "probability",
              kind: str = "bar-chart", width: int = 900, height: int = 300) -> str:
     """Grouped bars: one group per category (a character, shown in monospace), one bar per series in it;
@@ -277,7 +319,7 @@ def bars_svg(categories, series: list[Series], title: str = "", y_label: str = "
     group = inner_w / max(count, 1)
     bar = group * 0.8 / max(len(series), 1)
     py = lambda v: top + inner_h * (1 - v / high)  # noqa: E731
-    parts = [svg_open(width, height)]
+    parts = [svg_open(width, height), HATCH]
     parts += chart_title(title, left)
     for tick in ticks(0.0, high):
         parts += [f'<line x1="{left}" x2="{left + inner_w}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="{GRID}"/>',
@@ -286,8 +328,9 @@ def bars_svg(categories, series: list[Series], title: str = "", y_label: str = "
                  f'{text}>{html.escape(y_label)}</text>')
     for index, line in enumerate(series):
         x0 = left + group * 0.1 + bar * index
+        fills = [line.colour] + (["url(#hatch)"] if line.hatched else [])
         parts += [f'<rect x="{x0 + group * c:.1f}" y="{py(v):.1f}" width="{bar:.1f}" height="{py(0) - py(v):.1f}" '
-                  f'fill="{line.colour}"/>' for c, v in enumerate(values[index])]
+                  f'fill="{fill}"/>' for c, v in enumerate(values[index]) for fill in fills]
     parts += [f'<text x="{left + group * (c + 0.5):.1f}" y="{top + inner_h + 18}" text-anchor="middle" '
               f'font-family="monospace" font-size="13" fill="{INK}" class="tick">{html.escape(str(name))}</text>'
               for c, name in enumerate(categories)]
@@ -316,6 +359,7 @@ class Curve:
     markers: bool = False
     width: float = 2.0
     opacity: float = 1.0  # a faint line (each batch's loss) under a bold one (validation)
+    marker: str = ""  # its marker's shape (lab_ui.render.palette.MARKERS): at every point with ``markers``, else a few
 
 
 def curves_svg(curves: list[Curve], x_label: str, y_label: str, percent: bool = False,
@@ -369,13 +413,15 @@ def curves_svg(curves: list[Curve], x_label: str, y_label: str, percent: bool = 
         parts += _legend(curves, left, 16 + (18 if title else 0), inner_w, text)
     parts += _frame(x_ticks, y_ticks, px, py, left, top, inner_w, inner_h, text, x_high - x_low,
                     y_format, x_label, y_label)
-    for curve, (x, y) in zip(curves, points):
+    for index, (curve, (x, y)) in enumerate(zip(curves, points)):
         path = " ".join(f"{'L' if i else 'M'}{px(a):.1f},{py(b):.1f}" for i, (a, b) in enumerate(zip(x, y)))
         dash = ' stroke-dasharray="4,3"' if curve.dashed else ""
         faint = f' stroke-opacity="{curve.opacity:g}"' if curve.opacity < 1 else ""
         parts.append(f'<path d="{path}" fill="none" stroke="{curve.colour}" stroke-width="{curve.width}"{dash}{faint}/>')
-        if curve.markers:
-            parts += [f'<circle cx="{px(a):.1f}" cy="{py(b):.1f}" r="3" fill="{curve.colour}"/>' for a, b in zip(x, y)]
+        if curve.markers or curve.marker:  # the marker at every point, or a few along the line
+            see_through = f' opacity="{curve.opacity:g}"' if curve.opacity < 1 else ""
+            parts += [marker_svg(curve.marker or "circle", px(x[i]), py(y[i]), 7 if curve.marker else 6, curve.colour,
+                                 see_through) for i in marked_points(len(x), index, curve.markers)]
     parts.append("</svg>")
     show = (lambda v: f"{v:.1%}") if percent else (lambda v: f"{v:.4g}")
     spans = []

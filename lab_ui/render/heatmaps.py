@@ -9,7 +9,8 @@ browser shows on hover: the step, its character and each unit's value there ("st
 0.731", ...), the values left out when more than ``LISTED_UNITS`` units are shown.
 
     heatmap_svg(values, tokens, units, quantity, title)    HTML for st.html (an <img> and its hover grid)
-    colours(values, quantity, low, high)                   the RGBA of each cell (tests read them)
+    colours(values, quantity, low, high)                   the RGBA of each cell, one scale for all (tests read them)
+    unit_colours(values, quantity)                         the RGBA of each cell, each row on a scale of its own
     painted_rows_svg(values, tokens, labels, quantity, ...) HTML: rows of the same text, each painted by its values
     tensor_heatmap_svg(values, column_labels, ...)         an <img>: a tensor of the nn.LSTM explorer, no hover
 
@@ -38,6 +39,7 @@ STATE_SCALE = "RdBu_r"  # a state or candidate: blue negative, white 0, red posi
 MAX_TICKS = 100  # characters labelled on the axis; beyond that every k-th (labels stay readable)
 MAX_ROW_LABELS = 40  # units named on the left; beyond that every k-th
 LISTED_UNITS = 32  # a column's hover label lists every unit's value up to this many units shown
+SCALES = {"quantity": "per quantity", "unit": "per unit"}  # a heatmap's colour scale: one for all rows, or one each
 
 
 def colour_scale(quantity: str) -> str:
@@ -51,16 +53,44 @@ def colours(values: np.ndarray, quantity: str, low: float, high: float) -> np.nd
     return centred_rgba(values, colour_scale(quantity), centre, max(high - centre, centre - low))
 
 
-def centred_rgba(values: np.ndarray, scale: str, centre: float, reach: float) -> np.ndarray:
-    """RGBA bytes of ``values`` on a diverging colour ``scale``: ``centre`` in its middle, ``centre`` ± ``reach``
-    at its ends (beyond them, the end colours); NaN is transparent."""
-    positions, rgb = scale_stops(scale)
+def unit_colours(values: np.ndarray, quantity: str) -> np.ndarray:
+    """RGBA bytes of ``values`` (units, time), each row on a scale of its own, so that a unit moving between ±1
+    and ±3 shows beside one at ±39: a gate's row from its lowest value (the scale's shut end) to its highest
+    (its open end); any other row centred on the quantity's centre (white), as far as the row reaches."""
     values = np.asarray(values, dtype=float)
-    where = 0.5 + 0.5 * np.clip((np.nan_to_num(values, nan=centre) - centre) / (reach or 1.0), -1.0, 1.0)
+    if not is_gate(quantity):
+        return centred_rgba(values, colour_scale(quantity), gates.quantity(quantity).centre,
+                            row_reach(values, quantity)[:, None])
+    low, high = np.nanmin(values, axis=1, keepdims=True), np.nanmax(values, axis=1, keepdims=True)
+    spread = np.where(high - low > 0, high - low, 1.0)
+    where = np.where(high - low > 0, (np.nan_to_num(values, nan=0.5) - low) / spread, 0.5)  # a flat row: white
+    return scale_rgba(where, colour_scale(quantity), np.isnan(values))
+
+
+def row_reach(values: np.ndarray, quantity: str) -> np.ndarray:
+    """How far each row (a unit) of ``values`` reaches from the quantity's centre (at least 1e-6)."""
+    centre = gates.quantity(quantity).centre
+    reach = np.nanmax(np.abs(np.asarray(values, dtype=float) - centre), axis=1) if np.size(values) else np.zeros(0)
+    return np.maximum(np.nan_to_num(reach), 1e-6)
+
+
+def centred_rgba(values: np.ndarray, scale: str, centre: float, reach) -> np.ndarray:
+    """RGBA bytes of ``values`` on a diverging colour ``scale``: ``centre`` in its middle, ``centre`` ± ``reach``
+    at its ends (beyond them, the end colours); NaN is transparent. ``reach`` may be one per row ((rows, 1))."""
+    values = np.asarray(values, dtype=float)
+    reach = np.where(np.asarray(reach, dtype=float) == 0, 1.0, reach)
+    where = 0.5 + 0.5 * np.clip((np.nan_to_num(values, nan=centre) - centre) / reach, -1.0, 1.0)
+    return scale_rgba(where, scale, np.isnan(values))
+
+
+def scale_rgba(where: np.ndarray, scale: str, missing: np.ndarray) -> np.ndarray:
+    """RGBA bytes of positions ``where`` (0 to 1) along a colour ``scale``; ``missing`` cells transparent."""
+    positions, rgb = scale_stops(scale)
+    values = where
     rgba = np.empty(values.shape + (4,), dtype=np.uint8)
     for channel in range(3):
         rgba[..., channel] = np.rint(np.interp(where, positions, rgb[:, channel]))
-    rgba[..., 3] = np.where(np.isnan(values), 0, 255)
+    rgba[..., 3] = np.where(missing, 0, 255)
     return rgba
 
 
@@ -69,26 +99,38 @@ def is_gate(quantity: str) -> bool:
     return gates.quantity(quantity).kind == "gate"
 
 
-def key_ticks(quantity: str, low: float, high: float) -> list[tuple[float, str]]:
-    """The colour key's ticks (value, text), in words where the quantity's values mean something."""
+def key_ticks(quantity: str, low: float, high: float, scale: str = "quantity") -> list[tuple[float, str]]:
+    """The colour key's ticks (value, text), in words where the quantity's values mean something; on a scale
+    per unit, in words of the row (its lowest, its highest)."""
+    if scale == "unit" and is_gate(quantity):
+        return [(0.0, "row's min"), (1.0, "row's max")]
+    if scale == "unit":
+        centre = gates.quantity(quantity).centre
+        return [(centre - 1, "−row's max"), (centre, f"{centre:g}"), (centre + 1, "+row's max")]
     if is_gate(quantity):
         return [(0.0, "0 shut"), (0.5, "0.5"), (1.0, "1 open")]
     return [(low, f"{low:+.2g}"), (gates.quantity(quantity).centre, "0"), (high, f"{high:+.2g}")]
 
 
 def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, first_step: int = 0,
-                width: int = 1200) -> str:
+                width: int = 1200, scale: str = "quantity") -> str:
     """``values`` (units shown, time) as HTML for ``st.html``: an SVG image (rows labelled by unit index, columns
     by token, a colour key) under a row of transparent boxes, one per column, whose titles are the hover labels.
+
+    ``scale`` "quantity": one colour scale for every row; "unit": each row on its own (:func:`unit_colours`),
+    its range written beside its unit's number and the key saying so.
 
     ``first_step`` numbers the columns when the tokens are a window of a longer text. (``st.html`` keeps no
     inline SVG, hence the image; its cells and the grid above them share the same place in percent.)
     """
     values = np.asarray(values, dtype=np.float32)
     rows, columns = values.shape
-    low, high = gates.colour_range(quantity, values)
+    per_unit = scale == "unit"
+    low, high = (0.0, 1.0) if per_unit and is_gate(quantity) else \
+        (gates.quantity(quantity).centre - 1, gates.quantity(quantity).centre + 1) if per_unit else \
+        gates.colour_range(quantity, values)  # on a scale per unit, the key's ends are each row's own
     label = LABELS.get(quantity, quantity)
-    left, right, top, bottom = 64, 110, 26, 30
+    left, right, top, bottom = 128 if per_unit else 64, 110, 26, 30
     height = int(min(860, max(120, 18 * rows)))
     full = top + height + bottom
     inner = width - left - right
@@ -96,10 +138,12 @@ def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, 
     text = f'fill="{INK}" font-size="12"'
     parts = [svg_open(width, full),
              f'<text x="{left}" y="16" font-size="14" font-weight="600" fill="{INK}">{html.escape(title or label)}</text>',
-             png_image(colours(values, quantity, low, high), left, top, inner, height)]
+             png_image(unit_colours(values, quantity) if per_unit else colours(values, quantity, low, high),
+                       left, top, inner, height)]
     every_row = max(1, int(np.ceil(rows / MAX_ROW_LABELS)))
     parts += [f'<text x="{left - 5}" y="{top + (r + 0.5) * cell_h + 4:.1f}" text-anchor="end" {text} '
-              f'class="unit">unit {int(units[r])}</text>' for r in range(0, rows, every_row)]
+              f'class="unit">unit {int(units[r])}{row_range(values[r], quantity) if per_unit else ""}</text>'
+              for r in range(0, rows, every_row)]
     every = max(1, int(np.ceil(columns / MAX_TICKS)))
     parts += [f'<text x="{left + (t + 0.5) * cell_w:.1f}" y="{top + height + 16}" text-anchor="middle" '
               f'font-family="monospace" {text} class="tick">{html.escape(show_char(tokens[t]))}</text>'
@@ -109,7 +153,10 @@ def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, 
               f'<rect x="{key_x}" y="{top}" width="10" height="{key_height}" fill="url(#key)"/>']
     centre = gates.quantity(quantity).centre
     reach = max(high - centre, centre - low) or 1.0
-    for value, tick in key_ticks(quantity, low, high):
+    if per_unit:
+        parts.append(f'<text x="{key_x - 2}" y="{top + key_height + 16}" {text} class="key-note">each row its own'
+                     '</text>')
+    for value, tick in key_ticks(quantity, low, high, scale):
         fraction = 0.5 + 0.5 * np.clip((value - centre) / reach, -1, 1)  # where the scale puts the value
         parts.append(f'<text x="{key_x + 14}" y="{top + (1 - fraction) * key_height + 4:.1f}" {text} '
                      f'class="key">{html.escape(tick)}</text>')
@@ -120,9 +167,20 @@ def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, 
              + "".join(f"\nunit {int(units[r])}: {values[r, t]:.3f}" for r in range(rows if rows <= LISTED_UNITS else 0))
              for t in range(columns)]
     grid = hover_grid(plot_area(left, top, inner, height, width, full), [hover_span(cell) for cell in cells], columns)
-    return (f'<div class="gate-heatmap" data-quantity="{quantity}" '
+    return (f'<div class="gate-heatmap" data-quantity="{quantity}" data-scale="{scale}" '
             f'data-units="{",".join(str(int(u)) for u in units)}" style="position:relative;max-width:{width}px">'
             + svg_image(parts, f"{title or label}: heatmap of {rows} units over {columns} steps") + f"{grid}</div>")
+
+
+def row_range(row: np.ndarray, quantity: str) -> str:
+    """A row's own range, written after its unit's number on a scale per unit: " 0.12–0.97" for a gate,
+    " ±3.1" for anything centred on 0."""
+    if not np.isfinite(row).any():
+        return ""
+    if is_gate(quantity):
+        return f" {np.nanmin(row):.2f}–{np.nanmax(row):.2f}"
+    reach = float(row_reach(row[None, :], quantity)[0])
+    return f" ±{reach:.2g}" if reach < 100 else f" ±{reach:.0f}"  # ±3.1, ±39, ±102
 
 
 def tensor_heatmap_svg(values, column_labels, *, alt: str, row_title: str, column_title: str, key_title: str,

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from lab_ui.render.charts import Curve, curves_svg
-from lab_ui.render.palette import PALETTE
+from lab_ui.render.palette import series_colour, series_marker
 
 MAX_POINTS = 300
 X_AXES = {"step": "Step", "seconds": "Training seconds"}
@@ -65,6 +65,13 @@ def _line(x, y, name: str, colour: str, **extra) -> dict:
                 line=dict(color=colour, width=extra.pop("width", 1.5), dash=extra.pop("dash", None)), **extra)
 
 
+def marked(symbol: str, every_point: bool = False, size: int = 6) -> dict:
+    """A trace's marker, its second cue beside its colour: at ``every_point`` (a validation's few points), else
+    at a few points along the line (Plotly's ``maxdisplayed``; :func:`figure_svg` draws it the same way)."""
+    return dict(mode="lines+markers", marker=dict(symbol=symbol, size=size, **({} if every_point else
+                                                                                 {"maxdisplayed": 8})))
+
+
 def loss_title(unit: str = "nats", per: str = "character") -> str:
     """The loss axis's title: its unit and what it is averaged over ("Loss (nats per word)")."""
     return f"Loss ({unit} per {per})"
@@ -106,16 +113,17 @@ def loss_figure(runs: dict[str, pd.DataFrame], x: str = "step", unit: str = "nat
             continue
         several = len(runs) > 1
         prefix = f"{label} · " if several else ""
-        train_colour = PALETTE[index % len(PALETTE)] if several else PALETTE[0]
-        valid_colour = train_colour if several else PALETTE[1]
+        train_style = index if several else 0  # several runs: a colour and a marker per run; one: per curve
+        valid_style = index if several else 1
         train, valid = f"train_{suffix}", f"valid_{suffix}"
         if train in frame:
             thinned = thin(frame, [train], x)
-            traces.append(_line(thinned[x], thinned[train], f"{prefix}train", train_colour, opacity=0.75))
+            traces.append(_line(thinned[x], thinned[train], f"{prefix}train", series_colour(train_style), opacity=0.75,
+                                **marked(series_marker(train_style))))
         measured = evaluations(frame, valid, x)
         if len(measured):
-            traces.append(_line(measured[x], measured[valid], f"{prefix}validation", valid_colour, width=2.5,
-                                mode="lines+markers", dash="dot" if several else None, marker=dict(size=6)))
+            traces.append(_line(measured[x], measured[valid], f"{prefix}validation", series_colour(valid_style),
+                                width=2.5, dash="dot" if several else None, **marked(series_marker(valid_style), True)))
     return dict(data=traces, layout=_layout(x, y_title, height))
 
 
@@ -126,12 +134,12 @@ def accuracy_figure(runs: dict[str, pd.DataFrame], x: str = "step", height: int 
         prefix = f"{label} · " if len(runs) > 1 else ""
         if "train_accuracy" in frame:
             thinned = thin(frame, ["train_accuracy"], x)
-            traces.append(_line(thinned[x], thinned["train_accuracy"], f"{prefix}train",
-                                PALETTE[(2 * index) % len(PALETTE)]))
+            traces.append(_line(thinned[x], thinned["train_accuracy"], f"{prefix}train", series_colour(2 * index),
+                                **marked(series_marker(2 * index))))
         measured = evaluations(frame, "valid_accuracy", x)
         if len(measured):
             traces.append(_line(measured[x], measured["valid_accuracy"], f"{prefix}validation",
-                                PALETTE[(2 * index + 1) % len(PALETTE)], mode="lines+markers", width=2.5))
+                                series_colour(2 * index + 1), width=2.5, **marked(series_marker(2 * index + 1), True)))
     layout = _layout(x, "Accuracy", height)
     layout["yaxis"].update(tickformat=".0%", range=[0, 1.02])  # a fraction: 0 to 100%, whatever was measured
     return dict(data=traces, layout=layout)
@@ -165,7 +173,7 @@ def signals_figure(frame: pd.DataFrame, x: str = "step", height: int = 360, item
                                           ticktext=[f"{tick:.2g}" for tick in ticks])
         layout["annotations"].append(dict(text=title, x=0.5, y=top, xref="paper", yref="paper", showarrow=False,
                                           xanchor="center", yanchor="bottom", font=dict(size=12)))
-        traces.append(_line(thinned[x], thinned[column], title, PALETTE[(index + 2) % len(PALETTE)], yaxis=f"y{axis}"))
+        traces.append(_line(thinned[x], thinned[column], title, series_colour(index + 2), yaxis=f"y{axis}"))
     return dict(data=traces, layout=layout)
 
 
@@ -184,8 +192,11 @@ def figure_svg(figure: dict, kind: str = "curves", width: int = 900, hover: bool
         y_axis = layout[name]
         log_y = y_axis.get("type") == "log"
         curves = [Curve(trace["name"], trace["x"], trace["y"], trace["line"]["color"],
-                        dashed=bool(trace["line"].get("dash")), markers="markers" in trace["mode"],
-                        width=trace["line"]["width"], opacity=trace.get("opacity", 1.0)) for trace in traces]
+                        dashed=bool(trace["line"].get("dash")),
+                        markers="markers" in trace["mode"] and not trace.get("marker", {}).get("maxdisplayed"),
+                        width=trace["line"]["width"], opacity=trace.get("opacity", 1.0),
+                        marker=trace.get("marker", {}).get("symbol", "") if "markers" in trace["mode"] else "")
+                  for trace in traces]
         y_range = tuple(10 ** v for v in y_axis["range"]) if log_y and "range" in y_axis else \
             tuple(y_axis["range"]) if "range" in y_axis else None
         charts.append(curves_svg(
