@@ -5,7 +5,6 @@ range, so that a unit moving between ±1 and ±3 shows beside one at ±39). /gat
 
 from __future__ import annotations
 
-import streamlit as st
 
 from lab_ui.query import query_index
 from lab_ui.render.heatmaps import SCALES
