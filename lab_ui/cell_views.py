@@ -158,7 +158,8 @@ def lab_data(mode: str) -> dict:
 def step_parts(step: CellStep, digits: int | None = None) -> dict:
     """What the browser needs to recompute ``step``: x, h and c before it, and the three parts of each
     pre-activation (input part, recurrent part, bias), optionally rounded to ``digits`` decimals."""
-    keep = lambda a: (np.round(a, digits) if digits else np.asarray(a)).tolist()  # noqa: E731
+    def keep(a):
+        return (np.round(a, digits) if digits else np.asarray(a)).tolist()
     return {name: keep(getattr(step, name)) for name in ("x", "h_prev", "c_prev", "from_input", "from_hidden", "bias")}
 
 

@@ -40,7 +40,8 @@ SETTING_HELP = {
             "matters). Off: no bias tensors at all.",
     "batch_first": "Input and output become (batch, seq, feature) instead of (seq, batch, feature). h_n and c_n "
                    "keep (D·num_layers, batch, H) either way.",
-    "dropout": "The probability of dropout on the outputs of every layer except the last, and only in training mode (model.train()). "
+    "dropout": "The probability of dropout on the outputs of every layer except the last, and only in training mode "
+               "(model.train()). "
                "With one layer there is nothing to drop and PyTorch warns; in eval mode it does nothing.",
     "bidirectional": "Adds a second LSTM per layer that reads the sequence from the end: outputs concatenate both "
                      "directions (2·H_out features), and h_n / c_n get 2·num_layers rows.",

@@ -90,7 +90,8 @@ def painted_legend(quantity: str, low: float, high: float) -> str:
     else:
         parts = (swatch(paint_css(PAINT_NEGATIVE, 0.9), f"negative (down to {low:+.2g})") + swatch("transparent", "0")
                  + swatch(paint_css(PAINT_POSITIVE, 0.9), f"positive (up to {high:+.2g})"))
-    return (f'<div style="font-size:12px;color:{LABEL_GREY};margin-bottom:4px">Colour key, {html.escape(LABELS.get(quantity, quantity))}:'
+    name = html.escape(LABELS.get(quantity, quantity))
+    return (f'<div style="font-size:12px;color:{LABEL_GREY};margin-bottom:4px">Colour key, {name}:'
             f'{parts} · hover a character for its step and value</div>')
 
 

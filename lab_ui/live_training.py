@@ -32,7 +32,8 @@ trainer's snapshot in a fragment that reruns every half second instead. The gate
 its own every two seconds. The run started belongs to
 this browser (lab_ui.sharing): on a shared server only its owner may continue it. Trainers live in a session-scoped
 resource cache: navigating between pages keeps them, and when the browser tab closes the session's
-trainers are paused (or stopped, where their slot asks: a comparison's), so a closed tab stops using the CPU; every run is on disk through the run store.
+trainers are paused (or stopped, where their slot asks: a comparison's), so a closed tab stops using the CPU; every run
+is on disk through the run store.
 """
 
 from __future__ import annotations
@@ -481,7 +482,8 @@ def _details_body(slot: str) -> None:
 def live_panel(slot: str, when_ended: Callable[[str], None] | None = None) -> None:
     """The live view of ``slot``'s training, while it is queued or running: its figures and charts redrawn
     every POLL_SECONDS (fed, or polled by their fragment), the gates, earlier samples and run under them every
-    DETAILS_POLL_SECONDS (a fragment of their own, so the slow part is not sent again at each poll). ``when_ended(run id)`` draws what follows a training
+    DETAILS_POLL_SECONDS (a fragment of their own, so the slow part is not sent again at each poll).
+    ``when_ended(run id)`` draws what follows a training
     that finished or was stopped, under its status."""
     trainer = session_trainer(slot)
     if trainer is None:

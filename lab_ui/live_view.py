@@ -4,7 +4,8 @@ the headline figures and the other charts (lab_ui/components/live_panel.{js,css}
 Drawn as a dozen Streamlit elements, a panel that polls twice a second costs the browser a render of every
 element at every poll; as one component it costs one render, and the component's script replaces only the
 parts whose HTML changed. Every part is HTML made here (charts by
-:func:`lab_ui.render.training_figures.figure_svg`, text escaped); the figures go as (label, value, help) and the script draws them.
+:func:`lab_ui.render.training_figures.figure_svg`, text escaped); the figures go as (label, value, help) and the
+script draws them.
 """
 
 from __future__ import annotations

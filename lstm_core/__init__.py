@@ -27,7 +27,8 @@ from .training.tasks import ClassifierTraining, TaggerTraining
 __all__ = [
     "Corpus", "CorpusError", "Vocab", "decode_upload", "load_corpus", "CharModel", "ModelConfig",
     "PRETRAINED_DIR", "Run", "RunError", "RunStore", "export_zip", "load_run", "SampledChar",
-    "next_char_distribution", "one_thread", "sample", "sample_stream", "sample_with_interventions", "GATES", "QUANTITIES", "STATES", "Intervention",
+    "next_char_distribution", "one_thread", "sample", "sample_stream", "sample_with_interventions", "GATES", "QUANTITIES",
+    "STATES", "Intervention",
     "Trace", "trace", "PRESETS", "CharTraining", "TrainConfig", "TrainingDiverged",
     "preset_config", "UnitAblation", "unit_ablation", "GradientFlow", "gradient_flow", "replay_recurrent",
     "MemoryTraining", "TaggerTraining", "ClassifierTraining",

@@ -86,7 +86,8 @@ def run_bench(quick: bool = False) -> int:
     scale = 0.2 if quick else 1.0
     seed_seconds, default_long = 60.0 * scale, 60.0 * scale
     budgets = [6.0 * scale, 9.0 * scale, 12.0 * scale]
-    print(f"LSTM Lab bench{' (quick: every budget x0.2; the loss bar is what the seed loop reached in its 12 s)' if quick else ''}: "
+    quick_note = " (quick: every budget x0.2; the loss bar is what the seed loop reached in its 12 s)" if quick else ""
+    print(f"LSTM Lab bench{quick_note}: "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
     corpus = load_corpus("full")
     train_ids = torch.tensor(corpus.vocab.encode(corpus.train_text), dtype=torch.long)

@@ -24,7 +24,8 @@ from .analysis import validation_passages
 from .corpus import load_corpus
 from .architectures import architecture
 from .model import CharModel
-from .training.memory import VOCAB, BATCHES_PER_EPOCH, CHANCE, MemoryConfig, MemoryTraining, memory_baseline, memory_probe, memory_sample_text
+from .training.memory import (VOCAB, BATCHES_PER_EPOCH, CHANCE, MemoryConfig, MemoryTraining, memory_baseline, memory_probe,
+                              memory_sample_text)
 from .ngram import DEFAULT_ORDER, corpus_baseline
 from .runs import RunStore
 from .training.char import CharTraining, preset_config, steps_per_epoch

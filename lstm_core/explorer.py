@@ -208,7 +208,8 @@ def snippet(s: LSTMSettings, shapes: dict, directions: int, out_size: int) -> st
     order = "batch, seq_len" if s.batch_first else "seq_len, batch"
     dims = (s.batch_size, s.seq_len) if s.batch_first else (s.seq_len, s.batch_size)
     states = directions * s.num_layers
-    fmt = lambda shape: f"torch.Size({list(shape)})"  # noqa: E731 - how print() shows a shape
+    def fmt(shape):
+        return f"torch.Size({list(shape)})"  # how print() shows a shape
     return f"""import torch
 import torch.nn as nn
 
@@ -361,7 +362,8 @@ def batch_forward(batch: SentenceBatch) -> BatchForward:
         alone = [batch.batch_major(batch.alone(b)[0])[0] for b in range(len(batch.words))]  # (length, D·H_out) each
     readable = batch.batch_major(output)  # (batch, longest, D·H_out)
     packed, _ = pad_packed_sequence(packed_output, batch_first=True)
-    gap = lambda out: max(float((out[b, :n] - alone[b]).abs().max()) for b, n in enumerate(batch.lengths))  # noqa: E731
+    def gap(out):
+        return max(float((out[b, :n] - alone[b]).abs().max()) for b, n in enumerate(batch.lengths))
     last = torch.stack([readable[b, n - 1] for b, n in enumerate(batch.lengths)])
     return BatchForward(tuple(inputs.shape), tuple(output.shape), readable.numpy(), h_n.numpy(), last.numpy(),
                         gap(readable), gap(packed))
@@ -410,7 +412,8 @@ def packing_demo(batch: SentenceBatch) -> PackingDemo:
         _, (padded_h, _) = batch.lstm(batch.padded_inputs())
         _, (packed_h, _) = batch.lstm(packed)
         true_h = torch.cat([batch.alone(b)[1][0] for b in range(len(batch.words))], dim=1)  # (D·layers, batch, H_out)
-    error = lambda h: (h - true_h).abs().amax(dim=(0, 2)).numpy()  # noqa: E731
+    def error(h):
+        return (h - true_h).abs().amax(dim=(0, 2)).numpy()
     return PackingDemo(batch.padded_ids().numpy(), packed.batch_sizes.tolist(), true_h.numpy(),
                        padded_h.numpy(), packed_h.numpy(), error(padded_h), error(packed_h))
 

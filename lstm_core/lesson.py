@@ -93,7 +93,8 @@ def why_gates(setup: CompareSetup = WHY_GATES_SETUP, lag: int = WHY_GATES_DELAY)
     flows = why_gates_flows(setup, lag)
     lstm, gru, rnn, start = (contender.label for contender in (LSTM, GRU, RNN, LSTM_PYTORCH_START))
     table = flow_table(flows, lag, against=rnn).set_index("model")
-    row = lambda label, column: table.loc[label, column.format(lag=lag, against=rnn)]  # noqa: E731
+    def row(label, column):
+        return table.loc[label, column.format(lag=lag, against=rnn)]
     count = {label: sum(p.numel() for p in model.parameters()) for label, model in models.items()}
     ratio = flows[lstm].hidden[0, lag] / flows[rnn].hidden[0, lag]
     keeps = 1 / (1 + math.exp(-setup.forget_bias))

@@ -82,7 +82,8 @@ class LSTMStepper:
         lstm, weights = model.recurrent, {k: v.detach().cpu().numpy().astype(np.float32)
                                           for k, v in model.state_dict().items()}
         prefix = model.architecture
-        w = lambda name, k: weights[f"{prefix}.{name}_l{k}"]  # noqa: E731
+        def w(name, k):
+            return weights[f"{prefix}.{name}_l{k}"]
         self.hidden = lstm.hidden_size
         self.first = weights["embedding.weight"] @ w("weight_ih", 0).T + w("bias_ih", 0) + w("bias_hh", 0)
         self.first_hh = np.ascontiguousarray(w("weight_hh", 0).T)

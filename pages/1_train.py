@@ -29,9 +29,11 @@ if wanted not in lstm_core.PRESETS:
 quick_start = query_value("autostart") == "1"  # a link that starts a training: its chart, not its settings, first
 shown = st.session_state.get("train_preset", wanted)
 seconds_in_link = query_number("seconds", None, *LIMITS["max_seconds"], float, warn=True)
-key = lambda name: f"train:{preset}:{name}"  # noqa: E731 - each preset keeps its own widget values
+def key(name):
+    return f"train:{preset}:{name}"  # each preset keeps its own widget values
 memory = st.session_state.setdefault("train_settings_memory", {})  # Streamlit drops widget state on other pages
-initial = lambda name, default: memory.get(key(name), default)  # noqa: E731
+def initial(name, default):
+    return memory.get(key(name), default)
 
 
 def number(name: str, label: str, step: float, fmt: str | None = None, fallback=None) -> None:
@@ -98,7 +100,8 @@ memory.update({name: value for name, value in st.session_state.items() if str(na
 
 def chosen_settings() -> dict:
     """The settings on screen, read from the session (callbacks run before the widgets redraw)."""
-    value = lambda name, default=None: st.session_state.get(key(name), default)  # noqa: E731
+    def value(name, default=None):
+        return st.session_state.get(key(name), default)
     by_epochs = value("budget", "time") == "epochs"
     return dict(
         corpus=value("corpus", "full"), hidden_size=int(value("hidden_size")), num_layers=int(value("num_layers")),

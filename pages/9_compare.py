@@ -102,7 +102,8 @@ else:  # the lesson's link opens them
            views.gradient_section, setup, max_lag)
 if shown is not None and views.checkpoints(shown.setup):
     st.header("States on the same text")
-    memory_view = st.radio("Show", ["memory", "hidden"], horizontal=True, index=query_index("show", ["memory", "hidden"], "memory"),
+    memory_view = st.radio("Show", ["memory", "hidden"], horizontal=True,
+                           index=query_index("show", ["memory", "hidden"], "memory"),
                            format_func={"memory": "what carries memory (LSTM: c, others: h)",
                                         "hidden": "the hidden state h of every model"}.get) == "memory"
     set_query(show="memory" if memory_view else "hidden")

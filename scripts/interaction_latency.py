@@ -454,7 +454,8 @@ class Floor:
 
 def row(page: str, control: str, kind: str, samples: list[dict], floor: list[float], error: str = "") -> dict:
     """A table row: median and max of the samples, and the ratio to the floor timed right before them."""
-    median = lambda values: statistics.median(values) if values else None  # noqa: E731
+    def median(values):
+        return statistics.median(values) if values else None
     runs = [s["seconds"] for s in samples if s["seconds"] is not None]
     failed = [s["timed_out"] for s in samples if s["seconds"] is None]
     no_rerun = sum(not f["ran"] and f["armed_at"] is not None for f in failed)
@@ -519,16 +520,17 @@ def measure(quick: bool = False, repeats: int | None = None, quiet: bool = True,
                 app_tab, floor = context.new_page(), Floor(context.new_page(), floor_url, 2 if quick else 3)
                 for url in loads:
                     rows.append(attempt(app_tab, floor, url, "page load", "load",
-                                        lambda: time_load(app_tab, base + url, repeats), log))
+                                        lambda url=url: time_load(app_tab, base + url, repeats), log))
                 for control in controls:
                     rows.append(attempt(app_tab, floor, control.page.split("&autostart")[0], control.name, control.kind,
-                                        lambda: time_control(app_tab, base, control, repeats), log))
+                                        lambda control=control: time_control(app_tab, base, control, repeats), log))
                 browser.close()
         finally:
             stop_app_server(floor_server)
             if server is not None:
                 stop_app_server(server)
-    seconds = lambda samples: [s["seconds"] for s in samples if s["seconds"] is not None]  # noqa: E731
+    def seconds(samples):
+        return [s["seconds"] for s in samples if s["seconds"] is not None]
     floor_rows = [row("floor", "slider", "slider", floor.interactions, seconds(floor.interactions)),
                   row("floor", "page load", "load", floor.loads, seconds(floor.loads))]
     return {"floor_seconds": floor_rows[0]["median"], "floor_load_seconds": floor_rows[1]["median"],
@@ -554,7 +556,8 @@ HEADER = (f"{'page':<26} {'control':<32} {'median s':>8} {'max s':>6} {'script s
 
 
 def format_row(r: dict) -> str:
-    number = lambda v, f="{:.3f}": "-" if v is None else f.format(v)  # noqa: E731
+    def number(v, f="{:.3f}"):
+        return "-" if v is None else f.format(v)
     first = f"; first text {r['first_change_median']:.3f} s" if r.get("first_change_median") is not None else ""
     first += f"; {r['notes']}" if r.get("notes") else ""
     return (f"{r['page'][:26]:<26} {r['control'][:32]:<32} {number(r['median']):>8} {number(r['max'], '{:.2f}'):>6} "

@@ -7,7 +7,8 @@ Starts ``streamlit run app.py`` on a loopback port (through scripts/timed_server
 script run on the server's side) with an empty run store, and drives it with Playwright: one
 Chromium, one browser context per session (each its own user, as in a class). First one session
 visits every page once and one training of ``--preset`` runs alone, for its throughput (the
-server's memory at start is read then: everything has run once). Then ``--trainings`` sessions start that training on /train (link autostart), and once
+server's memory at start is read then: everything has run once). Then ``--trainings`` sessions start that training on
+/train (link autostart), and once
 they run, the other sessions arrive all at once and each opens ``--pages`` in turn.
 
 It reports, per page, the server's time from a session's request to the end of that page's script
@@ -276,7 +277,8 @@ def print_report(report: dict) -> None:
               f"   {len(runs)}")
     every = [r[0] for runs in report["server"].values() for r in runs]
     if every:
-        within = lambda s: sum(v <= s for v in every) / len(every)  # noqa: E731
+        def within(s):
+            return sum(v <= s for v in every) / len(every)
         print(f"all pages: {within(2):.0%} within 2 s, {within(5):.0%} within 5 s of their request (server side); "
               f"every browsing session done {report['browsing_done_after']:.1f} s after the burst")
     runs_only = [r[1] for runs in report["server"].values() for r in runs]
@@ -288,7 +290,8 @@ def print_report(report: dict) -> None:
         print(f"\nthroughput: alone {alone:,.0f} chars/s; under load per training median "
               f"{statistics.median(speeds):,.0f} ({statistics.median(speeds) / alone:.0%}), "
               f"worst {speeds[0]:,.0f} ({speeds[0] / alone:.0%})")
-    mb = lambda m: f"{m[0]:.0f} MB (+ workers {m[1]:.0f} MB)"  # noqa: E731
+    def mb(m):
+        return f"{m[0]:.0f} MB (+ workers {m[1]:.0f} MB)"
     print(f"\nserver memory: cold {mb(report['memory_cold'])}, start (caches warm) {mb(report['memory_start'])}, "
           f"peak {mb(report['memory_peak'])}")
     for wait, web, workers in report["memory_after"]:

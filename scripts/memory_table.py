@@ -114,7 +114,8 @@ def table(results: list[dict], order: list[Model]) -> str:
     """Model x delay -> accuracy (seconds to 95 %), as markdown."""
     delays = sorted({r["delay"] for r in results})
     found = {(r["model"], r["delay"]): r for r in results}
-    lines = ["| model | parameters | " + " | ".join(f"delay {d}" for d in delays) + " | recalls (≥ 95%) up to | breaks (< 50%) at |",
+    lines = ["| model | parameters | " + " | ".join(f"delay {d}" for d in delays)
+             + " | recalls (≥ 95%) up to | breaks (< 50%) at |",
              "| --- | --- | " + " | ".join("---" for _ in delays) + " | --- | --- |"]
     for model in order:
         mine = [found[(model.label, d)] for d in delays if (model.label, d) in found]

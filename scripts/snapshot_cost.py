@@ -101,7 +101,7 @@ def throughput(preset: str, legs: int, leg: float, root: Path, verbose: bool = F
             training.last_snapshot_at, training.last_snapshot_step = training.train_seconds, training.step_count
         end = training.train_seconds + leg
         steps, cpu, snaps = training.step_count, time.process_time(), taken[0]
-        training.run(should_stop=lambda: training.train_seconds >= end)
+        training.run(should_stop=lambda end=end: training.train_seconds >= end)
         totals[on][0] += training.step_count - steps
         totals[on][1] += time.process_time() - cpu
         totals[on][2] += taken[0] - snaps

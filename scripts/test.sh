@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # LSTM Lab's tests with everything they need: the Python requirements (Ray's too, for its executor's test),
 # a browser the browser tests can drive (Debian's chromium through apt where apt is there, otherwise
-# Playwright's own), then pytest.
-# Arguments go to pytest:  bash scripts/test.sh -m "not slow"
+# Playwright's own), then the linter (ruff, its rules in ruff.toml), then pytest in two processes (pytest-xdist;
+# the browser and Ray tests share one of them, see tests/conftest.py).
+# Arguments go to pytest:  bash scripts/test.sh -m "not slow"   (one process: bash scripts/test.sh -n 0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install -q -r requirements-test.txt -r requirements-ray.txt
@@ -16,4 +17,5 @@ if ! python scripts/browser.py >/dev/null; then
   python scripts/browser.py >/dev/null || python -m playwright install chromium \
     || echo "warning: no browser could be installed; the browser tests will fail"
 fi
-exec python -m pytest "$@"
+python -m ruff check .
+exec python -m pytest -n 2 --dist loadgroup "$@"

@@ -56,7 +56,8 @@ def html_tables(at) -> list[pd.DataFrame]:
     frames = []
     for body in html_bodies(at):
         for table in re.findall(r'<table class="lab-table">(.*?)</table>', body, re.S):
-            cells = lambda row, tag: [html.unescape(c) for c in re.findall(rf"<{tag}[^>]*>(.*?)</{tag}>", row, re.S)]  # noqa: E731
+            def cells(row, tag):
+                return [html.unescape(c) for c in re.findall(rf"<{tag}[^>]*>(.*?)</{tag}>", row, re.S)]
             rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
             frames.append(pd.DataFrame([cells(row, "td") for row in rows[1:]], columns=cells(rows[0], "th")))
     return frames

@@ -149,7 +149,8 @@ def test_the_readings_of_a_trace_follow_its_architecture():
         ranked = analysis.rank_units(tr, "speaker_name", top=4)
         assert set(ranked["quantity"]) == {"hidden_state"} and len(ranked) == 4
         frame = tr.long_frame()
-        assert set(frame["quantity"]) == set(architectures.architecture(name).quantities) and len(frame) == len(tr.quantities) * 2 * len(text) * 6
+        assert set(frame["quantity"]) == set(architectures.architecture(name).quantities)
+        assert len(frame) == len(tr.quantities) * 2 * len(text) * 6
         assert analysis.next_char_frame(tr).shape[0] == len(text)
 
 

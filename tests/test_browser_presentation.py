@@ -55,7 +55,8 @@ SMALL_TEXT = """(minimum) => {
       for (let node = text; node && node.getAttribute; node = node.parentNode) {
         if (node.getAttribute("font-size")) { size = parseFloat(node.getAttribute("font-size")); break; }
       }
-      if (size * scale < minimum - 0.01) small.push([`image ${img.alt.slice(0, 40)}`, text.textContent.slice(0, 40), size * scale]);
+      if (size * scale < minimum - 0.01)
+        small.push([`image ${img.alt.slice(0, 40)}`, text.textContent.slice(0, 40), size * scale]);
     }
   }
   return small;

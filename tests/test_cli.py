@@ -188,12 +188,14 @@ def test_train_through_the_local_executor_prints_the_same_lines(trained_run, tmp
     assert out.splitlines()[1].startswith("running on the local executor")
     _, here = trained_run
     # the same kinds of lines (how many evaluations fit in 0.2 epochs depends on the speed)
-    shape = lambda text: {" ".join(re.sub(r"[\d.,]+", "N", line).split()) for line in text.splitlines()  # noqa: E731
-                          if not line.startswith(("running on", "run saved", "training "))}
+    def shape(text):
+        return {" ".join(re.sub(r"[\d.,]+", "N", line).split()) for line in text.splitlines()
+                              if not line.startswith(("running on", "run saved", "training "))}
     final_line, evaluation = "final train_loss=N valid_loss=N seconds=N", "step N Ns train N valid N N chars/s"
     assert final_line in shape(out) and final_line in shape(here.stdout)
     assert shape(out) | shape(here.stdout) <= {final_line, evaluation}
-    final = lambda text: [float(v) for v in re.search(r"train_loss=([\d.]+) valid_loss=([\d.]+)", text).groups()]  # noqa: E731
+    def final(text):
+        return [float(v) for v in re.search(r"train_loss=([\d.]+) valid_loss=([\d.]+)", text).groups()]
     assert final(out) == pytest.approx(final(here.stdout), abs=2e-3)
     assert RunStore(tmp_path).list().iloc[0]["status"] == "finished"
 

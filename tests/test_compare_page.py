@@ -187,7 +187,8 @@ def test_closing_the_tab_mid_comparison_stops_every_contender_alike(store):
              for i, training in enumerate(trainings)}
     for live in slots.values():
         live.trainer.start()
-    status = lambda live: live.trainer.snapshot(since=1 << 62)  # noqa: E731
+    def status(live):
+        return live.trainer.snapshot(since=1 << 62)
     wait_until(lambda: any(status(live).step > 0 for live in slots.values()), what="a contender's first steps")
     live_training._end_released(slots)  # what Streamlit calls when the tab's session ends
     wait_until(lambda: not any(status(live).status in ("queued", "running") for live in slots.values()),

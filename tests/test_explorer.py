@@ -47,7 +47,7 @@ def test_generated_snippet_runs_and_prints_the_reported_shapes(settings):
         exec(compile(result.snippet, "snippet", "exec"), {})
     lines = printed.getvalue().splitlines()
     for name in ("output", "h_n", "c_n"):
-        line = next(l for l in lines if l.startswith(name + " "))
+        line = next(printed_line for printed_line in lines if printed_line.startswith(name + " "))
         assert tuple(int(v) for v in re.findall(r"\d+", line.split(" ", 1)[1])) == result.shapes[name]
     assert lines[-1] == f"parameters {result.total_parameters}"
     assert len(lines) == 3 + len(result.parameters) + 1

@@ -143,7 +143,8 @@ def test_an_intervention_changes_the_next_character_probabilities(tiny):
     bars = svg_chart(at, "probability-bars")["values"]
     before, after = bars["before"], bars["after"]
     assert np.abs(before - after).max() > 1e-3
-    silenced = lstm_core.trace(run.model, run.vocab, TEXT, interventions=[lstm_core.Intervention("hidden_state", 0, range(10), 0.0)])
+    silenced = lstm_core.trace(run.model, run.vocab, TEXT,
+                               interventions=[lstm_core.Intervention("hidden_state", 0, range(10), 0.0)])
     assert after.max() == pytest.approx(silenced.probs[-1].max(), rel=1e-5)
     continuations = text_boxes(at)
     assert len(continuations) == 2 and all(len(c) == 80 for c in continuations)
@@ -223,7 +224,8 @@ def test_settings_out_of_range_in_the_link_are_brought_into_range(tiny):
     assert not at.exception and not at.error
     assert next(s for s in at.slider if s.label == "Top-k units").value == 1
     assert next(s for s in at.selectbox if s.label == "Layer").value == 1
-    assert next(n for n in at.number_input if n.label.startswith("Passage")).value == len(analysis.validation_passages("seed")) - 1
+    last_passage = len(analysis.validation_passages("seed")) - 1
+    assert next(n for n in at.number_input if n.label.startswith("Passage")).value == last_passage
 
 
 def test_the_default_view_shows_structure_not_speckle(tiny):
@@ -371,7 +373,7 @@ def test_the_ablation_ranks_the_units_on_demand_and_paints_them(architecture):
     tr = lstm_core.trace(run.model, run.vocab, TEXT)
     painted = [h for h in html_bodies(at) if f"step 3: {tr.hidden_state[0, 3, top[2]]:.3f}" in h]
     assert painted and painted[-1].count('<span title="step') == len(TEXT)
-    again = gates_page(run_id, source="typed", text=TEXT, layer="0", section="ablation")  # another visitor: no button, the same chart
+    again = gates_page(run_id, source="typed", text=TEXT, layer="0", section="ablation")  # another visitor: no button
     assert not [b for b in again.button if b.key == "gates_ablation_go"]
     assert any(title(f).startswith("Units the model") for f in figures(again))
     other_layer = gates_page(run_id, source="typed", text=TEXT, layer="1", section="ablation")  # cached per (run, layer)

@@ -33,7 +33,10 @@ def make_run(store: RunStore, name: str = "good"):
     return path
 
 
-def snapshot_bytes(step: int = 1, quantities=architecture("lstm").quantities, tokens=("a", "b", "c")) -> bytes:
+LSTM_QUANTITIES = architecture("lstm").quantities
+
+
+def snapshot_bytes(step: int = 1, quantities=LSTM_QUANTITIES, tokens=("a", "b", "c")) -> bytes:
     values = {name: np.zeros((1, len(tokens), HIDDEN), np.float16) for name in quantities}
     return Snapshot(step, 0.1 * step, list(tokens), values, {}, "char", ["layer 0"]).to_bytes()  # as written, unchecked
 

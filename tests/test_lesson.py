@@ -217,7 +217,8 @@ def test_each_step_asks_before_it_offers_its_view_and_other_pages_lead_back():
     assert at.session_state["lesson_step"] == [s.slug for s in lesson.STEPS].index("sampling")
 
     home = str(Path(PAGE).parent.parent / "home.py")  # run from the app, pages know each other
-    links = lambda at: [(e.proto.label, e.proto.page) for e in at.sidebar.get("page_link")]  # noqa: E731
+    def links(at):
+        return [(e.proto.label, e.proto.page) for e in at.sidebar.get("page_link")]
     fresh = AppTest.from_file(home, default_timeout=60).run()
     assert not any(label.startswith("Back to the lesson") for label, _ in links(fresh)), "no lesson, no way back"
     followed = AppTest.from_file(home, default_timeout=60)

@@ -82,7 +82,8 @@ def test_the_train_page_feeds_its_panel_while_it_trains(store, monkeypatch):
     assert names[:2] == ["progress", "loss"] and {"side", "figures"} <= set(names), "the same panel, fed"
     assert dict(fed["parts"])["loss"].startswith('<div class="live-loss"'), "the same chart the page draws"
     assert fed["state"] == panel["state"]
-    steps = lambda figures: int(dict((label, value) for label, value, _ in figures)["Step"].replace(",", ""))  # noqa: E731
+    def steps(figures):
+        return int(dict((label, value) for label, value, _ in figures)["Step"].replace(",", ""))
     assert steps(fed["figures"]) >= steps(panel["figures"]), "the feed gives the panel as it is now"
 
     at.button(key="char_stop").click().run()

@@ -172,7 +172,8 @@ def test_the_gates_page_replays_a_run_as_a_movie(store):
 
     at.button(key="movie_play").click().run()
     assert at.session_state["movie_playing"]
-    shown = [at.select_slider(key=f"movie_frame:{run_dir}").value]  # 3, or 4 on a machine slow enough for a frame's time to pass during the click
+    # 3, or 4 on a machine slow enough for a frame's time to pass during the click
+    shown = [at.select_slider(key=f"movie_frame:{run_dir}").value]
     for _ in range(3):
         at.session_state["movie_advanced_at"] = 0.0  # a frame's time has passed, whatever PLAY_SECONDS says
         at.run()

@@ -77,8 +77,10 @@ def line_svg(values, tokens, name: str, hover_text=None, first_step: int = 0, wi
     finite = values[np.isfinite(values)]
     if high is None:
         high = (float(finite.max()) if finite.size else 1.0) * 1.05 or 1.0
-    x = lambda t: left + (t + 0.5) * inner_w / max(count, 1)  # noqa: E731
-    y = lambda v: top + inner_h * (1 - v / high)  # noqa: E731
+    def x(t):
+        return left + (t + 0.5) * inner_w / max(count, 1)
+    def y(v):
+        return top + inner_h * (1 - v / high)
     text = f'fill="{INK}" font-size="12"'
     parts = [svg_open(width, height)]
     for tick in ticks(0.0, high):
@@ -121,8 +123,10 @@ def saturation_svg(frame, title: str = "Gate saturation", width: int = 900, heig
     a grid of HOVER_GRID x HOVER_GRID cells, one element per cell that holds a point, not one per point)."""
     left, right, top, bottom = 60, 170, 34, 44
     inner_w, inner_h = width - left - right, height - top - bottom
-    x = lambda v: left + inner_w * (v + 0.02) / 1.04  # noqa: E731
-    y = lambda v: top + inner_h * (1 - (v + 0.02) / 1.04)  # noqa: E731
+    def x(v):
+        return left + inner_w * (v + 0.02) / 1.04
+    def y(v):
+        return top + inner_h * (1 - (v + 0.02) / 1.04)
     text = f'fill="{INK}" font-size="12"'
     parts = [svg_open(width, height),
              f'<text x="{left}" y="20" font-size="15" font-weight="600" fill="{INK}">{html.escape(title)}</text>']
@@ -251,8 +255,10 @@ def lines_svg(x, series: list[Series], title: str = "", x_label: str = "", y_lab
     left, right, top = 62, 16, 30 if title else 12
     bottom = 44 + 18 * legend_rows
     inner_w, inner_h = width - left - right, height - top - bottom
-    px = lambda v: left + inner_w * (v - x_low) / (x_high - x_low)  # noqa: E731
-    py = lambda v: top + inner_h * (1 - (v - low) / ((high - low) or 1.0))  # noqa: E731
+    def px(v):
+        return left + inner_w * (v - x_low) / (x_high - x_low)
+    def py(v):
+        return top + inner_h * (1 - (v - low) / ((high - low) or 1.0))
     y_format = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:g}")
     x_ticks = [t for t in ticks(x_low, x_high, 6) if x_low <= t <= x_high]
     parts = [svg_open(width, height)]
@@ -318,7 +324,8 @@ def bars_svg(categories, series: list[Series], title: str = "", y_label: str = "
     inner_w, inner_h = width - left - right, height - top - bottom
     group = inner_w / max(count, 1)
     bar = group * 0.8 / max(len(series), 1)
-    py = lambda v: top + inner_h * (1 - v / high)  # noqa: E731
+    def py(v):
+        return top + inner_h * (1 - v / high)
     parts = [svg_open(width, height), HATCH]
     parts += chart_title(title, left)
     for tick in ticks(0.0, high):
@@ -397,8 +404,10 @@ def curves_svg(curves: list[Curve], x_label: str, y_label: str, percent: bool = 
     top = 12 + 18 * legend_rows + (18 if title else 0)
     bottom = 44 if x_label else 26
     inner_w, inner_h = width - left - right, height - top - bottom
-    px = lambda v: left + inner_w * (v - x_low) / (x_high - x_low)  # noqa: E731
-    plot_y = lambda v: top + inner_h * (1 - (v - low) / ((high - low) or 1.0))  # noqa: E731
+    def px(v):
+        return left + inner_w * (v - x_low) / (x_high - x_low)
+    def plot_y(v):
+        return top + inner_h * (1 - (v - low) / ((high - low) or 1.0))
     py = (lambda v: plot_y(np.log10(v))) if log_y else plot_y
     y_format = (lambda v: f"{v:.0%}") if percent else (lambda v: f"{v:.2g}") if log_y else (lambda v: f"{v:,g}")
     x_ticks = [t for t in ticks(x_low, x_high, 6) if x_low <= t <= x_high]

@@ -71,7 +71,8 @@ def matrix_svg(values, rows, columns, scale: str, title: str = "", cell_text=Non
             if written:
                 ink = ON_DARK if values[r, c] > 0.6 else INK
                 parts.append(f'<text x="{x + cell / 2:.1f}" y="{y + tall / 2 + 4:.1f}" text-anchor="middle" '
-                             f'font-size="{min(12, cell * 0.38, tall * 0.6):.0f}" fill="{ink}" class="cell">{html.escape(written)}</text>')
+                             f'font-size="{min(12, cell * 0.38, tall * 0.6):.0f}" fill="{ink}" class="cell">'
+                             f'{html.escape(written)}</text>')
     parts += [f'<text x="{left - 6:.1f}" y="{top + (r + 0.5) * tall + 4:.1f}" text-anchor="end" {text} class="row">'
               f'{html.escape(shown_name(name))}</text>' for r, name in enumerate(rows)]
     parts += [f'<text transform="translate({left + (c + 0.5) * cell:.1f} {top - 6:.1f}) rotate(-45)" {text} '
@@ -113,7 +114,8 @@ def ranked_bars_svg(names, values, labels, title: str = "", x_label: str = "", h
     row = 24
     inner_w, inner_h = width - left - right, row * max(count, 1)
     height = int(top + inner_h + bottom)
-    px = lambda v: left + inner_w * v  # noqa: E731
+    def px(v):
+        return left + inner_w * v
     parts = [svg_open(width, height)]
     parts += chart_title(title, 8)
     for tick in (0, 0.25, 0.5, 0.75, 1.0):

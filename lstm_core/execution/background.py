@@ -210,7 +210,8 @@ class BackgroundTrainer:
             traceback.print_exc()
             self._fail(f"No worker can be reached: {type(err).__name__}: {err}")
             return
-        wanted = lambda: not (self._stop_request.is_set() or self._pause_request.is_set())  # noqa: E731
+        def wanted():
+            return not (self._stop_request.is_set() or self._pause_request.is_set())
         if not executor.slots.wait_turn(self, executor.capacity, lambda: not wanted()):
             with self._lock:
                 if self._stop_request.is_set():

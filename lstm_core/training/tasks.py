@@ -1,6 +1,6 @@
 """Training the seed tasks live: the tagger and the sentiment classifier, one step at a time.
 
-:class:`TaggerTraining` and :class:`ClassifierTraining` are :class:`lstm_core.training.loop.Training`\ s:
+:class:`TaggerTraining` and :class:`ClassifierTraining` are :class:`lstm_core.training.loop.Training` objects:
 the one training loop (budget, step template, evaluation, checkpoints, resumption) runs them exactly
 as it runs a character model, in the app's background trainer and on the command line. Each metrics
 row has ``step``, ``epoch``, ``seconds``, ``train_loss``, ``valid_loss``, ``valid_accuracy``,
