@@ -7,8 +7,8 @@ no one the cookie that owns it.
 On a server started with ``LSTM_LAB_SHARED=1`` a user may rename, delete or continue only their own
 runs; everyone else's are read-only (they can still be inspected, compared and downloaded). The
 instructor password in ``.streamlit/secrets.toml`` (``instructor_password = "..."``) unlocks
-everything for the session that enters it. Uploads and imports are limited per session there, in
-number and in size. Without ``LSTM_LAB_SHARED`` everything is allowed, as on a laptop.
+everything for the session that enters it. Uploads and imports are limited there in size, and in
+number per owner (the cookie's keyed hash, server-wide, so a reload or a new tab gives no fresh allowance). Without ``LSTM_LAB_SHARED`` everything is allowed, as on a laptop.
 """
 
 from __future__ import annotations
@@ -17,17 +17,22 @@ import hmac
 import os
 import re
 import secrets
+import threading
 
 import streamlit as st
 
-from lstm_core.ownership import owns
+from lstm_core.ownership import owner_digest, owns
 from lstm_core.runs import default_store_root
 
 OWNER_COOKIE = "lstm_lab_owner"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
-SHARED_UPLOADS = 10  # uploads and imports per browser session on a shared server
+SHARED_UPLOADS = 10  # uploads and imports per owner (browser cookie) on a shared server
 SHARED_IMPORT_MB = 50  # the largest run zip a shared server imports (the laptop limit is 200 MB)
 SHARED_UPLOAD_MB = 50  # the largest text or CSV a shared server takes for a training
+
+
+_allowance_lock = threading.Lock()
+_uploads_used: dict[str, list] = {}  # (store root, owner digest) -> what that owner uploaded or imported
 
 
 def shared() -> bool:
@@ -117,8 +122,9 @@ def upload_limit_mb(kind: str = "upload") -> int | None:
 
 def use_upload(file, what: str = "upload") -> None:
     """Count an uploaded file (``what``: ``upload`` for a training's text or CSV, ``import`` for a run zip)
-    against this session's allowance; ValueError past the shared server's limits. The same file used
-    again (a second training on it) is not counted twice."""
+    against this owner's allowance, kept server-wide by the cookie's keyed hash (a reload or a new tab
+    shares it); ValueError past the shared server's limits. Every import counts (clicking Import again on
+    the same upload writes another run); the same text used for a second training is not counted twice."""
     if not shared() or is_instructor():
         return
     size = file.size if hasattr(file, "size") else len(file.getvalue())
@@ -126,11 +132,13 @@ def use_upload(file, what: str = "upload") -> None:
     if size > limit:
         raise ValueError(f"this server is shared: files up to {limit // 1_000_000} MB are accepted "
                          f"(this one is {size / 1e6:.1f} MB)")
-    used: set = st.session_state.setdefault("uploads_used", set())
+    root = default_store_root()
     key = (what, getattr(file, "file_id", None) or getattr(file, "name", ""), size)
-    if key in used:
-        return
-    if len(used) >= SHARED_UPLOADS:
-        raise ValueError(f"this server is shared: each session may upload or import {SHARED_UPLOADS} files, "
-                         "and this one has used them all")
-    used.add(key)
+    with _allowance_lock:
+        used = _uploads_used.setdefault(f"{root}|{owner_digest(owner_id(), root)}", [])
+        if what != "import" and key in used:
+            return
+        if len(used) >= SHARED_UPLOADS:
+            raise ValueError(f"this server is shared: each user may upload or import {SHARED_UPLOADS} files, "
+                             "and you have used them all")
+        used.append(key)

@@ -177,17 +177,24 @@ def test_without_the_shared_setting_everything_is_allowed(store, trained):
     assert not at.checkbox(key=f"confirm_{theirs}").disabled
 
 
-def test_a_shared_server_limits_imports_per_session(store, trained, shared, monkeypatch):
+def test_a_shared_server_limits_imports_per_owner(store, trained, shared, monkeypatch):
+    """Each click on Import counts (one upload imported 3 times is 3), and the allowance is the owner's,
+    server-wide: a new session of the same browser (a reload) gets no fresh allowance."""
     _, (mine, theirs) = trained
     monkeypatch.setattr("lab_ui.sharing.SHARED_UPLOADS", 2)
     exported = lstm_core.export_zip(store.path(mine))
     at = runs_page()
+    at.file_uploader(key="import_run").set_value(("run.zip", exported, "application/zip")).run()
     for attempt in range(3):
-        at.file_uploader(key="import_run").set_value((f"run{attempt}.zip", exported, "application/zip")).run()
         next(b for b in at.button if b.label == "Import").click().run()
-    assert any("each session may upload or import 2 files" in e.value for e in at.error)
+    assert any("each user may upload or import 2 files" in e.value for e in at.error)
     assert sum(store.list()["status"] == "imported") == 2
     assert set(store.list().query("status == 'imported'")["owner"]) == {owner_digest(ME, store.root)}
+    reloaded = runs_page()  # the same cookie, a new page session
+    reloaded.file_uploader(key="import_run").set_value(("other.zip", exported, "application/zip")).run()
+    next(b for b in reloaded.button if b.label == "Import").click().run()
+    assert any("each user may upload or import 2 files" in e.value for e in reloaded.error)
+    assert sum(store.list()["status"] == "imported") == 2
 
 
 def test_a_shared_server_refuses_a_file_over_its_size_limit(store, trained, shared, monkeypatch):
