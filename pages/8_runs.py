@@ -70,7 +70,7 @@ else:
         table = table.sort_values(column, ascending=ascending, na_position="last", kind="stable",
                                   key=lambda values: values.str.lower() if values.dtype == object else values)
     show_table(table[columns].rename(columns=HEADERS), formats={
-        HEADERS["seconds"]: "{:.1f}", HEADERS["train_loss"]: "{:.3f}", HEADERS["final_valid_loss"]: "{:.3f}",
+        "steps": "{:.0f}", HEADERS["seconds"]: "{:.1f}", HEADERS["train_loss"]: "{:.3f}", HEADERS["final_valid_loss"]: "{:.3f}",
         HEADERS["best_valid_loss"]: "{:.3f}"})
 
     labels = dict(zip(runs["id"], runs["name"] + " · " + runs["id"].str[:15]))

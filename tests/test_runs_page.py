@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_core
 from lstm_core.runs import hold, release
-from tests.page_helpers import svg_chart, svg_of
+from tests.page_helpers import svg_chart, svg_of, table_display
 
 PAGE = "../pages/8_runs.py"
 
@@ -61,16 +61,19 @@ def test_an_empty_store_says_how_runs_appear():
 
 
 def test_lists_runs_with_settings_and_losses(store, two_runs):
+    store.create("not started yet", {"kind": "char"})  # no steps: the column holds a gap
     at = open_page()
     table = at.table[0].value
-    assert set(table["name"]) == {"small one", "larger one"}
-    assert all(table["status"] == "finished")
+    assert set(table["name"]) == {"small one", "larger one", "not started yet"}
+    assert all(table.set_index("name").drop("not started yet")["status"] == "finished")
     row = table.set_index("name").loc["larger one"]
     assert "hidden 16" in row["settings"] and "corpus seed" in row["settings"]
     metrics = lstm_core.load_run(store.path(two_runs[1])).metrics
     assert row["final valid loss"] == pytest.approx(metrics["valid_loss"].dropna().iloc[-1])
     assert row["steps"] == len(metrics)
     assert row["duration (s)"] == pytest.approx(metrics["seconds"].iloc[-1])
+    shown = table_display(at.table[0]).set_index("name").loc["larger one"]
+    assert shown["steps"] == str(len(metrics)), "steps are shown as a whole number, not 226.000000"
 
 
 def test_the_table_sorts_by_a_column_and_the_link_keeps_the_order(store, two_runs):
