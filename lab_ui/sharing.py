@@ -53,10 +53,19 @@ def owner_id() -> str:
     return st.session_state["owner_id"]
 
 
+def redact_errors() -> None:
+    """On a shared server, an error the app did not foresee shows one generic sentence in the browser, and its
+    message and traceback (which may name the server's paths) go to the server's log only."""
+    if shared() and st.get_option("client.showErrorDetails") != "none":
+        st.set_option("client.showErrorDetails", "none")
+
+
 def remember_owner() -> None:
-    """On a shared server, keep this browser's token in a cookie so that its runs stay its own after a reload."""
+    """On a shared server, keep this browser's token in a cookie so that its runs stay its own after a reload
+    (and redact unforeseen errors: :func:`redact_errors`)."""
     if not shared():
         return
+    redact_errors()
     owner = owner_id()
     if _cookie() != owner and not st.session_state.get("owner_cookie_sent"):
         st.session_state["owner_cookie_sent"] = True

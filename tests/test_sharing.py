@@ -11,6 +11,8 @@ import sqlite3
 import zipfile
 
 import pytest
+from streamlit import get_option as st_option
+from streamlit import set_option as st_set_option
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
@@ -236,3 +238,29 @@ def test_a_started_training_belongs_to_this_browser(isolated_run_store, shared):
     assert read_config(path)["owner"] == owner_digest(ME, isolated_run_store)
     assert (path / CONFIG_FILE).is_file()
     AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()
+
+
+@pytest.mark.parametrize("page", ["../pages/2_gates.py", "../pages/3_generate.py"])
+def test_a_link_with_a_run_id_too_long_for_a_file_name_gets_one_sentence(page):
+    """``?run=`` plus 4,000 characters: the file system refuses the name (ENAMETOOLONG); the page says in one
+    short sentence that there is no such model, never an OSError with the store's path."""
+    at = AppTest.from_file(page, default_timeout=120)
+    at.query_params["run"] = "A" * 4000
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    (warning,) = [w.value for w in at.warning if "link's run" in w.value]
+    assert "has no saved model on this server" in warning and len(warning) < 250
+    assert "Errno" not in warning and "/" not in warning
+
+
+def test_a_shared_server_redacts_unforeseen_errors_to_one_sentence(shared):
+    """An error no page foresaw: the browser gets Streamlit's generic sentence, the log gets the traceback."""
+    before = st_option("client.showErrorDetails")
+    try:
+        at = AppTest.from_string("from lab_ui import page_setup\npage_setup('Probe')\n"
+                                 "open('/no/such/server/path/' + 'A' * 10)", default_timeout=60)
+        at.run()
+        assert st_option("client.showErrorDetails") == "none"
+        assert "/no/such/server/path" not in str(at.exception[0].proto)
+    finally:
+        st_set_option("client.showErrorDetails", before)
