@@ -50,6 +50,7 @@ from lab_ui.live_view import (FIGURES, POLL_SECONDS, caption_html, panel_data, p
 from lab_ui.render.text_box import show_text
 from lab_ui.render.training_figures import accuracy_figure, figure_svg, has_accuracy, loss_figure, signals_figure
 from lab_ui.run_picker import run_store
+from lab_ui.safe_text import markdown_text
 from lab_ui.sharing import may_change, owner_id
 from lab_ui.snapshot_views import live_gate_panel
 from lstm_core.execution.background import BackgroundTrainer, TrainingStatus, run_is_held
@@ -225,7 +226,7 @@ def training_controls(slot: str, make_training: Callable[[], object], start_labe
                       width="stretch")
     error = st.session_state.pop(_error_key(slot), None)
     if error:
-        st.error(f"Cannot start: {error}")
+        st.error(f"Cannot start: {markdown_text(error)}")
 
 
 def _apply_lr(slot: str) -> None:

@@ -139,7 +139,7 @@ def pick_run(kind: str = "char", label: str = "Model", key: str = "selected_run"
     try:
         return run_id, cached_run(run_id)
     except lstm_core.RunError as err:
-        st.error(f"This run cannot be opened: {err}")
+        st.error(f"This run cannot be opened: {markdown_text(err)}")
         st.stop()
 
 

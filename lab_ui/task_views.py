@@ -24,6 +24,7 @@ from lab_ui.query import query_index, query_number, set_query
 from lab_ui.render.heatmaps import heatmap_svg
 from lab_ui.render.matrices import matrix_svg, ranked_bars_svg
 from lab_ui.run_picker import pick_run, run_store
+from lab_ui.safe_text import markdown_text
 from lstm_core.analysis import unit_order
 from lstm_core.gates import QUANTITIES
 from lstm_core.runs import UNFINISHED, read_status
@@ -95,7 +96,7 @@ def evaluation_view(evaluation: dict | None, baseline: float | None = None) -> N
         figures.insert(1, ("Bag-of-words baseline", f"{baseline:.1%}"))
     for column, (label, value) in zip(st.columns(len(figures)), figures):
         column.metric(label, value)
-    st.caption(f"Evaluated on {evaluation['split']}, after training ended.")
+    st.caption(f"Evaluated on {markdown_text(evaluation['split'])}, after training ended.")
     left, right = st.columns(2)
     show_html(per_class_chart(evaluation), key="evaluation_per_class", container=left)
     show_html(confusion_chart(evaluation), key="evaluation_confusion", container=right)

@@ -14,6 +14,7 @@ from lab_ui.live_training import (continue_paused_run, live_adjustments, live_pa
                                      start_training, training_controls, training_under_way)
 from lab_ui.sharing import use_upload
 from lab_ui.snapshot_views import snapshot_choice, snapshot_settings
+from lab_ui.safe_text import markdown_text
 from lstm_core.limits import CHAR_LIMITS as LIMITS
 
 page_setup("Train")
@@ -24,7 +25,7 @@ st.title("Train a character model")
 preset_names = list(lstm_core.PRESETS)
 wanted = query_value("preset", st.session_state.get("train_last_preset", "default"))
 if wanted not in lstm_core.PRESETS:
-    st.warning(f"There is no preset {wanted!r}; showing 'default' instead.")
+    st.warning(f"There is no preset {markdown_text(repr(wanted)[:80])}; showing 'default' instead.")
     wanted = "default"
 quick_start = query_value("autostart") == "1"  # a link that starts a training: its chart, not its settings, first
 shown = st.session_state.get("train_preset", wanted)
@@ -131,7 +132,7 @@ if corpus_choice == "upload" and st.session_state.get("train_upload") is not Non
         text = lstm_core.decode_upload(st.session_state["train_upload"].getvalue())
         st.caption(lstm_core.Corpus.from_text(text, name=st.session_state["train_upload"].name).describe())
     except lstm_core.CorpusError as err:
-        st.error(f"This file cannot be used: {err}")
+        st.error(f"This file cannot be used: {markdown_text(err)}")
 
 if query_value("autostart") == "1":
     set_query(autostart=None)  # start once: a rerun does not start it again

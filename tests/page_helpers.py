@@ -55,6 +55,11 @@ def table_display(table) -> pd.DataFrame:
     return pa.ipc.open_stream(table.proto.arrow_data.styler.display_values).read_pandas()
 
 
+def unescaped(markdown: str) -> str:
+    """What a reader sees of Markdown text escaped by lab_ui.safe_text: the backslashes dropped."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def html_tables(at) -> list[pd.DataFrame]:
     """The tables a page drew as HTML (lab_ui.render.tables.table_html), each as a frame of its cells' texts."""
     frames = []

@@ -4,6 +4,7 @@ deletes after confirmation, and imports a checkpoint zip (refusing a corrupt one
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import zipfile
 
@@ -13,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_core
 from lstm_core.runs import hold, release
-from tests.page_helpers import svg_chart, svg_of, table_display
+from tests.page_helpers import svg_chart, svg_of, table_display, unescaped
 
 PAGE = "../pages/8_runs.py"
 
@@ -171,3 +172,39 @@ def test_task_runs_are_overlaid_in_their_own_loss_unit(store, two_runs):
     loss_unit = next(r for r in at.radio if r.label == "Loss unit")
     assert loss_unit.options == ["Nats"]
     assert "Loss (nats per word)" in svg_of(next(h.proto.body for h in at.get("html") if "loss-curves" in h.proto.body))
+
+
+EVIL_NAME = "![x](http://example.invalid/a.png) [Instructor: re-enter password](http://example.invalid)"
+
+
+def markdown_shown(at) -> list[str]:
+    """Every text of the page that Streamlit draws as Markdown: messages, captions, labels, table cells."""
+    texts = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "success")
+             for e in at.get(kind)]
+    texts += [w.label for w in list(at.checkbox) + list(at.button) + list(at.selectbox) + list(at.multiselect)]
+    texts += [str(cell) for table in at.table for cell in table_display(table).to_numpy().ravel()]
+    return texts
+
+
+def renders_link_or_image(markdown: str) -> bool:
+    """Whether Markdown source would draw a link or an image: an unescaped ``[...](`` or a bare URL."""
+    return bool(re.search(r"(?<!\\)\[[^\]]*(?<!\\)\]\(", markdown) or re.search(r"https?://", markdown))
+
+
+def test_a_run_name_is_shown_as_text_never_as_markdown(store, two_runs):
+    """A run renamed to an image and a link (and an import whose config names it so) draws neither, in the
+    table, the delete box, the overlay's caption or the success box: every character reads back as typed."""
+    store.rename(two_runs[0], EVIL_NAME)
+    exported = lstm_core.export_zip(store.path(two_runs[0]))
+    at = open_page()
+    at.selectbox(key="manage_run").set_value(two_runs[0]).run()
+    at.multiselect(key="compare_runs").set_value([two_runs[0]]).run()
+    at.file_uploader(key="import_run").set_value(("run.zip", exported, "application/zip")).run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception and at.success
+    shown = markdown_shown(at)
+    assert not [text for text in shown if renders_link_or_image(text)]
+    assert any(EVIL_NAME[:40] in unescaped(text) for text in shown), "the name is still shown, as text"
+    names = set(table_display(at.table[0])["name"])
+    assert {unescaped(name) for name in names} >= {EVIL_NAME[:80], EVIL_NAME[:69] + " (imported)"}
+

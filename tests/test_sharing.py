@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 import lstm_core
 from lstm_core.ownership import owner_digest
 from lstm_core.runs import CONFIG_FILE, read_config
+from tests.page_helpers import unescaped
 
 RUNS_PAGE = "../pages/8_runs.py"
 TRAIN_PAGE = "../pages/1_train.py"
@@ -206,7 +207,7 @@ def test_a_shared_server_refuses_a_file_over_its_size_limit(store, trained, shar
     assert at.file_uploader(key="import_run").proto.max_upload_size_mb == 1, "the browser refuses it first"
     at.file_uploader(key="import_run").set_value(("run.zip", b"0" * 1_500_000, "application/zip")).run()
     next(b for b in at.button if b.label == "Import").click().run()
-    assert any("files up to 1 MB are accepted (this one is 1.5 MB)" in e.value for e in at.error)
+    assert any("files up to 1 MB are accepted (this one is 1.5 MB)" in unescaped(e.value) for e in at.error)
     assert len(store.list()) == 2
 
 
