@@ -15,7 +15,7 @@ from lab_ui.render.training_figures import accuracy_figure, figure_svg, has_accu
 from lab_ui.sharing import instructor_unlock, may_change, owner_id, shared, upload_limit_mb, use_upload, whose
 from lstm_core.import_checks import check_config
 from lstm_core.run_kinds import loss_per
-from lstm_core.runs import read_config, read_metrics
+from lstm_core.runs import read_config, read_metrics_sample
 
 page_setup("Runs")
 SETTINGS = [("corpus", "corpus"), ("hidden_size", "hidden"), ("num_layers", "layers"), ("seq_len", "seq"),
@@ -32,7 +32,7 @@ ORDERS = {"newest": ("Newest first", None, True), "best": ("Best validation loss
 def run_details(path: str, stamp: float) -> tuple[str, float | None, pd.DataFrame]:
     """(settings in a line, last validation loss, metrics) of a run, re-read when its files change."""
     folder = Path(path)
-    metrics = read_metrics(folder)  # numbers only: a damaged value is a gap
+    metrics = read_metrics_sample(folder)  # numbers only (a damaged value is a gap), thinned when the file is large
     valid = metrics["valid_loss"].dropna() if "valid_loss" in metrics else pd.Series(dtype=float)
     try:
         config = read_config(folder)

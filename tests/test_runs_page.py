@@ -9,11 +9,12 @@ import shutil
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
-from lstm_core.runs import hold, release
+from lstm_core.runs import FULL_READ_BYTES, METRICS_FILE, hold, read_metrics_sample, release
 from tests.page_helpers import svg_chart, svg_of, table_display, unescaped
 
 PAGE = "../pages/8_runs.py"
@@ -208,3 +209,48 @@ def test_a_run_name_is_shown_as_text_never_as_markdown(store, two_runs):
     names = set(table_display(at.table[0])["name"])
     assert {unescaped(name) for name in names} >= {EVIL_NAME[:80], EVIL_NAME[:69] + " (imported)"}
 
+
+def large_metrics(path, rows: int = 60_000, every: int = 500) -> pd.DataFrame:
+    """A metrics.csv of ``rows`` steps (a long training: several MB), validated every ``every`` steps."""
+    steps = np.arange(1, rows + 1)
+    frame = pd.DataFrame({"step": steps, "seconds": steps * 0.01, "train_loss": 4.0 / np.sqrt(steps),
+                          "valid_loss": np.where(steps % every == 0, 4.2 / np.sqrt(steps), np.nan)})
+    frame.to_csv(path / METRICS_FILE, index=False)
+    return frame
+
+
+def test_a_large_metrics_file_is_read_thinned_never_whole(tmp_path):
+    """60,000 rows (about 3 MB): the drawing gets about MAX_SAMPLED_ROWS of them, every validation and the
+    last row, read in chunks; a small file is read whole, exactly."""
+    full = large_metrics(tmp_path)
+    assert (tmp_path / METRICS_FILE).stat().st_size > FULL_READ_BYTES
+    sample = read_metrics_sample(tmp_path, max_rows=1_000)
+    assert 1_000 <= len(sample) <= 1_300
+    assert sample["step"].is_monotonic_increasing and sample["step"].iloc[-1] == 60_000
+    valid = sample.dropna(subset=["valid_loss"])
+    assert np.allclose(valid[["step", "valid_loss"]], full.dropna(subset=["valid_loss"])[["step", "valid_loss"]])
+    small = large_metrics(tmp_path, rows=500, every=50)
+    assert len(read_metrics_sample(tmp_path)) == 500 and np.allclose(read_metrics_sample(tmp_path), small,
+                                                                     equal_nan=True)
+
+
+def test_the_overlay_never_loads_a_whole_large_metrics_file(store, two_runs, monkeypatch):
+    """A run trained for long (or imported) with a metrics file of 60,000 rows: /runs draws its overlay from a
+    bounded number of rows; the whole file is never parsed into one frame."""
+    large_metrics(store.path(two_runs[0]))
+    parsed: list[int] = []
+    real_read_csv = pd.read_csv
+
+    def counting_read_csv(*args, **kwargs):
+        result = real_read_csv(*args, **kwargs)
+        if isinstance(result, pd.DataFrame):
+            parsed.append(len(result))
+        return result
+
+    monkeypatch.setattr(pd, "read_csv", counting_read_csv)
+    at = open_page()
+    at.multiselect(key="compare_runs").set_value([two_runs[0]]).run()
+    assert not at.exception and svg_chart(at, "loss-curves")
+    assert parsed and max(parsed) <= 50_000, "no single frame holds the whole file"
+    row = at.table[0].value.set_index("name").loc["small one"]
+    assert row["final valid loss"] == pytest.approx(4.2 / np.sqrt(60_000))
