@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 import threading
+import time
 
 import streamlit as st
 
@@ -31,6 +32,9 @@ SHARED_IMPORT_MB = 50  # the largest run zip a shared server imports (the laptop
 SHARED_UPLOAD_MB = 50  # the largest text or CSV a shared server takes for a training
 
 
+FREE_PASSWORD_TRIES = 3  # wrong instructor passwords a session may type before each try is made to wait
+FIRST_WAIT_S, LONGEST_WAIT_S = 5.0, 300.0  # the wait after the 4th wrong try; it doubles after each, up to this
+clock = time.monotonic  # what the password's waits are measured with (a test puts its own clock here)
 _allowance_lock = threading.Lock()
 _uploads_used: dict[str, list] = {}  # (store root, owner digest) -> what that owner uploaded or imported
 
@@ -105,8 +109,38 @@ def whose(owner: str | None) -> str:
     return "you" if is_mine(owner) else "another user"
 
 
+def password_wait(failures: int) -> float:
+    """Seconds a session waits before its next try, after ``failures`` wrong passwords (0 for the first few)."""
+    if failures < FREE_PASSWORD_TRIES:
+        return 0.0
+    return min(LONGEST_WAIT_S, FIRST_WAIT_S * 2 ** (failures - FREE_PASSWORD_TRIES))
+
+
+def _try_password() -> None:
+    """The password box's callback: one try, refused unread while this session must wait; the box is emptied."""
+    state = st.session_state
+    entered, state["instructor_password_entry"] = state.get("instructor_password_entry", ""), ""
+    if not entered:
+        return
+    wait = state.get("instructor_next_try", 0.0) - clock()
+    if wait > 0:
+        state["instructor_message"] = (f"Too many wrong passwords: wait {wait:.0f} s before trying again "
+                                       "(this try was not checked).")
+        return
+    password = instructor_password() or ""
+    if password and hmac.compare_digest(entered.encode(), password.encode()):
+        state["instructor"] = True
+        state.pop("instructor_message", None)
+        return
+    failures = state["instructor_failures"] = state.get("instructor_failures", 0) + 1
+    state["instructor_next_try"] = clock() + password_wait(failures)
+    state["instructor_message"] = "That is not the instructor password." + (
+        f" Wait {password_wait(failures):.0f} s before the next try." if password_wait(failures) else "")
+
+
 def instructor_unlock() -> None:
-    """On a shared server with an instructor password: a box that unlocks every run for this session."""
+    """On a shared server with an instructor password: a box that unlocks every run for this session. After
+    :data:`FREE_PASSWORD_TRIES` wrong passwords, each further try waits (5 s, doubling, up to 5 minutes)."""
     password = instructor_password()
     if not shared() or password is None:
         return
@@ -114,12 +148,10 @@ def instructor_unlock() -> None:
         st.caption("Instructor: every run can be renamed and deleted in this session.")
         return
     with st.expander("Instructor"):
-        entered = st.text_input("Instructor password", type="password", key="instructor_password_entry")
-        if entered:
-            if hmac.compare_digest(entered.encode(), password.encode()):
-                st.session_state["instructor"] = True
-                st.rerun()
-            st.error("That is not the instructor password.")
+        st.text_input("Instructor password", type="password", key="instructor_password_entry",
+                      on_change=_try_password)
+        if "instructor_message" in st.session_state:
+            st.error(st.session_state["instructor_message"])
 
 
 def upload_limit_mb(kind: str = "upload") -> int | None:

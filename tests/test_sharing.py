@@ -171,6 +171,31 @@ def test_the_instructor_password_unlocks_every_run(store, trained, shared):
     assert list(store.list()["id"]) == [mine]
 
 
+def test_wrong_passwords_are_slowed_down_after_three(store, trained, shared, monkeypatch):
+    """After three wrong tries, each further try waits longer (5 s, then 10 s, ...), the page says so, and a try made while waiting is refused unread, even the right password. The clock is the test's."""
+    now = [1000.0]
+    monkeypatch.setattr("lab_ui.sharing.clock", lambda: now[0])
+    at = runs_page(password="molière")
+
+    def attempt(password: str) -> str:
+        at.text_input(key="instructor_password_entry").input(password).run()
+        assert at.text_input(key="instructor_password_entry").value == "", "the box is emptied after each try"
+        return " ".join(e.value for e in at.error)
+
+    for _ in range(2):
+        assert attempt("wrong") == "That is not the instructor password."
+    assert "Wait 5 s before the next try" in attempt("wrong")  # the 3rd: from now on, each try waits
+    assert "wait 5 s before trying again" in attempt("molière"), "refused unread while waiting"
+    assert "instructor" not in at.session_state
+    now[0] += 5.5
+    assert "Wait 10 s before the next try" in attempt("wrong")  # the 4th: the wait doubles
+    now[0] += 9
+    assert "wait 1 s before trying again" in attempt("molière")
+    now[0] += 1.5
+    at.text_input(key="instructor_password_entry").input("molière").run()
+    assert at.session_state["instructor"] is True
+
+
 def test_without_the_shared_setting_everything_is_allowed(store, trained):
     _, (mine, theirs) = trained
     at = runs_page()
