@@ -8,7 +8,8 @@ On a server started with ``LSTM_LAB_SHARED=1`` a user may rename, delete or cont
 runs; everyone else's are read-only (they can still be inspected, compared and downloaded). The
 instructor password in ``.streamlit/secrets.toml`` (``instructor_password = "..."``) unlocks
 everything for the session that enters it. Uploads and imports are limited there in size, and in
-number per owner (the cookie's keyed hash, server-wide, so a reload or a new tab gives no fresh allowance). Without ``LSTM_LAB_SHARED`` everything is allowed, as on a laptop.
+number per owner (the cookie's keyed hash, server-wide, so a reload or a new tab gives no fresh allowance).
+Without ``LSTM_LAB_SHARED`` everything is allowed, as on a laptop.
 """
 
 from __future__ import annotations
@@ -161,11 +162,8 @@ def upload_limit_mb(kind: str = "upload") -> int | None:
     return SHARED_IMPORT_MB if kind == "import" else SHARED_UPLOAD_MB
 
 
-def use_upload(file, what: str = "upload") -> None:
-    """Count an uploaded file (``what``: ``upload`` for a training's text or CSV, ``import`` for a run zip)
-    against this owner's allowance, kept server-wide by the cookie's keyed hash (a reload or a new tab
-    shares it); ValueError past the shared server's limits. Every import counts (clicking Import again on
-    the same upload writes another run); the same text used for a second training is not counted twice."""
+def check_upload_size(file, what: str = "upload") -> None:
+    """ValueError when ``file`` is larger than a shared server takes (call it before reading the file)."""
     if not shared() or is_instructor():
         return
     size = file.size if hasattr(file, "size") else len(file.getvalue())
@@ -173,6 +171,17 @@ def use_upload(file, what: str = "upload") -> None:
     if size > limit:
         raise ValueError(f"this server is shared: files up to {limit // 1_000_000} MB are accepted "
                          f"(this one is {size / 1e6:.1f} MB)")
+
+
+def use_upload(file, what: str = "upload") -> None:
+    """Count an uploaded file (``what``: ``upload`` for a training's text or CSV, ``import`` for a run zip)
+    against this owner's allowance, kept server-wide by the cookie's keyed hash (a reload or a new tab
+    shares it); ValueError past the shared server's limits. Every import counts (clicking Import again on
+    the same upload writes another run); the same text used for a second training is not counted twice."""
+    if not shared() or is_instructor():
+        return
+    check_upload_size(file, what)
+    size = file.size if hasattr(file, "size") else len(file.getvalue())
     root = default_store_root()
     key = (what, getattr(file, "file_id", None) or getattr(file, "name", ""), size)
     with _allowance_lock:

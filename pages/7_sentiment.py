@@ -6,11 +6,11 @@ import streamlit as st
 from lab_ui import page_setup, query_value, run_store, set_query
 from lab_ui.html_view import show_html
 from lab_ui.safe_text import markdown_text
-from lab_ui.sharing import use_upload
+from lab_ui.sharing import check_upload_size, upload_limit_mb, use_upload
 from lab_ui.render.charts import line_svg
 from lab_ui.task_views import (budget_overrides, evaluation_view, live_training_then_run, preset_picker,
                                read_uploaded_csv, word_gates)
-from lstm_core.tasks import TaskDataError, classifier_vocab, read_review
+from lstm_core.tasks import classifier_vocab, read_review
 from lstm_core.training.tasks import CLASSIFIER_PRESETS, ClassifierTraining, classifier_preset
 
 page_setup("Sentiment")
@@ -33,13 +33,15 @@ source = st.radio("Data", ["imdb", "upload"], horizontal=True, key="sentiment_so
 uploaded = None
 if source == "upload":
     file = st.file_uploader("A CSV of text,label rows (e.g. the 50,000-review IMDB file: review,sentiment); "
-                            "its last 20% is held out", type=["csv"], key="sentiment_upload")
+                            "the last 20% of each label is held out", type=["csv"], key="sentiment_upload",
+                            max_upload_size=upload_limit_mb())
     if file is not None:
         try:
+            check_upload_size(file)  # a shared server's limit, before the file is read
             uploaded = (*read_uploaded_csv(file.getvalue(), file.name), file.name)
             st.success(f"{markdown_text(file.name)}: {len(uploaded[0]):,} texts to train on, {len(uploaded[1]):,} "
                        f"held out, labels {markdown_text(', '.join(uploaded[0].label_names))}.")
-        except TaskDataError as err:
+        except ValueError as err:  # TaskDataError, or past a shared server's limit
             st.error(f"This file cannot be used: {markdown_text(err)}")
 preset = preset_picker(CLASSIFIER_PRESETS, "sentiment")
 overrides = budget_overrides(classifier_preset(preset), "sentiment")

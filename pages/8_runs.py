@@ -71,8 +71,8 @@ else:
         table = table.sort_values(column, ascending=ascending, na_position="last", kind="stable",
                                   key=lambda values: values.str.lower() if values.dtype == object else values)
     show_table(table[columns].rename(columns=HEADERS), formats={
-        "steps": "{:.0f}", HEADERS["seconds"]: "{:.1f}", HEADERS["train_loss"]: "{:.3f}", HEADERS["final_valid_loss"]: "{:.3f}",
-        HEADERS["best_valid_loss"]: "{:.3f}"})
+        "steps": "{:.0f}", HEADERS["seconds"]: "{:.1f}", HEADERS["train_loss"]: "{:.3f}",
+        HEADERS["final_valid_loss"]: "{:.3f}", HEADERS["best_valid_loss"]: "{:.3f}"})
 
     labels = dict(zip(runs["id"], runs["name"] + " · " + runs["id"].str[:15]))
     st.subheader("Compare loss curves")
@@ -115,7 +115,8 @@ else:
                 st.error(markdown_text(err))
     download_col.download_button("Download checkpoint (.zip)", lambda: lstm_core.export_zip(run_store().path(run_id)),
                                  file_name=f"{run_id}.zip", mime="application/zip", key="download_run")
-    confirm = st.checkbox(f"Yes, delete “{markdown_text(labels[run_id])}” and its checkpoint for good", key=f"confirm_{run_id}",
+    confirm = st.checkbox(f"Yes, delete “{markdown_text(labels[run_id])}” and its checkpoint for good",
+                          key=f"confirm_{run_id}",
                           disabled=not yours)
     if st.button("Delete run", disabled=not (confirm and yours), type="primary" if confirm else "secondary") \
             and yours:

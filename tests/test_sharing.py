@@ -172,7 +172,8 @@ def test_the_instructor_password_unlocks_every_run(store, trained, shared):
 
 
 def test_wrong_passwords_are_slowed_down_after_three(store, trained, shared, monkeypatch):
-    """After three wrong tries, each further try waits longer (5 s, then 10 s, ...), the page says so, and a try made while waiting is refused unread, even the right password. The clock is the test's."""
+    """After three wrong tries, each further try waits longer (5 s, then 10 s, ...), the page says so, and a try
+    made while waiting is refused unread, even the right password. The clock is the test's."""
     now = [1000.0]
     monkeypatch.setattr("lab_ui.sharing.clock", lambda: now[0])
     at = runs_page(password="molière")
