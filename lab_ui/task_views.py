@@ -57,7 +57,7 @@ def preset_picker(presets: dict, slot: str) -> str:
 
 @st.cache_data(max_entries=2, show_spinner="Reading the CSV...")
 def read_uploaded_csv(data: bytes, name: str):
-    """An uploaded text,label CSV split in order (first 80% train, last 20% held out); TaskDataError if bad."""
+    """An uploaded text,label CSV split within each label (first 80% train, last 20% held out); TaskDataError if bad."""
     return lstm_core.tasks.split_upload(lstm_core.tasks.read_labelled_csv(data, name))
 
 
