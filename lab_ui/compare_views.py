@@ -28,6 +28,7 @@ from lab_ui.render.palette import CHANCE_LINE, MARK, contender_colour
 from lab_ui.render.text_box import show_text
 from lab_ui.render.training_figures import evaluations, figure_svg, thin
 from lab_ui.run_picker import folder_key, load_run_cached
+from lab_ui.sharing import check_training_allowance, count_training
 from lstm_core.analysis import unit_order
 from lstm_core.compare import CompareSetup, Contender
 from lstm_core.execution.background import BackgroundTrainer
@@ -46,6 +47,7 @@ PLAIN = {"displayModeBar": False}
 def start_comparison(setup: CompareSetup, store) -> str | None:
     """Train every contender of ``setup`` in its own slot; returns an error message for bad settings."""
     try:
+        check_training_allowance(replacing=tuple(filter(None, map(session_trainer, SLOTS))))  # counts once
         trainings = setup.trainings(store)
     except ValueError as err:
         return str(err)
@@ -54,6 +56,7 @@ def start_comparison(setup: CompareSetup, store) -> str | None:
         trainer = BackgroundTrainer(training)
         set_session_trainer(slot, trainer)  # a previous trainer in the slot is stopped and saved first
         trainer.start()
+    count_training([session_trainer(slot) for slot in SLOTS[:len(trainings)]])
     st.session_state[STARTED] = setup.to_dict()
     for slot in SLOTS:
         st.session_state.pop(f"{slot}_rows", None)

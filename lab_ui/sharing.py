@@ -9,7 +9,9 @@ runs; everyone else's are read-only (they can still be inspected, compared and d
 instructor password in ``.streamlit/secrets.toml`` (``instructor_password = "..."``) unlocks
 everything for the session that enters it. Uploads and imports are limited there in size, and in
 number per owner (the cookie's keyed hash, server-wide, so a reload or a new tab gives no fresh allowance).
-Without ``LSTM_LAB_SHARED`` everything is allowed, as on a laptop.
+A fair share of the workers: each owner may have ``LSTM_LAB_MAX_TRAININGS_PER_USER`` trainings (2 by
+default; a comparison counts once) running or queued, and a training lasts at most
+:data:`SHARED_MAX_SECONDS`. Without ``LSTM_LAB_SHARED`` everything is allowed, as on a laptop.
 """
 
 from __future__ import annotations
@@ -36,7 +38,11 @@ SHARED_UPLOAD_MB = 50  # the largest text or CSV a shared server takes for a tra
 FREE_PASSWORD_TRIES = 3  # wrong instructor passwords a session may type before each try is made to wait
 FIRST_WAIT_S, LONGEST_WAIT_S = 5.0, 300.0  # the wait after the 4th wrong try; it doubles after each, up to this
 clock = time.monotonic  # what the password's waits are measured with (a test puts its own clock here)
+MAX_TRAININGS_PER_USER = 2  # trainings an owner may have running or queued (LSTM_LAB_MAX_TRAININGS_PER_USER)
+SHARED_MAX_SECONDS = 1800.0  # the longest training time a shared server gives one training (a link's included)
+ACTIVE = ("queued", "running")
 _allowance_lock = threading.Lock()
+_trainings: dict[str, list[list]] = {}  # (store root, owner digest) -> that owner's trainings, a group per start
 _uploads_used: dict[str, list] = {}  # (store root, owner digest) -> what that owner uploaded or imported
 
 
@@ -153,6 +159,53 @@ def instructor_unlock() -> None:
                       on_change=_try_password)
         if "instructor_message" in st.session_state:
             st.error(st.session_state["instructor_message"])
+
+
+def _owner_key() -> str:
+    """This browser's owner, server-wide: its store and its token's keyed hash (never the token)."""
+    root = default_store_root()
+    return f"{root}|{owner_digest(owner_id(), root)}"
+
+
+def max_trainings_per_user() -> int:
+    """How many trainings an owner may have running or queued on a shared server (at least 1)."""
+    try:
+        return max(1, int(os.environ.get("LSTM_LAB_MAX_TRAININGS_PER_USER", MAX_TRAININGS_PER_USER)))
+    except ValueError:
+        return MAX_TRAININGS_PER_USER
+
+
+def _active(trainer) -> bool:
+    return trainer.snapshot(since=1 << 62).status in ACTIVE
+
+
+def check_training_allowance(replacing=()) -> None:
+    """ValueError when this owner (in any tab) already has as many trainings running or queued as a shared
+    server allows; ``replacing``: this session's trainers that the new start stops first (not counted)."""
+    if not shared() or is_instructor():
+        return
+    with _allowance_lock:
+        groups = _trainings.get(_owner_key(), [])
+        busy = sum(any(_active(t) for t in group if t not in replacing) for group in groups)
+    if busy >= max_trainings_per_user():
+        raise ValueError(f"this server is shared: each user may have {max_trainings_per_user()} trainings running "
+                         "or queued, and you have that many (in this tab or another); pause or stop one first")
+
+
+def count_training(trainers) -> None:
+    """Count ``trainers`` (started together: a comparison's contenders count once) as this owner's; trainings
+    that ended are forgotten."""
+    if not shared():
+        return
+    with _allowance_lock:
+        kept = [group for group in _trainings.get(_owner_key(), [])
+                if any(t.snapshot(since=1 << 62).status in ACTIVE + ("idle", "paused") for t in group)]
+        _trainings[_owner_key()] = kept + [list(trainers)]
+
+
+def training_seconds_cap(high: float) -> float:
+    """The longest training time offered: ``high``, or :data:`SHARED_MAX_SECONDS` on a shared server."""
+    return min(high, SHARED_MAX_SECONDS) if shared() else high
 
 
 def upload_limit_mb(kind: str = "upload") -> int | None:

@@ -12,7 +12,7 @@ import lstm_core
 from lab_ui import page_link, page_setup, query_index, query_number, query_value, run_store, set_query
 from lab_ui.live_training import (continue_paused_run, live_adjustments, live_panel, session_trainer,
                                      start_training, training_controls, training_under_way)
-from lab_ui.sharing import use_upload
+from lab_ui.sharing import training_seconds_cap, use_upload
 from lab_ui.snapshot_views import snapshot_choice, snapshot_settings
 from lab_ui.safe_text import markdown_text
 from lstm_core.limits import CHAR_LIMITS as LIMITS
@@ -29,7 +29,8 @@ if wanted not in lstm_core.PRESETS:
     wanted = "default"
 quick_start = query_value("autostart") == "1"  # a link that starts a training: its chart, not its settings, first
 shown = st.session_state.get("train_preset", wanted)
-seconds_in_link = query_number("seconds", None, *LIMITS["max_seconds"], float, warn=True)
+SECONDS = (LIMITS["max_seconds"][0], training_seconds_cap(LIMITS["max_seconds"][1]))  # a shared server's cap
+seconds_in_link = query_number("seconds", None, *SECONDS, float, warn=True)
 key = lambda name: f"train:{preset}:{name}"  # noqa: E731 - each preset keeps its own widget values
 memory = st.session_state.setdefault("train_settings_memory", {})  # Streamlit drops widget state on other pages
 initial = lambda name, default: memory.get(key(name), default)  # noqa: E731
@@ -71,7 +72,7 @@ with st.expander(f"Settings · preset {shown if shown in lstm_core.PRESETS else 
                                      == "epochs"),
                            format_func={"time": "Time", "epochs": "Epochs"}.get) == "time"
         if by_time:
-            st.number_input("Seconds of training", *LIMITS["max_seconds"],
+            st.number_input("Seconds of training", *SECONDS,
                             float(seconds_in_link or initial("seconds", defaults.max_seconds or 60.0)), 5.0,
                             key=key("seconds"))
             budget = st.session_state[key("seconds")]

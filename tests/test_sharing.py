@@ -9,6 +9,7 @@ import json
 import shutil
 import sqlite3
 import zipfile
+from types import SimpleNamespace
 
 import pytest
 from streamlit import get_option as st_option
@@ -16,6 +17,7 @@ from streamlit import set_option as st_set_option
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
+from lab_ui import sharing
 from lstm_core.ownership import owner_digest
 from lstm_core.runs import CONFIG_FILE, read_config
 from tests.page_helpers import unescaped
@@ -291,3 +293,53 @@ def test_a_shared_server_redacts_unforeseen_errors_to_one_sentence(shared):
         assert "/no/such/server/path" not in str(at.exception[0].proto)
     finally:
         st_set_option("client.showErrorDetails", before)
+
+
+class BusyTrainer:
+    """A stand-in for a training this owner runs in another tab: only its status is asked."""
+
+    def __init__(self, status: str = "running"):
+        self.status = status
+
+    def snapshot(self, since: int = 0):
+        return SimpleNamespace(status=self.status)
+
+
+def test_each_user_may_have_two_trainings_running_or_queued(isolated_run_store, shared, monkeypatch):
+    """The owner already has two trainings running or queued (in other tabs, or a comparison counting once): a
+    third start is refused with a sentence before any run folder is made; once one ends, a start is allowed.
+    The cap is a setting."""
+    busy = [BusyTrainer("running"), BusyTrainer("queued")]
+    monkeypatch.setitem(sharing._trainings, f"{isolated_run_store}|{owner_digest(ME, isolated_run_store)}",
+                        [[busy[0]], [busy[1], BusyTrainer("running")]])
+    at = AppTest.from_file(TRAIN_PAGE, default_timeout=60)
+    at.session_state["owner_id"] = ME
+    at.query_params.update(preset="seed", seconds="5")
+    at.run()
+    at.button(key="char_start").click().run()
+    assert any("each user may have 2 trainings running or queued" in unescaped(e.value) for e in at.error)
+    assert lstm_core.RunStore(isolated_run_store).list().empty, "nothing was made"
+    allowed = AppTest.from_string("from lab_ui.sharing import check_training_allowance\n"
+                                  "try:\n    check_training_allowance()\n    print('allowed')\n"
+                                  "except ValueError as err:\n    import streamlit as st\n    st.error(str(err))")
+    allowed.session_state["owner_id"] = ME
+    monkeypatch.setenv("LSTM_LAB_MAX_TRAININGS_PER_USER", "3")  # a setting
+    assert not allowed.run().error
+    monkeypatch.setenv("LSTM_LAB_MAX_TRAININGS_PER_USER", "2")
+    assert allowed.run().error
+    busy[0].status = "paused"  # one of them paused: a new one may start
+    assert not allowed.run().error
+    busy[0].status = "running"
+    allowed.session_state["owner_id"] = SOMEONE
+    assert not allowed.run().error, "another user is not held back by this one's trainings"
+    AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()
+
+
+def test_a_link_asking_for_a_day_of_training_is_clamped_on_a_shared_server(isolated_run_store, shared):
+    at = AppTest.from_file(TRAIN_PAGE, default_timeout=60)
+    at.query_params.update(preset="seed", seconds="86400")
+    at.run()
+    assert not at.exception
+    assert any("seconds = 86400" in unescaped(w.value) and "1800 is used instead" in unescaped(w.value)
+               for w in at.warning)
+    assert at.number_input(key="train:seed:seconds").value == 1800.0
