@@ -24,6 +24,7 @@ import streamlit as st
 from lab_ui.html_view import component_file
 from lab_ui.query import query_number, query_value, set_query
 from lab_ui.run_picker import cached_run
+from lab_ui.safe_text import markdown_text
 from lstm_core import cell_lab, unit_walk
 from lstm_core.cell import MAX_INPUTS, MAX_UNITS, CellStep, run_sequence
 from lstm_core.cell_lab import RANGES, SCENARIOS, CellValues
@@ -102,7 +103,8 @@ def start_from_link(modes) -> None:
         return
     scenario = query_value("scenario", "remember")
     if scenario not in SCENARIOS and scenario != "custom":
-        st.warning(f"The link asks for a scenario called {scenario!r}; the lab knows {', '.join(SCENARIOS)} "
+        st.warning(f"The link asks for a scenario called {markdown_text(repr(scenario)[:80])}; the lab knows "
+                   f"{', '.join(SCENARIOS)} "
                    "and custom. Remember is shown instead.")
         scenario = "remember"
     if scenario in SCENARIOS:
@@ -114,7 +116,7 @@ def start_from_link(modes) -> None:
     inputs = st.session_state["cell_inputs"] = query_number("inputs", 1, 1, MAX_INPUTS, warn=True)
     linked, problems = preset(scenario).resized(units, inputs).with_query(st.query_params.to_dict())
     for problem in problems:
-        st.warning(f"The link's values: {problem}.")
+        st.warning(f"The link's values: {markdown_text(problem)}.")
     st.session_state[STORE] = linked
     mode = query_value("mode", "weights")
     st.session_state["cell_mode"] = mode if mode in modes else "weights"

@@ -36,6 +36,7 @@ from lab_ui.render.tables import table_html
 from lab_ui.render.text_box import show_text
 from lab_ui.render.training_figures import evaluations, figure_svg, marked, thin
 from lab_ui.run_picker import folder_key, load_run_cached
+from lab_ui.sharing import check_training_allowance, count_training
 from lstm_core.analysis import unit_order
 from lstm_core.compare import CompareSetup, Contender
 from lstm_core.compare_runs import comparison_of_ids, mark_comparison, shipped_comparison
@@ -79,6 +80,7 @@ def start_comparison(setup: CompareSetup, store) -> str | None:
     """Train every contender of ``setup`` in its own slot; returns an error message for bad settings. Each run
     records the comparison, and the link gets their ids (a reload, or the link sent on, shows it again)."""
     try:
+        check_training_allowance(replacing=tuple(filter(None, map(session_trainer, SLOTS))))  # counts once
         trainings = setup.trainings(store)
     except ValueError as err:
         return str(err)
@@ -90,6 +92,7 @@ def start_comparison(setup: CompareSetup, store) -> str | None:
         trainer.start()
     for slot in SLOTS[len(trainings):]:
         clear_session_trainer(slot)  # a larger comparison's last contenders
+    count_training([session_trainer(slot) for slot in SLOTS[:len(trainings)]])
     st.session_state[STARTED] = setup.to_dict()
     for slot in SLOTS:
         st.session_state.pop(f"{slot}_rows", None)

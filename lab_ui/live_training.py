@@ -53,7 +53,8 @@ from lab_ui.live_view import (FIGURES, POLL_SECONDS, caption_html, panel_data, p
 from lab_ui.render.text_box import show_text
 from lab_ui.render.training_figures import accuracy_figure, figure_svg, has_accuracy, loss_figure, signals_figure
 from lab_ui.run_picker import run_store
-from lab_ui.sharing import may_change, owner_id
+from lab_ui.safe_text import markdown_text
+from lab_ui.sharing import check_training_allowance, count_training, may_change, owner_id
 from lab_ui.snapshot_views import live_gate_panel
 from lstm_core.execution.background import BackgroundTrainer, TrainingStatus, run_is_held
 from lstm_core.limits import TRAINING_LIMITS
@@ -167,6 +168,8 @@ def _error_key(slot: str) -> str:
 
 def _start(slot: str, make_training: Callable[[], object]) -> None:
     try:
+        replaced = session_trainer(slot)
+        check_training_allowance(replacing=(replaced,) if replaced else ())  # before any run folder is made
         training = make_training()
     except ValueError as err:  # CorpusError, RunError and the settings' range checks are ValueErrors
         st.session_state[_error_key(slot)] = str(err)
@@ -176,6 +179,7 @@ def _start(slot: str, make_training: Callable[[], object]) -> None:
     trainer = BackgroundTrainer(training)
     set_session_trainer(slot, trainer)
     trainer.start()
+    count_training([trainer])
 
 
 def start_training(slot: str, make_training: Callable[[], object]) -> bool:
@@ -211,6 +215,11 @@ def _act(slot: str, action: str) -> None:
     if action == "pause":
         trainer.pause(wait=True)
     elif action == "resume":
+        try:
+            check_training_allowance()  # a paused training is not counted: resuming it may be one too many
+        except ValueError as err:
+            st.session_state[_error_key(slot)] = str(err)
+            return
         trainer.resume()
     elif action == "stop":
         trainer.stop(wait=True)
@@ -236,7 +245,7 @@ def training_controls(slot: str, make_training: Callable[[], object], start_labe
                       width="stretch")
     error = st.session_state.pop(_error_key(slot), None)
     if error:
-        st.error(f"Cannot start: {error}")
+        st.error(f"Cannot start: {markdown_text(error)}")
 
 
 def _apply_lr(slot: str) -> None:

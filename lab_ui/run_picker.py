@@ -19,10 +19,12 @@ import streamlit as st
 
 import lstm_core
 from lab_ui.query import query_index, query_value, set_query
+from lab_ui.safe_text import markdown_text
 from lstm_core.architectures import display_name
 from lstm_core.runs import WEIGHTS_FILE, default_store_root, read_config
 
 PRETRAINED_ID = "pretrained"
+MAX_SHOWN_ID = 60  # characters of a link's run id repeated in a message
 
 
 @st.cache_resource
@@ -129,22 +131,35 @@ def pick_run(kind: str = "char", label: str = "Model", key: str = "selected_run"
         st.session_state[key] = ids[query_index("run", ids, last if last in ids else ids[0])]
         linked = query_value("run")
         if linked is not None and linked not in ids:  # say so, rather than open another model in silence
-            st.warning(f"The link's run {linked!r} {_not_offered(linked, kind, architectures)}: "
-                       f"{choices[st.session_state[key]]} is shown instead.")
+            st.warning(f"The link's run {markdown_text(shown_id(linked))} {_not_offered(linked, kind, architectures)}: "
+                       f"{markdown_text(choices[st.session_state[key]])} is shown instead.")
     run_id = (container or st).selectbox(label, ids, format_func=choices.get, key=key)
     st.session_state[remembered] = run_id
     set_query(run=run_id)
     try:
         return run_id, cached_run(run_id)
     except lstm_core.RunError as err:
-        st.error(f"This run cannot be opened: {err}")
+        st.error(f"This run cannot be opened: {markdown_text(err)}")
         st.stop()
+
+
+def shown_id(run_id: str) -> str:
+    """A run id from a link, quoted and cut to a readable length (a link may carry thousands of characters)."""
+    return repr(run_id if len(run_id) <= MAX_SHOWN_ID else run_id[:MAX_SHOWN_ID] + "…")
+
+
+def _has_weights(path: Path) -> bool:
+    """Whether ``path`` holds a model; False for a name the file system refuses (too long, a bad byte)."""
+    try:
+        return (path / WEIGHTS_FILE).exists()
+    except (OSError, ValueError):  # e.g. ENAMETOOLONG: a sentence for the user, never a path
+        return False
 
 
 def _not_offered(run_id: str, kind: str, architectures: tuple[str, ...]) -> str:
     """Why a run named by a link is not among a picker's choices, in words."""
     path = run_store().root / run_id
-    if not run_id or "/" in run_id or run_id.startswith(".") or not (path / WEIGHTS_FILE).exists():
+    if not run_id or "/" in run_id or run_id.startswith(".") or not _has_weights(path):
         return "has no saved model on this server"
     if kind == "char":
         architecture = run_architecture(path)

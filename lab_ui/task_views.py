@@ -25,6 +25,7 @@ from lab_ui.query import query_index, query_number, set_query
 from lab_ui.render.heatmaps import heatmap_svg
 from lab_ui.render.matrices import matrix_svg, ranked_bars_svg
 from lab_ui.run_picker import pick_run, run_store
+from lab_ui.safe_text import markdown_text
 from lstm_core.analysis import unit_order
 from lstm_core.gates import QUANTITIES
 from lstm_core.runs import UNFINISHED, read_status
@@ -57,7 +58,7 @@ def preset_picker(presets: dict, slot: str) -> str:
 
 @st.cache_data(max_entries=2, show_spinner="Reading the CSV...")
 def read_uploaded_csv(data: bytes, name: str):
-    """An uploaded text,label CSV split in order (first 80% train, last 20% held out); TaskDataError if bad."""
+    """An uploaded text,label CSV split within each label (first 80% train, last 20% held out); TaskDataError if bad."""
     return lstm_core.tasks.split_upload(lstm_core.tasks.read_labelled_csv(data, name))
 
 
@@ -96,7 +97,7 @@ def evaluation_view(evaluation: dict | None, baseline: float | None = None) -> N
         figures.insert(1, ("Bag-of-words baseline", f"{baseline:.1%}"))
     for column, (label, value) in zip(st.columns(len(figures)), figures):
         column.metric(label, value)
-    st.caption(f"Evaluated on {evaluation['split']}, after training ended.")
+    st.caption(f"Evaluated on {markdown_text(evaluation['split'])}, after training ended.")
     left, right = st.columns(2)
     show_html(per_class_chart(evaluation), key="evaluation_per_class", container=left)
     show_html(confusion_chart(evaluation), key="evaluation_confusion", container=right)

@@ -43,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 from safetensors import SafetensorError
@@ -69,6 +70,9 @@ FORMAT = "lstm-lab-run/1"
 MAX_IMPORT_BYTES = 200_000_000
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PRETRAINED_DIR = REPO_ROOT / "data" / "pretrained" / "moliere"
+FULL_READ_BYTES = 2_000_000  # a metrics file up to this size is read whole for drawing; a larger one is thinned
+MAX_SAMPLED_ROWS = 2_000  # about how many rows of a large metrics file a drawing keeps
+METRICS_CHUNK_ROWS = 50_000  # rows of a large metrics file held in memory at once while it is thinned
 RECENT_STEPS = 20  # the window of "recent" training figures (loss averaged, throughput's median)
 UNFINISHED = ("created", "queued", "running")  # statuses only a live trainer may hold
 _held: set[str] = set()  # run folders a live trainer of this process holds (training, or paused in a tab)
@@ -259,6 +263,36 @@ def read_metrics(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError):
         return pd.DataFrame()
     return frame.apply(pd.to_numeric, errors="coerce")  # a damaged value is a gap, never a crash downstream
+
+
+def read_metrics_sample(path: Path, max_rows: int = MAX_SAMPLED_ROWS) -> pd.DataFrame:
+    """A run's metrics thinned to about ``max_rows`` rows for drawing, never the whole file in memory: a file
+    up to :data:`FULL_READ_BYTES` is read whole; a larger one is streamed in chunks, keeping every k-th row
+    (k from the file's row count), every evaluation row (validation loss or accuracy: they are sparse) thinned the
+    same way if they alone are too many, and always the last row (the run's final values)."""
+    file = path / METRICS_FILE
+    if not file.is_file() or file.stat().st_size <= FULL_READ_BYTES:
+        return read_metrics(path)
+    kept, last, seen = [], None, 0
+    try:
+        with open(file, "rb") as raw:  # count the rows a megabyte at a time
+            rows = sum(block.count(b"\n") for block in iter(lambda: raw.read(1 << 20), b"")) - 1
+        every = max(1, -(-rows // max_rows))
+        for chunk in pd.read_csv(file, chunksize=METRICS_CHUNK_ROWS):
+            chunk = chunk.apply(pd.to_numeric, errors="coerce")
+            positions = np.arange(seen, seen + len(chunk))
+            evaluated = chunk.filter(regex=r"^valid_").notna().any(axis=1).to_numpy()
+            kept.append(chunk[(positions % every == 0) | evaluated])
+            last, seen = chunk.iloc[[-1]], seen + len(chunk)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError):
+        return pd.DataFrame()
+    if last is None:
+        return pd.DataFrame()
+    frame = pd.concat(kept + [last])
+    frame = frame[~frame.index.duplicated(keep="last")]
+    if len(frame) > 2 * max_rows:  # evaluations alone are too many: thin them all evenly
+        frame = pd.concat([frame.iloc[:-1:-(-len(frame) // max_rows)], frame.iloc[[-1]]])
+    return frame.reset_index(drop=True)
 
 
 def snapshot_files(path) -> list[Path]:

@@ -12,8 +12,9 @@ import lstm_core
 from lab_ui import page_link, page_setup, query_index, query_number, query_value, run_store, set_query
 from lab_ui.live_training import (continue_paused_run, live_adjustments, live_panel, session_trainer,
                                      start_training, training_controls, training_under_way)
-from lab_ui.sharing import use_upload
+from lab_ui.sharing import training_seconds_cap, use_upload
 from lab_ui.snapshot_views import snapshot_choice, snapshot_settings
+from lab_ui.safe_text import markdown_text
 from lstm_core.limits import CHAR_LIMITS as LIMITS
 
 page_setup("Train")
@@ -24,14 +25,21 @@ st.title("Train a character model")
 preset_names = list(lstm_core.PRESETS)
 wanted = query_value("preset", st.session_state.get("train_last_preset", "default"))
 if wanted not in lstm_core.PRESETS:
-    st.warning(f"There is no preset {wanted!r}; showing 'default' instead.")
+    st.warning(f"There is no preset {markdown_text(repr(wanted)[:80])}; showing 'default' instead.")
     wanted = "default"
 quick_start = query_value("autostart") == "1"  # a link that starts a training: its chart, not its settings, first
 shown = st.session_state.get("train_preset", wanted)
-seconds_in_link = query_number("seconds", None, *LIMITS["max_seconds"], float, warn=True)
+SECONDS = (LIMITS["max_seconds"][0], training_seconds_cap(LIMITS["max_seconds"][1]))  # a shared server's cap
+seconds_in_link = query_number("seconds", None, *SECONDS, float, warn=True)
+
+
 def key(name):
     return f"train:{preset}:{name}"  # each preset keeps its own widget values
+
+
 memory = st.session_state.setdefault("train_settings_memory", {})  # Streamlit drops widget state on other pages
+
+
 def initial(name, default):
     return memory.get(key(name), default)
 
@@ -72,7 +80,7 @@ with st.expander(f"Settings · preset {shown if shown in lstm_core.PRESETS else 
                                      == "epochs"),
                            format_func={"time": "Time", "epochs": "Epochs"}.get) == "time"
         if by_time:
-            st.number_input("Seconds of training", *LIMITS["max_seconds"],
+            st.number_input("Seconds of training", *SECONDS,
                             float(seconds_in_link or initial("seconds", defaults.max_seconds or 60.0)), 5.0,
                             key=key("seconds"))
             budget = st.session_state[key("seconds")]
@@ -134,7 +142,7 @@ if corpus_choice == "upload" and st.session_state.get("train_upload") is not Non
         text = lstm_core.decode_upload(st.session_state["train_upload"].getvalue())
         st.caption(lstm_core.Corpus.from_text(text, name=st.session_state["train_upload"].name).describe())
     except lstm_core.CorpusError as err:
-        st.error(f"This file cannot be used: {err}")
+        st.error(f"This file cannot be used: {markdown_text(err)}")
 
 if query_value("autostart") == "1":
     set_query(autostart=None)  # start once: a rerun does not start it again

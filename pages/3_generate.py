@@ -11,6 +11,7 @@ from lab_ui import page_setup, query_number, query_value, selected_run, set_quer
 from lab_ui.html_view import show_html
 from lab_ui.run_picker import load_run_cached, run_key
 from lab_ui.shared_samples import shared_samples
+from lab_ui.safe_text import markdown_text
 from lstm_core import analysis
 from lstm_core.readable import bits, percent
 
@@ -79,7 +80,7 @@ def draw_streamed() -> list:
 try:  # every session asking for the same sample shares one draw
     steps = shared_samples().get_or_compute((run_key(run_id), prime, length, tuple(options.values())), draw_streamed)
 except ValueError as err:
-    st.error(f"These settings cannot be used: {err}")
+    st.error(f"These settings cannot be used: {markdown_text(err)}")
     st.stop()
 if not steps:
     st.stop()

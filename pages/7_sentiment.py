@@ -5,11 +5,12 @@ import streamlit as st
 
 from lab_ui import page_setup, query_value, run_store, set_query
 from lab_ui.html_view import show_html
-from lab_ui.sharing import use_upload
+from lab_ui.safe_text import markdown_text
+from lab_ui.sharing import check_upload_size, upload_limit_mb, use_upload
 from lab_ui.render.charts import line_svg
 from lab_ui.task_views import (budget_overrides, evaluation_view, live_training_then_run, preset_picker,
                                read_uploaded_csv, word_gates)
-from lstm_core.tasks import TaskDataError, classifier_vocab, read_review
+from lstm_core.tasks import classifier_vocab, read_review
 from lstm_core.training.tasks import CLASSIFIER_PRESETS, ClassifierTraining, classifier_preset
 
 page_setup("Sentiment")
@@ -32,14 +33,16 @@ source = st.radio("Data", ["imdb", "upload"], horizontal=True, key="sentiment_so
 uploaded = None
 if source == "upload":
     file = st.file_uploader("A CSV of text,label rows (e.g. the 50,000-review IMDB file: review,sentiment); "
-                            "its last 20% is held out", type=["csv"], key="sentiment_upload")
+                            "the last 20% of each label is held out", type=["csv"], key="sentiment_upload",
+                            max_upload_size=upload_limit_mb())
     if file is not None:
         try:
+            check_upload_size(file)  # a shared server's limit, before the file is read
             uploaded = (*read_uploaded_csv(file.getvalue(), file.name), file.name)
-            st.success(f"{file.name}: {len(uploaded[0]):,} texts to train on, {len(uploaded[1]):,} held out, "
-                       f"labels {', '.join(uploaded[0].label_names)}.")
-        except TaskDataError as err:
-            st.error(f"This file cannot be used: {err}")
+            st.success(f"{markdown_text(file.name)}: {len(uploaded[0]):,} texts to train on, {len(uploaded[1]):,} "
+                       f"held out, labels {markdown_text(', '.join(uploaded[0].label_names))}.")
+        except ValueError as err:  # TaskDataError, or past a shared server's limit
+            st.error(f"This file cannot be used: {markdown_text(err)}")
 preset = preset_picker(CLASSIFIER_PRESETS, "sentiment")
 overrides = budget_overrides(classifier_preset(preset), "sentiment")
 
@@ -59,7 +62,7 @@ def make_training():
 run_id, run = live_training_then_run(
     "sentiment", "classifier", make_training, label="Classifier to inspect (saved runs, newest first)",
     none_yet="No classifier has been trained yet: start one above.")
-st.caption(f"Trained on {run.config.get('data', 'its data')}.")
+st.caption(f"Trained on {markdown_text(run.config.get('data', 'its data'))}.")
 with st.expander("Evaluation on the held-out reviews", expanded=True):
     evaluation_view(run.config.get("evaluation"), run.config.get("baseline_accuracy"))
 
@@ -70,20 +73,20 @@ set_query(review=review if len(review) <= 600 else None)  # a long review stays 
 try:
     read = read_review(run.model, classifier_vocab(run.config), run.config["labels"], review)
 except ValueError as err:
-    st.warning(str(err))
+    st.warning(markdown_text(err))
     st.stop()
 best = int(np.argmax(read.probs))
 columns = st.columns(len(read.label_names) + 1)
 columns[0].metric("Verdict", read.label_names[best])
 for column, name, p in zip(columns[1:], read.label_names, read.probs):
-    column.metric(f"P({name})", f"{p:.1%}")
+    column.metric(f"P({markdown_text(name)})", f"{p:.1%}")
 if read.truncated:
     st.caption(f"Only the first {len(read.words)} words are read.")
 if sum(read.unknown):
     st.caption(f"{sum(read.unknown)} of {len(read.words)} words were not in the training vocabulary "
                "(they are read as one 'unknown word').")
 shown = read.label_names.index("positive") if "positive" in read.label_names else len(read.label_names) - 1
-st.subheader(f"P({read.label_names[shown]}) after each word")
+st.subheader(f"P({markdown_text(read.label_names[shown])}) after each word")
 st.caption("The classifier read on every prefix of the review: how its verdict evolves as it reads.")
 show_html(line_svg(read.prefix_probs[:, shown], read.words, f"P({read.label_names[shown]})", high=1.0, guide=0.5),
           key="sentiment_reading")

@@ -10,11 +10,12 @@ import streamlit as st
 
 import lstm_core
 from lab_ui import page_setup, query_index, query_value, run_store, set_query, show_table
+from lab_ui.safe_text import markdown_text
 from lab_ui.render.training_figures import accuracy_figure, figure_svg, has_accuracy, loss_figure
 from lab_ui.sharing import instructor_unlock, may_change, owner_id, shared, upload_limit_mb, use_upload, whose
 from lstm_core.import_checks import check_config
 from lstm_core.run_kinds import loss_per
-from lstm_core.runs import read_config, read_metrics
+from lstm_core.runs import read_config, read_metrics_sample
 
 page_setup("Runs")
 SETTINGS = [("corpus", "corpus"), ("hidden_size", "hidden"), ("num_layers", "layers"), ("seq_len", "seq"),
@@ -31,7 +32,7 @@ ORDERS = {"newest": ("Newest first", None, True), "best": ("Best validation loss
 def run_details(path: str, stamp: float) -> tuple[str, float | None, pd.DataFrame]:
     """(settings in a line, last validation loss, metrics) of a run, re-read when its files change."""
     folder = Path(path)
-    metrics = read_metrics(folder)  # numbers only: a damaged value is a gap
+    metrics = read_metrics_sample(folder)  # numbers only (a damaged value is a gap), thinned when the file is large
     valid = metrics["valid_loss"].dropna() if "valid_loss" in metrics else pd.Series(dtype=float)
     try:
         config = read_config(folder)
@@ -70,8 +71,8 @@ else:
         table = table.sort_values(column, ascending=ascending, na_position="last", kind="stable",
                                   key=lambda values: values.str.lower() if values.dtype == object else values)
     show_table(table[columns].rename(columns=HEADERS), formats={
-        HEADERS["seconds"]: "{:.1f}", HEADERS["train_loss"]: "{:.3f}", HEADERS["final_valid_loss"]: "{:.3f}",
-        HEADERS["best_valid_loss"]: "{:.3f}"})
+        "steps": "{:.0f}", HEADERS["seconds"]: "{:.1f}", HEADERS["train_loss"]: "{:.3f}",
+        HEADERS["final_valid_loss"]: "{:.3f}", HEADERS["best_valid_loss"]: "{:.3f}"})
 
     labels = dict(zip(runs["id"], runs["name"] + " · " + runs["id"].str[:15]))
     st.subheader("Compare loss curves")
@@ -89,7 +90,7 @@ else:
     frames = {labels[r]: details(r)[2] for r in chosen}
     empty = [name for name, frame in frames.items() if frame.empty]
     if empty:
-        st.caption(f"No metrics recorded yet for: {', '.join(empty)}.")
+        st.caption(f"No metrics recorded yet for: {markdown_text(', '.join(empty))}.")
     if any(not frame.empty for frame in frames.values()):
         st.html(figure_svg(loss_figure(frames, x=x, unit=unit, height=420, per=per), "loss-curves"))
         if any(has_accuracy(frame) for frame in frames.values()):
@@ -111,17 +112,18 @@ else:
                 run_store().rename(run_id, new_name)
                 st.rerun()
             except lstm_core.RunError as err:
-                st.error(str(err))
+                st.error(markdown_text(err))
     download_col.download_button("Download checkpoint (.zip)", lambda: lstm_core.export_zip(run_store().path(run_id)),
                                  file_name=f"{run_id}.zip", mime="application/zip", key="download_run")
-    confirm = st.checkbox(f"Yes, delete “{labels[run_id]}” and its checkpoint for good", key=f"confirm_{run_id}",
+    confirm = st.checkbox(f"Yes, delete “{markdown_text(labels[run_id])}” and its checkpoint for good",
+                          key=f"confirm_{run_id}",
                           disabled=not yours)
     if st.button("Delete run", disabled=not (confirm and yours), type="primary" if confirm else "secondary") \
             and yours:
         try:
             run_store().delete(run_id)  # refused while a trainer in any tab holds the run
         except lstm_core.RunError as err:
-            st.error(str(err))
+            st.error(markdown_text(err))
         else:
             set_query(compare=",".join(r for r in chosen if r != run_id) or None)
             st.rerun()
@@ -136,6 +138,6 @@ if upload is not None and st.button("Import"):
         st.session_state["imported_run"] = path.name
         st.rerun()
     except ValueError as err:  # RunError, or past a shared server's limits
-        st.error(f"This file was not imported: {err}")
+        st.error(f"This file was not imported: {markdown_text(err)}")
 if "imported_run" in st.session_state:
-    st.success(f"Imported as {st.session_state.pop('imported_run')}; it is listed above.")
+    st.success(f"Imported as {markdown_text(st.session_state.pop('imported_run'))}; it is listed above.")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from lab_ui import compare_views as views
 from lab_ui import folded, page_setup, query_index, query_number, query_value, run_store, set_query
+from lab_ui.safe_text import markdown_text
 from lstm_core.compare import COMPARISONS, TASK_DEFAULTS, TASKS, CompareSetup
 from lstm_core.compare_runs import SHIPPED_DELAY
 from lstm_core.limits import MODEL_LIMITS
@@ -76,7 +77,7 @@ if query_value("autostart") == "1":
     if not views.running():
         start()
 if "compare_error" in st.session_state:
-    st.error(f"Cannot start: {st.session_state.pop('compare_error')}")
+    st.error(f"Cannot start: {markdown_text(st.session_state.pop('compare_error'))}")
 
 link_runs = [run_id for run_id in (query_value("runs") or "").split(",") if run_id]
 shown, problem = views.shown_comparison(run_store(), link_runs)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 
@@ -49,6 +50,17 @@ def html_bodies(at) -> list[str]:
     panel = live_panel(at)
     return ([h.proto.body for h in at.get("html")] + html_views(at)
             + [body for _, body in (panel["parts"] if panel else []) if body])
+
+
+def table_display(table) -> pd.DataFrame:
+    """What the browser shows of an ``st.table`` (an AppTest table element): the styler's display values,
+    formatted and escaped as sent, where ``table.value`` is the data before formatting."""
+    return pa.ipc.open_stream(table.proto.arrow_data.styler.display_values).read_pandas()
+
+
+def unescaped(markdown: str) -> str:
+    """What a reader sees of Markdown text escaped by lab_ui.safe_text: the backslashes dropped."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def html_tables(at) -> list[pd.DataFrame]:

@@ -10,7 +10,7 @@ import pytest
 
 import lstm_core
 from lstm_core.execution.background import BackgroundTrainer
-from lstm_core.execution.executor import LocalExecutor
+from lstm_core.execution.executor import LocalExecutor, Slots
 from tests.training_helpers import steps_taken_meanwhile, tiny_training, wait_until
 
 
@@ -143,3 +143,31 @@ def test_a_closed_tab_lets_go_of_its_paused_run(store, trainers):
     trainer.join()
     assert trainer.snapshot().status == "paused"
     assert not lstm_core.runs.is_held(run_dir)
+
+
+class NoFreeSlot:
+    """An executor whose every slot is taken: a trainer started on it waits in its queue."""
+
+    def __init__(self):
+        self.slots = Slots()
+
+    def capacity(self) -> int:
+        return 0
+
+
+def test_a_closed_tabs_queued_run_is_dropped_and_a_paused_one_is_paused_on_disk(store, trainers):
+    """A training still queued when its tab closes never trained: its run is dropped, not left "created" until a
+    restart. Paused by its user while queued, the run stays, and the store says paused."""
+    closed = BackgroundTrainer(tiny_training(store, max_seconds=60.0), executor=NoFreeSlot())
+    paused = BackgroundTrainer(tiny_training(store, max_seconds=60.0), executor=NoFreeSlot())
+    for trainer in (closed, paused):
+        trainer.start()
+        wait_until(lambda trainer=trainer: trainer.snapshot().queue_position is not None, what="the trainer to queue")
+    dropped, kept = Path(closed.snapshot().run_dir).name, Path(paused.snapshot().run_dir).name
+    assert set(store.list()["status"]) == {"created"}
+    closed.release()  # the tab closed
+    closed.join()
+    paused.pause(wait=True)
+    statuses = dict(zip(store.list()["id"], store.list()["status"]))
+    assert dropped not in statuses and not (store.root / dropped).exists()
+    assert statuses == {kept: "paused"} and paused.snapshot().status == "paused"

@@ -14,7 +14,7 @@ from lab_ui.run_picker import run_store
 from lstm_core import PRETRAINED_DIR, cell, load_run
 from lstm_core.cell_lab import MODES, SCENARIOS, CellValues
 from lstm_core.unit_walk import walk_unit
-from tests.page_helpers import open_app
+from tests.page_helpers import open_app, unescaped
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "4_cell.py")
 
@@ -70,7 +70,7 @@ def test_a_link_reproduces_the_values():
     assert data["values"]["b"] == [[6.0, 0.0], [6.0, 0.0], [0.0, 0.0], [6.0, 0.0]]  # the preset, resized
     at = open_app(PAGE, scenario="count", c="1,2,3", x="9", mode="nonsense", scenario_x="1")
     assert not at.exception and component(at)[1]["view"] == "weights"
-    problems = " ".join(w.value for w in at.warning)
+    problems = " ".join(unescaped(w.value) for w in at.warning)  # link values are shown as text
     assert "c needs 1 numbers" in problems and "x must lie between -2 and 2" in problems
     assert component(at)[1]["values"]["x"] == [2.0]
 

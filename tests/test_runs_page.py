@@ -4,16 +4,18 @@ deletes after confirmation, and imports a checkpoint zip (refusing a corrupt one
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
-from lstm_core.runs import hold, release
-from tests.page_helpers import open_app, svg_chart, svg_of
+from lstm_core.runs import FULL_READ_BYTES, METRICS_FILE, hold, read_metrics_sample, release
+from tests.page_helpers import open_app, svg_chart, svg_of, table_display, unescaped
 
 PAGE = "../pages/8_runs.py"
 
@@ -54,16 +56,19 @@ def test_an_empty_store_says_how_runs_appear():
 
 
 def test_lists_runs_with_settings_and_losses(store, two_runs):
+    store.create("not started yet", {"kind": "char"})  # no steps: the column holds a gap
     at = open_app(PAGE)
     table = at.table[0].value
-    assert set(table["name"]) == {"small one", "larger one"}
-    assert all(table["status"] == "finished")
+    assert set(table["name"]) == {"small one", "larger one", "not started yet"}
+    assert all(table.set_index("name").drop("not started yet")["status"] == "finished")
     row = table.set_index("name").loc["larger one"]
     assert "hidden 16" in row["settings"] and "corpus seed" in row["settings"]
     metrics = lstm_core.load_run(store.path(two_runs[1])).metrics
     assert row["final valid loss"] == pytest.approx(metrics["valid_loss"].dropna().iloc[-1])
     assert row["steps"] == len(metrics)
     assert row["duration (s)"] == pytest.approx(metrics["seconds"].iloc[-1])
+    shown = table_display(at.table[0]).set_index("name").loc["larger one"]
+    assert shown["steps"] == str(len(metrics)), "steps are shown as a whole number, not 226.000000"
 
 
 def test_the_table_sorts_by_a_column_and_the_link_keeps_the_order(store, two_runs):
@@ -161,3 +166,84 @@ def test_task_runs_are_overlaid_in_their_own_loss_unit(store, two_runs):
     loss_unit = next(r for r in at.radio if r.label == "Loss unit")
     assert loss_unit.options == ["Nats"]
     assert "Loss (nats per word)" in svg_of(next(h.proto.body for h in at.get("html") if "loss-curves" in h.proto.body))
+
+
+EVIL_NAME = "![x](http://example.invalid/a.png) [Instructor: re-enter password](http://example.invalid)"
+
+
+def markdown_shown(at) -> list[str]:
+    """Every text of the page that Streamlit draws as Markdown: messages, captions, labels, table cells."""
+    texts = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "success")
+             for e in at.get(kind)]
+    texts += [w.label for w in list(at.checkbox) + list(at.button) + list(at.selectbox) + list(at.multiselect)]
+    texts += [str(cell) for table in at.table for cell in table_display(table).to_numpy().ravel()]
+    return texts
+
+
+def renders_link_or_image(markdown: str) -> bool:
+    """Whether Markdown source would draw a link or an image: an unescaped ``[...](`` or a bare URL."""
+    return bool(re.search(r"(?<!\\)\[[^\]]*(?<!\\)\]\(", markdown) or re.search(r"https?://", markdown))
+
+
+def test_a_run_name_is_shown_as_text_never_as_markdown(store, two_runs):
+    """A run renamed to an image and a link (and an import whose config names it so) draws neither, in the
+    table, the delete box, the overlay's caption or the success box: every character reads back as typed."""
+    store.rename(two_runs[0], EVIL_NAME)
+    exported = lstm_core.export_zip(store.path(two_runs[0]))
+    at = open_app(PAGE)
+    at.selectbox(key="manage_run").set_value(two_runs[0]).run()
+    at.multiselect(key="compare_runs").set_value([two_runs[0]]).run()
+    at.file_uploader(key="import_run").set_value(("run.zip", exported, "application/zip")).run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception and at.success
+    shown = markdown_shown(at)
+    assert not [text for text in shown if renders_link_or_image(text)]
+    assert any(EVIL_NAME[:40] in unescaped(text) for text in shown), "the name is still shown, as text"
+    names = set(table_display(at.table[0])["name"])
+    assert {unescaped(name) for name in names} >= {EVIL_NAME[:80], EVIL_NAME[:69] + " (imported)"}
+
+
+def large_metrics(path, rows: int = 60_000, every: int = 500) -> pd.DataFrame:
+    """A metrics.csv of ``rows`` steps (a long training: several MB), validated every ``every`` steps."""
+    steps = np.arange(1, rows + 1)
+    frame = pd.DataFrame({"step": steps, "seconds": steps * 0.01, "train_loss": 4.0 / np.sqrt(steps),
+                          "valid_loss": np.where(steps % every == 0, 4.2 / np.sqrt(steps), np.nan)})
+    frame.to_csv(path / METRICS_FILE, index=False)
+    return frame
+
+
+def test_a_large_metrics_file_is_read_thinned_never_whole(tmp_path):
+    """60,000 rows (about 3 MB): the drawing gets about MAX_SAMPLED_ROWS of them, every validation and the
+    last row, read in chunks; a small file is read whole, exactly."""
+    full = large_metrics(tmp_path)
+    assert (tmp_path / METRICS_FILE).stat().st_size > FULL_READ_BYTES
+    sample = read_metrics_sample(tmp_path, max_rows=1_000)
+    assert 1_000 <= len(sample) <= 1_300
+    assert sample["step"].is_monotonic_increasing and sample["step"].iloc[-1] == 60_000
+    valid = sample.dropna(subset=["valid_loss"])
+    assert np.allclose(valid[["step", "valid_loss"]], full.dropna(subset=["valid_loss"])[["step", "valid_loss"]])
+    small = large_metrics(tmp_path, rows=500, every=50)
+    assert len(read_metrics_sample(tmp_path)) == 500 and np.allclose(read_metrics_sample(tmp_path), small,
+                                                                     equal_nan=True)
+
+
+def test_the_overlay_never_loads_a_whole_large_metrics_file(store, two_runs, monkeypatch):
+    """A run trained for long (or imported) with a metrics file of 60,000 rows: /runs draws its overlay from a
+    bounded number of rows; the whole file is never parsed into one frame."""
+    large_metrics(store.path(two_runs[0]))
+    parsed: list[int] = []
+    real_read_csv = pd.read_csv
+
+    def counting_read_csv(*args, **kwargs):
+        result = real_read_csv(*args, **kwargs)
+        if isinstance(result, pd.DataFrame):
+            parsed.append(len(result))
+        return result
+
+    monkeypatch.setattr(pd, "read_csv", counting_read_csv)
+    at = open_app(PAGE)
+    at.multiselect(key="compare_runs").set_value([two_runs[0]]).run()
+    assert not at.exception and svg_chart(at, "loss-curves")
+    assert parsed and max(parsed) <= 50_000, "no single frame holds the whole file"
+    row = at.table[0].value.set_index("name").loc["small one"]
+    assert row["final valid loss"] == pytest.approx(4.2 / np.sqrt(60_000))

@@ -5,9 +5,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
+import lstm_core.tasks
 from lstm_core.tasks import LabelledTexts
 from lstm_core.training.tasks import ClassifierTraining, classifier_preset
-from tests.page_helpers import html_bodies, svg_chart
+from tests.page_helpers import html_bodies, svg_chart, unescaped
 
 PAGE = "../pages/7_sentiment.py"
 
@@ -65,3 +66,23 @@ def test_saved_classifier_shows_evaluation_baseline_and_reads_a_review(isolated_
     assert any('class="gate-heatmap"' in h for h in html_bodies(at))  # the gates, word by word
     at.text_area(key="sentiment_review").set_value("<br /> ...").run()
     assert any("nothing to classify" in w.value for w in at.warning)
+
+
+def test_a_shared_server_limits_the_csv_before_reading_it_and_splits_within_each_label(monkeypatch):
+    """On a shared server the uploader offers the shared limit (not Streamlit's 200 MB), and a larger CSV is
+    refused before it is parsed; a CSV sorted by label is split within each label (both parts hold both)."""
+    monkeypatch.setenv("LSTM_LAB_SHARED", "1")
+    monkeypatch.setattr("lab_ui.sharing.SHARED_UPLOAD_MB", 1)
+    parsed = []
+    real = lstm_core.tasks.read_labelled_csv
+    monkeypatch.setattr("lstm_core.tasks.read_labelled_csv", lambda *args, **kw: parsed.append(1) or real(*args, **kw))
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.radio(key="sentiment_source").set_value("upload").run()
+    assert at.file_uploader(key="sentiment_upload").proto.max_upload_size_mb == 1
+    big = b"".join(b"a long review of a film %d,positive\n" % k for k in range(40_000))  # about 1.5 MB
+    at.file_uploader(key="sentiment_upload").set_value(("big.csv", big, "text/csv")).run()
+    assert not at.exception and not parsed
+    assert any("files up to 1 MB are accepted" in unescaped(e.value) for e in at.error)
+    ordered = "\n".join([f"dull film {k},negative" for k in range(40)] + [f"fine film {k},positive" for k in range(10)])
+    at.file_uploader(key="sentiment_upload").set_value(("sorted.csv", ordered.encode(), "text/csv")).run()
+    assert "40 texts to train on, 10 held out" in unescaped(at.success[0].value)

@@ -9,13 +9,18 @@ import json
 import shutil
 import sqlite3
 import zipfile
+from types import SimpleNamespace
 
 import pytest
+from streamlit import get_option as st_option
+from streamlit import set_option as st_set_option
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
+from lab_ui import sharing
 from lstm_core.ownership import owner_digest
 from lstm_core.runs import CONFIG_FILE, read_config
+from tests.page_helpers import unescaped
 
 RUNS_PAGE = "../pages/8_runs.py"
 TRAIN_PAGE = "../pages/1_train.py"
@@ -168,6 +173,32 @@ def test_the_instructor_password_unlocks_every_run(store, trained, shared):
     assert list(store.list()["id"]) == [mine]
 
 
+def test_wrong_passwords_are_slowed_down_after_three(store, trained, shared, monkeypatch):
+    """After three wrong tries, each further try waits longer (5 s, then 10 s, ...), the page says so, and a try
+    made while waiting is refused unread, even the right password. The clock is the test's."""
+    now = [1000.0]
+    monkeypatch.setattr("lab_ui.sharing.clock", lambda: now[0])
+    at = runs_page(password="molière")
+
+    def attempt(password: str) -> str:
+        at.text_input(key="instructor_password_entry").input(password).run()
+        assert at.text_input(key="instructor_password_entry").value == "", "the box is emptied after each try"
+        return " ".join(e.value for e in at.error)
+
+    for _ in range(2):
+        assert attempt("wrong") == "That is not the instructor password."
+    assert "Wait 5 s before the next try" in attempt("wrong")  # the 3rd: from now on, each try waits
+    assert "wait 5 s before trying again" in attempt("molière"), "refused unread while waiting"
+    assert "instructor" not in at.session_state
+    now[0] += 5.5
+    assert "Wait 10 s before the next try" in attempt("wrong")  # the 4th: the wait doubles
+    now[0] += 9
+    assert "wait 1 s before trying again" in attempt("molière")
+    now[0] += 1.5
+    at.text_input(key="instructor_password_entry").input("molière").run()
+    assert at.session_state["instructor"] is True
+
+
 def test_without_the_shared_setting_everything_is_allowed(store, trained):
     _, (mine, theirs) = trained
     at = runs_page()
@@ -177,17 +208,24 @@ def test_without_the_shared_setting_everything_is_allowed(store, trained):
     assert not at.checkbox(key=f"confirm_{theirs}").disabled
 
 
-def test_a_shared_server_limits_imports_per_session(store, trained, shared, monkeypatch):
+def test_a_shared_server_limits_imports_per_owner(store, trained, shared, monkeypatch):
+    """Each click on Import counts (one upload imported 3 times is 3), and the allowance is the owner's,
+    server-wide: a new session of the same browser (a reload) gets no fresh allowance."""
     _, (mine, theirs) = trained
     monkeypatch.setattr("lab_ui.sharing.SHARED_UPLOADS", 2)
     exported = lstm_core.export_zip(store.path(mine))
     at = runs_page()
-    for attempt in range(3):
-        at.file_uploader(key="import_run").set_value((f"run{attempt}.zip", exported, "application/zip")).run()
+    at.file_uploader(key="import_run").set_value(("run.zip", exported, "application/zip")).run()
+    for _ in range(3):
         next(b for b in at.button if b.label == "Import").click().run()
-    assert any("each session may upload or import 2 files" in e.value for e in at.error)
+    assert any("each user may upload or import 2 files" in e.value for e in at.error)
     assert sum(store.list()["status"] == "imported") == 2
     assert set(store.list().query("status == 'imported'")["owner"]) == {owner_digest(ME, store.root)}
+    reloaded = runs_page()  # the same cookie, a new page session
+    reloaded.file_uploader(key="import_run").set_value(("other.zip", exported, "application/zip")).run()
+    next(b for b in reloaded.button if b.label == "Import").click().run()
+    assert any("each user may upload or import 2 files" in e.value for e in reloaded.error)
+    assert sum(store.list()["status"] == "imported") == 2
 
 
 def test_a_shared_server_refuses_a_file_over_its_size_limit(store, trained, shared, monkeypatch):
@@ -197,7 +235,7 @@ def test_a_shared_server_refuses_a_file_over_its_size_limit(store, trained, shar
     assert at.file_uploader(key="import_run").proto.max_upload_size_mb == 1, "the browser refuses it first"
     at.file_uploader(key="import_run").set_value(("run.zip", b"0" * 1_500_000, "application/zip")).run()
     next(b for b in at.button if b.label == "Import").click().run()
-    assert any("files up to 1 MB are accepted (this one is 1.5 MB)" in e.value for e in at.error)
+    assert any("files up to 1 MB are accepted (this one is 1.5 MB)" in unescaped(e.value) for e in at.error)
     assert len(store.list()) == 2
 
 
@@ -231,3 +269,79 @@ def test_a_started_training_belongs_to_this_browser(isolated_run_store, shared):
     assert read_config(path)["owner"] == owner_digest(ME, isolated_run_store)
     assert (path / CONFIG_FILE).is_file()
     AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()
+
+
+@pytest.mark.parametrize("page", ["../pages/2_gates.py", "../pages/3_generate.py"])
+def test_a_link_with_a_run_id_too_long_for_a_file_name_gets_one_sentence(page):
+    """``?run=`` plus 4,000 characters: the file system refuses the name (ENAMETOOLONG); the page says in one
+    short sentence that there is no such model, never an OSError with the store's path."""
+    at = AppTest.from_file(page, default_timeout=120)
+    at.query_params["run"] = "A" * 4000
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    (warning,) = [w.value for w in at.warning if "link's run" in w.value]
+    assert "has no saved model on this server" in warning and len(warning) < 250
+    assert "Errno" not in warning and "/" not in warning
+
+
+def test_a_shared_server_redacts_unforeseen_errors_to_one_sentence(shared):
+    """An error no page foresaw: the browser gets Streamlit's generic sentence, the log gets the traceback."""
+    before = st_option("client.showErrorDetails")
+    try:
+        at = AppTest.from_string("from lab_ui import page_setup\npage_setup('Probe')\n"
+                                 "open('/no/such/server/path/' + 'A' * 10)", default_timeout=60)
+        at.run()
+        assert st_option("client.showErrorDetails") == "none"
+        assert "/no/such/server/path" not in str(at.exception[0].proto)
+    finally:
+        st_set_option("client.showErrorDetails", before)
+
+
+class BusyTrainer:
+    """A stand-in for a training this owner runs in another tab: only its status is asked."""
+
+    def __init__(self, status: str = "running"):
+        self.status = status
+
+    def snapshot(self, since: int = 0):
+        return SimpleNamespace(status=self.status)
+
+
+def test_each_user_may_have_two_trainings_running_or_queued(isolated_run_store, shared, monkeypatch):
+    """The owner already has two trainings running or queued (in other tabs, or a comparison counting once): a
+    third start is refused with a sentence before any run folder is made; once one ends, a start is allowed.
+    The cap is a setting."""
+    busy = [BusyTrainer("running"), BusyTrainer("queued")]
+    monkeypatch.setitem(sharing._trainings, f"{isolated_run_store}|{owner_digest(ME, isolated_run_store)}",
+                        [[busy[0]], [busy[1], BusyTrainer("running")]])
+    at = AppTest.from_file(TRAIN_PAGE, default_timeout=60)
+    at.session_state["owner_id"] = ME
+    at.query_params.update(preset="seed", seconds="5")
+    at.run()
+    at.button(key="char_start").click().run()
+    assert any("each user may have 2 trainings running or queued" in unescaped(e.value) for e in at.error)
+    assert lstm_core.RunStore(isolated_run_store).list().empty, "nothing was made"
+    allowed = AppTest.from_string("from lab_ui.sharing import check_training_allowance\n"
+                                  "try:\n    check_training_allowance()\n    print('allowed')\n"
+                                  "except ValueError as err:\n    import streamlit as st\n    st.error(str(err))")
+    allowed.session_state["owner_id"] = ME
+    monkeypatch.setenv("LSTM_LAB_MAX_TRAININGS_PER_USER", "3")  # a setting
+    assert not allowed.run().error
+    monkeypatch.setenv("LSTM_LAB_MAX_TRAININGS_PER_USER", "2")
+    assert allowed.run().error
+    busy[0].status = "paused"  # one of them paused: a new one may start
+    assert not allowed.run().error
+    busy[0].status = "running"
+    allowed.session_state["owner_id"] = SOMEONE
+    assert not allowed.run().error, "another user is not held back by this one's trainings"
+    AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()
+
+
+def test_a_link_asking_for_a_day_of_training_is_clamped_on_a_shared_server(isolated_run_store, shared):
+    at = AppTest.from_file(TRAIN_PAGE, default_timeout=60)
+    at.query_params.update(preset="seed", seconds="86400")
+    at.run()
+    assert not at.exception
+    assert any("seconds = 86400" in unescaped(w.value) and "1800 is used instead" in unescaped(w.value)
+               for w in at.warning)
+    assert at.number_input(key="train:seed:seconds").value == 1800.0

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 import lstm_core
 from lab_ui.run_picker import run_store
 from lstm_core.snapshots import SnapshotStore
-from tests.page_helpers import hover_labels, html_bodies, live_figures, svg_chart, svg_heatmaps, svg_of
+from tests.page_helpers import hover_labels, html_bodies, live_figures, svg_chart, svg_heatmaps, svg_of, unescaped
 from tests.training_helpers import stop_leftover_trainers
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -107,7 +107,7 @@ def test_snapshots_off_and_a_bad_probe(store):
     at.text_area(key="train:seed:probe").set_value("x").run()
     at.button(key="char_start").click().run()
     assert "Cannot start: the probe (the text the gate snapshots trace) must have 2 to 1,000 characters" in \
-        at.error[0].value
+        unescaped(at.error[0].value)
     at.text_area(key="train:seed:probe").set_value("LE TYPE.\nUn probe à moi.").run()
     at.button(key="char_start").click().run()
     rerun_until(at, lambda: snapshot_heatmap(at) is not None)

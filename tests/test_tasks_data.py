@@ -110,3 +110,24 @@ def test_token_vocab_reserves_padding_and_unknown():
     assert vocab.tokens[:3] == ["<pad>", "<unk>", "b"]
     assert vocab.encode(["b", "zzz"]) == [2, 1]
     assert len(TokenVocab.build([["b", "a", "b"]], min_freq=2)) == 3
+
+
+def test_a_csv_sorted_by_label_trains_on_every_label():
+    """A file sorted by label (all negatives, then all positives) once trained on one class only and reported
+    0.0%: the split is made within each label, so both parts hold both labels in their share."""
+    rows = [f"bad {k},negative" for k in range(30)] + [f"good {k},positive" for k in range(10)]
+    data = read_labelled_csv("\n".join(rows))
+    train, held_out = split_upload(data)
+    assert (len(train), len(held_out)) == (32, 8)
+    assert sorted(set(train.labels)) == sorted(set(held_out.labels)) == [0, 1]
+    assert train.labels.count(data.label_names.index("positive")) == 8
+    assert held_out.texts == [f"bad {k}" for k in range(24, 30)] + ["good 8", "good 9"], "the file's order kept"
+    with pytest.raises(TaskDataError, match="'rare' has 1 row"):
+        split_upload(read_labelled_csv("\n".join([f"t {k},common" for k in range(12)] + ["t,rare"])))
+
+
+def test_a_csv_with_too_many_rows_is_refused_while_it_is_read():
+    body = "\n".join(f"text {k},{k % 2}" for k in range(60))
+    with pytest.raises(TaskDataError, match="more than 50 rows; at most 50 are accepted"):
+        read_labelled_csv(body, "big.csv", max_rows=50)
+    assert len(read_labelled_csv(body, "big.csv", max_rows=60)) == 60

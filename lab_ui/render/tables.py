@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from lab_ui.render.palette import CAPTION_INK, HAIRLINE, INK, SHARE_BAR
+from lab_ui.safe_text import markdown_text
 
 TABLE_ROW_PX = 35  # st.table's row height, header included, at the app's font size
 
@@ -23,8 +24,12 @@ def show_table(frame: pd.DataFrame, formats: dict[str, str] | None = None, bars:
     """``frame`` as a static table (``st.table``): a data grid (``st.dataframe``) costs the browser much more on
     every page load. ``formats`` maps a column to its format ("{:.3f}"; a missing value shows as –); each column
     in ``bars`` (shares from 0 to 1) gets a bar under its number, as a progress column draws it. Past
-    ``rows_shown`` rows the table scrolls."""
-    styler = frame.style.format(formats or {}, na_rep="–").hide(axis="index")
+    ``rows_shown`` rows the table scrolls. Every other text cell is shown as text (``st.table`` draws cells as
+    Markdown: a run named ``![x](http://...)`` would load an outside image)."""
+    text = [column for column in frame.columns
+            if column not in (formats or {}) and not pd.api.types.is_numeric_dtype(frame[column])]
+    styler = frame.style.format(formats or {}, na_rep="–").format(markdown_text, subset=text, na_rep="–")
+    styler = styler.hide(axis="index")
     for column in bars:
         styler = styler.bar(subset=[column], vmin=0.0, vmax=1.0, color=SHARE_BAR, height=70, width=100)
     height = TABLE_ROW_PX * (rows_shown + 1) if len(frame) > rows_shown else "content"

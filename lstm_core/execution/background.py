@@ -104,6 +104,7 @@ class BackgroundTrainer:
             hold(training.run_dir)
             self._gate_from_disk()  # a continued run shows its movie so far
         self._released = False
+        self._session_gone = False  # its browser session ended (release)
 
     # -- control (any thread) --------------------------------------------------------------
     def start(self) -> None:
@@ -144,7 +145,9 @@ class BackgroundTrainer:
             self.join()
 
     def release(self) -> None:
-        """Its session is gone: pause, and let another session continue the run."""
+        """Its session is gone: pause, and let another session continue the run (a run still queued that
+        never trained is dropped: :meth:`_left_the_queue`)."""
+        self._session_gone = True
         self.pause(wait=False)
         self._let_go()
 
@@ -216,13 +219,29 @@ class BackgroundTrainer:
             with self._lock:
                 if self._stop_request.is_set():
                     self._finish("stopped", "Stopped before it started.")
-                else:
-                    self._status, self._message = "paused", "Paused while waiting for a slot."
+                    return
+                self._status, self._message = "paused", "Paused while waiting for a slot."
+            self._left_the_queue()
             return
         try:
             self._train(executor)
         finally:
             executor.slots.done()
+
+    def _left_the_queue(self) -> None:
+        """Paused before a worker took it: the store says paused too (never "created" until a restart); a run
+        that never trained, whose session is gone (a closed tab), is dropped from the store: nothing is lost."""
+        training = self.training
+        if training.store is None or training.run_dir is None:
+            return
+        try:
+            if self._session_gone and not training.step_count:
+                self._let_go()
+                training.store.delete(training.run_dir.name)
+            else:
+                training.store.update(training.run_dir, status="paused")
+        except (OSError, RunError):
+            traceback.print_exc()
 
     def _train(self, executor: Executor) -> None:
         with self._lock:

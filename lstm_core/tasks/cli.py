@@ -93,5 +93,5 @@ def add_task_commands(subparsers) -> None:
         p.add_argument("--out", help="run store folder (default: the app's)")
         if command == "train-classifier":
             p.add_argument("--csv", help="a text,label CSV to train on instead of the shipped IMDB sample "
-                                         "(its last 20%% is held out)")
+                                         "(the last 20%% of each label is held out)")
         p.set_defaults(func=func)

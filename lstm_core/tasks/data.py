@@ -29,6 +29,7 @@ UPOS_TAGS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", 
              "PUNCT", "SCONJ", "SYM", "VERB", "X")
 PAD, UNK = "<pad>", "<unk>"
 MAX_UPLOAD_BYTES = 200_000_000
+MAX_CSV_ROWS = 100_000  # rows of an uploaded CSV read at most (the full IMDB file has 50,000)
 
 # The seed notebook's own two sentences (tags DET, NN, V), the tagger's first, instant example.
 TOY_SENTENCES = [
@@ -134,12 +135,14 @@ def tokenize(text: str) -> list[str]:
     return TOKEN_RE.findall(clean_review(text).lower())
 
 
-def read_labelled_csv(source, name: str = "the file", max_classes: int = 20) -> LabelledTexts:
+def read_labelled_csv(source, name: str = "the file", max_classes: int = 20,
+                      max_rows: int = MAX_CSV_ROWS) -> LabelledTexts:
     """Texts and labels from a two-column CSV (``review,sentiment``, ``text,label``, or no header).
 
     The first column is the text, the second the label (any string or number). A header row is
     recognised by its names. Rows with the wrong number of columns, an empty text or an empty
-    label are refused with their line number, and so is a file with fewer than two classes.
+    label are refused with their line number, and so is a file with fewer than two classes or more than
+    ``max_rows`` rows (refused as soon as the row past it is read: parsing stays bounded).
     """
     text = _text_of(source, name)
     reader = csv.reader(io.StringIO(text))
@@ -158,6 +161,9 @@ def read_labelled_csv(source, name: str = "the file", max_classes: int = 20) -> 
                 raise TaskDataError(f"Line {line} of {name}: the text is empty.")
             if not label:
                 raise TaskDataError(f"Line {line} of {name}: the label is empty.")
+            if len(texts) == max_rows:
+                raise TaskDataError(f"{name} has more than {max_rows:,} rows; at most {max_rows:,} are accepted. "
+                                    "Keep a sample of each label.")
             texts.append(clean_review(body))
             raw_labels.append(label)
     except csv.Error as err:
@@ -186,11 +192,24 @@ def load_imdb_sample() -> tuple[LabelledTexts, LabelledTexts]:
 
 
 def split_upload(data: LabelledTexts, held_out: float = 0.2) -> tuple[LabelledTexts, LabelledTexts]:
-    """An uploaded file split in order: the first 80% train, the last 20% are held out."""
+    """An uploaded file split in order within each label: of each label's rows, the first 80% train and the
+    last 20% are held out, so both parts hold every label in its share even when the file is sorted by label.
+    Each part keeps the file's order. A label with too few rows to be in both parts is refused."""
     if len(data) < 10:
         raise TaskDataError(f"The file has {len(data)} rows; at least 10 are needed to train and hold some out.")
-    cut = int(round(len(data) * (1 - held_out)))
-    return data.subset(0, cut), data.subset(cut)
+    rows_of = {label: [k for k, own in enumerate(data.labels) if own == label]
+               for label in range(len(data.label_names))}
+    train_rows, held_rows = [], []
+    for label, rows in rows_of.items():
+        cut = int(round(len(rows) * (1 - held_out)))
+        if cut == 0 or cut == len(rows):
+            raise TaskDataError(f"The label {data.label_names[label]!r} has {len(rows)} row(s); each label needs "
+                                "enough rows to be both trained on and held out.")
+        train_rows += rows[:cut]
+        held_rows += rows[cut:]
+    pick = lambda rows: LabelledTexts([data.texts[k] for k in sorted(rows)],  # noqa: E731
+                                      [data.labels[k] for k in sorted(rows)], data.label_names)
+    return pick(train_rows), pick(held_rows)
 
 
 def _text_of(source, name: str) -> str:
