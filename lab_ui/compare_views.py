@@ -308,7 +308,7 @@ def gradient_figure(flows: dict, contenders: dict, height: int = 380, untrained:
     figure.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
                          legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
                          xaxis_title="Lag k (steps back from t)", yaxis_title="Mean gradient norm",
-                         yaxis=dict(type="log", exponentformat="power"))
+                         yaxis=dict(type="log", exponentformat="e"))
     return figure
 
 
@@ -485,10 +485,12 @@ def _untrained_flows(setup: dict, text: str, max_lag: int, positions) -> dict:
     return flows
 
 
-def gradient_section(setup: CompareSetup, max_lag: int, positions: int = 16) -> None:
-    """The gradient flow of the models before training (always) and of their latest checkpoints (once saved):
-    one chart with both, and each as a table of the figures the lesson quotes (lstm_core.gradients.flow_table)."""
-    found = checkpoints(setup)
+def gradient_section(setup: CompareSetup, max_lag: int, positions: int = 16, trained: bool = True,
+                     key: str = "compare") -> None:
+    """The gradient flow of the models before training (always) and of the shown comparison's latest checkpoints
+    (once saved; ``trained``: the comparison shown is ``setup``'s): one chart with both, and each as a table of the
+    figures the lesson quotes (lstm_core.gradients.flow_table)."""
+    found = checkpoints(setup) if trained else {}
     contenders = {c.label: c for c in setup.contenders}
     text, where, max_lag = _flow_probe(setup.task, setup.delay, setup.seed, max_lag, positions)
     with st.spinner("Backpropagating through time…"):
@@ -500,11 +502,11 @@ def gradient_section(setup: CompareSetup, max_lag: int, positions: int = 16) -> 
                "falls steeply means the model cannot learn from what lies that far back: the vanishing gradient. "
                "Thin dotted lines: the same models untrained, as every training starts"
                + ("; solid: their latest checkpoints." if flows else "; train them to see where they end."))
-    st.plotly_chart(gradient_figure(flows, contenders, untrained=untrained), key="compare_gradients", config=PLAIN)
-    gradient_tables(setup, untrained, flows, setup.delay if setup.task == "memory" else min(50, max_lag))
+    st.plotly_chart(gradient_figure(flows, contenders, untrained=untrained), key=f"{key}_gradients", config=PLAIN)
+    gradient_tables(setup, untrained, flows, setup.delay if setup.task == "memory" else min(50, max_lag), key)
 
 
-def gradient_tables(setup: CompareSetup, untrained: dict, trained: dict, lag: int) -> None:
+def gradient_tables(setup: CompareSetup, untrained: dict, trained: dict, lag: int, key: str = "compare") -> None:
     """The chart's figures at the answer, 2 and ``lag`` steps back (on the memory task, its delay), before and
     after training."""
     against = next((label for label, flow in untrained.items() if flow.architecture == "rnn"), None)
@@ -515,7 +517,7 @@ def gradient_tables(setup: CompareSetup, untrained: dict, trained: dict, lag: in
             table = flow_table(flows, lag, against=against if against in flows else None)
             table.insert(1, "parameters", [f"{sizes[label]:,}" for label in table["model"]])
             st.markdown(f"**{title}**")
-            show_html(table_html(table), key=f"compare_gradient_table_{name}")
+            show_html(table_html(table), key=f"{key}_gradient_table_{name}")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

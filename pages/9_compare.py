@@ -86,22 +86,30 @@ if problem:
 if shown is None or shown.source == "shipped":
     set_query(runs=None)  # the shipped comparison needs no ids in the link
 views.live_comparison(shown)
-# The gradients of the settings above: with the shown comparison's trained models when it is the one set up
-# (on first load, the shipped one), else the untrained models alone, drawn when asked (they cost seconds).
-trained = shown is not None and shown.setup == setup and bool(views.checkpoints(setup))
+# The gradients of the comparison shown, trained and untrained; where the settings above set up another one, its
+# untrained models too, drawn when asked (they cost seconds; the lesson's link opens them).
+trained = shown is not None and bool(views.checkpoints(shown.setup))
 st.header("Gradients through time")
-if setup.task == "memory":
-    max_lag = setup.delay + 1
-    st.caption(f"Measured on the memory task's loss at the answer, back to the symbol {max_lag} steps earlier.")
-else:
-    max_lag = st.select_slider("Largest lag", [50, 100, 200, 400], choice("lag", [50, 100, 200, 400], 200))
-    set_query(lag=max_lag)
+lag_choice = None
+if "memory" not in {setup.task, shown.setup.task if trained else "memory"}:
+    lag_choice = st.select_slider("Largest lag", [50, 100, 200, 400], choice("lag", [50, 100, 200, 400], 200))
+    set_query(lag=lag_choice)
+
+
+def max_lag_of(of: CompareSetup) -> int:
+    return of.delay + 1 if of.task == "memory" else lag_choice or 200
+
+
 if trained:
-    views.gradient_section(setup, max_lag)
-else:  # the lesson's link opens them
-    folded("Show the gradients of the untrained models, where every training starts", "untrained_gradients",
-           views.gradient_section, setup, max_lag)
-if shown is not None and views.checkpoints(shown.setup):
+    if shown.setup.task == "memory":
+        st.caption(f"Measured on the memory task's loss at the answer, back to the symbol {max_lag_of(shown.setup)} "
+                   "steps earlier.")
+    views.gradient_section(shown.setup, max_lag_of(shown.setup))
+if not trained or shown.setup != setup:
+    folded("Show the gradients of the untrained models set up above, where every training starts",
+           "untrained_gradients", views.gradient_section, setup, max_lag_of(setup), trained=False,
+           key="compare_untrained")
+if trained:
     st.header("States on the same text")
     memory_view = st.radio("Show", ["memory", "hidden"], horizontal=True,
                            index=query_index("show", ["memory", "hidden"], "memory"),

@@ -17,12 +17,18 @@ configure_torch_threads(1)  # tests share two cores with each other and with the
 
 
 def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (scripts/test.sh runs two processes), the tests that drive Chromium or start Ray run
-    in one process, one after another: one app server and one browser serve them all, and two Ray instances
-    or two browsers never share the two cores with each other."""
+    """Under pytest-xdist (scripts/test.sh runs two processes), the tests that drive Chromium through the shared
+    app server run in one process, one after another (one server and one browser serve them all); the load test
+    (a server and browsers of its own) and the Ray test each keep to one process too, so that two of these
+    heavy ones at most share the two cores."""
     for item in items:
-        if item.get_closest_marker("browser") or "ray" in item.nodeid.split("::")[0]:
-            item.add_marker(pytest.mark.xdist_group("browser_and_ray"))
+        module = item.nodeid.split("::")[0]
+        if module.endswith("test_load.py"):
+            item.add_marker(pytest.mark.xdist_group("load"))
+        elif "ray" in module:
+            item.add_marker(pytest.mark.xdist_group("ray"))
+        elif item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(autouse=True)
