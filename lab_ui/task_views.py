@@ -83,8 +83,10 @@ def per_class_chart(evaluation: dict) -> str:
                                   for name, accuracy, total in rows], kind="per-class-accuracy")
 
 
-def evaluation_view(evaluation: dict | None, baseline: float | None = None) -> None:
-    """The final evaluation a training wrote: accuracy, per-class accuracy and the confusion matrix."""
+def evaluation_view(evaluation: dict | None, baseline: float | None = None,
+                    baseline_label: str = "Bag-of-words baseline") -> None:
+    """The final evaluation a training wrote: accuracy beside the task's baseline, per-class accuracy and the
+    confusion matrix."""
     if not evaluation:
         st.info("The full evaluation (per-class accuracy and confusion matrix) appears when this training "
                 "finishes or is stopped.")
@@ -92,7 +94,7 @@ def evaluation_view(evaluation: dict | None, baseline: float | None = None) -> N
     figures = [("Accuracy", f"{evaluation['accuracy']:.1%}"), ("Items evaluated", f"{evaluation['items']:,}"),
                ("After", f"{evaluation['seconds']:.0f} s, {evaluation['step']:,} steps")]
     if baseline is not None:
-        figures.insert(1, ("Bag-of-words baseline", f"{baseline:.1%}"))
+        figures.insert(1, (baseline_label, f"{baseline:.1%}"))
     for column, (label, value) in zip(st.columns(len(figures)), figures):
         column.metric(label, value)
     st.caption(f"Evaluated on {evaluation['split']}, after training ended.")

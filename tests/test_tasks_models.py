@@ -8,7 +8,9 @@ import lstm_core
 from lstm_core.cli import main
 from lstm_core.tasks import (ClassifierConfig, LabelledTexts, LSTMClassifier, LSTMTagger, TaggerConfig, TaggerVocabs,
                              TokenVocab, classifier_vocab, read_review, split_words, tag_words, tagger_vocabs)
-from lstm_core.training.tasks import ClassifierTraining, TaggerTraining, classifier_preset, tagger_preset
+from lstm_core.training.tasks import ClassifierTraining, TaggerTraining, classifier_preset, tagger_baseline, tagger_preset
+from lstm_core.tasks.baseline import MostFrequentTagBaseline
+from lstm_core.tasks.data import TaggedSentence
 from lstm_core.tasks.classifier import encode_batch
 
 WORDS = TokenVocab(["the", "dog", "ate", "apple", "a", "cat"])
@@ -92,6 +94,28 @@ def test_seed_toy_tagger_learns_the_seed_sentences_and_saves_a_loadable_run(tmp_
     tagged = tag_words(run.model, tagger_vocabs(run.config), "The dog ate the apple".split())
     assert tagged.tags == ["DET", "NN", "V", "DET", "NN"]
     assert store.list().iloc[0]["kind"] == "tagger"
+
+
+def test_the_most_frequent_tag_baseline_looks_each_word_up_and_guesses_the_commonest_tag_for_the_rest():
+    train = [TaggedSentence(["Time", "flies", "fast"], ["NOUN", "VERB", "ADV"]),
+             TaggedSentence(["time", "flies", "time"], ["NOUN", "NOUN", "NOUN"]),
+             TaggedSentence(["flies", "fly"], ["VERB", "VERB"])]
+    baseline = MostFrequentTagBaseline.fit(train)
+    assert baseline.tag(["TIME", "flies", "cats"]) == ["NOUN", "VERB", "NOUN"]  # flies: VERB 2, NOUN 1; cats unseen
+    test = [TaggedSentence(["time", "flies", "swiftly"], ["NOUN", "VERB", "ADV"])]
+    assert baseline.accuracy(test) == pytest.approx(2 / 3)
+
+
+def test_a_tagger_training_records_its_baseline_on_the_same_split(tmp_path):
+    training = TaggerTraining(tagger_preset("class"), store=lstm_core.RunStore(tmp_path))
+    expected = MostFrequentTagBaseline.fit(training.train_sentences).accuracy(training.test_sentences)
+    assert training.baseline_accuracy == pytest.approx(expected) and 0.7 < expected < 0.9
+    training.evaluate(full=True)
+    assert training.evaluation["baseline_accuracy"] == pytest.approx(expected)
+    saved = training.describe()
+    assert tagger_baseline(saved) == pytest.approx(expected)
+    older = {**saved, "baseline_accuracy": None}  # a run saved before the baseline was recorded: measured again
+    assert tagger_baseline(older) == pytest.approx(expected)
 
 
 def test_a_short_tagger_training_on_the_treebank_beats_the_majority_tag():

@@ -50,6 +50,7 @@ def train_tagger_command(args) -> int:
                               name=f"tagger ({args.preset})")
     print(f"training the tagger ({args.preset}) on {len(training.train_sentences):,} sentences; "
           f"testing on {training.split_name}; run folder {training.run_dir}", flush=True)
+    print(f"most-frequent-tag baseline on the same split: accuracy {training.baseline_accuracy:.4f}", flush=True)
     training.run(on_eval=_report)
     evaluation = training.evaluation
     worst = sorted((v["accuracy"], tag) for tag, v in evaluation["per_class"].items() if v["total"])[:3]

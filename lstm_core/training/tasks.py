@@ -6,8 +6,8 @@ as it runs a character model, in the app's background trainer and on the command
 row has ``step``, ``epoch``, ``seconds``, ``train_loss``, ``valid_loss``, ``valid_accuracy``,
 ``items_per_sec`` (words or reviews per second), ``grad_norm`` and ``lr``. The run is saved in the
 run store with kind ``tagger`` or ``classifier``; the final evaluation (accuracy per class and the
-confusion matrix, the chosen epoch, and for the classifier the bag-of-words baseline on the same
-split) is written into its ``config.json``.
+confusion matrix, the chosen epoch, and the task's baseline on the same split: the most frequent tag
+of each word for the tagger, bag-of-words for the classifier) is written into its ``config.json``.
 
 Early stopping: the last ``valid_share`` of the *training* data (a fixed slice) is held back.
 With ``patience`` set, its accuracy is measured at the end of every epoch (``early_stop_loss`` and
@@ -35,7 +35,8 @@ from ..snapshots import MAX_PROBE_WORDS, PROBE_WORDS, slot_names
 from ..trace import replay_recurrent
 from .loop import Training, make_optimizer
 from .settings import TrainingSettings
-from ..tasks.baseline import BagOfWordsBaseline, shipped_baseline_accuracy
+from ..tasks.baseline import (BagOfWordsBaseline, MostFrequentTagBaseline, shipped_baseline_accuracy,
+                              treebank_baseline_accuracy)
 from ..tasks.classifier import ClassifierConfig, LSTMClassifier, encode_batch
 from ..tasks.data import (LabelledTexts, TaggedSentence, TokenVocab, load_imdb_sample, load_treebank, tokenize,
                    toy_sentences)
@@ -336,6 +337,17 @@ class TaskTraining(Training):
         return slot_names(self.model.lstm.num_layers, self.model.lstm.bidirectional)
 
 
+def tagger_baseline(config: dict) -> float | None:
+    """The most-frequent-tag baseline of a saved tagger run: the one its training recorded, else (a run saved
+    before it was) measured again on the same split; None for the toy data."""
+    if config.get("baseline_accuracy") is not None:
+        return config["baseline_accuracy"]
+    train = TaggerTrainConfig.from_dict(config["train"])
+    if train.data != "treebank":
+        return None
+    return treebank_baseline_accuracy(carve(len(load_treebank("train")), train))
+
+
 def probe_sentence(sentences: list[TaggedSentence], shortest: int = 12, longest: int = 40) -> list[str]:
     """The tagger's default probe: the first sentence of ``shortest`` to ``longest`` words (else the longest
     one, cut to ``longest``)."""
@@ -369,6 +381,9 @@ class TaggerTraining(TaskTraining):
             if config.char_features else None
         tags = sorted({t for s in self.train_sentences + self.valid_sentences + self.test_sentences for t in s.tags})
         self.vocabs = TaggerVocabs(words, chars, tags)
+        # the most frequent tag of each word, learned from the same sentences, scored on the same test split
+        self.baseline_accuracy = treebank_baseline_accuracy(cut) if config.data == "treebank" else \
+            MostFrequentTagBaseline.fit(self.train_sentences).accuracy(self.test_sentences)
         self.tag_index = {t: k for k, t in enumerate(tags)}
         self.probe_words = split_words(config.probe) if config.probe else probe_sentence(self.test_sentences)
         model = LSTMTagger(TaggerConfig(len(words), len(tags), config.embedding_dim, config.hidden_size,
@@ -392,7 +407,7 @@ class TaggerTraining(TaskTraining):
     def describe(self) -> dict:
         return {"kind": self.kind, "train": self.config.to_dict(), "model": self.model.config.to_dict(),
                 "words": self.vocabs.words.tokens, "chars": self.vocabs.chars.tokens if self.vocabs.chars else None,
-                "tags": self.vocabs.tags, "data": self.split_name,
+                "tags": self.vocabs.tags, "data": self.split_name, "baseline_accuracy": self.baseline_accuracy,
                 "early_stopping": f"the last {len(self.valid_sentences):,} training sentences",
                 "parameters": sum(p.numel() for p in self.model.parameters())}
 
@@ -422,7 +437,8 @@ class TaggerTraining(TaskTraining):
         metrics = self.record_accuracy(loss, accuracy)
         if full:
             self.evaluation = {**confusion_report(true, predicted, self.vocabs.tags), "split": self.split_name,
-                               "loss": loss, "step": self.step_count, "seconds": self.train_seconds, **best}
+                               "loss": loss, "step": self.step_count, "seconds": self.train_seconds,
+                               "baseline_accuracy": self.baseline_accuracy, **best}
         return metrics
 
     def validate(self) -> tuple[float, float]:
