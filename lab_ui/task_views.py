@@ -1,6 +1,6 @@
 """Shared pieces of the Tagger and Sentiment pages: preset picker, run picker, evaluation and word-level gates.
 
-    name = preset_picker(TAGGER_PRESETS, "tagger")             # radio kept in the query string as preset
+    name = preset_picker(TAGGER_PRESETS, "tagger", "most-frequent-tag baseline") # radio kept in the query string as preset
     evaluation_view(run.config["evaluation"])                    # accuracy, per-class bars, confusion matrix
     word_gates(tagged.gates, tagged.words, run.model.lstm, "tagger")   # heatmaps of every gate, per word
 
@@ -27,6 +27,7 @@ from lab_ui.run_picker import pick_run, run_store
 from lstm_core.analysis import unit_order
 from lstm_core.gates import QUANTITIES
 from lstm_core.runs import UNFINISHED, read_status
+from lstm_core.tasks.measured import measured_line
 
 
 def budget_overrides(config, slot: str) -> dict:
@@ -44,13 +45,14 @@ def budget_overrides(config, slot: str) -> dict:
     return {"max_seconds": float(seconds)}
 
 
-def preset_picker(presets: dict, slot: str) -> str:
-    """A radio of the task's presets with the chosen one's commentary; kept in the query string."""
+def preset_picker(presets: dict, slot: str, baseline_name: str) -> str:
+    """A radio of the task's presets with the chosen one's commentary and, where the project measured it
+    (``scripts/measure_presets.py``), the accuracy it reached; kept in the query string."""
     names = list(presets)
     name = st.radio("Preset", names, index=query_index("preset", names, names[-1]), horizontal=True, key=f"{slot}_preset",
                     format_func=lambda n: presets[n].label)
     set_query(preset=name)
-    st.caption(presets[name].commentary)
+    st.caption(" ".join(filter(None, [presets[name].commentary, measured_line(slot, name, baseline_name)])))
     return name
 
 

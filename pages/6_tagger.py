@@ -20,7 +20,7 @@ st.markdown(
     "University, CC BY-SA 4.0.")
 
 st.header("Train")
-preset = preset_picker(TAGGER_PRESETS, "tagger")
+preset = preset_picker(TAGGER_PRESETS, "tagger", "most-frequent-tag baseline")
 overrides = budget_overrides(tagger_preset(preset), "tagger")
 
 

@@ -40,7 +40,7 @@ if source == "upload":
                        f"labels {', '.join(uploaded[0].label_names)}.")
         except TaskDataError as err:
             st.error(f"This file cannot be used: {err}")
-preset = preset_picker(CLASSIFIER_PRESETS, "sentiment")
+preset = preset_picker(CLASSIFIER_PRESETS, "sentiment", "bag-of-words baseline")
 overrides = budget_overrides(classifier_preset(preset), "sentiment")
 
 

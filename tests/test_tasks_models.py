@@ -1,5 +1,8 @@
 """The task models: shapes, masking (padding never changes a prediction), exact gate replay, saving, training."""
 
+import json
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +13,8 @@ from lstm_core.tasks import (ClassifierConfig, LabelledTexts, LSTMClassifier, LS
                              TokenVocab, classifier_vocab, read_review, split_words, tag_words, tagger_vocabs)
 from lstm_core.training.tasks import ClassifierTraining, TaggerTraining, classifier_preset, tagger_baseline, tagger_preset
 from lstm_core.tasks.baseline import MostFrequentTagBaseline
+from lstm_core.tasks.measured import measured_line
+from lstm_core.training.tasks import CLASSIFIER_PRESETS, TAGGER_PRESETS
 from lstm_core.tasks.data import TaggedSentence
 from lstm_core.tasks.classifier import encode_batch
 
@@ -219,3 +224,23 @@ def test_the_shipped_samples_baseline_is_fitted_once_per_process_and_is_the_fitt
     scores = [ClassifierTraining(config).baseline_accuracy for _ in range(2)]
     assert scores == [fitted, fitted]
     assert shipped_baseline_accuracy.cache_info().misses == 1, "a second Start does not fit it again"
+
+
+@pytest.mark.parametrize("preset", [*TAGGER_PRESETS.values(), *CLASSIFIER_PRESETS.values()], ids=lambda p: p.label)
+def test_no_preset_text_promises_an_accuracy(preset):
+    """A number a preset reaches is quoted from what the project measured (data/measured), never written."""
+    assert not re.search(r"\d\s*%", preset.commentary), preset.commentary
+
+
+def test_a_measured_preset_is_quoted_with_its_steps_machine_and_command(tmp_path):
+    path = tmp_path / "task_presets.json"
+    assert measured_line("tagger", "class", "most-frequent-tag baseline", path) == "", "nothing measured: no number"
+    path.write_text(json.dumps({"tagger/class": {
+        "runs": [{"seed": 0, "accuracy": 0.80, "steps": 100, "epochs": 2.0, "seconds": 30.0},
+                 {"seed": 1, "accuracy": 0.84, "steps": 120, "epochs": 2.4, "seconds": 30.2}],
+        "baseline_accuracy": 0.823, "machine": "2 CPU cores", "date": "2026-12-07",
+        "command": "python scripts/measure_presets.py tagger/class --seeds 0 1"}}))
+    line = measured_line("tagger", "class", "most-frequent-tag baseline", path)
+    assert line.startswith("Measured: 82.0% (seeds 0, 1: 80.0% to 84.0%) against the most-frequent-tag baseline 82.3%")
+    assert "110 steps" in line and "2 CPU cores" in line and "scripts/measure_presets.py tagger/class" in line
+    assert measured_line("sentiment", "class", "bag-of-words baseline", path) == ""

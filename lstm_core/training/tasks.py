@@ -146,16 +146,15 @@ TAGGER_PRESETS = {p.name: p for p in [
                     patience=None)),
     TaskPreset("class", "Class: 30 seconds",
                "The strong tagger below, given 30 seconds of training instead of epochs (its rate decays "
-               "over the 30 s; about 8 epochs on one thread of a 2-core machine): about 85% on the test split, "
-               "already far beyond the seed model. The best epoch on the held-back sentences is kept.",
+               "over the 30 s, so a faster machine gives it more epochs). The best epoch on the held-back "
+               "sentences is kept.",
                dict(schedule="cosine", max_seconds=30.0, epochs=None, valid_share=0.1, patience=10)),
     TaskPreset("strong", "Strong: characters + BiLSTM",
                "Each word is its embedding plus features of its characters (a convolution over letters: "
                "suffixes like -ly, -ing, capitals, digits), read by a bidirectional LSTM of 128 units per "
                "direction, with dropout and Adam (its rate decaying over 50 epochs). It tags unseen words from "
                "their spelling and uses the words on both sides. It trains until its accuracy on the last 200 "
-               "training sentences (held back) has not improved for 10 epochs, usually after 30 to 40 epochs, "
-               "and keeps its best epoch: about 90.5% on the test split.",
+               "training sentences (held back) has not improved for 10 epochs, and keeps its best epoch.",
                dict(schedule="cosine", epochs=50, valid_share=0.1, patience=10)),
 ]}
 
@@ -174,10 +173,9 @@ CLASSIFIER_PRESETS = {p.name: p for p in [
                     batch_size=32, dropout=0.3, max_seconds=180.0, patience=None, eval_every_seconds=10.0)),
     TaskPreset("class", "Class: 30 seconds",
                "The strong model below reading each review's first 200 words at a higher rate (5e-3), given "
-               "30 seconds of training (about 9 epochs on one thread of a 2-core machine; the rate decays over "
-               "the 30 s): about 81% on the held-out reviews. Watch it sit near chance for a few epochs "
-               "before the pooled features find the telling words. The best epoch on the held-back reviews "
-               "is kept.",
+               "30 seconds of training (the rate decays over the 30 s, so a faster machine gives it more "
+               "epochs). Watch whether it leaves chance before its time is up, and how it compares with the "
+               "bag-of-words baseline. The best epoch on the held-back reviews is kept.",
                dict(embedding_dim=64, hidden_size=64, bidirectional=True, readout="pool", lr=5e-3,
                     batch_size=32, dropout=0.5, weight_decay=2.0, schedule="cosine", word_dropout=0.25,
                     min_word_count=3, max_tokens=200, max_seconds=30.0, epochs=None, valid_share=0.15,
@@ -186,10 +184,9 @@ CLASSIFIER_PRESETS = {p.name: p for p in [
                "A smaller bidirectional LSTM (64 units per direction) whose outputs at every word are max- "
                "and mean-pooled, so a telling word anywhere in the review reaches the classifier directly, "
                "with dropout (a quarter of the words are hidden at each step), strong weight decay (2.0, "
-               "decoupled: each step shrinks the weights by rate x 2.0 = 0.6%) and a learning rate that decays "
-               "over 40 epochs. It trains until its accuracy on the last 240 training reviews (held back) has "
-               "not improved for 5 epochs, usually after 15 to 25 epochs, and keeps its best epoch: 81-83% "
-               "on the held-out reviews. The best an LSTM does from scratch here.",
+               "decoupled: each step multiplies the weights by 1 - rate x 2.0 = 0.994 at first) and a learning "
+               "rate that decays over 40 epochs. It trains until its accuracy on the last 240 training reviews (held back) has "
+               "not improved for 5 epochs, and keeps its best epoch.",
                dict(embedding_dim=64, hidden_size=64, bidirectional=True, readout="pool", lr=3e-3,
                     batch_size=32, dropout=0.5, weight_decay=2.0, schedule="cosine", word_dropout=0.25,
                     min_word_count=3, max_seconds=None, epochs=40, valid_share=0.15, patience=5,
