@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 import lstm_core
@@ -23,11 +24,15 @@ from lab_ui.live_training import (live_adjustments, live_panel, session_trainer,
 from lab_ui.query import query_index, query_number, set_query
 from lab_ui.render.heatmaps import heatmap_svg
 from lab_ui.render.matrices import matrix_svg, ranked_bars_svg
+from lab_ui.render.tables import show_table
 from lab_ui.run_picker import pick_run, run_store
 from lstm_core.analysis import unit_order
 from lstm_core.gates import QUANTITIES
 from lstm_core.runs import UNFINISHED, read_status
+from lstm_core.tasks.data import IMDB_TRAIN
 from lstm_core.tasks.measured import measured_line
+from lstm_core.tasks.scarcity import RARE_REVIEWS, word_scarcity
+from lstm_core.training.tasks import carve
 
 
 def budget_overrides(config, slot: str) -> dict:
@@ -103,6 +108,32 @@ def evaluation_view(evaluation: dict | None, baseline: float | None = None,
     left, right = st.columns(2)
     show_html(per_class_chart(evaluation), key="evaluation_per_class", container=left)
     show_html(confusion_chart(evaluation), key="evaluation_confusion", container=right)
+
+
+def scarcity_view(config) -> None:
+    """Why an LSTM with these settings can lose to the bag of words on the shipped reviews, computed: how rare
+    its words are in the training reviews, and the bag of words' accuracy as the reviews grow."""
+    train_count = carve(IMDB_TRAIN, config)
+    with st.spinner("Counting words and fitting the bag of words on 200 to 1,600 reviews..."):
+        scarcity = word_scarcity(config.min_word_count, config.max_tokens, train_count, config.embedding_dim,
+                                 config.max_vocab)
+    words = scarcity.vocabulary - 2  # <pad> and <unk> are no words
+    figures = [("Words it learns a vector for", f"{words:,}"),
+               (f"Seen in fewer than {RARE_REVIEWS} training reviews", f"{scarcity.rare_share:.1%}"),
+               ("Reviews the median word is in", f"{scarcity.median_reviews:.0f}"),
+               ("Numbers in those vectors", f"{scarcity.embedding_numbers:,}")]
+    for column, (label, value) in zip(st.columns(len(figures)), figures):
+        column.metric(label, value)
+    st.markdown(
+        f"This LSTM learns a vector of {config.embedding_dim} numbers for each of its {words:,} words from its "
+        f"{train_count:,} training reviews alone (no pretrained vectors), and most of those words it sees in a "
+        "handful of reviews. The bag of words needs one weight per word and no word order, and even it is still "
+        f"climbing with more reviews, on the same {scarcity.held_out} held-out reviews:")
+    curve = pd.DataFrame({"training reviews": [f"{n:,}" for n in scarcity.learning_curve],
+                          "bag-of-words accuracy": list(scarcity.learning_curve.values())})
+    show_table(curve, formats={"bag-of-words accuracy": "{:.1%}"}, bars=("bag-of-words accuracy",))
+    st.caption("Computed by lstm_core.tasks.scarcity on the shipped IMDB sample (the lesson's task step quotes "
+               "these numbers). Too few examples of each word, not reading in order, is what holds the LSTM back.")
 
 
 def probability_grid(probs: np.ndarray, words: list[str], classes: list[str]) -> str:

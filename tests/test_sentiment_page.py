@@ -5,6 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
+from lstm_core import lesson
 from lstm_core.tasks import LabelledTexts
 from lstm_core.training.tasks import ClassifierTraining, classifier_preset
 from tests.page_helpers import html_bodies, svg_chart
@@ -35,7 +36,8 @@ def small_run(root) -> None:
 def test_page_without_runs_explains_limits_and_offers_training():
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
-    assert any("What limits the LSTM here" in info.value for info in at.info)
+    assert any(e.label == "Why can the LSTM lose to the bag of words here?" for e in at.expander), \
+        "the reason is offered (computed when opened)"
     assert any("No classifier has been trained yet" in info.value for info in at.info)
 
 
@@ -65,3 +67,18 @@ def test_saved_classifier_shows_evaluation_baseline_and_reads_a_review(isolated_
     assert any('class="gate-heatmap"' in h for h in html_bodies(at))  # the gates, word by word
     at.text_area(key="sentiment_review").set_value("<br /> ...").run()
     assert any("nothing to classify" in w.value for w in at.warning)
+
+
+@pytest.mark.slow
+def test_why_the_lstm_can_lose_shows_the_numbers_the_lesson_quotes():
+    reveal = lesson.task()
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.query_params.update(preset="class", why_lstm_loses="true")  # the lesson's link
+    at.run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Seen in fewer than 10 training reviews"] == f"{reveal.numbers['rare_share']:.1%}"
+    assert metrics["Words it learns a vector for"] == f"{reveal.numbers['words']:,}"
+    assert metrics["Numbers in those vectors"] == f"{reveal.numbers['embedding_numbers']:,}"
+    curve = at.table[0].value
+    assert list(curve["bag-of-words accuracy"]) == [reveal.numbers[f"bag_of_words_{n}"] for n in (200, 400, 800, 1600)]
