@@ -130,8 +130,9 @@ def test_moving_the_layer_redraws_every_section_that_shows_one_layer(tiny):
 def test_an_intervention_changes_the_next_character_probabilities(tiny):
     run_id, run = tiny
     at = open_page(run_id, source="typed", text=TEXT, layer="0")
-    next(s for s in at.selectbox if s.label == "Intervention").set_value("silence units (h = 0)")
+    next(s for s in at.selectbox if s.label == "Intervention").set_value("silence units (h = 0)").run()
     next(t for t in at.text_input if t.label.startswith("Units")).set_value("0-9")
+    next(n for n in at.number_input if n.label == "Value").set_value(0.0)
     at.button(key="FormSubmitter:intervention-Apply").click().run()
     assert not at.exception and not at.error
     bars = svg_chart(at, "probability-bars")["values"]
@@ -141,6 +142,31 @@ def test_an_intervention_changes_the_next_character_probabilities(tiny):
     assert after.max() == pytest.approx(silenced.probs[-1].max(), rel=1e-5)
     continuations = text_boxes(at)
     assert len(continuations) == 2 and all(len(c) == 80 for c in continuations)
+
+
+def test_the_default_intervention_is_the_one_measured_to_change_the_model_most(tiny):
+    run_id, run = tiny
+    at = open_page(run_id, source="typed", text=TEXT, layer="0")
+    kind = next(s for s in at.selectbox if s.label == "Intervention").value
+    units = analysis.parse_units(next(t for t in at.text_input if t.label.startswith("Units")).value, 10)
+    value = next(n for n in at.number_input if n.label == "Value").value
+    gate = "hidden_state" if kind.startswith("silence") else \
+        next(s for s in at.selectbox if s.label == "Gate (to clamp)").value
+    shown = lstm_core.Intervention(gate, 0, units, value)
+    before = lstm_core.trace(run.model, run.vocab, TEXT).probs
+
+    def change(edit):
+        return 0.5 * np.abs(lstm_core.trace(run.model, run.vocab, TEXT, interventions=[edit]).probs - before).sum(1).mean()
+
+    tried = [lstm_core.Intervention(g, 0, units, v) for g in ("input_gate", "forget_gate", "output_gate")
+             for v in (0.0, 1.0)] + [lstm_core.Intervention("hidden_state", 0, units, 0.0)]
+    assert change(shown) == pytest.approx(max(change(edit) for edit in tried)), "no candidate on these units moves more"
+    assert change(shown) > 0, "a default that shows an effect"
+    assert any(f"{change(shown):.1%} of the probability moves" in c.value for c in at.caption)
+    assert not [n for n in at.number_input if n.label.startswith("Step (for")], "a step only where it applies"
+    next(s for s in at.selectbox if s.label == "Intervention").set_value("set the cell state at one step").run()
+    assert [n for n in at.number_input if n.label == "Step (for the cell state)"]
+    assert not [s for s in at.selectbox if s.label == "Gate (to clamp)"], "a gate only where one is clamped"
 
 
 def test_the_folded_sections_are_drawn_only_when_opened(tiny):
@@ -160,7 +186,7 @@ def test_bad_input_gets_a_message_not_a_traceback(tiny):
     at = open_page(run_id, source="typed", text="Ça, ñ!")
     assert not at.exception
     assert any("'ñ' → 'n'" in info.value for info in at.info)
-    next(s for s in at.selectbox if s.label == "Intervention").set_value("clamp a gate")
+    next(s for s in at.selectbox if s.label == "Intervention").set_value("clamp a gate").run()
     next(n for n in at.number_input if n.label == "Value").set_value(5.0)
     at.button(key="FormSubmitter:intervention-Apply").click().run()
     assert any("lies between 0 and 1" in e.value for e in at.error)
@@ -258,8 +284,8 @@ def test_a_linked_gru_run_shows_its_own_gates_and_update(tmp_path):
     assert saturation_legend(at) == ["reset gate r", "update gate z"]
     kind = next(s for s in at.selectbox if s.label == "Intervention")
     assert kind.options == ["clamp a gate", "silence units (h = 0)", "set the hidden state at one step"]
+    kind.set_value("clamp a gate").run()
     assert next(s for s in at.selectbox if s.label == "Gate (to clamp)").options == ["reset gate r", "update gate z"]
-    kind.set_value("clamp a gate")
     next(s for s in at.selectbox if s.label == "Gate (to clamp)").set_value("update_gate")
     next(t for t in at.text_input if t.label.startswith("Units")).set_value("0-9")
     next(n for n in at.number_input if n.label == "Value").set_value(1.0)
@@ -288,7 +314,7 @@ def test_a_plain_rnn_run_shows_its_hidden_state_and_says_what_does_not_apply():
     assert saturation_legend(at) is None
     assert "clamp a gate" not in next(s for s in at.selectbox if s.label == "Intervention").options
     assert not [s for s in at.selectbox if s.label == "Gate (to clamp)"]
-    next(s for s in at.selectbox if s.label == "Intervention").set_value("set the hidden state at one step")
+    next(s for s in at.selectbox if s.label == "Intervention").set_value("set the hidden state at one step").run()
     next(t for t in at.text_input if t.label.startswith("Units")).set_value("0-9")
     next(n for n in at.number_input if n.label == "Step (for the hidden state)").set_value(len(TEXT) - 1)
     next(n for n in at.number_input if n.label == "Value").set_value(0.5)
