@@ -62,3 +62,18 @@ def test_a_map_of_many_units_labels_the_columns_only():
     rows = LISTED_UNITS + 1
     drawn = heatmap_svg(np.zeros((rows, 4)), "abcd", list(range(rows)), "hidden_state")
     assert hover_labels(drawn) == ["step 0 · a", "step 1 · b", "step 2 · c", "step 3 · d"]
+
+
+def test_a_long_text_is_labelled_by_positions_with_their_characters_not_every_kth_character():
+    text = "HARPAGON.\nAu voleur! au voleur! à l'assassin! au meurtrier! " * 6  # 300 characters
+    svg = image_of(heatmap_svg(np.zeros((2, len(text))), text, [0, 1], "hidden_state", first_step=40))
+    ticks = re.findall(r'class="tick">([^<]*)<', svg)
+    assert 1 < len(ticks) <= 20
+    steps = [int(tick.split(":")[0]) for tick in ticks]
+    stride = steps[1] - steps[0]
+    assert stride in (10, 20, 25, 50) and all(step % stride == 0 for step in steps), "positions at a round stride"
+    assert steps[0] - 40 < stride and steps == list(range(steps[0], steps[-1] + 1, stride))
+    assert all(html.unescape(tick.split(":", 1)[1]) == {"\n": "↵", " ": "␣"}.get(text[s - 40], text[s - 40])
+               for tick, s in zip(ticks, steps)), "each label is its step's character"
+    short = image_of(heatmap_svg(np.zeros((1, 100)), "ab" * 50, [0], "hidden_state"))
+    assert re.findall(r'class="tick">([^<]*)<', short) == list("ab" * 50), "a character per column while they fit"
