@@ -165,13 +165,14 @@ def units_we_found(view: GateView) -> None:
 @st.fragment
 def heatmaps(view: GateView) -> None:
     """Heatmaps of the chosen quantities: time on x labelled by the characters, units on y."""
-    c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
     offered = view.quantities
     wanted = [q for q in str(query_value("show", ",".join(offered))).split(",") if q in offered]
     if query_value("show") and not wanted:  # a link made for another architecture: show everything this one has
         wanted = list(offered)
-    quantities = c1.multiselect("Quantities", offered, default=wanted, format_func=views.LABELS.get,
+    # a row of its own: in a quarter of the width the chips ("forget gate f"...) were cut off
+    quantities = st.multiselect("Quantities", offered, default=wanted, format_func=views.LABELS.get,
                                 key=f"gates_quantities:{view.architecture}")
+    c2, c3, c4 = st.columns(3)
     sort = c2.selectbox("Sort units by", analysis.SORT_ORDERS, key="gates_sort",
                         index=query_index("sort", analysis.SORT_ORDERS, "correlation"),
                         help="correlation: with the feature at the right (strongest first); variance: the units "

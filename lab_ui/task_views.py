@@ -98,13 +98,15 @@ def evaluation_view(evaluation: dict | None, baseline: float | None = None,
         st.info("The full evaluation (per-class accuracy and confusion matrix) appears when this training "
                 "finishes or is stopped.")
         return
+    # short values: a metric cuts a long one ("After 30 s, 229 st…"); the seconds go in the caption
     figures = [("Accuracy", f"{evaluation['accuracy']:.1%}"), ("Items evaluated", f"{evaluation['items']:,}"),
-               ("After", f"{evaluation['seconds']:.0f} s, {evaluation['step']:,} steps")]
+               ("Steps trained", f"{evaluation['step']:,}")]
     if baseline is not None:
         figures.insert(1, (baseline_label, f"{baseline:.1%}"))
     for column, (label, value) in zip(st.columns(len(figures)), figures):
         column.metric(label, value)
-    st.caption(f"Evaluated on {evaluation['split']}, after training ended.")
+    st.caption(f"Evaluated on {evaluation['split']}, after training ended ({evaluation['step']:,} steps, "
+               f"{evaluation['seconds']:.0f} s of training).")
     left, right = st.columns(2)
     show_html(per_class_chart(evaluation), key="evaluation_per_class", container=left)
     show_html(confusion_chart(evaluation), key="evaluation_confusion", container=right)
@@ -118,12 +120,13 @@ def scarcity_view(config) -> None:
         scarcity = word_scarcity(config.min_word_count, config.max_tokens, train_count, config.embedding_dim,
                                  config.max_vocab)
     words = scarcity.vocabulary - 2  # <pad> and <unk> are no words
-    figures = [("Words it learns a vector for", f"{words:,}"),
-               (f"Seen in fewer than {RARE_REVIEWS} training reviews", f"{scarcity.rare_share:.1%}"),
-               ("Reviews the median word is in", f"{scarcity.median_reviews:.0f}"),
-               ("Numbers in those vectors", f"{scarcity.embedding_numbers:,}")]
-    for column, (label, value) in zip(st.columns(len(figures)), figures):
-        column.metric(label, value)
+    figures = [("Words to learn", f"{words:,}", "words it learns a vector for"),  # short labels: a metric cuts long ones
+               (f"In < {RARE_REVIEWS} reviews", f"{scarcity.rare_share:.1%}",
+                f"share of those words seen in fewer than {RARE_REVIEWS} training reviews"),
+               ("Median word in", f"{scarcity.median_reviews:.0f}", "training reviews the median word occurs in"),
+               ("Vector numbers", f"{scarcity.embedding_numbers:,}", "numbers in those word vectors")]
+    for column, (label, value, meaning) in zip(st.columns(len(figures)), figures):
+        column.metric(label, value, help=meaning)
     st.markdown(
         f"This LSTM learns a vector of {config.embedding_dim} numbers for each of its {words:,} words from its "
         f"{train_count:,} training reviews alone (no pretrained vectors), and most of those words it sees in a "

@@ -403,3 +403,10 @@ def test_the_ablation_store_is_bounded_computes_each_key_once_and_keeps_failures
     assert store.get("a") is None and store.get("c") == "C"  # the oldest was dropped
     store.start("x", make("bad")).result(10)
     assert store.error("x") == "ValueError: no such layer" and store.get("x") is None
+
+
+def test_the_sidebar_writes_the_chosen_models_full_name(tiny):
+    """The sidebar's box cuts a long run name; the name is written in full under it."""
+    run_id, _ = tiny
+    at = open_page(run_id, source="typed", text=TEXT)
+    assert any(c.value.startswith("tiny lstm (saved") for c in at.sidebar.caption), [c.value for c in at.sidebar.caption]
