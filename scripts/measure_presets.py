@@ -1,7 +1,7 @@
 """Measure the task presets and store what they reach in data/measured/task_presets.json (what the app quotes).
 
     python scripts/measure_presets.py tagger/class sentiment/class            # seed 0
-    python scripts/measure_presets.py sentiment/strong --seeds 0 1 2
+    python scripts/measure_presets.py sentiment/strong --seeds 0 1 2 --threads 1 --keep runs/measured
 
 Each preset trains with the app's own training loop (lstm_core.training.tasks), exactly as the page or
 ``python -m lstm_core train-tagger/train-classifier`` trains it, in a throwaway run store; the held-out
@@ -46,19 +46,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("presets", nargs="+", help="task/preset: tagger/class, sentiment/strong, ...")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's; on a shared machine, 1)")
+    parser.add_argument("--keep", help="a run store folder to keep the trained runs in (default: thrown away)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     results = measured_presets()
     for key in args.presets:
         task, preset = key.split("/")
         with tempfile.TemporaryDirectory() as folder:
-            runs = [measure(task, preset, seed, RunStore(folder)) for seed in args.seeds]
+            runs = [measure(task, preset, seed, RunStore(args.keep or folder)) for seed in args.seeds]
         load = os.getloadavg()[0]
         results[key] = {
             "runs": [{k: v for k, v in r.items() if k != "baseline_accuracy"} for r in runs],
             "baseline_accuracy": runs[0]["baseline_accuracy"],
             "machine": f"{os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads, load {load:.1f}",
             "date": date.today().isoformat(),
-            "command": f"python scripts/measure_presets.py {key} --seeds {' '.join(map(str, args.seeds))}"}
+            "command": f"python scripts/measure_presets.py {key} --seeds {' '.join(map(str, args.seeds))}"
+                       + (f" --threads {args.threads}" if args.threads else "")}
         print(key, json.dumps(results[key]), flush=True)
         MEASURED_FILE.parent.mkdir(parents=True, exist_ok=True)
         MEASURED_FILE.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
