@@ -1,6 +1,6 @@
 """Shared pieces of the Tagger and Sentiment pages: preset picker, run picker, evaluation and word-level gates.
 
-    name = preset_picker(TAGGER_PRESETS, "tagger", "most-frequent-tag baseline") # radio kept in the query string as preset
+    name = preset_picker(TAGGER_PRESETS, "tagger", "most-frequent-tag baseline")   # radio kept in the link
     evaluation_view(run.config["evaluation"])                    # accuracy, per-class bars, confusion matrix
     word_gates(tagged.gates, tagged.words, run.model.lstm, "tagger")   # heatmaps of every gate, per word
 

@@ -156,7 +156,8 @@ def test_the_default_intervention_is_the_one_measured_to_change_the_model_most(t
     before = lstm_core.trace(run.model, run.vocab, TEXT).probs
 
     def change(edit):
-        return 0.5 * np.abs(lstm_core.trace(run.model, run.vocab, TEXT, interventions=[edit]).probs - before).sum(1).mean()
+        after = lstm_core.trace(run.model, run.vocab, TEXT, interventions=[edit]).probs
+        return 0.5 * np.abs(after - before).sum(1).mean()
 
     tried = [lstm_core.Intervention(g, 0, units, v) for g in ("input_gate", "forget_gate", "output_gate")
              for v in (0.0, 1.0)] + [lstm_core.Intervention("hidden_state", 0, units, 0.0)]

@@ -11,10 +11,10 @@ import lstm_core
 from lstm_core.cli import main
 from lstm_core.tasks import (ClassifierConfig, LabelledTexts, LSTMClassifier, LSTMTagger, TaggerConfig, TaggerVocabs,
                              TokenVocab, classifier_vocab, read_review, split_words, tag_words, tagger_vocabs)
-from lstm_core.training.tasks import ClassifierTraining, TaggerTraining, classifier_preset, tagger_baseline, tagger_preset
+from lstm_core.training.tasks import (CLASSIFIER_PRESETS, TAGGER_PRESETS, ClassifierTraining, TaggerTraining,
+                                      classifier_preset, tagger_baseline, tagger_preset)
 from lstm_core.tasks.baseline import MostFrequentTagBaseline
 from lstm_core.tasks.measured import measured_line
-from lstm_core.training.tasks import CLASSIFIER_PRESETS, TAGGER_PRESETS
 from lstm_core.tasks.data import TaggedSentence
 from lstm_core.tasks.classifier import encode_batch
 

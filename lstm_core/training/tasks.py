@@ -185,8 +185,8 @@ CLASSIFIER_PRESETS = {p.name: p for p in [
                "and mean-pooled, so a telling word anywhere in the review reaches the classifier directly, "
                "with dropout (a quarter of the words are hidden at each step), strong weight decay (2.0, "
                "decoupled: each step multiplies the weights by 1 - rate x 2.0 = 0.994 at first) and a learning "
-               "rate that decays over 40 epochs. It trains until its accuracy on the last 240 training reviews (held back) has "
-               "not improved for 5 epochs, and keeps its best epoch.",
+               "rate that decays over 40 epochs. It trains until its accuracy on the last 240 training reviews "
+               "(held back) has not improved for 5 epochs, and keeps its best epoch.",
                dict(embedding_dim=64, hidden_size=64, bidirectional=True, readout="pool", lr=3e-3,
                     batch_size=32, dropout=0.5, weight_decay=2.0, schedule="cosine", word_dropout=0.25,
                     min_word_count=3, max_seconds=None, epochs=40, valid_share=0.15, patience=5,
