@@ -56,11 +56,12 @@ def main() -> int:
         task, preset = key.split("/")
         with tempfile.TemporaryDirectory() as folder:
             runs = [measure(task, preset, seed, RunStore(args.keep or folder)) for seed in args.seeds]
-        load = os.getloadavg()[0]
+        load, threads = os.getloadavg()[0], torch.get_num_threads()
         results[key] = {
             "runs": [{k: v for k, v in r.items() if k != "baseline_accuracy"} for r in runs],
             "baseline_accuracy": runs[0]["baseline_accuracy"],
-            "machine": f"{os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads, load {load:.1f}",
+            "machine": f"{os.cpu_count()} CPU cores, {threads} torch thread{'' if threads == 1 else 's'}, "
+                       f"load {load:.1f}",
             "date": date.today().isoformat(),
             "command": f"python scripts/measure_presets.py {key} --seeds {' '.join(map(str, args.seeds))}"
                        + (f" --threads {args.threads}" if args.threads else "")}

@@ -14,7 +14,7 @@ from lstm_core.tasks import (ClassifierConfig, LabelledTexts, LSTMClassifier, LS
 from lstm_core.training.tasks import (CLASSIFIER_PRESETS, TAGGER_PRESETS, ClassifierTraining, TaggerTraining,
                                       classifier_preset, tagger_baseline, tagger_preset)
 from lstm_core.tasks.baseline import MostFrequentTagBaseline
-from lstm_core.tasks.measured import measured_line
+from lstm_core.tasks.measured import measured_line, measured_presets
 from lstm_core.tasks.data import TaggedSentence
 from lstm_core.tasks.classifier import encode_batch
 
@@ -211,6 +211,30 @@ def test_command_line_prints_the_accuracy_last(tmp_path, capsys, monkeypatch):
     assert "Cannot read missing.csv" in capsys.readouterr().err
 
 
+def test_train_classifier_averages_several_seeds_by_default(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("lstm_core.execution.background._threads_configured", True)
+    data = synthetic_reviews(200, 0)
+    csv = tmp_path / "reviews.csv"
+    csv.write_text("text,label\n" + "".join(f"{t},{data.label_names[y]}\n" for t, y in zip(data.texts, data.labels)))
+    assert main(["train-classifier", "--csv", str(csv), "--max-seconds", "1", "--out", str(tmp_path / "runs")]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines if line.startswith("seed ")] == ["seed 0", "seed 1", "seed 2"]
+    assert lines[-2].startswith("the 3 models' averaged probabilities") and lines[-1].startswith("accuracy=")
+    assert len(lstm_core.RunStore(tmp_path / "runs").list()) == 3, "each model is saved"
+    assert main(["train-classifier", "--csv", str(csv), "--ensemble", "0", "--out", str(tmp_path / "runs")]) == 2
+
+
+def test_held_out_probabilities_are_what_the_evaluation_scored():
+    training = ClassifierTraining(classifier_preset("strong", max_seconds=None, epochs=1, patience=None),
+                                  train=synthetic_reviews(120, 0), held_out=synthetic_reviews(40, 1),
+                                  data_name="synthetic", with_baseline=False)
+    training.run()
+    probs = training.held_out_probabilities()
+    assert probs.shape == (40, 2) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+    accuracy = float((probs.argmax(axis=1) == training.held_out_labels.numpy()).mean())
+    assert accuracy == pytest.approx(training.evaluation["accuracy"])
+
+
 @pytest.mark.slow
 def test_the_shipped_samples_baseline_is_fitted_once_per_process_and_is_the_fitted_models_score():
     from lstm_core.tasks.baseline import BagOfWordsBaseline, shipped_baseline_accuracy
@@ -244,3 +268,13 @@ def test_a_measured_preset_is_quoted_with_its_steps_machine_and_command(tmp_path
     assert line.startswith("Measured: 82.0% (seeds 0, 1: 80.0% to 84.0%) against the most-frequent-tag baseline 82.3%")
     assert "110 steps" in line and "2 CPU cores" in line and "scripts/measure_presets.py tagger/class" in line
     assert measured_line("sentiment", "class", "bag-of-words baseline", path) == ""
+
+
+def test_every_shipped_measurement_is_of_a_preset_and_names_its_command():
+    presets = {"tagger": TAGGER_PRESETS, "sentiment": CLASSIFIER_PRESETS}
+    for key, result in measured_presets().items():
+        task, preset = key.split("/")
+        assert preset in presets[task], key
+        assert result["command"].startswith(f"python scripts/measure_presets.py {key} --seeds")
+        assert all({"seed", "accuracy", "steps", "epochs", "seconds"} <= set(run) for run in result["runs"])
+        assert measured_line(task, preset, "baseline").startswith("Measured: ")

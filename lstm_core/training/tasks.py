@@ -557,6 +557,17 @@ class ClassifierTraining(TaskTraining):
         return table, np.array(self.vocab.encode(self.probe_words), dtype=np.int64)
 
     @torch.no_grad()
+    def held_out_probabilities(self) -> np.ndarray:
+        """(held-out texts, classes): the model's probabilities (after training, the kept epoch's weights);
+        several seeds' are averaged by ``train-classifier --ensemble``."""
+        self.model.eval()
+        chunks = []
+        for start in range(0, len(self.held_out_tokens), 64):
+            ids, lengths = encode_batch(self.vocab, self.held_out_tokens[start:start + 64])
+            chunks.append(torch.softmax(self.model(ids, lengths), dim=1).numpy())
+        return np.concatenate(chunks)
+
+    @torch.no_grad()
     def measure(self, token_lists: list[list[str]], labels: torch.Tensor):
         """Loss and accuracy on the given texts, with the true and predicted classes."""
         self.model.eval()
