@@ -22,9 +22,10 @@ from .data import read_labelled_csv, split_upload
 from ..training.tasks import (CLASSIFIER_PRESETS, TAGGER_PRESETS, ClassifierTraining, TaggerTraining,
                        classifier_preset, tagger_preset)
 
-# Seeds averaged by default: on the shipped sample the strong preset's seeds 0, 1, 2 scored 0.800, 0.825
-# and 0.8225 alone and 0.8275 averaged (scripts/measure_presets.py, 2 cores, one torch thread, 2026-12-07);
-# a single model has measured 0.782 on a busier machine.
+# Seeds averaged by default. On the shipped sample (2-core machine, 2026-12-07) the strong preset's seeds
+# 0, 1, 2 scored 0.800, 0.825, 0.8225 alone and 0.8275 averaged with one torch thread; with two threads
+# (the same epochs, other rounding) 0.7825, 0.7725, 0.795 alone and 0.8200 averaged. One model swings
+# around 0.80; their average clears it.
 ENSEMBLE = 3
 
 
