@@ -81,5 +81,7 @@ def test_why_the_lstm_can_lose_shows_the_numbers_the_lesson_quotes():
     assert metrics["In < 10 reviews"] == f"{reveal.numbers['rare_share']:.1%}"
     assert metrics["Words to learn"] == f"{reveal.numbers['words']:,}"
     assert metrics["Vector numbers"] == f"{reveal.numbers['embedding_numbers']:,}"
+    if reveal.numbers["lstm_measured"] is not None:  # the measured LSTM the reveal quotes, in the preset's caption
+        assert any(f"Measured: {reveal.numbers['lstm_measured']:.1%}" in c.value for c in at.caption)
     curve = at.table[0].value
     assert list(curve["bag-of-words accuracy"]) == [reveal.numbers[f"bag_of_words_{n}"] for n in (200, 400, 800, 1600)]

@@ -19,6 +19,14 @@ def measured_presets(path: Path = MEASURED_FILE) -> dict[str, dict]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
+def measured_accuracy(task: str, preset: str, path: Path = MEASURED_FILE) -> float | None:
+    """The mean accuracy ``task/preset`` reached over its measured seeds, or None when it was not measured."""
+    result = measured_presets(path).get(f"{task}/{preset}")
+    if not result:
+        return None
+    return sum(r["accuracy"] for r in result["runs"]) / len(result["runs"])
+
+
 def measured_line(task: str, preset: str, baseline_name: str, path: Path = MEASURED_FILE) -> str:
     """One sentence quoting what ``task/preset`` reached when measured (mean over its seeds), with the
     command that measured it; empty when it was not measured."""
@@ -27,7 +35,7 @@ def measured_line(task: str, preset: str, baseline_name: str, path: Path = MEASU
         return ""
     runs = result["runs"]
     accuracies = [r["accuracy"] for r in runs]
-    mean = sum(accuracies) / len(accuracies)
+    mean = measured_accuracy(task, preset, path)
     spread = f" (seeds {', '.join(str(r['seed']) for r in runs)}: {min(accuracies):.1%} to {max(accuracies):.1%})" \
         if len(runs) > 1 else f" (seed {runs[0]['seed']})"
     steps = sum(r["steps"] for r in runs) / len(runs)
