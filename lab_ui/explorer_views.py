@@ -236,6 +236,8 @@ def settings_sidebar() -> LSTMSettings:
     values = {}
     for name, default in asdict(defaults).items():
         key = f"explorer_{name}"
+        if name == "seq_len":
+            st.sidebar.caption(RANDOM_INPUT)
         if key not in st.session_state:
             if isinstance(default, bool):
                 st.session_state[key] = query_value(name, default, lambda v: v.lower() == "true")
@@ -288,6 +290,10 @@ def tensor_picker(settings: LSTMSettings, names: list[str]) -> None:
     st.html(tensor_heatmap(explorer.weights_only(settings), name))
 
 
+RANDOM_INPUT = ("**Random input** (the Shapes and Code tabs only): seq_len steps of batch_size random sequences. "
+                "The demo under the tabs reads the typed sentences instead.")
+SENTENCE_INPUT = ("**Input: the sentences typed here** (one sequence each). The sidebar's seq_len and batch_size "
+                  "shape only the random input of the Shapes and Code tabs above.")
 DEMO_TABS = ["A batch of sentences", "Carry or reset", "Padding and packing", "Truncated BPTT"]
 MAX_TEXT = 600  # characters in the sentences box: four sentences of twelve words fit easily
 
@@ -297,6 +303,7 @@ def forward_demo(settings: LSTMSettings) -> None:
     """Seed 002 on the configured LSTM: editing the sentences, switching tabs or moving the chunk length reruns
     this section only, and only the open tab is computed."""
     st.subheader("What forward does with sequences and states")
+    st.caption(SENTENCE_INPUT)
     default_text = "\n".join(explorer.DEFAULT_SENTENCES)
     if "explorer_sentences" not in st.session_state:
         linked = query_value("sentences", default_text)
@@ -318,8 +325,7 @@ def forward_demo(settings: LSTMSettings) -> None:
                if settings.dropout else "")
     st.markdown(f"These sentences go through `{explorer.module_call(settings)}`, the configuration in the sidebar, "
                 f"after a word embedding of size input_size = {settings.input_size}. They set the batch "
-                f"(N = {len(batch.words)}) and the sequence length (L = {max(batch.lengths)}, the longest); the "
-                f"sidebar's seq_len and batch_size shape only the random input above.{dropped}")
+                f"(N = {len(batch.words)}) and the sequence length (L = {max(batch.lengths)}, the longest).{dropped}")
     tabs = st.tabs(DEMO_TABS, key="demo", bind="query-params")
     for tab, draw in zip(tabs, (batch_tab, carry_tab, packing_tab, detach_tab)):
         if tab.open:

@@ -12,6 +12,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
 import lstm_core
@@ -19,7 +20,7 @@ from lab_ui import gate_views as views
 from lab_ui.render import charts
 from lab_ui.render.heatmaps import heatmap_svg as svg_heatmap
 from lab_ui.run_picker import load_run_cached
-from lstm_core import analysis
+from lstm_core import analysis, intervention_search
 from lstm_core.ablation import UnitAblation, ablate_saved_run
 from lstm_core.execution.compute_once import ComputeOnce, in_own_process
 
@@ -45,6 +46,17 @@ def next_chars_of(key: tuple[str, float], text: str):
 def units_found(key: tuple[str, float], corpus: str):
     """The model's interpretable units, judged on a long stretch of the validation text."""
     return analysis.units_found(trace_of(key, analysis.reference_text(corpus)))
+
+
+@st.cache_resource(max_entries=16, show_spinner="Measuring which intervention changes the model most...")
+def strongest_intervention(key: tuple[str, float], text: str, layer: int, correlated: tuple[int, ...]):
+    """The default intervention on /gates: of the units that follow the feature (``correlated``) and as many
+    of the layer's most active ones, each gate clamped or the units silenced, the one that moves the
+    next-character probabilities most on ``text``."""
+    run = load_run_cached(*key)
+    active = np.argsort(-np.abs(trace_of(key, text).values["hidden_state"][layer]).mean(axis=0))[:len(correlated)]
+    return intervention_search.strongest_intervention(run.model, run.vocab, text, layer,
+                                                      [list(correlated), sorted(int(u) for u in active)])
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)

@@ -199,13 +199,14 @@ def ranking_span(view: GateView) -> tuple[str, str]:
 @st.fragment
 def heatmaps(view: GateView) -> None:
     """Heatmaps of the chosen quantities: time on x labelled by the characters, units on y."""
-    c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
     offered = view.quantities
     wanted = [q for q in str(query_value("show", ",".join(offered))).split(",") if q in offered]
     if query_value("show") and not wanted:  # a link made for another architecture: show everything this one has
         wanted = list(offered)
-    quantities = c1.multiselect("Quantities", offered, default=wanted, format_func=views.LABELS.get,
+    # a row of its own: in a quarter of the width the chips ("forget gate f"...) were cut off
+    quantities = st.multiselect("Quantities", offered, default=wanted, format_func=views.LABELS.get,
                                 key=f"gates_quantities:{view.architecture}")
+    c2, c3, c4 = st.columns(3)
     sort = c2.selectbox("Sort units by", analysis.SORT_ORDERS, key="gates_sort",
                         index=query_index("sort", analysis.SORT_ORDERS, "correlation"),
                         help="correlation: with the feature at the right (strongest first); variance: the units "
@@ -320,23 +321,35 @@ def interventions_of(arch: Architecture) -> list[str]:
 
 @st.fragment
 def interventions(view: GateView) -> None:
-    """Clamp a gate, silence units or edit a state, and see the next characters and the continuation change."""
+    """Clamp a gate, silence units or edit a state, and see the next characters and the continuation change.
+    The first settings shown are the intervention measured to change the model's predictions most."""
     run, text, layer = view.run, view.text, view.layer
+    offered = interventions_of(view.arch)
+    correlated = data.unit_order(view.key, text, layer, view.memory, "correlation", view.feature(), 0, len(text))[:4]
+    found = data.strongest_intervention(view.key, text, layer, tuple(int(u) for u in correlated))
+    default_kind = "silence units (h = 0)" if found.intervention.quantity == "hidden_state" else "clamp a gate"
+    st.caption(f"Set up with the intervention, of {found.tried} tried on this text (each gate clamped to 0 and to 1, "
+               f"or the units silenced, on the {len(correlated)} units that follow the feature best or the "
+               f"{len(correlated)} most active ones), that changes the next-character probabilities most: "
+               f"{found.change:.1%} of the probability moves, on average over the text's characters.")
+    kind = st.selectbox("Intervention", offered, index=offered.index(default_kind), key="gates_intervention_kind")
     with st.form("intervention"):
-        c1, c2, c3, c4 = st.columns(4)
-        kind = c1.selectbox("Intervention", interventions_of(view.arch))
+        c1, c2, c3 = st.columns(3)
         clampable = view.arch.sigmoid_gates
-        if clampable:
-            gate = c2.selectbox("Gate (to clamp)", clampable, format_func=views.LABELS.get)
-        else:
-            gate = None
-            c2.caption("A plain RNN has no gate to clamp.")
-        suggested = data.unit_order(view.key, text, layer, view.memory, "correlation", view.feature(), 0, len(text))[:4]
-        units_text = c3.text_input(f"Units (layer {layer})", ", ".join(str(u) for u in suggested))
-        value = c4.number_input("Value", -10.0, 10.0, 0.0, 0.1)
+        gate = None
+        if kind == "clamp a gate":
+            best_gate = found.intervention.quantity if found.intervention.quantity in clampable else clampable[0]
+            gate = c1.selectbox("Gate (to clamp)", clampable, index=clampable.index(best_gate),
+                                format_func=views.LABELS.get)
+        elif not clampable:
+            c1.caption("A plain RNN has no gate to clamp.")
+        units_text = c2.text_input(f"Units (layer {layer})", ", ".join(str(u) for u in found.intervention.units))
+        value = c3.number_input("Value", -10.0, 10.0, float(found.intervention.value), 0.1)
         c1, c2, c3, c4 = st.columns(4)
-        at_step = c1.number_input(f"Step (for the {views.LABELS[view.memory].rsplit(' ', 1)[0]})", 0, len(text) - 1,
-                                  len(text) - 1)
+        at_step = len(text) - 1
+        if kind.startswith("set the"):  # only a state set at one step has a step
+            at_step = c1.number_input(f"Step (for the {views.LABELS[view.memory].rsplit(' ', 1)[0]})", 0,
+                                      len(text) - 1, len(text) - 1)
         length = c2.slider("Continuation length", 10, 200, 80, 10)
         temperature = c3.slider("Temperature", 0.0, 2.0, 0.5, 0.05)
         seed = c4.number_input("Seed", 0, 10_000, 0)

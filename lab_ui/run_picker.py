@@ -111,9 +111,10 @@ def run_architecture(path: Path) -> str:
 
 
 def pick_run(kind: str = "char", label: str = "Model", key: str = "selected_run", container=None,
-             follow: str | None = None, architectures: tuple[str, ...] = ("lstm",)) -> tuple[str, lstm_core.Run] | None:
+             follow: str | None = None, architectures: tuple[str, ...] = ("lstm",),
+             full_name: bool = False) -> tuple[str, lstm_core.Run] | None:
     """A picker of the saved runs of ``kind``, kept in the link as ``run``; returns (id, loaded run),
-    or None when there is none yet.
+    or None when there is none yet. With ``full_name`` the chosen run's name is also written under the box.
 
     The choice follows the user across pages (the link wins when it names a run). ``follow`` is a
     run this session has just started training: it is chosen once, when it first appears.
@@ -134,6 +135,8 @@ def pick_run(kind: str = "char", label: str = "Model", key: str = "selected_run"
             st.warning(f"The link's run {markdown_text(shown_id(linked))} {_not_offered(linked, kind, architectures)}: "
                        f"{markdown_text(choices[st.session_state[key]])} is shown instead.")
     run_id = (container or st).selectbox(label, ids, format_func=choices.get, key=key)
+    if full_name:  # a narrow box (the sidebar's) cuts a long name: written in full under it
+        (container or st).caption(choices[run_id])
     st.session_state[remembered] = run_id
     set_query(run=run_id)
     try:
@@ -172,5 +175,5 @@ def _not_offered(run_id: str, kind: str, architectures: tuple[str, ...]) -> str:
 
 def selected_run(label: str = "Model", architectures: tuple[str, ...] = ("lstm",)) -> tuple[str, lstm_core.Run]:
     """The sidebar's picker of character models (the shipped one is always there), LSTMs unless
-    ``architectures`` names more."""
-    return pick_run("char", label, container=st.sidebar, architectures=architectures)
+    ``architectures`` names more. The full name is written under it: the sidebar's box cuts a long one."""
+    return pick_run("char", label, container=st.sidebar, architectures=architectures, full_name=True)

@@ -105,6 +105,43 @@ def saturation_over_training(series: list[dict], slot: int, x: str = "step", at:
                      y_range=(0.0, 1.0), mark_x=at, kind="saturation-over-training", width=440, height=height + 80)
 
 
+def never_saturated(series: list[dict], slot: int) -> bool:
+    """No gate value on the probe has left (0.1, 0.9) at any snapshot: the saturation chart is flat at 0%."""
+    gates = series[-1]["summary"].get("gates", {}) if series else {}
+    return bool(gates) and all(not row["summary"]["gates"].get(gate, {}).get(figure, [0] * (slot + 1))[slot]
+                               for row in series for gate in gates for figure in ("open", "shut"))
+
+
+def gate_means_over_training(series: list[dict], slot: int, x: str = "step", at: float | None = None,
+                             height: int = 300) -> str:
+    """HTML (an SVG chart): each sigmoid gate's mean on the probe, in one slot, at every snapshot: what moves
+    while no gate saturates."""
+    names = list(series[-1]["summary"]["gates"])
+    lines = [Series(views.LABELS[gate], [row["summary"]["gates"][gate]["mean"][slot] for row in series],
+                    gate_colour(gate), False, marker=gate_marker(gate)) for gate in names]
+    return lines_svg([row[x] for row in series], lines, "Gate means over training",
+                     "step" if x == "step" else "training seconds", "mean over the probe", y_range=(0.0, 1.0),
+                     mark_x=at, kind="gate-means-over-training", width=440, height=height + 80)
+
+
+NEVER_SATURATED = ("Flat at 0%: no value of these gates on the probe has gone below 0.1 or above 0.9 yet. The gates "
+                   "still sit in between, as they start (a small model trained briefly from scratch rarely pushes "
+                   "them to the ends; a character model trained longer does, see /gates). What moves is their mean:")
+
+
+def show_saturation(chart: str | None, series: list[dict], slot: int, key: str, container,
+                    at: float | None = None) -> None:
+    """The saturation chart (``saturation_over_training``'s); while it is flat at 0%, a line saying why and the
+    gates' means, which do move."""
+    if chart is None:
+        container.caption("A plain RNN has no gates to saturate: its state is rewritten whole at every step.")
+        return
+    show_html(chart, key=key, container=container)
+    if never_saturated(series, slot):
+        container.caption(NEVER_SATURATED)
+        show_html(gate_means_over_training(series, slot, at=at), key=f"{key}_means", container=container)
+
+
 def choose_view(snapshot: Snapshot, prefix: str, columns) -> tuple[str, int]:
     """A quantity and a slot (layer, or layer and direction) of ``snapshot``, remembered under ``prefix``."""
     quantities = list(snapshot.quantities)
@@ -173,13 +210,9 @@ def live_gate_panel(trainer, slot: str) -> None:
                     f"step {latest.step:,}")
         show_html(_cached(f"{prefix}_painted", (*moment, quantity, layer, unit),
                           lambda: painted_unit(latest, quantity, layer, unit)), key=f"{prefix}_painted_view")
-    with right:
-        chart = _cached(f"{prefix}_saturation", (*moment, len(series), layer),
-                        lambda: saturation_over_training(series, layer, height=300))
-        if chart is None:
-            st.caption("A plain RNN has no gates to saturate: its state is rewritten whole at every step.")
-        else:
-            show_html(chart, key=f"{prefix}_saturation_view")
+    chart = _cached(f"{prefix}_saturation", (*moment, len(series), layer),
+                    lambda: saturation_over_training(series, layer, height=300))
+    show_saturation(chart, series, layer, f"{prefix}_saturation_view", right)
 
 
 def snapshot_settings(key, initial) -> None:
@@ -350,11 +383,8 @@ def _movie_body(path: str, stamp: tuple) -> None:
     left.markdown(f"**{views.LABELS[quantity]} of unit {unit}** ({frame.slots[slot]}) at step {frame.step:,}")
     show_html(painted_unit(frame, quantity, slot, unit, unit_range(frames, quantity, slot, unit)), key="movie_painted",
               container=left)
-    chart = movie_saturation(path, stamp, slot, frame.step)
-    if chart is None:
-        right.caption("A plain RNN has no gates to saturate: its state is rewritten whole at every step.")
-    else:
-        show_html(chart, key="movie_saturation", container=right)
+    show_saturation(movie_saturation(path, stamp, slot, frame.step), movie_of(path, stamp).series, slot,
+                    "movie_saturation", right, at=frame.step)
     st.markdown(f"**This unit across training**: unit {unit}'s {views.LABELS[quantity]} on the probe at every "
                 "snapshot, one row each (oldest first; the frame shown is outlined)")
     show_html(unit_across_training(path, stamp, quantity, slot, unit, index), key="movie_across")

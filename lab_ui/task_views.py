@@ -1,6 +1,6 @@
 """Shared pieces of the Tagger and Sentiment pages: preset picker, run picker, evaluation and word-level gates.
 
-    name = preset_picker(TAGGER_PRESETS, "tagger")             # radio kept in the query string as preset
+    name = preset_picker(TAGGER_PRESETS, "tagger", "most-frequent-tag baseline")   # radio kept in the link
     evaluation_view(run.config["evaluation"])                    # accuracy, per-class bars, confusion matrix
     word_gates(tagged.gates, tagged.words, run.model.lstm, "tagger")   # heatmaps of every gate, per word
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 import lstm_core
@@ -24,11 +25,16 @@ from lab_ui.live_training import (live_adjustments, live_panel, session_trainer,
 from lab_ui.query import query_index, query_number, set_query
 from lab_ui.render.heatmaps import heatmap_svg
 from lab_ui.render.matrices import matrix_svg, ranked_bars_svg
+from lab_ui.render.tables import show_table
 from lab_ui.run_picker import pick_run, run_store
 from lab_ui.safe_text import markdown_text
 from lstm_core.analysis import unit_order
 from lstm_core.gates import QUANTITIES
 from lstm_core.runs import UNFINISHED, read_status
+from lstm_core.tasks.data import IMDB_TRAIN
+from lstm_core.tasks.measured import measured_line
+from lstm_core.tasks.scarcity import RARE_REVIEWS, word_scarcity
+from lstm_core.training.tasks import carve
 
 
 def budget_overrides(config, slot: str) -> dict:
@@ -46,13 +52,14 @@ def budget_overrides(config, slot: str) -> dict:
     return {"max_seconds": float(seconds)}
 
 
-def preset_picker(presets: dict, slot: str) -> str:
-    """A radio of the task's presets with the chosen one's commentary; kept in the query string."""
+def preset_picker(presets: dict, slot: str, baseline_name: str) -> str:
+    """A radio of the task's presets with the chosen one's commentary and, where the project measured it
+    (``scripts/measure_presets.py``), the accuracy it reached; kept in the query string."""
     names = list(presets)
     name = st.radio("Preset", names, index=query_index("preset", names, names[-1]), horizontal=True, key=f"{slot}_preset",
                     format_func=lambda n: presets[n].label)
     set_query(preset=name)
-    st.caption(presets[name].commentary)
+    st.caption(" ".join(filter(None, [presets[name].commentary, measured_line(slot, name, baseline_name)])))
     return name
 
 
@@ -85,22 +92,53 @@ def per_class_chart(evaluation: dict) -> str:
                                   for name, accuracy, total in rows], kind="per-class-accuracy")
 
 
-def evaluation_view(evaluation: dict | None, baseline: float | None = None) -> None:
-    """The final evaluation a training wrote: accuracy, per-class accuracy and the confusion matrix."""
+def evaluation_view(evaluation: dict | None, baseline: float | None = None,
+                    baseline_label: str = "Bag-of-words baseline") -> None:
+    """The final evaluation a training wrote: accuracy beside the task's baseline, per-class accuracy and the
+    confusion matrix."""
     if not evaluation:
         st.info("The full evaluation (per-class accuracy and confusion matrix) appears when this training "
                 "finishes or is stopped.")
         return
+    # short values: a metric cuts a long one ("After 30 s, 229 st…"); the seconds go in the caption
     figures = [("Accuracy", f"{evaluation['accuracy']:.1%}"), ("Items evaluated", f"{evaluation['items']:,}"),
-               ("After", f"{evaluation['seconds']:.0f} s, {evaluation['step']:,} steps")]
+               ("Steps trained", f"{evaluation['step']:,}")]
     if baseline is not None:
-        figures.insert(1, ("Bag-of-words baseline", f"{baseline:.1%}"))
+        figures.insert(1, (baseline_label, f"{baseline:.1%}"))
     for column, (label, value) in zip(st.columns(len(figures)), figures):
         column.metric(label, value)
-    st.caption(f"Evaluated on {markdown_text(evaluation['split'])}, after training ended.")
+    st.caption(f"Evaluated on {markdown_text(evaluation['split'])}, after training ended ({evaluation['step']:,} steps, "
+               f"{evaluation['seconds']:.0f} s of training).")
     left, right = st.columns(2)
     show_html(per_class_chart(evaluation), key="evaluation_per_class", container=left)
     show_html(confusion_chart(evaluation), key="evaluation_confusion", container=right)
+
+
+def scarcity_view(config) -> None:
+    """Why an LSTM with these settings can lose to the bag of words on the shipped reviews, computed: how rare
+    its words are in the training reviews, and the bag of words' accuracy as the reviews grow."""
+    train_count = carve(IMDB_TRAIN, config)
+    with st.spinner("Counting words and fitting the bag of words on 200 to 1,600 reviews..."):
+        scarcity = word_scarcity(config.min_word_count, config.max_tokens, train_count, config.embedding_dim,
+                                 config.max_vocab)
+    words = scarcity.vocabulary - 2  # <pad> and <unk> are no words
+    figures = [("Words to learn", f"{words:,}", "words it learns a vector for"),  # short labels: a metric cuts long ones
+               (f"In < {RARE_REVIEWS} reviews", f"{scarcity.rare_share:.1%}",
+                f"share of those words seen in fewer than {RARE_REVIEWS} training reviews"),
+               ("Median word in", f"{scarcity.median_reviews:.0f}", "training reviews the median word occurs in"),
+               ("Vector numbers", f"{scarcity.embedding_numbers:,}", "numbers in those word vectors")]
+    for column, (label, value, meaning) in zip(st.columns(len(figures)), figures):
+        column.metric(label, value, help=meaning)
+    st.markdown(
+        f"This LSTM learns a vector of {config.embedding_dim} numbers for each of its {words:,} words from its "
+        f"{train_count:,} training reviews alone (no pretrained vectors), and most of those words it sees in a "
+        "handful of reviews. The bag of words needs one weight per word and no word order, and even it is still "
+        f"climbing with more reviews, on the same {scarcity.held_out} held-out reviews:")
+    curve = pd.DataFrame({"training reviews": [f"{n:,}" for n in scarcity.learning_curve],
+                          "bag-of-words accuracy": list(scarcity.learning_curve.values())})
+    show_table(curve, formats={"bag-of-words accuracy": "{:.1%}"}, bars=("bag-of-words accuracy",))
+    st.caption("Computed by lstm_core.tasks.scarcity on the shipped IMDB sample (the lesson's task step quotes "
+               "these numbers). Too few examples of each word, not reading in order, is what holds the LSTM back.")
 
 
 def probability_grid(probs: np.ndarray, words: list[str], classes: list[str]) -> str:

@@ -14,7 +14,9 @@ page_setup("nn.LSTM explorer")
 
 st.title("nn.LSTM explorer")
 st.caption("Every shape, tensor and number here is read off a real `torch.nn.LSTM` built with the settings in the "
-           "sidebar. Hover the ? beside a setting for what it does.")
+           "sidebar. Hover the ? beside a setting for what it does. Two inputs feed it: a random batch shaped by "
+           "the sidebar's seq_len and batch_size (the Shapes and Code tabs), and the sentences you type (the "
+           "demo below the tabs).")
 settings = views.settings_sidebar()
 result = views.exploration(settings)
 

@@ -8,7 +8,7 @@ from lab_ui.html_view import show_html
 from lab_ui.task_views import (budget_overrides, evaluation_view, live_training_then_run, preset_picker,
                                probability_grid, word_gates)
 from lstm_core.tasks import split_words, tag_words, tagger_vocabs
-from lstm_core.training.tasks import TAGGER_PRESETS, TaggerTraining, tagger_preset
+from lstm_core.training.tasks import TAGGER_PRESETS, TaggerTraining, tagger_baseline, tagger_preset
 
 page_setup("Tagger")
 st.title("Part-of-speech tagger")
@@ -20,7 +20,7 @@ st.markdown(
     "University, CC BY-SA 4.0.")
 
 st.header("Train")
-preset = preset_picker(TAGGER_PRESETS, "tagger")
+preset = preset_picker(TAGGER_PRESETS, "tagger", "most-frequent-tag baseline")
 overrides = budget_overrides(tagger_preset(preset), "tagger")
 
 
@@ -32,7 +32,10 @@ run_id, run = live_training_then_run(
     "tagger", "tagger", make_training, label="Tagger to inspect (saved runs, newest first)",
     none_yet="No tagger has been trained yet. Start one above: the *Seed: two sentences* preset takes a second.")
 with st.expander("Evaluation on the test split", expanded=True):
-    evaluation_view(run.config.get("evaluation"))
+    evaluation_view(run.config.get("evaluation"), tagger_baseline(run.config), "Most-frequent-tag baseline")
+    st.caption("The baseline tags each word with the tag it had most often in the same training sentences "
+               "(a word never seen: the commonest tag), reading no context at all. A tagger below it has "
+               "learned less than a lookup table.")
 
 default_sentence = "The dog ate the apple" if "toy" in run.config.get("train", {}).get("data", "") else \
     "I would not recommend this restaurant to anyone, the food was cold."

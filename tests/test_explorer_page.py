@@ -172,3 +172,11 @@ def test_every_chart_says_how_to_read_it_and_every_setting_has_help():
             assert 'fill="url(#explorer-key)"' in svg, tab  # a colour bar
     for widget in (*at.sidebar.number_input, *at.sidebar.checkbox, *at.sidebar.slider):
         assert widget.help, widget.key
+
+
+def test_the_page_says_which_input_drives_which_view():
+    """The sidebar's random batch and the typed sentences are two inputs: each view says which one it reads."""
+    at = page()
+    assert any("Random input" in c.value and "Shapes and Code tabs only" in c.value for c in at.sidebar.caption)
+    assert any("Input: the sentences typed here" in c.value for c in at.caption)
+    assert "seq_len and batch_size" in at.caption[0].value and "sentences you type" in at.caption[0].value

@@ -136,8 +136,9 @@ def test_moving_the_layer_redraws_every_section_that_shows_one_layer(tiny):
 def test_an_intervention_changes_the_next_character_probabilities(tiny):
     run_id, run = tiny
     at = gates_page(run_id, source="typed", text=TEXT, layer="0", section="interventions")
-    next(s for s in at.selectbox if s.label == "Intervention").set_value("silence units (h = 0)")
+    next(s for s in at.selectbox if s.label == "Intervention").set_value("silence units (h = 0)").run()
     next(t for t in at.text_input if t.label.startswith("Units")).set_value("0-9")
+    next(n for n in at.number_input if n.label == "Value").set_value(0.0)
     at.button(key="FormSubmitter:intervention-Apply").click().run()
     assert not at.exception and not at.error
     bars = svg_chart(at, "probability-bars")["values"]
@@ -148,6 +149,32 @@ def test_an_intervention_changes_the_next_character_probabilities(tiny):
     assert after.max() == pytest.approx(silenced.probs[-1].max(), rel=1e-5)
     continuations = text_boxes(at)
     assert len(continuations) == 2 and all(len(c) == 80 for c in continuations)
+
+
+def test_the_default_intervention_is_the_one_measured_to_change_the_model_most(tiny):
+    run_id, run = tiny
+    at = gates_page(run_id, source="typed", text=TEXT, layer="0", section="interventions")
+    kind = next(s for s in at.selectbox if s.label == "Intervention").value
+    units = analysis.parse_units(next(t for t in at.text_input if t.label.startswith("Units")).value, 10)
+    value = next(n for n in at.number_input if n.label == "Value").value
+    gate = "hidden_state" if kind.startswith("silence") else \
+        next(s for s in at.selectbox if s.label == "Gate (to clamp)").value
+    shown = lstm_core.Intervention(gate, 0, units, value)
+    before = lstm_core.trace(run.model, run.vocab, TEXT).probs
+
+    def change(edit):
+        after = lstm_core.trace(run.model, run.vocab, TEXT, interventions=[edit]).probs
+        return 0.5 * np.abs(after - before).sum(1).mean()
+
+    tried = [lstm_core.Intervention(g, 0, units, v) for g in ("input_gate", "forget_gate", "output_gate")
+             for v in (0.0, 1.0)] + [lstm_core.Intervention("hidden_state", 0, units, 0.0)]
+    assert change(shown) == pytest.approx(max(change(edit) for edit in tried)), "no candidate on these units moves more"
+    assert change(shown) > 0, "a default that shows an effect"
+    assert any(f"{change(shown):.1%} of the probability moves" in c.value for c in at.caption)
+    assert not [n for n in at.number_input if n.label.startswith("Step (for")], "a step only where it applies"
+    next(s for s in at.selectbox if s.label == "Intervention").set_value("set the cell state at one step").run()
+    assert [n for n in at.number_input if n.label == "Step (for the cell state)"]
+    assert not [s for s in at.selectbox if s.label == "Gate (to clamp)"], "a gate only where one is clamped"
 
 
 def test_one_section_is_drawn_at_a_time_and_the_link_keeps_it(tiny):
@@ -176,7 +203,7 @@ def test_bad_input_gets_a_message_not_a_traceback(tiny):
     at = gates_page(run_id, source="typed", text="Ça, ñ!", section="interventions")
     assert not at.exception
     assert any("'ñ' → 'n'" in info.value for info in at.info)
-    next(s for s in at.selectbox if s.label == "Intervention").set_value("clamp a gate")
+    next(s for s in at.selectbox if s.label == "Intervention").set_value("clamp a gate").run()
     next(n for n in at.number_input if n.label == "Value").set_value(5.0)
     at.button(key="FormSubmitter:intervention-Apply").click().run()
     assert any("lies between 0 and 1" in e.value for e in at.error)
@@ -281,8 +308,8 @@ def test_a_linked_gru_run_shows_its_own_gates_and_update(tmp_path):
     show(at, "interventions")
     kind = next(s for s in at.selectbox if s.label == "Intervention")
     assert kind.options == ["clamp a gate", "silence units (h = 0)", "set the hidden state at one step"]
+    kind.set_value("clamp a gate").run()
     assert next(s for s in at.selectbox if s.label == "Gate (to clamp)").options == ["reset gate r", "update gate z"]
-    kind.set_value("clamp a gate")
     next(s for s in at.selectbox if s.label == "Gate (to clamp)").set_value("update_gate")
     next(t for t in at.text_input if t.label.startswith("Units")).set_value("0-9")
     next(n for n in at.number_input if n.label == "Value").set_value(1.0)
@@ -315,7 +342,7 @@ def test_a_plain_rnn_run_shows_its_hidden_state_and_says_what_does_not_apply():
     show(at, "interventions")
     assert "clamp a gate" not in next(s for s in at.selectbox if s.label == "Intervention").options
     assert not [s for s in at.selectbox if s.label == "Gate (to clamp)"]
-    next(s for s in at.selectbox if s.label == "Intervention").set_value("set the hidden state at one step")
+    next(s for s in at.selectbox if s.label == "Intervention").set_value("set the hidden state at one step").run()
     next(t for t in at.text_input if t.label.startswith("Units")).set_value("0-9")
     next(n for n in at.number_input if n.label == "Step (for the hidden state)").set_value(len(TEXT) - 1)
     next(n for n in at.number_input if n.label == "Value").set_value(0.5)
@@ -425,3 +452,10 @@ def test_every_heatmap_keeps_one_unit_order_and_the_link_keeps_the_scale(tiny):
     assert at.query_params["scale"] == "quantity"
     assert all('data-scale="quantity"' in body for body in html_bodies(at) if 'class="gate-heatmap"' in body)
     assert all(m["units"] == expected for m in heatmaps(at))
+
+
+def test_the_sidebar_writes_the_chosen_models_full_name(tiny):
+    """The sidebar's box cuts a long run name; the name is written in full under it."""
+    run_id, _ = tiny
+    at = gates_page(run_id, source="typed", text=TEXT)
+    assert any(c.value.startswith("tiny lstm (saved") for c in at.sidebar.caption), [c.value for c in at.sidebar.caption]

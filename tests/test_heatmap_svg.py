@@ -91,3 +91,18 @@ def test_a_gates_scale_per_unit_runs_from_its_lowest_to_its_highest_value():
     np.testing.assert_array_equal(each[0], each[1])  # 0.40 to 0.50 spans the scale as 0 to 1 does
     assert re.findall(r'class="unit">([^<]*)<', svg) == ["unit 0 0.40–0.50", "unit 1 0.00–1.00"]
     assert [html.unescape(k) for k in re.findall(r'class="key">([^<]*)<', svg)] == ["row's min", "row's max"]
+
+
+def test_a_long_text_is_labelled_by_positions_with_their_characters_not_every_kth_character():
+    text = "HARPAGON.\nAu voleur! au voleur! à l'assassin! au meurtrier! " * 6  # 300 characters
+    svg = image_of(heatmap_svg(np.zeros((2, len(text))), text, [0, 1], "hidden_state", first_step=40))
+    ticks = re.findall(r'class="tick">([^<]*)<', svg)
+    assert 1 < len(ticks) <= 20
+    steps = [int(tick.split(":")[0]) for tick in ticks]
+    stride = steps[1] - steps[0]
+    assert stride in (10, 20, 25, 50) and all(step % stride == 0 for step in steps), "positions at a round stride"
+    assert steps[0] - 40 < stride and steps == list(range(steps[0], steps[-1] + 1, stride))
+    assert all(html.unescape(tick.split(":", 1)[1]) == {"\n": "↵", " ": "␣"}.get(text[s - 40], text[s - 40])
+               for tick, s in zip(ticks, steps)), "each label is its step's character"
+    short = image_of(heatmap_svg(np.zeros((1, 100)), "ab" * 50, [0], "hidden_state"))
+    assert re.findall(r'class="tick">([^<]*)<', short) == list("ab" * 50), "a character per column while they fit"

@@ -15,6 +15,7 @@ from lstm_core.cell_lab import SCENARIOS
 from lstm_core.compare import GRU, LSTM, LSTM_PYTORCH_START, RNN, CompareSetup
 from lstm_core.readable import norm, scientific, share
 from lstm_core.gradients import gradient_flow
+from lstm_core.tasks.baseline import shipped_baseline_accuracy
 from lstm_core.training.memory import VOCAB, MemoryTraining
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "0_lesson.py")
@@ -177,11 +178,13 @@ def test_api_reveal_reads_a_real_module():
 
 
 @pytest.mark.slow
-def test_task_reveal_buckets_the_baselines_accuracy():
+def test_task_reveal_asks_why_the_lstm_loses_and_computes_the_answer():
     reveal = lesson.task()
-    accuracy = reveal.numbers["accuracy"]
-    assert reveal.answer == (0 if accuracy < 0.6 else 1 if accuracy < 0.75 else 2)
-    assert f"{accuracy:.1%}" in reveal.text
+    share = reveal.numbers["rare_share"]
+    assert reveal.answer == (0 if share < 1 / 3 else 1 if share <= 2 / 3 else 2)
+    assert f"{share:.1%}" in reveal.text and f"{reveal.numbers['words']:,}" in reveal.text
+    assert reveal.numbers["bag_of_words_1600"] == shipped_baseline_accuracy(), "the page's baseline, not another"
+    assert reveal.numbers["bag_of_words_200"] < reveal.numbers["bag_of_words_1600"], "still climbing with data"
 
 
 def test_the_page_asks_before_it_answers_and_walks_the_steps():

@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_core
 import lstm_core.tasks
+from lstm_core import lesson
 from lstm_core.tasks import LabelledTexts
 from lstm_core.training.tasks import ClassifierTraining, classifier_preset
 from tests.page_helpers import html_bodies, svg_chart, unescaped
@@ -36,7 +37,8 @@ def small_run(root) -> None:
 def test_page_without_runs_explains_limits_and_offers_training():
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
-    assert any("What limits the LSTM here" in info.value for info in at.info)
+    assert any(e.label == "Why can the LSTM lose to the bag of words here?" for e in at.expander), \
+        "the reason is offered (computed when opened)"
     assert any("No classifier has been trained yet" in info.value for info in at.info)
 
 
@@ -53,6 +55,7 @@ def test_saved_classifier_shows_evaluation_baseline_and_reads_a_review(isolated_
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Accuracy"].endswith("%") and metrics["Bag-of-words baseline"].endswith("%")
+    assert all(len(value) <= 8 for value in metrics.values()), f"a metric cuts a long value: {metrics}"
     at.text_area(key="sentiment_review").set_value("the music was wonderful").run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Verdict"] == "positive"
@@ -86,3 +89,20 @@ def test_a_shared_server_limits_the_csv_before_reading_it_and_splits_within_each
     ordered = "\n".join([f"dull film {k},negative" for k in range(40)] + [f"fine film {k},positive" for k in range(10)])
     at.file_uploader(key="sentiment_upload").set_value(("sorted.csv", ordered.encode(), "text/csv")).run()
     assert "40 texts to train on, 10 held out" in unescaped(at.success[0].value)
+
+
+@pytest.mark.slow
+def test_why_the_lstm_can_lose_shows_the_numbers_the_lesson_quotes():
+    reveal = lesson.task()
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.query_params.update(preset="class", why_lstm_loses="true")  # the lesson's link
+    at.run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["In < 10 reviews"] == f"{reveal.numbers['rare_share']:.1%}"
+    assert metrics["Words to learn"] == f"{reveal.numbers['words']:,}"
+    assert metrics["Vector numbers"] == f"{reveal.numbers['embedding_numbers']:,}"
+    if reveal.numbers["lstm_measured"] is not None:  # the measured LSTM the reveal quotes, in the preset's caption
+        assert any(f"Measured: {reveal.numbers['lstm_measured']:.1%}" in c.value for c in at.caption)
+    curve = at.table[0].value
+    assert list(curve["bag-of-words accuracy"]) == [reveal.numbers[f"bag_of_words_{n}"] for n in (200, 400, 800, 1600)]

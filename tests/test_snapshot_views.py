@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import lstm_core
 from lab_ui.run_picker import run_store
+from lab_ui.snapshot_views import NEVER_SATURATED, gate_means_over_training, never_saturated
 from lstm_core.snapshots import SnapshotStore
 from tests.page_helpers import hover_labels, html_bodies, live_figures, svg_chart, svg_heatmaps, svg_of, unescaped
 from tests.training_helpers import stop_leftover_trainers
@@ -215,3 +216,16 @@ def test_the_tagger_page_shows_its_gates_on_a_probe_sentence(store):
     assert any("the 6 units whose cell state c varies most over the probe" in c.value for c in at.caption)
     painted = next(h for h in html_bodies(at) if "Colour key" in h and "apple" in h)
     assert "</span> <span" in painted  # words painted with spaces between them
+
+
+def test_a_saturation_chart_flat_at_zero_says_why_and_shows_the_gates_means():
+    """A sentiment model's gates often never leave (0.1, 0.9) on its probe: then the means, which move, are drawn."""
+    def row(step, mean, shut=0.0):
+        gates_summary = {g: {"mean": [mean], "shut": [shut], "open": [0.0]} for g in ("input_gate", "forget_gate")}
+        return {"step": step, "seconds": step / 10, "summary": {"gates": gates_summary, "units": {}}}
+
+    flat = [row(0, 0.5), row(10, 0.45), row(20, 0.4)]
+    assert never_saturated(flat, 0) and not never_saturated([*flat, row(30, 0.3, shut=0.02)], 0)
+    drawn = gate_means_over_training(flat, 0)
+    assert 'class="gate-means-over-training"' in drawn and "Gate means over training" in drawn
+    assert "no value of these gates on the probe has gone below 0.1 or above 0.9" in NEVER_SATURATED

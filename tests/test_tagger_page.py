@@ -41,6 +41,7 @@ def test_start_the_seed_preset_and_tag_its_sentence():
     assert any("Finished after 600 steps" in s.value for s in at.success)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Accuracy"] == "100.0%"
+    assert metrics["Most-frequent-tag baseline"] == "100.0%", "shown beside the model (each toy word has one tag)"
     table = at.table[0].value
     assert list(table["word"]) == ["The", "dog", "ate", "the", "apple"]
     assert list(table["tag"]) == ["DET", "NN", "V", "DET", "NN"]

@@ -1,5 +1,8 @@
 """The task models: shapes, masking (padding never changes a prediction), exact gate replay, saving, training."""
 
+import json
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -8,7 +11,11 @@ import lstm_core
 from lstm_core.cli import main
 from lstm_core.tasks import (ClassifierConfig, LabelledTexts, LSTMClassifier, LSTMTagger, TaggerConfig, TaggerVocabs,
                              TokenVocab, classifier_vocab, read_review, split_words, tag_words, tagger_vocabs)
-from lstm_core.training.tasks import ClassifierTraining, TaggerTraining, classifier_preset, tagger_preset
+from lstm_core.training.tasks import (CLASSIFIER_PRESETS, TAGGER_PRESETS, ClassifierTraining, TaggerTraining,
+                                      classifier_preset, tagger_baseline, tagger_preset)
+from lstm_core.tasks.baseline import MostFrequentTagBaseline
+from lstm_core.tasks.measured import measured_line, measured_presets
+from lstm_core.tasks.data import TaggedSentence
 from lstm_core.tasks.classifier import encode_batch
 
 WORDS = TokenVocab(["the", "dog", "ate", "apple", "a", "cat"])
@@ -92,6 +99,28 @@ def test_seed_toy_tagger_learns_the_seed_sentences_and_saves_a_loadable_run(tmp_
     tagged = tag_words(run.model, tagger_vocabs(run.config), "The dog ate the apple".split())
     assert tagged.tags == ["DET", "NN", "V", "DET", "NN"]
     assert store.list().iloc[0]["kind"] == "tagger"
+
+
+def test_the_most_frequent_tag_baseline_looks_each_word_up_and_guesses_the_commonest_tag_for_the_rest():
+    train = [TaggedSentence(["Time", "flies", "fast"], ["NOUN", "VERB", "ADV"]),
+             TaggedSentence(["time", "flies", "time"], ["NOUN", "NOUN", "NOUN"]),
+             TaggedSentence(["flies", "fly"], ["VERB", "VERB"])]
+    baseline = MostFrequentTagBaseline.fit(train)
+    assert baseline.tag(["TIME", "flies", "cats"]) == ["NOUN", "VERB", "NOUN"]  # flies: VERB 2, NOUN 1; cats unseen
+    test = [TaggedSentence(["time", "flies", "swiftly"], ["NOUN", "VERB", "ADV"])]
+    assert baseline.accuracy(test) == pytest.approx(2 / 3)
+
+
+def test_a_tagger_training_records_its_baseline_on_the_same_split(tmp_path):
+    training = TaggerTraining(tagger_preset("class"), store=lstm_core.RunStore(tmp_path))
+    expected = MostFrequentTagBaseline.fit(training.train_sentences).accuracy(training.test_sentences)
+    assert training.baseline_accuracy == pytest.approx(expected) and 0.7 < expected < 0.9
+    training.evaluate(full=True)
+    assert training.evaluation["baseline_accuracy"] == pytest.approx(expected)
+    saved = training.describe()
+    assert tagger_baseline(saved) == pytest.approx(expected)
+    older = {**saved, "baseline_accuracy": None}  # a run saved before the baseline was recorded: measured again
+    assert tagger_baseline(older) == pytest.approx(expected)
 
 
 def test_a_short_tagger_training_on_the_treebank_beats_the_majority_tag():
@@ -182,6 +211,30 @@ def test_command_line_prints_the_accuracy_last(tmp_path, capsys, monkeypatch):
     assert "Cannot read missing.csv" in capsys.readouterr().err
 
 
+def test_train_classifier_averages_several_seeds_by_default(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("lstm_core.execution.background._threads_configured", True)
+    data = synthetic_reviews(200, 0)
+    csv = tmp_path / "reviews.csv"
+    csv.write_text("text,label\n" + "".join(f"{t},{data.label_names[y]}\n" for t, y in zip(data.texts, data.labels)))
+    assert main(["train-classifier", "--csv", str(csv), "--max-seconds", "1", "--out", str(tmp_path / "runs")]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines if line.startswith("seed ")] == ["seed 0", "seed 1", "seed 2"]
+    assert lines[-2].startswith("the 3 models' averaged probabilities") and lines[-1].startswith("accuracy=")
+    assert len(lstm_core.RunStore(tmp_path / "runs").list()) == 3, "each model is saved"
+    assert main(["train-classifier", "--csv", str(csv), "--ensemble", "0", "--out", str(tmp_path / "runs")]) == 2
+
+
+def test_held_out_probabilities_are_what_the_evaluation_scored():
+    training = ClassifierTraining(classifier_preset("strong", max_seconds=None, epochs=1, patience=None),
+                                  train=synthetic_reviews(120, 0), held_out=synthetic_reviews(40, 1),
+                                  data_name="synthetic", with_baseline=False)
+    training.run()
+    probs = training.held_out_probabilities()
+    assert probs.shape == (40, 2) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+    accuracy = float((probs.argmax(axis=1) == training.held_out_labels.numpy()).mean())
+    assert accuracy == pytest.approx(training.evaluation["accuracy"])
+
+
 @pytest.mark.slow
 def test_the_shipped_samples_baseline_is_fitted_once_per_process_and_is_the_fitted_models_score():
     from lstm_core.tasks.baseline import BagOfWordsBaseline, shipped_baseline_accuracy
@@ -195,3 +248,33 @@ def test_the_shipped_samples_baseline_is_fitted_once_per_process_and_is_the_fitt
     scores = [ClassifierTraining(config).baseline_accuracy for _ in range(2)]
     assert scores == [fitted, fitted]
     assert shipped_baseline_accuracy.cache_info().misses == 1, "a second Start does not fit it again"
+
+
+@pytest.mark.parametrize("preset", [*TAGGER_PRESETS.values(), *CLASSIFIER_PRESETS.values()], ids=lambda p: p.label)
+def test_no_preset_text_promises_an_accuracy(preset):
+    """A number a preset reaches is quoted from what the project measured (data/measured), never written."""
+    assert not re.search(r"\d\s*%", preset.commentary), preset.commentary
+
+
+def test_a_measured_preset_is_quoted_with_its_steps_machine_and_command(tmp_path):
+    path = tmp_path / "task_presets.json"
+    assert measured_line("tagger", "class", "most-frequent-tag baseline", path) == "", "nothing measured: no number"
+    path.write_text(json.dumps({"tagger/class": {
+        "runs": [{"seed": 0, "accuracy": 0.80, "steps": 100, "epochs": 2.0, "seconds": 30.0},
+                 {"seed": 1, "accuracy": 0.84, "steps": 120, "epochs": 2.4, "seconds": 30.2}],
+        "baseline_accuracy": 0.823, "machine": "2 CPU cores", "date": "2026-12-07",
+        "command": "python scripts/measure_presets.py tagger/class --seeds 0 1"}}))
+    line = measured_line("tagger", "class", "most-frequent-tag baseline", path)
+    assert line.startswith("Measured: 82.0% (seeds 0, 1: 80.0% to 84.0%) against the most-frequent-tag baseline 82.3%")
+    assert "110 steps" in line and "2 CPU cores" in line and "scripts/measure_presets.py tagger/class" in line
+    assert measured_line("sentiment", "class", "bag-of-words baseline", path) == ""
+
+
+def test_every_shipped_measurement_is_of_a_preset_and_names_its_command():
+    presets = {"tagger": TAGGER_PRESETS, "sentiment": CLASSIFIER_PRESETS}
+    for key, result in measured_presets().items():
+        task, preset = key.split("/")
+        assert preset in presets[task], key
+        assert result["command"].startswith(f"python scripts/measure_presets.py {key} --seeds")
+        assert all({"seed", "accuracy", "steps", "epochs", "seconds"} <= set(run) for run in result["runs"])
+        assert measured_line(task, preset, "baseline").startswith("Measured: ")

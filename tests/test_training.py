@@ -1,5 +1,6 @@
 """Training a character model: settings, presets, the batch streams, learning, seeding, divergence, saving."""
 
+import json
 import math
 
 import pytest
@@ -302,3 +303,11 @@ def test_previews_are_primed_with_a_speakers_name(seed_corpus):
     assert sample["prime"] == training.preview_prime and len(sample["text"]) == 40
     plain = CharTraining(tiny_config(), corpus=Corpus.from_text("no speakers here, only words. " * 400))
     assert plain.preview_prime == "\n"
+
+
+def test_the_last_sample_of_a_finished_training_is_the_final_models(seed_corpus, tmp_path):
+    """The Train page shows the latest sample: when a training ends it is the one of its last step."""
+    training = CharTraining(tiny_config(preview_every_seconds=1e9), corpus=seed_corpus, store=RunStore(tmp_path))
+    assert training.run()
+    assert training.samples[-1]["step"] == training.step_count == training.total_steps
+    assert json.loads((training.run_dir / "samples.json").read_text())[-1]["step"] == training.step_count

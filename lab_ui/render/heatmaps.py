@@ -36,7 +36,8 @@ from lstm_core.gates import LABELS
 
 GATE_SCALE = "PuOr_r"  # a gate: purple shut (0), white half open (0.5), orange open (1)
 STATE_SCALE = "RdBu_r"  # a state or candidate: blue negative, white 0, red positive
-MAX_TICKS = 100  # characters labelled on the axis; beyond that every k-th (labels stay readable)
+MAX_TICKS = 100  # characters labelled on the axis one by one; beyond that, positions (see position_ticks)
+POSITION_TICKS = 20  # at most this many "step:character" labels when the characters do not all fit
 MAX_ROW_LABELS = 40  # units named on the left; beyond that every k-th
 LISTED_UNITS = 32  # a column's hover label lists every unit's value up to this many units shown
 SCALES = {"quantity": "per quantity", "unit": "per unit"}  # a heatmap's colour scale: one for all rows, or one each
@@ -112,6 +113,15 @@ def key_ticks(quantity: str, low: float, high: float, scale: str = "quantity") -
     return [(low, f"{low:+.2g}"), (gates.quantity(quantity).centre, "0"), (high, f"{high:+.2g}")]
 
 
+def position_ticks(columns: int, first_step: int = 0) -> list[int]:
+    """The columns labelled when the characters do not all fit: those whose step is a multiple of a round stride
+    (10, 20, 25, 50, 100...), at most POSITION_TICKS of them. Every k-th character alone ("HPO↵ue-␣iaee")
+    reads as nothing; a position with its character can be found in the text."""
+    stride = next(n for n in (5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10_000, columns)
+                  if columns / n <= POSITION_TICKS)
+    return [t for t in range(columns) if (first_step + t) % stride == 0]
+
+
 def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, first_step: int = 0,
                 width: int = 1200, scale: str = "quantity") -> str:
     """``values`` (units shown, time) as HTML for ``st.html``: an SVG image (rows labelled by unit index, columns
@@ -144,10 +154,10 @@ def heatmap_svg(values, tokens, units, quantity: str, title: str | None = None, 
     parts += [f'<text x="{left - 5}" y="{top + (r + 0.5) * cell_h + 4:.1f}" text-anchor="end" {text} '
               f'class="unit">unit {int(units[r])}{row_range(values[r], quantity) if per_unit else ""}</text>'
               for r in range(0, rows, every_row)]
-    every = max(1, int(np.ceil(columns / MAX_TICKS)))
+    ticks = [(t, show_char(tokens[t])) for t in range(columns)] if columns <= MAX_TICKS else \
+        [(t, f"{first_step + t}:{show_char(tokens[t])}") for t in position_ticks(columns, first_step)]
     parts += [f'<text x="{left + (t + 0.5) * cell_w:.1f}" y="{top + height + 16}" text-anchor="middle" '
-              f'font-family="monospace" {text} class="tick">{html.escape(show_char(tokens[t]))}</text>'
-              for t in range(0, columns, every)]
+              f'font-family="monospace" {text} class="tick">{html.escape(tick)}</text>' for t, tick in ticks]
     key_x, key_height = width - right + 14, min(height, 160)
     parts += [scale_gradient(colour_scale(quantity), "key"),
               f'<rect x="{key_x}" y="{top}" width="10" height="{key_height}" fill="url(#key)"/>']

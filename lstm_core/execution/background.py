@@ -406,6 +406,7 @@ class BackgroundTrainer:
             self.training.finish(status)  # the full evaluation, as a stop while training does
             if self.training.rows and self._rows:
                 self._rows[-1].update(self.training.rows[-1])
+            self._samples = list(self.training.samples)  # with the final model's sample
         else:
             self.training.save(status=status)
         self._let_go()

@@ -1,4 +1,5 @@
-"""An honest baseline for the sentiment classifier: bag-of-words logistic regression, in torch.
+"""The tasks' honest baselines: bag-of-words logistic regression for the sentiment classifier, in torch,
+and the most frequent tag of each word for the tagger.
 
 Each text becomes the set of its words and word pairs (binary features, those seen at least
 twice in training); a linear layer over them (an ``nn.EmbeddingBag`` summing one weight row per
@@ -8,6 +9,10 @@ word order beyond pairs and has no memory, and on 1,600 reviews it is hard to be
 :func:`shipped_baseline_accuracy` is its accuracy on the shipped IMDB sample, fitted once per process
 (tens of seconds on a busy 2-core machine): every classifier trained on the sample, and the lesson,
 quote that one number without fitting it again.
+
+:class:`MostFrequentTagBaseline` tags each word with the tag it had most often in the training sentences
+(words it never saw: the most frequent tag overall). It reads no context at all; a tagger that does not
+beat it has learned less than a lookup table.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .data import TokenVocab, load_imdb_sample, tokenize
+from .data import TaggedSentence, TokenVocab, load_imdb_sample, load_treebank, tokenize
+from .tagger import normalise_word
 
 
 def bag_features(tokens: list[str]) -> set[str]:
@@ -92,6 +98,43 @@ def shipped_baseline_accuracy() -> float:
     train, held_out = load_imdb_sample()
     baseline = BagOfWordsBaseline.fit(train.texts, train.labels, train.label_names)
     return baseline.accuracy(held_out.texts, held_out.labels)
+
+
+@dataclass
+class MostFrequentTagBaseline:
+    """Each word's most frequent tag in training (words normalised as the tagger's vocabulary does)."""
+
+    best_tag: dict[str, str]  # normalised word -> its most frequent tag
+    fallback: str  # the most frequent tag overall: the guess for a word never seen
+
+    @classmethod
+    def fit(cls, sentences: list[TaggedSentence]) -> "MostFrequentTagBaseline":
+        counts: dict[str, Counter] = {}
+        for sentence in sentences:
+            for word, tag in zip(sentence.words, sentence.tags):
+                counts.setdefault(normalise_word(word), Counter())[tag] += 1
+        overall = Counter(tag for sentence in sentences for tag in sentence.tags)
+        # ties go to the tag first in alphabetical order, so the baseline never depends on reading order
+        best = {word: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for word, c in counts.items()}
+        return cls(best, min(overall.items(), key=lambda kv: (-kv[1], kv[0]))[0])
+
+    def tag(self, words: list[str]) -> list[str]:
+        return [self.best_tag.get(normalise_word(w), self.fallback) for w in words]
+
+    def accuracy(self, sentences: list[TaggedSentence]) -> float:
+        """The share of words tagged right (every word of ``sentences`` counts once)."""
+        right = total = 0
+        for sentence in sentences:
+            right += sum(guess == tag for guess, tag in zip(self.tag(sentence.words), sentence.tags))
+            total += len(sentence.tags)
+        return right / max(1, total)
+
+
+@lru_cache(maxsize=4)
+def treebank_baseline_accuracy(train_sentences: int) -> float:
+    """The most-frequent-tag baseline fitted on the treebank's first ``train_sentences`` training sentences
+    (those a tagger learns from; the rest are held back to choose its epoch), scored on the test split."""
+    return MostFrequentTagBaseline.fit(load_treebank("train")[:train_sentences]).accuracy(load_treebank("test"))
 
 
 def _pack(features: TokenVocab, bags: list[set[str]]):

@@ -319,8 +319,11 @@ class Training:
         return True
 
     def finish(self, status: str) -> dict[str, float]:
-        """The final, full evaluation, then the run saved with ``status`` (finished or stopped)."""
+        """The final, full evaluation and (for a training that previews) a sample of the final model, then
+        the run saved with ``status`` (finished or stopped)."""
         metrics = self.evaluate(full=True)
+        if self.previews and (not self.samples or self.samples[-1]["step"] != self.step_count):
+            self.preview()  # the last sample shown is the final model's, not the one of the last preview step
         self.save(status=status)
         if self.snapshots_on():
             self.snapshot()  # the last frame: the weights saved with the run
