@@ -486,7 +486,7 @@ def _untrained_flows(setup: dict, text: str, max_lag: int, positions) -> dict:
 
 
 def gradient_section(setup: CompareSetup, max_lag: int, positions: int = 16, trained: bool = True,
-                     key: str = "compare") -> None:
+                     prefix: str = "compare") -> None:
     """The gradient flow of the models before training (always) and of the shown comparison's latest checkpoints
     (once saved; ``trained``: the comparison shown is ``setup``'s): one chart with both, and each as a table of the
     figures the lesson quotes (lstm_core.gradients.flow_table)."""
@@ -502,11 +502,11 @@ def gradient_section(setup: CompareSetup, max_lag: int, positions: int = 16, tra
                "falls steeply means the model cannot learn from what lies that far back: the vanishing gradient. "
                "Thin dotted lines: the same models untrained, as every training starts"
                + ("; solid: their latest checkpoints." if flows else "; train them to see where they end."))
-    st.plotly_chart(gradient_figure(flows, contenders, untrained=untrained), key=f"{key}_gradients", config=PLAIN)
-    gradient_tables(setup, untrained, flows, setup.delay if setup.task == "memory" else min(50, max_lag), key)
+    st.plotly_chart(gradient_figure(flows, contenders, untrained=untrained), key=f"{prefix}_gradients", config=PLAIN)
+    gradient_tables(setup, untrained, flows, setup.delay if setup.task == "memory" else min(50, max_lag), prefix)
 
 
-def gradient_tables(setup: CompareSetup, untrained: dict, trained: dict, lag: int, key: str = "compare") -> None:
+def gradient_tables(setup: CompareSetup, untrained: dict, trained: dict, lag: int, prefix: str = "compare") -> None:
     """The chart's figures at the answer, 2 and ``lag`` steps back (on the memory task, its delay), before and
     after training."""
     against = next((label for label, flow in untrained.items() if flow.architecture == "rnn"), None)
@@ -517,7 +517,7 @@ def gradient_tables(setup: CompareSetup, untrained: dict, trained: dict, lag: in
             table = flow_table(flows, lag, against=against if against in flows else None)
             table.insert(1, "parameters", [f"{sizes[label]:,}" for label in table["model"]])
             st.markdown(f"**{title}**")
-            show_html(table_html(table), key=f"{key}_gradient_table_{name}")
+            show_html(table_html(table), key=f"{prefix}_gradient_table_{name}")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

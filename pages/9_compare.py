@@ -108,7 +108,7 @@ if trained:
 if not trained or shown.setup != setup:
     folded("Show the gradients of the untrained models set up above, where every training starts",
            "untrained_gradients", views.gradient_section, setup, max_lag_of(setup), trained=False,
-           key="compare_untrained")
+           prefix="compare_untrained")
 if trained:
     st.header("States on the same text")
     memory_view = st.radio("Show", ["memory", "hidden"], horizontal=True,
