@@ -150,8 +150,8 @@ def start_ablation(key: tuple[str, float], corpus: str, layer: int) -> Future | 
         text = ablation_text(corpus)
         started = time.perf_counter()
         # In a process of its own, one torch thread at a worker's lower priority: thousands of small steps
-        # that share the web server's interpreter lock ran 10-20x slower there than alone (45-115 s against
-        # 5 s for the shipped model's layer, measured on a busy 2-core machine), and held up its pages.
+        # sharing the web server's interpreter lock ran many times slower there (README, "Measuring speed")
+        # and held up its pages.
         result, seconds = in_own_process(ablate_saved_run, key[0], text, layer, threads=1)
         return Ablation(result, text, seconds, time.perf_counter() - started)
 

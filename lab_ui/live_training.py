@@ -56,9 +56,9 @@ from lab_ui.run_picker import run_store
 from lab_ui.safe_text import markdown_text
 from lab_ui.sharing import check_training_allowance, count_training, may_change, owner_id
 from lab_ui.snapshot_views import live_gate_panel
-from lstm_core.execution.background import BackgroundTrainer, TrainingStatus, run_is_held
+from lstm_core.execution.background import BackgroundTrainer, TrainingStatus
 from lstm_core.limits import TRAINING_LIMITS
-from lstm_core.runs import RECENT_STEPS, WEIGHTS_FILE, recent_train_loss
+from lstm_core.runs import RECENT_STEPS, WEIGHTS_FILE, is_held, recent_train_loss
 from lstm_core.training.loop import LOG2E
 
 DETAILS_POLL_SECONDS = 2.0  # a gate snapshot comes every 2 s of training at most (lstm_core.snapshots)
@@ -197,7 +197,7 @@ def continue_paused_run(slot: str, kind: str, resume: Callable[[Path], object]) 
     if not paused.empty:
         paused = paused[(paused["kind"] == kind) & (paused["status"] == "paused")]
     if not paused.empty:  # not held by a trainer in another tab, and this user's (on a shared server)
-        paused = paused[[not run_is_held(run_store().path(row.id)) and may_change(row.owner)
+        paused = paused[[not is_held(run_store().path(row.id)) and may_change(row.owner)
                          for row in paused.itertuples()]]
     if paused.empty:
         return

@@ -36,7 +36,6 @@ from ..snapshots import Snapshot, SnapshotStore
 from ..training.loop import LR_RANGE, Training
 
 TRAINING_THREADS = training_threads()  # torch threads of each training, in its worker
-run_is_held = is_held  # whether a trainer in some open session holds a run (so no other may continue it)
 ENDED = ("finished", "stopped", "diverged", "failed")
 _threads_configured = False
 
