@@ -31,7 +31,7 @@ import torch
 from .executor import Executor, Link, WorkerLost, training_threads
 from .factory import default_executor
 from ..limits import check_range
-from ..runs import RunError, hold, is_held, release
+from ..runs import RunError, hold, release
 from ..snapshots import Snapshot, SnapshotStore
 from ..training.loop import LR_RANGE, Training
 
