@@ -15,6 +15,7 @@ from lstm_core import CharModel, ModelConfig, RunError, RunStore, export_zip, lo
 from lstm_core.architectures import architecture
 from lstm_core.runs import CONFIG_FILE, METRICS_FILE, WEIGHTS_FILE, save_weights, write_atomic
 from lstm_core.snapshots import MAX_SNAPSHOTS, Snapshot
+from tests.training_helpers import zip_of
 from lstm_core.tasks import TaggerConfig
 
 VOCAB = list("\n abcdefgh")
@@ -49,14 +50,6 @@ def store(tmp_path):
 def zip_files(path) -> dict:
     with zipfile.ZipFile(io.BytesIO(export_zip(path))) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
-
-
-def zip_of(files: dict) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def with_config(files: dict, **changes) -> dict:

@@ -12,6 +12,7 @@ from safetensors.torch import save_file
 
 from lstm_core import PRETRAINED_DIR, CharModel, ModelConfig, RunError, RunStore, Vocab, export_zip, load_run
 from lstm_core.runs import CONFIG_FILE, METRICS_FILE, SAMPLES_FILE, WEIGHTS_FILE, hold, release, save_weights
+from tests.training_helpers import zip_of
 
 VOCAB_CHARS = list("\n abcdefgh")
 
@@ -253,14 +254,6 @@ def test_export_import_round_trip(store):
     statuses = dict(zip(store.list()["id"], store.list()["status"]))
     assert statuses[imported.name] == "imported"
     assert not [p for p in store.root.iterdir() if p.name.startswith(".import-")]  # staging cleaned up
-
-
-def zip_of(files: dict) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def test_import_refuses_path_traversal(store, tmp_path):

@@ -1,10 +1,12 @@
 """Helpers for the tests that train in the background: a tiny character training, waiting for a condition, and
-a witness training that proves a paused one had the time to take steps."""
+a witness training that proves a paused one had the time to take steps; and a run zip made from its files."""
 
 from __future__ import annotations
 
+import io
 import tempfile
 import time
+import zipfile
 
 import pytest
 
@@ -61,3 +63,12 @@ def stop_leftover_trainers() -> None:
     for trainer in leftovers:
         trainer.stop(wait=True)
     AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()
+
+
+def zip_of(files: dict) -> bytes:
+    """A zip holding ``files`` (name -> bytes), as an upload to the Runs page would."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
