@@ -1,7 +1,7 @@
 """The Ray executor against a local Ray instance (bound to 127.0.0.1): a training runs as a Ray actor
 and behaves as in a local worker (live changes, pause and resume, a killed actor leaves the run paused
 at its last checkpoint), and the command line's ``--executor ray`` prints the same lines. Without an
-address the executor starts its own Ray, even when an earlier ``ray start`` left a cluster recorded on
+address the executor starts its own Ray, even when an earlier Ray head started by hand left a cluster recorded on
 the machine (here a dead one on the loopback address).
 
 Ray is an optional requirement (requirements-ray.txt); scripts/test.sh installs it.
@@ -44,7 +44,7 @@ def test_a_training_as_a_ray_actor_behaves_as_in_a_local_worker(tmp_path, capsys
         pytest.fail("Ray is not installed: pip install -r requirements-ray.txt (scripts/test.sh does)")
     from lstm_core.execution.ray_executor import RayExecutor
 
-    # Ray's temporary folder, short (its sockets live there), with the cluster an earlier `ray start`
+    # Ray's temporary folder, short (its sockets live there), with the cluster an earlier Ray head started by hand
     # would have recorded: Ray joins it when ray.init is given no address, which refused num_cpus.
     ray_tmp = tempfile.mkdtemp(prefix="lab-ray-")
     recorded = dead_loopback_address()

@@ -4,7 +4,7 @@ Optional (``pip install -r requirements-ray.txt``). :func:`lstm_core.execution.f
 picks it when ``LSTM_LAB_RAY_ADDRESS`` names a cluster (``host:port`` of its head, as ``ray start --head``
 prints) or ``LSTM_LAB_EXECUTOR=ray`` / ``--executor ray`` asks for it. With no address it starts a
 local Ray instance of its own, bound to 127.0.0.1, with no dashboard: it never joins a cluster it was
-not given, not even the one an earlier ``ray start`` recorded on this machine (Ray's
+not given, not even the one an earlier head started by hand recorded on this machine (Ray's
 ``ray_current_cluster`` file) or ``RAY_ADDRESS`` names. A class that outgrows one machine adds Ray
 worker machines to a cluster (the README says how), not code.
 
@@ -86,7 +86,7 @@ def start_local_ray(num_cpus: int | None = None) -> None:
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     ray._private.ray_constants.ENABLE_RAY_CLUSTER = False
     # address="local": a new instance, never the cluster that Ray would otherwise look up (RAY_ADDRESS, or
-    # the one an earlier `ray start` recorded in its temporary folder), which refuses num_cpus anyway.
+    # the one an earlier head started by hand recorded in its temporary folder), which refuses num_cpus anyway.
     ray.init(address="local", _node_ip_address="127.0.0.1", include_dashboard=False,
              num_cpus=num_cpus or os.cpu_count(),
              object_store_memory=LOCAL_OBJECT_STORE_BYTES, log_to_driver=False,
