@@ -26,7 +26,7 @@ from .corpus import load_corpus
 from .explorer import LSTMSettings, explore
 from .gradients import flow_table, gradient_flow
 from .training.memory import VOCAB as MEMORY_VOCAB
-from .readable import SUPERSCRIPTS, bits, percent, scientific, share  # noqa: F401 (scientific: lesson.scientific, as before)
+from .readable import bits, percent, share
 from .training.tasks import carve, classifier_preset
 from .runs import PRETRAINED_DIR, load_run
 from .sampling import sample_stream

@@ -126,10 +126,10 @@ def test_the_why_gates_link_opens_compare_with_its_settings_kept():
 
 
 def test_large_and_small_numbers_read_as_powers_of_ten():
-    assert lesson.scientific(6.48e10) == "6.5 × 10¹⁰" and lesson.scientific(2.302e-13) == "2.3 × 10⁻¹³"
-    assert lesson.scientific(4.08e-13, 1) == "4 × 10⁻¹³" and lesson.scientific(9.96e-5, 2) == "1 × 10⁻⁴"
-    assert lesson.scientific(9.96e-5, 1) == "1 × 10⁻⁴" and lesson.scientific(-3.4e6) == "-3.4 × 10⁶"
-    assert lesson.scientific(12.0) == "12" and lesson.scientific(0.35) == "0.35"
+    assert scientific(6.48e10) == "6.5 × 10¹⁰" and scientific(2.302e-13) == "2.3 × 10⁻¹³"
+    assert scientific(4.08e-13, 1) == "4 × 10⁻¹³" and scientific(9.96e-5, 2) == "1 × 10⁻⁴"
+    assert scientific(9.96e-5, 1) == "1 × 10⁻⁴" and scientific(-3.4e6) == "-3.4 × 10⁶"
+    assert scientific(12.0) == "12" and scientific(0.35) == "0.35"
 
 
 def test_one_cell_reveal_is_the_cells_own_arithmetic():
