@@ -195,6 +195,10 @@ def tinker(data: dict) -> None:
         st.session_state["cell_shown"] = int(np.clip(report["unit"], 0, store.units - 1))
     if report.get("step") is not None:
         st.session_state["cell_step"] = max(int(report["step"]), 0)
+    if data["view"] in ("weights", "gates"):  # the numbers the lesson quotes, computed here as the sliders stopped
+        unit = st.session_state["cell_shown"]
+        line, _ = cell_lab.cell_update_line(store.step(data["view"]), unit)
+        st.caption(f"Unit {unit}, computed in Python by `lstm_core.cell` where the sliders last stopped: {line}.")
     set_query(**store.query(preset(st.session_state["cell_scenario"])),
               shown=st.session_state["cell_shown"] or None,
               step=st.session_state["cell_step"] or None if data["view"] == "sequence" else None)

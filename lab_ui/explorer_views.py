@@ -22,6 +22,7 @@ import streamlit as st
 from lstm_core import explorer
 from lstm_core.explorer import LSTMSettings
 
+from . import presentation
 from .query import query_index, query_number, query_value, set_query
 from .render.heatmaps import tensor_heatmap_svg
 from .render.palette import LIGHT_GRID, PALETTE, series_colour, series_marker
@@ -234,10 +235,11 @@ def settings_sidebar() -> LSTMSettings:
     """The configuration's widgets in the sidebar, first filled from the link; the settings go back into it."""
     defaults = LSTMSettings()
     values = {}
+    side = presentation.sidebar()  # the sidebar, or in presentation mode the panel at the top of the page
     for name, default in asdict(defaults).items():
         key = f"explorer_{name}"
         if name == "seq_len":
-            st.sidebar.caption(RANDOM_INPUT)
+            side.caption(RANDOM_INPUT)
         if key not in st.session_state:
             if isinstance(default, bool):
                 st.session_state[key] = query_value(name, default, lambda v: v.lower() == "true")
@@ -246,12 +248,12 @@ def settings_sidebar() -> LSTMSettings:
             else:
                 st.session_state[key] = query_number(name, default, 0, explorer.LIMITS[name], warn=True)
         if isinstance(default, bool):
-            values[name] = st.sidebar.checkbox(name, key=key, help=SETTING_HELP[name])
+            values[name] = side.checkbox(name, key=key, help=SETTING_HELP[name])
         elif isinstance(default, float):
-            values[name] = round(st.sidebar.slider(name, 0.0, 1.0, step=0.05, format="%.2f", key=key,
+            values[name] = round(side.slider(name, 0.0, 1.0, step=0.05, format="%.2f", key=key,
                                                    help=SETTING_HELP[name]), 2)  # no 0.15000000000000002
         else:
-            values[name] = st.sidebar.number_input(name, 0, explorer.LIMITS[name], step=1, key=key,
+            values[name] = side.number_input(name, 0, explorer.LIMITS[name], step=1, key=key,
                                                    help=SETTING_HELP[name])
     settings = LSTMSettings(**values)
     set_query(**asdict(settings))
@@ -267,8 +269,10 @@ def shapes_and_parameters(settings: LSTMSettings, result: explorer.Exploration) 
     st.subheader(f"Parameters: {result.total_parameters:,} in {len(result.parameters)} tensors")
     st.table(parameters, hide_index=True)
     meanings = ", ".join(f"{symbol} = {meaning}" for symbol, meaning in explorer.GATE_MEANING.items())
+    gates = len(explorer.GATE_BLOCKS)
     st.caption(f"The gate blocks are row ranges: the four gates' weights are stacked in one tensor, in PyTorch's "
-               f"order {BLOCKS} ({meanings}). *Draw a tensor* shows them.")
+               f"order {BLOCKS} ({meanings}), so each gate weight and bias has {gates} × {settings.hidden_size} = "
+               f"{gates * settings.hidden_size} rows. *Draw a tensor* shows them.")
 
 
 @st.fragment

@@ -17,7 +17,7 @@ from .gates import GATES, QUANTITIES, STATES
 from .trace import Intervention, Trace, replay_recurrent, trace
 from .gradients import GradientFlow, gradient_flow
 from .training.loop import TrainingDiverged
-from .training.char import PRESETS, CharTraining, TrainConfig, preset_config
+from .training.char import PRESETS, CharTraining, TrainConfig, preset_config, starting_loss_line
 
 # Every training registers its kind of run (lstm_core.run_kinds) when imported: all are imported here, so
 # that load_run reads a run of any kind from any entry point (the command line, the app, the tests).
@@ -30,6 +30,6 @@ __all__ = [
     "next_char_distribution", "one_thread", "sample", "sample_stream", "sample_with_interventions", "GATES", "QUANTITIES",
     "STATES", "Intervention",
     "Trace", "trace", "PRESETS", "CharTraining", "TrainConfig", "TrainingDiverged",
-    "preset_config", "UnitAblation", "unit_ablation", "GradientFlow", "gradient_flow", "replay_recurrent",
+    "preset_config", "starting_loss_line", "UnitAblation", "unit_ablation", "GradientFlow", "gradient_flow", "replay_recurrent",
     "MemoryTraining", "TaggerTraining", "ClassifierTraining",
 ]

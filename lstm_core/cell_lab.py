@@ -8,6 +8,7 @@ walked through text is :mod:`lstm_core.unit_walk`. Here:
     step = values.step("gates")                    # a CellStep, through the one recurrence
     SCENARIOS["forget"].check("gates")             # [] when every claim of the sentence holds
     parse_sequence("1 0 1")                        # numbers, or a word through a small embedding
+    cell_update_line(step)                         # "f = 0.998 and i = 0.002: c_t = ... = 0.800", and its numbers
 
 A scenario's sentence is written per mode (the gates mode sets the pre-activations directly, so a
 sentence about the input would be false there) and comes with claims (``f ≈ 1``, ``c_t ≈ c_{t−1}``)
@@ -33,6 +34,17 @@ MAX_SEQUENCE = 40
 
 
 # ----------------------------------------------------------------------------- what the sliders hold
+
+
+def cell_update_line(step: CellStep, unit: int = 0) -> tuple[str, list[str]]:
+    """One unit's cell update in one line, with the numbers it quotes as written: the page prints the line under
+    the lab, and the lesson quotes the same numbers. ``f = 0.998 and i = 0.002: c_t = f·c_(t−1) + i·g =
+    0.998 × 0.80 + 0.002 × 0.66 = 0.800``."""
+    f, i, c_prev, g, c = (float(getattr(step, name)[unit]) for name in
+                          ("forget_gate", "input_gate", "c_prev", "cell_candidate", "cell_state"))
+    quoted = [f"f = {f:.3f}", f"i = {i:.3f}", f"{c_prev:.2f}", f"{c:.3f}"]
+    return (f"{quoted[0]} and {quoted[1]}: c_t = f·c_(t−1) + i·g = {f:.3f} × {quoted[2]} + {i:.3f} × {g:.2f} = "
+            f"{quoted[3]}", quoted)
 
 
 @dataclass

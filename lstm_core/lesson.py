@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import analysis
-from .cell_lab import SCENARIOS
+from .cell_lab import SCENARIOS, cell_update_line
 from .compare import GRU, LSTM, LSTM_PYTORCH_START, RNN, TASK_DEFAULTS, CompareSetup
 from .corpus import load_corpus
-from .explorer import LSTMSettings, explore
+from .explorer import GATE_BLOCKS, LSTMSettings, explore
 from .gradients import flow_table, gradient_flow
 from .training.memory import VOCAB as MEMORY_VOCAB
 from .readable import bits, percent, share
+from .training.char import starting_loss_line
 from .training.tasks import carve, classifier_preset
 from .runs import PRETRAINED_DIR, load_run
 from .sampling import sample_stream
@@ -132,13 +133,14 @@ def why_gates(setup: CompareSetup = WHY_GATES_SETUP, lag: int = WHY_GATES_DELAY)
 
 
 def one_cell() -> Reveal:
-    """The 'remember' preset in the gates mode: f ≈ 1 and i ≈ 0 keep the memory as it was."""
+    """The 'remember' preset in the gates mode: f ≈ 1 and i ≈ 0 keep the memory as it was. The line is the one
+    the Cell lab prints under the cell (lstm_core.cell_lab.cell_update_line)."""
     step = SCENARIOS["remember"].steps("gates")[0]
     f, i, c_prev, c = (float(v[0]) for v in (step.forget_gate, step.input_gate, step.c_prev, step.cell_state))
     answer = int(np.argmin([abs(c - 0.0), abs(c - c_prev), abs(c - 2 * c_prev)]))
-    return Reveal(answer, f"With f = {f:.3f} and i = {i:.3f}, c_t = f·c_(t−1) + i·g = {f:.3f} × {c_prev:.2f} + "
-                          f"{i:.3f} × g = {c:.3f}: the memory is copied, not rewritten. That is how an LSTM carries "
-                          "a fact across many steps.", {"f": f, "i": i, "c_prev": c_prev, "c": c})
+    line, quoted = cell_update_line(step)
+    return Reveal(answer, f"With {line}. The memory is copied, not rewritten. That is how an LSTM carries a fact "
+                          "across many steps.", {"f": f, "i": i, "c_prev": c_prev, "c": c}, quoted)
 
 
 def units() -> Reveal:
@@ -161,13 +163,13 @@ def units() -> Reveal:
 
 
 def train_live() -> Reveal:
-    """What a model that knows nothing pays per character: the loss a training starts from."""
+    """What a model that knows nothing pays per character: the loss a training starts from (the line the Train
+    page prints above a training)."""
     size = len(load_corpus("full").vocab)
-    start = math.log(size)
-    return Reveal(1, f"A model that knows nothing guesses among the corpus's {size} characters evenly and pays "
-                     f"ln {size} = {start:.2f} nats per character. Within seconds it learns which characters are "
-                     "common and where spaces go, then word-shaped pieces and speaker names in capitals; real "
-                     "words and verse take minutes.", {"characters": size, "start": start})
+    line, quoted = starting_loss_line(size)
+    return Reveal(1, f"{line[0].upper()}{line[1:]}. Within seconds it learns which characters are common and where "
+                     "spaces go, then word-shaped pieces and speaker names in capitals; real words and verse take "
+                     "minutes.", {"characters": size, "start": math.log(size)}, quoted)
 
 
 SAMPLING_PRIME, SAMPLING_LENGTH, SAMPLING_SEED = "HARPAGON.\n", 400, 0  # what /generate opens with from the link
@@ -190,14 +192,17 @@ def sampling(length: int = SAMPLING_LENGTH, seed: int = SAMPLING_SEED) -> Reveal
 
 
 def api() -> Reveal:
-    """The shape of one parameter tensor, read off a real nn.LSTM."""
-    result = explore(LSTMSettings(input_size=10, hidden_size=20, num_layers=2))
+    """The shape of one parameter tensor, read off a real nn.LSTM (the explorer's tables show the same)."""
+    settings = LSTMSettings(input_size=10, hidden_size=20, num_layers=2)
+    result = explore(settings)
     shape = next(p.shape for p in result.parameters if p.name == "weight_hh_l0")
     answer = ["(20, 20)", "(80, 20)", "(80, 10)"].index(str(tuple(shape)))
-    return Reveal(answer, f"weight_hh_l0 is {tuple(shape)}: PyTorch stacks the four gates' weights i | f | g | o, so "
-                          f"4 × 20 = {shape[0]} rows, each reading the {shape[1]}-unit hidden state. The whole module has "
-                          f"{result.total_parameters:,} parameters.",
-                  {"shape": tuple(shape), "parameters": result.total_parameters})
+    gates = len(GATE_BLOCKS)
+    quoted = [str(tuple(shape)), f"{gates} × {settings.hidden_size} = {shape[0]}", f"{result.total_parameters:,}"]
+    return Reveal(answer, f"weight_hh_l0 is {quoted[0]}: PyTorch stacks the four gates' weights i | f | g | o, so "
+                          f"{quoted[1]} rows, each reading the {shape[1]}-unit hidden state. The whole module has "
+                          f"{quoted[2]} parameters.",
+                  {"shape": tuple(shape), "parameters": result.total_parameters}, quoted)
 
 
 def task() -> Reveal:
@@ -212,6 +217,9 @@ def task() -> Reveal:
     climb = ", ".join(f"{curve[n]:.1%} from {n:,}" for n in sizes)
     words = scarcity.vocabulary - 2  # <pad> and <unk> are no words
     measured = measured_accuracy("sentiment", "class")  # what scripts/measure_presets.py stored; the page quotes it
+    quoted = [f"{share:.1%}", f"{words:,}", f"{train_count:,}", f"{scarcity.median_reviews:.0f}",
+              f"{scarcity.embedding_numbers:,}", *(f"{curve[n]:.1%}" for n in sizes), *(f"{n:,}" for n in sizes),
+              f"{scarcity.held_out}"] + ([f"{measured:.1%}"] if measured is not None else [])
     return Reveal(answer, f"{share:.1%} of the {words:,} words the class LSTM learns a vector for occur in fewer than "
                           f"{RARE_REVIEWS} of its {train_count:,} training reviews (the median word in "
                           f"{scarcity.median_reviews:.0f}), and it learns {scarcity.embedding_numbers:,} numbers for "
@@ -222,7 +230,7 @@ def task() -> Reveal:
                                                f"words' {curve[IMDB_TRAIN]:.1%}.)" if measured is not None else ""),
                   {"rare_share": share, "lstm_measured": measured, "words": words, "train_reviews": train_count,
                    "median_reviews": scarcity.median_reviews, "embedding_numbers": scarcity.embedding_numbers,
-                   **{f"bag_of_words_{n}": curve[n] for n in sizes}})
+                   **{f"bag_of_words_{n}": curve[n] for n in sizes}}, quoted)
 
 
 STEPS = [

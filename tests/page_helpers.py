@@ -158,5 +158,7 @@ def shown_text(at) -> str:
     parts += [f"{m.label} {m.value}" for m in at.get("metric")]
     parts += [html.unescape(re.sub(r"<[^>]+>", " ", body)) for body in html_bodies(at)]
     parts += [frame.to_string() for frame in html_tables(at)]
+    parts += [(table_display(table) if table.proto.arrow_data.styler.display_values else table.value).to_string()
+              for table in at.get("table")]
     parts += [chart.proto.spec for chart in at.get("plotly_chart")]
     return "\n".join(str(part) for part in parts)

@@ -178,6 +178,15 @@ def evaluate_loss(model: nn.Module, ids: torch.Tensor, seq_len: int = 200, batch
 
 # the kind of run a character training saves (lstm_core.run_kinds); a run older than the kinds names
 # none and is one of these, and one older than the architectures names none and is an LSTM
+def starting_loss_line(vocab_size: int) -> tuple[str, list[str]]:
+    """Where a character model's loss starts, in one line, and the numbers it quotes as written: a model that
+    knows nothing gives every character the same probability, 1/V, and pays ln V nats per character. The Train page
+    prints it above a training, and the lesson quotes it."""
+    quoted = [f"{vocab_size} characters", f"ln {vocab_size} = {math.log(vocab_size):.2f}"]
+    return (f"a model that knows nothing guesses evenly among the corpus's {quoted[0]} and pays {quoted[1]} nats "
+            "per character", quoted)
+
+
 CHAR_RUNS = register(RunKind("char", CharModel, ModelConfig, loss_per="character"))
 
 
