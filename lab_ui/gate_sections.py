@@ -200,13 +200,18 @@ def ranking_span(view: GateView) -> tuple[str, str]:
 def heatmaps(view: GateView) -> None:
     """Heatmaps of the chosen quantities: time on x labelled by the characters, units on y."""
     offered = view.quantities
-    wanted = [q for q in str(query_value("show", ",".join(offered))).split(",") if q in offered]
+    # on a projector, three heatmaps fill a screen: the first two gates and the memory, unless the link says more
+    shown = [*offered[:2], view.memory] if presentation.is_on() and view.memory not in offered[:2] else offered
+    wanted = [q for q in str(query_value("show", ",".join(shown))).split(",") if q in offered]
     if query_value("show") and not wanted:  # a link made for another architecture: show everything this one has
         wanted = list(offered)
     # a row of its own: in a quarter of the width the chips ("forget gate f"...) were cut off
-    quantities = st.multiselect("Quantities", offered, default=wanted, format_func=views.LABELS.get,
-                                key=f"gates_quantities:{view.architecture}")
-    c2, c3, c4 = st.columns(3)
+    # on a projector the heatmaps come first: their controls fold away (the link still sets them)
+    controls = st.expander("Heatmap settings: quantities, sort, units, steps, scale") if presentation.is_on() \
+        else st.container()
+    quantities = controls.multiselect("Quantities", offered, default=wanted, format_func=views.LABELS.get,
+                                      key=f"gates_quantities:{view.architecture}")
+    c2, c3, c4 = controls.columns(3)
     sort = c2.selectbox("Sort units by", analysis.SORT_ORDERS, key="gates_sort",
                         index=query_index("sort", analysis.SORT_ORDERS, "correlation"),
                         help="correlation: with the feature at the right (strongest first); variance: the units "
@@ -218,7 +223,7 @@ def heatmaps(view: GateView) -> None:
     top_k = c4.slider("Top-k units", 1, view.hidden, query_number("top", min(8, view.hidden), 1, view.hidden),
                       key="gates_top", help="How many units each heatmap shows, in the sorted order.")
     last = len(view.text)
-    steps, scales = st.columns([4, 2])
+    steps, scales = controls.columns([4, 2])
     first, stop = steps.slider("Steps shown (each character is labelled up to 100 steps)", 0, last,
                                (query_number("from", 0, 0, last - 1), query_number("to", min(100, last), 1, last)),
                                key="gates_steps")

@@ -49,10 +49,11 @@ def page_setup(title: str, icon: str = "🧠") -> None:
     presentation.setup()
     if presentation.is_on():
         presentation.toggle()  # pinned to the page's corner: the sidebar is hidden
-    with st.sidebar:
+    with presentation.sidebar():  # the sidebar, or in presentation mode the panel at the top of the page
         try:
+            links = st.container(horizontal=presentation.is_on())  # a row across the panel, a column in the sidebar
             for script, _path, label in PAGES:
-                st.page_link(script, label=label, query_params=presentation.keep_mode())
+                links.page_link(script, label=label, query_params=presentation.keep_mode(), width="content")
             if "lesson_step" in st.session_state and title != "Lesson":  # a student left the lesson for a view
                 step = st.session_state["lesson_step"] + 1
                 st.page_link("pages/0_lesson.py", label=f"Back to the lesson, step {step}", icon=":material/school:",

@@ -10,6 +10,11 @@ mode, so that a lecturer can prepare a list of links.
     setup()                      once per page (lab_ui.page_setup): the styles and the images' labels
     toggle()                     the switch that turns it on and off (in the sidebar)
     keep_mode(settings)          a link's settings, with ``present=1`` added while the mode is on
+    sidebar()                    where a page's sidebar controls go: the sidebar, or in presentation mode (which
+                                 hides it) a folded "Pages and settings" panel at the top of the page
+
+The panel is made once per run of the page by :func:`setup` (lab_ui.page_setup runs it first), so what a page
+puts in ``sidebar()`` lands above its title, in the order the page writes it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import streamlit as st
 from lab_ui.html_view import component_file
 
 PARAMETER = "present"
+PANEL = "presentation_panel"  # the session's panel of this run (a container; not a widget)
+PANEL_LABEL = "Pages and settings"
 
 _presentation = st.components.v2.component("lstm_lab_presentation", css=component_file("presentation", "css"),
                                          js=component_file("presentation", "js"), isolate_styles=False)
@@ -38,9 +45,18 @@ def keep_mode(settings: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def setup() -> None:
-    """Presentation mode's styles and its script for the images' labels, once per page (when it is on)."""
+    """Presentation mode's styles, its script for the images' labels and the panel that holds what the sidebar
+    holds otherwise, once per page (when it is on)."""
     if is_on():
         _presentation(key="presentation_mode")
+        st.session_state[PANEL] = st.expander(PANEL_LABEL, expanded=False, icon=":material/tune:")
+
+
+def sidebar():
+    """Where a page puts its sidebar's controls (the run picker, the settings): ``st.sidebar``, or in presentation
+    mode, where the sidebar is hidden, the folded panel at the top of the page."""
+    panel = st.session_state.get(PANEL) if is_on() else None
+    return panel if panel is not None else st.sidebar
 
 
 def _switch() -> None:

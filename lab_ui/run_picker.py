@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 import lstm_core
+from lab_ui import presentation
 from lab_ui.query import query_index, query_value, set_query
 from lab_ui.safe_text import markdown_text
 from lstm_core.architectures import display_name
@@ -176,4 +177,4 @@ def _not_offered(run_id: str, kind: str, architectures: tuple[str, ...]) -> str:
 def selected_run(label: str = "Model", architectures: tuple[str, ...] = ("lstm",)) -> tuple[str, lstm_core.Run]:
     """The sidebar's picker of character models (the shipped one is always there), LSTMs unless
     ``architectures`` names more. The full name is written under it: the sidebar's box cuts a long one."""
-    return pick_run("char", label, container=st.sidebar, architectures=architectures, full_name=True)
+    return pick_run("char", label, container=presentation.sidebar(), architectures=architectures, full_name=True)

@@ -4,7 +4,7 @@ sidebar leads back to the step the student left (lab_ui.page_setup)."""
 
 import streamlit as st
 
-from lab_ui import page_link, page_setup, query_index, set_query, view_url
+from lab_ui import page_link, page_setup, presentation, query_index, set_query, view_url
 from lstm_core.lesson import STEPS
 
 page_setup("Lesson")
@@ -47,12 +47,12 @@ if st.session_state.get(f"lesson_shown_{step.slug}") and guess is not None:
             + reveal.text)
 
 with st.container(border=True):
-    st.markdown("**Now look for yourself.** The page opens here; *Back to the lesson* in its sidebar returns to "
-                "this step.")
+    where = f"under *{presentation.PANEL_LABEL}* at its top" if presentation.is_on() else "in its sidebar"
+    st.markdown(f"**Now look for yourself.** The page opens here; *Back to the lesson* {where} returns to this step.")
     page_link(view_url(step.view, settings), step.view_label, icon=":material/arrow_forward:")
 if index == len(STEPS) - 1 and st.session_state.get(f"lesson_shown_{step.slug}"):
-    st.info("That was the last step. Every page is in the sidebar: train with your own settings, open the gates "
-               "of any model you trained, or compare an LSTM with a GRU and a plain RNN.")
+    st.info(f"That was the last step. Every page is {where.replace('its', 'the page')}: train with your own "
+            "settings, open the gates of any model you trained, or compare an LSTM with a GRU and a plain RNN.")
 
 back, _, forward = st.columns([1, 4, 1])
 back.button("← Previous step", on_click=go, args=(-1,), disabled=index == 0, width="stretch")

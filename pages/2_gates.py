@@ -25,7 +25,9 @@ else:
     st.markdown(sections.intro(run.model.arch))
 corpus = run.config.get("train", {}).get("corpus", "full")
 passages = st.cache_data(analysis.validation_passages, max_entries=4)(corpus)
-left, middle = st.columns([2, 4])
+# a projector's first screen goes to the section: the text's controls fold away (the link still sets them)
+text_box = st.expander("The text: a validation passage, or your own") if presentation.is_on() else st.container()
+left, middle = text_box.columns([2, 4])
 source = left.radio("Text", ["validation passage", "typed"], horizontal=True,  # keyed: a widget keeps its identity
                     index=1 if query_value("source") == "typed" else 0, key="gates_source")  # as its link follows it
 if source == "typed":

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lab_ui import page_setup, selected_run, set_query
+from lab_ui import page_setup, presentation, selected_run, set_query
 
 page_setup("Cell lab")
 
@@ -21,12 +21,13 @@ st.caption("One LSTM cell, small enough to read. It is computed in your browser 
            "same arithmetic as `lstm_core.cell` (a test holds the two to 1e-12), which agrees with "
            "`torch.nn.LSTMCell` to 1e-6.")
 
-mode = st.sidebar.radio("What to explore", list(MODES), format_func=MODES.get, key="cell_mode", on_change=views.restart)
+side = presentation.sidebar()  # the sidebar, or in presentation mode the panel at the top of the page
+mode = side.radio("What to explore", list(MODES), format_func=MODES.get, key="cell_mode", on_change=views.restart)
 if mode != "trained":
-    scenario = st.sidebar.selectbox("Scenario preset", ["custom", *cell_lab.SCENARIOS], key="cell_scenario",
+    scenario = side.selectbox("Scenario preset", ["custom", *cell_lab.SCENARIOS], key="cell_scenario",
                                     on_change=views.on_scenario_change)
-    units = st.sidebar.number_input("Units", 1, MAX_UNITS, key="cell_units", on_change=views.on_shape_change)
-    inputs = st.sidebar.number_input("Inputs per step", 1, MAX_INPUTS, key="cell_inputs",
+    units = side.number_input("Units", 1, MAX_UNITS, key="cell_units", on_change=views.on_shape_change)
+    inputs = side.number_input("Inputs per step", 1, MAX_INPUTS, key="cell_inputs",
                                      on_change=views.on_shape_change)
     set_query(mode=mode, scenario=scenario, units=units, inputs=inputs, run=None, unit=None)
 

@@ -1,5 +1,6 @@
 """Presentation mode in a real browser: at 1280 x 720 with ``?present=1`` every page shows no sidebar and no
-text under 14 px, the labels drawn inside the SVG images included; screenshots of each page for a person to see."""
+text under 14 px, the labels drawn inside the SVG images included, and keeps its main controls in the page, those
+of the hidden sidebar in the folded panel at its top; screenshots of each page for a person to see."""
 
 from __future__ import annotations
 
@@ -13,6 +14,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PAGES = ["", "lesson", "train", "gates", "gates?section=heatmaps", "generate", "cell", "explorer", "tagger", "sentiment",
          "runs", "compare"]
 MIN_PIXELS = 14
+# Each page's main controls (their widget keys): in presentation mode each is in the page, not in the hidden sidebar.
+CONTROLS = {"": [], "lesson": ["lesson_reveal_why-gates"], "train": ["train_preset", "char_start"],
+            "gates": ["selected_run", "gates_section", "gates_passage"],
+            "gates?section=heatmaps": ["selected_run", "gates_layer", "gates_sort", "gates_top"],
+            "generate": ["selected_run", "temperature", "generate_prime"],
+            "cell": ["cell_mode", "cell_scenario", "cell_units"],
+            "explorer": ["explorer_input_size", "explorer_hidden_size", "explorer_num_layers"],
+            "tagger": ["tagger_preset", "tagger_start"], "sentiment": ["sentiment_source", "sentiment_preset"],
+            "runs": ["import_run"], "compare": ["compare_comparison", "compare_task"]}
 
 # Every visible text of the page, with the size it is drawn at on the screen: DOM text by its computed font size;
 # text inside an inline SVG by its font size times the SVG's scale (viewBox to screen); text inside an SVG image
@@ -63,12 +73,23 @@ SMALL_TEXT = """(minimum) => {
 }"""
 
 
+def controls_missing(tab, keys: list[str]) -> list[str]:
+    """The controls of ``keys`` that are not in the page's main area (absent, or only in the sidebar), and the
+    panel of the sidebar's pages if it is missing."""
+    missing = tab.evaluate("""(keys) => keys.filter((key) => {
+        const el = document.querySelector(`[data-testid=stMain] .st-key-${CSS.escape(key)}`);
+        return !el;
+    })""", keys)
+    links = tab.locator("[data-testid=stMain] [data-testid=stExpander] [data-testid=stPageLink]").count()
+    return [f"control {key} not in the page" for key in missing] + ([] if links else ["no panel of the pages"])
+
+
 def sidebar_shown(tab) -> bool:
     return tab.evaluate("""() => [...document.querySelectorAll('[data-testid=stSidebar]')].some(
         (el) => el.checkVisibility() && el.getBoundingClientRect().right > 0)""")
 
 
-def test_every_page_in_presentation_mode_has_no_sidebar_and_no_text_under_14_px(app_server, browser, tmp_path):
+def test_every_page_in_presentation_mode_has_no_sidebar_no_text_under_14_px_and_its_controls(app_server, browser, tmp_path):
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     tab = context.new_page()
     problems = {}
@@ -84,6 +105,7 @@ def test_every_page_in_presentation_mode_has_no_sidebar_and_no_text_under_14_px(
                 "els => els.filter(e => e.checkVisibility())") else []
             found += ["an exception"] if tab.locator("[data-testid=stException]").count() else []
             found += tab.evaluate(SMALL_TEXT, MIN_PIXELS)
+            found += controls_missing(tab, CONTROLS[path])
             if found:
                 problems[f"/{path}"] = found
     finally:
