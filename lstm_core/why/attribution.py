@@ -166,8 +166,8 @@ class DeletionCurves:
         """One sentence: does the method's curve fall faster than random's?"""
         areas = f"area {self.method_area:.3f} against random's {self.random_area:.3f}"
         if self.beats_random:
-            return f"{name.capitalize()}'s curve falls faster than random's ({areas}): its top characters matter."
-        return (f"{name.capitalize()}'s curve does not fall faster than random's ({areas}): here its scores are no "
+            return f"The {name} curve falls faster than random's ({areas}): its top characters matter."
+        return (f"The {name} curve does not fall faster than random's ({areas}): here its scores are no "
                 "better than chance at finding what mattered.")
 
 

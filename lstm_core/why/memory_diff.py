@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..compare_runs import shipped_comparison
+from ..runs import load_run
 from ..trace import trace
+from ..training.memory import SYMBOLS, memory_sample_text
 from .common import WhyError, char_id, check_position, encode
 
 
@@ -79,3 +82,47 @@ def memory_diff(model, vocab, text: str, position: int, char: str) -> MemoryDiff
     return MemoryDiff(list(text_a), list(text_b), int(position), delta, total_variation,
                       [vocab.chars[j] for j in a.probs.argmax(-1)], [vocab.chars[j] for j in b.probs.argmax(-1)],
                       replacements)
+
+
+MEMORY_SEED = 0  # which memory-task sequence the comparison reads
+
+
+@dataclass
+class ArchitectureDiff:
+    """One contender of the shipped memory-task comparison, its symbol changed: how much of the change its memory
+    state still holds at the cue, and how much the answer's distribution moved."""
+
+    label: str
+    memory_state: str  # the state that carries memory: an LSTM's cell, the others' hidden state
+    diff: MemoryDiff
+
+    @property
+    def at_cue(self) -> float:
+        """‖Δ memory state‖ at the cue as a share of ‖Δ‖ at the symbol."""
+        return self.diff.carried(self.memory_state, 0, len(self.diff.chars_a) - 1)
+
+    @property
+    def answer_change(self) -> float:
+        """Total variation of the answer's distribution (after the cue)."""
+        return float(self.diff.total_variation[-1])
+
+
+def memory_task_diffs(runs: dict, delay: int, seed: int = MEMORY_SEED) -> list[ArchitectureDiff]:
+    """For each memory-task model ({label: (model, vocab)}), the memory diff of one sequence (symbol, ``delay``
+    distractors, cue) against the same with the next symbol in place of its own."""
+    text = memory_sample_text(delay, seed)
+    other = SYMBOLS[(SYMBOLS.index(text[0]) + 1) % len(SYMBOLS)]
+    return [ArchitectureDiff(label, model.arch.memory_state, memory_diff(model, vocab, text, 0, other))
+            for label, (model, vocab) in runs.items()]
+
+
+def shipped_memory_diffs(seed: int = MEMORY_SEED) -> list[ArchitectureDiff]:
+    """:func:`memory_task_diffs` on the comparison shipped with the app (data/pretrained/compare-memory-50)."""
+    shipped = shipped_comparison()
+    runs = {label: load_run(path) for label, path in shipped.runs.items()}
+    return memory_task_diffs({label: (run.model, run.vocab) for label, run in runs.items()}, shipped.setup.delay, seed)
+
+
+def share(value: float) -> str:
+    """A share as the page and the lesson write it: 0.93, 0.0041, 2.1e-07."""
+    return f"{value:.2g}"
