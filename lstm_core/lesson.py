@@ -235,8 +235,8 @@ def memory_diff() -> Reveal:
     quoted = [ratio(lstm.at_cue), ratio(rnn.at_cue), f"{lstm.answer_change:.2f}", f"{rnn.answer_change:.2f}"]
     return Reveal(answer, f"At the cue the difference in the LSTM's cell is {quoted[0]} times its size right after the "
                           f"changed symbol: kept, even grown. In the plain RNN's state it is {quoted[1]} times its size: "
-                          f"faded to rounding noise. So the LSTM's answer moves (total variation {quoted[2]}) and the RNN's does not "
-                          f"({quoted[3]}). The cell carries the symbol forward unchanged; the RNN rewrites its state at "
+                          f"faded to rounding noise. So the LSTM's answer moves (total variation {quoted[2]}) and the RNN's "
+                          f"does not ({quoted[3]}). The cell carries the symbol forward unchanged; the RNN rewrites its state at "
                           "every step.", {"lstm": lstm.at_cue, "rnn": rnn.at_cue}, quoted)
 
 
