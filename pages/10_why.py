@@ -120,7 +120,7 @@ try:
         c1, c2, c3, c4 = st.columns(4)
         source_step = whole(c1, "Step in A", "s", len(source) - 1, len(source) - 1)
         target_step = whole(c2, "Step in B", "t", len(target) - 1, len(target) - 1)
-        layer = whole(c3, "Layer", "layer", 0, model.config.num_layers - 1)
+        layer = whole(c3, "Layer", "layer", model.config.num_layers - 1, model.config.num_layers - 1)
         states = [WHOLE] + [q for q in ("hidden_state", "cell_state") if q in model.arch.quantities]
         quantity = c4.selectbox("State", states, format_func=lambda q: q.replace("_", " "))
         units_text = st.text_input("Units (empty: all)", query_value("units") or "")
