@@ -13,7 +13,6 @@ from lab_ui.render.tables import table_html
 from lab_ui.render.text_box import show_text
 from lstm_core.analysis import FEATURES, parse_units, show_char
 from lstm_core.corpus import load_corpus
-from lstm_core.why import WhyError
 from lstm_core.why.attribution import METHODS, attribute, deletion_curves
 from lstm_core.why.memory_diff import memory_diff, share, shipped_memory_diffs
 from lstm_core.why.patching import WHOLE, patch
@@ -157,5 +156,5 @@ try:
         for column, a in ((left, 0.0), (right, alpha)):
             column.markdown(f"**α = {a:g}**")
             show_text(steered_sample(model, vocab, prime, chosen, a, 240, 0.8, seed), column)
-except WhyError as err:
+except ValueError as err:  # a WhyError, or parse_units on the list of units: one sentence each
     st.error(str(err))
