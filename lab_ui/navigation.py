@@ -34,6 +34,7 @@ PAGES = [  # (script, url path, label); a view's name is its page's url path
     ("pages/7_sentiment.py", "sentiment", "Sentiment"),
     ("pages/8_runs.py", "runs", "Runs"),
     ("pages/9_compare.py", "compare", "Compare"),
+    ("pages/10_why.py", "why", "Why this character"),
 ]
 
 

@@ -35,6 +35,7 @@ from .tasks.data import IMDB_TRAIN
 from .tasks.measured import measured_accuracy
 from .tasks.scarcity import RARE_REVIEWS, word_scarcity
 from .trace import trace
+from .why.memory_diff import share as ratio, shipped_memory_diffs
 
 
 @dataclass
@@ -233,6 +234,20 @@ def task() -> Reveal:
                    **{f"bag_of_words_{n}": curve[n] for n in sizes}}, quoted)
 
 
+def memory_diff() -> Reveal:
+    """The shipped memory-task models, their symbol changed: how much of the change each one's memory state
+    still holds at the cue, 50 distractors later (lstm_core.why.memory_diff, which /why shows)."""
+    diffs = {d.label: d for d in shipped_memory_diffs()}
+    lstm, rnn = diffs["LSTM"], diffs["plain RNN"]
+    answer = 1 if lstm.at_cue > 0.1 and rnn.at_cue < 0.01 else 0 if lstm.at_cue < 0.01 else 2
+    quoted = [ratio(lstm.at_cue), ratio(rnn.at_cue), f"{lstm.answer_change:.2f}", f"{rnn.answer_change:.2f}"]
+    return Reveal(answer, f"At the cue the difference in the LSTM's cell is {quoted[0]} times its size right after the "
+                          f"changed symbol: kept, even grown. In the plain RNN's state it is {quoted[1]} times its size: "
+                          f"faded to rounding noise. So the LSTM's answer moves (total variation {quoted[2]}) and the RNN's "
+                          f"does not ({quoted[3]}). The cell carries the symbol forward unchanged; the RNN rewrites its state at "
+                          "every step.", {"lstm": lstm.at_cue, "rnn": rnn.at_cue}, quoted)
+
+
 STEPS = [
     LessonStep(
         "why-gates", "Why gates",
@@ -303,4 +318,14 @@ STEPS = [
         f"learns a vector for every word of its vocabulary from these reviews alone: what share of those words "
         f"occurs in fewer than {RARE_REVIEWS} of its training reviews?",
         ["under a third", "between a third and two thirds", "more than two thirds"], task),
+    LessonStep(
+        "memory-diff", "What a state carries",
+        "Change one character and run the text again: the difference between the two runs, step by step, is what "
+        "the state carries forward. On the memory task, change the symbol the models must remember and follow the "
+        "difference through the 50 distractors to the cue.",
+        "why", {"part": "memory"}, "Open the memory diff on /why, LSTM, GRU and plain RNN side by side",
+        "The symbol is changed; 50 distractors later comes the cue. How much of that change is still in the LSTM's "
+        "cell and in the plain RNN's state?",
+        ["both have lost it", "the LSTM's cell still holds it; the RNN's state has lost it", "both still hold it"],
+        memory_diff),
 ]
