@@ -22,7 +22,8 @@ from lab_ui.render.heatmaps import heatmap_svg as svg_heatmap
 from lab_ui.run_picker import load_run_cached
 from lstm_core import analysis, intervention_search
 from lstm_core.ablation import UnitAblation, ablate_saved_run
-from lstm_core.execution.compute_once import ComputeOnce, in_own_process
+from lstm_core.execution.compute_once import ComputeOnce
+from lstm_core.execution.own_process import in_own_process
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)

@@ -10,20 +10,17 @@ and keeps the newest ``capacity`` results (the least recently used dropped first
 
 A failure keeps nothing. In the caller's thread it is raised (the next caller computes again); in
 the background its message is kept (bounded too) for :meth:`ComputeOnce.error` until the key is
-started again. :func:`in_own_process` runs a CPU-bound piece in a fresh process at a worker's
-priority, so that it neither holds the caller's interpreter lock nor slows the web server.
+started again. (:mod:`lstm_core.execution.own_process` runs a CPU-bound piece in a fresh
+process.)
 Nothing here imports Streamlit.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-
-from .worker import settle
+from concurrent.futures import Future, ThreadPoolExecutor
 
 
 class ComputeOnce:
@@ -118,11 +115,3 @@ class ComputeOnce:
             while len(self._results) > self.capacity:
                 self._results.popitem(last=False)
             self._pending.pop(key, None)
-
-
-def in_own_process(function: Callable, *args, threads: int = 1):
-    """``function(*args)`` in a fresh process (spawned, at a worker's lower priority, ``threads`` torch
-    threads); its result. ``function`` and its arguments travel pickled, so it must be importable."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=settle,
-                             initargs=(threads,)) as pool:
-        return pool.submit(function, *args).result()

@@ -67,17 +67,20 @@ class Relay:
         self.channel.send({"type": "snapshot", "snapshot": snapshot})
 
 
-def settle(threads: int, nice: int = NICE) -> None:
+def settle(threads: int, nice: int = NICE, for_training: bool = True) -> None:
     """A worker's process settings: its share of the cores, and a lower priority than the web process.
 
     It also loads ``torch._dynamo`` now: PyTorch's optimizers import it on their first step, which took
-    2 to 6 s of a fresh worker's first step, counted on the training clock (and before the first metrics)."""
+    2 to 6 s of a fresh worker's first step, counted on the training clock (and before the first metrics);
+    a process that will not train (``for_training=False``) skips it."""
     torch.set_num_threads(max(1, threads))
     if nice:
         try:
             os.nice(nice)
         except OSError:
             pass  # not allowed here: run at the same priority
+    if not for_training:
+        return
     try:
         importlib.import_module("torch._dynamo")  # loaded here, off the training clock
     except Exception:  # noqa: BLE001 - a torch without it: the first step loads what it needs
