@@ -6,7 +6,7 @@
 Starts ``streamlit run app.py`` on a loopback port (through scripts/timed_server.py, which logs every
 script run on the server's side) with an empty run store, and drives it with Playwright: one
 Chromium, one browser context per session (each its own user, as in a class). First one session
-visits every page once and one training of ``--preset`` runs alone, for its throughput (the
+visits every page once (``--warm``) and one training of ``--preset`` runs alone, for its throughput (the
 server's memory at start is read then: everything has run once). Then ``--trainings`` sessions start that training on
 /train (link autostart), and once
 they run, the other sessions arrive all at once and each opens ``--pages`` in turn.
@@ -209,7 +209,7 @@ async def run(args) -> dict:
         report["memory_cold"] = memory(server.pid)
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=find_chromium(), args=LAUNCH_ARGS)
-            await browse(browser, base, WARM_PAGES, args.page_timeout, {})  # every page once: caches warm
+            await browse(browser, base, args.warm, args.page_timeout, {})  # every page once: caches warm
             store = lstm_core.RunStore(store_root)
             alone_done = asyncio.Event()
             alone = asyncio.create_task(train(browser, base, link, args.page_timeout, {}, asyncio.Event(),
@@ -311,6 +311,8 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--trainings", type=int, default=8)
     parser.add_argument("--pages", default=",".join(PAGES), help="pages each browsing session opens, in turn")
+    parser.add_argument("--warm", default=",".join(WARM_PAGES),
+                        help="pages one session opens first, to warm the server's caches (empty: none)")
     parser.add_argument("--preset", default="default")
     parser.add_argument("--train-seconds", type=float, default=15.0)
     parser.add_argument("--executor", choices=["local", "ray"])
@@ -321,6 +323,7 @@ def main() -> int:
     parser.add_argument("--json", help="also write the report here")
     args = parser.parse_args()
     args.pages = [p for p in args.pages.split(",") if p]
+    args.warm = [p for p in args.warm.split(",") if p]
     args.after = [float(s) for s in args.after.split(",")]
     if not 0 <= args.trainings <= args.sessions:
         parser.error("--trainings must be between 0 and --sessions")

@@ -2,7 +2,7 @@
 # LSTM Lab's tests with everything they need: the Python requirements (Ray's too, for its executor's test),
 # a browser the browser tests can drive (Debian's chromium through apt where apt is there, otherwise
 # Playwright's own), then the linter (ruff, its rules in ruff.toml), then pytest in two processes (pytest-xdist;
-# the browser and Ray tests share one of them, see tests/conftest.py).
+# a browser module's tests stay in one process, the slow tests go first: see tests/conftest.py).
 # Arguments go to pytest:  bash scripts/test.sh -m "not slow"   (one process: bash scripts/test.sh -n 0)
 set -euo pipefail
 cd "$(dirname "$0")/.."

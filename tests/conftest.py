@@ -16,19 +16,20 @@ from scripts.browser import find_chromium, launch  # noqa: E402
 configure_torch_threads(1)  # tests share two cores with each other and with the app server
 
 
-def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (scripts/test.sh runs two processes), the tests that drive Chromium through the shared
-    app server run in one process, one after another (one server and one browser serve them all); the load test
-    (a server and browsers of its own) and the Ray test each keep to one process too, so that two of these
-    heavy ones at most share the two cores."""
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (scripts/test.sh runs two processes), the tests of one module that drives a server (the
+    browser modules, the load test, the Ray test) run in one process, one after another: one app server and one
+    browser per process serve them (a process starts its own when it first needs one). Both processes take such
+    modules, so neither waits alone at the end on a long browser queue; two heavy ones at most share the two cores.
+
+    In each xdist process the slow tests come first: the scheduler hands out the longest work first and the
+    short tests fill the gaps at the end, so both processes finish together."""
     for item in items:
         module = item.nodeid.split("::")[0]
-        if module.endswith("test_load.py"):
-            item.add_marker(pytest.mark.xdist_group("load"))
-        elif "ray" in module:
-            item.add_marker(pytest.mark.xdist_group("ray"))
-        elif item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
+        if module.endswith("test_load.py") or "ray" in module or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group(Path(module).stem))
+    if hasattr(config, "workerinput"):  # an xdist process: each collects the same tests, in the same order
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)

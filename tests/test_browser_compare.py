@@ -59,4 +59,5 @@ def test_one_click_trains_three_architectures_and_their_curves_appear(app_server
     wait_for_app(page)
     page.get_by_text("A saved comparison, read from its runs").wait_for(timeout=60_000)
     assert page.get_by_text("finished · step 200 of 200").count() == 3
+    page.wait_for_selector(f"{LOSS_CHART} img", timeout=60_000)  # drawn after the text on a busy machine
     assert set(json.loads(loss_curves(page))) == set(json.loads(drawn))  # the same lines, from the saved metrics

@@ -40,8 +40,9 @@ def test_a_gate_heatmap_is_on_the_train_page_within_10_s_and_changes_then_replay
 
     seen = [shown(page)]
     deadline = time.monotonic() + 60
-    # no clicks: the panel polls; watch until ten snapshots have come, so that the run has a movie to replay below
-    while len({step for step, _ in seen}) < 10 and time.monotonic() < deadline:
+    # no clicks: the panel polls; watch until six snapshots have come, so that the run has a movie to replay below
+    # (four frames of it at least: one every 0.8 s while it plays)
+    while len({step for step, _ in seen}) < 6 and time.monotonic() < deadline:
         time.sleep(0.5)
         seen.append(shown(page))
     steps = [step for step, _ in seen]
@@ -63,7 +64,7 @@ def test_a_gate_heatmap_is_on_the_train_page_within_10_s_and_changes_then_replay
     assert "section=movie" in page.url
     slider = page.get_by_text(re.compile(r"^Snapshot \(\d+ kept\)$"))
     kept = int(re.search(r"\((\d+) kept\)", slider.inner_text()).group(1))
-    assert kept >= 10, f"the movie replays {kept} snapshots"
+    assert kept >= 6, f"the movie replays {kept} snapshots"
     last_step, _ = shown(page)
     play = page.locator(".st-key-movie_play button")
     assert "Play" in play.inner_text()

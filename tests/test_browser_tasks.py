@@ -37,7 +37,7 @@ def test_tagger_trains_the_seed_example_and_tags_a_sentence(app_server, page, tm
 @pytest.mark.browser
 @pytest.mark.slow
 def test_sentiment_trains_briefly_and_reads_a_review(app_server, page, tmp_path):
-    page.goto(f"{app_server}/sentiment?preset=class&seconds=10")
+    page.goto(f"{app_server}/sentiment?preset=class&seconds=5")
     wait_for_app(page)
     assert page.get_by_text("Why can the LSTM lose to the bag of words here?").count() == 1
     start_and_wait_for_the_end(page, 300)

@@ -119,25 +119,27 @@ def test_bad_input_returns_2_with_a_clear_message(args, message, tmp_path, capsy
     assert not [p for p in tmp_path.iterdir() if p.is_dir()]  # no run folder was left behind
 
 
-def test_train_memory_and_gradient_flow_from_the_shell(tmp_path):
-    """A plain RNN and an LSTM on the memory task, a few batches each, then their gradient flow as CSV."""
+def test_train_memory_and_gradient_flow_from_the_command_line(tmp_path, capsys, monkeypatch):
+    """A plain RNN and an LSTM on the memory task, a few batches each, then their gradient flow as CSV (through
+    ``cli.main`` in this process: the tests above start the command line as a program)."""
+    monkeypatch.setattr(cli, "configure_torch_threads", lambda: None)  # keep the test process on one thread
     flows = {}
     for arch in ("rnn", "lstm"):
-        done = lstm_core_cli("train-memory", "--arch", arch, "--delay", 30, "--epochs", 0.05, "--seed", 2,
-                             "--out", tmp_path, timeout=180)
-        assert done.returncode == 0, done.stderr
-        last = done.stdout.strip().splitlines()[-1]
-        assert re.fullmatch(r"accuracy=0\.\d{4}", last), done.stdout
-        assert "recall 1 of 8 symbols after 30 distractors" in done.stdout
-        run_dir = Path(re.search(r"run saved in (.+)", done.stdout).group(1).strip())
+        code = cli.main(["train-memory", "--arch", arch, "--delay", "30", "--epochs", "0.05", "--seed", "2",
+                         "--out", str(tmp_path)])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        last = out.strip().splitlines()[-1]
+        assert re.fullmatch(r"accuracy=0\.\d{4}", last), out
+        assert "recall 1 of 8 symbols after 30 distractors" in out
+        run_dir = Path(re.search(r"run saved in (.+)", out).group(1).strip())
         run = load_run(run_dir)
         assert run.config["kind"] == "memory" and run.model.architecture == arch
         assert abs(run.config["parameters"] - 20_000) < 500  # matched parameter counts by default
-        out = tmp_path / f"{arch}.csv"
-        done = lstm_core_cli("gradient-flow", "--run", run_dir, "--max-lag", 40, "--positions", 4, "--out", out,
-                             timeout=180)
-        assert done.returncode == 0, done.stderr
-        flows[arch] = pd.read_csv(out)
+        csv = tmp_path / f"{arch}.csv"
+        code = cli.main(["gradient-flow", "--run", str(run_dir), "--max-lag", "40", "--positions", "4", "--out", str(csv)])
+        assert code == 0, capsys.readouterr().err
+        flows[arch] = pd.read_csv(csv)
         assert list(flows[arch]["lag"]) == list(range(41)) and (flows[arch]["layer"] == 0).all()
     assert "cell_norm" in flows["lstm"] and "cell_norm" not in flows["rnn"]
     assert (flows["rnn"]["hidden_norm"] > 0).all()

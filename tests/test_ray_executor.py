@@ -25,12 +25,6 @@ from lstm_core.execution.background import BackgroundTrainer
 from lstm_core.runs import read_status
 from tests.training_helpers import wait_until
 
-try:
-    import ray
-except ImportError:  # pragma: no cover - scripts/test.sh installs it
-    ray = None
-
-
 def dead_loopback_address() -> str:
     """``127.0.0.1:port`` where nothing listens."""
     with socket.socket() as probe:
@@ -40,7 +34,9 @@ def dead_loopback_address() -> str:
 
 @pytest.mark.slow
 def test_a_training_as_a_ray_actor_behaves_as_in_a_local_worker(tmp_path, capsys, monkeypatch):
-    if ray is None:
+    try:  # imported here, not at collection: every test process collects this module, and Ray is large
+        import ray
+    except ImportError:  # pragma: no cover - scripts/test.sh installs it
         pytest.fail("Ray is not installed: pip install -r requirements-ray.txt (scripts/test.sh does)")
     from lstm_core.execution.ray_executor import RayExecutor
 

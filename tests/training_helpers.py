@@ -60,6 +60,8 @@ def stop_leftover_trainers() -> None:
     with warnings.catch_warnings():  # scanning every object touches deprecated torch attributes
         warnings.simplefilter("ignore")
         leftovers = [o for o in gc.get_objects() if isinstance(o, BackgroundTrainer)]
+    if not leftovers:  # the session's slots hold trainers only: with none alive they are empty
+        return
     for trainer in leftovers:
         trainer.stop(wait=True)
     AppTest.from_string("from lab_ui import live_training\nlive_training._session_slots.clear()").run()
