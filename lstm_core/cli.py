@@ -45,6 +45,7 @@ from .training.memory import MemoryConfig, MemoryTraining, memory_probe
 from .ngram import corpus_baseline
 from .sampling import sample
 from .tasks.cli import add_task_commands
+from .cli_arena import add_commands as add_arena_commands
 from .trace import trace
 from .training.loop import TrainingDiverged
 from .training.char import PRESETS, CharTraining, preset_config
@@ -382,6 +383,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=bench_command)
 
     add_task_commands(sub)
+    add_arena_commands(sub)
     return top
 
 
