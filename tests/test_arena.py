@@ -107,5 +107,4 @@ def test_a_plain_rnn_at_its_shipped_settings_scores_on_validation_text_as_it_tra
         training.step()
     train_loss = sum(row["train_loss"] for row in training.rows[-20:]) / 20
     valid = evaluate_loss(training.model, training.valid_ids[:5_000])
-    assert valid < train_loss + 0.3, (valid, train_loss)
-    assert float((training._state.abs() > 0.99).float().mean()) < 0.5  # the carried state is not saturated
+    assert valid < train_loss + 0.3, (valid, train_loss)  # at 2e-2: 3.75 against 2.04 after these 100 steps
