@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from lab_ui.render.tables import show_table
-from lstm_core.arena import read_table, table_how, table_records
+from lstm_core.arena import DECISIVE_FILE, TABLE_FILE, read_table, table_how, table_records
 from lstm_core.compare import CompareSetup
 from lstm_core.training.char import preset_config
 from lstm_core.training.tuned import SWEPT_PRESET, tuned_settings
@@ -29,23 +29,29 @@ def tuned_rates_line(setup: CompareSetup) -> str:
 
 
 @st.cache_data(show_spinner=False)
-def _table() -> dict | None:
-    return read_table()
+def _tables() -> tuple[dict | None, dict | None]:
+    return read_table(DECISIVE_FILE), read_table(TABLE_FILE)
+
+
+def _show(data: dict) -> None:
+    frame = pd.DataFrame(table_records(data))
+    show_table(frame, formats={column: "{:.3f}" for column in frame.columns if column != "architecture"})
+    st.caption(table_how(data))
 
 
 def arena_table_section() -> None:
-    """The shipped arena table: validation loss of every architecture, at two sizes, for the same time and steps."""
-    data = _table()
+    """The shipped arena tables: validation loss of every architecture trained with its own settings, the 90-s
+    runs at 200k parameters first, then every architecture at two sizes for the same time and the same steps."""
+    decisive, table = _tables()
     st.header("The arena on Molière, measured")
-    if data is None:
+    if decisive is None and table is None:
         st.caption("No arena table is shipped yet: `python scripts/arena_table.py` measures one.")
         return
-    frame = pd.DataFrame(table_records(data))
-    columns = [column for column in frame.columns if column != "architecture"]
     st.caption("Validation loss in nats per character (lower is better) of each architecture trained alone with "
                "its own settings; the last line is the order-6 n-gram, the line to beat.")
-    show_table(frame, formats={column: "{:.3f}" for column in columns})
-    st.caption(table_how(data))
+    for data in (decisive, table):
+        if data is not None:
+            _show(data)
     st.caption("Why each its own rate: at the LSTM's rate a plain RNN's tanh units saturate, and its weights fit the "
                "state carried through its training streams rather than the text, so its training loss looks fine "
-               "while its loss on any new text is several times higher. At its own, lower rate it learns the text.")
+               "while its loss on any new text is far higher. At its own, lower rate it learns the text.")
