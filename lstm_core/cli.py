@@ -46,6 +46,7 @@ from .ngram import corpus_baseline
 from .sampling import sample
 from .tasks.cli import add_task_commands
 from .cli_why import add_commands as add_why_commands
+from .cli_arena import add_commands as add_arena_commands
 from .trace import trace
 from .training.loop import TrainingDiverged
 from .training.char import PRESETS, CharTraining, preset_config
@@ -384,6 +385,7 @@ def parser() -> argparse.ArgumentParser:
 
     add_task_commands(sub)
     add_why_commands(sub)
+    add_arena_commands(sub)
     return top
 
 

@@ -16,6 +16,7 @@ from lab_ui.sharing import training_seconds_cap, use_upload
 from lab_ui.snapshot_views import snapshot_choice, snapshot_settings
 from lab_ui.safe_text import markdown_text
 from lstm_core.limits import CHAR_LIMITS as LIMITS
+from lstm_core.training.tuned import SWEPT_PRESET, tuned_line
 
 page_setup("Train")
 SLOT = "char"
@@ -65,7 +66,9 @@ with st.expander(f"Settings · preset {shown if shown in lstm_core.PRESETS else 
         st.info("Here the notebook's setup (batch 1, 100-character windows, hidden 128, AdamW 1e-3, no clipping, "
                 "20 epochs of the 100k slice) runs through the app's trainer, so you can watch it live. "
                 "The notebook's literal loop is `lstm_core/seed_loop.py`; both train the same model on the same data.")
-    defaults = lstm_core.preset_config(preset)
+    defaults = lstm_core.preset_config(preset)  # on the default preset, the LSTM's swept settings
+    if preset == SWEPT_PRESET and tuned_line("lstm"):
+        st.caption(f"The LSTM's own settings, unless you change them: {tuned_line('lstm')}.")
     data_col, model_col, optim_col = st.columns(3)
     with data_col:
         remembered = initial("corpus", defaults.corpus)

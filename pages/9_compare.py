@@ -8,6 +8,7 @@ a comparison trained here puts its runs' ids in the link (``runs=id1,id2,id3``),
 import streamlit as st
 
 from lab_ui import compare_views as views
+from lab_ui.arena_view import arena_table_section, tuned_rates_line
 from lab_ui import folded, page_setup, query_index, query_number, query_value, run_store, set_query
 from lab_ui.safe_text import markdown_text
 from lstm_core.compare import COMPARISONS, TASK_DEFAULTS, TASKS, CompareSetup
@@ -60,6 +61,8 @@ pytorch_start = st.checkbox("Add an LSTM with PyTorch's default start (forget-ga
 set_query(comparison=comparison, task=task, seed=seed, delay=delay, budget=budget, steps=steps,
           fbias=f"{forget_bias:g}", ubias=f"{update_bias:g}", pytorch_start="1" if pytorch_start else None)
 setup = CompareSetup(comparison, task, delay, budget, steps, forget_bias, update_bias, seed, pytorch_start)
+if task != "memory":
+    st.caption(tuned_rates_line(setup))
 
 
 def start() -> None:
@@ -86,6 +89,8 @@ if problem:
 if shown is None or shown.source == "shipped":
     set_query(runs=None)  # the shipped comparison needs no ids in the link
 views.live_comparison(shown)
+if setup.task != "memory":
+    arena_table_section()
 # The gradients of the comparison shown, trained and untrained; where the settings above set up another one, its
 # untrained models too, drawn when asked (they cost seconds; the lesson's link opens them).
 trained = shown is not None and bool(views.checkpoints(shown.setup))

@@ -115,6 +115,11 @@ def test_a_text_task_brings_its_own_defaults_and_bad_links_fall_back():
     at = open_app(PAGE, task="full")
     assert at.query_params["budget"] == "100000" and at.query_params["fbias"] == "1"
     assert at.slider[0].disabled  # the delay is the memory task's
+    rates = next(c.value for c in at.caption if c.value.startswith("Each model trains at its own best learning rate"))
+    for contender in (LSTM, GRU, RNN):  # each one's rate as its training will use it
+        assert f"{contender.label} {CompareSetup('architectures', 'full').config(contender).lr:g}" in rates
+    assert "The arena on Molière, measured" in [h.value for h in at.header]
+    assert any(c.value.startswith("Measured by `python scripts/arena_table.py") for c in at.caption)
     at = open_app(PAGE, task="bogus", steps="999", comparison="nope", fbias="80")
     assert at.query_params["task"] == "memory" and at.query_params["steps"] == "800"
     assert at.query_params["comparison"] == "architectures" and at.query_params["fbias"] == "10"

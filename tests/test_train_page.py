@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lstm_core
+from lstm_core.training.tuned import tuned_settings
 from lab_ui.live_training import lr_step
 from tests.page_helpers import live_figures, open_app, svg_chart
 from tests.training_helpers import steps_taken_meanwhile, stop_leftover_trainers
@@ -149,7 +150,11 @@ def test_an_uploaded_text_trains(store):
 
 
 def test_settings_are_open_to_start_with_and_folded_on_a_quick_start(store):
-    assert settings_open(open_app(PAGE)), "nothing trains yet: the settings come first"
+    at = open_app(PAGE)
+    assert settings_open(at), "nothing trains yet: the settings come first"
+    lr = at.number_input(key="train:default:lr").value  # the LSTM's swept rate, and the line that says where from
+    assert lr == lstm_core.preset_config("default").lr == tuned_settings("lstm")["lr"]
+    assert any(c.value.startswith("The LSTM's own settings, unless you change them: learning rate") for c in at.caption)
     at = open_app(PAGE, preset="seed", autostart="1", seconds="20")
     assert not settings_open(at), "a quick start shows its chart and sample first, not the settings"
     assert next(e for e in at.expander if e.label.startswith("Settings")).label == "Settings · preset seed"

@@ -32,6 +32,7 @@ from ..snapshots import check_probe, probe_passage
 from ..trace import trace
 from .loop import LOG2E, Training, make_optimizer
 from .settings import TrainingSettings
+from .tuned import SWEPT_PRESET, tuned_settings
 
 
 
@@ -124,10 +125,16 @@ def model_name(corpus: str, model: ModelConfig) -> str:
     return f"{corpus} {model.arch.short_name}{variant} h{model.hidden_size}x{model.num_layers}"
 
 
-def preset_config(name: str, **overrides) -> TrainConfig:
+def preset_config(name: str, tuned: bool = True, **overrides) -> TrainConfig:
+    """A preset's settings with ``overrides``. On the preset the sweep trains (``default``), the architecture's own
+    swept settings (:mod:`lstm_core.training.tuned`: learning rate, gradient clip) come between the two, so
+    each architecture trains at its own best learning rate unless the caller sets one; ``tuned=False`` skips them."""
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
-    return PRESETS[name].config(**overrides)
+    settings = {}
+    if tuned and name == SWEPT_PRESET:
+        settings = tuned_settings(overrides.get("architecture", "lstm"), overrides.get("variant", "standard"))
+    return PRESETS[name].config(**{**settings, **overrides})
 
 
 def stream_batches(ids: torch.Tensor, batch_size: int, seq_len: int, offset: int = 0):
