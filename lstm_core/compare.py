@@ -121,6 +121,13 @@ class CompareSetup:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def summary(self) -> str:
+        """One line a page shows: "delay 50 · 20,000 parameters each · 800 steps each · forget-gate bias 5"."""
+        parts = [f"delay {self.delay}"] if self.task == "memory" else []
+        parts += [f"{self.param_budget:,} parameters each", f"{self.steps:,} steps each",
+                  f"forget-gate bias {self.forget_bias:g}", f"update-gate bias {self.update_bias:g}", f"seed {self.seed}"]
+        return " · ".join(parts)
+
     def config(self, contender: Contender):
         """The training settings of one contender (a MemoryConfig or a TrainConfig); a ValueError when bad."""
         forget_bias = None if contender.pytorch_start else self.forget_bias  # None: PyTorch's initialisation

@@ -38,29 +38,33 @@ def choice(name: str, options: list, default):
     return options[query_index(name, [str(o) for o in options], str(default))]
 
 
-c1, c2, c3 = st.columns(3)  # each task keeps its own values (key=...:task): a new task brings its defaults
-delay = c1.slider("Delay (distractors to bridge)", 5, 200, query_number("delay", SHIPPED_DELAY, 5, 200), 5, key="compare_delay",
-                  disabled=task != "memory", help="Memory task only: characters between the symbol and the cue.")
-budget = c2.select_slider("Parameters per model", BUDGETS, choice("budget", BUDGETS, defaults["param_budget"]),
-                          key=f"compare_budget:{task}")
-steps = c3.select_slider("Training steps per model", STEPS, choice("steps", STEPS, defaults["steps"]),
-                         key=f"compare_steps:{task}")
-c1, c2 = st.columns(2)
-forget_bias = c1.slider("LSTM forget-gate bias at the start", *MODEL_LIMITS["forget_bias"],
-                        query_number("fbias", defaults["forget_bias"], *MODEL_LIMITS["forget_bias"], float), 0.5,
-                        key=f"compare_fbias:{task}",
-                        help="σ(bias) is how much of its cell an LSTM keeps per step before it learns: σ(1) = 0.73 "
-                             "keeps 0.73¹⁰⁰ ≈ 10⁻¹⁴ after 100 steps, σ(5) = 0.993 keeps about half.")
-update_bias = c2.slider("GRU update-gate bias at the start", *MODEL_LIMITS["update_bias"],
-                        query_number("ubias", defaults["update_bias"], *MODEL_LIMITS["update_bias"], float), 0.5,
-                        key=f"compare_ubias:{task}",
-                        help="The GRU keeps z of its old state per step: the same role as the forget gate.")
-st.caption(views.forget_bias_note(forget_bias))
-pytorch_start = st.checkbox("Add an LSTM with PyTorch's default start (forget-gate bias near 0)",
-                            query_value("pytorch_start") == "1", key="compare_pytorch_start")
+# Folded, so the first screen shows the comparison itself (the shipped one until one is trained here)
+with st.expander("Training settings: delay, parameters, steps, starting biases"):
+    c1, c2, c3 = st.columns(3)  # each task keeps its own values (key=...:task): a new task brings its defaults
+    delay = c1.slider("Delay (distractors to bridge)", 5, 200, query_number("delay", SHIPPED_DELAY, 5, 200), 5,
+                      key="compare_delay", disabled=task != "memory",
+                      help="Memory task only: characters between the symbol and the cue.")
+    budget = c2.select_slider("Parameters per model", BUDGETS, choice("budget", BUDGETS, defaults["param_budget"]),
+                              key=f"compare_budget:{task}")
+    steps = c3.select_slider("Training steps per model", STEPS, choice("steps", STEPS, defaults["steps"]),
+                             key=f"compare_steps:{task}")
+    c1, c2 = st.columns(2)
+    forget_bias = c1.slider("LSTM forget-gate bias at the start", *MODEL_LIMITS["forget_bias"],
+                            query_number("fbias", defaults["forget_bias"], *MODEL_LIMITS["forget_bias"], float), 0.5,
+                            key=f"compare_fbias:{task}",
+                            help="σ(bias) is how much of its cell an LSTM keeps per step before it learns: σ(1) = 0.73 "
+                                 "keeps 0.73¹⁰⁰ ≈ 10⁻¹⁴ after 100 steps, σ(5) = 0.993 keeps about half.")
+    update_bias = c2.slider("GRU update-gate bias at the start", *MODEL_LIMITS["update_bias"],
+                            query_number("ubias", defaults["update_bias"], *MODEL_LIMITS["update_bias"], float), 0.5,
+                            key=f"compare_ubias:{task}",
+                            help="The GRU keeps z of its old state per step: the same role as the forget gate.")
+    st.caption(views.forget_bias_note(forget_bias))
+    pytorch_start = st.checkbox("Add an LSTM with PyTorch's default start (forget-gate bias near 0)",
+                                query_value("pytorch_start") == "1", key="compare_pytorch_start")
 set_query(comparison=comparison, task=task, seed=seed, delay=delay, budget=budget, steps=steps,
           fbias=f"{forget_bias:g}", ubias=f"{update_bias:g}", pytorch_start="1" if pytorch_start else None)
 setup = CompareSetup(comparison, task, delay, budget, steps, forget_bias, update_bias, seed, pytorch_start)
+st.caption(f"Set up to train: {setup.summary()}.")
 if task != "memory":
     st.caption(tuned_rates_line(setup))
 
