@@ -12,6 +12,7 @@
     python -m lstm_core compare [--task memory --delay 50] [--out DIR]  # rebuilds the comparison /compare opens with
     python -m lstm_core bench [--quick]
     python -m lstm_core train-tagger / train-classifier [--max-seconds S]
+    python -m lstm_core import-model --weights FILE.pt --vocab FILE.json --out STORE   # lstm_core.cli_import
 
 Bad input prints a clear message and exits with status 2.
 """
@@ -32,6 +33,7 @@ from .analysis import trace_csv
 from .architectures import ARCHITECTURES, DEFAULT, VARIANTS, architecture
 from .execution.background import TRAINING_THREADS, BackgroundTrainer, configure_torch_threads
 from .bench import run_bench
+from .cli_import import add_commands as add_import_commands
 from .execution.factory import make_executor
 from .corpus import CorpusError, load_corpus
 from .runs import (OPTIMIZER_FILE, PRETRAINED_DIR, RESUME_FILE, RunError, RunStore, default_store_root, load_run,
@@ -382,6 +384,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=bench_command)
 
     add_task_commands(sub)
+    add_import_commands(sub)
     return top
 
 

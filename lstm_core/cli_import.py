@@ -1,0 +1,48 @@
+"""The command line's way in and out (added to ``python -m lstm_core`` by :mod:`lstm_core.cli`).
+
+    python -m lstm_core import-model --weights FILE.pt|FILE.safetensors --vocab FILE.json --out STORE
+                                     [--name NAME] [--map FILE.json]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .model_import import MAX_VOCAB_BYTES, MAX_WEIGHTS_BYTES, import_model
+from .runs import RunError, RunStore, load_run
+
+
+def read_bounded(path: str, limit: int, what: str) -> bytes:
+    """A file's bytes, refused past ``limit`` (before reading it) with a sentence naming it."""
+    file = Path(path)
+    if not file.is_file():
+        raise RunError(f"No {what} file at {path}.")
+    if file.stat().st_size > limit:
+        raise RunError(f"The {what} file {file.name} is larger than {limit // 1_000_000} MB.")
+    return file.read_bytes()
+
+
+def import_model_command(args) -> int:
+    """Open a character model trained elsewhere and save it as a run."""
+    mapping = read_bounded(args.map, MAX_VOCAB_BYTES, "key map") if args.map else None
+    path = import_model(RunStore(args.out), read_bounded(args.weights, MAX_WEIGHTS_BYTES, "weights"),
+                        Path(args.weights).name, read_bounded(args.vocab, MAX_VOCAB_BYTES, "vocabulary"),
+                        Path(args.vocab).name, name=args.name, mapping=mapping)
+    run = load_run(path)
+    config, keys = run.model.config, run.config["imported"]["keys"]
+    print(f"imported {run.model.arch.display_name}: {config.num_layers} layer(s) of {config.hidden_size} units, "
+          f"embedding {config.embedding_dim}, {config.vocab_size} characters (keys: "
+          + ", ".join(f"{role} {prefix!r}" for role, prefix in keys.items()) + ")")
+    print(f"run saved in {path}")
+    return 0
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("import-model", help="open a character model trained elsewhere (a state dict) as a run")
+    p.add_argument("--weights", required=True, help="FILE.safetensors, or FILE.pt/.pth saved with "
+                                                    "torch.save(model.state_dict(), ...)")
+    p.add_argument("--vocab", required=True, help="FILE.json: the characters in index order, or char -> index")
+    p.add_argument("--out", required=True, help="run store folder")
+    p.add_argument("--name", help="the run's name (default: the weights file's)")
+    p.add_argument("--map", help="FILE.json naming the key prefix of any of embedding, recurrent, head")
+    p.set_defaults(func=import_model_command)
