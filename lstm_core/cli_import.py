@@ -2,6 +2,7 @@
 
     python -m lstm_core import-model --weights FILE.pt|FILE.safetensors --vocab FILE.json --out STORE
                                      [--name NAME] [--map FILE.json]
+    python -m lstm_core export-tensorboard --run DIR --out LOGDIR    # scalars, samples, gate histograms
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from .model_import import MAX_VOCAB_BYTES, MAX_WEIGHTS_BYTES, import_model
 from .runs import RunError, RunStore, load_run
+from .tensorboard_log import export_tensorboard
 
 
 def read_bounded(path: str, limit: int, what: str) -> bytes:
@@ -37,6 +39,16 @@ def import_model_command(args) -> int:
     return 0
 
 
+def export_tensorboard_command(args) -> int:
+    """Write a saved run's scalars, preview samples and gate histograms to a TensorBoard log."""
+    if not Path(args.run).is_dir():
+        raise RunError(f"No run folder at {args.run}.")
+    written = export_tensorboard(args.run, args.out)
+    print(f"wrote {written['scalars']:,} scalars, {written['samples']} samples and {written['histograms']} histograms "
+          f"of {Path(args.run).name} to {args.out}; view them with: tensorboard --logdir {args.out}")
+    return 0
+
+
 def add_commands(sub) -> None:
     p = sub.add_parser("import-model", help="open a character model trained elsewhere (a state dict) as a run")
     p.add_argument("--weights", required=True, help="FILE.safetensors, or FILE.pt/.pth saved with "
@@ -46,3 +58,8 @@ def add_commands(sub) -> None:
     p.add_argument("--name", help="the run's name (default: the weights file's)")
     p.add_argument("--map", help="FILE.json naming the key prefix of any of embedding, recurrent, head")
     p.set_defaults(func=import_model_command)
+
+    p = sub.add_parser("export-tensorboard", help="write a run's metrics, samples and gate snapshots to TensorBoard")
+    p.add_argument("--run", required=True, help="the run folder")
+    p.add_argument("--out", required=True, help="the TensorBoard log folder")
+    p.set_defaults(func=export_tensorboard_command)
