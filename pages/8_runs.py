@@ -10,6 +10,7 @@ import streamlit as st
 
 import lstm_core
 from lab_ui import page_setup, query_index, query_value, run_store, set_query, show_table
+from lab_ui.export_views import notebook_button
 from lab_ui.import_views import import_pytorch_model
 from lab_ui.safe_text import markdown_text
 from lab_ui.render.training_figures import accuracy_figure, figure_svg, has_accuracy, loss_figure
@@ -119,6 +120,7 @@ else:
                 st.error(markdown_text(err))
     download_col.download_button("Download checkpoint (.zip)", lambda: lstm_core.export_zip(run_store().path(run_id)),
                                  file_name=f"{run_id}.zip", mime="application/zip", key="download_run")
+    notebook_button("training", run_store().path(run_id), settings={"run": run_id}, container=download_col)
     confirm = st.checkbox(f"Yes, delete “{markdown_text(labels[run_id])}” and its checkpoint for good",
                           key=f"confirm_{run_id}",
                           disabled=not yours)
