@@ -21,6 +21,7 @@ from lab_ui import gate_views as views
 from lab_ui import presentation
 from lab_ui.cell_views import show_cell_update
 from lab_ui.heatmap_scale import scale_control
+from lab_ui.render.downloads import plotly_config
 from lab_ui.query import query_index, query_number, query_value, set_query
 from lab_ui.render.tables import table_html
 from lab_ui.render.text_box import show_text
@@ -418,7 +419,8 @@ def _ablation_body(view: GateView, polling: bool) -> None:
     st.session_state.pop(f"gates_ablation_since:{layer}", None)
     result = found.result
     frame = result.frame()
-    st.plotly_chart(views.ablation_bars(frame.head(ABLATION_BARS), layer), key="ablation", config=views.PLAIN)
+    st.plotly_chart(views.ablation_bars(frame.head(ABLATION_BARS), layer), key="ablation",
+                    config=plotly_config("unit-ablation"))
     st.caption(f"How to read: one bar per unit, the costliest first: how much the loss rises, in nats per character, "
                f"when that unit alone is silenced (the intact model: {result.baseline:.3f} nats per character on "
                f"these {result.characters:,} predictions). A long bar is a unit the model cannot do without; a bar "
