@@ -20,6 +20,8 @@ from lab_ui import gate_data as data
 from lab_ui import gate_views as views
 from lab_ui import presentation
 from lab_ui.cell_views import show_cell_update
+from lab_ui.export_views import notebook_button
+from lab_ui.run_picker import run_path
 from lab_ui.heatmap_scale import scale_control
 from lab_ui.render.downloads import plotly_config
 from lab_ui.query import query_index, query_number, query_value, set_query
@@ -144,6 +146,7 @@ def by_layer(view: GateView, section: str = "heatmaps") -> None:
         " (0 reads the characters, each next layer the one before it); the units found come from every layer."
         if layers > 1 else "."))
     LAYER_SECTIONS[section](replace(view, layer=layer))
+    notebook_button("gates", run_path(view.run_id))  # in the fragment: the layer chosen is in the notebook at once
 
 
 @st.fragment

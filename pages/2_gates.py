@@ -64,7 +64,7 @@ elif section == "movie":
     st.fragment(training_movie, key="gates_movie")(run_id)
 else:
     sections.by_layer(view, section)  # a fragment: moving the layer redraws this section alone
-csv_column, notebook_column = st.columns([1, 3])
-csv_column.download_button("Download the trace (CSV, long form)", lambda: analysis.trace_csv(view.trace),
-                           file_name=f"trace-{run_id}.csv", mime="text/csv", on_click="ignore")
-notebook_button("gates", run_path(run_id), container=notebook_column)  # the link's settings, as a notebook
+st.download_button("Download the trace (CSV, long form)", lambda: analysis.trace_csv(view.trace),
+                   file_name=f"trace-{run_id}.csv", mime="text/csv", on_click="ignore")
+if section in ("units", "movie"):  # a layer's section has its own button, in its fragment
+    notebook_button("gates", run_path(run_id))

@@ -7,8 +7,6 @@ from lab_ui import page_setup, query_number, query_value, selected_run, set_quer
 page_setup("Cell lab")
 
 from lab_ui import cell_views as views  # noqa: E402 - after page_setup, which must come first
-from lab_ui.export_views import notebook_button  # noqa: E402
-from lab_ui.run_picker import run_path  # noqa: E402
 from lstm_core import cell_lab  # noqa: E402
 from lstm_core.cell import MAX_INPUTS, MAX_UNITS  # noqa: E402
 from lstm_core.unit_walk import DEFAULT_WALK_TEXT, MAX_WALK_CHARS  # noqa: E402
@@ -61,5 +59,4 @@ else:
     layer = st.selectbox("Layer", range(lstm.num_layers), index=query_number("layer", 0, 0, lstm.num_layers - 1),
                          key="cell_layer") if lstm.num_layers > 1 else 0
     set_query(text=None if text == DEFAULT_WALK_TEXT else text, layer=layer or None)  # the link reproduces the walk
-    views.trained_unit(run_id, text, layer)
-    notebook_button("cell", run_path(run_id))
+    views.trained_unit(run_id, text, layer)  # with its "Download as notebook"
