@@ -320,7 +320,13 @@ def compare_cells(settings: dict, source: Source) -> list:
 def training_cells(settings: dict, source: Source) -> list:
     """A run's training: its losses, learning rate, gradient norm and throughput, and its last preview sample."""
     return opening(f"Training of {_run_name(source)}", "How a run trained: its metrics as it went.", "training",
-                   settings, source) + load_cells(source) + [
+                   settings, source) + [
+        new_markdown_cell("## The run\n\nIts folder holds its settings (`config.json`), its metrics and samples; any "
+                          "kind of run (a character model, the tagger, the classifier, the memory task)."),
+        new_code_cell(f"RUN_DIR = {_run_path_code(source.run_dir)}\n"
+                      "run_config = json.loads((RUN_DIR / \"config.json\").read_text(encoding=\"utf-8\"))\n"
+                      "print(run_config.get(\"name\"), \"·\", run_config.get(\"kind\", \"char\"), \"·\", "
+                      "run_config.get(\"summary\", \"\"))"),
         new_markdown_cell("## Its metrics\n\n`metrics.csv` holds one row per training step (the validation loss at "
                           "each evaluation)."),
         new_code_cell("from lstm_core.runs import read_metrics, recent_train_loss\n\nmetrics = read_metrics(RUN_DIR)\n"
