@@ -23,7 +23,8 @@ import streamlit as st
 
 from lab_ui.html_view import component_file
 from lab_ui.query import query_number, query_value, set_query
-from lab_ui.run_picker import cached_run
+from lab_ui.export_views import notebook_button
+from lab_ui.run_picker import cached_run, run_path
 from lab_ui.safe_text import markdown_text
 from lstm_core import cell_lab, unit_walk
 from lstm_core.cell import MAX_INPUTS, MAX_UNITS, CellStep, run_sequence
@@ -244,6 +245,7 @@ def trained_unit(run_id: str, text: str, layer: int) -> None:
         step = min(max(int(report["step"]), 0), len(labels) - 1)
     st.session_state["cell_model_step"] = step
     set_query(unit=chosen, step=step or None)
+    notebook_button("cell", run_path(run_id))  # in the fragment: a new unit or step is in the notebook at once
 
 
 # ----------------------------------------------------------------------------- the cell update on /gates

@@ -30,6 +30,7 @@ from plotly.subplots import make_subplots
 from lab_ui.gate_views import token_axis
 from lab_ui.live_training import clear_session_trainer, session_trainer, set_session_trainer
 from lab_ui.query import set_query
+from lab_ui.render.downloads import plotly_config
 from lab_ui.render.palette import CHANCE_LINE, MARK, MARKER_GLYPHS, contender_colour, contender_marker
 from lab_ui.html_view import show_html
 from lab_ui.render.tables import table_html
@@ -52,7 +53,6 @@ SLOTS = ("compare_0", "compare_1", "compare_2", "compare_3")
 POLL_SECONDS = 0.5
 STARTED = "compare_started"  # session key: the setup (as a dict) of the comparison now in the slots
 SHOWN = "compare_shown"  # session key: the comparison the page shows (a Shown)
-PLAIN = {"displayModeBar": False}
 ACTIVE = ("queued", "running")
 
 
@@ -502,7 +502,8 @@ def gradient_section(setup: CompareSetup, max_lag: int, positions: int = 16, tra
                "falls steeply means the model cannot learn from what lies that far back: the vanishing gradient. "
                "Thin dotted lines: the same models untrained, as every training starts"
                + ("; solid: their latest checkpoints." if flows else "; train them to see where they end."))
-    st.plotly_chart(gradient_figure(flows, contenders, untrained=untrained), key=f"{prefix}_gradients", config=PLAIN)
+    st.plotly_chart(gradient_figure(flows, contenders, untrained=untrained), key=f"{prefix}_gradients",
+                    config=plotly_config("gradient-flow"))
     gradient_tables(setup, untrained, flows, setup.delay if setup.task == "memory" else min(50, max_lag), prefix)
 
 
@@ -545,5 +546,6 @@ def states_section(setup: CompareSetup, memory_view: bool, top: int) -> None:
                "follow); each row is a unit, red positive, blue negative, white 0. "
                + ("A unit that keeps one colour from the first symbol to the cue is holding it in memory."
                   if setup.task == "memory" else "Units that change colour at spaces, line ends or names track them."))
-    st.plotly_chart(state_heatmaps(traces, contenders, memory_view, top), key="compare_states")
+    st.plotly_chart(state_heatmaps(traces, contenders, memory_view, top), key="compare_states",
+                    config=plotly_config("compare-states"))
 

@@ -24,10 +24,10 @@ from lstm_core.explorer import LSTMSettings
 
 from . import presentation
 from .query import query_index, query_number, query_value, set_query
+from .render.downloads import plotly_config
 from .render.heatmaps import tensor_heatmap_svg
 from .render.palette import LIGHT_GRID, PALETTE, series_colour, series_marker
 
-PLAIN = {"displayModeBar": False}  # st.plotly_chart config: no toolbar on these small charts
 BLOCKS = " | ".join(explorer.GATE_BLOCKS)  # the gates' row blocks in PyTorch's order, from lstm_core.gates
 
 SETTING_HELP = {
@@ -387,7 +387,7 @@ def carry_tab(settings: LSTMSettings, sentences: tuple, batch: explorer.Sentence
     st.caption("How to read: one line per sentence (colour key above the chart); its height is the distance "
                "‖carried − reset‖ between the two outputs at that step. 0 would mean the carried state no longer "
                "matters. A line ends where its sentence ends.")
-    st.plotly_chart(figure, config=PLAIN)
+    st.plotly_chart(figure, config=plotly_config("explorer"))
 
 
 def packing_tab(settings: LSTMSettings, sentences: tuple, batch: explorer.SentenceBatch) -> None:
@@ -425,7 +425,7 @@ def detach_tab(settings: LSTMSettings, sentences: tuple, batch: explorer.Sentenc
                 "history is not.")
     st.caption("How to read: one pair of bars per timestep (colour key above the chart): how much the loss changes "
                "with that step's input, ‖∂loss/∂x_t‖, with detach and without. The dotted line is the chunk border.")
-    st.plotly_chart(figure, config=PLAIN)
+    st.plotly_chart(figure, config=plotly_config("explorer"))
     reached = demo.with_detach[:chunk].max()
     st.markdown(f"With detach, chunk 1's inputs get gradient **{'exactly 0' if reached == 0 else gap(reached)}**; "
                 f"without it, up to **{number(demo.without_detach[:chunk].max())}**, and every chunk would "

@@ -20,7 +20,10 @@ from lab_ui import gate_data as data
 from lab_ui import gate_views as views
 from lab_ui import presentation
 from lab_ui.cell_views import show_cell_update
+from lab_ui.export_views import notebook_button
+from lab_ui.run_picker import run_path
 from lab_ui.heatmap_scale import scale_control
+from lab_ui.render.downloads import plotly_config
 from lab_ui.query import query_index, query_number, query_value, set_query
 from lab_ui.render.tables import table_html
 from lab_ui.render.text_box import show_text
@@ -143,6 +146,7 @@ def by_layer(view: GateView, section: str = "heatmaps") -> None:
         " (0 reads the characters, each next layer the one before it); the units found come from every layer."
         if layers > 1 else "."))
     LAYER_SECTIONS[section](replace(view, layer=layer))
+    notebook_button("gates", run_path(view.run_id))  # in the fragment: the layer chosen is in the notebook at once
 
 
 @st.fragment
@@ -423,7 +427,8 @@ def _ablation_body(view: GateView, polling: bool) -> None:
     st.session_state.pop(f"gates_ablation_since:{layer}", None)
     result = found.result
     frame = result.frame()
-    st.plotly_chart(views.ablation_bars(frame.head(ABLATION_BARS), layer), key="ablation", config=views.PLAIN)
+    st.plotly_chart(views.ablation_bars(frame.head(ABLATION_BARS), layer), key="ablation",
+                    config=plotly_config("unit-ablation"))
     st.caption(f"How to read: one bar per unit, the costliest first: how much the loss rises, in nats per character, "
                f"when that unit alone is silenced (the intact model: {result.baseline:.3f} nats per character on "
                f"these {result.characters:,} predictions). A long bar is a unit the model cannot do without; a bar "

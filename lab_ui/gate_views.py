@@ -32,7 +32,6 @@ from lab_ui.render.palette import (CAPTION_INK, FAINT, GREY, LABEL_GREY, MARK, P
 
 SEQUENTIAL = tuple(q.name for q in TABLE.values() if q.kind == "gate")  # values in [0, 1]: an LSTM's i, f, o, a GRU's r, z
 MAX_TICKS = 100  # characters labelled on an axis; beyond that every k-th (labels stay readable)
-PLAIN = {"displayModeBar": False}  # st.plotly_chart config for small charts: no toolbar, less to draw
 
 
 show_token = show_char  # a visible form of tokens that print as nothing (newline, space, tab)

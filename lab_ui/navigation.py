@@ -19,6 +19,7 @@ import torch
 from streamlit.errors import StreamlitPageNotFoundError
 
 from lab_ui import presentation
+from lab_ui.render import downloads
 from lab_ui.sharing import remember_owner
 from lstm_core.execution.background import configure_torch_threads
 
@@ -64,6 +65,7 @@ def page_setup(title: str, icon: str = "🧠") -> None:
         st.divider()
         if not presentation.is_on():
             presentation.toggle()
+        downloads.install()  # every chart: SVG and PNG buttons on hover
         remember_owner()  # a shared server knows this browser's runs after a reload
 
 

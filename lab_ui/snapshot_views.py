@@ -32,8 +32,11 @@ from lab_ui.render.charts import Series, lines_svg
 from lab_ui.render.heatmaps import heatmap_svg, painted_rows_svg
 from lab_ui.render.palette import gate_colour, gate_marker
 from lab_ui.run_picker import PRETRAINED_ID, run_path, run_store
+from lab_ui.safe_text import markdown_text
 from lstm_core import analysis, gates
 from lstm_core.snapshots import EVERY_SECONDS, MAX_PROBE_CHARS, Snapshot, SnapshotStore
+from lstm_core.model_import import imported_note
+from lstm_core.runs import read_config
 
 TOP_UNITS = 16  # units a heatmap shows, in the sorted order
 PLAY_SECONDS = 0.8  # a frame of the movie while it plays
@@ -334,6 +337,10 @@ def training_movie(run_id: str) -> None:
     path = run_path(chosen)
     stamp = snapshot_stamp(path)
     if not stamp:
+        imported = imported_note(read_config(path)) if (path / "config.json").is_file() else None
+        if imported:
+            st.caption(markdown_text(imported))  # a file's name is text, never Markdown
+            return
         shipped = (" The shipped model gets one when it is rebuilt (`python -m lstm_core pretrain`)."
                    if chosen == PRETRAINED_ID else " Runs trained now keep one: train one on the Train page.")
         st.caption(f"This run has no training movie: it was trained before gate snapshots were kept, or with them "

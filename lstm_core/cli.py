@@ -1,7 +1,7 @@
 """Command line: everything the app does, scriptable (``python -m lstm_core --help``).
 
     python -m lstm_core train --preset seed|seed-exact|default [--arch lstm|gru|rnn] [--param-budget N] [...] --out DIR
-                              [--executor local|ray]
+                              [--executor local|ray] [--tensorboard LOGDIR]
     python -m lstm_core train-memory --arch lstm|gru|rnn --delay N [--max-seconds S]   # last line: accuracy=0.XXXX
     python -m lstm_core gradient-flow --run DIR [--text TEXT] --out FILE.csv          # one row per lag (and layer)
     python -m lstm_core ngram [--corpus full] [--order 6]                              # the n-gram baseline
@@ -12,6 +12,7 @@
     python -m lstm_core compare [--task memory --delay 50] [--out DIR]  # rebuilds the comparison /compare opens with
     python -m lstm_core bench [--quick]
     python -m lstm_core train-tagger / train-classifier [--max-seconds S]
+    python -m lstm_core import-model --weights FILE.pt --vocab FILE.json --out STORE   # lstm_core.cli_import
 
 Bad input prints a clear message and exits with status 2.
 """
@@ -32,11 +33,13 @@ from .analysis import trace_csv
 from .architectures import ARCHITECTURES, DEFAULT, VARIANTS, architecture
 from .execution.background import TRAINING_THREADS, BackgroundTrainer, configure_torch_threads
 from .bench import run_bench
+from .cli_import import add_commands as add_import_commands
 from .execution.factory import make_executor
 from .corpus import CorpusError, load_corpus
 from .runs import (OPTIMIZER_FILE, PRETRAINED_DIR, RESUME_FILE, RunError, RunStore, default_store_root, load_run,
                    read_config, read_metrics)
 from .snapshots import SnapshotStore, export_npz, probe_passage
+from .tensorboard_log import LiveLog
 from .gates import QUANTITIES
 from .gradients import gradient_flow
 from .compare import COMPARISONS, TASK_DEFAULTS, TASKS, CompareSetup
@@ -77,6 +80,7 @@ def train_command(args) -> int:
     kind = " ".join(filter(None, [arch.short_name if arch.name != DEFAULT.name else None,
                                   arch.variant_words if arch.ablated else None]))
     training = CharTraining(config, store=store, name=args.name or f"{args.preset}{f' ({kind})' if kind else ''}")
+    live_log = LiveLog(training.run_dir, args.tensorboard) if args.tensorboard else None  # TensorBoard, as it goes
     model = training.model.config
     print(f"training {model.arch.short_name} ({model.arch.variant_words}), hidden {model.hidden_size} x "
           f"{model.num_layers}, {training.describe()['parameters']:,} parameters, on {training.corpus.describe()}; "
@@ -92,6 +96,8 @@ def train_command(args) -> int:
         status, message = run_in_executor(training, args.executor, report)
         if status != "finished":
             raise TrainingDiverged(message) if status == "diverged" else RunError(message)
+    if live_log is not None:
+        live_log.finish()
     metrics = read_metrics(training.run_dir)  # what was saved, wherever it trained
     train_loss = float(metrics["train_loss"].tail(training.steps_per_epoch).mean())
     print(f"final train_loss={train_loss:.4f} valid_loss={metrics['full_valid_loss'].iloc[-1]:.4f} "
@@ -305,6 +311,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--executor", choices=["local", "ray"],
                    help="train in a local worker process or as a Ray actor (LSTM_LAB_RAY_ADDRESS names a cluster; "
                         "without it a local Ray instance starts); default: in this process")
+    p.add_argument("--tensorboard", metavar="LOGDIR", help="log the training to TensorBoard as it goes")
     p.set_defaults(func=train_command)
 
     p = sub.add_parser("train-memory", help="recall a character after a delay; prints accuracy=0.XXXX last")
@@ -386,6 +393,7 @@ def parser() -> argparse.ArgumentParser:
     add_task_commands(sub)
     add_why_commands(sub)
     add_arena_commands(sub)
+    add_import_commands(sub)
     return top
 
 

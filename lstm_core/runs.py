@@ -476,6 +476,10 @@ class RunStore:
             raise RunError("This run is still held by a training (running, or paused in a browser tab); "
                            "stop it there first, then delete it.")
         shutil.rmtree(path)
+        self.forget(run_id)
+
+    def forget(self, run_id: str) -> None:
+        """Drop a run's row from the index (its folder is gone, or was never finished)."""
         with self._lock, self._connect() as db:
             db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
@@ -529,8 +533,7 @@ class RunStore:
             self.update(path, status="imported")
         except BaseException:  # a refused or failed import leaves nothing behind
             shutil.rmtree(path, ignore_errors=True)
-            with self._lock, self._connect() as db:
-                db.execute("DELETE FROM runs WHERE id = ?", (path.name,))
+            self.forget(path.name)
             raise
         return path
 

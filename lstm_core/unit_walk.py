@@ -21,6 +21,9 @@ from .cell import CellStep, step_from_preactivations
 from .gates import GATES
 from .trace import Trace, trace
 
+DEFAULT_WALK_TEXT = "ORGON.\nEt Tartuffe ?\nDORINE.\nTartuffe ? Il se porte à merveille."  # /cell's walk, by default
+MAX_WALK_CHARS = 300  # the longest text /cell walks a unit through
+
 
 @dataclass
 class UnitWalk:

@@ -12,6 +12,7 @@ import lstm_core
 from lab_ui import page_link, page_setup, query_index, query_number, query_value, run_store, set_query
 from lab_ui.live_training import (continue_paused_run, live_adjustments, live_panel, session_trainer,
                                      start_training, training_controls, training_under_way)
+from lab_ui.export_views import logged, tensorboard_note, tensorboard_setting
 from lab_ui.sharing import training_seconds_cap, use_upload
 from lab_ui.snapshot_views import snapshot_choice, snapshot_settings
 from lab_ui.safe_text import markdown_text
@@ -106,6 +107,7 @@ with st.expander(f"Settings · preset {shown if shown in lstm_core.PRESETS else 
         if st.checkbox("Clip the gradient norm", initial("clip", defaults.grad_clip is not None), key=key("clip")):
             number("grad_clip", "Gradient clip (max norm)", 0.5, fallback=1.0)
     snapshot_settings(key, initial)  # gate snapshots and their probe (lab_ui.snapshot_views)
+    tensorboard_setting(key, initial)  # log it to TensorBoard as it trains (lab_ui.export_views)
 memory.update({name: value for name, value in st.session_state.items() if str(name).startswith("train:")})
 
 
@@ -137,7 +139,7 @@ def make_training() -> lstm_core.CharTraining:
         settings["corpus"] = f"upload:{upload.name}"
     config = lstm_core.preset_config(preset, **settings)
     name = f"{preset} · {settings['corpus']} · h{config.hidden_size}x{config.num_layers}"
-    return lstm_core.CharTraining(config, corpus=corpus, store=run_store(), name=name)
+    return logged(key, lambda: lstm_core.CharTraining(config, corpus=corpus, store=run_store(), name=name))
 
 
 if corpus_choice == "upload" and st.session_state.get("train_upload") is not None:
@@ -173,3 +175,4 @@ if (trainer := session_trainer(SLOT)) is not None:  # the line the lesson quotes
 continue_paused_run(SLOT, "char", lambda path: lstm_core.CharTraining.resume(path, run_store()))
 live_panel(SLOT, when_ended=what_next)
 live_adjustments(SLOT)
+tensorboard_note()

@@ -9,7 +9,8 @@ import streamlit as st
 
 from lab_ui import gate_sections as sections
 from lab_ui import page_setup, presentation, query_number, query_value, selected_run, set_query
-from lab_ui.run_picker import run_key
+from lab_ui.export_views import notebook_button
+from lab_ui.run_picker import run_key, run_path
 from lab_ui.snapshot_views import training_movie
 from lstm_core import analysis
 from lstm_core.architectures import ARCHITECTURES
@@ -67,3 +68,5 @@ else:
     sections.by_layer(view, section)  # a fragment: moving the layer redraws this section alone
 st.download_button("Download the trace (CSV, long form)", lambda: analysis.trace_csv(view.trace),
                    file_name=f"trace-{run_id}.csv", mime="text/csv", on_click="ignore")
+if section in ("units", "movie"):  # a layer's section has its own button, in its fragment
+    notebook_button("gates", run_path(run_id))

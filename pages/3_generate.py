@@ -9,7 +9,8 @@ import lstm_core
 from lab_ui import gate_views as views
 from lab_ui import page_setup, query_number, query_value, selected_run, set_query, show_text
 from lab_ui.html_view import show_html
-from lab_ui.run_picker import load_run_cached, run_key
+from lab_ui.export_views import notebook_button
+from lab_ui.run_picker import load_run_cached, run_key, run_path
 from lab_ui.shared_samples import shared_samples
 from lab_ui.safe_text import markdown_text
 from lstm_core import analysis
@@ -131,3 +132,4 @@ def several_temperatures() -> None:
 
 distribution_at_a_step()
 several_temperatures()
+notebook_button("generate", run_path(run_id))  # this sample as a notebook: the link's settings

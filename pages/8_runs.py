@@ -10,10 +10,13 @@ import streamlit as st
 
 import lstm_core
 from lab_ui import page_setup, query_index, query_value, run_store, set_query, show_table
+from lab_ui.export_views import notebook_button
+from lab_ui.import_views import import_pytorch_model
 from lab_ui.safe_text import markdown_text
 from lab_ui.render.training_figures import accuracy_figure, figure_svg, has_accuracy, loss_figure
 from lab_ui.sharing import instructor_unlock, may_change, owner_id, shared, upload_limit_mb, use_upload, whose
 from lstm_core.import_checks import check_config
+from lstm_core.model_import import imported_from
 from lstm_core.run_kinds import loss_per
 from lstm_core.runs import read_config, read_metrics_sample
 
@@ -40,6 +43,8 @@ def run_details(path: str, stamp: float) -> tuple[str, float | None, pd.DataFram
         train = config.get("train", {})
     except ValueError as err:  # RunError or ImportRefused: a damaged run is listed as such, and can be deleted
         return f"damaged: {err}", None, metrics
+    if imported_from(config):
+        return f"imported from {imported_from(config)}: {config.get('summary', '')}", None, metrics
     settings = ", ".join(f"{label} {train[name]:g}" if isinstance(train[name], float) else f"{label} {train[name]}"
                          for name, label in SETTINGS if train.get(name) is not None)
     return settings, (float(valid.iloc[-1]) if len(valid) else None), metrics
@@ -115,6 +120,7 @@ else:
                 st.error(markdown_text(err))
     download_col.download_button("Download checkpoint (.zip)", lambda: lstm_core.export_zip(run_store().path(run_id)),
                                  file_name=f"{run_id}.zip", mime="application/zip", key="download_run")
+    notebook_button("training", run_store().path(run_id), settings={"run": run_id}, container=download_col)
     confirm = st.checkbox(f"Yes, delete “{markdown_text(labels[run_id])}” and its checkpoint for good",
                           key=f"confirm_{run_id}",
                           disabled=not yours)
@@ -141,3 +147,5 @@ if upload is not None and st.button("Import"):
         st.error(f"This file was not imported: {markdown_text(err)}")
 if "imported_run" in st.session_state:
     st.success(f"Imported as {markdown_text(st.session_state.pop('imported_run'))}; it is listed above.")
+
+import_pytorch_model()

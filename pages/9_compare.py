@@ -9,6 +9,7 @@ import streamlit as st
 
 from lab_ui import compare_views as views
 from lab_ui.arena_view import arena_table_section, tuned_rates_line
+from lab_ui.export_views import notebook_button
 from lab_ui import folded, page_setup, query_index, query_number, query_value, run_store, set_query
 from lab_ui.safe_text import markdown_text
 from lstm_core.compare import COMPARISONS, TASK_DEFAULTS, TASKS, CompareSetup
@@ -129,3 +130,5 @@ if trained:
 elif shown is not None and shown.live:
     st.caption("The gradients through time and the states appear here for each model as its training ends "
                "(or is stopped).")
+if shown is not None and not shown.live:
+    notebook_button("compare")  # the comparison shown (the link's runs, or the shipped one) as a notebook

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# LSTM Lab's tests with everything they need: the Python requirements (Ray's too, for its executor's test),
+# LSTM Lab's tests with everything they need: the Python requirements (Ray's and TensorBoard's too, for their tests),
 # a browser the browser tests can drive (Debian's chromium through apt where apt is there, otherwise
 # Playwright's own), then the linter (ruff, its rules in ruff.toml), then pytest in two processes (pytest-xdist;
 # a browser module's tests stay in one process, the slow tests go first: see tests/conftest.py).
 # Arguments go to pytest:  bash scripts/test.sh -m "not slow"   (one process: bash scripts/test.sh -n 0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python -m pip install -q -r requirements-test.txt -r requirements-ray.txt
+python -m pip install -q -r requirements-test.txt -r requirements-ray.txt -r requirements-tensorboard.txt
 if ! python scripts/browser.py >/dev/null; then
   if command -v apt-get >/dev/null 2>&1; then
     sudo=""
