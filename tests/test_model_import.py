@@ -20,26 +20,9 @@ import lstm_core
 from lstm_core import cli
 from lstm_core.corpus import MOLIERE_PATH
 from lstm_core.model_import import ModelImportError, import_model, read_state_dict
+from lstm_core.seed_loop import SeedLSTM
 
 SEQ_LEN, HIDDEN, LAYERS = 20, 16, 2
-
-
-class lstm(nn.Module):  # noqa: N801 - the seed notebook's class, as it writes it
-    def __init__(self, vocab_size, hidden_size, num_layers=1):
-        super(lstm, self).__init__()
-        self.hidden_size = hidden_size
-        # On utilise un embedding pour transformer les entiers(caractères) en vecteurs
-        self.embedding = nn.Embedding(vocab_size, hidden_size)
-        # La couche LSTM peut prendre l'argument num_layers pour empiler plusieurs couches LSTM
-        self.lstm = nn.LSTM(hidden_size, hidden_size, num_layers=num_layers)
-        # Une dernière couche linéaire pour prédire le prochain caractère
-        self.fc = nn.Linear(hidden_size, vocab_size)
-
-    def forward(self, x, hidden):
-        x = self.embedding(x)
-        x, hidden = self.lstm(x, hidden)
-        x = self.fc(x)
-        return x, (hidden[0].detach(), hidden[1].detach())
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +36,7 @@ def seed_model(tmp_path_factory):
     stoi = {ch: i for i, ch in enumerate(chars)}
     data = torch.tensor([stoi[c] for c in text], dtype=torch.long)
     train_data = data[:int(0.9 * len(data))]
-    model = lstm(len(chars), HIDDEN, LAYERS)
+    model = SeedLSTM(len(chars), HIDDEN, LAYERS)  # the notebook's class, as lstm_core.seed_loop keeps it
     criterion = torch.nn.CrossEntropyLoss()
     optimizer = torch.optim.AdamW(model.parameters(), lr=0.01)
     state, data_ptr = None, 0
