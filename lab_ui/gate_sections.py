@@ -20,6 +20,7 @@ from lab_ui import gate_data as data
 from lab_ui import gate_views as views
 from lab_ui import presentation
 from lab_ui.cell_views import show_cell_update
+from lab_ui.gate_inspector import inspector
 from lab_ui.heatmap_scale import scale_control
 from lab_ui.query import query_index, query_number, query_value, set_query
 from lab_ui.render.tables import table_html
@@ -109,7 +110,8 @@ def intro(arch: Architecture) -> str:
             f"[/compare]({view_url('compare')}).")
 
 
-SECTIONS = {"units": "Units we found", "heatmaps": "Heatmaps", "unit": "One unit and its cell update",
+SECTIONS = {"units": "Units we found", "inspect": "Inspect (in the browser)",
+            "heatmaps": "Heatmaps", "unit": "One unit and its cell update",
             "saturation": "Gate saturation", "interventions": "Interventions", "movie": "Training movie",
             "ablation": "Units it cannot do without"}
 OLD_LINKS = ("movie", "interventions", "saturation")  # the long page's links opened a folded section: ?movie=true
@@ -441,5 +443,6 @@ def _paint_ablated(unit: int) -> None:
     st.session_state["gates_ablation_unit"] = unit
 
 
-LAYER_SECTIONS = {"heatmaps": heatmaps, "unit": one_unit, "saturation": saturation, "interventions": interventions,
+LAYER_SECTIONS = {"inspect": inspector,
+                  "heatmaps": heatmaps, "unit": one_unit, "saturation": saturation, "interventions": interventions,
                   "ablation": ablation}  # the sections that read one layer (by_layer)
