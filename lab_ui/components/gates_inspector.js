@@ -180,8 +180,8 @@ class Inspector {
       settings.to = Math.max(settings.from + 1, Math.min(payload.steps, Number(to.value) || 1));
       this.redraw();
     };
-    from.addEventListener("change", steps);
-    to.addEventListener("change", steps);
+    from.addEventListener("input", steps);
+    to.addEventListener("input", steps);
     this.controls = { sort, feature, top, from, to };
     const row = el("div", { class: "gi-row" }, labelled("Sort units by", sort), labelled("Feature (for correlation)", feature),
       labelled("Top-k units", el("span", { class: "gi-range" }, top, topShown)), labelled("From step", from), labelled("To step", to));
@@ -192,7 +192,7 @@ class Inspector {
     const unit = numberBox(settings.unit, 0, payload.units - 1, "unit");
     const paint = select(payload.quantities.map((q) => [q.name, q.label]), settings.paint, "paint");
     const step = el("input", { type: "range", min: 0, max: payload.steps - 1, step: 1, value: settings.step, name: "step" });
-    unit.addEventListener("change", () => {
+    unit.addEventListener("input", () => {
       settings.unit = Math.max(0, Math.min(payload.units - 1, Number(unit.value) || 0));
       this.drawUnit();
       this.drawMaps();
