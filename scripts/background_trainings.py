@@ -55,7 +55,7 @@ def start_trainings(count: int, seconds: float, store: Path, preset: str = "defa
 def stop_trainings(trainings: Trainings, timeout: float | None = None) -> dict[str, str]:
     """Wait for the trainings' budgets to run out (``timeout``: at most this long, then they are stopped);
     returns {run folder: what is wrong} for every run that is not whole on disk (empty: all whole)."""
-    deadline = time.monotonic() + (timeout if timeout is not None else trainings.seconds + 120)
+    deadline = time.monotonic() + (timeout if timeout is not None else trainings.seconds + 600)
     for process in trainings.processes:
         try:
             process.wait(max(1.0, deadline - time.monotonic()))

@@ -62,7 +62,7 @@ def server_runs(log: Path, since: float) -> list[dict]:
             if row["page"] == "/" + PAGE and row["requested"] >= since - 0.05]
 
 
-def run_burst(sessions: int = 30, trainings: int = 2, within: float = 1.0, train_seconds: float = 60.0,
+def run_burst(sessions: int = 30, trainings: int = 2, within: float = 1.0, train_seconds: float = 30.0,
               preset: str = "default", timeout: float = 120.0, app_root: Path = REPO_ROOT) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
@@ -108,7 +108,8 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--trainings", type=int, default=2)
     parser.add_argument("--within", type=float, default=1.0, help="seconds over which the sessions arrive")
-    parser.add_argument("--train-seconds", type=float, default=60.0)
+    parser.add_argument("--train-seconds", type=float, default=30.0,
+                        help="each training's budget: they end by themselves, then their runs are checked")
     parser.add_argument("--preset", default="default")
     parser.add_argument("--limit", type=float, default=LIMIT_SECONDS)
     parser.add_argument("--json", type=Path)
