@@ -34,10 +34,11 @@ TARGET_CPU_SECONDS = 0.05
 PAGES = {"/gates": ("gates", "run=pretrained"),
          "/gates heatmaps": ("gates", "run=pretrained&section=heatmaps"),
          "/gates unit": ("gates", "run=pretrained&section=unit"),
+         "/gates inspect": ("gates", "run=pretrained&section=inspect"),
          "/generate": ("generate", "run=pretrained"),
          "/": ("", ""), "/lesson": ("lesson", ""), "/train": ("train", ""), "/cell": ("cell", ""),
          "/explorer": ("explorer", ""), "/runs": ("runs", ""), "/compare": ("compare", "")}
-DEFAULT_PAGES = ("/gates", "/gates heatmaps", "/gates unit", "/generate")
+DEFAULT_PAGES = ("/gates", "/gates inspect", "/gates heatmaps", "/gates unit", "/generate")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
