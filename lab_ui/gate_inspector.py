@@ -34,11 +34,11 @@ def _scale(name: str) -> dict:
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)
-def payload_of(key: tuple[str, float], text: str, layer: int) -> tuple[dict, str]:
-    """The layer's packed trace (lstm_core.gate_payload) and its signature, made once per server."""
-    made = inspection_payload(data.trace_of(key, text), layer, data.features_of(text))
-    return made, hashlib.sha1(json.dumps(made["quantities"][0]["codes"][:4096] + str(key) + text[:64] + str(layer))
-                              .encode()).hexdigest()
+def payload_of(key: tuple[str, float], text: str, layer: int) -> tuple[str, str]:
+    """The layer's packed trace (lstm_core.gate_payload) as the JSON text the component parses, and its signature,
+    made once per server: a warm view sends the text as it is instead of serialising 0.7 MB of numbers again."""
+    made = json.dumps(inspection_payload(data.trace_of(key, text), layer, data.features_of(text)), separators=(",", ":"))
+    return made, hashlib.sha1(made.encode()).hexdigest()
 
 
 def settings(view, memory: str) -> dict:
@@ -63,8 +63,9 @@ def inspector(view) -> None:
                                                                         view.memory))
 
 
-def component_data(packed: dict, signature: str, chosen: dict, memory: str) -> dict:
-    """What the component receives: the packed layer, the settings, and the app's colour scales and words."""
+def component_data(packed: dict | str, signature: str, chosen: dict, memory: str) -> dict:
+    """What the component receives: the packed layer (its JSON text, or the dict), the settings, and the app's colour
+    scales and words."""
     return {"payload": packed, "signature": signature, "settings": chosen, "memory": memory,
             "sortOrders": list(analysis.SORT_ORDERS), "featureLabels": dict(analysis.FEATURES),
             "scales": {"gate": _scale(GATE_SCALE), "state": _scale(STATE_SCALE)},

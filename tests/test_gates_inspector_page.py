@@ -2,6 +2,8 @@
 link's settings; the layer's control sends the other layer. What the browser draws from it:
 tests/test_gates_inspector_js.py."""
 
+import json
+
 import numpy as np
 
 import lstm_core
@@ -11,8 +13,9 @@ from tests.test_gates_page import TEXT, gates_page, save_tiny_run
 
 
 def inspector_data(at) -> dict:
+    """The data the page sent the inspector, its packed layer parsed (it travels as the server's cached JSON text)."""
     [data] = [d for d in component_data(at) if isinstance(d, dict) and "payload" in d]
-    return data
+    return {**data, "payload": json.loads(data["payload"])}
 
 
 def test_the_inspector_receives_the_layers_trace_and_the_links_settings():

@@ -136,7 +136,7 @@ class Inspector {
   constructor(root, data) {
     this.root = root;
     this.data = data;
-    this.payload = data.payload;
+    this.payload = typeof data.payload === "string" ? JSON.parse(data.payload) : data.payload;  // the server's cached text
     this.values = Object.fromEntries(this.payload.quantities.map((q) => [q.name, decode(q)]));
     this.quantity = Object.fromEntries(this.payload.quantities.map((q) => [q.name, q]));
     const s = data.settings;
