@@ -67,7 +67,7 @@ STREAM_SECONDS = 0.1  # the text written so far is shown this often while it is 
 
 def draw_streamed() -> list:
     """Draw the sample, showing the text as it is written (a few times a second: each showing is a redraw)."""
-    box, drawn_steps, shown_at = st.empty(), [], time.monotonic()
+    box, drawn_steps, shown_at = st.empty(), [], time.monotonic() - STREAM_SECONDS  # the first character at once
     for step in lstm_core.sample_stream(model, vocab, prime, length, **options):  # one thread inside
         drawn_steps.append(step)
         if time.monotonic() - shown_at >= STREAM_SECONDS:
