@@ -19,6 +19,7 @@ import lstm_core
 from lab_ui import gate_views as views
 from lab_ui.render import charts
 from lab_ui.render.heatmaps import heatmap_svg as svg_heatmap
+from lab_ui.render.tables import table_html
 from lab_ui.run_picker import load_run_cached
 from lstm_core import analysis, intervention_search
 from lstm_core.ablation import UnitAblation, ablate_saved_run
@@ -63,6 +64,39 @@ def strongest_intervention(key: tuple[str, float], text: str, layer: int, correl
 @st.cache_resource(max_entries=48, show_spinner=False)
 def ranking(key: tuple[str, float], text: str, feature: str, top: int = 8):
     return analysis.rank_units(trace_of(key, text), feature, top=top)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def found_links(key: tuple[str, float], corpus: str, run_id: str, present: bool) -> str:
+    """The units we found as a Markdown list, each a link that opens it painted ("" when none was found);
+    ``present``: the links keep presentation mode."""
+    keep = "&present=1" if present else ""
+    return "\n".join(f"- [{analysis.FEATURES[row.feature]}: layer {row.layer}, {views.LABELS[row.quantity]}, unit "
+                     f"{row.unit} (r = {row.correlation:+.2f})](?run={run_id}&section=unit&layer={row.layer}"
+                     f"&paint={row.quantity}&unit={row.unit}&feature={row.feature}&sort=correlation{keep})"
+                     for row in units_found(key, corpus).itertuples())
+
+
+@st.cache_resource(max_entries=48, show_spinner=False)
+def finder_html(key: tuple[str, float], shown: str, ranked_on: str, feature: str) -> tuple[str, str]:
+    """The unit finder's table (the units of every layer that follow ``feature`` best on ``ranked_on``) and its
+    three best painted on ``shown``, side by side, as the HTML they are sent as: a second visitor's view
+    redraws nothing."""
+    best = ranking(key, ranked_on, feature)
+    table = table_html(best.assign(quantity=best["quantity"].map(views.LABELS),
+                                   correlation=best["correlation"].map("{:+.3f}".format)))
+    tr = trace_of(key, shown)
+    panes = [(f"layer {row.layer}, {views.LABELS[row.quantity]}, unit {row.unit} (r = {row.correlation:+.2f})",
+              views.painted_text(tr.chars, tr[row.quantity][row.layer, :, row.unit], row.quantity, max_height=260,
+                                 legend=False)) for row in best.head(3).itertuples()]
+    return table, views.side_by_side(panes)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def painted_html(key: tuple[str, float], text: str, quantity: str, layer: int, unit: int, max_height: int = 640) -> str:
+    """One unit's ``quantity`` painted on ``text`` (lab_ui.gate_views.painted_text), made once per server."""
+    return views.painted_text(trace_of(key, text).chars, trace_of(key, text)[quantity][layer, :, unit], quantity,
+                              max_height=max_height)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

@@ -22,6 +22,7 @@ from lab_ui import presentation
 from lab_ui.cell_views import show_cell_update
 from lab_ui.export_views import notebook_button
 from lab_ui.run_picker import run_path
+from lab_ui.gate_inspector import inspector
 from lab_ui.heatmap_scale import scale_control
 from lab_ui.render.downloads import plotly_config
 from lab_ui.query import query_index, query_number, query_value, set_query
@@ -112,7 +113,8 @@ def intro(arch: Architecture) -> str:
             f"[/compare]({view_url('compare')}).")
 
 
-SECTIONS = {"units": "Units we found", "heatmaps": "Heatmaps", "unit": "One unit and its cell update",
+SECTIONS = {"units": "Units we found", "inspect": "Inspect (in the browser)",
+            "heatmaps": "Heatmaps", "unit": "One unit and its cell update",
             "saturation": "Gate saturation", "interventions": "Interventions", "movie": "Training movie",
             "ablation": "Units it cannot do without"}
 OLD_LINKS = ("movie", "interventions", "saturation")  # the long page's links opened a folded section: ?movie=true
@@ -152,16 +154,11 @@ def by_layer(view: GateView, section: str = "heatmaps") -> None:
 @st.fragment
 def units_we_found(view: GateView) -> None:
     """The model's interpretable units, each a link that opens it painted, and the unit finder."""
-    found = data.units_found(view.key, view.corpus)
-    present = "&present=1" if presentation.is_on() else ""  # a link keeps presentation mode
-    if len(found):
+    links = data.found_links(view.key, view.corpus, view.run_id, presentation.is_on())
+    if links:
         st.markdown("**Units we found** in this model (on a 3,000-character stretch of the validation text), "
                     "one per feature whose best unit follows it with |r| ≥ 0.5:")
-        links = [f"[{analysis.FEATURES[row.feature]}: layer {row.layer}, {views.LABELS[row.quantity]}, unit {row.unit} "
-                 f"(r = {row.correlation:+.2f})](?run={view.run_id}&section=unit&layer={row.layer}"
-                 f"&paint={row.quantity}&unit={row.unit}&feature={row.feature}&sort=correlation{present})"
-                 for row in found.itertuples()]
-        st.markdown("\n".join(f"- {link}" for link in links))
+        st.markdown(links)
     else:
         st.caption("No unit of this model follows any feature of the validation text with |r| ≥ 0.5 yet.")
     feature = st.selectbox("Units that follow", FEATURE_NAMES, format_func=analysis.FEATURES.get,
@@ -173,15 +170,10 @@ def units_we_found(view: GateView) -> None:
         st.warning(f"This passage has no character {analysis.FEATURES[feature]}: no unit can follow it here. "
                    "Pick another feature, or another passage.")
         return
-    best = data.ranking(view.key, text, feature)
+    table, painted = data.finder_html(view.key, view.text, text, feature)  # made once per server
     st.caption(f"Ranked over {ranked_on}.")
-    show_html(table_html(best.assign(quantity=best["quantity"].map(views.LABELS),
-                                     correlation=best["correlation"].map("{:+.3f}".format))), key="gates_finder_table")
-    tr = view.trace
-    shown = [(f"layer {row.layer}, {views.LABELS[row.quantity]}, unit {row.unit} (r = {row.correlation:+.2f})",
-              views.painted_text(tr.chars, tr[row.quantity][row.layer, :, row.unit], row.quantity, max_height=260,
-                                 legend=False)) for row in best.head(3).itertuples()]
-    show_html(views.side_by_side(shown), key="gates_found")  # one element, not three columns of two
+    show_html(table, key="gates_finder_table")
+    show_html(painted, key="gates_found")  # one element, not three columns of two
 
 
 SPANS = {"shown": "the text shown", "stretch": "the 3,000 characters the units above were found on"}
@@ -262,7 +254,7 @@ def one_unit(view: GateView) -> None:
     unit = c2.number_input("Unit", 0, view.hidden - 1, query_number("unit", view.best_unit(), 0, view.hidden - 1),
                            key="gates_unit")
     set_query(paint=paint, unit=unit)
-    show_html(views.painted_text(tr.chars, tr[paint][view.layer, :, unit], paint), key="gates_painted")
+    show_html(data.painted_html(view.key, view.text, paint, view.layer, unit), key="gates_painted")
     st.subheader("Surprisal and the next characters")
     st.caption("How to read: how surprised the model was by each next character, in bits (0: it was certain; "
                "each extra bit halves the probability it gave). Hover a character for its five likeliest next characters.")
@@ -461,5 +453,6 @@ def _paint_ablated(unit: int) -> None:
     st.session_state["gates_ablation_unit"] = unit
 
 
-LAYER_SECTIONS = {"heatmaps": heatmaps, "unit": one_unit, "saturation": saturation, "interventions": interventions,
+LAYER_SECTIONS = {"inspect": inspector,
+                  "heatmaps": heatmaps, "unit": one_unit, "saturation": saturation, "interventions": interventions,
                   "ablation": ablation}  # the sections that read one layer (by_layer)

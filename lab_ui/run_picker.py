@@ -73,6 +73,28 @@ def cached_run(run_id: str) -> lstm_core.Run:
     return load_run_cached(*run_key(run_id))
 
 
+def index_stamp(store: lstm_core.RunStore) -> tuple:
+    """What the run index's content depends on: its file's and the store folder's change times and sizes (a
+    training's row written, a run added or deleted). Read on every view, far cheaper than the index itself."""
+    stamp = []
+    for path in (store.root, store.root / "index.sqlite"):
+        try:
+            info = path.stat()
+            stamp.append((info.st_mtime_ns, info.st_size))
+        except OSError:
+            stamp.append(None)
+    return tuple(stamp)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def indexed_runs(root: str, stamp: tuple) -> tuple[tuple, ...]:
+    """The index's rows (id, kind, name, status, best valid loss, summary), newest first, read once per
+    change of the index (``stamp``: :func:`index_stamp`) for every session of the server."""
+    runs = run_store().list()
+    return tuple(zip(runs["id"], runs["kind"], runs["name"], runs["status"], runs["best_valid_loss"], runs["summary"],
+                     strict=True))
+
+
 def run_choices(kind: str = "char", architectures: tuple[str, ...] = ("lstm",)) -> dict[str, str]:
     """{run id: label} of the saved runs of ``kind`` that have weights, newest first; for character
     models the shipped pretrained model comes first. Character runs are limited to ``architectures``
@@ -80,19 +102,18 @@ def run_choices(kind: str = "char", architectures: tuple[str, ...] = ("lstm",)) 
     an RNN's too passes ("lstm", "gru", "rnn"))."""
     choices = {PRETRAINED_ID: "Pretrained Molière model (shipped)"} if kind == "char" else {}
     store = run_store()
-    runs = store.list()
-    for row in runs[runs["kind"] == kind].itertuples():
-        if (store.root / row.id / WEIGHTS_FILE).exists():
+    for run_id, run_kind, name, status, best_valid_loss, summary in indexed_runs(str(store.root), index_stamp(store)):
+        if run_kind == kind and (store.root / run_id / WEIGHTS_FILE).exists():  # weights come with the first checkpoint
             if kind == "char":
-                architecture = run_architecture(store.root / row.id)
+                architecture = run_architecture(store.root / run_id)
                 if architecture not in architectures:
                     continue
-                detail = f", valid {row.best_valid_loss:.2f}" if pd.notna(row.best_valid_loss) else ""
+                detail = f", valid {best_valid_loss:.2f}" if pd.notna(best_valid_loss) else ""
                 if len(architectures) > 1:  # a picker of several architectures says which each run is
                     detail = f", {display_name(architecture)}{detail}"
             else:
-                detail = f", {row.summary}" if row.summary else ""
-            choices[row.id] = f"{row.name} ({row.status}{detail})"
+                detail = f", {summary}" if summary else ""
+            choices[run_id] = f"{name} ({status}{detail})"
     return choices
 
 

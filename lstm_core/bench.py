@@ -15,7 +15,9 @@ like on whatever machine runs it:
 8. interaction latency in Chromium (``scripts/interaction_latency.py``): every control's median and
    maximum time from its change to the last change on screen, beside a minimal Streamlit page's
    floor timed in the same run (target: median at most 0.3 s and at most twice the floor), and the
-   pages' first loads. ``--quick`` times a few controls, 3 times each.
+   pages' first loads. ``--quick`` times a few controls, 3 times each;
+9. the server's CPU seconds per warm page view (``scripts/view_cost.py``: fresh sessions through Streamlit's
+   protocol, the caches filled), beside a minimal Streamlit page's (target: at most 0.05 s for /gates and /generate).
 
 ``--quick`` shortens every budget (x0.2) and times the page once, so the whole bench takes a few minutes. Validation losses are
 measured on the whole validation split (168,729 characters) with :func:`~lstm_core.training.char.evaluate_loss`.
@@ -149,7 +151,25 @@ def run_bench(quick: bool = False) -> int:
         print(f"interaction latency: not measured ({type(err).__name__}: {err})")
     else:
         print_latency(latency)
+
+    # 9. what a warm page view costs the server, beside the latency table
+    try:
+        cost = run_script("view_cost.py", "--views", "8" if quick else "20")
+    except Exception as err:  # noqa: BLE001 - it starts an app server, which a bare machine may not run
+        print(f"server CPU per warm view: not measured ({type(err).__name__}: {err})")
+    else:
+        print_view_cost(cost["after"])
     return 0
+
+
+def print_view_cost(result: dict) -> None:
+    """Server CPU seconds per warm page view (scripts/view_cost.py), the minimal Streamlit page's beside them."""
+    print("server CPU per warm page view (fresh protocol sessions, the caches filled; target <= 0.05 s for /gates "
+          "and /generate):")
+    for page, row in result.items():
+        judged = page.split(" ")[0] in ("/gates", "/generate")
+        print(f"  {page:<24} {row['cpu_per_view']:.3f} CPU-s" + (f": {verdict(row['cpu_per_view'] <= 0.05)}"
+                                                                   if judged else ""))
 
 
 def print_latency(result: dict) -> None:

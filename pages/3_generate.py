@@ -68,7 +68,7 @@ STREAM_SECONDS = 0.1  # the text written so far is shown this often while it is 
 
 def draw_streamed() -> list:
     """Draw the sample, showing the text as it is written (a few times a second: each showing is a redraw)."""
-    box, drawn_steps, shown_at = st.empty(), [], time.monotonic()
+    box, drawn_steps, shown_at = st.empty(), [], time.monotonic() - STREAM_SECONDS  # the first character at once
     for step in lstm_core.sample_stream(model, vocab, prime, length, **options):  # one thread inside
         drawn_steps.append(step)
         if time.monotonic() - shown_at >= STREAM_SECONDS:
@@ -78,8 +78,9 @@ def draw_streamed() -> list:
     return drawn_steps
 
 
+sample_key = (run_key(run_id), prime, length, tuple(options.values()))
 try:  # every session asking for the same sample shares one draw
-    steps = shared_samples().get_or_compute((run_key(run_id), prime, length, tuple(options.values())), draw_streamed)
+    steps = shared_samples().get_or_compute(sample_key, draw_streamed)
 except ValueError as err:
     st.error(f"These settings cannot be used: {markdown_text(err)}")
     st.stop()
@@ -88,21 +89,34 @@ if not steps:
 chars = [s.char for s in steps]
 drawn = np.array([s.prob for s in steps])
 
-st.subheader("The text, each character coloured by the probability it was drawn with")
-st.caption(f"White: the draw was certain; red: it was unlikely. Mean probability of the drawn characters "
-           f"{drawn.mean():.2f}; {np.mean(drawn < 0.1):.0%} of them had less than 0.1.")
-st.markdown(f"These {len(steps):,} characters at T = {temperature:g}: {measured(analysis.sample_measures(steps))}.")
-show_html(views.probability_text(chars, drawn, prime), key="generate_coloured")
-with st.expander("Plain text"):
-    show_text(prime + "".join(chars))
 
-raw_entropy = analysis.entropy_bits(np.stack([s.raw_probs for s in steps]))
-sampled_entropy = analysis.entropy_bits(np.stack([s.probs for s in steps]))
+@st.cache_resource(max_entries=64, show_spinner=False)
+def drawn_view(sample: tuple, _steps: list) -> dict[str, str]:
+    """What the page shows of the sample drawn with the settings ``sample`` (its steps: ``_steps``), made once
+    per server: a second visitor with the same settings gets the text, its colours and its chart from memory."""
+    chars, probs = [s.char for s in _steps], np.array([s.prob for s in _steps])
+    raw_entropy = analysis.entropy_bits(np.stack([s.raw_probs for s in _steps]))
+    sampled_entropy = analysis.entropy_bits(np.stack([s.probs for s in _steps]))
+    return {"caption": f"White: the draw was certain; red: it was unlikely. Mean probability of the drawn characters "
+                       f"{probs.mean():.2f}; {np.mean(probs < 0.1):.0%} of them had less than 0.1.",
+            "measures": measured(analysis.sample_measures(_steps)),
+            "coloured": views.probability_text(chars, probs, sample[1]), "plain": sample[1] + "".join(chars),
+            "entropy": views.entropy_chart(raw_entropy, sampled_entropy, chars)}
+
+
+shown = drawn_view(sample_key, steps)
+st.subheader("The text, each character coloured by the probability it was drawn with")
+st.caption(shown["caption"])
+st.markdown(f"These {len(steps):,} characters at T = {temperature:g}: {shown['measures']}.")
+show_html(shown["coloured"], key="generate_coloured")
+with st.expander("Plain text"):
+    show_text(shown["plain"])
+
 st.subheader("Entropy along the text (bits)")
 st.caption("How to read: how unsure the model was before each character it wrote, in bits: 0 means one character "
            "was certain, 1 bit a fair choice between two, 3 bits about eight. The second line is the distribution "
            "actually drawn from, after temperature, top-k and top-p. Hover a point for the character drawn there.")
-show_html(views.entropy_chart(raw_entropy, sampled_entropy, chars), key="generate_entropy")
+show_html(shown["entropy"], key="generate_entropy")
 
 
 @st.fragment

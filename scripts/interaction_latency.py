@@ -25,6 +25,7 @@ server's store before it starts. ``--quick`` times one or two controls a page, 3
 skips /sentiment (its classifier takes half a minute to train).
 
     python scripts/interaction_latency.py [--quick] [--repeats 5] [--json FILE] [--app-root CHECKOUT] [--only REGEX]
+                                          [--trainings N]   # N trainings running beside it, at a lower priority
     measure(quick=False) -> dict          what ``python -m lstm_core bench`` can call
 """
 
@@ -51,6 +52,7 @@ from playwright.sync_api import sync_playwright
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
+from scripts.background_trainings import start_trainings, stop_trainings  # noqa: E402
 from scripts.browser import launch  # noqa: E402
 
 FLOOR_SCRIPT = "scripts/latency_floor_app.py"
@@ -141,6 +143,8 @@ class Control:
     until_watched: bool = False  # a page that never goes quiet (live training): stop at the watched change
     back: str | None = None  # a button pair (the Cell lab's step and unit buttons): the button that goes back
     widget_label: str | None = None  # a component slider that an earlier checkout drew as a Streamlit slider: its label
+    component: str = ".cell-lab"  # the component whose control it is (a "component ..." kind)
+    in_browser: bool = False  # the component answers in the browser (no script run): timed until the watched change
 
 
 GATES, GENERATE = "/gates?run=pretrained", "/generate?run=pretrained"
@@ -148,7 +152,21 @@ TRAIN = "/train?preset=default&autostart=1&seconds={seconds}"
 TRAIN_SECONDS = 120  # long enough for every /train control
 CELL_TRAINED = "/cell?mode=trained&run=pretrained"
 GATE_SYMBOLS = "ifgo"  # the gate table's order (lstm_core.gates)
+INSPECT = GATES + "&section=inspect"
+INSPECTOR = ".gates-inspector"  # /gates' inspector (lab_ui/components/gates_inspector.js): it draws in the browser
+INSPECTOR_SHOWN = ("['.gi-caption', '.gi-key', '.gi-step', '.gi-maps'].map((c) => document.querySelector("
+                   "'.gates-inspector ' + c)?.textContent ?? '').join('|') + document.querySelectorAll("
+                   "'.gates-inspector canvas').length")
 CONTROLS = [
+    *(Control(INSPECT, f"Inspector: {name}", kind, label, quick=quick, watch=INSPECTOR_SHOWN, until_watched=True,
+              component=INSPECTOR, in_browser=True)
+      for name, kind, label, quick in (("unit", "component number", r"^Unit", True),
+                                       ("step", "component slider", r"^Step", True),
+                                       ("sort", "component select", r"^Sort units by", False),
+                                       ("feature", "component select", r"^Feature", False),
+                                       ("top-k", "component slider", r"^Top-k units", False),
+                                       ("quantity (one off / on)", "component checkbox", r"^forget gate", False),
+                                       ("quantity to paint", "component select", r"^Quantity to paint", False))),
     # the Cell lab's component: every slider and button of every mode, by its accessible name
     Control("/cell", "input x_t[0]", "component slider", r"^input xt\[0\]$", quick=True,
             widget_label=r"^input x_t\[0\]$"),
@@ -232,8 +250,9 @@ def widget(page, control: Control, label: str | None = None):
     """The control's widget, found by its visible label (a component's control: by its accessible name,
     ``label`` where given); NotFound if it is not on the page."""
     if control.kind.startswith("component"):
-        role = "slider" if control.kind == "component slider" else "button"
-        found = page.locator(COMPONENT).get_by_role(role, name=re.compile(label or control.label)).first
+        role = {"component slider": "slider", "component number": "spinbutton", "component select": "combobox",
+                "component checkbox": "checkbox"}.get(control.kind, "button")
+        found = page.locator(control.component).get_by_role(role, name=re.compile(label or control.label)).first
     else:
         label = page.locator("[data-testid=stWidgetLabel]").filter(has_text=re.compile(control.label))
         found = page.locator(f"[data-testid={WIDGETS[control.kind]}]").filter(has=label).first
@@ -276,6 +295,29 @@ def change(page, control: Control, forward: bool, state: dict):
         button.click()
         return None
     element = widget(page, control)
+    if control.kind == "component select":
+        names = element.evaluate("(box) => [...box.options].map((o) => o.value)")
+        current = element.input_value()
+        start = state.setdefault("start", current)
+        index = names.index(current)
+        target = start if not forward and current != start else names[index + 1 if index + 1 < len(names) else index - 1]
+        element.focus()
+        arm(page, control)
+        page.evaluate("window.__lat.t0 = performance.now()")  # choosing an option by script presses no key
+        element.select_option(target)
+        return target
+    if control.kind == "component checkbox":
+        arm(page, control)
+        element.click()
+        return None
+    if control.kind == "component number":
+        current = float(element.input_value())
+        low, high = float(element.get_attribute("min")), float(element.get_attribute("max"))
+        sign = direction(current, state.setdefault("start", current), low, high, forward)
+        element.focus()
+        arm(page, control)
+        page.keyboard.press("ArrowUp" if sign > 0 else "ArrowDown")
+        return current + sign
     if control.kind == "component slider":
         current, step = float(element.input_value()), float(element.get_attribute("step") or 1)
         low, high = float(element.get_attribute("min")), float(element.get_attribute("max"))
@@ -343,8 +385,10 @@ def shown_value(page, control: Control):
     element = widget(page, control)
     if control.kind == "select":
         return element.get_by_role("combobox").input_value()
-    if control.kind == "component slider":
+    if control.kind in ("component slider", "component number"):
         return float(element.input_value())
+    if control.kind == "component select":
+        return element.input_value()
     field = element.locator("input[type=range]" if control.kind == "slider" else "input[type=number]")
     return float(field.input_value())
 
@@ -389,7 +433,7 @@ def time_control(page, base: str, control: Control, repeats: int, state: dict | 
     A fresh page each time, unless ``state`` (kept between calls) says the control was used before.
     """
     url = base + control.page.format(seconds=TRAIN_SECONDS)
-    if control.until_watched:
+    if control.until_watched and not control.in_browser:
         open_live_page(page, url, control)
     elif state is None:
         open_page(page, url)
@@ -495,10 +539,12 @@ def attempt(app_tab, floor: Floor, page: str, name: str, kind: str, timing, log)
 
 
 def measure(quick: bool = False, repeats: int | None = None, quiet: bool = True, app_root: Path = REPO_ROOT,
-            only: str | None = None) -> dict:
+            only: str | None = None, trainings: int = 0) -> dict:
     """Latency of every control (or the --quick few) and of page loads, each beside the floor, all in one run.
     ``app_root`` serves another checkout of the app (an earlier commit, for a before-and-after table);
-    ``only`` (a regular expression) keeps the rows whose page and control match it."""
+    ``only`` (a regular expression) keeps the rows whose page and control match it; ``trainings`` trainings of the
+    default preset run beside the whole measurement, at a lower priority (scripts/background_trainings.py), as a
+    class's would."""
     repeats = repeats or (3 if quick else 5)
     started = time.monotonic()
     log = (lambda line: None) if quiet else (lambda line: print(f"[{time.monotonic() - started:4.0f} s] {line}", flush=True))
@@ -510,9 +556,12 @@ def measure(quick: bool = False, repeats: int | None = None, quiet: bool = True,
         root = Path(folder)
         train_task_runs(root / "runs", any(c.page == "/sentiment" for c in controls), app_root)
         floor_server, floor_url = start_app_server(root / "floor-runs", root / "floor.log", script=FLOOR_SCRIPT)
-        server = None
+        server = beside = None
         try:
             server, base = start_app_server(root / "runs", root / "app.log", app_root=app_root)
+            if trainings:
+                beside = start_trainings(trainings, 3600, root / "trainings", app_root=app_root)
+                log(f"{trainings} trainings running beside the measurement")
             with sync_playwright() as playwright:
                 browser = launch(playwright, headless=True)
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -526,6 +575,8 @@ def measure(quick: bool = False, repeats: int | None = None, quiet: bool = True,
                                         lambda control=control: time_control(app_tab, base, control, repeats), log))
                 browser.close()
         finally:
+            if beside is not None:
+                stop_trainings(beside, timeout=0)
             stop_app_server(floor_server)
             if server is not None:
                 stop_app_server(server)
@@ -535,7 +586,7 @@ def measure(quick: bool = False, repeats: int | None = None, quiet: bool = True,
                   row("floor", "page load", "load", floor.loads, seconds(floor.loads))]
     return {"floor_seconds": floor_rows[0]["median"], "floor_load_seconds": floor_rows[1]["median"],
             "rows": [*floor_rows, *rows], "repeats": repeats, "quick": quick,
-            "target_seconds": TARGET_SECONDS, "floor_ratio": FLOOR_RATIO, "load_targets": LOAD_TARGETS}
+            "trainings": trainings, "target_seconds": TARGET_SECONDS, "floor_ratio": FLOOR_RATIO, "load_targets": LOAD_TARGETS}
 
 
 def verdict(r: dict) -> str:
@@ -573,11 +624,14 @@ def main() -> int:
     parser.add_argument("--only", help="time only the rows whose page and control match this regular expression")
     parser.add_argument("--app-root", type=Path, default=REPO_ROOT,
                         help="serve the app from another checkout (e.g. a worktree of an earlier commit)")
+    parser.add_argument("--trainings", type=int, default=0,
+                        help="trainings of the default preset running beside the measurement, at a lower priority")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
     result = measure(args.quick, args.repeats, quiet=False, app_root=args.app_root.resolve(),
-                     only=args.only)
-    print(f"\nInteraction latency in Chromium, median and max of {result['repeats']}; 'script s': until the script "
+                     only=args.only, trainings=args.trainings)
+    beside = f", {result['trainings']} trainings running beside it" if result["trainings"] else ""
+    print(f"\nInteraction latency in Chromium{beside}, median and max of {result['repeats']}; 'script s': until the script "
           f"finished; 'floor s': the minimal page timed just before the row; 'load': load average then")
     print(HEADER)
     for r in result["rows"]:

@@ -1,6 +1,7 @@
-"""The bench's report of the interaction-latency script: every timed control, its floor ratio and verdict."""
+"""The bench's reports of the measuring scripts: every timed control, its floor ratio and verdict; the server's
+CPU per warm page view against its bar."""
 
-from lstm_core.bench import print_latency
+from lstm_core.bench import print_latency, print_view_cost
 
 
 def test_the_latency_report_names_every_control_with_its_ratio_and_verdict(capsys):
@@ -20,3 +21,12 @@ def test_the_latency_report_names_every_control_with_its_ratio_and_verdict(capsy
     assert "Unit +/-1" in lines[1] and "0.250 s, max 0.41 s (1.2x floor): ok" in lines[1]
     assert "4.5x floor" in lines[2] and lines[2].endswith("SLOW (> 0.3 s, > 2x floor)")
     assert "not measured: NotFound: no such slider" in lines[3]
+
+
+def test_the_view_cost_report_judges_gates_and_generate_only(capsys):
+    print_view_cost({"/gates": {"cpu_per_view": 0.031}, "/generate": {"cpu_per_view": 0.072},
+                     "minimal page": {"cpu_per_view": 0.02}})
+    lines = capsys.readouterr().out.splitlines()
+    assert "target <= 0.05 s" in lines[0]
+    assert lines[1].endswith("0.031 CPU-s: met") and "0.072 CPU-s: NOT met" in lines[2]
+    assert lines[3].endswith("0.020 CPU-s")
