@@ -283,9 +283,17 @@ class Inspector {
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
     ctx.font = `${FONT}px monospace`;
-    const everyColumn = Math.max(1, Math.ceil((FONT + 2) / cell));
-    for (let c = 0; c < columns; c += everyColumn) {
-      ctx.fillText(shownChar(this.payload.chars[from + c]), left + (c + 0.5) * cell, units.length * rowHeight + 3);
+    if (cell >= FONT + 2) {  // every character fits: the text itself
+      for (let c = 0; c < columns; c += 1) {
+        ctx.fillText(shownChar(this.payload.chars[from + c]), left + (c + 0.5) * cell, units.length * rowHeight + 3);
+      }
+    } else {  // every k-th character alone reads as nothing: steps at a round stride, each with its character
+      const fits = Math.max(1, Math.floor(plotWidth / (FONT * 4)));
+      const stride = [5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000].find((n) => columns / n <= fits) || columns;
+      for (let c = 0; c < columns; c += 1) {
+        if ((from + c) % stride !== 0) continue;
+        ctx.fillText(`${from + c}:${shownChar(this.payload.chars[from + c])}`, left + (c + 0.5) * cell, units.length * rowHeight + 3);
+      }
     }
     ctx.font = `${FONT}px sans-serif`;
     ctx.textAlign = "left";
