@@ -3,7 +3,7 @@
     python -m lstm_core import-model --weights FILE.pt|FILE.safetensors --vocab FILE.json --out STORE
                                      [--name NAME] [--map FILE.json]
     python -m lstm_core export-tensorboard --run DIR --out LOGDIR    # scalars, samples, gate histograms
-    python -m lstm_core export-notebook --run DIR --view gates|generate|cell|compare|training [--text TEXT]
+    python -m lstm_core export-notebook --run DIR --view gates|generate|cell|compare|why|training [--text TEXT]
                                         [--setting NAME=VALUE ...] --out FILE.ipynb
 """
 
@@ -54,7 +54,7 @@ def export_tensorboard_command(args) -> int:
     return 0
 
 
-TEXT_SETTING = {"gates": "text", "generate": "prime", "cell": "text"}  # what --text sets in each view
+TEXT_SETTING = {"gates": "text", "generate": "prime", "cell": "text", "why": "text"}  # what --text sets in each view
 
 
 def export_notebook_command(args) -> int:
@@ -108,7 +108,7 @@ def add_commands(sub) -> None:
     p = sub.add_parser("export-notebook", help="write a view of a run as a runnable Jupyter notebook")
     p.add_argument("--run", help="the run folder (default: the shipped model; for compare: the shipped comparison)")
     p.add_argument("--view", required=True, choices=sorted(VIEWS))
-    p.add_argument("--text", help="the text traced (gates, cell) or the prime (generate)")
+    p.add_argument("--text", help="the text traced (gates, cell), explained (why) or the prime (generate)")
     p.add_argument("--setting", action="append", metavar="NAME=VALUE",
                    help="any other setting of the view's link, e.g. temperature=0.5 or layer=1 (repeatable)")
     p.add_argument("--out", required=True, help="FILE.ipynb")

@@ -4,7 +4,7 @@ A notebook is built from a view's name and its settings: the very dict that make
 (``/gates?run=...&text=...``), so the notebook and the link never disagree. The page passes its link's settings
 (lab_ui.export_views); the command line builds them from its options::
 
-    python -m lstm_core export-notebook --run DIR --view gates|generate|cell|compare|training [--text TEXT] --out F.ipynb
+    python -m lstm_core export-notebook --run DIR --view gates|generate|cell|compare|why|training [--text TEXT] --out F.ipynb
 
     cells = VIEWS["gates"](settings, source)       # markdown and code, in order
     notebook_bytes("gates", settings, source)      # the .ipynb, written with nbformat
@@ -355,3 +355,222 @@ def training_cells(settings: dict, source: Source) -> list:
                      "           \"best_valid_loss\": float(metrics[\"valid_loss\"].min()) "
                      "if \"valid_loss\" in metrics else None}")
 
+
+
+# -- /why: one part of it, as the link holds it --------------------------------------------------------------------
+WHY_PARTS = ("attribution", "memory", "patch", "probes")  # /why's parts, in the page's order (its link's ``part``)
+WHY_PROBE_TEXT = 6_000  # characters of validation text the page's probes read
+
+
+def _clamped(settings: dict, name: str, default: int, length_code: str) -> str:
+    """The code of a position the page keeps within 0 ... len(text) - 1 (its number input's range)."""
+    value = _number(settings, name, default, low=0, high=10_000)
+    return f"min({value}, max(len({length_code}) - 1, 0))"
+
+
+def _why_attribution(settings: dict) -> list:
+    text = settings.get("text", "Je ne vous entends point.\n\nHARPAGON")
+    method = settings.get("method") if settings.get("method") in ("ig", "grad_x_input", "occlusion") else "grad_x_input"
+    target = settings.get("target") or None
+    steps = _number(settings, "steps", 32, low=16, high=256)
+    return [
+        new_markdown_cell("## Which characters made the prediction\n\nEach character of the text gets a score: its "
+                          "part in the model's log-probability of the next character (the one it predicts, or the "
+                          "target the page named). Integrated gradients walk from the all-zero embedding to the "
+                          "text's; gradient × input multiplies each embedding by its gradient; occlusion replaces "
+                          "one character at a time and re-runs (all three through Captum)."),
+        new_code_cell("import warnings\n\nwith warnings.catch_warnings():  # Captum's progress bar asks for "
+                      "ipywidgets, which it does not need here\n    warnings.simplefilter(\"ignore\")\n"
+                      "    from lstm_core.why.attribution import METHODS, attribute, deletion_curves\n\n"
+                      f"text, method, target, steps = {text!r}, {method!r}, {target!r}, {steps}\n"
+                      "result = attribute(run.model, run.vocab, text, method, target, steps)\n"
+                      "print(f\"{METHODS[method]}: explaining {analysis.show_char(result.target)!r} after the text, "
+                      "log p = {result.log_prob:.3f} (the model predicts "
+                      "{analysis.show_char(result.predicted)!r})\")\n"
+                      "if result.completeness_gap is not None:\n"
+                      "    print(f\"completeness: the scores sum to {result.scores.sum():.3f}; f(text) - f(zero "
+                      "embeddings) = {result.log_prob - result.baseline_log_prob:.3f}; gap "
+                      "{result.completeness_gap:.1%}\")"),
+        new_markdown_cell("## The scores, character by character\n\nAbove 0 (solid bars): the character raised the "
+                          "log-probability; below 0 (hatched): it lowered it."),
+        new_code_cell("fig, ax = plt.subplots(figsize=(12, 3))\n"
+                      "bars = ax.bar(range(len(result.chars)), result.scores, color=[\"#D55E00\" if s > 0 else "
+                      "\"#0072B2\" for s in result.scores])\n"
+                      "for bar, score in zip(bars, result.scores):\n"
+                      "    bar.set_hatch(\"\" if score > 0 else \"//\")\n"
+                      "ax.axhline(0, color=\"grey\", linewidth=0.8)\n"
+                      "ax.set_xticks(range(len(result.chars)), [analysis.show_char(c) for c in result.chars], "
+                      "fontsize=8)\n"
+                      "ax.set_ylabel(f\"score for log p({analysis.show_char(result.target)!r})\")\nplt.show()\n"
+                      "strongest = result.frame().reindex(result.frame()[\"score\"].abs().sort_values("
+                      "ascending=False).index).head(10)\nprint(strongest.to_string(index=False))"),
+        new_markdown_cell("## Is it faithful? The deletion curve\n\nReplace the k best-scored characters (k = 0, 1, "
+                          "2...) and watch the target's probability, beside the same with characters chosen at "
+                          "random (the mean of 20 draws). A faithful method's curve falls faster: a smaller area "
+                          "under it (its mean over k)."),
+        new_code_cell("curves = deletion_curves(run.model, run.vocab, result)\n"
+                      "fig, ax = plt.subplots(figsize=(8, 3.5))\n"
+                      "ax.plot(curves.k, curves.method, marker=\"o\", label=METHODS[method])\n"
+                      "ax.plot(curves.k, curves.random, marker=\"s\", linestyle=\"--\", color=\"grey\", "
+                      "label=f\"random (mean of {curves.draws})\")\n"
+                      "ax.set_xlabel(\"characters replaced, k\")\n"
+                      "ax.set_ylabel(f\"p({analysis.show_char(result.target)!r})\")\nax.legend()\nplt.show()\n"
+                      "print(curves.verdict(METHODS[method]))"),
+    ], ("{\"part\": \"attribution\", \"method\": method, \"target\": result.target, \"predicted\": result.predicted,\n"
+        "           \"log_prob\": result.log_prob, \"scores\": result.scores.tolist(),\n"
+        "           \"completeness_gap\": result.completeness_gap,\n"
+        "           \"deletion\": {\"method\": curves.method.tolist(), \"random\": curves.random.tolist(),\n"
+        "                        \"method_area\": curves.method_area, \"random_area\": curves.random_area}}")
+
+
+def _why_memory(settings: dict) -> list:
+    text = settings.get("text", "HARPAGON.\n\nJe ne vous entends point, et je veux")
+    char = settings.get("char") or "V"
+    return [
+        new_markdown_cell("## Two texts one character apart\n\nText B is the text with one character changed at "
+                          "position P. Both run through the exact replay (`lstm_core.trace`); the memory diff keeps "
+                          "Δ = B − A of every state at every step. Before P both read the same characters, so every "
+                          "Δ there is exactly 0."),
+        new_code_cell("from lstm_core.why.memory_diff import memory_diff, share, shipped_memory_diffs\n\n"
+                      f"text, char = {text!r}, {char!r}\nposition = {_clamped(settings, 'p', 0, 'text')}\n"
+                      "diff = memory_diff(run.model, run.vocab, text, position, char)\n"
+                      "print(\"text B:\", repr(\"\".join(diff.chars_b)))"),
+        new_markdown_cell("## How large the difference stays\n\n‖Δ‖, the L2 norm over units of each state's change, "
+                          "for every layer, step by step; then how far it moves the next character (total variation "
+                          "of the two next-character distributions, from 0: the same, to 1: nothing in common)."),
+        new_code_cell("fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(12, 5))\n"
+                      "norms = {}\nfor n, (quantity, layer) in enumerate((q, l) for q in diff.quantities "
+                      "for l in range(diff.layers)):\n"
+                      "    norms[f\"{quantity} layer {layer}\"] = diff.norms(quantity, layer)\n"
+                      "    top.plot(norms[f\"{quantity} layer {layer}\"], marker=\"os^vD*\"[n % 6], markersize=3,\n"
+                      "             linestyle=\"-\" if quantity == \"hidden_state\" else \"--\",\n"
+                      "             label=f\"‖Δ {quantity.replace('_', ' ')}‖, layer {layer}\")\n"
+                      "top.axvline(position, color=\"grey\", linestyle=\":\")\ntop.set_ylabel(\"‖Δ‖\")\n"
+                      "top.legend(fontsize=8)\n"
+                      "bottom.plot(diff.total_variation, marker=\".\")\nbottom.set_ylim(0, 1)\n"
+                      "bottom.set_ylabel(\"next-character change\\n(total variation)\")\n"
+                      "bottom.set_xticks(range(len(diff.chars_a)), [analysis.show_char(c) for c in diff.chars_a], "
+                      "fontsize=7)\nplt.show()"),
+        new_markdown_cell("## Δ per unit\n\nThe memory state's change per unit in the last layer (the LSTM's cell, "
+                          "the others' hidden state): which units carry the difference furthest."),
+        new_code_cell("memory = run.model.arch.memory_state\nlast = diff.delta[memory][diff.layers - 1]\n"
+                      "reach = float(np.abs(last).max()) or 1.0\nfig, ax = plt.subplots(figsize=(12, 4))\n"
+                      "image = ax.imshow(last[:, :64].T, aspect=\"auto\", cmap=\"RdBu_r\", vmin=-reach, vmax=reach,\n"
+                      "                  interpolation=\"nearest\")\nfig.colorbar(image, ax=ax, pad=0.01)\n"
+                      "ax.set_ylabel(f\"unit (the first 64)\\nΔ {memory.replace('_', ' ')}\")\n"
+                      "ax.set_xlabel(\"step\")\nplt.show()"),
+        new_markdown_cell("## LSTM, GRU and plain RNN on the memory task\n\nThe comparison shipped with the app: "
+                          "the symbol at step 0 changed to the next symbol; each model's memory state at every step, "
+                          "on a log scale, and how much of the change is left at the cue."),
+        new_code_cell("architectures = shipped_memory_diffs()\nfig, ax = plt.subplots(figsize=(10, 3.5))\n"
+                      "for d, marker in zip(architectures, \"os^vD\"):\n"
+                      "    ax.semilogy(np.maximum(d.diff.norms(d.memory_state, 0), 1e-12), marker=marker, "
+                      "markersize=3,\n                label=f\"{d.label} ({d.memory_state.replace('_', ' ')})\")\n"
+                      "ax.set_xlabel(\"step\")\nax.set_ylabel(\"‖Δ memory state‖\")\nax.legend()\nplt.show()\n"
+                      "for d in architectures:\n"
+                      "    print(f\"{d.label:10} at the cue ÷ at the symbol {share(d.at_cue):>8}; answer's change "
+                      "{d.answer_change:.2f}; answer {d.diff.top_a[-1]} → {d.diff.top_b[-1]}\")"),
+    ], ("{\"part\": \"memory\", \"text_b\": \"\".join(diff.chars_b), \"position\": position,\n"
+        "           \"norms\": {name: values.tolist() for name, values in norms.items()},\n"
+        "           \"total_variation\": diff.total_variation.tolist(),\n"
+        "           \"architectures\": {d.label: {\"at_cue\": d.at_cue, \"answer_change\": d.answer_change,\n"
+        "                                        \"answer\": [d.diff.top_a[-1], d.diff.top_b[-1]]} "
+        "for d in architectures}}")
+
+
+def _why_patch(settings: dict) -> list:
+    source, target = settings.get("source", "HARPAGON.\n"), settings.get("text", "VALÈRE.\n")
+    layer = _number(settings, "layer", None, low=0) if "layer" in settings else None
+    state = settings.get("state", "whole")
+    units = settings.get("units") or None
+    return [
+        new_markdown_cell("## A state copied from one text into another\n\nAfter reading text A up to step s the "
+                          "model holds a state; after text B up to step t, another. The patch replaces B's state in "
+                          "one layer (its hidden state, its cell state, or the whole; all units or chosen ones) by "
+                          "A's; then the model reads the rest of B and writes on, with and without the patch, from "
+                          "the same seed, so that every difference is the patch's."),
+        new_code_cell("from lstm_core.why.patching import patch\n\n"
+                      f"source, target = {source!r}, {target!r}\n"
+                      f"source_step = {_clamped(settings, 's', 10_000, 'source')}\n"
+                      f"target_step = {_clamped(settings, 't', 10_000, 'target')}\n"
+                      f"layer = min({'config.num_layers - 1' if layer is None else layer}, config.num_layers - 1)\n"
+                      f"state, units = {state!r}, "
+                      + (f"analysis.parse_units({units!r}, config.hidden_size)" if units else "None") + "\n"
+                      "result = patch(run.model, run.vocab, source, target, source_step, target_step, layer, state, "
+                      "units, length=160)\n"
+                      "for patched, title in ((False, \"without the patch\"), (True, \"with the patch\")):\n"
+                      "    print(f\"{title:18} next: \" + \", \".join(f\"{analysis.show_char(c)!r} {p:.3f}\" "
+                      "for c, p in result.top(patched)))"),
+        new_markdown_cell("## How far the patch moves the next character\n\nAt the patch step and after each "
+                          "character of B read since: total variation of the next-character distributions with "
+                          "and without it (0: the same)."),
+        new_code_cell("fig, ax = plt.subplots(figsize=(8, 3))\n"
+                      "ax.plot(result.total_variation, marker=\"o\")\nax.set_ylim(0, 1)\n"
+                      "ax.set_xticks(range(len(result.rest) + 1), [\"patch\"] + "
+                      "[analysis.show_char(c) for c in result.rest], fontsize=8)\n"
+                      "ax.set_ylabel(\"total variation\")\nplt.show()\n"
+                      "print(f\"after the whole of B: {result.total_variation[-1]:.3f}\")"),
+        new_markdown_cell("## What it writes on (temperature 0.8, seed 0, both)"),
+        new_code_cell("print(\"WITHOUT THE PATCH\\n\" + result.sample_plain)\n"
+                      "print(\"\\nWITH THE PATCH\\n\" + result.sample_patched)"),
+    ], ("{\"part\": \"patch\", \"layer\": layer, \"states\": list(result.quantities),\n"
+        "           \"top_plain\": result.top(False), \"top_patched\": result.top(True),\n"
+        "           \"total_variation\": result.total_variation.tolist(),\n"
+        "           \"sample_plain\": result.sample_plain, \"sample_patched\": result.sample_patched}")
+
+
+def _why_probes(settings: dict) -> list:
+    layer = _number(settings, "layer", None, low=0) if "layer" in settings else None
+    state = settings.get("state", "hidden_state")
+    feature = settings.get("feature", "capital_letter")
+    alpha = _number(settings, "alpha", 8.0, float, -30.0, 30.0)
+    seed = _number(settings, "seed", 0, low=0, high=10_000)
+    prime = settings.get("prime") or "HARPAGON.\n"
+    return [
+        new_markdown_cell("## Probes: what a whole state holds\n\nFor each text feature, a linear read-out of a "
+                          f"layer's whole state. It trains on the first three quarters of {WHY_PROBE_TEXT:,} "
+                          "characters of validation text and is scored on the last quarter, which it never saw "
+                          "(accuracy, or R² for the position in the line), beside the best single unit and always "
+                          "answering the commoner value. This takes a while: every probe trains here."),
+        new_code_cell("from lstm_core.corpus import load_corpus\nfrom lstm_core.why.probes import probe_frame, "
+                      "steered_sample, train_probes\n\n"
+                      f"layer = min({'config.num_layers - 1' if layer is None else layer}, config.num_layers - 1)\n"
+                      f"state = {state!r}\n"
+                      "corpus = run.config.get(\"train\", {}).get(\"corpus\", \"full\")\n"
+                      f"probes = train_probes(run.model, run.vocab, load_corpus(corpus).valid_text[:{WHY_PROBE_TEXT}], "
+                      "layer, state)\ntable = probe_frame(probes)\nprint(table.to_string(index=False))"),
+        new_markdown_cell("## The probes against single units"),
+        new_code_cell("fig, ax = plt.subplots(figsize=(10, 3.5))\nx = np.arange(len(probes))\n"
+                      "ax.bar(x - 0.25, [p.score for p in probes], 0.25, label=\"probe (whole state)\")\n"
+                      "ax.bar(x, [p.unit_score for p in probes], 0.25, hatch=\"//\", label=\"best single unit\")\n"
+                      "ax.bar(x + 0.25, [p.baseline for p in probes], 0.25, hatch=\"..\", color=\"grey\", "
+                      "label=\"always the commoner\")\n"
+                      "ax.set_xticks(x, [p.feature for p in probes], rotation=20, fontsize=8)\n"
+                      "ax.set_ylabel(\"held-out score\")\nax.legend(fontsize=8)\nplt.show()"),
+        new_markdown_cell("## Steering along a probe\n\nα times the probe's direction is added to the state after "
+                          "every character while sampling (temperature 0.8); α = 0, from the same seed, is the plain "
+                          "sample."),
+        new_code_cell(f"feature, alpha, seed, prime = {feature!r}, {alpha!r}, {seed}, {prime!r}\n"
+                      "chosen = next((p for p in probes if p.feature == feature), probes[0])\n"
+                      "samples = {a: steered_sample(run.model, run.vocab, prime, chosen, a, 240, 0.8, seed) "
+                      "for a in (0.0, alpha)}\n"
+                      "for a, sample in samples.items():\n    print(f\"α = {a:g}\\n{sample}\\n\")"),
+    ], ("{\"part\": \"probes\", \"layer\": layer, \"state\": state,\n"
+        "           \"probes\": {p.feature: {\"score\": p.score, \"unit_score\": p.unit_score, \"unit\": p.unit,\n"
+        "                                 \"baseline\": p.baseline} for p in probes},\n"
+        "           \"steered\": {\"feature\": chosen.feature, \"alpha\": alpha, \"plain\": samples[0.0],\n"
+        "                       \"sample\": samples[alpha]}}")
+
+
+@view("why")
+def why_cells(settings: dict, source: Source) -> list:
+    """/why, the part its link holds: attribution and its deletion curve, the memory diff (and the three
+    architectures on the memory task), a patch across time, or the probes and a steered sample."""
+    part = settings.get("part") if settings.get("part") in WHY_PARTS else "attribution"
+    cells, figures = {"attribution": _why_attribution, "memory": _why_memory, "patch": _why_patch,
+                      "probes": _why_probes}[part](settings)
+    titles = {"attribution": "which characters made it", "memory": "the memory diff", "patch": "patching across time",
+              "probes": "probes and steering"}
+    return opening(f"Why this character ({titles[part]}): {_run_name(source)}",
+                   "Why a character model predicted what it did, and what its state carries forward.", "why",
+                   settings, source) + load_cells(source) + cells + figures_cell(figures)

@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from lab_ui import page_setup, query_index, query_number, query_value, selected_run, set_query, show_table
-from lab_ui.run_picker import run_key
+from lab_ui.run_picker import run_key, run_path
 from lab_ui import why_views as views
+from lab_ui.export_views import notebook_button
 from lab_ui.html_view import show_html
 from lab_ui.render.tables import table_html
 from lab_ui.render.text_box import show_text
@@ -121,7 +122,9 @@ try:
         target_step = whole(c2, "Step in B", "t", len(target) - 1, len(target) - 1)
         layer = whole(c3, "Layer", "layer", model.config.num_layers - 1, model.config.num_layers - 1)
         states = [WHOLE] + [q for q in ("hidden_state", "cell_state") if q in model.arch.quantities]
-        quantity = c4.selectbox("State", states, format_func=lambda q: q.replace("_", " "))
+        quantity = c4.selectbox("State", states, format_func=lambda q: q.replace("_", " "),
+                                index=query_index("state", states, WHOLE))
+        set_query(state=quantity)
         units_text = st.text_input("Units (empty: all)", query_value("units") or "")
         set_query(units=units_text or None)
         units = parse_units(units_text, model.config.hidden_size) if units_text.strip() else None
@@ -138,7 +141,9 @@ try:
         c1, c2 = st.columns(2)
         layer = whole(c1, "Layer", "layer", model.config.num_layers - 1, model.config.num_layers - 1)
         states = [q for q in ("hidden_state", "cell_state") if q in model.arch.quantities]
-        quantity = c2.selectbox("State", states, format_func=lambda q: q.replace("_", " "))
+        quantity = c2.selectbox("State", states, format_func=lambda q: q.replace("_", " "),
+                                index=query_index("state", states, "hidden_state"))
+        set_query(state=quantity)
         probes = probes_of(key, layer, quantity, run.config.get("train", {}).get("corpus", "full"))
         show_table(probe_frame(probes), {"probe (whole state)": "{:.3f}", "best single unit": "{:.3f}",
                                          "always the commoner": "{:.3f}"})
@@ -148,13 +153,14 @@ try:
         feature = c1.selectbox("Along the probe of", names, format_func=lambda f: FEATURES[f],
                                index=query_index("feature", names, "capital_letter" if "capital_letter" in names else names[0]))
         alpha = c2.slider("α", -30.0, 30.0, float(query_number("alpha", 8, -30, 30)), 1.0)
-        seed = c3.number_input("Seed", 0, 10_000, 0)
-        set_query(feature=feature, alpha=f"{alpha:g}")
-        prime = st.text_input("Prime", "HARPAGON.\n")
+        seed = c3.number_input("Seed", 0, 10_000, query_number("seed", 0, 0, 10_000))
+        prime = st.text_input("Prime", query_value("prime") or "HARPAGON.\n")
+        set_query(feature=feature, alpha=f"{alpha:g}", seed=seed, prime=prime)
         chosen = next(p for p in probes if p.feature == feature)
         left, right = st.columns(2)
         for column, a in ((left, 0.0), (right, alpha)):
             column.markdown(f"**α = {a:g}**")
             show_text(steered_sample(model, vocab, prime, chosen, a, 240, 0.8, seed), column)
+    notebook_button("why", run_path(run_id))  # this part, as the link holds it, recomputed in a notebook
 except ValueError as err:  # a WhyError, or parse_units on the list of units: one sentence each
     st.error(str(err))
