@@ -27,6 +27,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from .runs import PRETRAINED_DIR, REPO_ROOT, read_config
 from .unit_walk import DEFAULT_WALK_TEXT, MAX_WALK_CHARS
+from .why.patching import EXAMPLE_SOURCE, EXAMPLE_TARGET
 
 VIEWS: dict[str, Callable[[dict, "Source"], list]] = {}  # a view's name (its page's path) -> its cells' builder
 MAX_TEXT = 2000  # the longest text a view traces, as on its page
@@ -479,7 +480,7 @@ def _why_memory(settings: dict) -> list:
 
 
 def _why_patch(settings: dict) -> list:
-    source, target = settings.get("source", "HARPAGON.\n"), settings.get("text", "VALÈRE.\n")
+    source, target = settings.get("source", EXAMPLE_SOURCE), settings.get("text", EXAMPLE_TARGET)
     layer = _number(settings, "layer", None, low=0) if "layer" in settings else None
     state = settings.get("state", "whole")
     units = settings.get("units") or None

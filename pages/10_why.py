@@ -16,7 +16,7 @@ from lstm_core.analysis import FEATURES, parse_units, show_char
 from lstm_core.corpus import load_corpus
 from lstm_core.why.attribution import METHODS, attribute, deletion_curves
 from lstm_core.why.memory_diff import memory_diff, share, shipped_memory_diffs
-from lstm_core.why.patching import WHOLE, patch
+from lstm_core.why.patching import EXAMPLE_SOURCE, EXAMPLE_TARGET, WHOLE, patch
 from lstm_core.why.probes import probe_frame, steered_sample, train_probes
 
 page_setup("Why this character")
@@ -115,8 +115,8 @@ try:
     elif part == "patch":
         st.caption("Copy the state of text A after one of its characters into text B's run after one of its own, "
                    "then let the model read the rest of B and write on (same seed with and without).")
-        source = text_input("Text A (its state is copied)", "source", "HARPAGON.\n", "why_source")
-        target = text_input("Text B (receives it)", "text", "VALÈRE.\n", "why_target")
+        source = text_input("Text A (its state is copied)", "source", EXAMPLE_SOURCE, "why_source")
+        target = text_input("Text B (receives it)", "text", EXAMPLE_TARGET, "why_target")
         c1, c2, c3, c4 = st.columns(4)
         source_step = whole(c1, "Step in A", "s", len(source) - 1, len(source) - 1)
         target_step = whole(c2, "Step in B", "t", len(target) - 1, len(target) - 1)
