@@ -7,16 +7,20 @@ last logits, divide by the temperature, keep the top-k / top-p, softmax, draw wi
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from itertools import islice
 
 import numpy as np
 import torch
+from threadpoolctl import ThreadpoolController
 
 from .replay import sigmoid
 from .trace import trace
 
 MAX_LENGTH = 20_000
+BLAS = ThreadpoolController()  # numpy's BLAS library, found once: one_thread keeps it to one thread
 
 
 @dataclass
@@ -143,6 +147,21 @@ def sample_stream(model, vocab, prime: str = "\n", length: int = 500, temperatur
     stepper = LSTMStepper(model) if LSTMStepper.suits(model) and length > 1 else None
     if stepper is not None:
         state = stepper.from_torch(state)
+    steps = _drawn(model, vocab, last, state, stepper, length, temperature, top_k, top_p, generator)
+    while chunk := _next_chunk(steps):  # a few characters at a time on one thread, then shown by the caller
+        yield from chunk
+
+
+CHUNK = 16  # characters drawn under one_thread at once: a few ms, not held while the caller shows them
+
+
+def _next_chunk(steps) -> list:
+    with one_thread():
+        return list(islice(steps, CHUNK))
+
+
+def _drawn(model, vocab, last, state, stepper, length, temperature, top_k, top_p, generator):
+    """sample_stream's loop: draw from ``last`` (logits), feed the drawn character back, ``length`` times."""
     for _ in range(length):
         raw = torch.softmax(last.double(), dim=-1)
         probs = next_char_distribution(last, temperature, top_k, top_p)
@@ -155,8 +174,7 @@ def sample_stream(model, vocab, prime: str = "\n", length: int = 500, temperatur
             logits, state = stepper.step(choice, state)
             last = torch.from_numpy(logits)
             continue
-        with one_thread():
-            logits, state = model(torch.tensor([[choice]]), state)
+        logits, state = model(torch.tensor([[choice]]), state)
         last = logits[0, -1]
 
 
@@ -220,18 +238,48 @@ def sample_with_interventions(model, vocab, prime: str, length: int = 200, inter
     return "".join(written)
 
 
+class _OneThread:
+    """The process's thread settings while any thread of it steps a model: set by the first to enter,
+    restored by the last to leave (both settings are the process's, not a thread's, so two sessions
+    sampling at once must not restore them under each other, nor restore one thread as "previous")."""
+
+    def __init__(self):
+        self.lock, self.holders, self.saved = threading.Lock(), 0, None
+
+    def enter(self) -> None:
+        with self.lock:
+            if self.holders == 0:
+                previous = torch.get_num_threads()
+                torch.set_num_threads(1)
+                self.saved = (previous, BLAS.limit(limits=1, user_api="blas"))  # limited from here on
+            self.holders += 1
+
+    def leave(self) -> None:
+        with self.lock:
+            self.holders -= 1
+            if self.holders == 0:
+                previous, blas = self.saved
+                torch.set_num_threads(previous)
+                blas.restore_original_limits()
+
+
+_ONE_THREAD = _OneThread()
+
+
 @contextmanager
 def one_thread():
-    """Run step-by-step inference on one intra-op thread, for the calling thread only.
+    """Run step-by-step inference on one thread: torch's intra-op pool and numpy's BLAS alike.
 
     Sampling feeds one character at a time: each step is a handful of tiny matrix products, and
     splitting them over threads costs more than it saves. On a 2-core machine whose other core
     is busy (a training, the browser), two threads measured 22 characters/s against 1,200 on one.
-    The previous setting of this thread is restored afterwards.
+    numpy's BLAS splits the numpy step's (1 x 512) @ (512 x 1024) product over its threads too:
+    on a busy 2-core machine 400 characters took 0.8-1.4 s so, against 0.15 s on one thread; a
+    product's result does not depend on the thread count (each output is one thread's dot product).
+    The settings before are restored when the last thread stepping a model leaves.
     """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
+    _ONE_THREAD.enter()
     try:
         yield
     finally:
-        torch.set_num_threads(previous)
+        _ONE_THREAD.leave()

@@ -7,7 +7,8 @@ import torch
 import lstm_core
 from lstm_core.corpus import Vocab
 from lstm_core.model import CharModel, ModelConfig
-from lstm_core.sampling import LSTMStepper, next_char_distribution, sample, sample_stream, sample_with_interventions
+from lstm_core.sampling import (BLAS, LSTMStepper, next_char_distribution, one_thread, sample, sample_stream,
+                                sample_with_interventions)
 
 VOCAB = Vocab.from_text("abcdefgh \n.")
 
@@ -86,3 +87,17 @@ def test_models_the_numpy_step_does_not_compute_keep_the_fused_path():
 def test_sampling_without_interventions_writes_what_sample_writes(model):
     assert sample_with_interventions(model, VOCAB, "ab", 80, (), temperature=0.9, seed=4) == \
         sample(model, VOCAB, "ab", 80, temperature=0.9, seed=4)
+
+
+def test_one_thread_limits_torch_and_numpy_blas_until_the_last_user_leaves():
+    """Two sessions sampling at once, their steps interleaved: the first to leave must not give the other
+    back its threads, and the last restores the settings from before (not the other's "previous" one)."""
+    before = torch.get_num_threads(), [lib["num_threads"] for lib in BLAS.select(user_api="blas").info()]
+    first, second = one_thread(), one_thread()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert torch.get_num_threads() == 1
+    assert all(lib["num_threads"] == 1 for lib in BLAS.select(user_api="blas").info())
+    second.__exit__(None, None, None)
+    assert (torch.get_num_threads(), [lib["num_threads"] for lib in BLAS.select(user_api="blas").info()]) == before
