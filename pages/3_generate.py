@@ -11,7 +11,7 @@ from lab_ui import page_setup, query_number, query_value, selected_run, set_quer
 from lab_ui.html_view import show_html
 from lab_ui.export_views import notebook_button
 from lab_ui.run_picker import load_run_cached, run_key, run_path
-from lab_ui.shared_samples import shared_samples
+from lab_ui.shared_samples import moved_slider, prepare_neighbours, sampling_options, shared_samples
 from lab_ui.safe_text import markdown_text
 from lstm_core import analysis
 from lstm_core.readable import bits, percent
@@ -59,7 +59,8 @@ set_query(prime=prime, temperature=temperature, top_k=top_k, top_p=top_p, length
 if vocab.unknown(prime):
     st.info("Characters the model does not know were replaced by their closest known form: "
             + ", ".join(f"{unknown!r} → {used!r}" for unknown, used in vocab.clean(prime)[1].items()))
-options = {"temperature": temperature, "top_k": top_k or None, "top_p": top_p if top_p < 1 else None, "seed": seed}
+sliders = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
+options = sampling_options(**sliders, seed=seed)
 
 
 
@@ -78,7 +79,18 @@ def draw_streamed() -> list:
     return drawn_steps
 
 
-sample_key = (run_key(run_id), prime, length, tuple(options.values()))
+def key_of(values: dict) -> tuple:
+    """The shared store's key of the sample with these sliders' values (and this page's run, prime, length, seed)."""
+    return run_key(run_id), prime, length, tuple(sampling_options(**values, seed=seed).values())
+
+
+def draw_of(values: dict):
+    """The draw of that sample, away from the page: the same function, settings and seed as draw_streamed's."""
+    near = sampling_options(**values, seed=seed)
+    return lambda: list(lstm_core.sample_stream(model, vocab, prime, length, **near))
+
+
+sample_key = key_of(sliders)
 try:  # every session asking for the same sample shares one draw
     steps = shared_samples().get_or_compute(sample_key, draw_streamed)
 except ValueError as err:
@@ -147,3 +159,7 @@ def several_temperatures() -> None:
 distribution_at_a_step()
 several_temperatures()
 notebook_button("generate", run_path(run_id))  # this sample as a notebook: the link's settings
+# the slider just moved is likely to move one step more: its next samples are drawn meanwhile, in the background
+prepare_neighbours(shared_samples(), key_of, draw_of, sliders,
+                   moved_slider(st.session_state.get("generate_sliders"), sliders), len(vocab))
+st.session_state["generate_sliders"] = sliders

@@ -3,10 +3,15 @@
 import threading
 import time
 
+import numpy as np
 import pytest
+import torch
 
+from lstm_core.corpus import Vocab
 from lstm_core.execution.compute_once import ComputeOnce
-from lab_ui.shared_samples import MAX_SAMPLES
+from lstm_core.model import CharModel, ModelConfig
+from lstm_core.sampling import sample_stream
+from lab_ui.shared_samples import (MAX_SAMPLES, moved_slider, neighbours, prepare_neighbours, sampling_options)
 
 
 def test_sessions_asking_at_once_share_one_draw():
@@ -57,3 +62,33 @@ def test_a_waiting_session_draws_itself_when_the_first_is_stopped():
     results.append(samples.get_or_compute("k", lambda: ["drawn by the second"]))
     thread.join()
     assert results == [["drawn by the second"]] and samples.get("k") == ["drawn by the second"]
+
+
+def test_the_next_step_of_the_moved_slider_is_drawn_ahead_and_is_the_same_draw():
+    """After a temperature change the samples one step either side are drawn in the background with the page's
+    own function and seed: the store then holds exactly what drawing them afresh gives."""
+    sliders = {"temperature": 0.8, "top_k": 0, "top_p": 1.0}
+    assert moved_slider(None, sliders) == "temperature"
+    assert moved_slider({**sliders, "top_p": 0.95}, sliders) == "top_p"
+    assert neighbours(sliders, "temperature", 15) == [{**sliders, "temperature": 0.85}, {**sliders, "temperature": 0.75}]
+    assert neighbours({**sliders, "temperature": 2.0}, "temperature", 15) == [{**sliders, "temperature": 1.95}]
+    assert neighbours(sliders, "top_k", 15) == [{**sliders, "top_k": 1}]
+    assert [n["top_p"] for n in neighbours({**sliders, "top_p": 0.9}, "top_p", 15)] == [0.95, 0.85]
+
+    torch.manual_seed(0)
+    vocab = Vocab.from_text("abcdefgh \n.")
+    model = CharModel(ModelConfig(len(vocab), hidden_size=16)).eval()
+
+    def key_of(values):
+        return tuple(sampling_options(**values, seed=3).values())
+
+    def draw_of(values):
+        return lambda: list(sample_stream(model, vocab, "ab", 30, **sampling_options(**values, seed=3)))
+
+    store = ComputeOnce(MAX_SAMPLES)
+    prepare_neighbours(store, key_of, draw_of, sliders, "temperature", len(vocab))
+    for near in neighbours(sliders, "temperature", len(vocab)):
+        ahead = store.get_or_compute(key_of(near), lambda: pytest.fail("drawn again"))  # waits for the background
+        fresh = draw_of(near)()
+        assert [s.char for s in ahead] == [s.char for s in fresh]
+        assert all(np.array_equal(a.probs, b.probs) for a, b in zip(ahead, fresh))

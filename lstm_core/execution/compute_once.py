@@ -7,6 +7,7 @@ and keeps the newest ``capacity`` results (the least recently used dropped first
     store = ComputeOnce(capacity=16)
     store.get_or_compute(key, make)   # here, now; a second caller of the same key waits for the first
     store.start(key, make)            # in the background, one at a time; a page polls store.get(key)
+    store.waiting()                   # how many are on their way
 
 A failure keeps nothing. In the caller's thread it is raised (the next caller computes again); in
 the background its message is kept (bounded too) for :meth:`ComputeOnce.error` until the key is
@@ -47,6 +48,11 @@ class ComputeOnce:
         """Whether ``key``'s result is being computed."""
         with self._lock:
             return key in self._pending
+
+    def waiting(self) -> int:
+        """How many results are on their way (here or in the background)."""
+        with self._lock:
+            return len(self._pending)
 
     def error(self, key: Hashable) -> str | None:
         """What went wrong when ``key`` was last computed in the background, until it is started again."""
