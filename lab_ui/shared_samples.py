@@ -7,8 +7,9 @@ wait for it and show it at once (lstm_core.execution.compute_once). Bounded: the
 
 A student who has just moved a slider (temperature, top-k or top-p) is likely to move it one step
 more: once the page is drawn, the samples one step either side are drawn in the background, at a
-lower priority, by the same function with the same seed, so that the next step's text is here
-already and identical to what drawing it then would give (``prepare_neighbours``).
+lower priority, by the same function with the same seed, so that the next step's text (and its
+view: ``shared_views``) is here already and identical to what drawing it then would give
+(``prepare_neighbours``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ def shared_samples() -> ComputeOnce:
     """The server's one store of samples: settings -> sampled steps, drawn in the asking session's
     thread (it streams the text to its page); a second session asking for the same waits for it."""
     return ComputeOnce(MAX_SAMPLES, thread_name="lstm-lab-samples")
+
+
+@st.cache_resource
+def shared_views() -> ComputeOnce:
+    """The server's one store of what /generate shows of a sample (its coloured text, measures and entropy
+    chart), by the sample's key in ``shared_samples``."""
+    return ComputeOnce(MAX_SAMPLES)
 
 
 def sampling_options(temperature: float, top_k: int, top_p: float, seed: int) -> dict:

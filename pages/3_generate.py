@@ -11,7 +11,8 @@ from lab_ui import page_setup, query_number, query_value, selected_run, set_quer
 from lab_ui.html_view import show_html
 from lab_ui.export_views import notebook_button
 from lab_ui.run_picker import load_run_cached, run_key, run_path
-from lab_ui.shared_samples import moved_slider, prepare_neighbours, sampling_options, shared_samples
+from lab_ui.shared_samples import (moved_slider, prepare_neighbours, sampling_options, shared_samples,
+                                   shared_views)
 from lab_ui.safe_text import markdown_text
 from lstm_core import analysis
 from lstm_core.readable import bits, percent
@@ -84,10 +85,29 @@ def key_of(values: dict) -> tuple:
     return run_key(run_id), prime, length, tuple(sampling_options(**values, seed=seed).values())
 
 
+def sample_view(steps: list) -> dict[str, str]:
+    """What the page shows of a sample (its steps), made once per server (``shared_views``): a second visitor
+    with the same settings gets the text, its colours and its chart from memory."""
+    chars, probs = [s.char for s in steps], np.array([s.prob for s in steps])
+    raw_entropy = analysis.entropy_bits(np.stack([s.raw_probs for s in steps]))
+    sampled_entropy = analysis.entropy_bits(np.stack([s.probs for s in steps]))
+    return {"caption": f"White: the draw was certain; red: it was unlikely. Mean probability of the drawn characters "
+                       f"{probs.mean():.2f}; {np.mean(probs < 0.1):.0%} of them had less than 0.1.",
+            "measures": measured(analysis.sample_measures(steps)),
+            "coloured": views.probability_text(chars, probs, prime), "plain": prime + "".join(chars),
+            "entropy": views.entropy_chart(raw_entropy, sampled_entropy, chars)}
+
+
 def draw_of(values: dict):
-    """The draw of that sample, away from the page: the same function, settings and seed as draw_streamed's."""
-    near = sampling_options(**values, seed=seed)
-    return lambda: list(lstm_core.sample_stream(model, vocab, prime, length, **near))
+    """The draw of that sample away from the page (the same function, settings and seed as draw_streamed's),
+    and its view made too."""
+    near, key, views_ahead = sampling_options(**values, seed=seed), key_of(values), shared_views()
+
+    def draw() -> list:
+        steps = list(lstm_core.sample_stream(model, vocab, prime, length, **near))
+        views_ahead.get_or_compute(key, lambda: sample_view(steps))
+        return steps
+    return draw
 
 
 sample_key = key_of(sliders)
@@ -102,21 +122,7 @@ chars = [s.char for s in steps]
 drawn = np.array([s.prob for s in steps])
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def drawn_view(sample: tuple, _steps: list) -> dict[str, str]:
-    """What the page shows of the sample drawn with the settings ``sample`` (its steps: ``_steps``), made once
-    per server: a second visitor with the same settings gets the text, its colours and its chart from memory."""
-    chars, probs = [s.char for s in _steps], np.array([s.prob for s in _steps])
-    raw_entropy = analysis.entropy_bits(np.stack([s.raw_probs for s in _steps]))
-    sampled_entropy = analysis.entropy_bits(np.stack([s.probs for s in _steps]))
-    return {"caption": f"White: the draw was certain; red: it was unlikely. Mean probability of the drawn characters "
-                       f"{probs.mean():.2f}; {np.mean(probs < 0.1):.0%} of them had less than 0.1.",
-            "measures": measured(analysis.sample_measures(_steps)),
-            "coloured": views.probability_text(chars, probs, sample[1]), "plain": sample[1] + "".join(chars),
-            "entropy": views.entropy_chart(raw_entropy, sampled_entropy, chars)}
-
-
-shown = drawn_view(sample_key, steps)
+shown = shared_views().get_or_compute(sample_key, lambda: sample_view(steps))
 st.subheader("The text, each character coloured by the probability it was drawn with")
 st.caption(shown["caption"])
 st.markdown(f"These {len(steps):,} characters at T = {temperature:g}: {shown['measures']}.")
