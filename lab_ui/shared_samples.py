@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import streamlit as st
 
@@ -46,19 +47,34 @@ def sampling_options(temperature: float, top_k: int, top_p: float, seed: int) ->
     return {"temperature": temperature, "top_k": top_k or None, "top_p": top_p if top_p < 1 else None, "seed": seed}
 
 
-def moved_slider(before: dict | None, now: dict) -> str:
-    """Which of the sliders in SLIDERS changed between two runs of the page (the temperature when none did)."""
-    return next((name for name in SLIDERS if before is not None and before.get(name) != now[name]), "temperature")
+def moved_slider(before: dict | None, now: dict) -> tuple[str, int]:
+    """Which of the sliders in SLIDERS changed between two runs of the page, and which way (+1 up, -1 down);
+    the temperature, up, when none did."""
+    for name in SLIDERS:
+        if before is not None and before.get(name) != now[name]:
+            return name, 1 if now[name] > before[name] else -1
+    return "temperature", 1
 
 
-def neighbours(sliders: dict, moved: str, vocab_size: int) -> list[dict]:
-    """The sliders' values with ``moved`` one step either way (within its range), as the browser sends them:
-    a value on the step's grid, rounded as the step is written (0.8 + 0.05 is 0.85, not 0.8500000000000001)."""
+def neighbours(sliders: dict, moved: tuple[str, int], vocab_size: int) -> list[dict]:
+    """The sliders' values with ``moved`` (a slider and its way) one step either way within its range, the way
+    it moved first, as the browser sends them: on the step's grid, rounded as the step is written (0.8 + 0.05 is
+    0.85, not 0.8500000000000001)."""
+    moved, way = moved
     step, low, high = SLIDERS[moved]
     high = vocab_size if high is None else high
     places = len(f"{step}".partition(".")[2]) if isinstance(step, float) else 0
-    values = (round(sliders[moved] + sign * step, places) for sign in (1, -1))
+    values = (round(sliders[moved] + sign * step, places) for sign in (way, -way))
     return [{**sliders, moved: type(sliders[moved])(value)} for value in values if low <= value <= high]
+
+
+def politely(steps):
+    """The items of ``steps`` unchanged, the interpreter handed to any other thread between two of them: a draw
+    ahead holds it only for one character's step at a time, not for the interpreter's whole switch interval,
+    while a session's own page runs."""
+    for step in steps:
+        yield step
+        time.sleep(0)
 
 
 def lower_priority() -> None:
@@ -69,8 +85,9 @@ def lower_priority() -> None:
         pass  # not on this system: the neighbours are drawn at the ordinary priority
 
 
-def prepare_neighbours(store: ComputeOnce, key_of, draw_of, sliders: dict, moved: str, vocab_size: int) -> None:
-    """Start drawing the samples one step of ``moved`` either side, unless the store is already busy (a class's
+def prepare_neighbours(store: ComputeOnce, key_of, draw_of, sliders: dict, moved: tuple[str, int],
+                       vocab_size: int) -> None:
+    """Start drawing the samples one step of ``moved`` (moved_slider's) either side, unless the store is already busy (a class's
     sessions do not queue up work for each other): ``key_of(sliders)`` is a sample's key in ``store``,
     ``draw_of(sliders)`` a function that draws it, the very one the page calls."""
     if store.waiting():

@@ -11,7 +11,7 @@ from lab_ui import page_setup, query_number, query_value, selected_run, set_quer
 from lab_ui.html_view import show_html
 from lab_ui.export_views import notebook_button
 from lab_ui.run_picker import load_run_cached, run_key, run_path
-from lab_ui.shared_samples import (moved_slider, prepare_neighbours, sampling_options, shared_samples,
+from lab_ui.shared_samples import (moved_slider, politely, prepare_neighbours, sampling_options, shared_samples,
                                    shared_views)
 from lab_ui.safe_text import markdown_text
 from lstm_core import analysis
@@ -104,7 +104,7 @@ def draw_of(values: dict):
     near, key, views_ahead = sampling_options(**values, seed=seed), key_of(values), shared_views()
 
     def draw() -> list:
-        steps = list(lstm_core.sample_stream(model, vocab, prime, length, **near))
+        steps = list(politely(lstm_core.sample_stream(model, vocab, prime, length, **near)))
         views_ahead.get_or_compute(key, lambda: sample_view(steps))
         return steps
     return draw

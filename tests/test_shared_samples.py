@@ -68,12 +68,16 @@ def test_the_next_step_of_the_moved_slider_is_drawn_ahead_and_is_the_same_draw()
     """After a temperature change the samples one step either side are drawn in the background with the page's
     own function and seed: the store then holds exactly what drawing them afresh gives."""
     sliders = {"temperature": 0.8, "top_k": 0, "top_p": 1.0}
-    assert moved_slider(None, sliders) == "temperature"
-    assert moved_slider({**sliders, "top_p": 0.95}, sliders) == "top_p"
-    assert neighbours(sliders, "temperature", 15) == [{**sliders, "temperature": 0.85}, {**sliders, "temperature": 0.75}]
-    assert neighbours({**sliders, "temperature": 2.0}, "temperature", 15) == [{**sliders, "temperature": 1.95}]
-    assert neighbours(sliders, "top_k", 15) == [{**sliders, "top_k": 1}]
-    assert [n["top_p"] for n in neighbours({**sliders, "top_p": 0.9}, "top_p", 15)] == [0.95, 0.85]
+    up = ("temperature", 1)
+    assert moved_slider(None, sliders) == up
+    assert moved_slider({**sliders, "top_p": 0.95}, sliders) == ("top_p", 1)
+    assert moved_slider({**sliders, "top_k": 3}, sliders) == ("top_k", -1)
+    assert neighbours(sliders, up, 15) == [{**sliders, "temperature": 0.85}, {**sliders, "temperature": 0.75}]
+    assert neighbours(sliders, ("temperature", -1), 15) == [{**sliders, "temperature": 0.75},
+                                                            {**sliders, "temperature": 0.85}]
+    assert neighbours({**sliders, "temperature": 2.0}, up, 15) == [{**sliders, "temperature": 1.95}]
+    assert neighbours(sliders, ("top_k", 1), 15) == [{**sliders, "top_k": 1}]
+    assert [n["top_p"] for n in neighbours({**sliders, "top_p": 0.9}, ("top_p", 1), 15)] == [0.95, 0.85]
 
     torch.manual_seed(0)
     vocab = Vocab.from_text("abcdefgh \n.")
@@ -86,8 +90,8 @@ def test_the_next_step_of_the_moved_slider_is_drawn_ahead_and_is_the_same_draw()
         return lambda: list(sample_stream(model, vocab, "ab", 30, **sampling_options(**values, seed=3)))
 
     store = ComputeOnce(MAX_SAMPLES)
-    prepare_neighbours(store, key_of, draw_of, sliders, "temperature", len(vocab))
-    for near in neighbours(sliders, "temperature", len(vocab)):
+    prepare_neighbours(store, key_of, draw_of, sliders, up, len(vocab))
+    for near in neighbours(sliders, up, len(vocab)):
         ahead = store.get_or_compute(key_of(near), lambda: pytest.fail("drawn again"))  # waits for the background
         fresh = draw_of(near)()
         assert [s.char for s in ahead] == [s.char for s in fresh]
