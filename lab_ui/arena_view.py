@@ -2,6 +2,7 @@
 table of every architecture trained with them (read from data/measured/arena_table.json, with how it was made).
 
     tuned_rates_line(setup)     "Each model trains at its own best learning rate ...", from the settings file
+    text_budget_note()          why the comparison on text starts from the arena's size
     arena_table_section()       the measured table beside the n-gram, and the command, date and machine
 """
 
@@ -26,6 +27,13 @@ def tuned_rates_line(setup: CompareSetup) -> str:
         rates.append(f"{contender.label} {lr:g}" + ("" if tuned else " (not swept: the preset's)"))
     return ("Each model trains at its own best learning rate, found by `python -m lstm_core sweep` on validation "
             f"text (data/measured/arch_settings.json): {'; '.join(rates)}.")
+
+
+def text_budget_note() -> str:
+    """Why /compare's Molière defaults give each model as many parameters as the arena does."""
+    return ("On Molière each model gets as many parameters as in the arena below: with fewer, over so short a "
+            "training, the plain RNN keeps up with the gated cells (the README gives the runs); with more, their "
+            "gates pay off. Between seeds the losses move by a few hundredths of a nat.")
 
 
 @st.cache_data(show_spinner=False)
