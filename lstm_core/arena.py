@@ -345,5 +345,5 @@ def check_note(data: dict, param_budget: int, steps: int, seed: int = 0) -> str:
              f"{' < '.join(ARCH_LABELS[a] for a in order)}. ")
     if order[-1] == "rnn":
         return text + "The plain RNN is behind both gated cells, as the literature found."
-    return text + ("So these defaults do not show the literature's order (LSTM about equal to GRU, both ahead of a "
+    return text + ("So these settings do not show the literature's order (LSTM about equal to GRU, both ahead of a "
                    "plain RNN), which was measured on far longer trainings of bigger models.")
