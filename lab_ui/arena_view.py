@@ -2,6 +2,7 @@
 table of every architecture trained with them (read from data/measured/arena_table.json, with how it was made).
 
     tuned_rates_line(setup)     "Each model trains at its own best learning rate ...", from the settings file
+    text_check_note(setup)      what the shipped check measured at these settings, and whether the order holds
     arena_table_section()       the measured table beside the n-gram, and the command, date and machine
 """
 
@@ -11,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from lab_ui.render.tables import show_table
-from lstm_core.arena import DECISIVE_FILE, TABLE_FILE, read_table, table_how, table_records
+from lstm_core.arena import DECISIVE_FILE, TABLE_FILE, check_note, read_check, read_table, table_how, table_records
 from lstm_core.compare import CompareSetup
 from lstm_core.training.char import preset_config
 from lstm_core.training.tuned import SWEPT_PRESET, tuned_settings
@@ -26,6 +27,12 @@ def tuned_rates_line(setup: CompareSetup) -> str:
         rates.append(f"{contender.label} {lr:g}" + ("" if tuned else " (not swept: the preset's)"))
     return ("Each model trains at its own best learning rate, found by `python -m lstm_core sweep` on validation "
             f"text (data/measured/arch_settings.json): {'; '.join(rates)}.")
+
+
+def text_check_note(setup: CompareSetup) -> str:
+    """What ``scripts/compare_text_check.py`` measured at the setup's budget and steps (empty when it did not)."""
+    data = read_check()
+    return "" if data is None else check_note(data, setup.param_budget, setup.steps, setup.seed)
 
 
 @st.cache_data(show_spinner=False)

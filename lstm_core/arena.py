@@ -299,3 +299,51 @@ def table_how(data: dict) -> str:
             f"seed notebook's loop ran at {made.get('seed_loop_chars_per_sec', 0):,} characters per second there. "
             f"Each model trained alone with its own shipped settings; loss in nats per character on "
             f"{data.get('scored_on', 'the validation split')}.")
+
+
+# /compare on Molière at its defaults: each contender at its shipped rate and at others, to see whether the order holds
+CHECK_FILE = SETTINGS_FILE.parent / "compare_text_check.json"
+ARCH_LABELS = {"lstm": "LSTM", "gru": "GRU", "rnn": "plain RNN"}
+
+
+def record_check_row(arch: str, lr: float, param_budget: int, steps: int, seed: int, valid_loss: float | None,
+                     seconds: float, command: str, path: Path = CHECK_FILE) -> dict:
+    """Add (or replace) one training of ``scripts/compare_text_check.py`` in the shipped check file."""
+    data = read_check(path) or {"rows": [], "scored_on": "the whole validation split of the full corpus"}
+    row = {"arch": arch, "lr": lr, "param_budget": param_budget, "steps": steps, "seed": seed,
+           "valid_loss": None if valid_loss is None else round(valid_loss, 4), "seconds": round(seconds, 1),
+           "command": command, "date": date.today().isoformat(), "load_average": machine(0)["load_average"]}
+    same = (arch, lr, param_budget, steps, seed)
+    data["rows"] = [r for r in data["rows"] if (r["arch"], r["lr"], r["param_budget"], r["steps"], r["seed"]) != same]
+    data["rows"].append(row)
+    write_json(path, data)
+    return row
+
+
+def read_check(path: Path = CHECK_FILE) -> dict | None:
+    return read_table(path)
+
+
+def check_note(data: dict, param_budget: int, steps: int, seed: int = 0) -> str:
+    """What the shipped check measured at these settings, in two sentences; empty when it has no such rows."""
+    rows = [r for r in data.get("rows", []) if (r["param_budget"], r["steps"], r["seed"]) == (param_budget, steps, seed)
+            and r.get("valid_loss") is not None]
+    if {r["arch"] for r in rows} != set(ARCH_LABELS):
+        return ""
+    best = {arch: min((r for r in rows if r["arch"] == arch), key=lambda r: r["valid_loss"]) for arch in ARCH_LABELS}
+    shipped = {arch: next((r for r in rows if r["arch"] == arch and r["lr"] == tuned.tuned_settings(arch).get("lr")),
+                          None) for arch in ARCH_LABELS}
+    tried = ", ".join(f"{ARCH_LABELS[a]} {best[a]['valid_loss']:.3f} at {best[a]['lr']:g}" for a in ARCH_LABELS)
+    counts = sorted({len({r["lr"] for r in rows if r["arch"] == a}) for a in ARCH_LABELS})
+    order = sorted(ARCH_LABELS, key=lambda a: best[a]["valid_loss"])
+    text = f"Measured at these settings (seed {seed}, whole validation split, nats per character): "
+    if all(shipped.values()) and any(shipped[a] is not best[a] for a in ARCH_LABELS):
+        text += ("at the shipped rates " + ", ".join(f"{ARCH_LABELS[a]} {shipped[a]['valid_loss']:.3f}"
+                                                     for a in ARCH_LABELS) + ", but ")
+    text += (f"at each one's best rate for a training this long ({tried}; "
+             f"{' to '.join(str(c) for c in counts)} rates tried each) the order is "
+             f"{' < '.join(ARCH_LABELS[a] for a in order)}. ")
+    if order[-1] == "rnn":
+        return text + "The plain RNN is behind both gated cells, as the literature found."
+    return text + ("So these settings do not show the literature's order (LSTM about equal to GRU, both ahead of a "
+                   "plain RNN), which was measured on far longer trainings of bigger models.")

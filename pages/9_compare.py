@@ -8,7 +8,7 @@ a comparison trained here puts its runs' ids in the link (``runs=id1,id2,id3``),
 import streamlit as st
 
 from lab_ui import compare_views as views
-from lab_ui.arena_view import arena_table_section, tuned_rates_line
+from lab_ui.arena_view import arena_table_section, text_check_note, tuned_rates_line
 from lab_ui.export_views import notebook_button
 from lab_ui import folded, page_setup, query_index, query_number, query_value, run_store, set_query
 from lab_ui.safe_text import markdown_text
@@ -67,7 +67,7 @@ set_query(comparison=comparison, task=task, seed=seed, delay=delay, budget=budge
 setup = CompareSetup(comparison, task, delay, budget, steps, forget_bias, update_bias, seed, pytorch_start)
 st.caption(f"Set up to train: {setup.summary()}.")
 if task != "memory":
-    st.caption(tuned_rates_line(setup))
+    st.caption(f"{tuned_rates_line(setup)} {text_check_note(setup)}")
 
 
 def start() -> None:

@@ -108,3 +108,19 @@ def test_a_plain_rnn_at_its_shipped_settings_scores_on_validation_text_as_it_tra
     train_loss = sum(row["train_loss"] for row in training.rows[-20:]) / 20
     valid = evaluate_loss(training.model, training.valid_ids[:5_000])
     assert valid < train_loss + 0.3, (valid, train_loss)  # at 2e-2: 3.75 against 2.04 after these 100 steps
+
+
+def test_the_compare_check_says_the_order_its_numbers_show(tmp_path, settings_file):
+    path = tmp_path / "check.json"
+    for arch, lr, loss in [("lstm", 0.02, 1.60), ("gru", 0.0042, 1.61), ("rnn", 0.01, 1.70), ("rnn", 0.005, 1.65)]:
+        arena.record_check_row(arch, lr, 200_000, 1_500, 0, loss, 1.0, f"check {arch}", path)
+    arena.record_check_row("rnn", 0.005, 200_000, 1_500, 0, 1.55, 1.0, "again", path)  # replaces the same setting
+    data = arena.read_check(path)
+    assert len(data["rows"]) == 4
+    note = arena.check_note(data, 200_000, 1_500)
+    assert "the order is plain RNN < LSTM < GRU" in note and "do not show the literature's order" in note
+    assert "GRU 1.610" in note  # the GRU's shipped rate (the test's settings file): its row is the shipped one
+    arena.record_check_row("rnn", 0.005, 200_000, 1_500, 0, 1.75, 1.0, "again", path)
+    note = arena.check_note(arena.read_check(path), 200_000, 1_500)
+    assert "the order is LSTM < GRU < plain RNN" in note and "as the literature found" in note
+    assert arena.check_note(data, 50_000, 1_500) == ""  # nothing measured at these settings

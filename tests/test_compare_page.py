@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import lstm_core
-from lstm_core.compare import COMPARISONS, GRU, LSTM, RNN, CompareSetup
+from lstm_core.compare import COMPARISONS, GRU, LSTM, RNN, TASK_DEFAULTS, CompareSetup
 from lstm_core.compare_runs import SHIPPED_SETUP, load_comparison, shipped_comparison
 from lstm_core.gradients import gradient_flow
 from lstm_core.readable import norm
@@ -113,11 +113,12 @@ def test_a_link_to_runs_that_are_not_a_comparison_says_so_and_shows_the_shipped_
 
 def test_a_text_task_brings_its_own_defaults_and_bad_links_fall_back():
     at = open_app(PAGE, task="full")
-    assert at.query_params["budget"] == "100000" and at.query_params["fbias"] == "1"
+    assert at.query_params["budget"] == str(TASK_DEFAULTS["full"]["param_budget"]) and at.query_params["fbias"] == "1"
     assert at.slider[0].disabled  # the delay is the memory task's
     rates = next(c.value for c in at.caption if c.value.startswith("Each model trains at its own best learning rate"))
     for contender in (LSTM, GRU, RNN):  # each one's rate as its training will use it
         assert f"{contender.label} {CompareSetup('architectures', 'full').config(contender).lr:g}" in rates
+    assert "the order is" in rates  # what the shipped check measured at these defaults
     assert "The arena on Molière, measured" in [h.value for h in at.header]
     assert any(c.value.startswith("Measured by `python scripts/arena_table.py") for c in at.caption)
     at = open_app(PAGE, task="bogus", steps="999", comparison="nope", fbias="80")
