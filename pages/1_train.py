@@ -169,10 +169,10 @@ def what_next(run_id: str) -> None:
 
 
 training_controls(SLOT, make_training)
-if (trainer := session_trainer(SLOT)) is not None:  # the line the lesson quotes, from this training's own corpus
-    line, _ = lstm_core.starting_loss_line(len(trainer.training.vocab))
-    st.caption(f"Where the loss starts: {line}.")
 continue_paused_run(SLOT, "char", lambda path: lstm_core.CharTraining.resume(path, run_store()))
 live_panel(SLOT, when_ended=what_next)
+if (trainer := session_trainer(SLOT)) is not None:  # the line the lesson quotes, from this training's own corpus;
+    line, _ = lstm_core.starting_loss_line(len(trainer.training.vocab))  # under the chart whose first point it reads
+    st.caption(f"Where the loss starts: {line}.")
 live_adjustments(SLOT)
 tensorboard_note()

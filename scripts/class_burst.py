@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import json
 import os
 import statistics
@@ -72,7 +73,9 @@ def run_burst(sessions: int = 30, trainings: int = 2, within: float = 1.0, train
         try:
             if trainings:
                 beside = start_trainings(trainings, train_seconds, scratch / "trainings", preset, app_root)
-            results, started = asyncio.run(burst(url, sessions, within, timeout))
+            # in a thread of its own: a caller may already run an event loop in this one (Playwright's sync API)
+            with ThreadPoolExecutor(1) as loop_thread:
+                results, started = loop_thread.submit(asyncio.run, burst(url, sessions, within, timeout)).result()
             time.sleep(0.3)  # the log's last lines
             runs = server_runs(log, started)
         finally:
