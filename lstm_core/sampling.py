@@ -259,8 +259,8 @@ class _OneThread:
             self.holders -= 1
             if self.holders == 0:
                 previous, blas = self.saved
+                blas.restore_original_limits()  # first: restoring BLAS's limits resets torch's thread count too
                 torch.set_num_threads(previous)
-                blas.restore_original_limits()
 
 
 _ONE_THREAD = _OneThread()

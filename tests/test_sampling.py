@@ -6,6 +6,7 @@ import torch
 
 import lstm_core
 from lstm_core.corpus import Vocab
+from lstm_core.execution.own_process import in_own_process
 from lstm_core.model import CharModel, ModelConfig
 from lstm_core.sampling import (BLAS, LSTMStepper, next_char_distribution, one_thread, sample, sample_stream,
                                 sample_with_interventions)
@@ -89,15 +90,26 @@ def test_sampling_without_interventions_writes_what_sample_writes(model):
         sample(model, VOCAB, "ab", 80, temperature=0.9, seed=4)
 
 
-def test_one_thread_limits_torch_and_numpy_blas_until_the_last_user_leaves():
-    """Two sessions sampling at once, their steps interleaved: the first to leave must not give the other
-    back its threads, and the last restores the settings from before (not the other's "previous" one)."""
-    before = torch.get_num_threads(), [lib["num_threads"] for lib in BLAS.select(user_api="blas").info()]
+def _interleaved_sessions() -> tuple:
+    """Two sessions' one_thread, interleaved, in a process with no other thread: the settings before, while
+    the second alone holds it, and after both left."""
+    def settings():
+        return torch.get_num_threads(), [lib["num_threads"] for lib in BLAS.select(user_api="blas").info()]
+
+    before = settings()
     first, second = one_thread(), one_thread()
     first.__enter__()
     second.__enter__()
     first.__exit__(None, None, None)
-    assert torch.get_num_threads() == 1
-    assert all(lib["num_threads"] == 1 for lib in BLAS.select(user_api="blas").info())
+    held = settings()
     second.__exit__(None, None, None)
-    assert (torch.get_num_threads(), [lib["num_threads"] for lib in BLAS.select(user_api="blas").info()]) == before
+    return before, held, settings()
+
+
+def test_one_thread_limits_torch_and_numpy_blas_until_the_last_user_leaves():
+    """Two sessions sampling at once, their steps interleaved: the first to leave must not give the other
+    back its threads, and the last restores the settings from before (not the other's "previous" one).
+    (In a fresh process: these settings are the process's, and a test process has other threads.)"""
+    before, held, after = in_own_process(_interleaved_sessions, threads=2)
+    assert held[0] == 1 and all(threads == 1 for threads in held[1])
+    assert after == before
