@@ -12,7 +12,7 @@ from conftest import keep_screenshot, wait_for_app
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PAGES = ["", "lesson", "train", "gates", "gates?section=heatmaps", "generate", "cell", "explorer", "tagger", "sentiment",
-         "runs", "compare"]
+         "runs", "compare", "why", "gates?section=inspect"]
 MIN_PIXELS = 14
 DRAWN_LATER = {"cell": ".cell-lab .cl-figures"}  # what a page draws in the browser once its script has run
 # Each page's main controls (their widget keys): in presentation mode each is in the page, not in the hidden sidebar.
@@ -23,7 +23,8 @@ CONTROLS = {"": [], "lesson": ["lesson_reveal_why-gates"], "train": ["train_pres
             "cell": ["cell_mode", "cell_scenario", "cell_units"],
             "explorer": ["explorer_input_size", "explorer_hidden_size", "explorer_num_layers"],
             "tagger": ["tagger_preset", "tagger_start"], "sentiment": ["sentiment_source", "sentiment_preset"],
-            "runs": ["import_run"], "compare": ["compare_comparison", "compare_task"]}
+            "runs": ["import_run"], "compare": ["compare_comparison", "compare_task"],
+            "why": ["selected_run", "why_text"], "gates?section=inspect": ["selected_run", "gates_section"]}
 
 # Every visible text of the page, with the size it is drawn at on the screen: DOM text by its computed font size;
 # text inside an inline SVG by its font size times the SVG's scale (viewBox to screen); text inside an SVG image
