@@ -14,8 +14,7 @@ import streamlit as st
 from lab_ui.render.tables import show_table
 from lstm_core.arena import DECISIVE_FILE, TABLE_FILE, check_note, read_check, read_table, table_how, table_records
 from lstm_core.compare import CompareSetup
-from lstm_core.training.char import preset_config
-from lstm_core.training.tuned import SWEPT_PRESET, tuned_settings
+from lstm_core.training.tuned import tuned_settings
 
 
 def tuned_rates_line(setup: CompareSetup) -> str:
@@ -23,7 +22,7 @@ def tuned_rates_line(setup: CompareSetup) -> str:
     rates = []
     for contender in setup.contenders:
         tuned = tuned_settings(contender.architecture, contender.variant)
-        lr = setup.extra.get("lr", tuned.get("lr", preset_config(SWEPT_PRESET, tuned=False).lr))
+        lr = setup.config(contender).lr  # the training's own settings: the line cannot disagree with it
         rates.append(f"{contender.label} {lr:g}" + ("" if tuned else " (not swept: the preset's)"))
     return ("Each model trains at its own best learning rate, found by `python -m lstm_core sweep` on validation "
             f"text (data/measured/arch_settings.json): {'; '.join(rates)}.")

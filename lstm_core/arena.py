@@ -34,6 +34,7 @@ from .architectures import architecture
 from .corpus import Corpus, load_corpus
 from .limits import CHAR_LIMITS
 from .ngram import DEFAULT_ORDER, corpus_baseline
+from .runs import write_json
 from .seed_loop import seed_loop
 from .training.char import CharTraining, evaluate_loss, preset_config, steps_per_epoch
 from .training.loop import TrainingDiverged
@@ -157,13 +158,6 @@ def machine(seed_chars_per_sec: float) -> dict:
             "seed_loop_chars_per_sec": round(seed_chars_per_sec)}
 
 
-def write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    temporary.replace(path)
-
-
 def record_sweep(arch: str, variant: str, points: list[SweepPoint], best: SweepPoint, budget: dict, command: str,
                  measured_on: dict, path: Path | None = None) -> dict:
     """Keep the chosen settings (and every point tried) in the settings file, beside the other architectures'."""
@@ -173,7 +167,7 @@ def record_sweep(arch: str, variant: str, points: list[SweepPoint], best: SweepP
               "command": command, "date": date.today().isoformat(), "machine": measured_on}
     settings = read_settings(path)
     settings[arch_key(arch, variant)] = record
-    write_json(path or tuned.SETTINGS_FILE, dict(sorted(settings.items())))
+    write_json(path or tuned.SETTINGS_FILE, dict(sorted(settings.items())), make_folder=True)
     return record
 
 
@@ -237,7 +231,7 @@ def record_table(rows: list[ArenaRow], ngram: float, command: str, measured_on: 
             "budgets": {"seconds": seconds, "steps": steps}, "command": command, "date": date.today().isoformat(),
             "machine": measured_on,
             "scored_on": "the whole validation split of the full corpus (its last 10%)"}
-    write_json(path, data)
+    write_json(path, data, make_folder=True)
     return data
 
 
@@ -316,7 +310,7 @@ def record_check_row(arch: str, lr: float, param_budget: int, steps: int, seed: 
     same = (arch, lr, param_budget, steps, seed)
     data["rows"] = [r for r in data["rows"] if (r["arch"], r["lr"], r["param_budget"], r["steps"], r["seed"]) != same]
     data["rows"].append(row)
-    write_json(path, data)
+    write_json(path, data, make_folder=True)
     return row
 
 

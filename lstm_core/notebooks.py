@@ -27,6 +27,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from .runs import PRETRAINED_DIR, REPO_ROOT, read_config
 from .unit_walk import DEFAULT_WALK_TEXT, MAX_WALK_CHARS
+from .why.attribution import EXAMPLE_TEXT as ATTRIBUTION_EXAMPLE
+from .why.memory_diff import EXAMPLE_TEXT as MEMORY_DIFF_EXAMPLE
 from .why.patching import EXAMPLE_SOURCE, EXAMPLE_TARGET
 
 VIEWS: dict[str, Callable[[dict, "Source"], list]] = {}  # a view's name (its page's path) -> its cells' builder
@@ -370,7 +372,7 @@ def _clamped(settings: dict, name: str, default: int, length_code: str) -> str:
 
 
 def _why_attribution(settings: dict) -> list:
-    text = settings.get("text", "Je ne vous entends point.\n\nHARPAGON")
+    text = settings.get("text", ATTRIBUTION_EXAMPLE)
     method = settings.get("method") if settings.get("method") in ("ig", "grad_x_input", "occlusion") else "grad_x_input"
     target = settings.get("target") or None
     steps = _number(settings, "steps", 32, low=16, high=256)
@@ -403,8 +405,7 @@ def _why_attribution(settings: dict) -> list:
                       "ax.set_xticks(range(len(result.chars)), [analysis.show_char(c) for c in result.chars], "
                       "fontsize=8)\n"
                       "ax.set_ylabel(f\"score for log p({analysis.show_char(result.target)!r})\")\nplt.show()\n"
-                      "strongest = result.frame().reindex(result.frame()[\"score\"].abs().sort_values("
-                      "ascending=False).index).head(10)\nprint(strongest.to_string(index=False))"),
+                      "print(result.strongest(10).to_string(index=False))"),
         new_markdown_cell("## Is it faithful? The deletion curve\n\nReplace the k best-scored characters (k = 0, 1, "
                           "2...) and watch the target's probability, beside the same with characters chosen at "
                           "random (the mean of 20 draws). A faithful method's curve falls faster: a smaller area "
@@ -425,7 +426,7 @@ def _why_attribution(settings: dict) -> list:
 
 
 def _why_memory(settings: dict) -> list:
-    text = settings.get("text", "HARPAGON.\n\nJe ne vous entends point, et je veux")
+    text = settings.get("text", MEMORY_DIFF_EXAMPLE)
     char = settings.get("char") or "V"
     return [
         new_markdown_cell("## Two texts one character apart\n\nText B is the text with one character changed at "

@@ -165,8 +165,10 @@ def json_bytes(data) -> bytes:
     return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
 
 
-def write_json(path: Path, data) -> None:
-    """Write ``data`` as JSON atomically."""
+def write_json(path: Path, data, make_folder: bool = False) -> None:
+    """Write ``data`` as JSON atomically (into a new folder too, with ``make_folder``)."""
+    if make_folder:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json_bytes(data))
 
 

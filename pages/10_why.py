@@ -12,10 +12,12 @@ from lab_ui.export_views import notebook_button
 from lab_ui.html_view import show_html
 from lab_ui.render.tables import table_html
 from lab_ui.render.text_box import show_text
+from lstm_core.architectures import ARCHITECTURES
 from lstm_core.analysis import FEATURES, parse_units, show_char
 from lstm_core.corpus import load_corpus
-from lstm_core.why.attribution import METHODS, attribute, deletion_curves
-from lstm_core.why.memory_diff import memory_diff, share, shipped_memory_diffs
+from lstm_core.why.attribution import EXAMPLE_TEXT as ATTRIBUTION_EXAMPLE, METHODS, attribute, deletion_curves
+from lstm_core.why.memory_diff import EXAMPLE_TEXT as MEMORY_DIFF_EXAMPLE, memory_diff, share, shipped_memory_diffs
+from lstm_core.why.common import state_names
 from lstm_core.why.patching import EXAMPLE_SOURCE, EXAMPLE_TARGET, WHOLE, patch
 from lstm_core.why.probes import probe_frame, steered_sample, train_probes
 
@@ -23,7 +25,7 @@ page_setup("Why this character")
 st.title("Why this character")
 PARTS = {"attribution": "Which characters made it", "memory": "Memory diff", "patch": "Patching",
          "probes": "Probes and steering"}
-run_id, run = selected_run("Model", architectures=("lstm", "gru", "rnn"))
+run_id, run = selected_run("Model", architectures=ARCHITECTURES)
 model, vocab, key = run.model, run.vocab, run_key(run_id)
 part = st.radio("Part", list(PARTS), format_func=PARTS.get, horizontal=True, index=query_index("part", PARTS, "attribution"))
 set_query(part=part)
@@ -42,8 +44,9 @@ def whole(container, label: str, name: str, default: int, top: int) -> int:
     return value
 
 
+# The run's key is hashed (a leading underscore would leave it out of the cache's key: another run's result)
 @st.cache_data(show_spinner="Attributing...", max_entries=32)
-def attributed(_key, text, method, target, steps):
+def attributed(run_stamp, text, method, target, steps):
     result = attribute(model, vocab, text, method, target or None, steps)
     return result, deletion_curves(model, vocab, result)
 
@@ -54,7 +57,7 @@ def architectures():
 
 
 @st.cache_data(show_spinner="Training the probes...", max_entries=8)
-def probes_of(_key, layer, quantity, corpus):
+def probes_of(run_stamp, layer, quantity, corpus):
     return train_probes(model, vocab, load_corpus(corpus).valid_text[:6_000], layer, quantity)
 
 
@@ -64,7 +67,7 @@ try:
                    "character. The deletion curve replaces the best-scored characters one by one: a faithful method's "
                    "curve falls faster than random's.")
         text = text_input("Text (the prediction explained is the character after its end)", "text",
-                          "Je ne vous entends point.\n\nHARPAGON", "why_text")
+                          ATTRIBUTION_EXAMPLE, "why_text")
         c1, c2, c3 = st.columns([2, 1, 1])
         method = c1.radio("Method", list(METHODS), format_func=METHODS.get, horizontal=True,
                           index=query_index("method", METHODS, "grad_x_input"))
@@ -83,12 +86,12 @@ try:
                        + (" — over 5%: raise the IG steps." if gap > 0.05 else "."))
         show_html(views.deletion_chart(curves, METHODS[method]), key="why_deletion")
         (st.success if curves.beats_random else st.warning)(curves.verdict(METHODS[method]))
-        top = result.frame().reindex(result.frame()["score"].abs().sort_values(ascending=False).index).head(10)
+        top = result.strongest(10)
         show_table(top.assign(char=top["char"].map(show_char)), {"score": "{:+.3f}"})
     elif part == "memory":
         st.caption("Two texts one character apart run side by side: how large the difference in each state stays, "
                    "step by step, and how far it moves the next character. Before the change every Δ is exactly 0.")
-        text = text_input("Text A", "text", "HARPAGON.\n\nJe ne vous entends point, et je veux", "why_diff_text")
+        text = text_input("Text A", "text", MEMORY_DIFF_EXAMPLE, "why_diff_text")
         c1, c2 = st.columns(2)
         position = whole(c1, "Position P to change", "p", 0, len(text) - 1)
         char = c2.text_input("Character put there in text B", query_value("char") or "V", max_chars=1)
@@ -121,7 +124,7 @@ try:
         source_step = whole(c1, "Step in A", "s", len(source) - 1, len(source) - 1)
         target_step = whole(c2, "Step in B", "t", len(target) - 1, len(target) - 1)
         layer = whole(c3, "Layer", "layer", model.config.num_layers - 1, model.config.num_layers - 1)
-        states = [WHOLE] + [q for q in ("hidden_state", "cell_state") if q in model.arch.quantities]
+        states = [WHOLE, *state_names(model)]
         quantity = c4.selectbox("State", states, format_func=lambda q: q.replace("_", " "),
                                 index=query_index("state", states, WHOLE))
         set_query(state=quantity)
@@ -140,7 +143,7 @@ try:
                    "best single unit and always answering the commoner value.")
         c1, c2 = st.columns(2)
         layer = whole(c1, "Layer", "layer", model.config.num_layers - 1, model.config.num_layers - 1)
-        states = [q for q in ("hidden_state", "cell_state") if q in model.arch.quantities]
+        states = list(state_names(model))
         quantity = c2.selectbox("State", states, format_func=lambda q: q.replace("_", " "),
                                 index=query_index("state", states, "hidden_state"))
         set_query(state=quantity)

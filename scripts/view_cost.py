@@ -29,6 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
 from scripts.protocol_client import ProtocolSession, open_once  # noqa: E402
+from scripts.ui_cost import cpu_seconds  # noqa: E402
 
 TARGET_CPU_SECONDS = 0.05
 PAGES = {"/gates": ("gates", "run=pretrained"),
@@ -39,13 +40,6 @@ PAGES = {"/gates": ("gates", "run=pretrained"),
          "/": ("", ""), "/lesson": ("lesson", ""), "/train": ("train", ""), "/cell": ("cell", ""),
          "/explorer": ("explorer", ""), "/runs": ("runs", ""), "/compare": ("compare", "")}
 DEFAULT_PAGES = ("/gates", "/gates inspect", "/gates heatmaps", "/gates unit", "/generate")
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` (its own threads; not its children)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 async def views_cost(url: str, pid: int, page: str, query: str, views: int, warmup: int = 2) -> dict:

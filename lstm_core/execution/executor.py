@@ -34,6 +34,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ..training.loop import Training
+from .own_process import child_environment
 from .worker import NICE, collect, post
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the lstm_core package (Ray ships it to its workers)
@@ -150,13 +151,10 @@ class LocalWorker:
 
     def __init__(self, threads: int, nice: int):
         ours, theirs = socket.socketpair()
-        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-               "PYTHONPATH": os.pathsep.join([str(PACKAGE_DIR.parent), os.environ.get("PYTHONPATH", "")]).rstrip(
-                   os.pathsep)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "lstm_core.execution.worker", "--fd", str(theirs.fileno()),
              "--threads", str(threads), "--nice", str(nice)],
-            pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL)
+            pass_fds=(theirs.fileno(),), env=child_environment(threads), stdin=subprocess.DEVNULL)
         theirs.close()
         self.connection = Connection(ours.detach())
         self.idle_since = time.monotonic()

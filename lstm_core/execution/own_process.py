@@ -29,16 +29,21 @@ class ChildProcessFailed(RuntimeError):
     """The child ended without a result (killed, or out of memory)."""
 
 
+def child_environment(threads: int) -> dict:
+    """The environment of a child that runs lstm_core: ``threads`` for its maths libraries, and the package
+    importable wherever the server was started from."""
+    return {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+            "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+
+
 def in_own_process(function: Callable, *args, threads: int = 1):
     """``function(*args)`` in a fresh process; its result, or the exception it raised, raised here.
     ``function`` must be importable by name (a module's top-level function)."""
     read_end, write_end = os.pipe()
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-           "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     try:
         child = subprocess.Popen(
             [sys.executable, "-m", "lstm_core.execution.own_process", str(write_end), str(threads)],
-            stdin=subprocess.PIPE, pass_fds=(write_end,), env=env, cwd=PROJECT_DIR)
+            stdin=subprocess.PIPE, pass_fds=(write_end,), env=child_environment(threads), cwd=PROJECT_DIR)
     finally:
         os.close(write_end)
     with os.fdopen(read_end, "rb") as results:

@@ -41,6 +41,7 @@ METHODS = {  # name -> what the page and the command line call it
 IG_STEPS = 64  # integration steps of integrated gradients (Gauss-Legendre): the completeness gap stays small
 RANDOM_DRAWS = 20  # random orders averaged for the deletion curve's baseline
 MAX_DELETIONS = 30  # the deletion curve removes at most this many characters
+EXAMPLE_TEXT = "Je ne vous entends point.\n\nHARPAGON"  # what /why explains first: the "." after the name
 
 
 class _ZeroableEmbedding(nn.Module):
@@ -99,12 +100,10 @@ class Attribution:
         """One row per input character: position, char, score (the command line's CSV)."""
         return pd.DataFrame({"position": np.arange(len(self.chars)), "char": self.chars, "score": self.scores})
 
-
-def predicted_char(model, vocab, text: str) -> str:
-    """The model's likeliest character after ``text``."""
-    ids, _, _ = encode(vocab, text)
-    with torch.no_grad():
-        return vocab.chars[int(log_probs(model, ids)[0, -1].argmax())]
+    def strongest(self, count: int) -> pd.DataFrame:
+        """The ``count`` rows of :meth:`frame` with the largest scores in size, largest first."""
+        rows = self.frame()
+        return rows.reindex(rows["score"].abs().sort_values(ascending=False).index).head(count)
 
 
 def attribute(model, vocab, text: str, method: str = "ig", target: str | None = None,

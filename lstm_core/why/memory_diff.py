@@ -19,7 +19,7 @@ from ..compare_runs import shipped_comparison
 from ..runs import load_run
 from ..trace import trace
 from ..training.memory import SYMBOLS, memory_sample_text
-from .common import WhyError, char_id, check_position, encode
+from .common import WhyError, char_id, check_position, encode, state_names
 
 
 @dataclass
@@ -76,7 +76,7 @@ def memory_diff(model, vocab, text: str, position: int, char: str) -> MemoryDiff
     text_a, text_b = changed_text(vocab, text, position, char)
     _, _, replacements = encode(vocab, text)
     a, b = trace(model, vocab, text_a), trace(model, vocab, text_b)
-    states = [q for q in a.quantities if q in ("hidden_state", "cell_state")]
+    states = list(state_names(model))
     delta = {q: b[q] - a[q] for q in states}
     total_variation = 0.5 * np.abs(b.probs.astype(np.float64) - a.probs).sum(axis=-1)
     return MemoryDiff(list(text_a), list(text_b), int(position), delta, total_variation,
@@ -85,6 +85,7 @@ def memory_diff(model, vocab, text: str, position: int, char: str) -> MemoryDiff
 
 
 MEMORY_SEED = 0  # which memory-task sequence the comparison reads
+EXAMPLE_TEXT = "HARPAGON.\n\nJe ne vous entends point, et je veux"  # what /why changes first
 
 
 @dataclass
