@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.page_helpers import shown_text
+from tests.test_gates_page import save_tiny_run
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "10_why.py")
 
@@ -47,3 +48,13 @@ def test_patching_shows_both_runs():
     at = opened(part="patch", source="HARPAGON.\n", text="VALÈRE.\n")
     shown = shown_text(at)
     assert "Without the patch" in shown and "With the patch" in shown and not at.error
+
+
+def test_another_run_with_the_same_text_gets_its_own_attribution():
+    """The page's cache is keyed by the run too: the same text on another model is attributed anew."""
+    query = dict(part="attribution", text="Je ne vous\n\nHARPAGON", method="grad_x_input")
+    shipped = opened(run="pretrained", **query)
+    run_id, _ = save_tiny_run()
+    tiny = opened(run=run_id, **query)
+    line = [m.value for m in shipped.markdown if "log p =" in m.value]
+    assert line and line != [m.value for m in tiny.markdown if "log p =" in m.value]
