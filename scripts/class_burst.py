@@ -1,7 +1,8 @@
 """A class's burst, measured at the server: many sessions open /gates within a second while trainings run.
 
     python scripts/class_burst.py                          # 30 sessions within 1 s, 2 trainings beside them
-    python scripts/class_burst.py --sessions 8 --trainings 0 --train-seconds 0   # the CI size (tests/test_class_burst.py)
+    python scripts/class_burst.py --sessions 8 --trainings 1 --train-seconds 3   # the suite's size (it runs inside
+                                                                  # tests/test_load.py's class: load_test.py --burst 8)
     python scripts/class_burst.py --sessions 120 --within 0 --trainings 0        # views a second one process sustains
 
 Starts ``streamlit run app.py`` on 127.0.0.1 through scripts/timed_server.py (which logs every script run's

@@ -7,9 +7,10 @@ Starts ``streamlit run app.py`` on a loopback port (through scripts/timed_server
 script run on the server's side) with an empty run store, and drives it with Playwright: one
 Chromium, one browser context per session (each its own user, as in a class). First one session
 visits every page once (``--warm``) and one training of ``--preset`` runs alone, for its throughput (the
-server's memory at start is read then: everything has run once). Then ``--trainings`` sessions start that training on
-/train (link autostart), and once
-they run, the other sessions arrive all at once and each opens ``--pages`` in turn.
+server's memory at start is read then: everything has run once; ``--no-alone`` skips that training). Then
+``--trainings`` sessions start that training on /train (link autostart), and once they run, the other sessions
+arrive all at once and each opens ``--pages`` in turn; ``--burst N`` sends, at the same moment, N sessions that
+render nothing (scripts/class_burst.py: Streamlit's protocol, spoken from Python) to open /gates within a second.
 
 It reports, per page, the server's time from a session's request to the end of that page's script
 run (median, 90th percentile, worst) and the browser's time to a drawn page; the throughput of
@@ -39,6 +40,7 @@ from lstm_core.execution.executor import local_pool_size  # noqa: E402
 from lstm_core.runs import read_config, read_metrics, read_status  # noqa: E402
 from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
 from scripts.browser import LAUNCH_ARGS, find_chromium  # noqa: E402
+from scripts.class_burst import burst as protocol_burst  # noqa: E402
 
 try:
     from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -158,7 +160,7 @@ def wait_for_running(store: lstm_core.RunStore, count: int, deadline: float) -> 
     """Until ``count`` trainings have saved a first checkpoint (or already ended: a short budget)."""
     while time.monotonic() < deadline:
         runs = store.list()
-        if not runs.empty and (~runs["status"].isin(["created", "queued"])).sum() >= count + 1:  # the alone run too
+        if not runs.empty and (~runs["status"].isin(["created", "queued"])).sum() >= count:
             return
         time.sleep(0.2)
     raise TimeoutError(f"{count} trainings never started")
@@ -182,6 +184,11 @@ def server_times(log: Path, since: float) -> dict[str, list[tuple[float, float, 
         pages.setdefault(run["page"], []).append((run["ended"] - run["requested"], run["ended"] - run["started"],
                                                    run["ended"] - since))
     return pages
+
+
+def burst_errors(results: list[dict]) -> list[str]:
+    """What went wrong in the burst's protocol sessions: a session that failed, and every exception a page drew."""
+    return [r["error"] for r in results if "error" in r] + [e for r in results for e in r.get("exceptions", [])]
 
 
 def percentiles(values: list[float]) -> str:
@@ -211,13 +218,15 @@ async def run(args) -> dict:
             browser = await playwright.chromium.launch(executable_path=find_chromium(), args=LAUNCH_ARGS)
             await browse(browser, base, args.warm, args.page_timeout, {})  # every page once: caches warm
             store = lstm_core.RunStore(store_root)
-            alone_done = asyncio.Event()
-            alone = asyncio.create_task(train(browser, base, link, args.page_timeout, {}, asyncio.Event(),
-                                              alone_done))
-            (alone_run,) = await asyncio.to_thread(wait_for_runs, store, 1, deadline)
-            alone_done.set()
-            await alone
-            report["alone"] = throughput(alone_run)
+            alone_run = None
+            if args.alone:
+                alone_done = asyncio.Event()
+                alone = asyncio.create_task(train(browser, base, link, args.page_timeout, {}, asyncio.Event(),
+                                                  alone_done))
+                (alone_run,) = await asyncio.to_thread(wait_for_runs, store, 1, deadline)
+                alone_done.set()
+                await alone
+            report["alone"] = throughput(alone_run) if alone_run else None
             await asyncio.sleep(args.settle)
             report["memory_start"] = memory(server.pid)  # every page visited and one training run: all warm
 
@@ -230,7 +239,8 @@ async def run(args) -> dict:
                 await started.wait()
             capacity = local_pool_size() if args.executor != "ray" else args.trainings
             if args.trainings:
-                await asyncio.to_thread(wait_for_running, store, min(args.trainings, capacity), deadline)
+                await asyncio.to_thread(wait_for_running, store, min(args.trainings, capacity) + bool(alone_run),
+                                        deadline)
             burst = time.time()
             peak = [memory(server.pid)]
 
@@ -241,10 +251,13 @@ async def run(args) -> dict:
 
             watcher = asyncio.create_task(watch())
             browsing = args.sessions - args.trainings
-            await asyncio.gather(*(browse(browser, base, args.pages, args.page_timeout, times)
-                                   for _ in range(browsing)))
+            protocol = asyncio.to_thread(asyncio.run, protocol_burst(base, args.burst, 1.0, args.page_timeout)) \
+                if args.burst else asyncio.sleep(0, ([], None))
+            *_, (burst_results, _) = await asyncio.gather(
+                *(browse(browser, base, args.pages, args.page_timeout, times) for _ in range(browsing)), protocol)
             report["browsing_done_after"] = time.time() - burst
-            runs = await asyncio.to_thread(wait_for_runs, store, args.trainings + 1, deadline)
+            report["burst"] = {"sessions": args.burst, "errors": burst_errors(burst_results)}
+            runs = await asyncio.to_thread(wait_for_runs, store, args.trainings + bool(alone_run), deadline)
             done.set()
             await asyncio.gather(*trainers)
             watcher.cancel()
@@ -284,9 +297,16 @@ def print_report(report: dict) -> None:
     runs_only = [r[1] for runs in report["server"].values() for r in runs]
     if runs_only:
         print(f"script runs alone (start->end): median {statistics.median(runs_only):.2f} s, worst {max(runs_only):.2f} s")
+    if report["burst"]["sessions"]:
+        errors = report["burst"]["errors"]
+        print(f"burst: {report['burst']['sessions']} protocol sessions opened /gates within 1 s "
+              f"({'no errors' if not errors else f'ERRORS: {errors[:3]}'})")
     alone = report["alone"]
     speeds = report["throughputs"]
-    if speeds:
+    if speeds and alone is None:
+        print(f"\nthroughput under load per training: median {statistics.median(speeds):,.0f} chars/s, "
+              f"worst {speeds[0]:,.0f} (no training alone to compare with: --no-alone)")
+    elif speeds:
         print(f"\nthroughput: alone {alone:,.0f} chars/s; under load per training median "
               f"{statistics.median(speeds):,.0f} ({statistics.median(speeds) / alone:.0%}), "
               f"worst {speeds[0]:,.0f} ({speeds[0] / alone:.0%})")
@@ -314,6 +334,10 @@ def main() -> int:
     parser.add_argument("--warm", default=",".join(WARM_PAGES),
                         help="pages one session opens first, to warm the server's caches (empty: none)")
     parser.add_argument("--preset", default="default")
+    parser.add_argument("--no-alone", dest="alone", action="store_false",
+                        help="skip the training alone (its throughput is the reference for those under load)")
+    parser.add_argument("--burst", type=int, default=0,
+                        help="protocol sessions (rendering nothing) that open /gates within 1 s as the sessions arrive")
     parser.add_argument("--train-seconds", type=float, default=15.0)
     parser.add_argument("--executor", choices=["local", "ray"])
     parser.add_argument("--after", default="5,30,60", help="seconds after the last session closed to read memory")
@@ -331,7 +355,7 @@ def main() -> int:
     print_report(report)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
-    return 1 if report["incomplete"] else 0
+    return 1 if report["incomplete"] or report["burst"]["errors"] else 0
 
 
 if __name__ == "__main__":

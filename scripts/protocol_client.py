@@ -3,7 +3,7 @@
 A browser tab opens ``/_stcore/stream``, asks for a script run (a ``BackMsg`` carrying the page and its
 query string) and reads ``ForwardMsg``s until the script has finished. This does the same and renders
 nothing, so thirty of them measure the server, not thirty browsers sharing its cores
-(scripts/view_cost.py, scripts/class_burst.py, tests/test_class_burst.py).
+(scripts/view_cost.py, scripts/class_burst.py, and scripts/load_test.py's burst).
 
     async with ProtocolSession(base_url) as session:
         seconds = await session.open("gates", "run=pretrained&passage=0")   # one script run, to its end

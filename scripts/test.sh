@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# LSTM Lab's tests with everything they need: the Python requirements (Ray's and TensorBoard's too, for their tests),
+# LSTM Lab's tests with everything they need: the Python requirements (Ray's and TensorBoard's too, for their tests;
+# pip runs only when one is missing or at another version),
 # a browser the browser tests can drive (Debian's chromium through apt where apt is there, otherwise
 # Playwright's own), then the linter (ruff, its rules in ruff.toml), then pytest in two processes (pytest-xdist;
-# a browser module's tests stay in one process, the slow tests go first: see tests/conftest.py).
+# the browser tests share one process and one app server, the slow tests go first: see tests/conftest.py).
 # Arguments go to pytest:  bash scripts/test.sh -m "not slow"   (one process: bash scripts/test.sh -n 0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python -m pip install -q -r requirements-test.txt -r requirements-ray.txt -r requirements-tensorboard.txt
+requirements=(requirements-test.txt requirements-ray.txt requirements-tensorboard.txt)
+python scripts/requirements_met.py "${requirements[@]}" >/dev/null \
+  || python -m pip install -q "${requirements[@]/#/-r}"
 if ! python scripts/browser.py >/dev/null; then
   if command -v apt-get >/dev/null 2>&1; then
     sudo=""

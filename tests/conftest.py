@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,18 +15,24 @@ from scripts.browser import find_chromium, launch  # noqa: E402
 configure_torch_threads(1)  # tests share two cores with each other and with the app server
 
 
+ONE_PROCESS = {"test_load", "test_cli", "test_executor"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (scripts/test.sh runs two processes), the tests of one module that drives a server (the
-    browser modules, the load test, the Ray test) run in one process, one after another: one app server and one
-    browser per process serve them (a process starts its own when it first needs one). Both processes take such
-    modules, so neither waits alone at the end on a long browser queue; two heavy ones at most share the two cores.
+    """Under pytest-xdist (scripts/test.sh runs two processes), the tests that drive the app in a browser run in
+    one process, one after another, so that one app server and one browser serve them all (each warms its caches
+    once); the load test (its own server and browser), the Ray test, and the modules whose module-wide fixture is a
+    training or a worker (``ONE_PROCESS``) each run in one process too, so that the fixture is made once.
 
     In each xdist process the slow tests come first: the scheduler hands out the longest work first and the
     short tests fill the gaps at the end, so both processes finish together."""
     for item in items:
-        module = item.nodeid.split("::")[0]
-        if module.endswith("test_load.py") or "ray" in module or item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.xdist_group(Path(module).stem))
+        module = Path(item.nodeid.split("::")[0]).stem
+        if module in ONE_PROCESS or "ray" in module:
+            item.add_marker(pytest.mark.xdist_group(module))
+        elif item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
     if hasattr(config, "workerinput"):  # an xdist process: each collects the same tests, in the same order
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
@@ -137,13 +142,14 @@ def wait_for_app(tab, timeout: float = 60_000) -> None:
     tab.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
 
 
-def keep_screenshot(target, tmp_path: Path, name: str, full_page: bool = True) -> Path:
-    """Screenshot a page (whole, by default) or one element into the test's folder, and copy it to the
-    folder ``LSTM_LAB_SCREENS`` names, where a developer looks at what the browser tests saw."""
-    shot = tmp_path / f"{name}.png"
+def keep_screenshot(target, name: str, full_page: bool = True) -> Path | None:
+    """Screenshot a page (whole, by default) or one element into the folder ``LSTM_LAB_SCREENS`` names, where a
+    developer looks at what the browser tests saw; without that folder, nothing (a screenshot nobody sees costs the
+    suite a second or two of the browser's time)."""
+    if not os.environ.get("LSTM_LAB_SCREENS"):
+        return None
+    screens = Path(os.environ["LSTM_LAB_SCREENS"])
+    screens.mkdir(parents=True, exist_ok=True)
+    shot = screens / f"{name}.png"
     target.screenshot(path=str(shot), **({"full_page": True} if full_page else {}))
-    if os.environ.get("LSTM_LAB_SCREENS"):
-        screens = Path(os.environ["LSTM_LAB_SCREENS"])
-        screens.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, screens / shot.name)
     return shot

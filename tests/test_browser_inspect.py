@@ -36,7 +36,7 @@ def check_gates(tab, base_url: str, tmp_path: Path) -> None:
     for label in labels:
         assert "step" in label and "unit" in label and re.search(r": -?\d\.\d{3}$", label)  # the units' values
         assert any(f"{t} · " in label for t in range(len(text)))  # timestep and its character
-    keep_screenshot(tab, tmp_path, "gates")
+    keep_screenshot(tab, "gates")
 
 
 def check_generate(tab, base_url: str, tmp_path: Path) -> None:
@@ -52,7 +52,7 @@ def check_generate(tab, base_url: str, tmp_path: Path) -> None:
     coloured = tab.locator("span[title^='p = ']")
     coloured.first.wait_for(timeout=60_000)
     assert coloured.count() == 120
-    keep_screenshot(tab, tmp_path, "generate")
+    keep_screenshot(tab, "generate")
 
 
 def test_gates_heatmaps_have_character_ticks_and_hover_labels(app_server, page, tmp_path):

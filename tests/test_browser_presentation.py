@@ -103,7 +103,7 @@ def test_every_page_in_presentation_mode_has_no_sidebar_no_text_under_14_px_and_
                 tab.wait_for_selector(DRAWN_LATER[path], timeout=60_000)
             tab.wait_for_timeout(500)  # the images' labels are raised once each image is laid out
             name = "present-" + (path.replace("?", "-").replace("=", "-") or "home")
-            keep_screenshot(tab, tmp_path, name, full_page=False)  # LSTM_LAB_SCREENS keeps them for a person
+            keep_screenshot(tab, name, full_page=False)  # LSTM_LAB_SCREENS keeps them for a person
             found = ["sidebar shown"] if sidebar_shown(tab) else []
             found += ["header shown"] if tab.locator("[data-testid=stHeader]").evaluate_all(
                 "els => els.filter(e => e.checkVisibility())") else []

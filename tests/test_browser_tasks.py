@@ -10,7 +10,7 @@ from conftest import keep_screenshot, wait_for_app
 def screenshot(page, tmp_path, name: str) -> None:
     page.set_viewport_size({"width": 1400, "height": 3400})  # Streamlit scrolls inside the page: show it all
     wait_for_app(page)
-    keep_screenshot(page, tmp_path, name)
+    keep_screenshot(page, name)
 
 
 def start_and_wait_for_the_end(page, seconds: float) -> None:

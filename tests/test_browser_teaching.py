@@ -24,7 +24,7 @@ def test_cell_lab_in_a_browser(app_server, page, tmp_path):
     expect(page.locator(".cell-lab .cl-sentence").filter(has_text="Count.")).to_have_count(1)
     expect(equation(page, "cell_state")).to_contain_text("= 0.4993")  # c_t with x = 1
     assert page.locator(".cell-lab .cl-fails").count() == 0
-    keep_screenshot(page, tmp_path, "browser_cell", full_page=False)
+    keep_screenshot(page, "browser_cell", full_page=False)
     page.locator(".cell-lab input[data-name=x_0]").focus()
     page.keyboard.press("ArrowLeft")  # x_t: 1.00 -> 0.95
     count = SCENARIOS["count"]
@@ -35,7 +35,7 @@ def test_cell_lab_in_a_browser(app_server, page, tmp_path):
     page.wait_for_function("() => new URLSearchParams(location.search).get('x') === '0.95'")  # reported back
     diagram = page.locator(".cell-lab .cl-figures")
     diagram.scroll_into_view_if_needed()
-    keep_screenshot(diagram, tmp_path, "browser_cell_diagram", full_page=False)
+    keep_screenshot(diagram, "browser_cell_diagram", full_page=False)
 
 
 def test_cell_lab_sentence_is_checked_live(app_server, page, tmp_path):
@@ -43,7 +43,7 @@ def test_cell_lab_sentence_is_checked_live(app_server, page, tmp_path):
     page.goto(f"{app_server}/cell?mode=gates&scenario=forget")
     wait_for_app(page)
     expect(page.locator(".cell-lab .cl-holds")).to_have_count(2)
-    keep_screenshot(page, tmp_path, "browser_cell_gates", full_page=False)
+    keep_screenshot(page, "browser_cell_gates", full_page=False)
     page.locator(".cell-lab input[data-name=z_1_0]").focus()
     page.keyboard.press("End")  # z_f = +8: the forget gate opens
     expect(page.locator(".cell-lab .cl-fails")).to_have_count(2)
@@ -61,14 +61,14 @@ def test_cell_lab_steps_through_a_sequence_and_a_trained_unit(app_server, page, 
     expect(equation(page, "cell_state")).to_contain_text("= 0.9949")  # two ones seen: about 2 × 0.5
     expect(forward).to_have_text("step forward ▶")
     assert forward.evaluate("b => b.scrollWidth <= b.clientWidth"), "the button's label is cut"
-    keep_screenshot(page, tmp_path, "browser_cell_sequence", full_page=False)
+    keep_screenshot(page, "browser_cell_sequence", full_page=False)
     page.goto(f"{app_server}/cell?mode=trained&unit=7")
     wait_for_app(page)
     page.locator(".cell-lab input[data-name=step]").focus()
     page.keyboard.press("ArrowRight")
     expect(page.locator(".cell-lab .cl-caption")).to_contain_text("Unit 7 of layer 0, reading 'R' (step 1 of")
     page.wait_for_function("() => new URLSearchParams(location.search).get('step') === '1'")
-    keep_screenshot(page, tmp_path, "browser_cell_trained", full_page=False)
+    keep_screenshot(page, "browser_cell_trained", full_page=False)
 
 
 def test_explorer_in_a_browser(app_server, page, tmp_path):
@@ -77,10 +77,10 @@ def test_explorer_in_a_browser(app_server, page, tmp_path):
     assert page.locator("[data-testid=stException]").count() == 0
     count = sum(p.numel() for p in torch.nn.LSTM(4, 6, num_layers=2, bidirectional=True, proj_size=2).parameters())
     assert page.get_by_text(f"Parameters: {count:,} in 20 tensors").count() == 1
-    keep_screenshot(page, tmp_path, "browser_explorer", full_page=False)
+    keep_screenshot(page, "browser_explorer", full_page=False)
     page.get_by_role("tab", name="Padding and packing").click()
     page.get_by_text("pack_padded_sequence", exact=False).first.wait_for()
     page.get_by_role("tab", name="Truncated BPTT").click()
     chart = page.locator(".stPlotlyChart").last
     chart.scroll_into_view_if_needed()
-    keep_screenshot(chart, tmp_path, "browser_explorer_detach", full_page=False)
+    keep_screenshot(chart, "browser_explorer_detach", full_page=False)

@@ -83,7 +83,7 @@ def test_live_chart_moves_alone_and_the_run_survives_navigation(app_server, page
     assert len(set(seen)) >= 3, "without its feed the panel still moves, polled by its fragment"
     assert 503 in fed
     page.unroute("**/api/live/**")
-    keep_screenshot(page, tmp_path, "browser-train-live")
+    keep_screenshot(page, "browser-train-live")
 
     page.get_by_role("button", name="Pause").click()
     page.get_by_text("Paused. Resume continues from the same step.").wait_for(timeout=30_000)
@@ -107,7 +107,7 @@ def test_live_chart_moves_alone_and_the_run_survives_navigation(app_server, page
     assert "preset=seed" in page.url, "the view's settings come back with it"
     page.get_by_text("Settings").first.click()
     assert page.get_by_label("Hidden size (units per layer)", exact=True).input_value() == "32"
-    keep_screenshot(page, tmp_path, "browser-train-after-navigation")
+    keep_screenshot(page, "browser-train-after-navigation")
     page.get_by_role("button", name="Stop and save").click()
     page.get_by_text("the run is saved").first.wait_for(timeout=30_000)
 
@@ -123,7 +123,7 @@ def test_a_quick_start_fits_a_class_screen_and_a_stopped_run_links_to_its_gates_
     chart.locator("img").wait_for(timeout=60_000)
     sample = page.get_by_text("Sample from the model at step").first
     sample.wait_for(timeout=60_000)
-    keep_screenshot(page, tmp_path, "browser-train-quick-start-1366x768")
+    keep_screenshot(page, "browser-train-quick-start-1366x768")
     assert not page.get_by_label("Hidden size (units per layer)", exact=True).is_visible(), "settings folded"
     for element in (chart, page.locator(".text-box").first):
         box = steady_box(element)

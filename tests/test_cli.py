@@ -16,8 +16,21 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def lstm_core_cli(*args, timeout=60) -> subprocess.CompletedProcess:
+    """``python -m lstm_core ...`` from the shell, as a user types it."""
     return subprocess.run([sys.executable, "-m", "lstm_core", *map(str, args)], cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def in_process(capsys, *args) -> subprocess.CompletedProcess:
+    """The same command run by ``cli.main`` in this process (what ``python -m lstm_core`` calls; a fresh interpreter
+    for each would cost a PyTorch import each): its exit status, its output and its errors."""
+    capsys.readouterr()
+    try:
+        code = cli.main([str(arg) for arg in args])
+    except SystemExit as exited:  # argparse's own exits (--help, a bad argument)
+        code = exited.code
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, captured.out, captured.err)
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +58,9 @@ def test_train_saves_a_run(trained_run):
     assert valid < np.log(len(run.vocab))  # it learned something in a fifth of an epoch
 
 
-def test_sample_continues_the_prime(trained_run):
+def test_sample_continues_the_prime(trained_run, capsys):
     run_dir = next(p for p in trained_run[0].iterdir() if p.is_dir())
-    done = lstm_core_cli("sample", "--run", run_dir, "--prime", "ALCESTE", "--length", 80, "--temperature", 0.7,
+    done = in_process(capsys, "sample", "--run", run_dir, "--prime", "ALCESTE", "--length", 80, "--temperature", 0.7,
                          "--seed", 5)
     assert done.returncode == 0, done.stderr
     run = load_run(run_dir)
@@ -56,10 +69,10 @@ def test_sample_continues_the_prime(trained_run):
     assert len(expected) == 80 and set(expected) <= set(run.vocab.chars)
 
 
-def test_trace_writes_every_gate_and_state(trained_run, tmp_path):
+def test_trace_writes_every_gate_and_state(trained_run, tmp_path, capsys):
     run_dir = next(p for p in trained_run[0].iterdir() if p.is_dir())
     out = tmp_path / "trace.npz"
-    done = lstm_core_cli("trace", "--run", run_dir, "--text", "Le Misanthrope, señor\n", "--out", out)
+    done = in_process(capsys, "trace", "--run", run_dir, "--text", "Le Misanthrope, señor\n", "--out", out)
     assert done.returncode == 0, done.stderr
     assert "traced 22 characters through 1 layer(s) of 16 units" in done.stdout
     assert "'ñ' is not in the vocabulary; traced as 'n'" in done.stderr
@@ -163,8 +176,8 @@ def test_malformed_argument_exits_2(capsys):
     assert "argument --hidden: invalid int value: 'big'" in capsys.readouterr().err
 
 
-def test_bench_help():
-    done = lstm_core_cli("bench", "--help")
+def test_bench_help(capsys):
+    done = in_process(capsys, "bench", "--help")
     assert done.returncode == 0
     assert "usage: python -m lstm_core bench" in done.stdout and "--quick" in done.stdout
 
@@ -202,14 +215,14 @@ def test_train_through_the_local_executor_prints_the_same_lines(trained_run, tmp
     assert RunStore(tmp_path).list().iloc[0]["status"] == "finished"
 
 
-def test_snapshots_exports_a_runs_gate_snapshots(trained_run, tmp_path):
+def test_snapshots_exports_a_runs_gate_snapshots(trained_run, tmp_path, capsys):
     from lstm_core.snapshots import SnapshotStore
 
     run_dir = next(p for p in trained_run[0].iterdir() if p.is_dir())
     kept = SnapshotStore(run_dir).load()
     assert len(kept) >= 2, "a training from the command line keeps snapshots"
     out = tmp_path / "movie.npz"
-    done = lstm_core_cli("snapshots", "--run", run_dir, "--out", out)
+    done = in_process(capsys, "snapshots", "--run", run_dir, "--out", out)
     assert done.returncode == 0, done.stderr
     assert re.search(rf"{len(kept)} snapshots \(steps 0 to [\d,]+, .* on a 240-char probe, 1 slot\(s\), into ", done.stdout)
     data = np.load(out)

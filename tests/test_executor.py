@@ -46,8 +46,9 @@ def store(tmp_path):
     return lstm_core.RunStore(tmp_path / "runs")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def executor():
+    """One worker, kept between the tests as the app's pool keeps it (a worker's start is most of a short test)."""
     pool = LocalExecutor(workers=1)
     yield pool
     pool.shutdown()

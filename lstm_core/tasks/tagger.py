@@ -94,13 +94,17 @@ class LSTMTagger(nn.Module):
             if char_ids is None:
                 raise ValueError("this tagger reads characters too: pass char_ids")
             batch, steps, width = char_ids.shape
-            chars = self.char_embeddings(char_ids.reshape(batch * steps, width))  # (words, chars, emb)
-            features = self.char_conv(chars.transpose(1, 2))  # (words, channels, chars)
+            # Each distinct spelling once (a batch repeats its common words, and its padding fills most of it),
+            # then every word takes its spelling's features.
+            spellings, word_spelling = torch.unique(char_ids.reshape(batch * steps, width), dim=0,
+                                                    return_inverse=True)
+            chars = self.char_embeddings(spellings)  # (spellings, chars, emb)
+            features = self.char_conv(chars.transpose(1, 2))  # (spellings, channels, chars)
             # Max over the word's real characters only; padding characters never win.
-            real = (char_ids.reshape(batch * steps, 1, width) != 0)
+            real = (spellings != 0).unsqueeze(1)
             features = features.masked_fill(~real, float("-inf")).amax(dim=2)
             features = torch.where(torch.isfinite(features), features, torch.zeros_like(features))
-            embeds = torch.cat([embeds, torch.tanh(features).reshape(batch, steps, -1)], dim=2)
+            embeds = torch.cat([embeds, torch.tanh(features)[word_spelling].reshape(batch, steps, -1)], dim=2)
         return embeds
 
     def forward(self, word_ids: torch.Tensor, lengths: torch.Tensor, char_ids: torch.Tensor | None = None):
