@@ -23,8 +23,7 @@ def loss_curves(page) -> str:
     return (chart.get_attribute("data-values") or "") if chart.count() else ""
 
 
-def test_one_click_trains_three_architectures_and_their_curves_appear(app_server, page, tmp_path):
-    page.set_viewport_size({"width": 1400, "height": 2600})
+def test_one_click_trains_three_architectures_and_their_curves_appear(app_server, page):
     page.goto(f"{app_server}/compare?task=memory&delay=10&steps=200&budget=5000")
     wait_for_app(page)
     shipped = page.get_by_text("A finished comparison, shipped with the app")

@@ -91,7 +91,7 @@ def sidebar_shown(tab) -> bool:
         (el) => el.checkVisibility() && el.getBoundingClientRect().right > 0)""")
 
 
-def test_every_page_in_presentation_mode_has_no_sidebar_no_text_under_14_px_and_its_controls(app_server, browser, tmp_path):
+def test_every_page_in_presentation_mode_has_no_sidebar_no_text_under_14_px_and_its_controls(app_server, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     tab = context.new_page()
     problems = {}

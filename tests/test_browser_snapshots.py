@@ -26,9 +26,7 @@ def shown(page) -> tuple[int, str]:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_a_gate_heatmap_is_on_the_train_page_within_10_s_and_changes_then_replays_on_gates(app_server, page,
-                                                                                           tmp_path):
-    page.set_viewport_size({"width": 1400, "height": 2400})
+def test_a_gate_heatmap_is_on_the_train_page_within_10_s_and_changes_then_replays_on_gates(app_server, page):
     page.goto(f"{app_server}/train?preset=seed&seconds=40")
     wait_for_app(page)
     started = time.monotonic()

@@ -1,5 +1,6 @@
 """The Tagger and Sentiment pages in a real browser: train live, then tag and classify; screenshots."""
 
+import os
 
 import pytest
 
@@ -7,10 +8,12 @@ from conftest import keep_screenshot, wait_for_app
 
 
 
-def screenshot(page, tmp_path, name: str) -> None:
-    page.set_viewport_size({"width": 1400, "height": 3400})  # Streamlit scrolls inside the page: show it all
-    wait_for_app(page)
-    keep_screenshot(page, name)
+def screenshot(page, name: str) -> None:
+    """The whole page, for a person (LSTM_LAB_SCREENS); a tall window costs the browser every redraw, so only then."""
+    if os.environ.get("LSTM_LAB_SCREENS"):
+        page.set_viewport_size({"width": 1400, "height": 3400})  # Streamlit scrolls inside the page: show it all
+        wait_for_app(page)
+        keep_screenshot(page, name)
 
 
 def start_and_wait_for_the_end(page, seconds: float) -> None:
@@ -21,7 +24,7 @@ def start_and_wait_for_the_end(page, seconds: float) -> None:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_tagger_trains_the_seed_example_and_tags_a_sentence(app_server, page, tmp_path):
+def test_tagger_trains_the_seed_example_and_tags_a_sentence(app_server, page):
     page.goto(f"{app_server}/tagger?preset=seed-toy")
     wait_for_app(page)
     assert page.get_by_text("No tagger has been trained yet").count() == 1
@@ -31,12 +34,12 @@ def test_tagger_trains_the_seed_example_and_tags_a_sentence(app_server, page, tm
     page.get_by_text("Gates and states, word by word").wait_for(timeout=30_000)
     assert page.locator("[data-testid=stException]").count() == 0
     assert "run=" in page.url and "sentence=" in page.url
-    screenshot(page, tmp_path, "tagger")
+    screenshot(page, "tagger")
 
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_sentiment_trains_briefly_and_reads_a_review(app_server, page, tmp_path):
+def test_sentiment_trains_briefly_and_reads_a_review(app_server, page):
     page.goto(f"{app_server}/sentiment?preset=class&seconds=5")
     wait_for_app(page)
     assert page.get_by_text("Why can the LSTM lose to the bag of words here?").count() == 1
@@ -46,4 +49,4 @@ def test_sentiment_trains_briefly_and_reads_a_review(app_server, page, tmp_path)
     page.locator(".token-line img").first.wait_for(timeout=30_000)  # P(positive) over the review's words
     assert page.locator("[data-testid=stException]").count() == 0
     assert page.locator("[data-testid=stMetric]", has_text="Verdict").count() == 1
-    screenshot(page, tmp_path, "sentiment")
+    screenshot(page, "sentiment")

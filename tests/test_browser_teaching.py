@@ -16,7 +16,7 @@ def equation(tab, quantity):
     return tab.locator(f".cell-lab .cl-eq[data-quantity={quantity}]")
 
 
-def test_cell_lab_in_a_browser(app_server, page, tmp_path):
+def test_cell_lab_in_a_browser(app_server, page):
     """A slider moves the numbers at once (computed in the browser), and the move reaches the link."""
     page.goto(f"{app_server}/cell?scenario=count")
     wait_for_app(page)
@@ -38,7 +38,7 @@ def test_cell_lab_in_a_browser(app_server, page, tmp_path):
     keep_screenshot(diagram, "browser_cell_diagram", full_page=False)
 
 
-def test_cell_lab_sentence_is_checked_live(app_server, page, tmp_path):
+def test_cell_lab_sentence_is_checked_live(app_server, page):
     """Gates mode: the forget preset's claims hold; push z_f up and the sentence is marked as no longer holding."""
     page.goto(f"{app_server}/cell?mode=gates&scenario=forget")
     wait_for_app(page)
@@ -51,7 +51,7 @@ def test_cell_lab_sentence_is_checked_live(app_server, page, tmp_path):
     expect(equation(page, "forget_gate")).to_contain_text("σ(8.00) = 0.9997")
 
 
-def test_cell_lab_steps_through_a_sequence_and_a_trained_unit(app_server, page, tmp_path):
+def test_cell_lab_steps_through_a_sequence_and_a_trained_unit(app_server, page):
     page.goto(f"{app_server}/cell?mode=sequence&scenario=count")
     wait_for_app(page)
     forward = page.locator(".cell-lab button.cl-step-forward")
@@ -71,7 +71,7 @@ def test_cell_lab_steps_through_a_sequence_and_a_trained_unit(app_server, page, 
     keep_screenshot(page, "browser_cell_trained", full_page=False)
 
 
-def test_explorer_in_a_browser(app_server, page, tmp_path):
+def test_explorer_in_a_browser(app_server, page):
     page.goto(f"{app_server}/explorer?bidirectional=True&num_layers=2&proj_size=2")
     wait_for_app(page)
     assert page.locator("[data-testid=stException]").count() == 0

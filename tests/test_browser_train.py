@@ -55,8 +55,7 @@ def steady_box(element, tries: int = 20):
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_live_chart_moves_alone_and_the_run_survives_navigation(app_server, page, tmp_path):
-    page.set_viewport_size({"width": 1400, "height": 2000})
+def test_live_chart_moves_alone_and_the_run_survives_navigation(app_server, page):
     page.goto(f"{app_server}/train?preset=seed&seconds=60")
     wait_for_app(page)
     set_number(page, "Hidden size (units per layer)", 32)
@@ -114,8 +113,7 @@ def test_live_chart_moves_alone_and_the_run_survives_navigation(app_server, page
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_a_quick_start_fits_a_class_screen_and_a_stopped_run_links_to_its_gates_and_its_writing(app_server, page,
-                                                                                               tmp_path):
+def test_a_quick_start_fits_a_class_screen_and_a_stopped_run_links_to_its_gates_and_its_writing(app_server, page):
     page.set_viewport_size({"width": 1366, "height": 768})  # a classroom projector's laptop
     page.goto(f"{app_server}/train?preset=seed&autostart=1&seconds=120")
     wait_for_app(page)
