@@ -14,6 +14,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 
+def steady_box(element) -> dict:
+    """The element's box on the screen once it is in view and has stopped moving (two reads 0.1 s apart agree)."""
+    element.scroll_into_view_if_needed()
+    box = element.bounding_box()
+    for _ in range(50):
+        element.page.wait_for_timeout(100)
+        element.scroll_into_view_if_needed()
+        again = element.bounding_box()
+        if again == box:
+            return box
+        box = again
+    return box
+
+
 def check_gates(tab, base_url: str, tmp_path: Path) -> None:
     text = "HARPAGON.\n\nAu voleur!"
     tab.goto(f"{base_url}/gates?source=typed&text=HARPAGON.%0A%0AAu%20voleur!&top=12&section=heatmaps")
@@ -25,10 +39,9 @@ def check_gates(tab, base_url: str, tmp_path: Path) -> None:
     svg = base64.b64decode(source.removeprefix("data:image/svg+xml;base64,")).decode()
     ticks = [html.unescape(t) for t in re.findall(r'class="tick">([^<]*)<', svg)]
     assert ticks == expected
-    heatmap.scroll_into_view_if_needed()
-    cells = heatmap.locator("img").bounding_box()
     labels = []
     for fraction in (0.3, 0.5, 0.7):  # what the browser shows on hover over a cell: the title of what is there
+        cells = steady_box(heatmap.locator("img"))  # the page below may still be growing: where it is now
         x, y = cells["x"] + cells["width"] * (0.1 + 0.7 * fraction), cells["y"] + cells["height"] * (1 - fraction)
         tab.mouse.move(x, y, steps=4)
         labels.append(tab.evaluate("([x, y]) => document.elementFromPoint(x, y)?.getAttribute('title')", [x, y]))
