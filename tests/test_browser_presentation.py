@@ -6,6 +6,7 @@ from __future__ import annotations
 
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import keep_screenshot, wait_for_app
 
@@ -14,6 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PAGES = ["", "lesson", "train", "gates", "gates?section=heatmaps", "generate", "cell", "explorer", "tagger", "sentiment",
          "runs", "compare", "why", "gates?section=inspect"]
 MIN_PIXELS = 14
+PAGES_PANEL = "[data-testid=stMain] [data-testid=stExpander] [data-testid=stPageLink]"  # the sidebar's pages, folded
 DRAWN_LATER = {"cell": ".cell-lab .cl-figures"}  # what a page draws in the browser once its script has run
 # Each page's main controls (their widget keys): in presentation mode each is in the page, not in the hidden sidebar.
 CONTROLS = {"": [], "lesson": ["lesson_reveal_why-gates"], "train": ["train_preset", "char_start"],
@@ -82,7 +84,7 @@ def controls_missing(tab, keys: list[str]) -> list[str]:
         const el = document.querySelector(`[data-testid=stMain] .st-key-${CSS.escape(key)}`);
         return !el;
     })""", keys)
-    links = tab.locator("[data-testid=stMain] [data-testid=stExpander] [data-testid=stPageLink]").count()
+    links = tab.locator(PAGES_PANEL).count()
     return [f"control {key} not in the page" for key in missing] + ([] if links else ["no panel of the pages"])
 
 
@@ -101,6 +103,10 @@ def test_every_page_in_presentation_mode_has_no_sidebar_no_text_under_14_px_and_
             wait_for_app(tab)
             if path in DRAWN_LATER:  # a component that draws itself after the script ends: its text is measured too
                 tab.wait_for_selector(DRAWN_LATER[path], timeout=60_000)
+            try:  # the folded panel of pages, drawn by the browser a moment after the script's end at times
+                tab.locator(PAGES_PANEL).first.wait_for(state="attached", timeout=15_000)
+            except PlaywrightTimeout:
+                pass  # no panel: controls_missing says so
             tab.wait_for_timeout(500)  # the images' labels are raised once each image is laid out
             name = "present-" + (path.replace("?", "-").replace("=", "-") or "home")
             keep_screenshot(tab, name, full_page=False)  # LSTM_LAB_SCREENS keeps them for a person
