@@ -24,7 +24,7 @@ def loss_curves(page) -> str:
 
 
 def test_one_click_trains_three_architectures_and_their_curves_appear(app_server, page):
-    page.goto(f"{app_server}/compare?task=memory&delay=10&steps=200&budget=5000")
+    page.goto(f"{app_server}/compare?task=memory&delay=10&steps=100&budget=5000")
     wait_for_app(page)
     shipped = page.get_by_text("A finished comparison, shipped with the app")
     assert shipped.is_visible() and page.locator(f"{LOSS_CHART} img").is_visible()
@@ -45,7 +45,7 @@ def test_one_click_trains_three_architectures_and_their_curves_appear(app_server
         time.sleep(0.5)
     assert all(name in legend for name in names), legend  # each model in its colour, and the reference lines
     page.get_by_text("Trained (latest checkpoints)", exact=True).wait_for(timeout=300_000)  # as each model ends
-    page.get_by_text("finished · step 200 of 200").nth(2).wait_for(timeout=300_000)
+    page.get_by_text("finished · step 100 of 100").nth(2).wait_for(timeout=300_000)
     wait_for_app(page)
     charts = page.locator("[data-testid=stPlotlyChart]")
     charts.nth(1).wait_for(timeout=60_000)  # the page's first Plotly charts: drawn once Plotly's code has loaded
@@ -57,6 +57,6 @@ def test_one_click_trains_three_architectures_and_their_curves_appear(app_server
     page.goto(page.url)  # a reload: a new session, which reads the comparison from its runs
     wait_for_app(page)
     page.get_by_text("A saved comparison, read from its runs").wait_for(timeout=60_000)
-    assert page.get_by_text("finished · step 200 of 200").count() == 3
+    assert page.get_by_text("finished · step 100 of 100").count() == 3
     page.wait_for_selector(f"{LOSS_CHART} img", timeout=60_000)  # drawn after the text on a busy machine
     assert set(json.loads(loss_curves(page))) == set(json.loads(drawn))  # the same lines, from the saved metrics
