@@ -80,6 +80,7 @@ class LiveSlot:
     restarts: int = 0  # the trainer's count of returns to a checkpoint that these rows reflect
     token: str = field(default_factory=live_feed.new_token)  # its panel's feed (lab_ui.live_feed)
     feed_lost: bool = False  # the browser could not reach the feed: the panel polls in its fragment instead
+    shown_status: str | None = None  # the status its panel last drew (what the page under the panel follows)
     lock: threading.Lock = field(default_factory=threading.Lock)  # the page and the feed both read the rows
 
     def read(self) -> tuple[TrainingStatus, pd.DataFrame]:
@@ -156,6 +157,16 @@ def clear_session_trainer(slot: str) -> None:
 def training_under_way(slot: str) -> bool:
     """Whether this session's ``slot`` has a training queued, running or paused (one not yet ended)."""
     return _status(session_trainer(slot)) in ("queued", "running", "paused")
+
+
+def status_shown(slot: str) -> str:
+    """The status of ``slot``'s training as its live panel drew it last (the trainer's own where no panel has): the
+    page under the panel follows it, so that one script run never says "running" above an evaluation of the ended
+    run (a training that ends after the panel's read shows at the next run, which the panel asks for)."""
+    live = _session_slots().get(slot)
+    if live is None or live.shown_status is None:
+        return _status(session_trainer(slot))
+    return live.shown_status
 
 
 def _status(trainer: BackgroundTrainer | None) -> str:
@@ -450,6 +461,7 @@ def _panel_body(slot: str, polling: bool, when_ended: Callable[[str], None] | No
     snapshot, frame = live.read()
     if polling and not snapshot.active:
         st.rerun()  # the training ended or paused: redraw the whole page so the buttons follow
+    live.shown_status = snapshot.status
     _status_line(snapshot)
     run_id = ended_run(slot)
     if run_id and when_ended is not None:

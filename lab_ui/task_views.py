@@ -20,8 +20,7 @@ import lstm_core.tasks
 from lab_ui.gate_views import LABELS, painted_text
 from lab_ui.heatmap_scale import scale_control
 from lab_ui.html_view import show_html
-from lab_ui.live_training import (live_adjustments, live_panel, session_trainer, training_controls,
-                                  training_under_way)
+from lab_ui.live_training import live_adjustments, live_panel, session_trainer, status_shown, training_controls
 from lab_ui.query import query_index, query_number, set_query
 from lab_ui.render.heatmaps import heatmap_svg
 from lab_ui.render.matrices import matrix_svg, ranked_bars_svg
@@ -204,8 +203,9 @@ def live_training_then_run(slot: str, kind: str, make_training, label: str, none
     live_adjustments(slot)
     st.header("Evaluate and try it")
     trainer = session_trainer(slot)
-    if training_under_way(slot):  # this part is drawn again when the training ends
-        paused = trainer.snapshot(since=1 << 62).status == "paused"
+    shown = status_shown(slot)  # as the panel above says: the two never disagree within one run
+    if shown in ("queued", "running", "paused"):  # this part is drawn again when the training ends
+        paused = shown == "paused"
         st.info(f"**{'Paused' if paused else 'Still training'}.** The model's evaluation, and the model to try, "
                 "appear here when its training finishes or is stopped (a half-trained model would give "
                 "half-trained answers).")
