@@ -56,6 +56,12 @@ async def burst(url: str, sessions: int, within: float, timeout: float) -> list[
         return [{"error": f"{type(r).__name__}: {r}"} if isinstance(r, BaseException) else r for r in results], started
 
 
+def burst_errors(results: list[dict]) -> list[str]:
+    """What went wrong in a burst's sessions (:func:`burst`'s results): a session that failed, and every exception
+    a page drew."""
+    return [r["error"] for r in results if "error" in r] + [e for r in results for e in r.get("exceptions", [])]
+
+
 def server_runs(log: Path, since: float) -> list[dict]:
     """The script runs of /gates the server logged since ``since`` (its clock), each with its seconds from request
     to end."""
@@ -84,7 +90,7 @@ def run_burst(sessions: int = 30, trainings: int = 2, within: float = 1.0, train
             stop_app_server(server)
     times = sorted(r["seconds"] for r in runs)
     span = max((r["ended"] for r in runs), default=0.0) - min((r["requested"] for r in runs), default=0.0)
-    errors = [r["error"] for r in results if "error" in r] + [e for r in results for e in r.get("exceptions", [])]
+    errors = burst_errors(results)
     return {"sessions": sessions, "trainings": trainings, "within": within, "server_runs": len(runs),
             "times": times, "median": statistics.median(times) if times else None, "worst": max(times, default=None),
             "views_per_second": len(runs) / span if span > 0 else None,

@@ -40,7 +40,7 @@ from lstm_core.execution.executor import local_pool_size  # noqa: E402
 from lstm_core.runs import read_config, read_metrics, read_status  # noqa: E402
 from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
 from scripts.browser import LAUNCH_ARGS, find_chromium  # noqa: E402
-from scripts.class_burst import burst as protocol_burst  # noqa: E402
+from scripts.class_burst import burst as protocol_burst, burst_errors  # noqa: E402
 
 try:
     from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -49,6 +49,7 @@ except ImportError:  # pragma: no cover - requirements-test.txt installs Playwri
 
 READY = "[data-testid=stApp][data-test-script-state=notRunning]"
 PAGES = ["/gates?run=pretrained", "/generate?run=pretrained"]
+BURST_WITHIN = 1.0  # seconds over which --burst's sessions arrive
 WARM_PAGES = ["/", "/train", "/gates?run=pretrained", "/generate?run=pretrained", "/runs"]
 
 
@@ -186,11 +187,6 @@ def server_times(log: Path, since: float) -> dict[str, list[tuple[float, float, 
     return pages
 
 
-def burst_errors(results: list[dict]) -> list[str]:
-    """What went wrong in the burst's protocol sessions: a session that failed, and every exception a page drew."""
-    return [r["error"] for r in results if "error" in r] + [e for r in results for e in r.get("exceptions", [])]
-
-
 def percentiles(values: list[float]) -> str:
     if not values:
         return "-"
@@ -251,10 +247,11 @@ async def run(args) -> dict:
 
             watcher = asyncio.create_task(watch())
             browsing = args.sessions - args.trainings
-            protocol = asyncio.to_thread(asyncio.run, protocol_burst(base, args.burst, 1.0, args.page_timeout)) \
-                if args.burst else asyncio.sleep(0, ([], None))
-            *_, (burst_results, _) = await asyncio.gather(
-                *(browse(browser, base, args.pages, args.page_timeout, times) for _ in range(browsing)), protocol)
+            sessions = [browse(browser, base, args.pages, args.page_timeout, times) for _ in range(browsing)]
+            if args.burst:  # the protocol sessions arrive with the browsing ones
+                sessions.append(protocol_burst(base, args.burst, BURST_WITHIN, args.page_timeout))
+            arrived = await asyncio.gather(*sessions)
+            burst_results = arrived[-1][0] if args.burst else []
             report["browsing_done_after"] = time.time() - burst
             report["burst"] = {"sessions": args.burst, "errors": burst_errors(burst_results)}
             runs = await asyncio.to_thread(wait_for_runs, store, args.trainings + bool(alone_run), deadline)
@@ -299,7 +296,7 @@ def print_report(report: dict) -> None:
         print(f"script runs alone (start->end): median {statistics.median(runs_only):.2f} s, worst {max(runs_only):.2f} s")
     if report["burst"]["sessions"]:
         errors = report["burst"]["errors"]
-        print(f"burst: {report['burst']['sessions']} protocol sessions opened /gates within 1 s "
+        print(f"burst: {report['burst']['sessions']} protocol sessions opened /gates within {BURST_WITHIN:g} s "
               f"({'no errors' if not errors else f'ERRORS: {errors[:3]}'})")
     alone = report["alone"]
     speeds = report["throughputs"]
@@ -337,7 +334,8 @@ def main() -> int:
     parser.add_argument("--no-alone", dest="alone", action="store_false",
                         help="skip the training alone (its throughput is the reference for those under load)")
     parser.add_argument("--burst", type=int, default=0,
-                        help="protocol sessions (rendering nothing) that open /gates within 1 s as the sessions arrive")
+                        help=f"protocol sessions (rendering nothing) that open /gates within {BURST_WITHIN:g} s as the "
+                        "browsing sessions arrive")
     parser.add_argument("--train-seconds", type=float, default=15.0)
     parser.add_argument("--executor", choices=["local", "ray"])
     parser.add_argument("--after", default="5,30,60", help="seconds after the last session closed to read memory")

@@ -15,21 +15,22 @@ from scripts.browser import find_chromium, launch  # noqa: E402
 configure_torch_threads(1)  # tests share two cores with each other and with the app server
 
 
-ONE_PROCESS = {"test_load", "test_cli", "test_executor"}
+ONE_PROCESS = {"test_load", "test_ray_executor", "test_cli", "test_executor"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the groups
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (scripts/test.sh runs two processes), the tests that drive the app in a browser run in
     one process, one after another, so that one app server and one browser serve them all (each warms its caches
-    once); the load test (its own server and browser), the Ray test, and the modules whose module-wide fixture is a
-    training or a worker (``ONE_PROCESS``) each run in one process too, so that the fixture is made once.
+    once); the load test (its own server and browser), the Ray test (its own Ray instance), and the modules whose
+    module-wide fixture is a training or a worker each run in one process too (``ONE_PROCESS``), so that what they
+    share is made once.
 
     In each xdist process the slow tests come first: the scheduler hands out the longest work first and the
     short tests fill the gaps at the end, so both processes finish together."""
     for item in items:
         module = Path(item.nodeid.split("::")[0]).stem
-        if module in ONE_PROCESS or "ray" in module:
+        if module in ONE_PROCESS:
             item.add_marker(pytest.mark.xdist_group(module))
         elif item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.xdist_group("browser"))
@@ -142,14 +143,37 @@ def wait_for_app(tab, timeout: float = 60_000) -> None:
     tab.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
 
 
-def keep_screenshot(target, name: str, full_page: bool = True) -> Path | None:
+def keep_screenshot(target, name: str, full_page: bool = True, height: int | None = None) -> Path | None:
     """Screenshot a page (whole, by default) or one element into the folder ``LSTM_LAB_SCREENS`` names, where a
     developer looks at what the browser tests saw; without that folder, nothing (a screenshot nobody sees costs the
-    suite a second or two of the browser's time)."""
+    suite a second or two of the browser's time). ``height``: the page's window is made that tall for the shot
+    (Streamlit scrolls inside the page, so a whole page needs a tall window), then given back its size; only then,
+    as every redraw of a tall window costs the browser."""
     if not os.environ.get("LSTM_LAB_SCREENS"):
         return None
     screens = Path(os.environ["LSTM_LAB_SCREENS"])
     screens.mkdir(parents=True, exist_ok=True)
     shot = screens / f"{name}.png"
+    size = target.viewport_size if height else None
+    if size:
+        target.set_viewport_size({"width": size["width"], "height": height})
+        wait_for_app(target)
     target.screenshot(path=str(shot), **({"full_page": True} if full_page else {}))
+    if size:
+        target.set_viewport_size(size)
     return shot
+
+
+def steady_box(element, scroll: bool = False, tries: int = 50) -> dict | None:
+    """An element's box on the screen once it has stopped moving (two reads 0.1 s apart agree; a redrawn element
+    has no box in between). ``scroll``: brought into view first (otherwise where it is, above the fold or not)."""
+    box = None
+    for _ in range(tries):
+        if scroll:
+            element.scroll_into_view_if_needed()
+        again = element.bounding_box()
+        if again and again == box:
+            return box
+        box = again
+        element.page.wait_for_timeout(100)
+    return box

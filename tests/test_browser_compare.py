@@ -51,7 +51,7 @@ def test_one_click_trains_three_architectures_and_their_curves_appear(app_server
     charts.nth(1).wait_for(timeout=60_000)  # the page's first Plotly charts: drawn once Plotly's code has loaded
     assert charts.count() == 2  # gradients and states; the losses are SVG
     assert page.locator(f"{LOSS_CHART} img").is_visible()
-    keep_screenshot(page, "browser-compare")
+    keep_screenshot(page, "browser-compare", height=2600)
     assert "runs=" in page.url
     drawn = loss_curves(page)
     page.goto(page.url)  # a reload: a new session, which reads the comparison from its runs

@@ -3,32 +3,17 @@
 import base64
 import html
 import re
-from pathlib import Path
 
 import pytest
 
-from conftest import keep_screenshot, wait_for_app
+from conftest import keep_screenshot, steady_box, wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 
 
-def steady_box(element) -> dict:
-    """The element's box on the screen once it is in view and has stopped moving (two reads 0.1 s apart agree)."""
-    element.scroll_into_view_if_needed()
-    box = element.bounding_box()
-    for _ in range(50):
-        element.page.wait_for_timeout(100)
-        element.scroll_into_view_if_needed()
-        again = element.bounding_box()
-        if again == box:
-            return box
-        box = again
-    return box
-
-
-def check_gates(tab, base_url: str, tmp_path: Path) -> None:
+def check_gates(tab, base_url: str) -> None:
     text = "HARPAGON.\n\nAu voleur!"
     tab.goto(f"{base_url}/gates?source=typed&text=HARPAGON.%0A%0AAu%20voleur!&top=12&section=heatmaps")
     wait_for_app(tab)
@@ -41,7 +26,7 @@ def check_gates(tab, base_url: str, tmp_path: Path) -> None:
     assert ticks == expected
     labels = []
     for fraction in (0.3, 0.5, 0.7):  # what the browser shows on hover over a cell: the title of what is there
-        cells = steady_box(heatmap.locator("img"))  # the page below may still be growing: where it is now
+        cells = steady_box(heatmap.locator("img"), scroll=True)  # the page below may still be growing: where it is now
         x, y = cells["x"] + cells["width"] * (0.1 + 0.7 * fraction), cells["y"] + cells["height"] * (1 - fraction)
         tab.mouse.move(x, y, steps=4)
         labels.append(tab.evaluate("([x, y]) => document.elementFromPoint(x, y)?.getAttribute('title')", [x, y]))
@@ -52,7 +37,7 @@ def check_gates(tab, base_url: str, tmp_path: Path) -> None:
     keep_screenshot(tab, "gates")
 
 
-def check_generate(tab, base_url: str, tmp_path: Path) -> None:
+def check_generate(tab, base_url: str) -> None:
     tab.goto(f"{base_url}/generate?length=120&temperature=0.8&seed=5")
     wait_for_app(tab)
     slider = tab.get_by_role("slider").first  # the temperature slider comes first
@@ -68,9 +53,9 @@ def check_generate(tab, base_url: str, tmp_path: Path) -> None:
     keep_screenshot(tab, "generate")
 
 
-def test_gates_heatmaps_have_character_ticks_and_hover_labels(app_server, page, tmp_path):
-    check_gates(page, app_server, tmp_path)
+def test_gates_heatmaps_have_character_ticks_and_hover_labels(app_server, page):
+    check_gates(page, app_server)
 
 
-def test_generate_writes_text_after_moving_the_temperature_slider(app_server, page, tmp_path):
-    check_generate(page, app_server, tmp_path)
+def test_generate_writes_text_after_moving_the_temperature_slider(app_server, page):
+    check_generate(page, app_server)

@@ -47,7 +47,7 @@ def test_a_gate_heatmap_is_on_the_train_page_within_10_s_and_changes_then_replay
     assert len(set(steps)) >= 3 and steps == sorted(steps), steps
     assert len({image for _, image in seen}) >= 3, "the heatmap's cells change as the model learns"
     assert page.locator("div.saturation-over-training img[alt^='Gate saturation over training']").count()
-    keep_screenshot(page, "browser-train-gates")
+    keep_screenshot(page, "browser-train-gates", height=2400)
 
     caption = page.get_by_text(re.compile(r"Saved as it trains: run")).first.inner_text()
     run_id = re.search(r"run (\S+) \(see", caption).group(1).strip("`")
@@ -74,6 +74,6 @@ def test_a_gate_heatmap_is_on_the_train_page_within_10_s_and_changes_then_replay
         time.sleep(0.4)
         frames.append(shown(page)[0])
     assert len(set(frames)) >= 4 and frames == sorted(frames) and frames[0] < last_step, frames
-    keep_screenshot(page, "browser-gates-movie")
+    keep_screenshot(page, "browser-gates-movie", height=2400)
     play.click()
     page.locator(".st-key-movie_play button", has_text="Play").wait_for(timeout=30_000)

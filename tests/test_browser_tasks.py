@@ -1,19 +1,10 @@
 """The Tagger and Sentiment pages in a real browser: train live, then tag and classify; screenshots."""
 
-import os
 
 import pytest
 
 from conftest import keep_screenshot, wait_for_app
 
-
-
-def screenshot(page, name: str) -> None:
-    """The whole page, for a person (LSTM_LAB_SCREENS); a tall window costs the browser every redraw, so only then."""
-    if os.environ.get("LSTM_LAB_SCREENS"):
-        page.set_viewport_size({"width": 1400, "height": 3400})  # Streamlit scrolls inside the page: show it all
-        wait_for_app(page)
-        keep_screenshot(page, name)
 
 
 def start_and_wait_for_the_end(page, seconds: float) -> None:
@@ -34,7 +25,7 @@ def test_tagger_trains_the_seed_example_and_tags_a_sentence(app_server, page):
     page.get_by_text("Gates and states, word by word").wait_for(timeout=30_000)
     assert page.locator("[data-testid=stException]").count() == 0
     assert "run=" in page.url and "sentence=" in page.url
-    screenshot(page, "tagger")
+    keep_screenshot(page, "tagger", height=3400)
 
 
 @pytest.mark.browser
@@ -49,4 +40,4 @@ def test_sentiment_trains_briefly_and_reads_a_review(app_server, page):
     page.locator(".token-line img").first.wait_for(timeout=30_000)  # P(positive) over the review's words
     assert page.locator("[data-testid=stException]").count() == 0
     assert page.locator("[data-testid=stMetric]", has_text="Verdict").count() == 1
-    screenshot(page, "sentiment")
+    keep_screenshot(page, "sentiment", height=3400)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import keep_screenshot, wait_for_app
+from conftest import keep_screenshot, steady_box, wait_for_app
 
 
 
@@ -41,18 +41,6 @@ def set_number(page, label: str, value) -> None:
     wait_for_app(page)
 
 
-def steady_box(element, tries: int = 20):
-    """An element's bounding box, asked again while the live panel redraws it (None in between)."""
-    for _ in range(tries):
-        box = element.bounding_box()
-        if box:
-            return box
-        time.sleep(0.25)
-    return None
-
-
-
-
 @pytest.mark.browser
 @pytest.mark.slow
 def test_live_chart_moves_alone_and_the_run_survives_navigation(app_server, page):
@@ -82,7 +70,7 @@ def test_live_chart_moves_alone_and_the_run_survives_navigation(app_server, page
     assert len(set(seen)) >= 3, "without its feed the panel still moves, polled by its fragment"
     assert 503 in fed
     page.unroute("**/api/live/**")
-    keep_screenshot(page, "browser-train-live")
+    keep_screenshot(page, "browser-train-live", height=2000)
 
     page.get_by_role("button", name="Pause").click()
     page.get_by_text("Paused. Resume continues from the same step.").wait_for(timeout=30_000)
@@ -106,7 +94,7 @@ def test_live_chart_moves_alone_and_the_run_survives_navigation(app_server, page
     assert "preset=seed" in page.url, "the view's settings come back with it"
     page.get_by_text("Settings").first.click()
     assert page.get_by_label("Hidden size (units per layer)", exact=True).input_value() == "32"
-    keep_screenshot(page, "browser-train-after-navigation")
+    keep_screenshot(page, "browser-train-after-navigation", height=2000)
     page.get_by_role("button", name="Stop and save").click()
     page.get_by_text("the run is saved").first.wait_for(timeout=30_000)
 
