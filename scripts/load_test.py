@@ -41,6 +41,7 @@ from lstm_core.runs import read_config, read_metrics, read_status  # noqa: E402
 from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
 from scripts.browser import LAUNCH_ARGS, find_chromium  # noqa: E402
 from scripts.class_burst import burst as protocol_burst, burst_errors  # noqa: E402
+from scripts.processes import descendants, memory_mb  # noqa: E402
 
 try:
     from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -54,31 +55,10 @@ WARM_PAGES = ["/", "/train", "/gates?run=pretrained", "/generate?run=pretrained"
 
 
 # -- the server's memory -----------------------------------------------------------------------
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
 def memory(pid: int) -> tuple[float, float]:
-    """(web process MB, its training workers' MB)."""
-    return rss_mb(pid), sum(rss_mb(child) for child in children(pid))
+    """(web process MB, its training workers' MB: what the processes it started hold, each page they share
+    with each other counted once)."""
+    return memory_mb(pid), sum(memory_mb(child, "Pss") for child in descendants(pid))
 
 
 # -- one session in the browser ----------------------------------------------------------------

@@ -32,6 +32,7 @@ from lstm_core.execution.background import BackgroundTrainer, configure_torch_th
 from lstm_core.execution.factory import make_executor  # noqa: E402
 from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
 from scripts.browser import launch  # noqa: E402
+from scripts.processes import cpu_seconds, training_workers  # noqa: E402
 
 
 def throughput(run_dir: Path) -> tuple[float, int, float]:
@@ -40,15 +41,6 @@ def throughput(run_dir: Path) -> tuple[float, int, float]:
     metrics = lstm_core.runs.read_metrics(run_dir)
     steps, seconds = int(metrics["step"].iloc[-1]), float(metrics["seconds"].iloc[-1])
     return steps * run["batch_size"] * run["seq_len"] / seconds, steps, seconds
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User and system CPU time of a process so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def chromium_pids() -> list[int]:
@@ -65,14 +57,8 @@ def chromium_pids() -> list[int]:
 
 def worker_of(server_pid: int) -> int | None:
     """The app server's training worker process (local executor)."""
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if b"lstm_core.execution.worker" in cmdline.read_bytes() and \
-                    int((cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()[1]) == server_pid:
-                return int(cmdline.parent.name)
-        except (OSError, ValueError, IndexError):
-            continue
-    return None
+    workers = training_workers(server_pid)
+    return workers[0] if workers else None
 
 
 class CpuWatch:

@@ -29,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
 from scripts.protocol_client import ProtocolSession, open_once  # noqa: E402
-from scripts.ui_cost import cpu_seconds  # noqa: E402
+from scripts.processes import cpu_seconds  # noqa: E402
 
 TARGET_CPU_SECONDS = 0.05
 PAGES = {"/gates": ("gates", "run=pretrained"),

@@ -20,7 +20,7 @@ def _fails(message):
 def test_the_result_comes_from_another_process_that_did_not_run_the_callers_main_script():
     pid, main_file, total = in_own_process(_child_pid_main_file_and_sum, 2, 3)
     assert total == 5 and pid != os.getpid()
-    assert main_file.endswith(os.path.join("execution", "own_process.py"))
+    assert main_file.endswith(os.path.join("execution", "starter.py")), "forked from the starter, not the caller"
 
 
 def test_an_exception_in_the_child_is_raised_here():

@@ -1,9 +1,9 @@
 """Executors: where trainings run, out of the web process, behind one interface.
 
 - :class:`LocalExecutor`, the default: a pool of worker processes on this machine
-  (``python -m lstm_core.execution.worker``), as many as the cores allow (cores ÷ threads per training),
-  started when the first training needs one, at a lower priority than the web process. Nothing to
-  install or start.
+  (:func:`lstm_core.execution.worker.serve`, forked by :mod:`lstm_core.execution.starter`), as many as the
+  cores allow (cores ÷ threads per training), started when the first training needs one, at a lower
+  priority than the web process. Nothing to install or start.
 - :class:`lstm_core.execution.ray_executor.RayExecutor` (optional, ``requirements-ray.txt``): each training is
   a Ray actor, on a running cluster (``LSTM_LAB_RAY_ADDRESS``) or on a local Ray instance. A class
   that outgrows one machine adds Ray worker machines, not code.
@@ -27,7 +27,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -35,6 +34,7 @@ from pathlib import Path
 
 from ..training.loop import Training
 from .own_process import child_environment
+from .starter import start_process
 from .worker import NICE, collect, post
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the lstm_core package (Ray ships it to its workers)
@@ -151,11 +151,10 @@ class LocalWorker:
 
     def __init__(self, threads: int, nice: int):
         ours, theirs = socket.socketpair()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "lstm_core.execution.worker", "--fd", str(theirs.fileno()),
-             "--threads", str(threads), "--nice", str(nice)],
-            pass_fds=(theirs.fileno(),), env=child_environment(threads), stdin=subprocess.DEVNULL)
-        theirs.close()
+        try:
+            self.process = start_process("worker", (threads, nice), [theirs.fileno()], child_environment(threads))
+        finally:
+            theirs.close()
         self.connection = Connection(ours.detach())
         self.idle_since = time.monotonic()
 

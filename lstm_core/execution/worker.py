@@ -1,5 +1,5 @@
-"""Where a training runs once it leaves the web process: the loop every worker drives, and the
-worker process of the local pool (``python -m lstm_core.execution.worker``, started by
+"""Where a training runs once it leaves the web process: the loop every worker drives, and the life of a
+worker process of the local pool (:func:`serve`; :mod:`lstm_core.execution.starter` forks it for
 :mod:`lstm_core.execution.executor`).
 
 A worker receives a pickled :class:`~lstm_core.training.loop.Training` and drives it with the one training
@@ -24,7 +24,6 @@ Commands from the owner: ``("lr", value)``, ``("temperature", value)``, ``("paus
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import pickle
@@ -67,24 +66,26 @@ class Relay:
         self.channel.send({"type": "snapshot", "snapshot": snapshot})
 
 
-def settle(threads: int, nice: int = NICE, for_training: bool = True) -> None:
-    """A worker's process settings: its share of the cores, and a lower priority than the web process.
+def preload() -> None:
+    """Load ``torch._dynamo`` now: PyTorch's optimizers import it on their first step, which took 2 to 6 s of
+    a fresh worker's first step, counted on the training clock (and before the first metrics)."""
+    try:
+        importlib.import_module("torch._dynamo")
+    except Exception:  # noqa: BLE001 - a torch without it: the first step loads what it needs
+        pass
 
-    It also loads ``torch._dynamo`` now: PyTorch's optimizers import it on their first step, which took
-    2 to 6 s of a fresh worker's first step, counted on the training clock (and before the first metrics);
-    a process that will not train (``for_training=False``) skips it."""
+
+def settle(threads: int, nice: int = NICE, for_training: bool = True) -> None:
+    """A worker's process settings: its share of the cores, and a lower priority than the web process; a
+    process that will train has what a first step loads (:func:`preload`) loaded now."""
     torch.set_num_threads(max(1, threads))
     if nice:
         try:
             os.nice(nice)
         except OSError:
             pass  # not allowed here: run at the same priority
-    if not for_training:
-        return
-    try:
-        importlib.import_module("torch._dynamo")  # loaded here, off the training clock
-    except Exception:  # noqa: BLE001 - a torch without it: the first step loads what it needs
-        pass
+    if for_training:
+        preload()
 
 
 def drive(training: Training, channel: Channel, ui_interval: float = 0.25) -> str:
@@ -216,17 +217,3 @@ def serve(connection: Connection) -> None:
                 return  # out of memory: a fresh process serves the next training
         except OwnerGone:
             return
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="An LSTM Lab training worker (started by the local executor).")
-    parser.add_argument("--fd", type=int, required=True, help="the inherited socket to the web process")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--nice", type=int, default=NICE)
-    args = parser.parse_args(argv)
-    settle(args.threads, args.nice)
-    serve(Connection(args.fd))
-
-
-if __name__ == "__main__":
-    main()
