@@ -21,4 +21,8 @@ if ! python scripts/browser.py >/dev/null; then
     || echo "warning: no browser could be installed; the browser tests will fail"
 fi
 python -m ruff check .
+# Python keeps compiled modules (some machines set PYTHONDONTWRITEBYTECODE, and then each of the suite's ~40
+# Python processes compiles the project again, and each test process rewrites every test module's asserts again)
+unset PYTHONDONTWRITEBYTECODE
+python -m compileall -q -j 0 lstm_core lab_ui pages scripts app.py home.py >/dev/null
 exec python -m pytest -n 2 --dist loadgroup "$@"
