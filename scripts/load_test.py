@@ -3,21 +3,21 @@
     python scripts/load_test.py --sessions 30 --trainings 8
     python scripts/load_test.py --sessions 18 --trainings 2 --train-seconds 60   # 16 arrive while 2 train
 
-Starts ``streamlit run app.py`` on a loopback port (through scripts/timed_server.py, which logs every
-script run on the server's side) with an empty run store, and drives it with Playwright: one
-Chromium, one browser context per session (each its own user, as in a class). First one session
-visits every page once (``--warm``) and one training of ``--preset`` runs alone, for its throughput (the
-server's memory at start is read then: everything has run once; ``--no-alone`` skips that training). Then
-``--trainings`` sessions start that training on /train (link autostart), and once they run, the other sessions
-arrive all at once and each opens ``--pages`` in turn; ``--burst N`` sends, at the same moment, N sessions that
-render nothing (scripts/class_burst.py: Streamlit's protocol, spoken from Python) to open /gates within a second.
+Starts ``streamlit run app.py`` on a loopback port (through scripts/timed_server.py, which logs every script run on
+the server's side) with an empty run store, and drives it with Playwright: one Chromium, one browser context per
+session (each its own user, as in a class). First a session that renders nothing (Streamlit's protocol,
+scripts/protocol_client.py) visits every page once (``--warm``) and one training of ``--preset`` runs alone, for
+its throughput (the server's memory at start is read then: everything has run once; ``--no-alone`` skips that
+training). Then ``--trainings`` sessions start that training on /train (link autostart), and once they run, the
+other sessions arrive all at once and each opens ``--pages`` in turn; ``--burst N`` sends, at the same moment, N
+sessions that render nothing (scripts/class_burst.py: Streamlit's protocol, spoken from Python) to open /gates
+within a second.
 
-It reports, per page, the server's time from a session's request to the end of that page's script
-run (median, 90th percentile, worst) and the browser's time to a drawn page; the throughput of
-each training against the same training alone; the server's memory (the web process, and its
-training workers apart) at start, at the peak, and after every session has closed; and whether every
-run is complete on disk (finished, every step's metrics, loadable weights). Everything talks to
-127.0.0.1 only, and everything ends by itself (``--timeout`` bounds the whole test).
+It reports, per page, the server's time from a session's request to the end of that page's script run (median, 90th
+percentile, worst) and the browser's time to a drawn page; the throughput of each training against the same
+training alone; the server's memory (the web process, and its training workers apart) at start, at the peak, and
+after every session has closed; and whether every run is complete on disk (finished, every step's metrics, loadable
+weights). Everything talks to 127.0.0.1 only, and everything ends by itself (``--timeout`` bounds the whole test).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
 from scripts.browser import LAUNCH_ARGS, find_chromium  # noqa: E402
 from scripts.class_burst import burst as protocol_burst, burst_errors  # noqa: E402
 from scripts.processes import descendants, memory_mb  # noqa: E402
+from scripts.protocol_client import open_once  # noqa: E402
 
 try:
     from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -147,6 +148,16 @@ def wait_for_running(store: lstm_core.RunStore, count: int, deadline: float) -> 
     raise TimeoutError(f"{count} trainings never started")
 
 
+async def warm(base: str, pages: list[str], timeout: float) -> None:
+    """Open every page once, as a session that renders nothing (the server's caches warm, no browser's time spent);
+    a page whose script fails stops the test."""
+    for page in pages:
+        path, _, query = page.lstrip("/").partition("?")
+        _, exceptions = await open_once(base, path, query, timeout)
+        if exceptions:
+            raise SystemExit(f"warming {page} failed: {exceptions[0]}")
+
+
 # -- the server's own times --------------------------------------------------------------------
 def server_times(log: Path, since: float) -> dict[str, list[tuple[float, float, float]]]:
     """{page script: [(request to end, script run, burst start to end)]} of each session's first full run."""
@@ -192,7 +203,7 @@ async def run(args) -> dict:
         report["memory_cold"] = memory(server.pid)
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=find_chromium(), args=LAUNCH_ARGS)
-            await browse(browser, base, args.warm, args.page_timeout, {})  # every page once: caches warm
+            await warm(base, args.warm, args.page_timeout)
             store = lstm_core.RunStore(store_root)
             alone_run = None
             if args.alone:
@@ -309,7 +320,7 @@ def main() -> int:
     parser.add_argument("--trainings", type=int, default=8)
     parser.add_argument("--pages", default=",".join(PAGES), help="pages each browsing session opens, in turn")
     parser.add_argument("--warm", default=",".join(WARM_PAGES),
-                        help="pages one session opens first, to warm the server's caches (empty: none)")
+                        help="pages one session that renders nothing opens first, to warm the server's caches (empty: none)")
     parser.add_argument("--preset", default="default")
     parser.add_argument("--no-alone", dest="alone", action="store_false",
                         help="skip the training alone (its throughput is the reference for those under load)")

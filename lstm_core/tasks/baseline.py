@@ -50,7 +50,8 @@ class BagOfWordsBaseline:
         bags = [bag_features(tokenize(t)) for t in texts]
         counts = Counter(f for bag in bags for f in bag)
         features = TokenVocab(sorted(f for f, n in counts.items() if n >= min_count))
-        layer = nn.EmbeddingBag(len(features), len(label_names), mode="sum")
+        # sparse gradients: a step's backward pass adds up the features the reviews hold, not every row of the table
+        layer = nn.EmbeddingBag(len(features), len(label_names), mode="sum", sparse=True)
         nn.init.zeros_(layer.weight)
         bias = torch.zeros(len(label_names), requires_grad=True)
         ids, offsets = _pack(features, bags)
