@@ -183,7 +183,7 @@ def test_snapshots_are_thinned_under_a_long_training(tmp_path, monkeypatch):
     """Hundreds of snapshots, a dozen kept: the first (the untrained weights), the last, and an even spread."""
     monkeypatch.setattr(snapshots_module, "MAX_SNAPSHOTS", 12)
     store = lstm_core.RunStore(tmp_path)
-    training = tiny_char(store, num_layers=1, max_seconds=4.0, eval_every_seconds=1.0, snapshot_every_seconds=0.01)
+    training = tiny_char(store, num_layers=1, max_seconds=2.0, eval_every_seconds=0.5, snapshot_every_seconds=0.01)
     written = []
     original = store.write_snapshot
     monkeypatch.setattr(store, "write_snapshot", lambda path, s: written.append(s.step) or original(path, s))
@@ -200,7 +200,7 @@ def test_snapshots_are_thinned_under_a_long_training(tmp_path, monkeypatch):
 
 def test_snapshots_travel_from_a_worker_to_the_store_and_the_live_panel(tmp_path):
     store = lstm_core.RunStore(tmp_path)
-    training = tiny_char(store, max_seconds=6.0)  # a fresh worker's first step alone may take 3 s (torch loading)
+    training = tiny_char(store, max_seconds=3.0)  # long enough to be paused after its first snapshot, and resumed
     executor = LocalExecutor(workers=1)
     try:
         trainer = BackgroundTrainer(training, executor=executor)
