@@ -152,7 +152,7 @@ TRAIN = "/train?preset=default&autostart=1&seconds={seconds}"
 TRAIN_SECONDS = 120  # long enough for every /train control
 CELL_TRAINED = "/cell?mode=trained&run=pretrained"
 GATE_SYMBOLS = "ifgo"  # the gate table's order (lstm_core.gates)
-INSPECT = GATES + "&section=inspect"
+INSPECT, HEATMAPS, ONE_UNIT = (GATES + f"&section={name}" for name in ("inspect", "heatmaps", "unit"))
 INSPECTOR = ".gates-inspector"  # /gates' inspector (lab_ui/components/gates_inspector.js): it draws in the browser
 INSPECTOR_SHOWN = ("['.gi-caption', '.gi-key', '.gi-step', '.gi-maps'].map((c) => document.querySelector("
                    "'.gates-inspector ' + c)?.textContent ?? '').join('|') + document.querySelectorAll("
@@ -192,13 +192,14 @@ CONTROLS = [
     Control(CELL_TRAINED, "step forward / back", "component button", r"^step forward", back=r"step back$"),
     Control(CELL_TRAINED, "Unit", "number", r"^Unit \(0 to"),
     Control(CELL_TRAINED, "Layer", "select", r"^Layer$"),
-    Control(GATES, "Unit +/-1", "number", r"^Unit$", quick=True),
-    Control(GATES, "Step", "slider", r"^Step$", quick=True),
-    Control(GATES, "Layer", "select", r"^Layer$"),
-    Control(GATES, "Quantities (one off / on)", "multiselect", r"^Quantities$"),
-    Control(GATES, "Sort units by", "select", r"^Sort units by$"),
-    Control(GATES, "Feature", "select", r"^Feature"),
-    Control(GATES, "Top-k units", "slider", r"^Top-k units$"),
+    # /gates' sections drawn by the server (the inspector's own controls are timed above)
+    Control(ONE_UNIT, "Unit +/-1", "number", r"^Unit$", quick=True),
+    Control(ONE_UNIT, "Step", "slider", r"^Step$", quick=True),
+    Control(HEATMAPS, "Layer", "select", r"^Layer$"),
+    Control(HEATMAPS, "Quantities (one off / on)", "multiselect", r"^Quantities$"),
+    Control(HEATMAPS, "Sort units by", "select", r"^Sort units by$"),
+    Control(HEATMAPS, "Feature", "select", r"^Feature"),
+    Control(HEATMAPS, "Top-k units", "slider", r"^Top-k units$"),
     Control(GENERATE, "Temperature", "slider", r"^Temperature", quick=True, watch=TEXT_BOXES),
     Control(GENERATE, "Top-k", "number", r"^Top-k", watch=TEXT_BOXES),
     Control(GENERATE, "Top-p", "slider", r"^Top-p", watch=TEXT_BOXES),
