@@ -118,9 +118,7 @@ class Starter:
             self._changed.wait_for(lambda: pid in self._exits or self.gone, timeout)
             if pid in self._exits:
                 return self._exits[pid]
-        if not Path(f"/proc/{pid}").exists():
-            return UNKNOWN_EXIT  # ended while nobody could see how
-        return None
+        return UNKNOWN_EXIT if ended(pid) else None  # a process that ended while nobody could see how
 
     def _listen(self) -> None:
         while True:
@@ -136,6 +134,14 @@ class Starter:
                 kind, key, value = pickle.loads(message)  # from our own child, over our own socket pair
                 (self._started if kind == "started" else self._exits)[key] = value
                 self._changed.notify_all()
+
+
+def ended(pid: int) -> bool:
+    """Whether process ``pid`` is gone or a zombie (its starter died before it: nobody reaps it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 _starter: Starter | None = None
@@ -216,6 +222,7 @@ def become(role: str, args: tuple, fds: list[int], environment: dict, folder: st
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C reaches a worker as it always did
         for fd in closing:
             os.close(fd)
         os.environ.clear()
@@ -244,6 +251,7 @@ def serve_requests(control: socket.socket) -> None:
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)  # a child's end wakes the loop through wake_read
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the server's terminal: the starter leaves with the server
     while True:
         ready, _, _ = select.select([control, wake_read], [], [])
         if wake_read in ready:
