@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -13,6 +14,18 @@ from scripts.app_server import start_app_server, stop_app_server  # noqa: E402
 from scripts.browser import find_chromium, launch  # noqa: E402
 
 configure_torch_threads(1)  # tests share two cores with each other and with the app server
+
+
+def scan_installed_components_once() -> None:
+    """Streamlit's AppTest scans the metadata of every installed package for components at each new AppTest's first
+    run (0.35 CPU-s each here, and the suite opens hundreds of them); the installed packages do not change while the
+    tests run, so each test process scans once."""
+    from streamlit.components.v2 import manifest_scanner
+
+    manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
+
+
+scan_installed_components_once()
 
 
 ONE_PROCESS = {"test_load", "test_ray_executor", "test_cli", "test_executor"}
