@@ -132,7 +132,11 @@ class Starter:
                     self._changed.notify_all()
                     return
                 kind, key, value = pickle.loads(message)  # from our own child, over our own socket pair
-                (self._started if kind == "started" else self._exits)[key] = value
+                if kind == "started":
+                    self._started[key] = value
+                    self._exits.pop(value, None)  # a reused pid: the exit kept is an earlier process's
+                else:
+                    self._exits[key] = value
                 self._changed.notify_all()
 
 
