@@ -80,7 +80,9 @@ def test_explorer_in_a_browser(app_server, page):
     keep_screenshot(page, "browser_explorer", full_page=False)
     page.get_by_role("tab", name="Padding and packing").click()
     page.get_by_text("pack_padded_sequence", exact=False).first.wait_for()
+    wait_for_app(page)  # the tab's run has ended before the next tab is asked for
     page.get_by_role("tab", name="Truncated BPTT").click()
+    wait_for_app(page)
     chart = page.locator(".stPlotlyChart").last
     chart.scroll_into_view_if_needed()
     keep_screenshot(chart, "browser_explorer_detach", full_page=False)

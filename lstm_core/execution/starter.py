@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -118,7 +119,12 @@ class Starter:
             self._changed.wait_for(lambda: pid in self._exits or self.gone, timeout)
             if pid in self._exits:
                 return self._exits[pid]
-        return UNKNOWN_EXIT if ended(pid) else None  # a process that ended while nobody could see how
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not ended(pid):  # its starter is gone: only /proc can tell when it ends
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+            time.sleep(0.05)
+        return UNKNOWN_EXIT  # a process that ended while nobody could see how
 
     def _listen(self) -> None:
         while True:
