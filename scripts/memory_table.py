@@ -20,7 +20,8 @@ ratio of the trained LSTM's gradient norm ||dL/dh_(t-50)|| to the trained RNN's 
 before training. A model that still recalls at the largest delay is tried at twice it (up to
 ``--max-delay``), to find where it breaks.
 
-``--jobs N`` trains N models at once in separate processes with one torch thread each. Seconds are
+``--jobs N`` trains N models at once, each in a process of its own with one torch thread (forked by
+:mod:`lstm_core.execution.starter`, which has imported PyTorch once for all of them). Seconds are
 training seconds, so they stay comparable only while every job has a core of its own: keep N at or below
 the machine's free cores.
 """
@@ -28,15 +29,16 @@ the machine's free cores.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
+import importlib
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from lstm_core.execution.own_process import in_own_process  # noqa: E402
 
 RECALLS = 0.95  # recall at or above this: the task is solved (the issue's target)
 BREAKS = 0.5  # recall below this: the model has broken down (the issue's bar for a plain RNN)
@@ -93,13 +95,25 @@ def train_one(model: Model, delay: int, max_seconds: float, budget: int, seed: i
             "flow_before": before.tolist(), "flow_after": after.tolist()}
 
 
+def importable(name: str):
+    """This file's ``name`` as a process forked by lstm_core's starter finds it: through the ``scripts`` package (run
+    as a script, this file is ``__main__``, and that process's ``__main__`` is the starter)."""
+    return getattr(importlib.import_module(f"scripts.{Path(__file__).stem}"), name)
+
+
+def in_its_own_process(model: Model, delay: int, *call) -> dict:
+    """``train_one`` in a process of its own, with one torch thread."""
+    travelling = importable("Model")(**asdict(model))
+    return in_own_process(importable("train_one"), travelling, delay, *call, threads=1)
+
+
 def run_all(jobs: list[tuple[Model, int]], args, pool) -> list[dict]:
     """Train ``jobs`` (model, delay) in the pool (or here, with one job at a time), printing each as it ends."""
     call = (args.max_seconds, args.budget, args.seed, args.lag)
     if pool is None:
         futures = [None] * len(jobs)
     else:
-        futures = [pool.submit(train_one, model, delay, *call) for model, delay in jobs]
+        futures = [pool.submit(in_its_own_process, model, delay, *call) for model, delay in jobs]
     results = []
     for (model, delay), future in zip(jobs, futures):
         result = train_one(model, delay, *call) if future is None else future.result()
@@ -190,8 +204,8 @@ def main(argv=None) -> int:
         print(f"warning: {args.jobs} jobs on {cores} cores: trainings share cores, so each does less in its "
               f"{args.max_seconds:g} s", file=sys.stderr)
     pool = None
-    if args.jobs > 1:
-        pool = ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread)
+    if args.jobs > 1:  # each job's thread waits on a process of its own
+        pool = ThreadPoolExecutor(args.jobs, thread_name_prefix="memory-table-job")
     else:
         _one_thread()
     started = time.perf_counter()

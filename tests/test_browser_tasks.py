@@ -38,6 +38,9 @@ def test_sentiment_trains_briefly_and_reads_a_review(app_server, page):
     page.get_by_text("Bag-of-words baseline").first.wait_for(timeout=30_000)
     page.get_by_text("after each word").first.wait_for(timeout=30_000)
     page.locator(".token-line img").first.wait_for(timeout=30_000)  # P(positive) over the review's words
+    verdict = page.locator("[data-testid=stMetric]", has_text="Verdict")
+    verdict.first.wait_for(timeout=30_000)  # drawn with the rest of the run that drew the line above
+    wait_for_app(page)
     assert page.locator("[data-testid=stException]").count() == 0
-    assert page.locator("[data-testid=stMetric]", has_text="Verdict").count() == 1
+    assert verdict.count() == 1
     keep_screenshot(page, "sentiment", height=3400)

@@ -29,7 +29,6 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
-from captum.attr import LayerGradientXActivation, LayerIntegratedGradients, Occlusion
 
 from .common import WhyError, char_id, encode, gradients_on, log_probs
 
@@ -106,6 +105,14 @@ class Attribution:
         return rows.reindex(rows["score"].abs().sort_values(ascending=False).index).head(count)
 
 
+def captum_attr():
+    """Captum's attribution module, loaded at the first attribution: loading it takes about a second (it brings
+    matplotlib and IPython along), which every command of the command line would otherwise pay first."""
+    import captum.attr
+
+    return captum.attr
+
+
 def attribute(model, vocab, text: str, method: str = "ig", target: str | None = None,
               n_steps: int = IG_STEPS) -> Attribution:
     """Score every character of ``text`` by its part in the model's log-probability of ``target`` (one
@@ -119,18 +126,18 @@ def attribute(model, vocab, text: str, method: str = "ig", target: str | None = 
     predicted = vocab.chars[int(last.argmax())]
     target_id = char_id(vocab, target, "The target character") if target is not None else int(last.argmax())
     explained = _Explained(model, target_id)
-    baseline = None
+    baseline, captum = None, captum_attr()
     with gradients_on(model):
         if method == "ig":
             zero = torch.full_like(ids, explained.embed.zero_id)
-            scores = LayerIntegratedGradients(explained, explained.embed).attribute(
+            scores = captum.LayerIntegratedGradients(explained, explained.embed).attribute(
                 ids, baselines=zero, n_steps=n_steps, internal_batch_size=n_steps)
             with torch.no_grad():
                 baseline = float(explained(zero)[0])
         elif method == "grad_x_input":
-            scores = LayerGradientXActivation(explained, explained.embed).attribute(ids)
+            scores = captum.LayerGradientXActivation(explained, explained.embed).attribute(ids)
         else:
-            scores = Occlusion(explained).attribute(ids, sliding_window_shapes=(1,), baselines=vocab.stoi[vocab.fallback],
+            scores = captum.Occlusion(explained).attribute(ids, sliding_window_shapes=(1,), baselines=vocab.stoi[vocab.fallback],
                                                     perturbations_per_eval=ids.shape[1])  # one batched pass
     scores = scores.detach().double()
     if scores.dim() == 3:  # (1, time, embedding): a character's score is the sum over its embedding
