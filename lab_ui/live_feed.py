@@ -13,53 +13,44 @@ paused or started, its first metrics came): the answer's ``state`` changed, and 
     feed_url(token)          where the browser fetches it; None where no route serves feeds (a page run
                              by AppTest): the panel then polls in a fragment, as before
 
-A token is a random 32-character string made per session and training slot: knowing it is the only way to
-read a panel, as a session's id is for its page.
+A token (lab_ui.token_feeds) is made per session and training slot: knowing it is the only way to read a panel.
 """
 
 from __future__ import annotations
 
-import secrets
-import threading
 from collections.abc import Callable
 
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from lab_ui.token_feeds import TokenFeeds, new_token
+
 PATH = "/api/live/{token}"
-_feeds: dict[str, Callable[[], dict]] = {}
-_lock = threading.Lock()
-_served = False
+FEEDS = TokenFeeds(PATH)
 
-
-def new_token() -> str:
-    return secrets.token_urlsafe(24)
+__all__ = ["PATH", "answer", "feed_url", "new_token", "publish", "published", "route", "withdraw"]
 
 
 def publish(token: str, answer: Callable[[], dict]) -> None:
-    with _lock:
-        _feeds[token] = answer
+    FEEDS.publish(token, answer)
 
 
 def withdraw(token: str) -> None:
-    with _lock:
-        _feeds.pop(token, None)
+    FEEDS.withdraw(token)
 
 
 def published(token: str) -> bool:
-    with _lock:
-        return token in _feeds
+    return FEEDS.published(token)
 
 
 def feed_url(token: str) -> str | None:
     """The path the browser fetches ``token``'s panel from, or None when this server has no feed route."""
-    return PATH.format(token=token) if _served else None
+    return FEEDS.url(token)
 
 
 def answer(token: str) -> dict | None:
     """``token``'s panel now, or None for a token not published (never made, or withdrawn)."""
-    with _lock:
-        make = _feeds.get(token)
+    make = FEEDS.get(token)
     return make() if make is not None else None
 
 
@@ -73,6 +64,5 @@ def _serve(request) -> Response:
 
 def route() -> Route:
     """The feed's route, for ``st.App(routes=...)``; from this call on, panels are fed through it."""
-    global _served
-    _served = True
+    FEEDS.served()
     return Route(PATH, _serve, methods=["GET"])

@@ -14,6 +14,8 @@ from lab_ui.run_picker import load_run_cached, run_key, run_path
 from lab_ui.shared_samples import (moved_slider, politely, prepare_neighbours, sampling_options, shared_samples,
                                    shared_views)
 from lab_ui.safe_text import markdown_text
+from lab_ui.sample_control import LABELS, chosen_settings, sampling_control, session_feed
+from lab_ui.sample_feed import on_grid, text_as_drawn
 from lstm_core import analysis
 from lstm_core.readable import bits, percent
 
@@ -47,42 +49,63 @@ if len(linked_prime) > MAX_PRIME:
                f"its first {MAX_PRIME:,} are used.")
 prime = st.text_area("Prime text (the model reads it first)", linked_prime[:MAX_PRIME], max_chars=MAX_PRIME,
                      key="generate_prime")  # keyed widgets keep their identity as their link-given values follow them
-c1, c2, c3, c4, c5 = st.columns(5)
-temperature = c1.slider("Temperature (0 = greedy)", 0.0, 2.0, query_number("temperature", 0.8, 0.0, 2.0, float, warn=True), 0.05,
-                        key="temperature")
-top_k = c2.number_input("Top-k (0 = off)", 0, len(vocab), query_number("top_k", 0, 0, len(vocab), warn=True),
-                        key="generate_top_k")
-top_p = c3.slider("Top-p (1 = off)", 0.05, 1.0, query_number("top_p", 1.0, 0.05, 1.0, float, warn=True), 0.05,
-                  key="generate_top_p")
-length = c4.slider("Length", 10, 2000, query_number("length", 400, 10, 2000, warn=True), 10, key="generate_length")
-seed = c5.number_input("Seed", 0, 1_000_000, query_number("seed", 0, 0, 1_000_000, warn=True), key="generate_seed")
-set_query(prime=prime, temperature=temperature, top_k=top_k, top_p=top_p, length=length, seed=seed)
+c1, c2 = st.columns(2)
+length = c1.slider("Length", 10, 2000, query_number("length", 400, 10, 2000, warn=True), 10, key="generate_length")
+seed = c2.number_input("Seed", 0, 1_000_000, query_number("seed", 0, 0, 1_000_000, warn=True), key="generate_seed")
 if vocab.unknown(prime):
     st.info("Characters the model does not know were replaced by their closest known form: "
             + ", ".join(f"{unknown!r} → {used!r}" for unknown, used in vocab.clean(prime)[1].items()))
-sliders = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
+
+
+STREAM_SECONDS = 0.1  # the text written so far is shown this often while it is drawn (without the feed)
+
+
+def key_of(values: dict) -> tuple:
+    """The shared store's key of the sample with these sliders' values (and this page's run, prime, length, seed)."""
+    return run_key(run_id), prime, length, tuple(sampling_options(**values, seed=seed).values())
+
+
+def steps_at(values: dict):
+    """The steps of the sample with these sliders' values, as they are drawn."""
+    return lstm_core.sample_stream(model, vocab, prime, length, **sampling_options(**values, seed=seed))
+
+
+def stream_at(settings: dict):
+    """The feed's answer (lab_ui.sample_feed): the text with the browser's ``settings`` (this page's prime, length
+    and seed), as it is drawn."""
+    values = on_grid(settings, len(vocab))
+    return text_as_drawn(shared_samples(), key_of(values), lambda: steps_at(values))
+
+
+feed = session_feed(stream_at)  # published before the component is drawn: it asks at once
+linked = {"temperature": query_number("temperature", 0.8, 0.0, 2.0, float, warn=True),
+          "top_k": query_number("top_k", 0, 0, len(vocab), warn=True),
+          "top_p": query_number("top_p", 1.0, 0.05, 1.0, float, warn=True)}
+if feed is None:  # no route serves the feed (a page run by AppTest): Streamlit's widgets, the text drawn below
+    c1, c2, c3 = st.columns([2, 1, 2])
+    sliders = {"temperature": c1.slider(LABELS["temperature"], 0.0, 2.0, linked["temperature"], 0.05, key="temperature"),
+               "top_k": c2.number_input(LABELS["top_k"], 0, len(vocab), linked["top_k"], key="generate_top_k"),
+               "top_p": c3.slider(LABELS["top_p"], 0.05, 1.0, linked["top_p"], 0.05, key="generate_top_p")}
+else:
+    sliders = chosen_settings(linked, len(vocab))
+temperature = sliders["temperature"]
+set_query(prime=prime, **sliders, length=length, seed=seed)
 options = sampling_options(**sliders, seed=seed)
-
-
-
-STREAM_SECONDS = 0.1  # the text written so far is shown this often while it is drawn
+sample_key = key_of(sliders)
+if feed is not None:  # the controls, and the sample under them: from the store, or streamed by the feed
+    sampling_control(feed, sliders, len(vocab), prime, shared_samples(), sample_key)
 
 
 def draw_streamed() -> list:
     """Draw the sample, showing the text as it is written (a few times a second: each showing is a redraw)."""
     box, drawn_steps, shown_at = st.empty(), [], time.monotonic() - STREAM_SECONDS  # the first character at once
-    for step in lstm_core.sample_stream(model, vocab, prime, length, **options):  # one thread inside
+    for step in steps_at(sliders):  # one thread inside
         drawn_steps.append(step)
         if time.monotonic() - shown_at >= STREAM_SECONDS:
             show_text(prime + "".join(s.char for s in drawn_steps), box)
             shown_at = time.monotonic()
     box.empty()
     return drawn_steps
-
-
-def key_of(values: dict) -> tuple:
-    """The shared store's key of the sample with these sliders' values (and this page's run, prime, length, seed)."""
-    return run_key(run_id), prime, length, tuple(sampling_options(**values, seed=seed).values())
 
 
 def sample_view(steps: list) -> dict[str, str]:
@@ -99,20 +122,19 @@ def sample_view(steps: list) -> dict[str, str]:
 
 
 def draw_of(values: dict):
-    """The draw of that sample away from the page (the same function, settings and seed as draw_streamed's),
-    and its view made too."""
-    near, key, views_ahead = sampling_options(**values, seed=seed), key_of(values), shared_views()
+    """The draw of that sample away from the page (the same function, settings and seed as the page's), and its
+    view made too."""
+    key, views_ahead = key_of(values), shared_views()
 
     def draw() -> list:
-        steps = list(politely(lstm_core.sample_stream(model, vocab, prime, length, **near)))
+        steps = list(politely(steps_at(values)))
         views_ahead.get_or_compute(key, lambda: sample_view(steps))
         return steps
     return draw
 
 
-sample_key = key_of(sliders)
-try:  # every session asking for the same sample shares one draw
-    steps = shared_samples().get_or_compute(sample_key, draw_streamed)
+try:  # every session asking for the same sample shares one draw (with the feed: its text is in the slider's box)
+    steps = shared_samples().get_or_compute(sample_key, draw_streamed if feed is None else lambda: list(steps_at(sliders)))
 except ValueError as err:
     st.error(f"These settings cannot be used: {markdown_text(err)}")
     st.stop()

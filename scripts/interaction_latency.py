@@ -121,8 +121,8 @@ STATE = """(() => { const lat = window.__lat, app = document.querySelector('[dat
 
 # What a page shows, for the controls timed until a given change is drawn.
 TEXT_BOXES = ("Array.from(document.querySelectorAll('[data-testid=stMain] [data-testid=stCode], "
-              "[data-testid=stMain] [data-testid=stHtml], [data-testid=stMain] .html-view')).map(e => e.textContent)"
-              ".join('|')")
+              "[data-testid=stMain] [data-testid=stHtml], [data-testid=stMain] .html-view, "
+              "[data-testid=stMain] .sample-control .sc-text')).map(e => e.textContent).join('|')")
 LOSS_AXES = "(document.querySelector('.live-loss img')?.alt ?? '')"  # the loss chart's description names both axes
 RATE_SHOWN = ("parseFloat(document.querySelector('.live-panel [data-label=\"Learning rate\"] .lp-value')"
               "?.textContent)")  # the live panel's figure (lab_ui/components/live_panel.js); NaN until it is shown
@@ -142,7 +142,7 @@ class Control:
     changed: str = "base !== now"  # JS test, over the watched value before (base) and now, that it has changed
     until_watched: bool = False  # a page that never goes quiet (live training): stop at the watched change
     back: str | None = None  # a button pair (the Cell lab's step and unit buttons): the button that goes back
-    widget_label: str | None = None  # a component slider that an earlier checkout drew as a Streamlit slider: its label
+    widget_label: str | None = None  # a component's control an earlier checkout drew as a Streamlit widget: its label
     component: str = ".cell-lab"  # the component whose control it is (a "component ..." kind)
     in_browser: bool = False  # the component answers in the browser (no script run): timed until the watched change
 
@@ -200,9 +200,12 @@ CONTROLS = [
     Control(HEATMAPS, "Sort units by", "select", r"^Sort units by$"),
     Control(HEATMAPS, "Feature", "select", r"^Feature"),
     Control(HEATMAPS, "Top-k units", "slider", r"^Top-k units$"),
-    Control(GENERATE, "Temperature", "slider", r"^Temperature", quick=True, watch=TEXT_BOXES),
-    Control(GENERATE, "Top-k", "number", r"^Top-k", watch=TEXT_BOXES),
-    Control(GENERATE, "Top-p", "slider", r"^Top-p", watch=TEXT_BOXES),
+    Control(GENERATE, "Temperature", "component slider", r"^Temperature", quick=True, watch=TEXT_BOXES,
+            widget_label=r"^Temperature", component=".sample-control"),
+    Control(GENERATE, "Top-k", "component number", r"^Top-k", watch=TEXT_BOXES, widget_label=r"^Top-k",
+            component=".sample-control"),
+    Control(GENERATE, "Top-p", "component slider", r"^Top-p", watch=TEXT_BOXES, widget_label=r"^Top-p",
+            component=".sample-control"),
     Control(GENERATE, "Length", "slider", r"^Length$", watch=TEXT_BOXES),
     Control(GENERATE, "Seed", "number", r"^Seed$", watch=TEXT_BOXES),
     *(Control("/explorer", name, "checkbox" if name in ("bias", "batch_first", "bidirectional") else
@@ -226,7 +229,6 @@ PAGE_LOADS = [GATES, "/", "/lesson", "/train", GENERATE, "/cell", "/cell?mode=se
               "/tagger", "/sentiment", "/runs", "/compare"]
 WIDGETS = {"slider": "stSlider", "number": "stNumberInput", "select": "stSelectbox", "multiselect": "stMultiSelect",
            "radio": "stRadio", "checkbox": "stCheckbox"}
-COMPONENT = ".cell-lab"  # the Cell lab's component draws its controls in the page itself (no iframe)
 
 
 class NotFound(Exception):
@@ -438,8 +440,8 @@ def time_control(page, base: str, control: Control, repeats: int, state: dict | 
         open_live_page(page, url, control)
     elif state is None:
         open_page(page, url)
-    if control.widget_label and page.locator(COMPONENT).count() == 0:  # an earlier checkout: its Streamlit slider
-        control = replace(control, kind="slider", label=control.widget_label)
+    if control.widget_label and page.locator(control.component).count() == 0:  # an earlier checkout: Streamlit's widget
+        control = replace(control, kind=control.kind.removeprefix("component "), label=control.widget_label)
     state = {} if state is None else state
     samples = []
     for _ in range(repeats):

@@ -38,18 +38,28 @@ def check_gates(tab, base_url: str) -> None:
 
 
 def check_generate(tab, base_url: str) -> None:
+    """The temperature moved with the keyboard: the component asks the server's feed for the sample at the new
+    temperature, the box under the slider shows it (the prime first), and the page's rerun draws the same sample,
+    kept by the server (asked again, the feed gives it whole)."""
     tab.goto(f"{base_url}/generate?length=120&temperature=0.8&seed=5")
     wait_for_app(tab)
-    slider = tab.get_by_role("slider").first  # the temperature slider comes first
+    slider = tab.locator(".sample-control").get_by_role("slider", name=re.compile("^Temperature"))
     slider.focus()
-    for _ in range(4):
+    for _ in range(3):
         tab.keyboard.press("ArrowRight")
+    with tab.expect_response(lambda answer: "/api/sample/" in answer.url and "temperature=1&" in answer.url,
+                             timeout=30_000) as fed:
+        tab.keyboard.press("ArrowRight")
+    assert fed.value.status == 200
     tab.wait_for_function("() => new URL(location.href).searchParams.get('temperature') === '1.0'",
                           timeout=30_000)
     wait_for_app(tab)
     coloured = tab.locator("span[title^='p = ']")
     coloured.first.wait_for(timeout=60_000)
-    assert coloured.count() == 120
+    streamed = tab.evaluate("(url) => fetch(url).then((answer) => answer.text())", fed.value.url)  # kept: whole
+    assert coloured.count() == 120 and len(streamed) == 120
+    assert tab.locator(".sample-control .sc-text").text_content() == "HARPAGON.\n\n" + streamed
+    assert slider.input_value() == "1" and slider.evaluate("(el) => el === document.activeElement"), "still in hand"
     keep_screenshot(tab, "generate")
 
 

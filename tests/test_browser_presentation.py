@@ -21,7 +21,7 @@ DRAWN_LATER = {"cell": ".cell-lab .cl-figures"}  # what a page draws in the brow
 CONTROLS = {"": [], "lesson": ["lesson_reveal_why-gates"], "train": ["train_preset", "char_start"],
             "gates": ["selected_run", "gates_section", "gates_passage"],
             "gates?section=heatmaps": ["selected_run", "gates_layer", "gates_sort", "gates_top"],
-            "generate": ["selected_run", "temperature", "generate_prime"],
+            "generate": ["selected_run", "generate_sampling", "generate_prime"],
             "cell": ["cell_mode", "cell_scenario", "cell_units"],
             "explorer": ["explorer_input_size", "explorer_hidden_size", "explorer_num_layers"],
             "tagger": ["tagger_preset", "tagger_start"], "sentiment": ["sentiment_source", "sentiment_preset"],

@@ -39,9 +39,9 @@ def test_a_published_panel_is_answered_and_a_withdrawn_one_is_not():
 
 
 def test_no_feed_url_without_the_route(monkeypatch):
-    monkeypatch.setattr(live_feed, "_served", False)
+    monkeypatch.setattr(live_feed.FEEDS, "is_served", False)
     assert live_feed.feed_url("abc") is None
-    monkeypatch.setattr(live_feed, "_served", True)
+    monkeypatch.setattr(live_feed.FEEDS, "is_served", True)
     assert live_feed.feed_url("abc") == "/api/live/abc"
 
 
@@ -65,7 +65,7 @@ def token_of(panel: dict) -> str:
 
 
 def test_the_train_page_feeds_its_panel_while_it_trains(store, monkeypatch):
-    monkeypatch.setattr(live_feed, "_served", True)  # as app.py's server does
+    monkeypatch.setattr(live_feed.FEEDS, "is_served", True)  # as app.py's server does
     at = tiny_training_page(seconds=20)
     at.button(key="char_start").click().run()
     panel = live_panel(at)
@@ -94,7 +94,7 @@ def test_the_train_page_feeds_its_panel_while_it_trains(store, monkeypatch):
 
 
 def test_without_the_route_the_panel_is_drawn_by_the_page(store, monkeypatch):
-    monkeypatch.setattr(live_feed, "_served", False)  # a page run on its own: no server route
+    monkeypatch.setattr(live_feed.FEEDS, "is_served", False)  # a page run on its own: no server route
     at = tiny_training_page(seconds=5)
     at.button(key="char_start").click().run()
     panel = live_panel(at)

@@ -82,8 +82,9 @@ def test_every_view_runs_as_a_notebook_and_shows_the_apps_numbers(tmp_path, caps
 
     walk = unit_walk.walk_unit(run.model, run.vocab, unit_walk.DEFAULT_WALK_TEXT, 7, 0)
     assert shown["cell"]["unit"] == 7 and shown["cell"]["step"] == 4
-    assert shown["cell"]["gates"] == pytest.approx(walk.gates[4].tolist(), abs=1e-6)
-    assert shown["cell"]["cell_state"] == pytest.approx(float(walk.cell_state[4]), abs=1e-6)
+    # float32 in another process, with its own thread count: a cell state near 27 differs in its last bits
+    assert shown["cell"]["gates"] == pytest.approx(walk.gates[4].tolist(), rel=1e-6, abs=1e-6)
+    assert shown["cell"]["cell_state"] == pytest.approx(float(walk.cell_state[4]), rel=1e-6, abs=1e-6)
 
     saved = compare_runs.shipped_comparison()
     for label, path in saved.runs.items():
