@@ -110,7 +110,7 @@ def test_the_route_answers_a_published_token_and_usable_settings():
 def test_a_board_forgets_its_oldest_tokens_beyond_its_capacity():
     board = TokenFeeds("/x/{token}", capacity=2)
     for token in "abc":
-        board.publish(token, lambda: token)
+        board.publish(token, print)
     assert not board.published("a") and board.published("b") and board.published("c")
     assert board.url("b") is None, "no route mounted"
     board.served()
@@ -124,7 +124,8 @@ def test_the_generate_page_feeds_its_own_sample(monkeypatch):
     assert [s.key for s in at.slider] == ["generate_length", "generate_step"], "temperature and top-p: the component's"
     stream = sample_feed.FEEDS.get(at.session_state["generate_feed_token"])
     shown = next(text for text in text_boxes(at) if text.startswith(prime))
-    assert prime + "".join(stream({"temperature": 0.5, "top_k": 0, "top_p": 1.0})) == shown, "the page's sample, from the server's store, to the letter"
+    page_settings = {"temperature": 0.5, "top_k": 0, "top_p": 1.0}
+    assert prime + "".join(stream(page_settings)) == shown, "the page's sample, from the server's store, to the letter"
 
     fresh = "".join(stream({"temperature": 0.55, "top_k": 0, "top_p": 1.0}))  # a temperature moved in the browser
     run = lstm_core.load_run(lstm_core.PRETRAINED_DIR)
