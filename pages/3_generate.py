@@ -187,7 +187,9 @@ def several_temperatures() -> None:
 distribution_at_a_step()
 several_temperatures()
 notebook_button("generate", run_path(run_id))  # this sample as a notebook: the link's settings
-# the slider just moved is likely to move one step more: its next samples are drawn meanwhile, in the background
-prepare_neighbours(shared_samples(), key_of, draw_of, sliders,
-                   moved_slider(st.session_state.get("generate_sliders"), sliders), len(vocab))
+if feed is not None:  # the control just moved is likely to move one step more: its next samples are drawn meanwhile,
+    # in the background, and the component's next ask is answered from the store at once (a page run by AppTest,
+    # without the feed, asks for nothing ahead)
+    prepare_neighbours(shared_samples(), key_of, draw_of, sliders,
+                       moved_slider(st.session_state.get("generate_sliders"), sliders), len(vocab))
 st.session_state["generate_sliders"] = sliders

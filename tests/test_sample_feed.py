@@ -13,6 +13,8 @@ from starlette.requests import Request
 
 import lstm_core
 from lab_ui import sample_feed
+from lab_ui.run_picker import run_key
+from lab_ui.shared_samples import sampling_options, shared_samples
 from lab_ui.token_feeds import TokenFeeds
 from lstm_core.execution.compute_once import ComputeOnce
 from tests.page_helpers import open_app, text_boxes
@@ -127,7 +129,10 @@ def test_the_generate_page_feeds_its_own_sample(monkeypatch):
     page_settings = {"temperature": 0.5, "top_k": 0, "top_p": 1.0}
     assert prime + "".join(stream(page_settings)) == shown, "the page's sample, from the server's store, to the letter"
 
-    fresh = "".join(stream({"temperature": 0.55, "top_k": 0, "top_p": 1.0}))  # a temperature moved in the browser
+    up = sampling_options(temperature=0.55, top_k=0, top_p=1.0, seed=3)
+    key = (run_key("pretrained"), prime, 60, tuple(up.values()))  # the page's key of the sample one step up
+    assert shared_samples().running(key) or shared_samples().get(key), "drawn ahead after the page's run"
+    fresh = "".join(stream({"temperature": 0.55, "top_k": 0, "top_p": 1.0}))  # the temperature moved one step up
     run = lstm_core.load_run(lstm_core.PRETRAINED_DIR)
     assert fresh == lstm_core.sample(run.model, run.vocab, prime, 60, temperature=0.55, seed=3)
     after = open_app(PAGE, prime=prime, temperature="0.55", **settings)
