@@ -11,7 +11,7 @@
    first, as lab_ui.render.text_box draws text.
 */
 
-const DIGITS = { range: 2, number: 0 };
+const DIGITS = 2;  // a slider's value, shown beside it
 
 function control(spec, ui, setStateValue) {
   const label = document.createElement("label");
@@ -30,7 +30,7 @@ function control(spec, ui, setStateValue) {
     shown = document.createElement("output");
     shown.className = "sc-value";
     row.append(shown);
-    input.addEventListener("input", () => { shown.textContent = Number(input.value).toFixed(DIGITS.range); });
+    input.addEventListener("input", () => { shown.textContent = Number(input.value).toFixed(DIGITS); });
   }
   label.append(name, row);
   input.addEventListener("change", () => {
@@ -100,7 +100,7 @@ export default function mountSampleControl({ data, parentElement, setStateValue 
     const { input, shown } = ui.inputs[spec.name];
     Object.assign(input, { min: spec.low, max: spec.high, step: spec.step });
     if (ui.streaming === null) input.value = data.values[spec.name];
-    if (shown) shown.textContent = Number(input.value).toFixed(DIGITS.range);
+    if (shown) shown.textContent = Number(input.value).toFixed(DIGITS);
   }
   if (ui.shown === data.sample) return;  // this sample is in the box, or on its way into it
   if (same(ui.streaming, data.values)) {

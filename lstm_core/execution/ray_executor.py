@@ -9,10 +9,11 @@ not given, not even the one an earlier head started by hand recorded on this mac
 worker machines to a cluster (the README says how), not code.
 
 Each actor reserves the CPUs of one training (``LSTM_LAB_TRAINING_THREADS``) and runs the same
-worker loop as a local worker (:func:`lstm_core.execution.worker.drive`). Ray ships the ``lstm_core``
-package to the workers with the job (``py_modules``), so a worker machine needs only the requirements
-installed; the training's data travel pickled with it, and its checkpoints come back to the web
-process through :meth:`TrainingActor.drain`, so no folder needs to be shared. The actor is threaded:
+worker loop as a local worker (:func:`lstm_core.execution.worker.drive`). On a cluster Ray ships the
+``lstm_core`` package to the workers with the job (``py_modules``), so a worker machine needs only the
+requirements installed (a local instance's workers import it from this checkout); the training's data
+travel pickled with it, and its checkpoints come back to the web process through
+:meth:`TrainingActor.drain`, so no folder needs to be shared. The actor is threaded:
 ``train`` runs the loop while ``command`` and ``drain`` answer beside it.
 """
 
@@ -84,13 +85,16 @@ def start_local_ray(num_cpus: int | None = None) -> None:
     # Ray swaps 127.0.0.1 for the machine's outward address unless it believes it runs a
     # single-machine instance; this setting (read at start, inherited by Ray's processes) says so.
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    # Its workers are processes of this machine: they import lstm_core from this checkout (PYTHONPATH, inherited
+    # as the setting above is), so no runtime environment is packed for the job and set up for each worker.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(PACKAGE_DIR.parent), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
     ray._private.ray_constants.ENABLE_RAY_CLUSTER = False
     # address="local": a new instance, never the cluster that Ray would otherwise look up (RAY_ADDRESS, or
     # the one an earlier head started by hand recorded in its temporary folder), which refuses num_cpus anyway.
     ray.init(address="local", _node_ip_address="127.0.0.1", include_dashboard=False,
              num_cpus=num_cpus or os.cpu_count(),
-             object_store_memory=LOCAL_OBJECT_STORE_BYTES, log_to_driver=False,
-             runtime_env={"py_modules": [str(PACKAGE_DIR)]})
+             object_store_memory=LOCAL_OBJECT_STORE_BYTES, log_to_driver=False)
 
 
 def ray_address() -> str:
