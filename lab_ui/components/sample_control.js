@@ -8,10 +8,13 @@
    value (setStateValue), and the page reruns to draw the rest. A new sample of the page's own (another prime,
    length or seed) comes in the data: its text when the server has it already, otherwise the component asks the
    feed for it, which gives it when it is drawn. The box always holds the page's current sample, the prime
-   first, as lab_ui.render.text_box draws text.
+   first, as lab_ui.render.text_box draws text. Quick key presses start several runs of the page; until the
+   run for the last change is drawn, the data of the earlier ones is passed over, so that the controls and the
+   box never step back.
 */
 
 const DIGITS = 2;  // a slider's value, shown beside it
+const PENDING_MS = 5000;  // a page that has not drawn the student's last change by then is followed anyway
 
 function control(spec, ui, setStateValue) {
   const label = document.createElement("label");
@@ -34,13 +37,22 @@ function control(spec, ui, setStateValue) {
   }
   label.append(name, row);
   input.addEventListener("change", () => {
-    const value = Number(input.value);
-    if (input.value === "" || !Number.isFinite(value)) return;
-    const settings = { ...current(ui), [spec.name]: value };
-    stream(ui, settings, null, () => setStateValue(spec.name, value));
+    if (input.value === "" || !Number.isFinite(Number(input.value))) return;
+    const value = onGrid(spec, Number(input.value));
+    input.value = value;
+    ui.pending = current(ui);  // what the page will say once its run for this change is drawn
+    ui.pendingSince = performance.now();
+    stream(ui, ui.pending, null, () => setStateValue(spec.name, value));
   });
   ui.inputs[spec.name] = { input, shown };
   return label;
+}
+
+/** ``value`` in the control's range and on its grid, as the page puts it (lab_ui.sample_feed.on_grid). */
+function onGrid(spec, value) {
+  const places = (String(spec.step).split(".")[1] || "").length;
+  const placed = Math.round(Math.min(Math.max(value, spec.low), spec.high) / spec.step) * spec.step;
+  return Number(placed.toFixed(places));
 }
 
 function current(ui) {
@@ -48,7 +60,7 @@ function current(ui) {
 }
 
 function build(root, data, setStateValue) {
-  const ui = { data, inputs: {}, streaming: null, shown: null, abort: null };
+  const ui = { data, inputs: {}, streaming: null, shown: null, abort: null, pending: null, pendingSince: 0 };
   const controls = document.createElement("div");
   controls.className = "sc-controls";
   controls.append(...data.controls.map((spec) => control(spec, ui, setStateValue)));
@@ -95,6 +107,10 @@ export default function mountSampleControl({ data, parentElement, setStateValue 
   // built once: a new drawing of the page keeps the controls (and the keyboard's focus) and updates them
   const ui = root.scUi || (root.scUi = build(root, data, setStateValue));
   ui.data = data;
+  if (ui.pending !== null) {  // the student changed a control: runs the page began before that change are passed
+    if (!same(data.values, ui.pending) && performance.now() - ui.pendingSince < PENDING_MS) return;
+    ui.pending = null;
+  }
   ui.box.style.cssText = data.boxStyle;
   for (const spec of data.controls) {
     const { input, shown } = ui.inputs[spec.name];
