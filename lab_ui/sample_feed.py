@@ -10,7 +10,8 @@ anything sooner than its round trip; the route's first characters reach the scre
                                      (``settings``: the sliders' values, on their grid: ``on_grid``)
     feed_url(token)                  where the browser asks (``?temperature=0.85&top_k=0&top_p=1``); None where no
                                      route serves feeds (a page run by AppTest): the page then draws Streamlit widgets
-    on_grid(values, vocab_size)      the sliders' values as the page's widgets would give them
+    on_grid(values, vocab_size)      the sliders' values as the page's widgets would give them (from
+                                     lab_ui.shared_samples, beside the sliders' table)
     text_as_drawn(store, key, draw)  a sample's text for the route, drawn once per server (lab_ui.shared_samples)
 
 The sample is the one the page would draw itself: the same function, settings and seed, kept in the same store
@@ -19,7 +20,6 @@ under the same key, so the rerun that follows finds it there (or waits for it) i
 
 from __future__ import annotations
 
-import math
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from lab_ui.shared_samples import SLIDERS
+from lab_ui.shared_samples import SLIDERS, on_grid
 from lab_ui.token_feeds import TokenFeeds, new_token
 from lstm_core.execution.compute_once import ComputeOnce
 
@@ -46,21 +46,6 @@ def publish(token: str, stream: Callable[[float], Iterator[str]]) -> None:
 
 def feed_url(token: str) -> str | None:
     return FEEDS.url(token)
-
-
-def on_grid(values: dict, vocab_size: int) -> dict:
-    """The sliders' values (temperature, top_k, top_p: lab_ui.shared_samples.SLIDERS) on their grids and in their
-    ranges, written as the page's widgets write them (0.85, not 0.8500000000000001; top-k a whole number up to the
-    vocabulary's size): the browser and the page then name a sample by the same numbers. ValueError for a value
-    that is not a number."""
-    placed = {}
-    for name, (step, low, high) in SLIDERS.items():
-        value = float(values[name])
-        if not math.isfinite(value):
-            raise ValueError(f"{name} must be a number, got {values[name]!r}")
-        value = min(max(round(value / step) * step, low), vocab_size if high is None else high)
-        placed[name] = int(value) if isinstance(step, int) else round(value, 2)
-    return placed
 
 
 def text_as_drawn(store: ComputeOnce, key, draw: Callable[[], Iterable]) -> Iterator[str]:

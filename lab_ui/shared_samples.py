@@ -14,6 +14,7 @@ view: ``shared_views``) is here already and identical to what drawing it then wo
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -63,9 +64,29 @@ def neighbours(sliders: dict, moved: tuple[str, int], vocab_size: int) -> list[d
     moved, way = moved
     step, low, high = SLIDERS[moved]
     high = vocab_size if high is None else high
-    places = len(f"{step}".partition(".")[2]) if isinstance(step, float) else 0
-    values = (round(sliders[moved] + sign * step, places) for sign in (way, -way))
-    return [{**sliders, moved: type(sliders[moved])(value)} for value in values if low <= value <= high]
+    values = (as_written(step, sliders[moved] + sign * step) for sign in (way, -way))
+    return [{**sliders, moved: value} for value in values if low <= value <= high]
+
+
+def as_written(step: float | int, value: float) -> float | int:
+    """``value`` rounded as its slider's ``step`` is written: a whole number for a whole step, otherwise to the
+    step's decimal places (0.8 + 0.05 is 0.85, not 0.8500000000000001)."""
+    if isinstance(step, int):
+        return int(round(value))
+    return round(value, len(f"{step}".partition(".")[2]))
+
+
+def on_grid(values: dict, vocab_size: int) -> dict:
+    """The sliders' values (SLIDERS: temperature, top_k, top_p) on their grids and in their ranges, written as the
+    page's widgets write them (``as_written``; top-k up to the vocabulary's size): the browser and the page then
+    name a sample by the same numbers. ValueError for a value that is not a number."""
+    placed = {}
+    for name, (step, low, high) in SLIDERS.items():
+        value = float(values[name])
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be a number, got {values[name]!r}")
+        placed[name] = as_written(step, min(max(round(value / step) * step, low), vocab_size if high is None else high))
+    return placed
 
 
 def politely(steps):

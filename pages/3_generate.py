@@ -11,11 +11,12 @@ from lab_ui import page_setup, query_number, query_value, selected_run, set_quer
 from lab_ui.html_view import show_html
 from lab_ui.export_views import notebook_button
 from lab_ui.run_picker import load_run_cached, run_key, run_path
-from lab_ui.shared_samples import (moved_slider, politely, prepare_neighbours, sampling_options, shared_samples,
-                                   shared_views)
+from lab_ui.shared_samples import (moved_slider, on_grid, politely, prepare_neighbours, sampling_options,
+                                   shared_samples, shared_views)
 from lab_ui.safe_text import markdown_text
-from lab_ui.sample_control import LABELS, chosen_settings, sampling_control, session_feed
-from lab_ui.sample_feed import on_grid, text_as_drawn
+from lab_ui.sample_control import (chosen_settings, linked_settings, sampling_control, session_feed,
+                                   streamlit_controls)
+from lab_ui.sample_feed import text_as_drawn
 from lstm_core import analysis
 from lstm_core.readable import bits, percent
 
@@ -78,14 +79,9 @@ def stream_at(settings: dict):
 
 
 feed = session_feed(stream_at)  # published before the component is drawn: it asks at once
-linked = {"temperature": query_number("temperature", 0.8, 0.0, 2.0, float, warn=True),
-          "top_k": query_number("top_k", 0, 0, len(vocab), warn=True),
-          "top_p": query_number("top_p", 1.0, 0.05, 1.0, float, warn=True)}
+linked = linked_settings(len(vocab))
 if feed is None:  # no route serves the feed (a page run by AppTest): Streamlit's widgets, the text drawn below
-    c1, c2, c3 = st.columns([2, 1, 2])
-    sliders = {"temperature": c1.slider(LABELS["temperature"], 0.0, 2.0, linked["temperature"], 0.05, key="temperature"),
-               "top_k": c2.number_input(LABELS["top_k"], 0, len(vocab), linked["top_k"], key="generate_top_k"),
-               "top_p": c3.slider(LABELS["top_p"], 0.05, 1.0, linked["top_p"], 0.05, key="generate_top_p")}
+    sliders = streamlit_controls(linked, len(vocab))
 else:
     sliders = chosen_settings(linked, len(vocab))
 temperature = sliders["temperature"]

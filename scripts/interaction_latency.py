@@ -200,12 +200,9 @@ CONTROLS = [
     Control(HEATMAPS, "Sort units by", "select", r"^Sort units by$"),
     Control(HEATMAPS, "Feature", "select", r"^Feature"),
     Control(HEATMAPS, "Top-k units", "slider", r"^Top-k units$"),
-    Control(GENERATE, "Temperature", "component slider", r"^Temperature", quick=True, watch=TEXT_BOXES,
-            widget_label=r"^Temperature", component=".sample-control"),
-    Control(GENERATE, "Top-k", "component number", r"^Top-k", watch=TEXT_BOXES, widget_label=r"^Top-k",
-            component=".sample-control"),
-    Control(GENERATE, "Top-p", "component slider", r"^Top-p", watch=TEXT_BOXES, widget_label=r"^Top-p",
-            component=".sample-control"),
+    *(Control(GENERATE, name, f"component {kind}", f"^{name}", quick=name == "Temperature", watch=TEXT_BOXES,
+              widget_label=f"^{name}", component=".sample-control")  # /generate's sampling component
+      for name, kind in (("Temperature", "slider"), ("Top-k", "number"), ("Top-p", "slider"))),
     Control(GENERATE, "Length", "slider", r"^Length$", watch=TEXT_BOXES),
     Control(GENERATE, "Seed", "number", r"^Seed$", watch=TEXT_BOXES),
     *(Control("/explorer", name, "checkbox" if name in ("bias", "batch_first", "bidirectional") else

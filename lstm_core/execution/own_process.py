@@ -28,11 +28,17 @@ class ChildProcessFailed(RuntimeError):
     """The child ended without a result (killed, or out of memory)."""
 
 
+def import_path() -> str:
+    """``PYTHONPATH`` for a process of this machine that imports lstm_core wherever it was started from: this
+    checkout first, then the caller's own."""
+    return os.pathsep.join([str(PROJECT_DIR), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+
+
 def child_environment(threads: int) -> dict:
     """The environment of a child that runs lstm_core: ``threads`` for its maths libraries, and the package
-    importable wherever the server was started from."""
+    importable (``import_path``)."""
     return {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-            "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+            "PYTHONPATH": import_path()}
 
 
 def in_own_process(function: Callable, *args, threads: int = 1):

@@ -30,6 +30,7 @@ import ray  # noqa: E402
 from ray.exceptions import GetTimeoutError, RayActorError, RayError  # noqa: E402
 
 from .executor import PACKAGE_DIR, Executor, Link, WorkerLost, training_threads  # noqa: E402
+from .own_process import import_path  # noqa: E402
 from ..training.loop import Training  # noqa: E402
 from .worker import NICE, drive, settle  # noqa: E402
 
@@ -87,8 +88,7 @@ def start_local_ray(num_cpus: int | None = None) -> None:
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     # Its workers are processes of this machine: they import lstm_core from this checkout (PYTHONPATH, inherited
     # as the setting above is), so no runtime environment is packed for the job and set up for each worker.
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        [str(PACKAGE_DIR.parent), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
+    os.environ["PYTHONPATH"] = import_path()
     ray._private.ray_constants.ENABLE_RAY_CLUSTER = False
     # address="local": a new instance, never the cluster that Ray would otherwise look up (RAY_ADDRESS, or
     # the one an earlier head started by hand recorded in its temporary folder), which refuses num_cpus anyway.
